@@ -1,0 +1,16 @@
+//! Lantern's domain core: the workforce model, requirement rules and the explainable compliance engine.
+//!
+//! Architecture invariant: this crate performs no I/O. It depends on neither sqlx, axum nor tokio, so every rule
+//! here can be tested alone and reused by any front end.
+
+pub mod dates;
+pub mod engine;
+pub mod framework;
+pub mod ids;
+pub mod model;
+pub mod rollup;
+
+pub use dates::{Date, Timestamp};
+pub use engine::{Status, StatusSpan};
+pub use ids::*;
+pub use model::*;

@@ -1,0 +1,426 @@
+//! The workforce model: organisations and their units, people and their posts, competencies, requirement rules,
+//! training records (owned by the person, not the employer), exemptions and acceptance policies.
+//!
+//! Sources: `shared/domain/README.md` sections 1, 2 and 8 (CSTF, movement between employers, London organisations).
+
+use crate::{Date, ExemptionId, OrgId, PersonId, PostId, RecordId, RuleId, SiteId, Timestamp, UnitId};
+use serde::{Deserialize, Serialize};
+
+/// Declares a closed vocabulary stored and exchanged as snake_case codes, with a human label for pages.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable code used in the database, CSV files and the API.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),* }
+            }
+
+            /// The label shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),* }
+            }
+
+            /// Parses a code or a label, ignoring case and surrounding spaces.
+            pub fn parse(text: &str) -> Option<Self> {
+                let t = text.trim();
+                Self::ALL.iter().copied().find(|v| v.code().eq_ignore_ascii_case(t) || v.label().eq_ignore_ascii_case(t))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// The kind of organisation.
+    OrgType {
+        NhsTrust = "nhs_trust" / "NHS trust",
+        PrivateHospital = "private_hospital" / "Private hospital",
+        MedicalSchool = "medical_school" / "Medical school",
+        ResearchInstitute = "research_institute" / "Research institute",
+        GpPractice = "gp_practice" / "GP practice",
+        Icb = "icb" / "Integrated care board",
+        Other = "other" / "Other",
+    }
+);
+
+vocabulary!(
+    /// A level of the unit hierarchy: directorate > department > ward or team.
+    UnitKind {
+        Directorate = "directorate" / "Directorate",
+        Department = "department" / "Department",
+        Ward = "ward" / "Ward",
+        Team = "team" / "Team",
+    }
+);
+
+vocabulary!(
+    /// ESR staff groups, the NHS's standard workforce classification.
+    StaffGroup {
+        AddProfScientificTechnical = "add_prof_scientific_technical" / "Add Prof Scientific and Technic",
+        AdditionalClinicalServices = "additional_clinical_services" / "Additional Clinical Services",
+        AdministrativeClerical = "administrative_clerical" / "Administrative and Clerical",
+        AlliedHealthProfessionals = "allied_health_professionals" / "Allied Health Professionals",
+        EstatesAncillary = "estates_ancillary" / "Estates and Ancillary",
+        HealthcareScientists = "healthcare_scientists" / "Healthcare Scientists",
+        MedicalDental = "medical_dental" / "Medical and Dental",
+        NursingMidwiferyRegistered = "nursing_midwifery_registered" / "Nursing and Midwifery Registered",
+        Students = "students" / "Students",
+    }
+);
+
+vocabulary!(
+    /// Professional regulators.
+    RegulatoryBody {
+        Gmc = "gmc" / "GMC",
+        Nmc = "nmc" / "NMC",
+        Hcpc = "hcpc" / "HCPC",
+        Gphc = "gphc" / "GPhC",
+        Gdc = "gdc" / "GDC",
+    }
+);
+
+vocabulary!(
+    /// Who delivered training. Acceptance policies are written over these (`shared/domain/README.md` section 2).
+    ProviderType {
+        NhsTrust = "nhs_trust" / "NHS trust",
+        Icb = "icb" / "Integrated care board",
+        CommissioningSupportUnit = "commissioning_support_unit" / "Commissioning support unit",
+        CommunityInterestCompany = "community_interest_company" / "Community interest company",
+        NationalElearning = "national_elearning" / "National e-learning (NHS England e-LfH)",
+        ResuscitationCouncil = "resuscitation_council" / "Resuscitation Council (UK or European)",
+        GpPractice = "gp_practice" / "GP practice",
+        LocalAuthority = "local_authority" / "Local authority",
+        University = "university" / "University",
+        PrivateHospital = "private_hospital" / "Private hospital",
+        Commercial = "commercial" / "Commercial provider",
+    }
+);
+
+vocabulary!(
+    /// How a record reached Lantern.
+    RecordSource {
+        Elearning = "elearning" / "E-learning",
+        Classroom = "classroom" / "Classroom",
+        Assessment = "assessment" / "Assessment",
+        Import = "import" / "Import",
+        Transfer = "transfer" / "Transfer from another employer",
+    }
+);
+
+/// Provider types accepted when an organisation has not set its own policy: NHS bodies, the national e-learning
+/// service and the resuscitation councils (`shared/domain/README.md` section 2, one London trust's rule).
+pub const DEFAULT_ACCEPTED_PROVIDERS: &[ProviderType] = &[
+    ProviderType::NhsTrust,
+    ProviderType::Icb,
+    ProviderType::CommissioningSupportUnit,
+    ProviderType::NationalElearning,
+    ProviderType::ResuscitationCouncil,
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrgId,
+    /// NHS Organisation Data Service code, for example RJ1. Non-NHS bodies get a local code.
+    pub ods_code: String,
+    pub name: String,
+    pub org_type: OrgType,
+    /// Compliance target in percent; locally set, typically 85, 90 or 95 (`shared/domain/README.md` section 7).
+    pub target_percent: f64,
+}
+
+pub const DEFAULT_TARGET_PERCENT: f64 = 90.0;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub org_id: OrgId,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub org_id: OrgId,
+    pub parent_id: Option<UnitId>,
+    pub site_id: Option<SiteId>,
+    /// Stable code within the organisation, used by imports.
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    pub body: RegulatoryBody,
+    pub number: String,
+    pub renewal_date: Option<Date>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: PersonId,
+    /// ESR-style employee number; the key imports upsert by.
+    pub employee_number: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub registrations: Vec<Registration>,
+}
+
+impl Person {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// A person's assignment to a unit, with the attributes requirement rules select on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: PostId,
+    pub person_id: PersonId,
+    pub org_id: OrgId,
+    pub unit_id: UnitId,
+    /// ESR assignment number, unique within the organisation.
+    pub assignment_number: String,
+    pub staff_group: StaffGroup,
+    pub job_role: String,
+    pub band: Option<String>,
+    pub specialty: Option<String>,
+    pub patient_facing: bool,
+    pub start: Date,
+    /// Last day in post, inclusive. None while the post is held.
+    pub end: Option<Date>,
+    pub recorded_at: Timestamp,
+}
+
+impl Post {
+    pub fn active_on(&self, d: Date) -> bool {
+        self.start <= d && self.end.is_none_or(|e| d <= e)
+    }
+}
+
+/// A competency subject with numbered levels; a higher level satisfies the lower ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Competency {
+    /// Stable code, for example `cstf.fire_safety`.
+    pub code: String,
+    pub name: String,
+    pub framework: String,
+    /// Names of levels 1..=n.
+    pub levels: Vec<String>,
+}
+
+/// A requirement as people see it: a subject at a level ("Resuscitation, level 2").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RequirementKey {
+    pub subject: String,
+    pub level: u8,
+}
+
+/// What a rule asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleKind {
+    /// One in-date completion, renewed every `refresher_months`.
+    Completion { refresher_months: u32 },
+    /// At least `hours` of learning completed within a rolling window of `window_months` (the safeguarding model of the
+    /// Intercollegiate Documents).
+    Hours { hours: f64, window_months: u32 },
+}
+
+/// Where a renewal's validity runs from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalBase {
+    /// Validity runs from the completion date.
+    #[default]
+    Completion,
+    /// A renewal completed inside the warning window of a still-valid record runs from that record's expiry, so
+    /// renewing early costs nothing.
+    PreviousExpiry,
+}
+
+/// One conjunctive condition over post attributes; an empty list means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Clause {
+    pub staff_groups: Vec<StaffGroup>,
+    pub patient_facing: Option<bool>,
+    pub specialties: Vec<String>,
+    pub job_roles: Vec<String>,
+    pub bands: Vec<String>,
+}
+
+impl Clause {
+    pub fn matches(&self, post: &Post) -> bool {
+        fn any_or_contains(list: &[String], value: Option<&str>) -> bool {
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
+        }
+        (self.staff_groups.is_empty() || self.staff_groups.contains(&post.staff_group))
+            && self.patient_facing.is_none_or(|pf| pf == post.patient_facing)
+            && any_or_contains(&self.specialties, post.specialty.as_deref())
+            && any_or_contains(&self.job_roles, Some(&post.job_role))
+            && any_or_contains(&self.bands, post.band.as_deref())
+    }
+
+    /// A short description for explanations, for example "patient-facing Nursing and Midwifery Registered staff".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(pf) = self.patient_facing {
+            parts.push(if pf { "patient-facing".to_owned() } else { "non-patient-facing".to_owned() });
+        }
+        if self.staff_groups.is_empty() {
+            parts.push("staff".to_owned());
+        } else {
+            let groups: Vec<_> = self.staff_groups.iter().map(|g| g.label()).collect();
+            parts.push(format!("{} staff", groups.join(" or ")));
+        }
+        if !self.specialties.is_empty() {
+            parts.push(format!("in {}", self.specialties.join(", ")));
+        }
+        if !self.job_roles.is_empty() {
+            parts.push(format!("as {}", self.job_roles.join(", ")));
+        }
+        if !self.bands.is_empty() {
+            parts.push(format!("at band {}", self.bands.join(", ")));
+        }
+        if parts.len() == 1 && parts[0] == "staff" {
+            return "all staff".to_owned();
+        }
+        parts.join(" ")
+    }
+}
+
+/// Which posts a rule applies to: any one of the clauses (an OR of ANDs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Applicability(pub Vec<Clause>);
+
+impl Applicability {
+    pub fn everyone() -> Self {
+        Applicability(vec![Clause::default()])
+    }
+
+    pub fn matches(&self, post: &Post) -> bool {
+        self.0.iter().any(|c| c.matches(post))
+    }
+
+    pub fn describe(&self) -> String {
+        let parts: Vec<_> = self.0.iter().map(Clause::describe).collect();
+        parts.join("; or ")
+    }
+}
+
+/// One version of a requirement rule. A regulatory change is a new version with its own effective dates, never an
+/// edit of an old one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: RuleId,
+    pub org_id: OrgId,
+    pub framework: String,
+    pub framework_version: String,
+    pub subject: String,
+    pub level: u8,
+    pub title: String,
+    pub kind: RuleKind,
+    pub applies_to: Applicability,
+    pub renewal_base: RenewalBase,
+    pub warning_days: u32,
+    pub new_starter_days: u32,
+    pub effective_from: Date,
+    /// First day the rule is no longer in force (exclusive). None while current.
+    pub effective_to: Option<Date>,
+    /// True where the source marks the period as uncertain: the organisation may adjust it after local risk assessment.
+    pub adjustable: bool,
+    /// Citation for the period or hours.
+    pub source: String,
+    pub created_at: Timestamp,
+}
+
+impl Rule {
+    pub fn requirement(&self) -> RequirementKey {
+        RequirementKey { subject: self.subject.clone(), level: self.level }
+    }
+
+    pub fn in_force_on(&self, d: Date) -> bool {
+        self.effective_from <= d && self.effective_to.is_none_or(|t| d < t)
+    }
+}
+
+pub const DEFAULT_WARNING_DAYS: u32 = 60;
+pub const DEFAULT_NEW_STARTER_DAYS: u32 = 28;
+
+/// A completed piece of training or assessment. It belongs to the person and follows them between employers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    pub id: RecordId,
+    pub person_id: PersonId,
+    pub subject: String,
+    pub level: u8,
+    pub completed_on: Date,
+    pub hours: Option<f64>,
+    pub provider: String,
+    pub provider_type: ProviderType,
+    /// Set when the provider is an organisation known to Lantern: an organisation always accepts its own training.
+    pub provider_org_id: Option<OrgId>,
+    pub source: RecordSource,
+    pub evidence_ref: Option<String>,
+    pub recorded_at: Timestamp,
+}
+
+/// A record that no longer counts: corrected by a newer record, or withdrawn. Records themselves are never edited.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Supersession {
+    pub record_id: RecordId,
+    pub replaced_by: Option<RecordId>,
+    pub reason: String,
+    pub recorded_at: Timestamp,
+}
+
+/// A record as the engine sees it: with the moment it was superseded, if it was.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordFact {
+    pub record: TrainingRecord,
+    pub superseded: Option<Supersession>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exemption {
+    pub id: ExemptionId,
+    pub person_id: PersonId,
+    pub org_id: OrgId,
+    pub subject: String,
+    pub reason: String,
+    pub from: Date,
+    /// Last day covered, inclusive. None: open-ended.
+    pub until: Option<Date>,
+    pub recorded_at: Timestamp,
+}
+
+impl Exemption {
+    pub fn covers(&self, d: Date) -> bool {
+        self.from <= d && self.until.is_none_or(|u| d <= u)
+    }
+}
+
+/// Which provider types an organisation accepts, from a date. The latest version in force wins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AcceptancePolicy {
+    pub org_id: OrgId,
+    pub accepted: Vec<ProviderType>,
+    pub effective_from: Date,
+    pub created_at: Timestamp,
+}

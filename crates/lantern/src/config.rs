@@ -1,0 +1,119 @@
+//! Configuration: flags, then LANTERN_* environment variables (clap reads both), then an optional TOML file, then
+//! defaults. `lantern config` prints the effective result and where each value came from.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The optional TOML file (`--config FILE` or LANTERN_CONFIG). Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read configuration file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("configuration file {}: {e}", path.display()))
+    }
+}
+
+/// The configuration in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct Effective {
+    pub database: String,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub log_format: String,
+    pub log_level: String,
+    /// Where each value came from: "flag or environment", "file" or "default".
+    pub sources: std::collections::BTreeMap<&'static str, &'static str>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Merges one value: flag/env first, then the file, then the default.
+fn pick<T>(name: &'static str, cli: Option<T>, file: Option<T>, default: impl FnOnce() -> T, sources: &mut std::collections::BTreeMap<&'static str, &'static str>) -> T {
+    match (cli, file) {
+        (Some(v), _) => {
+            sources.insert(name, "flag or environment");
+            v
+        }
+        (None, Some(v)) => {
+            sources.insert(name, "file");
+            v
+        }
+        (None, None) => {
+            sources.insert(name, "default");
+            default()
+        }
+    }
+}
+
+pub struct CliValues {
+    pub database: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+}
+
+pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
+    let mut sources = std::collections::BTreeMap::new();
+    let data_dir = pick("data_dir", cli.data_dir, file.data_dir, || PathBuf::from("data"), &mut sources);
+    let dd = data_dir.clone();
+    let database = pick(
+        "database",
+        cli.database,
+        file.database,
+        || format!("sqlite://{}", dd.join("lantern.db").display()),
+        &mut sources,
+    );
+    let listen = pick("listen", cli.listen, file.listen, || DEFAULT_LISTEN.to_owned(), &mut sources);
+    let log_format = pick("log_format", cli.log_format, file.log_format, || "text".to_owned(), &mut sources);
+    let log_level = pick("log_level", cli.log_level, file.log_level, || "info".to_owned(), &mut sources);
+    Effective { database, data_dir, listen, log_format, log_level, sources }
+}
+
+impl Effective {
+    /// The configuration as TOML, with the database password (if any) hidden.
+    pub fn to_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database = redact_url(&shown.database);
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    // postgres://user:secret@host/db -> postgres://user:***@host/db
+    if let (Some(scheme_end), Some(at)) = (url.find("://"), url.rfind('@')) {
+        let creds = &url[scheme_end + 3..at];
+        if let Some(colon) = creds.find(':') {
+            return format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]);
+        }
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults_and_passwords_are_hidden() {
+        let file = FileConfig { listen: Some("0.0.0.0:9000".into()), database: Some("postgres://u:pw@h/db".into()), ..Default::default() };
+        let cli = CliValues { database: None, data_dir: None, listen: Some("127.0.0.1:1".into()), log_format: None, log_level: None };
+        let e = effective(cli, file);
+        assert_eq!(e.listen, "127.0.0.1:1");
+        assert_eq!(e.sources["listen"], "flag or environment");
+        assert_eq!(e.sources["database"], "file");
+        assert_eq!(e.sources["log_level"], "default");
+        assert!(e.to_toml().contains("postgres://u:***@h/db"), "{}", e.to_toml());
+    }
+}

@@ -1,0 +1,8 @@
+//! The `lantern` binary's library half: command line, configuration, the demo world, CSV import and the benchmark
+//! harness. Kept as a library so the integration tests drive exactly what the binary runs.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod import;

@@ -1,0 +1,16 @@
+//! `lantern`: the one binary. Subcommands serve the web UI and API, generate the demo world, import CSV files, run
+//! migrations, print the effective configuration and run the benchmark harness.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = lantern::cli::Cli::parse();
+    match lantern::cli::run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Lantern's storage layer: one [`Store`] trait with SQLite (default, embedded) and PostgreSQL (scale)
+//! implementations, picked from the database URL, and the compliance read model that serves dashboards.
+//!
+//! Architecture invariant: every query that returns people's data takes the caller's [`Scope`]; a store method never
+//! returns rows of an organisation or unit outside it.
+//! Architecture invariant: training records and their supersessions are append-only, enforced by database triggers
+//! on both backends as well as by the absence of any update path here.
+
+mod batch;
+mod postgres;
+pub mod read_model;
+mod scope;
+mod sql;
+mod sqlite;
+
+pub use batch::*;
+pub use scope::Scope;
+
+use async_trait::async_trait;
+use lantern_domain::framework::FrameworkFile;
+use lantern_domain::*;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Nothing there, or outside the caller's scope: callers cannot tell which (no existence leak).
+    #[error("not found")]
+    NotFound,
+    /// The batch was refused and nothing was written. Each problem names the row and field.
+    #[error("{} problem(s) in the batch; nothing was written", .0.len())]
+    Rejected(Vec<BatchProblem>),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt data in column {column}: {message}")]
+    Corrupt { column: &'static str, message: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// An organisation with the figures list pages need.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OrgSummary {
+    pub org: Organisation,
+    pub people: i64,
+    pub units: i64,
+}
+
+/// What the engine needs about an organisation: its units, rules and acceptance policies.
+#[derive(Clone, Debug)]
+pub struct OrgContext {
+    pub org: Organisation,
+    pub units: Vec<Unit>,
+    pub rules: Vec<Rule>,
+    pub policies: Vec<AcceptancePolicy>,
+}
+
+/// One person's facts as one organisation sees them.
+#[derive(Clone, Debug)]
+pub struct PersonBundle {
+    /// Registrations are only loaded by [`Store::person`]; bulk snapshots leave them empty.
+    pub person: Person,
+    /// The person's posts in this organisation.
+    pub posts: Vec<Post>,
+    /// All the person's records, with supersessions: records follow the person.
+    pub records: Vec<RecordFact>,
+    pub exemptions: Vec<Exemption>,
+}
+
+/// Whose people a snapshot loads.
+#[derive(Clone, Debug)]
+pub enum PeopleFilter {
+    /// Everyone who has ever held a post in the organisation.
+    All,
+    /// Everyone who has held a post in one of these units.
+    Units(Vec<UnitId>),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// True when no organisation exists yet (a fresh database).
+    async fn is_empty(&self) -> Result<bool>;
+
+    /// Loads framework files (competencies and the file text) that are not loaded yet; returns how many were new.
+    async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<usize>;
+    async fn frameworks(&self) -> Result<Vec<FrameworkFile>>;
+    async fn competencies(&self) -> Result<Vec<Competency>>;
+
+    async fn list_orgs(&self, scope: &Scope) -> Result<Vec<OrgSummary>>;
+    async fn org_by_code(&self, scope: &Scope, ods_code: &str) -> Result<Organisation>;
+    /// Organisation, units, rules and policies: what the engine needs besides people.
+    async fn org_context(&self, scope: &Scope, org: OrgId) -> Result<OrgContext>;
+    /// Increases whenever anything that can change the organisation's compliance is written.
+    async fn org_data_version(&self, org: OrgId) -> Result<i64>;
+
+    /// People with their posts in the organisation, records and exemptions.
+    async fn people(&self, scope: &Scope, org: OrgId, filter: &PeopleFilter) -> Result<Vec<PersonBundle>>;
+    /// One person, with registrations, as the organisation sees them. NotFound when they never held a post there.
+    async fn person(&self, scope: &Scope, org: OrgId, person: PersonId) -> Result<PersonBundle>;
+    async fn person_by_employee_number(&self, scope: &Scope, org: OrgId, number: &str) -> Result<PersonId>;
+
+    /// Writes a batch all-or-nothing, durably, in one transaction. Natural keys (ODS codes, unit codes, employee and
+    /// assignment numbers) are resolved inside it; people and posts are upserted, records deduplicated.
+    async fn write(&self, batch: &WriteBatch) -> Result<BatchOutcome>;
+
+    /// Counts rows per table, for status pages and tests.
+    async fn table_counts(&self) -> Result<Vec<(String, i64)>>;
+}
+
+/// Opens the database named by `url`, creating it (SQLite) and running migrations.
+///
+/// `sqlite://PATH` (or a bare path ending in .db) uses the embedded SQLite; `postgres://` or `postgresql://` uses
+/// PostgreSQL.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    } else if url.ends_with(".db") || url.ends_with(".sqlite") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Loads the built-in framework files on first start (a no-op when they are there already).
+pub async fn load_built_in_frameworks(store: &dyn Store) -> anyhow::Result<usize> {
+    let mut files = Vec::new();
+    for (name, text) in lantern_domain::framework::BUILT_IN {
+        files.push((name.to_string(), text.to_string(), FrameworkFile::parse(name, text)?));
+    }
+    Ok(store.load_frameworks(&files).await?)
+}

@@ -1,0 +1,19 @@
+//! The PostgreSQL backend, for scale: several stateless Lantern servers can share one database.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+}
+
+crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -1,0 +1,384 @@
+//! Build script for lantern-web: embeds the NHS.UK design system.
+//!
+//! `assets/package.json` and `assets/package-lock.json` pin the npm package
+//! `nhsuk-frontend`. When `assets/node_modules/nhsuk-frontend` is missing, or
+//! holds another version than the lockfile, this script runs `npm ci` there.
+//! It then copies into `OUT_DIR`, under fixed names:
+//!
+//! - `nhsuk.min.css`: the package's minified stylesheet, with the `@font-face`
+//!   rules that load fonts from a remote host removed (the CSP allows no
+//!   remote host; the font stack falls back to Arial) and the absolute
+//!   `url(/assets/...)` references made relative, so they resolve next to the
+//!   stylesheet wherever it is served (for example `/assets/{version}/`);
+//! - `nhsuk.min.js`: the package's minified JavaScript (an ES module);
+//! - `nhsuk-init.js`: our few lines that start it (the CSP forbids inline scripts);
+//! - `images/...`: the images the stylesheet refers to, and the favicons;
+//! - `lantern.css`: our own stylesheet, `assets/lantern.css`;
+//! - `asset_version.txt`: a short hex hash of all of the above;
+//! - `nhsuk_images.rs`: a table of the images, for `include!`.
+//!
+//! Source map comments are stripped, since the maps are not served.
+//! No third-party file is committed: node_modules/ is ignored by git.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const PACKAGE: &str = "nhsuk-frontend";
+
+/// Minified stylesheet, first match wins (10.x first; 9.x layout after).
+const CSS_CANDIDATES: &[&str] = &["dist/nhsuk/nhsuk-frontend.min.css", "dist/nhsuk.min.css"];
+/// Minified script, first match wins.
+const JS_CANDIDATES: &[&str] = &["dist/nhsuk/nhsuk-frontend.min.js", "dist/nhsuk.min.js"];
+/// Folders that the stylesheet's `/assets/...` URLs map to.
+const ASSET_DIR_CANDIDATES: &[&str] = &["dist/nhsuk/assets", "dist/assets"];
+/// Starts NHS.UK frontend. Its page template does this with two inline
+/// scripts, which the CSP (`script-src 'self'`) forbids. A module script runs
+/// only in browsers with ES module support, which is exactly the test the
+/// template's inline snippet makes before adding `nhsuk-frontend-supported`.
+const INIT_JS: &str = "\
+// Lantern: start NHS.UK frontend (see build.rs).
+import { initAll } from './nhsuk.min.js'
+
+document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
+initAll()
+";
+
+/// Copied when present, for `<link rel="icon">` and friends; not required.
+const OPTIONAL_IMAGES: &[&str] = &[
+    "images/favicon.ico",
+    "images/favicon.svg",
+    "images/nhsuk-icon-180.png",
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(env("OUT_DIR"));
+    let assets_dir = manifest_dir.join("assets");
+    let lockfile = assets_dir.join("package-lock.json");
+    let lantern_css_path = assets_dir.join("lantern.css");
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={}", lockfile.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        assets_dir.join("package.json").display()
+    );
+    println!("cargo:rerun-if-changed={}", lantern_css_path.display());
+
+    let package_dir = assets_dir.join("node_modules").join(PACKAGE);
+    ensure_installed(&assets_dir, &lockfile, &package_dir);
+
+    let css_path = find_first(&package_dir, CSS_CANDIDATES, "minified CSS");
+    let js_path = find_first(&package_dir, JS_CANDIDATES, "minified JS");
+    let asset_src = ASSET_DIR_CANDIDATES
+        .iter()
+        .map(|c| package_dir.join(c))
+        .find(|p| p.is_dir());
+
+    let css = String::from_utf8(read(&css_path))
+        .unwrap_or_else(|_| fail(&format!("{} is not UTF-8", css_path.display())));
+    let css = strip_source_map(&strip_remote_font_faces(&css));
+    let (css, referenced) = relativise_asset_urls(&css);
+    for remote in remote_urls(&css) {
+        println!(
+            "cargo:warning=nhsuk.min.css still refers to a remote URL ({remote}); the CSP will block it"
+        );
+    }
+
+    let js = String::from_utf8(read(&js_path))
+        .unwrap_or_else(|_| fail(&format!("{} is not UTF-8", js_path.display())));
+    let js = strip_source_map(&js);
+
+    let lantern_css = read(&lantern_css_path);
+
+    // Images: every file the stylesheet refers to is required; favicons are optional.
+    let mut images: Vec<(String, Vec<u8>)> = Vec::new();
+    for rel in &referenced {
+        let src = asset_src.as_ref().map(|d| d.join(rel));
+        match src.filter(|p| p.is_file()) {
+            Some(p) => images.push((rel.clone(), read(&p))),
+            None => fail(&format!(
+                "{PACKAGE}'s stylesheet refers to /assets/{rel}, which is not in {}",
+                package_dir.display()
+            )),
+        }
+    }
+    for rel in OPTIONAL_IMAGES {
+        if images.iter().any(|(r, _)| r == rel) {
+            continue;
+        }
+        if let Some(p) = asset_src
+            .as_ref()
+            .map(|d| d.join(rel))
+            .filter(|p| p.is_file())
+        {
+            images.push(((*rel).to_owned(), read(&p)));
+        }
+    }
+    images.sort();
+
+    write_if_changed(&out_dir.join("nhsuk.min.css"), css.as_bytes());
+    write_if_changed(&out_dir.join("nhsuk.min.js"), js.as_bytes());
+    write_if_changed(&out_dir.join("nhsuk-init.js"), INIT_JS.as_bytes());
+    write_if_changed(&out_dir.join("lantern.css"), &lantern_css);
+
+    let mut table = String::from("&[\n");
+    for (rel, bytes) in &images {
+        let dest = out_dir.join(rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", parent.display())));
+        }
+        write_if_changed(&dest, bytes);
+        let dest = dest
+            .to_str()
+            .unwrap_or_else(|| fail(&format!("OUT_DIR path is not UTF-8: {}", dest.display())));
+        writeln!(table, "    ({rel:?}, include_bytes!({dest:?}) as &[u8]),").unwrap();
+    }
+    table.push(']');
+    write_if_changed(&out_dir.join("nhsuk_images.rs"), table.as_bytes());
+
+    // Content hash for cache-busting URLs: FNV-1a 64 over each asset's name,
+    // length and bytes, in a fixed order. Not cryptographic; it needs only
+    // to change whenever any served byte changes.
+    let mut hash = Fnv64::new();
+    let named: [(&str, &[u8]); 4] = [
+        ("nhsuk.min.css", css.as_bytes()),
+        ("nhsuk.min.js", js.as_bytes()),
+        ("nhsuk-init.js", INIT_JS.as_bytes()),
+        ("lantern.css", &lantern_css),
+    ];
+    for (name, bytes) in named
+        .into_iter()
+        .chain(images.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+    {
+        hash.update(name.as_bytes());
+        hash.update(&(bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    let version = format!("{:016x}", hash.finish());
+    write_if_changed(
+        &out_dir.join("asset_version.txt"),
+        &version.as_bytes()[..12],
+    );
+}
+
+/// Runs `npm ci` unless the locked version of the package is already installed.
+fn ensure_installed(assets_dir: &Path, lockfile: &Path, package_dir: &Path) {
+    if !lockfile.is_file() {
+        fail(&format!(
+            "{} is missing: it pins {PACKAGE}; restore it from git",
+            lockfile.display()
+        ));
+    }
+    let locked = fs::read_to_string(lockfile)
+        .ok()
+        .and_then(|s| locked_version(&s, &format!("node_modules/{PACKAGE}")));
+    let installed = fs::read_to_string(package_dir.join("package.json"))
+        .ok()
+        .and_then(|s| json_string_field(&s, "version"));
+    match (&installed, &locked) {
+        (Some(i), Some(l)) if i == l => return,
+        (Some(_), None) => return, // cannot tell; trust what is installed
+        _ => {}
+    }
+
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let why = match installed {
+        None => format!("{} is missing", package_dir.display()),
+        Some(i) => format!(
+            "{PACKAGE} {i} is installed but the lockfile wants {}",
+            locked.unwrap_or_default()
+        ),
+    };
+    // Not a cargo:warning: cargo would replay it on every later fresh build.
+    eprintln!("{why}; running `npm ci` in {}", assets_dir.display());
+    let status = Command::new(npm)
+        .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .current_dir(assets_dir)
+        .stdin(Stdio::null())
+        // Keep npm's chatter off stdout, which cargo parses for directives.
+        .stdout(std::io::stderr())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => fail(&format!(
+            "`npm ci --no-audit --no-fund --ignore-scripts` failed in {} ({s}); \
+             see npm's output above (npm ci needs the npm registry, and \
+             package-lock.json must match package.json).",
+            assets_dir.display()
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => fail(&format!(
+            "npm was not found on PATH. lantern-web embeds the NHS.UK frontend \
+             ({PACKAGE}) at build time: install Node.js (>= 20.9) with npm, or run \
+             `npm ci` in {} on a machine that has it.",
+            assets_dir.display()
+        )),
+        Err(e) => fail(&format!("could not run npm: {e}")),
+    }
+    if !package_dir.join("package.json").is_file() {
+        fail(&format!(
+            "`npm ci` succeeded but {} is still missing",
+            package_dir.display()
+        ));
+    }
+}
+
+/// The `"version"` of the `"node_modules/<name>"` entry of a v2/v3 lockfile.
+fn locked_version(lock: &str, key: &str) -> Option<String> {
+    let start = lock.find(&format!("\"{key}\""))?;
+    let rest = &lock[start..];
+    let open = rest.find('{')?;
+    let close = rest[open..].find('}')? + open;
+    json_string_field(&rest[open..close], "version")
+}
+
+/// The first `"field": "value"` string in a JSON text (enough for package.json).
+fn json_string_field(json: &str, field: &str) -> Option<String> {
+    let key = format!("\"{field}\"");
+    let after = &json[json.find(&key)? + key.len()..];
+    let after = after
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    Some(after[..after.find('"')?].to_owned())
+}
+
+/// Removes every `@font-face { ... }` block whose sources include a remote URL.
+fn strip_remote_font_faces(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(at) = rest.find("@font-face") {
+        let Some(close) = rest[at..].find('}') else {
+            break;
+        };
+        let block = &rest[at..at + close + 1];
+        out.push_str(&rest[..at]);
+        if remote_urls(block).is_empty() {
+            out.push_str(block);
+        }
+        rest = &rest[at + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Rewrites `url(/assets/X)` to `url(X)` and returns every such X.
+fn relativise_asset_urls(css: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(css.len());
+    let mut found = Vec::new();
+    let mut rest = css;
+    while let Some(at) = rest.find("url(") {
+        let (head, tail) = rest.split_at(at + 4);
+        out.push_str(head);
+        let Some(end) = tail.find(')') else {
+            rest = tail;
+            break;
+        };
+        let arg = tail[..end].trim();
+        let quote = arg.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let bare = match quote {
+            Some(q) => arg.trim_matches(q),
+            None => arg,
+        };
+        match bare.strip_prefix("/assets/") {
+            Some(rel) if !rel.contains("..") => {
+                let q = quote.map(String::from).unwrap_or_default();
+                out.push_str(&format!("{q}{rel}{q}"));
+                if !found.iter().any(|f| f == rel) {
+                    found.push(rel.to_owned());
+                }
+            }
+            _ => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    (out, found)
+}
+
+/// Every `url(...)` argument that points at another host.
+fn remote_urls(css: &str) -> Vec<String> {
+    css.match_indices("url(")
+        .filter_map(|(i, _)| {
+            let tail = &css[i + 4..];
+            let arg = tail[..tail.find(')')?].trim().trim_matches(['"', '\'']);
+            let lower = arg.to_ascii_lowercase();
+            (lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//"))
+                .then(|| arg.to_owned())
+        })
+        .collect()
+}
+
+/// Drops a trailing `sourceMappingURL` comment (CSS or JS form).
+fn strip_source_map(text: &str) -> String {
+    let trimmed = text.trim_end();
+    let cut = ["/*# sourceMappingURL=", "//# sourceMappingURL="]
+        .iter()
+        .filter_map(|marker| trimmed.rfind(marker))
+        .max()
+        .filter(|&at| !trimmed[at..].contains('\n'));
+    match cut {
+        Some(at) => format!("{}\n", trimmed[..at].trim_end()),
+        None => text.to_owned(),
+    }
+}
+
+fn find_first(dir: &Path, candidates: &[&str], what: &str) -> PathBuf {
+    candidates
+        .iter()
+        .map(|c| dir.join(c))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            fail(&format!(
+                "cannot find {PACKAGE}'s {what} in {} (looked for {}); \
+                 has the package changed its layout? Update build.rs.",
+                dir.display(),
+                candidates.join(", ")
+            ))
+        })
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())))
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    fs::write(path, bytes)
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| fail(&format!("{name} is not set (run through cargo)")))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: lantern-web build script: {message}");
+    std::process::exit(1);
+}
+
+struct Fnv64(u64);
+
+impl Fnv64 {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

@@ -1,0 +1,55 @@
+use super::ErrorBody;
+use crate::views::{self, UnitPeopleView};
+use crate::{AppError, AppState};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use lantern_domain::{RequirementKey, Status, UnitId};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitPeopleQuery {
+    /// The date to answer for (YYYY-MM-DD). Default: today.
+    pub as_at: Option<String>,
+    /// Only people this requirement applies to: a subject code such as `cstf.fire_safety` (needs `level`).
+    pub subject: Option<String>,
+    pub level: Option<u8>,
+    /// Only people with this status (for `subject` when given, else for any requirement).
+    pub status: Option<String>,
+}
+
+impl UnitPeopleQuery {
+    pub fn parse(&self) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
+        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
+        let requirement = match (self.subject.as_deref().filter(|s| !s.is_empty()), self.level) {
+            (Some(subject), Some(level)) => Some(RequirementKey { subject: subject.to_owned(), level }),
+            (None, None) => None,
+            _ => return Err(AppError::BadRequest("subject and level go together: give both or neither".into())),
+        };
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(Status::parse(s).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "status must be one of compliant, expiring, expired, missing, pending, exempt; not {s:?}"
+                ))
+            })?),
+        };
+        Ok((as_at, requirement, status))
+    }
+}
+
+/// A unit's people (with everyone in units below it) in post on the date, each with every requirement's status.
+#[utoipa::path(get, path = "/api/v1/organisations/{ods}/units/{unit_id}/people", tag = "compliance",
+    params(("ods" = String, Path, description = "ODS code"), ("unit_id" = i64, Path, description = "Unit id"), UnitPeopleQuery),
+    responses(
+        (status = 200, description = "People with statuses, most overdue first", body = UnitPeopleView),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No such unit, or not visible to the caller", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path((ods, unit_id)): Path<(String, i64)>,
+    Query(q): Query<UnitPeopleQuery>,
+) -> Result<Json<UnitPeopleView>, AppError> {
+    let (as_at, requirement, status) = q.parse()?;
+    let scope = state.scope_of_caller();
+    Ok(Json(views::unit_people(&state, &scope, &ods, UnitId(unit_id), as_at, requirement.as_ref(), status).await?))
+}

@@ -1,0 +1,140 @@
+//! Static front-end assets, embedded at build time by `build.rs`.
+//!
+//! The NHS.UK frontend (npm package `nhsuk-frontend`, pinned by
+//! `assets/package-lock.json`) and Lantern's own stylesheet are compiled into
+//! the binary, so the server needs no asset files at run time and loads
+//! nothing from another host.
+//!
+//! Serve them under a versioned prefix, for example
+//! `/assets/{asset_version()}/nhsuk.min.css`, with a long cache lifetime.
+//! The stylesheet refers to its images relatively (`images/...`), so they
+//! must be served under the same prefix: see [`NHSUK_IMAGES`] and [`lookup`].
+
+/// The NHS.UK frontend stylesheet (minified; remote web fonts removed, so
+/// text falls back to Arial).
+pub const NHSUK_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk.min.css"));
+
+/// The NHS.UK frontend script (minified). It is an ES module that only
+/// exports: nothing happens until its `initAll()` is called, see [`NHSUK_INIT_JS`].
+pub const NHSUK_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk.min.js"));
+
+/// Starts NHS.UK frontend without inline script (our CSP forbids it): adds
+/// `js-enabled nhsuk-frontend-supported` to `<body>` and calls `initAll()`,
+/// importing `./nhsuk.min.js`, so serve both under the same prefix. Load it
+/// with `<script type="module" src="/assets/{version}/nhsuk-init.js"></script>`.
+pub const NHSUK_INIT_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk-init.js"));
+
+/// Lantern's own stylesheet (heatmap table and legend), from `assets/lantern.css`.
+pub const LANTERN_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern.css"));
+
+/// Images that [`NHSUK_CSS`] refers to, plus the NHS favicons, as
+/// `(path relative to the asset prefix, bytes)`, e.g. `("images/favicon.ico", ..)`.
+pub static NHSUK_IMAGES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/nhsuk_images.rs"));
+
+const ASSET_VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/asset_version.txt"));
+
+/// A short hex hash of every embedded asset's content, for cache-busting
+/// URLs such as `/assets/{version}/nhsuk.min.css`.
+pub fn asset_version() -> &'static str {
+    ASSET_VERSION
+}
+
+/// An embedded asset and the `Content-Type` to serve it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asset {
+    pub bytes: &'static [u8],
+    pub content_type: &'static str,
+}
+
+/// Finds an asset by its path below the versioned prefix: `nhsuk.min.css`,
+/// `nhsuk.min.js`, `nhsuk-init.js`, `lantern.css` or one of [`NHSUK_IMAGES`].
+pub fn lookup(path: &str) -> Option<Asset> {
+    let bytes = match path {
+        "nhsuk.min.css" => NHSUK_CSS,
+        "nhsuk.min.js" => NHSUK_JS,
+        "nhsuk-init.js" => NHSUK_INIT_JS,
+        "lantern.css" => LANTERN_CSS,
+        _ => NHSUK_IMAGES.iter().find(|(name, _)| *name == path)?.1,
+    };
+    Some(Asset {
+        bytes,
+        content_type: content_type(path),
+    })
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_is_short_hex() {
+        let v = asset_version();
+        assert_eq!(v.len(), 12);
+        assert!(
+            v.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn assets_are_embedded() {
+        assert!(NHSUK_CSS.starts_with(b"@charset") || NHSUK_CSS.len() > 10_000);
+        assert!(NHSUK_JS.len() > 10_000);
+        assert!(
+            std::str::from_utf8(LANTERN_CSS)
+                .unwrap()
+                .contains(".heat-5")
+        );
+    }
+
+    #[test]
+    fn stylesheet_loads_nothing_remote_and_its_images_are_embedded() {
+        let css = std::str::from_utf8(NHSUK_CSS).unwrap();
+        assert!(
+            !css.contains("url(http"),
+            "remote URL left in nhsuk.min.css"
+        );
+        assert!(!css.contains("url(/"), "absolute URL left in nhsuk.min.css");
+        assert!(!css.contains("sourceMappingURL"));
+        for (at, _) in css.match_indices("url(") {
+            let arg = &css[at + 4..];
+            let arg = arg[..arg.find(')').unwrap()].trim_matches(['"', '\'']);
+            if arg.starts_with("data:") {
+                continue;
+            }
+            assert!(
+                lookup(arg).is_some(),
+                "{arg} is referenced but not embedded"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_serves_known_paths_only() {
+        assert_eq!(
+            lookup("nhsuk.min.css").unwrap().content_type,
+            "text/css; charset=utf-8"
+        );
+        assert_eq!(
+            lookup("nhsuk.min.js").unwrap().content_type,
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(lookup("lantern.css").unwrap().bytes, LANTERN_CSS);
+        let init = std::str::from_utf8(lookup("nhsuk-init.js").unwrap().bytes).unwrap();
+        assert!(init.contains("from './nhsuk.min.js'") && init.contains("initAll()"));
+        assert!(lookup("images/favicon.ico").is_some());
+        assert!(lookup("../Cargo.toml").is_none());
+        assert!(lookup("images/").is_none());
+    }
+}

@@ -1,0 +1,89 @@
+//! How errors become HTTP responses.
+//!
+//! - `StoreError::NotFound` (absent, or outside the caller's scope: they cannot tell which) becomes 404.
+//! - Bad query parameters become 400 with a message naming the parameter.
+//! - Anything else is logged with its cause chain and becomes a 500 that reveals nothing.
+//!
+//! The API answers JSON `{"error": "..."}`; pages answer an NHS.UK-styled page (see `pages`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lantern_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    NotFound,
+    BadRequest(String),
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AppError::NotFound => "Not found".to_owned(),
+            AppError::BadRequest(m) => m.clone(),
+            AppError::Internal(_) => "Something went wrong on our side. It has been logged.".to_owned(),
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+/// API errors: JSON bodies.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        (self.status(), axum::Json(serde_json::json!({ "error": self.message() }))).into_response()
+    }
+}
+
+/// Parses an optional date query parameter ("" counts as absent), naming the parameter in the error.
+pub fn parse_date(name: &str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("{name} must be a date like 2025-03-31, not {v:?}"))),
+    }
+}
+
+/// Parses an optional instant query parameter (RFC 3339, or a date meaning the end of that day in UTC).
+pub fn parse_instant(name: &str, value: Option<&str>) -> Result<Option<lantern_domain::Timestamp>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+                return Ok(Some(t.with_timezone(&chrono::Utc)));
+            }
+            if let Ok(d) = v.parse::<chrono::NaiveDate>() {
+                let end = d.and_hms_opt(23, 59, 59).expect("valid time");
+                return Ok(Some(end.and_utc()));
+            }
+            Err(AppError::BadRequest(format!(
+                "{name} must be an RFC 3339 instant like 2025-03-31T17:00:00Z or a date, not {v:?}"
+            )))
+        }
+    }
+}

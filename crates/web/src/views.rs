@@ -1,0 +1,364 @@
+//! What pages and the API show, computed once for both: an organisation's unit x requirement compliance, a unit's
+//! people, and a person's explained compliance. All take the caller's scope.
+
+use crate::{AppError, AppState};
+use chrono::NaiveDate;
+use lantern_domain::engine::{OrgEngine, PersonFacts, RequirementStatus};
+use lantern_domain::rollup::{Counts, Node};
+use lantern_domain::*;
+use lantern_store::{PeopleFilter, Scope};
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// A column of the heatmap: a subject at a level.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequirementColumn {
+    pub subject: String,
+    pub level: u8,
+    pub title: String,
+    pub framework: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Cell {
+    pub counts: Counts,
+    /// (compliant + expiring) / (applicable - exempt - pending) in percent; null when nobody is counted ("n/a").
+    pub percent: Option<f64>,
+}
+
+impl Cell {
+    fn new(counts: Counts) -> Self {
+        Cell { percent: counts.percent(), counts }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UnitRowView {
+    /// Null for the organisation's own row.
+    pub unit_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    /// Depth in the hierarchy: 0 for the organisation, 1 for directorates, ...
+    pub depth: usize,
+    pub cells: Vec<Cell>,
+    /// All requirements together.
+    pub overall: Cell,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OrgComplianceView {
+    pub ods_code: String,
+    pub name: String,
+    pub target_percent: f64,
+    pub as_at: NaiveDate,
+    pub known_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub requirements: Vec<RequirementColumn>,
+    /// The organisation first, then units in tree order.
+    pub rows: Vec<UnitRowView>,
+}
+
+fn titles(rules: &[Rule]) -> HashMap<(String, u8), (String, String)> {
+    rules.iter().map(|r| ((r.subject.clone(), r.level), (r.title.clone(), r.framework.clone()))).collect()
+}
+
+pub async fn org_compliance(
+    state: &AppState,
+    scope: &Scope,
+    ods: &str,
+    as_at: NaiveDate,
+    known_at: Option<Timestamp>,
+) -> Result<OrgComplianceView, AppError> {
+    let org = state.store.org_by_code(scope, ods).await?;
+    let rollup = state.read_model.rollup(state.store.as_ref(), scope, org.id, known_at).await?;
+    let titles = titles(&rollup.context.rules);
+    // Columns: requirements that apply to someone on the date, in framework then subject order.
+    let org_cells = rollup.index.node(Node::Org, as_at);
+    let mut columns: Vec<(RequirementKey, RequirementColumn)> = org_cells
+        .iter()
+        .filter(|(_, c)| c.applicable() > 0)
+        .map(|(k, _)| {
+            let (title, framework) = titles.get(&(k.subject.clone(), k.level)).cloned().unwrap_or_default();
+            (k.clone(), RequirementColumn { subject: k.subject.clone(), level: k.level, title, framework })
+        })
+        .collect();
+    columns.sort_by(|a, b| (&a.1.framework, &a.1.title, a.1.level).cmp(&(&b.1.framework, &b.1.title, b.1.level)));
+
+    let row = |node: Node, unit: Option<&Unit>, depth: usize| -> Option<UnitRowView> {
+        let mut overall = Counts::default();
+        let cells: Vec<Cell> = columns
+            .iter()
+            .map(|(k, _)| {
+                let c = rollup.index.counts(node, k, as_at);
+                overall.merge(&c);
+                Cell::new(c)
+            })
+            .collect();
+        if unit.is_some() && overall.applicable() == 0 {
+            return None; // nobody in post there on that date
+        }
+        Some(UnitRowView {
+            unit_id: unit.map(|u| u.id.0),
+            code: unit.map(|u| u.code.clone()).unwrap_or_else(|| org.ods_code.clone()),
+            name: unit.map(|u| u.name.clone()).unwrap_or_else(|| org.name.clone()),
+            kind: unit.map(|u| u.kind.label().to_owned()).unwrap_or_else(|| "Organisation".to_owned()),
+            depth,
+            cells,
+            overall: Cell::new(overall),
+        })
+    };
+    let mut rows = Vec::new();
+    if scope.sees_whole_org(org.id) {
+        rows.extend(row(Node::Org, None, 0));
+    }
+    for (unit, depth) in tree_order(&rollup.context.units) {
+        if scope.sees_unit(org.id, unit.id, &rollup.hierarchy) {
+            rows.extend(row(Node::Unit(unit.id), Some(unit), depth));
+        }
+    }
+    Ok(OrgComplianceView {
+        ods_code: org.ods_code,
+        name: org.name,
+        target_percent: org.target_percent,
+        as_at,
+        known_at,
+        requirements: columns.into_iter().map(|(_, c)| c).collect(),
+        rows,
+    })
+}
+
+/// Units depth-first, children by name, with their depth (1 for roots).
+fn tree_order(units: &[Unit]) -> Vec<(&Unit, usize)> {
+    let mut children: HashMap<Option<UnitId>, Vec<&Unit>> = HashMap::new();
+    for u in units {
+        children.entry(u.parent_id).or_default().push(u);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    let mut out = Vec::with_capacity(units.len());
+    let mut stack: Vec<(&Unit, usize)> = children.get(&None).into_iter().flatten().rev().map(|u| (*u, 1)).collect();
+    while let Some((u, depth)) = stack.pop() {
+        out.push((u, depth));
+        if let Some(kids) = children.get(&Some(u.id)) {
+            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PersonRowView {
+    pub person_id: i64,
+    pub employee_number: String,
+    pub name: String,
+    pub job_roles: Vec<String>,
+    pub staff_group: String,
+    /// Every applicable requirement's status, worst first.
+    pub statuses: Vec<PersonStatusBrief>,
+    pub overdue: usize,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PersonStatusBrief {
+    pub subject: String,
+    pub level: u8,
+    pub title: String,
+    pub status: Status,
+    pub due_on: Option<NaiveDate>,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UnitPeopleView {
+    pub ods_code: String,
+    pub org_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_kind: String,
+    /// Ancestors from the top, for breadcrumbs: (unit id, name).
+    pub path: Vec<(i64, String)>,
+    pub as_at: NaiveDate,
+    pub people: Vec<PersonRowView>,
+}
+
+/// A unit's people (including units below it) in post on the date, with their statuses; optionally only those with
+/// a given requirement, and a given status for it.
+pub async fn unit_people(
+    state: &AppState,
+    scope: &Scope,
+    ods: &str,
+    unit_id: UnitId,
+    as_at: NaiveDate,
+    requirement: Option<&RequirementKey>,
+    status: Option<Status>,
+) -> Result<UnitPeopleView, AppError> {
+    let org = state.store.org_by_code(scope, ods).await?;
+    let ctx = state.store.org_context(scope, org.id).await?;
+    let hierarchy = lantern_domain::rollup::Hierarchy::new(&ctx.units);
+    let unit = ctx.units.iter().find(|u| u.id == unit_id).ok_or(AppError::NotFound)?;
+    if !scope.sees_unit(org.id, unit.id, &hierarchy) {
+        return Err(AppError::NotFound);
+    }
+    let people = state.store.people(scope, org.id, &PeopleFilter::Units(vec![unit_id])).await?;
+    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, None);
+    let titles = titles(&ctx.rules);
+    let mut rows = Vec::new();
+    for p in &people {
+        // Only people in post in this unit (or below) on the date.
+        let here: Vec<&Post> =
+            p.posts.iter().filter(|x| x.active_on(as_at) && hierarchy.is_within(x.unit_id, unit_id)).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let facts = PersonFacts { posts: &p.posts, records: &p.records, exemptions: &p.exemptions };
+        let statuses = engine.person(facts).explain_at(as_at);
+        if let Some(req) = requirement {
+            let hit = statuses.iter().find(|s| s.subject == req.subject && s.level == req.level);
+            match (hit, status) {
+                (None, _) => continue,
+                (Some(s), Some(want)) if s.status != want => continue,
+                _ => {}
+            }
+        } else if let Some(want) = status {
+            if !statuses.iter().any(|s| s.status == want) {
+                continue;
+            }
+        }
+        rows.push(PersonRowView {
+            person_id: p.person.id.0,
+            employee_number: p.person.employee_number.clone(),
+            name: p.person.display_name(),
+            job_roles: here.iter().map(|x| x.job_role.clone()).collect(),
+            staff_group: here.first().map(|x| x.staff_group.label().to_owned()).unwrap_or_default(),
+            overdue: statuses.iter().filter(|s| matches!(s.status, Status::Expired | Status::Missing)).count(),
+            statuses: statuses.iter().map(|s| brief(s, &titles)).collect(),
+        });
+    }
+    rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.name.cmp(&b.name)));
+    let mut path: Vec<(i64, String)> = hierarchy
+        .path(unit_id)
+        .into_iter()
+        .skip(1)
+        .filter_map(|n| match n {
+            Node::Unit(id) => ctx.units.iter().find(|u| u.id == id).map(|u| (u.id.0, u.name.clone())),
+            Node::Org => None,
+        })
+        .collect();
+    path.reverse();
+    Ok(UnitPeopleView {
+        ods_code: org.ods_code.clone(),
+        org_name: org.name.clone(),
+        unit_id: unit.id.0,
+        unit_name: unit.name.clone(),
+        unit_kind: unit.kind.label().to_owned(),
+        path,
+        as_at,
+        people: rows,
+    })
+}
+
+fn brief(s: &RequirementStatus, titles: &HashMap<(String, u8), (String, String)>) -> PersonStatusBrief {
+    PersonStatusBrief {
+        subject: s.subject.clone(),
+        level: s.level,
+        title: titles.get(&(s.subject.clone(), s.level)).map(|t| t.0.clone()).unwrap_or_else(|| s.subject.clone()),
+        status: s.status,
+        due_on: s.due_on,
+        summary: s.explanation.summary.clone(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PostView {
+    pub assignment_number: String,
+    pub unit_name: String,
+    pub job_role: String,
+    pub staff_group: String,
+    pub band: Option<String>,
+    pub specialty: Option<String>,
+    pub patient_facing: bool,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub body: String,
+    pub number: String,
+    pub renewal_date: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PersonComplianceView {
+    pub ods_code: String,
+    pub org_name: String,
+    pub person_id: i64,
+    pub employee_number: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub registrations: Vec<RegistrationView>,
+    pub posts: Vec<PostView>,
+    pub as_at: NaiveDate,
+    pub known_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Every applicable requirement, worst first, each with its explanation.
+    pub requirements: Vec<RequirementStatus>,
+    pub counts: Counts,
+}
+
+pub async fn person_compliance(
+    state: &AppState,
+    scope: &Scope,
+    ods: &str,
+    person: PersonId,
+    as_at: NaiveDate,
+    known_at: Option<Timestamp>,
+) -> Result<PersonComplianceView, AppError> {
+    let org = state.store.org_by_code(scope, ods).await?;
+    let ctx = state.store.org_context(scope, org.id).await?;
+    let p = state.store.person(scope, org.id, person).await?;
+    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
+    let facts = PersonFacts { posts: &p.posts, records: &p.records, exemptions: &p.exemptions };
+    let requirements = engine.person(facts).explain_at(as_at);
+    let mut counts = Counts::default();
+    for r in &requirements {
+        counts.add(r.status, 1);
+    }
+    let unit_name = |id: UnitId| ctx.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
+    let mut posts: Vec<PostView> = p
+        .posts
+        .iter()
+        .map(|x| PostView {
+            assignment_number: x.assignment_number.clone(),
+            unit_name: unit_name(x.unit_id),
+            job_role: x.job_role.clone(),
+            staff_group: x.staff_group.label().to_owned(),
+            band: x.band.clone(),
+            specialty: x.specialty.clone(),
+            patient_facing: x.patient_facing,
+            start: x.start,
+            end: x.end,
+        })
+        .collect();
+    posts.sort_by(|a, b| b.start.cmp(&a.start));
+    Ok(PersonComplianceView {
+        ods_code: org.ods_code,
+        org_name: org.name,
+        person_id: p.person.id.0,
+        employee_number: p.person.employee_number.clone(),
+        name: p.person.display_name(),
+        email: p.person.email.clone(),
+        registrations: p
+            .person
+            .registrations
+            .iter()
+            .map(|r| RegistrationView { body: r.body.label().to_owned(), number: r.number.clone(), renewal_date: r.renewal_date })
+            .collect(),
+        posts,
+        as_at,
+        known_at,
+        requirements,
+        counts,
+    })
+}
