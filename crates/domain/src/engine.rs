@@ -478,7 +478,7 @@ impl<'a> PersonEngine<'a> {
         let mut used = Vec::new();
         let mut hours_tally = None;
 
-        let exemption = self.exemptions.iter().find(|e| e.covers(d)).copied();
+        let exemption = self.exemptions.iter().find(|e| e.subject == rule.subject && e.covers(d)).copied();
 
         // The outcome of the rule's own test: Some(due) when in date, with whether the warning window has begun.
         let mut ever_counted = !counting.is_empty();

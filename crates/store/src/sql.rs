@@ -320,9 +320,15 @@ macro_rules! impl_store {
                         .await?;
                     let id = match existing {
                         Some(id) => {
-                            sqlx::query("UPDATE organisations SET name = $1, org_type = $2, target_percent = $3 WHERE id = $4")
-                                .bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(id)
-                                .execute(&mut **tx).await?;
+                            let res = sqlx::query(
+                                "UPDATE organisations SET name = $1, org_type = $2, target_percent = $3 WHERE id = $4 \
+                                 AND (name <> $1 OR org_type <> $2 OR target_percent <> $3)",
+                            )
+                            .bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(id)
+                            .execute(&mut **tx).await?;
+                            if res.rows_affected() > 0 {
+                                touched.insert(id);
+                            }
                             id
                         }
                         None => {
@@ -343,10 +349,11 @@ macro_rules! impl_store {
                                     out.rules_created += 1;
                                 }
                             }
+                            touched.insert(id);
                             id
                         }
                     };
-                    touched.insert(id);
+                    let _ = id;
                 }
                 let orgs = Self::org_ids(tx).await?;
                 let org_of = |code: &str, line: usize, field: &str, problems: &mut Vec<BatchProblem>| -> Option<i64> {
@@ -386,15 +393,18 @@ macro_rules! impl_store {
                             },
                             None => None,
                         };
-                        sqlx::query(
+                        let res = sqlx::query(
                             "INSERT INTO units (org_id, code, name, kind, site_id) VALUES ($1, $2, $3, $4, $5) \
                              ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
-                             site_id = excluded.site_id",
+                             site_id = excluded.site_id WHERE units.name <> excluded.name OR units.kind <> excluded.kind \
+                             OR units.site_id IS DISTINCT FROM excluded.site_id",
                         )
                         .bind(org).bind(&u.code).bind(&u.name).bind(u.kind.code()).bind(site)
                         .execute(&mut **tx).await?;
-                        out.units_written += 1;
-                        touched.insert(org);
+                        if res.rows_affected() > 0 {
+                            out.units_written += res.rows_affected();
+                            touched.insert(org);
+                        }
                     }
                     let units = Self::unit_ids(tx).await?;
                     for u in &batch.units {
@@ -414,8 +424,11 @@ macro_rules! impl_store {
                             },
                             None => None,
                         };
-                        sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2")
+                        let res = sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2 AND parent_id IS DISTINCT FROM $1")
                             .bind(parent).bind(id).execute(&mut **tx).await?;
+                        if res.rows_affected() > 0 {
+                            touched.insert(org);
+                        }
                     }
                 }
 
@@ -520,7 +533,6 @@ macro_rules! impl_store {
                             problems.push(problem(p.line, "assignment_number", format!("{} appears twice in this file", p.assignment_number)));
                             continue;
                         }
-                        touched.insert(org);
                         match existing.get(&(org, p.assignment_number.clone())) {
                             Some(old) => {
                                 if old.person_id.0 != person {
@@ -539,9 +551,13 @@ macro_rules! impl_store {
                                     .bind(p.patient_facing).bind(p.start).bind(p.end).bind(now).bind(old.id.0)
                                     .execute(&mut **tx).await?;
                                     out.posts_updated += 1;
+                                    touched.insert(org);
                                 }
                             }
-                            None => new_posts.push((person, org, unit, p)),
+                            None => {
+                                touched.insert(org);
+                                new_posts.push((person, org, unit, p));
+                            }
                         }
                     }
                     for chunk in new_posts.chunks(CHUNK) {
@@ -606,7 +622,11 @@ macro_rules! impl_store {
                         out.records_already_present += chunk.len() as u64 - n;
                     }
                     // Every organisation where these people hold posts sees the change.
-                    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect::<BTreeSet<_>>().into_iter().collect();
+                    let ids: Vec<i64> = if out.records_created == 0 {
+                        Vec::new()
+                    } else {
+                        rows.iter().map(|r| r.0).collect::<BTreeSet<_>>().into_iter().collect()
+                    };
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT org_id FROM posts WHERE person_id IN (");
                         let mut sep = q.separated(", ");

@@ -1,0 +1,85 @@
+//! CSV import: precise errors, all-or-nothing, idempotent.
+
+use crate::backends;
+use indicatif::ProgressBar;
+use lantern::cli::ImportKind;
+use lantern::import::parse;
+
+const STAFF: &str = "\
+employee_number,assignment_number,given_name,family_name,email,org_code,unit_code,unit_name,unit_kind,parent_unit_code,staff_group,job_role,band,specialty,patient_facing,start_date,end_date,registration_body,registration_number
+10000001,10000001-1,Ada,Lovelace,ada@nhs.example,RJ1,MED,Medicine,directorate,,Nursing and Midwifery Registered,Staff nurse,5,Cardiology,Y,2021-04-01,,NMC,12A3456
+10000002,10000002-1,Ben,Okafor,,RJ1,W1,Ward 1,ward,MED,medical_dental,Consultant,,Cardiology,yes,01/09/2019,,GMC,7012345
+10000002,10000002-2,Ben,Okafor,,RJ1,W2,Ward 2,ward,MED,medical_dental,Consultant,,Cardiology,yes,01/09/2019,,,
+";
+
+const RECORDS: &str = "\
+employee_number,subject,level,completed_on,hours,provider,provider_type,provider_org_code,source,evidence_ref
+10000001,cstf.fire_safety,1,2025-03-01,,NHS England e-LfH,national_elearning,,elearning,CERT-1
+10000002,cstf.safeguarding_adults,3,2024-05-10,4,RJ1 safeguarding team,nhs_trust,RJ1,classroom,
+";
+
+fn org_batch() -> lantern_store::WriteBatch {
+    let mut b = lantern_store::WriteBatch::default();
+    b.orgs.push(lantern_store::OrgRow {
+        ods_code: "RJ1".into(),
+        name: "Guy's and St Thomas'".into(),
+        org_type: lantern_domain::OrgType::NhsTrust,
+        target_percent: 90.0,
+    });
+    b
+}
+
+#[test]
+fn a_bad_staff_file_gets_every_row_column_and_reason() {
+    let bad = "\
+employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date,end_date,email
+1,1-1,Ada,L,RJ1,W1,Nurses,Staff nurse,Y,2021-04-01,,ada@x
+2,2-1,,Okafor,RJ1,W1,medical_dental,Consultant,maybe,2021-13-01,,
+3,3-1,Cal,Smith,RJ1,W1,medical_dental,Consultant,N,2024-01-01,2023-01-01,not-an-email
+";
+    let problems = parse(ImportKind::Staff, bad.as_bytes(), &ProgressBar::hidden()).expect_err("bad file");
+    let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
+    assert_eq!(
+        found,
+        [(2, "staff_group"), (3, "given_name"), (3, "patient_facing"), (3, "start_date"), (4, "email"), (4, "end_date")],
+        "{problems:#?}"
+    );
+    assert!(problems[0].message.contains("nursing_midwifery_registered"), "the message lists the allowed values");
+}
+
+#[test]
+fn missing_and_unknown_columns_are_named() {
+    let problems = parse(ImportKind::Records, b"employee_number,subject,when\n1,x,2020-01-01\n", &ProgressBar::hidden())
+        .expect_err("bad header");
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    for f in ["level", "completed_on", "provider", "provider_type", "when"] {
+        assert!(fields.contains(&f), "{f} not reported: {fields:?}");
+    }
+    assert!(problems.iter().all(|p| p.line == 1));
+}
+
+#[tokio::test]
+async fn import_is_all_or_nothing_and_idempotent() {
+    for (name, store, _dir) in backends().await {
+        let store = store.as_ref();
+        store.write(&org_batch()).await.expect("org");
+        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), &ProgressBar::hidden()).expect("good staff file");
+        let first = store.write(&staff).await.expect("import staff");
+        assert_eq!((first.people_created, first.posts_created, first.units_written), (2, 3, 3), "{name}");
+        let again = store.write(&staff).await.expect("re-import");
+        assert_eq!((again.people_created, again.people_updated, again.posts_created, again.posts_updated), (0, 0, 0, 0), "{name}");
+
+        let records = parse(ImportKind::Records, RECORDS.as_bytes(), &ProgressBar::hidden()).expect("good records");
+        assert_eq!(store.write(&records).await.expect("records").records_created, 2, "{name}");
+        assert_eq!(store.write(&records).await.expect("records again").records_created, 0, "{name}");
+
+        // A records file whose last row names an unknown person: nothing from it is written.
+        let before = store.table_counts().await.expect("counts");
+        let bad = format!("{RECORDS}10000001,cstf.fire_safety,1,2025-04-01,,e-LfH,national_elearning,,,\n99999999,cstf.fire_safety,1,2025-03-01,,e-LfH,national_elearning,,,\n");
+        let batch = parse(ImportKind::Records, bad.as_bytes(), &ProgressBar::hidden()).expect("well-formed");
+        let Err(lantern_store::StoreError::Rejected(problems)) = store.write(&batch).await else { panic!("{name}: accepted") };
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        assert_eq!((problems[0].line, problems[0].field.as_str()), (5, "employee_number"), "{name}");
+        assert_eq!(store.table_counts().await.expect("counts"), before, "{name}: nothing written");
+    }
+}
