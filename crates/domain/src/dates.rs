@@ -10,15 +10,18 @@ pub type Timestamp = chrono::DateTime<chrono::Utc>;
 /// `date` plus `months` calendar months; when the day does not exist in the target month, the month's last day
 /// (31 January + 1 month = 28 or 29 February). This is the expiry rule of `shared/design/compliance-semantics.md`.
 pub fn add_months(date: Date, months: u32) -> Date {
-    date.checked_add_months(Months::new(months)).unwrap_or(Date::MAX)
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(Date::MAX)
 }
 
 pub fn add_days(date: Date, days: u32) -> Date {
-    date.checked_add_days(Days::new(u64::from(days))).unwrap_or(Date::MAX)
+    date.checked_add_days(Days::new(u64::from(days)))
+        .unwrap_or(Date::MAX)
 }
 
 pub fn sub_days(date: Date, days: u32) -> Date {
-    date.checked_sub_days(Days::new(u64::from(days))).unwrap_or(Date::MIN)
+    date.checked_sub_days(Days::new(u64::from(days)))
+        .unwrap_or(Date::MIN)
 }
 
 /// Days from the common era, the compact form used by the roll-up index.

@@ -30,8 +30,14 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] =
-        [Status::Compliant, Status::Expiring, Status::Expired, Status::Missing, Status::Pending, Status::Exempt];
+    pub const ALL: [Status; 6] = [
+        Status::Compliant,
+        Status::Expiring,
+        Status::Expired,
+        Status::Missing,
+        Status::Pending,
+        Status::Exempt,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -94,7 +100,9 @@ impl NotCountedReason {
     pub fn describe(self) -> &'static str {
         match self {
             NotCountedReason::LowerLevel => "its level is below the level required",
-            NotCountedReason::ProviderNotAccepted => "this organisation does not accept training from that type of provider",
+            NotCountedReason::ProviderNotAccepted => {
+                "this organisation does not accept training from that type of provider"
+            }
             NotCountedReason::Superseded => "it was corrected or withdrawn",
             NotCountedReason::NotYetRecorded => "Lantern had not recorded it yet at that time",
             NotCountedReason::CompletedAfterDate => "it was completed after the date asked about",
@@ -249,12 +257,26 @@ impl<'a> OrgEngine<'a> {
     ) -> Self {
         let known = |t: Timestamp| known_at.is_none_or(|k| t <= k);
         let mut rules_by_subject: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
-        for rule in rules.iter().filter(|r| r.org_id == org_id && known(r.created_at)) {
-            rules_by_subject.entry(rule.subject.as_str()).or_default().push(rule);
+        for rule in rules
+            .iter()
+            .filter(|r| r.org_id == org_id && known(r.created_at))
+        {
+            rules_by_subject
+                .entry(rule.subject.as_str())
+                .or_default()
+                .push(rule);
         }
-        let mut policies: Vec<_> = policies.iter().filter(|p| p.org_id == org_id && known(p.created_at)).collect();
+        let mut policies: Vec<_> = policies
+            .iter()
+            .filter(|p| p.org_id == org_id && known(p.created_at))
+            .collect();
         policies.sort_by_key(|p| (p.effective_from, p.created_at));
-        OrgEngine { org_id, rules_by_subject, policies, known_at }
+        OrgEngine {
+            org_id,
+            rules_by_subject,
+            policies,
+            known_at,
+        }
     }
 
     pub fn known_at(&self) -> Option<Timestamp> {
@@ -264,11 +286,17 @@ impl<'a> OrgEngine<'a> {
     /// Prepares one person for assessment.
     pub fn person(&'a self, facts: PersonFacts<'a>) -> PersonEngine<'a> {
         let known = |t: Timestamp| self.known_at.is_none_or(|k| t <= k);
-        let posts: Vec<&Post> =
-            facts.posts.iter().filter(|p| p.org_id == self.org_id && known(p.recorded_at)).collect();
+        let posts: Vec<&Post> = facts
+            .posts
+            .iter()
+            .filter(|p| p.org_id == self.org_id && known(p.recorded_at))
+            .collect();
         let mut records_by_subject: BTreeMap<&str, Vec<&RecordFact>> = BTreeMap::new();
         for r in facts.records {
-            records_by_subject.entry(r.record.subject.as_str()).or_default().push(r);
+            records_by_subject
+                .entry(r.record.subject.as_str())
+                .or_default()
+                .push(r);
         }
         for list in records_by_subject.values_mut() {
             list.sort_by_key(|r| (r.record.completed_on, r.record.recorded_at, r.record.id));
@@ -278,11 +306,20 @@ impl<'a> OrgEngine<'a> {
             .iter()
             .filter(|e| e.org_id == self.org_id && known(e.recorded_at))
             .collect();
-        PersonEngine { org: self, posts, records_by_subject, exemptions }
+        PersonEngine {
+            org: self,
+            posts,
+            records_by_subject,
+            exemptions,
+        }
     }
 
     fn accepted_on(&self, d: Date) -> Option<&'a AcceptancePolicy> {
-        self.policies.iter().rev().find(|p| p.effective_from <= d).copied()
+        self.policies
+            .iter()
+            .rev()
+            .find(|p| p.effective_from <= d)
+            .copied()
     }
 
     fn accepts(&self, record: &TrainingRecord, d: Date) -> bool {
@@ -337,7 +374,8 @@ impl<'a> PersonEngine<'a> {
 
     /// The status of one subject on `d`, without building an explanation. None when it does not apply.
     pub fn status_at(&self, subject: &str, d: Date) -> Option<(RequirementKey, Status)> {
-        self.assess_subject(subject, d, false).map(|a| (a.rule.requirement(), a.status))
+        self.assess_subject(subject, d, false)
+            .map(|a| (a.rule.requirement(), a.status))
     }
 
     /// The person's status spans for every subject, over all time.
@@ -349,7 +387,9 @@ impl<'a> PersonEngine<'a> {
             for d in dates {
                 let now = self.status_at(subject, d);
                 let same = match (&open, &now) {
-                    (Some(span), Some((key, status))) => span.requirement == *key && span.status == *status,
+                    (Some(span), Some((key, status))) => {
+                        span.requirement == *key && span.status == *status
+                    }
                     (None, None) => true,
                     _ => false,
                 };
@@ -360,7 +400,12 @@ impl<'a> PersonEngine<'a> {
                     span.to = Some(d);
                     spans.push(span);
                 }
-                open = now.map(|(requirement, status)| StatusSpan { requirement, from: d, to: None, status });
+                open = now.map(|(requirement, status)| StatusSpan {
+                    requirement,
+                    from: d,
+                    to: None,
+                    status,
+                });
             }
             spans.extend(open);
         }
@@ -383,9 +428,15 @@ impl<'a> PersonEngine<'a> {
             }
         }
         dates.extend(self.org.policies.iter().map(|p| p.effective_from));
-        let records = self.records_by_subject.get(subject).map(Vec::as_slice).unwrap_or(&[]);
+        let records = self
+            .records_by_subject
+            .get(subject)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         dates.extend(records.iter().map(|r| r.record.completed_on));
-        let policy_days: Vec<Date> = std::iter::once(Date::MIN).chain(self.org.policies.iter().map(|p| p.effective_from)).collect();
+        let policy_days: Vec<Date> = std::iter::once(Date::MIN)
+            .chain(self.org.policies.iter().map(|p| p.effective_from))
+            .collect();
         for rule in self.org.rules_by_subject.get(subject).into_iter().flatten() {
             dates.push(rule.effective_from);
             dates.extend(rule.effective_to);
@@ -396,7 +447,8 @@ impl<'a> PersonEngine<'a> {
                 RuleKind::Completion { refresher_months } => {
                     // Expiries depend on which records count, which depends on the acceptance policy in force.
                     for &policy_day in &policy_days {
-                        let counting = self.counting(rule, records, Date::MAX, policy_day, &mut None);
+                        let counting =
+                            self.counting(rule, records, Date::MAX, policy_day, &mut None);
                         for (_, expiry, _) in expiry_chain(rule, refresher_months, &counting) {
                             dates.push(expiry);
                             dates.push(sub_days(expiry, rule.warning_days));
@@ -421,7 +473,12 @@ impl<'a> PersonEngine<'a> {
     /// active post), and its assessment.
     fn assess_subject(&self, subject: &str, d: Date, explain: bool) -> Option<Assessment<'a>> {
         let rules = self.org.rules_by_subject.get(subject)?;
-        let active: Vec<&Post> = self.posts.iter().copied().filter(|p| p.active_on(d)).collect();
+        let active: Vec<&Post> = self
+            .posts
+            .iter()
+            .copied()
+            .filter(|p| p.active_on(d))
+            .collect();
         if active.is_empty() {
             return None;
         }
@@ -451,7 +508,11 @@ impl<'a> PersonEngine<'a> {
                 Some(NotCountedReason::CompletedAfterDate)
             } else if k.is_some_and(|k| r.recorded_at > k) {
                 Some(NotCountedReason::NotYetRecorded)
-            } else if fact.superseded.as_ref().is_some_and(|s| k.is_none_or(|k| s.recorded_at <= k)) {
+            } else if fact
+                .superseded
+                .as_ref()
+                .is_some_and(|s| k.is_none_or(|k| s.recorded_at <= k))
+            {
                 Some(NotCountedReason::Superseded)
             } else if r.level < rule.level {
                 Some(NotCountedReason::LowerLevel)
@@ -471,14 +532,28 @@ impl<'a> PersonEngine<'a> {
         out
     }
 
-    fn assess(&self, rule: &'a Rule, active: &[&'a Post], d: Date, explain: bool) -> Assessment<'a> {
-        let records = self.records_by_subject.get(rule.subject.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+    fn assess(
+        &self,
+        rule: &'a Rule,
+        active: &[&'a Post],
+        d: Date,
+        explain: bool,
+    ) -> Assessment<'a> {
+        let records = self
+            .records_by_subject
+            .get(rule.subject.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let mut rejected = explain.then(Vec::new);
         let counting = self.counting(rule, records, d, d, &mut rejected);
         let mut used = Vec::new();
         let mut hours_tally = None;
 
-        let exemption = self.exemptions.iter().find(|e| e.subject == rule.subject && e.covers(d)).copied();
+        let exemption = self
+            .exemptions
+            .iter()
+            .find(|e| e.subject == rule.subject && e.covers(d))
+            .copied();
 
         // The outcome of the rule's own test: Some(due) when in date, with whether the warning window has begun.
         let mut ever_counted = !counting.is_empty();
@@ -506,7 +581,10 @@ impl<'a> PersonEngine<'a> {
                     (d < expiry).then(|| (expiry, expiry <= add_days(d, rule.warning_days)))
                 })
             }
-            RuleKind::Hours { hours, window_months } => {
+            RuleKind::Hours {
+                hours,
+                window_months,
+            } => {
                 let mut counted = 0.0;
                 let mut at_warning_end = 0.0;
                 let warning_end = add_days(d, rule.warning_days);
@@ -546,7 +624,11 @@ impl<'a> PersonEngine<'a> {
                     still_in.map(|f| f.record.hours.unwrap_or(0.0)).sum()
                 };
                 (counted >= hours).then(|| {
-                    let mut exits: Vec<Date> = counting.iter().map(|f| leaves(f)).filter(|&l| d < l).collect();
+                    let mut exits: Vec<Date> = counting
+                        .iter()
+                        .map(|f| leaves(f))
+                        .filter(|&l| d < l)
+                        .collect();
                     exits.sort_unstable();
                     let short_on = exits.into_iter().find(|&exit| hours_after(exit) < hours);
                     (short_on.unwrap_or(Date::MAX), at_warning_end < hours)
@@ -565,7 +647,14 @@ impl<'a> PersonEngine<'a> {
         let (status, due_on) = if exemption.is_some() {
             (Status::Exempt, exemption.and_then(|e| e.until))
         } else if let Some((due, warning)) = in_date {
-            (if warning { Status::Expiring } else { Status::Compliant }, Some(due))
+            (
+                if warning {
+                    Status::Expiring
+                } else {
+                    Status::Compliant
+                },
+                Some(due),
+            )
         } else if let Some(deadline) = deadline.filter(|dl| d <= *dl) {
             (Status::Pending, Some(deadline))
         } else if ever_counted {
@@ -599,7 +688,11 @@ impl<'a> PersonEngine<'a> {
                     detail: not_counted_detail(fact, reason, rule),
                 })
                 .collect();
-            let exemption = exemption.map(|e| ExemptionRef { exemption_id: e.id, reason: e.reason.clone(), until: e.until });
+            let exemption = exemption.map(|e| ExemptionRef {
+                exemption_id: e.id,
+                reason: e.reason.clone(),
+                until: e.until,
+            });
             let mut explanation = Explanation {
                 summary: String::new(),
                 rule: rule_ref(rule),
@@ -614,23 +707,42 @@ impl<'a> PersonEngine<'a> {
             explanation.summary = summarise(status, &explanation, deadline, d);
             explanation
         });
-        Assessment { rule, status, due_on, detail }
+        Assessment {
+            rule,
+            status,
+            due_on,
+            detail,
+        }
     }
 }
 
 /// The records of a completion rule in completion order, each with its expiry and whether it ran from the previous
 /// record's expiry.
-fn expiry_chain<'r>(rule: &Rule, months: u32, counting: &[&'r RecordFact]) -> Vec<(&'r RecordFact, Date, bool)> {
-    let mut chain = Vec::with_capacity(counting.len());
-    let mut previous: Option<Date> = None;
+fn expiry_chain<'r>(
+    rule: &Rule,
+    months: u32,
+    counting: &[&'r RecordFact],
+) -> Vec<(&'r RecordFact, Date, bool)> {
+    let mut chain: Vec<(&'r RecordFact, Date, bool)> = Vec::with_capacity(counting.len());
+    // Validity already earned never shrinks: a later (or duplicate) completion cannot shorten it.
+    let mut best: Option<Date> = None;
     for &fact in counting {
         let done = fact.record.completed_on;
-        let early_renewal = previous.filter(|&pe| {
-            rule.renewal_base == RenewalBase::PreviousExpiry && done < pe && sub_days(pe, rule.warning_days) <= done
-        });
-        let expiry = add_months(early_renewal.unwrap_or(done), months);
-        chain.push((fact, expiry, early_renewal.is_some()));
-        previous = Some(expiry);
+        // With "previous expiry", a renewal inside the warning window of any still-valid record runs from that
+        // record's expiry (the latest such), so renewing early costs nothing.
+        let early_from = if rule.renewal_base == RenewalBase::PreviousExpiry {
+            chain
+                .iter()
+                .map(|(_, e, _)| *e)
+                .filter(|&e| done < e && sub_days(e, rule.warning_days) <= done)
+                .max()
+        } else {
+            None
+        };
+        let own = add_months(early_from.unwrap_or(done), months);
+        let expiry = best.map_or(own, |b| b.max(own));
+        best = Some(expiry);
+        chain.push((fact, expiry, early_from.is_some()));
     }
     chain
 }
@@ -638,7 +750,9 @@ fn expiry_chain<'r>(rule: &Rule, months: u32, counting: &[&'r RecordFact]) -> Ve
 /// The first day of the rolling window that ends on `d`: records completed on or after it count.
 fn window_start(d: Date, months: u32) -> Date {
     // A record counts while d < completed + months; the earliest such completion day.
-    let mut start = d.checked_sub_months(chrono::Months::new(months)).unwrap_or(Date::MIN);
+    let mut start = d
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or(Date::MIN);
     while add_months(start, months) <= d {
         start = add_days(start, 1);
     }
@@ -663,10 +777,20 @@ fn record_ref(r: &TrainingRecord) -> RecordRef {
 pub fn describe_kind(kind: &RuleKind) -> String {
     match kind {
         RuleKind::Completion { refresher_months } => {
-            format!("one in-date completion, renewed every {}", months_text(*refresher_months))
+            format!(
+                "one in-date completion, renewed every {}",
+                months_text(*refresher_months)
+            )
         }
-        RuleKind::Hours { hours, window_months } => {
-            format!("{} hours of learning within the last {}", trim_hours(*hours), months_text(*window_months))
+        RuleKind::Hours {
+            hours,
+            window_months,
+        } => {
+            format!(
+                "{} hours of learning within the last {}",
+                trim_hours(*hours),
+                months_text(*window_months)
+            )
         }
     }
 }
@@ -702,14 +826,27 @@ fn rule_ref(rule: &Rule) -> RuleRef {
 
 fn not_counted_detail(fact: &RecordFact, reason: NotCountedReason, rule: &Rule) -> String {
     let r = &fact.record;
-    let what = format!("{} (level {}) completed {}", r.provider, r.level, r.completed_on);
+    let what = format!(
+        "{} (level {}) completed {}",
+        r.provider, r.level, r.completed_on
+    );
     match reason {
-        NotCountedReason::LowerLevel => format!("{what}: level {} is below the level {} required", r.level, rule.level),
+        NotCountedReason::LowerLevel => format!(
+            "{what}: level {} is below the level {} required",
+            r.level, rule.level
+        ),
         NotCountedReason::ProviderNotAccepted => {
-            format!("{what}: training from a {} is not accepted by this organisation", r.provider_type.label())
+            format!(
+                "{what}: training from a {} is not accepted by this organisation",
+                r.provider_type.label()
+            )
         }
         NotCountedReason::Superseded => {
-            let why = fact.superseded.as_ref().map(|s| s.reason.as_str()).unwrap_or("superseded");
+            let why = fact
+                .superseded
+                .as_ref()
+                .map(|s| s.reason.as_str())
+                .unwrap_or("superseded");
             format!("{what}: superseded ({why})")
         }
         other => format!("{what}: {}", other.describe()),
@@ -746,11 +883,15 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
             }
             None => {
                 let used = e.used.first();
-                let done = used.map(|u| u.record.completed_on.to_string()).unwrap_or_default();
+                let done = used
+                    .map(|u| u.record.completed_on.to_string())
+                    .unwrap_or_default();
                 let expiry = e.due_on.map(|x| x.to_string()).unwrap_or_default();
                 if status == Status::Expiring {
                     let days = e.due_on.map(|x| (x - d).num_days()).unwrap_or(0);
-                    format!("Completed {done}; expires {expiry}, in {days} days. Book a refresher now.")
+                    format!(
+                        "Completed {done}; expires {expiry}, in {days} days. Book a refresher now."
+                    )
                 } else {
                     format!("Completed {done}; valid until {expiry}.")
                 }
@@ -781,7 +922,10 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
             if e.not_counted.is_empty() {
                 format!("No record of {rule}.")
             } else {
-                format!("No record that counts for {rule}; {} record(s) did not count.", e.not_counted.len())
+                format!(
+                    "No record that counts for {rule}; {} record(s) did not count.",
+                    e.not_counted.len()
+                )
             }
         }
     }

@@ -5,14 +5,23 @@
 //! supersede with new versions (never edits) where the file marks a period as adjustable.
 
 use crate::model::{Applicability, Clause, Competency, RenewalBase, Rule, RuleKind};
-use crate::{Date, OrgId, RuleId, Timestamp, DEFAULT_NEW_STARTER_DAYS, DEFAULT_WARNING_DAYS};
+use crate::{DEFAULT_NEW_STARTER_DAYS, DEFAULT_WARNING_DAYS, Date, OrgId, RuleId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The framework files compiled into the binary, loaded at first start.
 pub const BUILT_IN: &[(&str, &str)] = &[
-    ("cstf-england-1.1.toml", include_str!("../../../frameworks/cstf-england-1.1.toml")),
-    ("oliver-mcgowan-2022.toml", include_str!("../../../frameworks/oliver-mcgowan-2022.toml")),
-    ("hee-ai-digital-2023.toml", include_str!("../../../frameworks/hee-ai-digital-2023.toml")),
+    (
+        "cstf-england-1.1.toml",
+        include_str!("../../../frameworks/cstf-england-1.1.toml"),
+    ),
+    (
+        "oliver-mcgowan-2022.toml",
+        include_str!("../../../frameworks/oliver-mcgowan-2022.toml"),
+    ),
+    (
+        "hee-ai-digital-2023.toml",
+        include_str!("../../../frameworks/hee-ai-digital-2023.toml"),
+    ),
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,13 +91,25 @@ pub enum KindName {
 impl RuleTemplate {
     /// The rule kind, checking that the fields it needs are present and positive.
     pub fn kind(&self) -> Result<RuleKind, String> {
-        match (self.kind, self.refresher_months, self.hours, self.window_months) {
-            (KindName::Completion, Some(m), None, None) if m > 0 => Ok(RuleKind::Completion { refresher_months: m }),
-            (KindName::Completion, ..) => Err("a completion rule needs refresher_months > 0 and no hours".into()),
-            (KindName::Hours, None, Some(h), Some(w)) if h > 0.0 && w > 0 => {
-                Ok(RuleKind::Hours { hours: h, window_months: w })
+        match (
+            self.kind,
+            self.refresher_months,
+            self.hours,
+            self.window_months,
+        ) {
+            (KindName::Completion, Some(m), None, None) if m > 0 => Ok(RuleKind::Completion {
+                refresher_months: m,
+            }),
+            (KindName::Completion, ..) => {
+                Err("a completion rule needs refresher_months > 0 and no hours".into())
             }
-            (KindName::Hours, ..) => Err("an hours rule needs hours > 0 and window_months > 0".into()),
+            (KindName::Hours, None, Some(h), Some(w)) if h > 0.0 && w > 0 => Ok(RuleKind::Hours {
+                hours: h,
+                window_months: w,
+            }),
+            (KindName::Hours, ..) => {
+                Err("an hours rule needs hours > 0 and window_months > 0".into())
+            }
         }
     }
 }
@@ -98,14 +119,22 @@ pub enum FrameworkError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
     #[error("{file}: rule {index} ({subject} level {level}): {message}")]
-    Rule { file: String, index: usize, subject: String, level: u8, message: String },
+    Rule {
+        file: String,
+        index: usize,
+        subject: String,
+        level: u8,
+        message: String,
+    },
 }
 
 impl FrameworkFile {
     /// Parses and checks a framework file: every rule names a declared competency and an existing level.
     pub fn parse(file: &str, text: &str) -> Result<Self, FrameworkError> {
-        let parsed: FrameworkFile =
-            toml::from_str(text).map_err(|e| FrameworkError::Parse { file: file.to_owned(), message: e.to_string() })?;
+        let parsed: FrameworkFile = toml::from_str(text).map_err(|e| FrameworkError::Parse {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
         for (index, rule) in parsed.rules.iter().enumerate() {
             let fail = |message: String| FrameworkError::Rule {
                 file: file.to_owned(),
@@ -115,13 +144,20 @@ impl FrameworkFile {
                 message,
             };
             let Some(c) = parsed.competencies.iter().find(|c| c.code == rule.subject) else {
-                return Err(fail("no competency with this code is declared in the file".to_owned()));
+                return Err(fail(
+                    "no competency with this code is declared in the file".to_owned(),
+                ));
             };
             if rule.level == 0 || usize::from(rule.level) > c.levels.len() {
-                return Err(fail(format!("level must be between 1 and {}", c.levels.len())));
+                return Err(fail(format!(
+                    "level must be between 1 and {}",
+                    c.levels.len()
+                )));
             }
             if rule.applies_to.is_empty() {
-                return Err(fail("applies_to is empty; use [{}] for all staff".to_owned()));
+                return Err(fail(
+                    "applies_to is empty; use [{}] for all staff".to_owned(),
+                ));
             }
             rule.kind().map_err(fail)?;
         }
@@ -177,7 +213,10 @@ impl FrameworkFile {
 
 /// All built-in frameworks, parsed. They are checked by a test, so a bad file cannot ship.
 pub fn built_in() -> Result<Vec<FrameworkFile>, FrameworkError> {
-    BUILT_IN.iter().map(|(name, text)| FrameworkFile::parse(name, text)).collect()
+    BUILT_IN
+        .iter()
+        .map(|(name, text)| FrameworkFile::parse(name, text))
+        .collect()
 }
 
 #[cfg(test)]
@@ -187,17 +226,30 @@ mod tests {
     #[test]
     fn built_in_frameworks_parse_and_cover_cstf() {
         let all = built_in().expect("built-in frameworks parse");
-        let cstf = all.iter().find(|f| f.framework.code == "cstf-england").expect("CSTF shipped");
+        let cstf = all
+            .iter()
+            .find(|f| f.framework.code == "cstf-england")
+            .expect("CSTF shipped");
         assert_eq!(cstf.framework.version, "1.1");
         assert_eq!(cstf.competencies.len(), 11, "CSTF England has 11 subjects");
-        let ai = all.iter().find(|f| f.framework.code == "hee-ai-digital").expect("AI framework shipped");
+        let ai = all
+            .iter()
+            .find(|f| f.framework.code == "hee-ai-digital")
+            .expect("AI framework shipped");
         assert_eq!(ai.competencies.len(), 6, "HEE 2023 has 6 domains");
         // Safeguarding is an hours rule.
-        assert!(cstf
-            .rules
-            .iter()
-            .filter(|r| r.subject.starts_with("cstf.safeguarding"))
-            .all(|r| matches!(r.kind(), Ok(RuleKind::Hours { window_months: 36, .. }))));
+        assert!(
+            cstf.rules
+                .iter()
+                .filter(|r| r.subject.starts_with("cstf.safeguarding"))
+                .all(|r| matches!(
+                    r.kind(),
+                    Ok(RuleKind::Hours {
+                        window_months: 36,
+                        ..
+                    })
+                ))
+        );
     }
 
     #[test]
@@ -223,7 +275,9 @@ refresher_months = 12
 applies_to = [{}]
 source = "test"
 "#;
-        let err = FrameworkFile::parse("x.toml", text).unwrap_err().to_string();
+        let err = FrameworkFile::parse("x.toml", text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rule 1") && err.contains("x.b"), "{err}");
     }
 }

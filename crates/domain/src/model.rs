@@ -3,7 +3,9 @@
 //!
 //! Sources: `shared/domain/README.md` sections 1, 2 and 8 (CSTF, movement between employers, London organisations).
 
-use crate::{Date, ExemptionId, OrgId, PersonId, PostId, RecordId, RuleId, SiteId, Timestamp, UnitId};
+use crate::{
+    Date, ExemptionId, OrgId, PersonId, PostId, RecordId, RuleId, SiteId, Timestamp, UnitId,
+};
 use serde::{Deserialize, Serialize};
 
 /// Declares a closed vocabulary stored and exchanged as snake_case codes, with a human label for pages.
@@ -270,7 +272,9 @@ impl Clause {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
         }
         (self.staff_groups.is_empty() || self.staff_groups.contains(&post.staff_group))
-            && self.patient_facing.is_none_or(|pf| pf == post.patient_facing)
+            && self
+                .patient_facing
+                .is_none_or(|pf| pf == post.patient_facing)
             && any_or_contains(&self.specialties, post.specialty.as_deref())
             && any_or_contains(&self.job_roles, Some(&post.job_role))
             && any_or_contains(&self.bands, post.band.as_deref())
@@ -280,7 +284,11 @@ impl Clause {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(pf) = self.patient_facing {
-            parts.push(if pf { "patient-facing".to_owned() } else { "non-patient-facing".to_owned() });
+            parts.push(if pf {
+                "patient-facing".to_owned()
+            } else {
+                "non-patient-facing".to_owned()
+            });
         }
         if self.staff_groups.is_empty() {
             parts.push("staff".to_owned());
@@ -352,7 +360,10 @@ pub struct Rule {
 
 impl Rule {
     pub fn requirement(&self) -> RequirementKey {
-        RequirementKey { subject: self.subject.clone(), level: self.level }
+        RequirementKey {
+            subject: self.subject.clone(),
+            level: self.level,
+        }
     }
 
     pub fn in_force_on(&self, d: Date) -> bool {

@@ -96,7 +96,9 @@ pub struct Hierarchy {
 
 impl Hierarchy {
     pub fn new(units: &[Unit]) -> Self {
-        Hierarchy { parent: units.iter().map(|u| (u.id, u.parent_id)).collect() }
+        Hierarchy {
+            parent: units.iter().map(|u| (u.id, u.parent_id)).collect(),
+        }
     }
 
     /// The unit itself, then its ancestors up to the root, then the organisation. Stops on a cycle.
@@ -157,7 +159,10 @@ pub struct RollupIndex {
 
 impl RollupIndex {
     pub fn builder(hierarchy: &Hierarchy) -> RollupBuilder<'_> {
-        RollupBuilder { hierarchy, index: RollupIndex::default() }
+        RollupBuilder {
+            hierarchy,
+            index: RollupIndex::default(),
+        }
     }
 
     /// Requirements that ever applied to anyone, sorted.
@@ -170,8 +175,13 @@ impl RollupIndex {
     }
 
     pub fn counts(&self, node: Node, requirement: &RequirementKey, d: Date) -> Counts {
-        let Some(&ix) = self.requirement_ix.get(requirement) else { return Counts::default() };
-        self.cells.get(&(node, ix)).map(|h| h.count(day_number(d))).unwrap_or_default()
+        let Some(&ix) = self.requirement_ix.get(requirement) else {
+            return Counts::default();
+        };
+        self.cells
+            .get(&(node, ix))
+            .map(|h| h.count(day_number(d)))
+            .unwrap_or_default()
     }
 
     /// Every requirement's counts for one node on `d`.
@@ -182,7 +192,13 @@ impl RollupIndex {
             .enumerate()
             .map(|(ix, key)| {
                 let ix = u16::try_from(ix).unwrap_or(u16::MAX);
-                (key.clone(), self.cells.get(&(node, ix)).map(|h| h.count(day)).unwrap_or_default())
+                (
+                    key.clone(),
+                    self.cells
+                        .get(&(node, ix))
+                        .map(|h| h.count(day))
+                        .unwrap_or_default(),
+                )
             })
             .collect()
     }
@@ -236,7 +252,8 @@ impl RollupBuilder<'_> {
         if let Some(&ix) = self.index.requirement_ix.get(key) {
             return ix;
         }
-        let ix = u16::try_from(self.index.requirements.len()).expect("fewer than 65536 requirements");
+        let ix =
+            u16::try_from(self.index.requirements.len()).expect("fewer than 65536 requirements");
         self.index.requirements.push(key.clone());
         self.index.requirement_ix.insert(key.clone(), ix);
         ix
@@ -247,12 +264,19 @@ impl RollupBuilder<'_> {
             cell.finish();
         }
         // Keep requirement order stable (by subject, then level) while the ids stay as built.
-        let mut order: Vec<(RequirementKey, u16)> = self.index.requirement_ix.clone().into_iter().collect();
+        let mut order: Vec<(RequirementKey, u16)> =
+            self.index.requirement_ix.clone().into_iter().collect();
         order.sort();
         self.index.requirements = order.iter().map(|(k, _)| k.clone()).collect();
-        let remap: HashMap<u16, u16> =
-            order.iter().enumerate().map(|(new, (_, old))| (*old, u16::try_from(new).unwrap_or(u16::MAX))).collect();
-        self.index.requirement_ix = order.iter().map(|(k, old)| (k.clone(), remap[old])).collect();
+        let remap: HashMap<u16, u16> = order
+            .iter()
+            .enumerate()
+            .map(|(new, (_, old))| (*old, u16::try_from(new).unwrap_or(u16::MAX)))
+            .collect();
+        self.index.requirement_ix = order
+            .iter()
+            .map(|(k, old)| (k.clone(), remap[old]))
+            .collect();
         self.index.cells = std::mem::take(&mut self.index.cells)
             .into_iter()
             .map(|((node, old), h)| ((node, remap[&old]), h))

@@ -1,1 +1,149 @@
-pub async fn run(_s: std::sync::Arc<dyn lantern_store::Store>, _n: usize, _seed: u64, _samples: usize) -> anyhow::Result<()> { Ok(()) }
+//! The benchmark harness behind `lantern bench`: generates a world of N staff when the database is empty (measuring
+//! the ingest rate), then measures the organisation dashboard, the whole-system roll-up and one person's explained
+//! status. Figures go to BENCHMARKS.md with the machine and the command.
+
+use lantern_domain::engine::{OrgEngine, PersonFacts};
+use lantern_domain::rollup::{Counts, Node};
+use lantern_store::read_model::ReadModel;
+use lantern_store::{PeopleFilter, Scope, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub async fn run(
+    store: Arc<dyn Store>,
+    staff: usize,
+    seed: u64,
+    samples: usize,
+) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    println!("backend: {}", store.backend().name());
+    if store.is_empty().await? {
+        let t = Instant::now();
+        crate::demo::generate(store.as_ref(), staff, seed, today, true).await?;
+        let secs = t.elapsed().as_secs_f64();
+        let counts: std::collections::HashMap<String, i64> =
+            store.table_counts().await?.into_iter().collect();
+        let records = counts.get("training_records").copied().unwrap_or(0);
+        println!(
+            "ingest: {staff} staff, {records} records in {secs:.1} s = {:.0} staff/s, {:.0} records/s (durable batches of 2000 staff)",
+            staff as f64 / secs,
+            records as f64 / secs
+        );
+    }
+    let orgs = store.list_orgs(&Scope::Platform).await?;
+    let biggest = orgs
+        .iter()
+        .max_by_key(|o| o.people)
+        .ok_or_else(|| anyhow::anyhow!("no organisations"))?;
+    let model = ReadModel::new();
+
+    // Organisation dashboard: cold (index build from the database) and warm (every unit x requirement on a date).
+    let t = Instant::now();
+    let rollup = model
+        .rollup(store.as_ref(), &Scope::Platform, biggest.org.id, None)
+        .await?;
+    let cold = t.elapsed();
+    let units: Vec<Node> = std::iter::once(Node::Org)
+        .chain(rollup.context.units.iter().map(|u| Node::Unit(u.id)))
+        .collect();
+    let mut warm = Vec::new();
+    for i in 0..50 {
+        let d = today - chrono::Days::new(i * 30);
+        let t = Instant::now();
+        let r = model
+            .rollup(store.as_ref(), &Scope::Platform, biggest.org.id, None)
+            .await?;
+        let mut cells = 0;
+        for n in &units {
+            cells += r.index.node(*n, d).len();
+        }
+        std::hint::black_box(cells);
+        warm.push(t.elapsed());
+    }
+    warm.sort();
+    println!(
+        "org dashboard ({}, {} people, {} units): cold build {}, warm p50 {} p99 {}",
+        biggest.org.ods_code,
+        biggest.people,
+        units.len(),
+        ms(cold),
+        ms(percentile(&warm, 0.5)),
+        ms(percentile(&warm, 0.99))
+    );
+
+    // Whole system: every organisation's totals per requirement on a date, with all indexes warm.
+    let t = Instant::now();
+    for o in &orgs {
+        model
+            .rollup(store.as_ref(), &Scope::Platform, o.org.id, None)
+            .await?;
+    }
+    println!(
+        "whole-system index build (all {} organisations, cold): {:.1} s",
+        orgs.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let d = today - chrono::Days::new(i * 45);
+        let t = Instant::now();
+        let mut total = Counts::default();
+        for o in &orgs {
+            let r = model
+                .rollup(store.as_ref(), &Scope::Platform, o.org.id, None)
+                .await?;
+            for (_, c) in r.index.node(Node::Org, d) {
+                total.merge(&c);
+            }
+        }
+        std::hint::black_box(total);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "whole-system roll-up (warm, incl. one version check per organisation): p50 {} p99 {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+
+    // One person: load from the database and explain every requirement.
+    let ids: Vec<lantern_domain::PersonId> = store
+        .people(&Scope::Platform, biggest.org.id, &PeopleFilter::All)
+        .await?
+        .iter()
+        .map(|p| p.person.id)
+        .collect();
+    let ctx = store.org_context(&Scope::Platform, biggest.org.id).await?;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let id = ids[rng.usize(0..ids.len())];
+        let t = Instant::now();
+        let p = store.person(&Scope::Platform, biggest.org.id, id).await?;
+        let engine = OrgEngine::new(biggest.org.id, &ctx.rules, &ctx.policies, None);
+        let out = engine
+            .person(PersonFacts {
+                posts: &p.posts,
+                records: &p.records,
+                exemptions: &p.exemptions,
+            })
+            .explain_at(today);
+        std::hint::black_box(out);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "one person explained ({samples} samples): p50 {} p99 {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+    Ok(())
+}

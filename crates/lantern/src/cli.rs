@@ -11,7 +11,12 @@ use std::process::ExitCode;
 /// Keeps a healthcare workforce's statutory and mandatory training in date: who is compliant with what their role
 /// requires, with reasons, as at any date.
 #[derive(Debug, Parser)]
-#[command(name = "lantern", version, propagate_version = true, max_term_width = 110)]
+#[command(
+    name = "lantern",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
 pub struct Cli {
     /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DB.
     /// Default: sqlite://DATA_DIR/lantern.db.
@@ -146,17 +151,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             crate::import::run(store.as_ref(), kind, &file, report.as_deref()).await
         }
-        Command::Bench { staff, seed, samples } => {
+        Command::Bench {
+            staff,
+            seed,
+            samples,
+        } => {
             let store = open(&cfg).await?;
             crate::bench::run(store, staff, seed, samples).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { demo, demo_staff, .. } => {
+        Command::Serve {
+            demo, demo_staff, ..
+        } => {
             let store = open(&cfg).await?;
             if demo && store.is_empty().await? {
                 println!("Loading the demo world ({demo_staff} staff); this happens once.");
                 let today = chrono::Utc::now().date_naive();
-                let summary = crate::demo::generate(store.as_ref(), demo_staff, 2026, today, true).await?;
+                let summary =
+                    crate::demo::generate(store.as_ref(), demo_staff, 2026, today, true).await?;
                 println!("{summary}");
             }
             serve(store, &cfg.listen).await?;
@@ -166,16 +178,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn open(cfg: &config::Effective) -> anyhow::Result<std::sync::Arc<dyn lantern_store::Store>> {
-    let store = lantern_store::open(&cfg.database)
-        .await
-        .with_context(|| format!("opening database {}", cfg.database.split('@').next_back().unwrap_or("")))?;
+    let store = lantern_store::open(&cfg.database).await.with_context(|| {
+        format!(
+            "opening database {}",
+            cfg.database.split('@').next_back().unwrap_or("")
+        )
+    })?;
     lantern_store::load_built_in_frameworks(store.as_ref()).await?;
     Ok(store)
 }
 
-async fn serve(store: std::sync::Arc<dyn lantern_store::Store>, listen: &str) -> anyhow::Result<()> {
+async fn serve(
+    store: std::sync::Arc<dyn lantern_store::Store>,
+    listen: &str,
+) -> anyhow::Result<()> {
     let app = lantern_web::app(lantern_web::AppState::new(store));
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, "serving");
@@ -190,8 +210,11 @@ async fn serve(store: std::sync::Arc<dyn lantern_store::Store>, listen: &str) ->
 
 fn init_logging(cfg: &config::Effective) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(format!("{},sqlx=warn", cfg.log_level)).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_new(format!("{},sqlx=warn", cfg.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log_format == "json" {
         let _ = builder.json().try_init();
     } else {

@@ -17,10 +17,14 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = path else { return Ok(Self::default()) };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read configuration file {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("configuration file {}: {e}", path.display()))
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read configuration file {}: {e}", path.display())
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("configuration file {}: {e}", path.display()))
     }
 }
 
@@ -39,7 +43,13 @@ pub struct Effective {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 /// Merges one value: flag/env first, then the file, then the default.
-fn pick<T>(name: &'static str, cli: Option<T>, file: Option<T>, default: impl FnOnce() -> T, sources: &mut std::collections::BTreeMap<&'static str, &'static str>) -> T {
+fn pick<T>(
+    name: &'static str,
+    cli: Option<T>,
+    file: Option<T>,
+    default: impl FnOnce() -> T,
+    sources: &mut std::collections::BTreeMap<&'static str, &'static str>,
+) -> T {
     match (cli, file) {
         (Some(v), _) => {
             sources.insert(name, "flag or environment");
@@ -66,7 +76,13 @@ pub struct CliValues {
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
     let mut sources = std::collections::BTreeMap::new();
-    let data_dir = pick("data_dir", cli.data_dir, file.data_dir, || PathBuf::from("data"), &mut sources);
+    let data_dir = pick(
+        "data_dir",
+        cli.data_dir,
+        file.data_dir,
+        || PathBuf::from("data"),
+        &mut sources,
+    );
     let dd = data_dir.clone();
     let database = pick(
         "database",
@@ -75,10 +91,35 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || format!("sqlite://{}", dd.join("lantern.db").display()),
         &mut sources,
     );
-    let listen = pick("listen", cli.listen, file.listen, || DEFAULT_LISTEN.to_owned(), &mut sources);
-    let log_format = pick("log_format", cli.log_format, file.log_format, || "text".to_owned(), &mut sources);
-    let log_level = pick("log_level", cli.log_level, file.log_level, || "info".to_owned(), &mut sources);
-    Effective { database, data_dir, listen, log_format, log_level, sources }
+    let listen = pick(
+        "listen",
+        cli.listen,
+        file.listen,
+        || DEFAULT_LISTEN.to_owned(),
+        &mut sources,
+    );
+    let log_format = pick(
+        "log_format",
+        cli.log_format,
+        file.log_format,
+        || "text".to_owned(),
+        &mut sources,
+    );
+    let log_level = pick(
+        "log_level",
+        cli.log_level,
+        file.log_level,
+        || "info".to_owned(),
+        &mut sources,
+    );
+    Effective {
+        database,
+        data_dir,
+        listen,
+        log_format,
+        log_level,
+        sources,
+    }
 }
 
 impl Effective {
@@ -95,7 +136,12 @@ fn redact_url(url: &str) -> String {
     if let (Some(scheme_end), Some(at)) = (url.find("://"), url.rfind('@')) {
         let creds = &url[scheme_end + 3..at];
         if let Some(colon) = creds.find(':') {
-            return format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]);
+            return format!(
+                "{}{}:***{}",
+                &url[..scheme_end + 3],
+                &creds[..colon],
+                &url[at..]
+            );
         }
     }
     url.to_owned()
@@ -107,13 +153,27 @@ mod tests {
 
     #[test]
     fn flags_beat_file_beat_defaults_and_passwords_are_hidden() {
-        let file = FileConfig { listen: Some("0.0.0.0:9000".into()), database: Some("postgres://u:pw@h/db".into()), ..Default::default() };
-        let cli = CliValues { database: None, data_dir: None, listen: Some("127.0.0.1:1".into()), log_format: None, log_level: None };
+        let file = FileConfig {
+            listen: Some("0.0.0.0:9000".into()),
+            database: Some("postgres://u:pw@h/db".into()),
+            ..Default::default()
+        };
+        let cli = CliValues {
+            database: None,
+            data_dir: None,
+            listen: Some("127.0.0.1:1".into()),
+            log_format: None,
+            log_level: None,
+        };
         let e = effective(cli, file);
         assert_eq!(e.listen, "127.0.0.1:1");
         assert_eq!(e.sources["listen"], "flag or environment");
         assert_eq!(e.sources["database"], "file");
         assert_eq!(e.sources["log_level"], "default");
-        assert!(e.to_toml().contains("postgres://u:***@h/db"), "{}", e.to_toml());
+        assert!(
+            e.to_toml().contains("postgres://u:***@h/db"),
+            "{}",
+            e.to_toml()
+        );
     }
 }

@@ -19,64 +19,281 @@ use lantern_store::*;
 
 /// (ODS code, name, type, relative size)
 const ORGS: &[(&str, &str, OrgType, u32)] = &[
-    ("RJ1", "Guy's and St Thomas' NHS Foundation Trust", OrgType::NhsTrust, 22),
-    ("RJZ", "King's College Hospital NHS Foundation Trust", OrgType::NhsTrust, 14),
-    ("RRV", "University College London Hospitals NHS Foundation Trust", OrgType::NhsTrust, 11),
+    (
+        "RJ1",
+        "Guy's and St Thomas' NHS Foundation Trust",
+        OrgType::NhsTrust,
+        22,
+    ),
+    (
+        "RJZ",
+        "King's College Hospital NHS Foundation Trust",
+        OrgType::NhsTrust,
+        14,
+    ),
+    (
+        "RRV",
+        "University College London Hospitals NHS Foundation Trust",
+        OrgType::NhsTrust,
+        11,
+    ),
     ("R1H", "Barts Health NHS Trust", OrgType::NhsTrust, 20),
-    ("RP4", "Great Ormond Street Hospital for Children NHS Foundation Trust", OrgType::NhsTrust, 6),
-    ("RAL", "Royal Free London NHS Foundation Trust", OrgType::NhsTrust, 11),
-    ("RYJ", "Imperial College Healthcare NHS Trust", OrgType::NhsTrust, 13),
-    ("RQM", "Chelsea and Westminster Hospital NHS Foundation Trust", OrgType::NhsTrust, 8),
-    ("RJ7", "St George's University Hospitals NHS Foundation Trust", OrgType::NhsTrust, 9),
-    ("RJ2", "Lewisham and Greenwich NHS Trust", OrgType::NhsTrust, 7),
-    ("R1K", "London North West University Healthcare NHS Trust", OrgType::NhsTrust, 8),
-    ("RF4", "Barking, Havering and Redbridge University Hospitals NHS Trust", OrgType::NhsTrust, 7),
-    ("RQX", "Homerton Healthcare NHS Foundation Trust", OrgType::NhsTrust, 4),
+    (
+        "RP4",
+        "Great Ormond Street Hospital for Children NHS Foundation Trust",
+        OrgType::NhsTrust,
+        6,
+    ),
+    (
+        "RAL",
+        "Royal Free London NHS Foundation Trust",
+        OrgType::NhsTrust,
+        11,
+    ),
+    (
+        "RYJ",
+        "Imperial College Healthcare NHS Trust",
+        OrgType::NhsTrust,
+        13,
+    ),
+    (
+        "RQM",
+        "Chelsea and Westminster Hospital NHS Foundation Trust",
+        OrgType::NhsTrust,
+        8,
+    ),
+    (
+        "RJ7",
+        "St George's University Hospitals NHS Foundation Trust",
+        OrgType::NhsTrust,
+        9,
+    ),
+    (
+        "RJ2",
+        "Lewisham and Greenwich NHS Trust",
+        OrgType::NhsTrust,
+        7,
+    ),
+    (
+        "R1K",
+        "London North West University Healthcare NHS Trust",
+        OrgType::NhsTrust,
+        8,
+    ),
+    (
+        "RF4",
+        "Barking, Havering and Redbridge University Hospitals NHS Trust",
+        OrgType::NhsTrust,
+        7,
+    ),
+    (
+        "RQX",
+        "Homerton Healthcare NHS Foundation Trust",
+        OrgType::NhsTrust,
+        4,
+    ),
     ("RKE", "Whittington Health NHS Trust", OrgType::NhsTrust, 4),
-    ("RP6", "Moorfields Eye Hospital NHS Foundation Trust", OrgType::NhsTrust, 2),
-    ("RPY", "The Royal Marsden NHS Foundation Trust", OrgType::NhsTrust, 4),
-    ("RRU", "London Ambulance Service NHS Trust", OrgType::NhsTrust, 6),
-    ("RV5", "South London and Maudsley NHS Foundation Trust", OrgType::NhsTrust, 5),
-    ("RWK", "East London NHS Foundation Trust", OrgType::NhsTrust, 6),
-    ("LPH01", "The Harley Street Private Hospital (synthetic)", OrgType::PrivateHospital, 2),
-    ("LMS01", "Imperial College London, Faculty of Medicine", OrgType::MedicalSchool, 1),
-    ("LRI01", "Francis Crick Institute", OrgType::ResearchInstitute, 1),
+    (
+        "RP6",
+        "Moorfields Eye Hospital NHS Foundation Trust",
+        OrgType::NhsTrust,
+        2,
+    ),
+    (
+        "RPY",
+        "The Royal Marsden NHS Foundation Trust",
+        OrgType::NhsTrust,
+        4,
+    ),
+    (
+        "RRU",
+        "London Ambulance Service NHS Trust",
+        OrgType::NhsTrust,
+        6,
+    ),
+    (
+        "RV5",
+        "South London and Maudsley NHS Foundation Trust",
+        OrgType::NhsTrust,
+        5,
+    ),
+    (
+        "RWK",
+        "East London NHS Foundation Trust",
+        OrgType::NhsTrust,
+        6,
+    ),
+    (
+        "LPH01",
+        "The Harley Street Private Hospital (synthetic)",
+        OrgType::PrivateHospital,
+        2,
+    ),
+    (
+        "LMS01",
+        "Imperial College London, Faculty of Medicine",
+        OrgType::MedicalSchool,
+        1,
+    ),
+    (
+        "LRI01",
+        "Francis Crick Institute",
+        OrgType::ResearchInstitute,
+        1,
+    ),
 ];
 
 /// Directorates and their departments (specialties).
 const DIRECTORATES: &[(&str, &[&str])] = &[
-    ("Medicine", &["Cardiology", "Neurology", "Respiratory medicine", "Infectious diseases", "Elderly care", "Renal"]),
-    ("Surgery and Critical Care", &["General surgery", "Critical care", "Anaesthetics"]),
-    ("Cancer and Clinical Haematology", &["Oncology", "Haematology"]),
-    ("Women's and Children's", &["Paediatrics", "Obstetrics and gynaecology", "Neonatology"]),
+    (
+        "Medicine",
+        &[
+            "Cardiology",
+            "Neurology",
+            "Respiratory medicine",
+            "Infectious diseases",
+            "Elderly care",
+            "Renal",
+        ],
+    ),
+    (
+        "Surgery and Critical Care",
+        &["General surgery", "Critical care", "Anaesthetics"],
+    ),
+    (
+        "Cancer and Clinical Haematology",
+        &["Oncology", "Haematology"],
+    ),
+    (
+        "Women's and Children's",
+        &["Paediatrics", "Obstetrics and gynaecology", "Neonatology"],
+    ),
     ("Urgent and Emergency Care", &["Emergency medicine"]),
-    ("Clinical Support Services", &["Radiology", "Pathology", "Pharmacy", "Therapies"]),
-    ("Corporate Services", &["Finance", "Human resources", "Digital services", "Estates and facilities"]),
+    (
+        "Clinical Support Services",
+        &["Radiology", "Pathology", "Pharmacy", "Therapies"],
+    ),
+    (
+        "Corporate Services",
+        &[
+            "Finance",
+            "Human resources",
+            "Digital services",
+            "Estates and facilities",
+        ],
+    ),
 ];
 
 const GIVEN: &[&str] = &[
-    "Amara", "Oliver", "Priya", "Kwame", "Sofia", "Mohammed", "Grace", "Daniel", "Aisha", "James", "Chloe", "Tunde",
-    "Fatima", "Liam", "Mei", "Samuel", "Zainab", "Thomas", "Ananya", "Joseph", "Olivia", "Adebayo", "Hannah", "Ravi",
-    "Emily", "Chinedu", "Isabella", "Arjun", "Ella", "Yusuf", "Niamh", "Kofi", "Maria", "Harry", "Leila", "Ibrahim",
-    "Sarah", "Tomasz", "Ngozi", "Jack", "Ayesha", "Luca", "Esther", "Hassan", "Lucy", "Rohan", "Abena", "George",
+    "Amara", "Oliver", "Priya", "Kwame", "Sofia", "Mohammed", "Grace", "Daniel", "Aisha", "James",
+    "Chloe", "Tunde", "Fatima", "Liam", "Mei", "Samuel", "Zainab", "Thomas", "Ananya", "Joseph",
+    "Olivia", "Adebayo", "Hannah", "Ravi", "Emily", "Chinedu", "Isabella", "Arjun", "Ella",
+    "Yusuf", "Niamh", "Kofi", "Maria", "Harry", "Leila", "Ibrahim", "Sarah", "Tomasz", "Ngozi",
+    "Jack", "Ayesha", "Luca", "Esther", "Hassan", "Lucy", "Rohan", "Abena", "George",
 ];
 const FAMILY: &[&str] = &[
-    "Okafor", "Smith", "Patel", "Mensah", "Jones", "Khan", "Williams", "Adeyemi", "Brown", "Begum", "Taylor", "Nguyen",
-    "Ali", "Wilson", "Osei", "Evans", "Hussain", "Kowalski", "Thomas", "Chen", "Roberts", "Ahmed", "Johnson", "Singh",
-    "Walker", "Boateng", "Wright", "Rahman", "Green", "Mahmood", "Hughes", "Owusu", "Clarke", "Shah", "Edwards",
-    "Campbell", "Murphy", "Nowak", "Rossi", "Ibrahim", "Kaur", "Hall", "Afolabi", "Lewis", "Das", "Scott", "Martin",
+    "Okafor", "Smith", "Patel", "Mensah", "Jones", "Khan", "Williams", "Adeyemi", "Brown", "Begum",
+    "Taylor", "Nguyen", "Ali", "Wilson", "Osei", "Evans", "Hussain", "Kowalski", "Thomas", "Chen",
+    "Roberts", "Ahmed", "Johnson", "Singh", "Walker", "Boateng", "Wright", "Rahman", "Green",
+    "Mahmood", "Hughes", "Owusu", "Clarke", "Shah", "Edwards", "Campbell", "Murphy", "Nowak",
+    "Rossi", "Ibrahim", "Kaur", "Hall", "Afolabi", "Lewis", "Das", "Scott", "Martin",
 ];
 
 /// (staff group, share in percent, job roles, bands, patient-facing share in percent)
 const GROUPS: &[(StaffGroup, u32, &[&str], &[&str], u32)] = &[
-    (StaffGroup::NursingMidwiferyRegistered, 27, &["Staff nurse", "Sister", "Charge nurse", "Clinical nurse specialist", "Midwife"], &["5", "6", "7"], 95),
-    (StaffGroup::AdditionalClinicalServices, 20, &["Healthcare assistant", "Nursing associate", "Maternity support worker"], &["2", "3", "4"], 95),
-    (StaffGroup::AdministrativeClerical, 22, &["Ward clerk", "Medical secretary", "Administrator", "Finance officer", "HR adviser", "Data analyst", "Clinical safety officer", "Chief information officer"], &["2", "3", "4", "5", "6", "8a"], 10),
-    (StaffGroup::MedicalDental, 10, &["Consultant", "Specialty registrar", "Core trainee", "Foundation doctor", "Chief clinical information officer"], &[], 95),
-    (StaffGroup::AlliedHealthProfessionals, 8, &["Physiotherapist", "Occupational therapist", "Radiographer", "Paramedic", "Dietitian", "Clinical educator"], &["5", "6", "7"], 90),
-    (StaffGroup::AddProfScientificTechnical, 6, &["Pharmacist", "Pharmacy technician", "Data scientist"], &["5", "6", "7", "8a"], 50),
-    (StaffGroup::EstatesAncillary, 5, &["Porter", "Domestic assistant", "Catering assistant", "Estates technician"], &["1", "2", "3"], 40),
-    (StaffGroup::HealthcareScientists, 2, &["Biomedical scientist", "Clinical scientist"], &["5", "6", "7"], 20),
+    (
+        StaffGroup::NursingMidwiferyRegistered,
+        27,
+        &[
+            "Staff nurse",
+            "Sister",
+            "Charge nurse",
+            "Clinical nurse specialist",
+            "Midwife",
+        ],
+        &["5", "6", "7"],
+        95,
+    ),
+    (
+        StaffGroup::AdditionalClinicalServices,
+        20,
+        &[
+            "Healthcare assistant",
+            "Nursing associate",
+            "Maternity support worker",
+        ],
+        &["2", "3", "4"],
+        95,
+    ),
+    (
+        StaffGroup::AdministrativeClerical,
+        22,
+        &[
+            "Ward clerk",
+            "Medical secretary",
+            "Administrator",
+            "Finance officer",
+            "HR adviser",
+            "Data analyst",
+            "Clinical safety officer",
+            "Chief information officer",
+        ],
+        &["2", "3", "4", "5", "6", "8a"],
+        10,
+    ),
+    (
+        StaffGroup::MedicalDental,
+        10,
+        &[
+            "Consultant",
+            "Specialty registrar",
+            "Core trainee",
+            "Foundation doctor",
+            "Chief clinical information officer",
+        ],
+        &[],
+        95,
+    ),
+    (
+        StaffGroup::AlliedHealthProfessionals,
+        8,
+        &[
+            "Physiotherapist",
+            "Occupational therapist",
+            "Radiographer",
+            "Paramedic",
+            "Dietitian",
+            "Clinical educator",
+        ],
+        &["5", "6", "7"],
+        90,
+    ),
+    (
+        StaffGroup::AddProfScientificTechnical,
+        6,
+        &["Pharmacist", "Pharmacy technician", "Data scientist"],
+        &["5", "6", "7", "8a"],
+        50,
+    ),
+    (
+        StaffGroup::EstatesAncillary,
+        5,
+        &[
+            "Porter",
+            "Domestic assistant",
+            "Catering assistant",
+            "Estates technician",
+        ],
+        &["1", "2", "3"],
+        40,
+    ),
+    (
+        StaffGroup::HealthcareScientists,
+        2,
+        &["Biomedical scientist", "Clinical scientist"],
+        &["5", "6", "7"],
+        20,
+    ),
 ];
 
 struct UnitPlan {
@@ -93,7 +310,13 @@ struct OrgPlan {
 }
 
 /// Generates the demo world into `store`. Returns a one-paragraph summary.
-pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, progress: bool) -> anyhow::Result<String> {
+pub async fn generate(
+    store: &dyn Store,
+    staff: usize,
+    seed: u64,
+    today: Date,
+    progress: bool,
+) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
     let mut rng = fastrand::Rng::with_seed(seed);
     let frameworks = store.frameworks().await?;
@@ -107,7 +330,11 @@ pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, p
             ods_code: (*ods).to_owned(),
             name: (*name).to_owned(),
             org_type: *org_type,
-            target_percent: if matches!(org_type, OrgType::NhsTrust) { 90.0 } else { 85.0 },
+            target_percent: if matches!(org_type, OrgType::NhsTrust) {
+                90.0
+            } else {
+                85.0
+            },
         });
         let org_staff = (staff as f64 * f64::from(*weight) / f64::from(total_weight)).max(8.0);
         // About 30 people a ward or team.
@@ -119,22 +346,63 @@ pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, p
         };
         let departments: usize = dirs.iter().map(|d| d.1.len()).sum();
         let per_department = wards_wanted.div_ceil(departments).max(1);
-        structure.sites.push(SiteRow { org: (*ods).to_owned(), code: "MAIN".into(), name: format!("{name} main site") });
+        structure.sites.push(SiteRow {
+            org: (*ods).to_owned(),
+            code: "MAIN".into(),
+            name: format!("{name} main site"),
+        });
         for (di, (dir, depts)) in dirs.iter().enumerate() {
             let dcode = format!("D{}", di + 1);
-            structure.units.push(UnitRow { line: 0, org: (*ods).into(), code: dcode.clone(), name: (*dir).into(), kind: UnitKind::Directorate, parent: None, site: Some("MAIN".into()) });
+            structure.units.push(UnitRow {
+                line: 0,
+                org: (*ods).into(),
+                code: dcode.clone(),
+                name: (*dir).into(),
+                kind: UnitKind::Directorate,
+                parent: None,
+                site: Some("MAIN".into()),
+            });
             for (pi, dept) in depts.iter().enumerate() {
                 let pcode = format!("{dcode}-{}", pi + 1);
-                structure.units.push(UnitRow { line: 0, org: (*ods).into(), code: pcode.clone(), name: (*dept).into(), kind: UnitKind::Department, parent: Some(dcode.clone()), site: Some("MAIN".into()) });
+                structure.units.push(UnitRow {
+                    line: 0,
+                    org: (*ods).into(),
+                    code: pcode.clone(),
+                    name: (*dept).into(),
+                    kind: UnitKind::Department,
+                    parent: Some(dcode.clone()),
+                    site: Some("MAIN".into()),
+                });
                 let corporate = *dir == "Corporate Services";
                 for wi in 0..per_department {
                     let wcode = format!("{pcode}-{}", wi + 1);
-                    let (kind, label) = if corporate || *dir == "Clinical Support Services" { (UnitKind::Team, "Team") } else { (UnitKind::Ward, "Ward") };
+                    let (kind, label) = if corporate || *dir == "Clinical Support Services" {
+                        (UnitKind::Team, "Team")
+                    } else {
+                        (UnitKind::Ward, "Ward")
+                    };
                     let wname = format!("{dept} {label} {}", ward_name(&mut rng, wi));
-                    structure.units.push(UnitRow { line: 0, org: (*ods).into(), code: wcode.clone(), name: wname, kind, parent: Some(pcode.clone()), site: Some("MAIN".into()) });
+                    structure.units.push(UnitRow {
+                        line: 0,
+                        org: (*ods).into(),
+                        code: wcode.clone(),
+                        name: wname,
+                        kind,
+                        parent: Some(pcode.clone()),
+                        site: Some("MAIN".into()),
+                    });
                     // Most wards are diligent; about one in eight is a hot spot.
-                    let diligence = if rng.u32(0..8) == 0 { 0.55 + rng.f64() * 0.2 } else { 0.86 + rng.f64() * 0.13 };
-                    wards.push(UnitPlan { code: wcode, specialty: dept, corporate, diligence });
+                    let diligence = if rng.u32(0..8) == 0 {
+                        0.55 + rng.f64() * 0.2
+                    } else {
+                        0.86 + rng.f64() * 0.13
+                    };
+                    wards.push(UnitPlan {
+                        code: wcode,
+                        specialty: dept,
+                        corporate,
+                        diligence,
+                    });
                 }
             }
         }
@@ -142,16 +410,25 @@ pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, p
     }
     store.write(&structure).await?;
 
-    let bar = if progress { ProgressBar::new(staff as u64) } else { ProgressBar::hidden() };
+    let bar = if progress {
+        ProgressBar::new(staff as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} staff ({per_sec}, {eta} left)")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:40}] {pos}/{len} staff ({per_sec}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message("generating");
 
     let rule_templates: Vec<(&FrameworkFile, &lantern_domain::framework::RuleTemplate)> =
-        frameworks.iter().flat_map(|f| f.rules.iter().map(move |r| (f, r))).collect();
+        frameworks
+            .iter()
+            .flat_map(|f| f.rules.iter().map(move |r| (f, r)))
+            .collect();
     let weights: Vec<usize> = plans.iter().map(|(_, n)| *n).collect();
     let weight_total: usize = weights.iter().sum();
     let mut made = 0usize;
@@ -163,7 +440,15 @@ pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, p
         for i in 0..n {
             let index = made + i;
             let org_ix = pick_weighted(&mut rng, &weights, weight_total);
-            let person = make_person(&mut rng, index, seed, &plans, org_ix, today, &rule_templates);
+            let person = make_person(
+                &mut rng,
+                index,
+                seed,
+                &plans,
+                org_ix,
+                today,
+                &rule_templates,
+            );
             records += person.records.len() as u64;
             batch.people.push(person.row);
             batch.posts.extend(person.posts);
@@ -182,8 +467,29 @@ pub async fn generate(store: &dyn Store, staff: usize, seed: u64, today: Date, p
 }
 
 fn ward_name(rng: &mut fastrand::Rng, i: usize) -> String {
-    const NAMES: &[&str] = &["Nightingale", "Seacole", "Florence", "Victoria", "Albert", "Thames", "Riverside", "Cedar", "Oak", "Willow", "Lister", "Jenner", "Fleming", "Garrett", "Cavell", "Franklin"];
-    format!("{} {}", NAMES[(i + rng.usize(0..NAMES.len())) % NAMES.len()], i + 1)
+    const NAMES: &[&str] = &[
+        "Nightingale",
+        "Seacole",
+        "Florence",
+        "Victoria",
+        "Albert",
+        "Thames",
+        "Riverside",
+        "Cedar",
+        "Oak",
+        "Willow",
+        "Lister",
+        "Jenner",
+        "Fleming",
+        "Garrett",
+        "Cavell",
+        "Franklin",
+    ];
+    format!(
+        "{} {}",
+        NAMES[(i + rng.usize(0..NAMES.len())) % NAMES.len()],
+        i + 1
+    )
 }
 
 fn pick_weighted(rng: &mut fastrand::Rng, weights: &[usize], total: usize) -> usize {
@@ -217,48 +523,94 @@ fn make_person(
     let family = FAMILY[rng.usize(0..FAMILY.len())];
     let share: u32 = rng.u32(0..100);
     let mut acc = 0;
-    let group = GROUPS.iter().find(|g| {
-        acc += g.1;
-        share < acc
-    }).unwrap_or(&GROUPS[2]);
+    let group = GROUPS
+        .iter()
+        .find(|g| {
+            acc += g.1;
+            share < acc
+        })
+        .unwrap_or(&GROUPS[2]);
     let (staff_group, _, roles, bands, pf_share) = *group;
     let job_role = roles[rng.usize(0..roles.len())];
-    let band = if staff_group == StaffGroup::MedicalDental { None } else { Some(bands[rng.usize(0..bands.len())].to_owned()) };
+    let band = if staff_group == StaffGroup::MedicalDental {
+        None
+    } else {
+        Some(bands[rng.usize(0..bands.len())].to_owned())
+    };
     let mut registrations = Vec::new();
     match staff_group {
-        StaffGroup::NursingMidwiferyRegistered => registrations.push(Registration { body: RegulatoryBody::Nmc, number: format!("{:02}{}{:04}", rng.u32(0..99), ['A', 'C', 'E', 'I'][rng.usize(0..4)], rng.u32(0..9999)), renewal_date: Some(add_days(today, rng.u32(1..1095))) }),
-        StaffGroup::MedicalDental => registrations.push(Registration { body: RegulatoryBody::Gmc, number: format!("{}", 7_000_000 + rng.u32(0..999_999)), renewal_date: Some(add_days(today, rng.u32(1..1825))) }),
-        StaffGroup::AlliedHealthProfessionals => registrations.push(Registration { body: RegulatoryBody::Hcpc, number: format!("PH{:06}", rng.u32(0..999_999)), renewal_date: Some(add_days(today, rng.u32(1..730))) }),
+        StaffGroup::NursingMidwiferyRegistered => registrations.push(Registration {
+            body: RegulatoryBody::Nmc,
+            number: format!(
+                "{:02}{}{:04}",
+                rng.u32(0..99),
+                ['A', 'C', 'E', 'I'][rng.usize(0..4)],
+                rng.u32(0..9999)
+            ),
+            renewal_date: Some(add_days(today, rng.u32(1..1095))),
+        }),
+        StaffGroup::MedicalDental => registrations.push(Registration {
+            body: RegulatoryBody::Gmc,
+            number: format!("{}", 7_000_000 + rng.u32(0..999_999)),
+            renewal_date: Some(add_days(today, rng.u32(1..1825))),
+        }),
+        StaffGroup::AlliedHealthProfessionals => registrations.push(Registration {
+            body: RegulatoryBody::Hcpc,
+            number: format!("PH{:06}", rng.u32(0..999_999)),
+            renewal_date: Some(add_days(today, rng.u32(1..730))),
+        }),
         _ => {}
     }
-    let email = format!("{}.{}{}@nhs.example", given.to_lowercase(), family.to_lowercase(), index);
+    let email = format!(
+        "{}.{}{}@nhs.example",
+        given.to_lowercase(),
+        family.to_lowercase(),
+        index
+    );
 
     // Posts: most people hold one long post; doctors in training rotate between trusts; some left; some just started.
     let (plan, _) = &plans[org_ix];
     let clinical_wards: Vec<&UnitPlan> = plan.wards.iter().filter(|w| !w.corporate).collect();
     let corporate_wards: Vec<&UnitPlan> = plan.wards.iter().filter(|w| w.corporate).collect();
     let pick_ward = |rng: &mut fastrand::Rng, plan: &OrgPlan| -> usize {
-        let wards: Vec<usize> = plan.wards.iter().enumerate().filter(|(_, w)| w.corporate == (staff_group == StaffGroup::AdministrativeClerical && !["Ward clerk", "Medical secretary"].contains(&job_role))).map(|(i, _)| i).collect();
-        if wards.is_empty() { rng.usize(0..plan.wards.len()) } else { wards[rng.usize(0..wards.len())] }
+        let wards: Vec<usize> = plan
+            .wards
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                w.corporate
+                    == (staff_group == StaffGroup::AdministrativeClerical
+                        && !["Ward clerk", "Medical secretary"].contains(&job_role))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if wards.is_empty() {
+            rng.usize(0..plan.wards.len())
+        } else {
+            wards[rng.usize(0..wards.len())]
+        }
     };
     let _ = (&clinical_wards, &corporate_wards);
     let patient_facing = rng.u32(0..100) < pf_share;
-    let rotating = staff_group == StaffGroup::MedicalDental && ["Specialty registrar", "Core trainee", "Foundation doctor"].contains(&job_role) && rng.u32(0..100) < 70;
+    let rotating = staff_group == StaffGroup::MedicalDental
+        && ["Specialty registrar", "Core trainee", "Foundation doctor"].contains(&job_role)
+        && rng.u32(0..100) < 70;
     let mut posts = Vec::new();
-    let post_of = |org: &OrgPlan, ward: &UnitPlan, start: Date, end: Option<Date>, n: usize| PostRow {
-        line: 0,
-        employee_number: employee_number.clone(),
-        org: org.ods.to_owned(),
-        unit: ward.code.clone(),
-        assignment_number: format!("{employee_number}-{n}"),
-        staff_group,
-        job_role: job_role.to_owned(),
-        band: band.clone(),
-        specialty: Some(ward.specialty.to_owned()),
-        patient_facing,
-        start,
-        end,
-    };
+    let post_of =
+        |org: &OrgPlan, ward: &UnitPlan, start: Date, end: Option<Date>, n: usize| PostRow {
+            line: 0,
+            employee_number: employee_number.clone(),
+            org: org.ods.to_owned(),
+            unit: ward.code.clone(),
+            assignment_number: format!("{employee_number}-{n}"),
+            staff_group,
+            job_role: job_role.to_owned(),
+            band: band.clone(),
+            specialty: Some(ward.specialty.to_owned()),
+            patient_facing,
+            start,
+            end,
+        };
     let mut diligence;
     if rotating {
         // Rotations of 4, 6 or 12 months through up to four trusts, the latest one current.
@@ -290,7 +642,9 @@ fn make_person(
         } else {
             sub_days(today, rng.u32(60..365 * 15))
         };
-        let end = (roll >= 3 && roll < 10).then(|| sub_days(today, rng.u32(1..700))).filter(|e| *e > start);
+        let end = (roll >= 3 && roll < 10)
+            .then(|| sub_days(today, rng.u32(1..700)))
+            .filter(|e| *e > start);
         posts.push(post_of(plan, w, start, end, 1));
     }
 
@@ -315,10 +669,15 @@ fn make_person(
     let mut records = Vec::new();
     let home = posts.last().map(|p| p.org.clone()).unwrap_or_default();
     // Highest applicable level per subject.
-    let mut wanted: std::collections::BTreeMap<&str, (&FrameworkFile, &lantern_domain::framework::RuleTemplate)> = std::collections::BTreeMap::new();
+    let mut wanted: std::collections::BTreeMap<
+        &str,
+        (&FrameworkFile, &lantern_domain::framework::RuleTemplate),
+    > = std::collections::BTreeMap::new();
     for (f, t) in templates {
         if Applicability(t.applies_to.clone()).matches(&probe) {
-            let keep = wanted.get(t.subject.as_str()).is_none_or(|(_, cur)| cur.level < t.level);
+            let keep = wanted
+                .get(t.subject.as_str())
+                .is_none_or(|(_, cur)| cur.level < t.level);
             if keep {
                 wanted.insert(t.subject.as_str(), (f, t));
             }
@@ -335,13 +694,21 @@ fn make_person(
         let mut when = add_days(begin, rng.u32(0..40));
         let (period, hours_each) = match t.kind() {
             Ok(RuleKind::Completion { refresher_months }) => (refresher_months, None),
-            Ok(RuleKind::Hours { hours, window_months }) => ((window_months / 3).max(6), Some((hours / 3.0).max(1.0))),
+            Ok(RuleKind::Hours {
+                hours,
+                window_months,
+            }) => ((window_months / 3).max(6), Some((hours / 3.0).max(1.0))),
             Err(_) => continue,
         };
         while when <= today {
-            let (provider, provider_type, provider_org, source) = provider_for(rng, subject, t.level, &home);
+            let (provider, provider_type, provider_org, source) =
+                provider_for(rng, subject, t.level, &home);
             let hours = hours_each.map(|h| (h + f64::from(rng.u32(0..3))).round());
-            let evidence = format!("DEMO-{}-{}", subject.rsplit('.').next().unwrap_or(subject), when.num_days_from_ce());
+            let evidence = format!(
+                "DEMO-{}-{}",
+                subject.rsplit('.').next().unwrap_or(subject),
+                when.num_days_from_ce()
+            );
             records.push(RecordRow {
                 line: 0,
                 employee_number: employee_number.clone(),
@@ -366,27 +733,63 @@ fn make_person(
         }
     }
     MadePerson {
-        row: PersonRow { line: 0, employee_number: employee_number.clone(), given_name: given.to_owned(), family_name: family.to_owned(), email: Some(email), registrations },
+        row: PersonRow {
+            line: 0,
+            employee_number: employee_number.clone(),
+            given_name: given.to_owned(),
+            family_name: family.to_owned(),
+            email: Some(email),
+            registrations,
+        },
         posts,
         records,
     }
 }
 
-fn provider_for(rng: &mut fastrand::Rng, subject: &str, level: u8, home: &str) -> (String, ProviderType, Option<String>, RecordSource) {
+fn provider_for(
+    rng: &mut fastrand::Rng,
+    subject: &str,
+    level: u8,
+    home: &str,
+) -> (String, ProviderType, Option<String>, RecordSource) {
     if subject == "cstf.resuscitation" && level == 3 {
-        return ("Resuscitation Council UK (ALS)".into(), ProviderType::ResuscitationCouncil, None, RecordSource::Classroom);
+        return (
+            "Resuscitation Council UK (ALS)".into(),
+            ProviderType::ResuscitationCouncil,
+            None,
+            RecordSource::Classroom,
+        );
     }
-    if (subject == "cstf.resuscitation" && level >= 2) || (subject == "cstf.moving_handling" && level == 2) {
-        return (format!("{home} clinical skills team"), ProviderType::NhsTrust, Some(home.to_owned()), RecordSource::Classroom);
+    if (subject == "cstf.resuscitation" && level >= 2)
+        || (subject == "cstf.moving_handling" && level == 2)
+    {
+        return (
+            format!("{home} clinical skills team"),
+            ProviderType::NhsTrust,
+            Some(home.to_owned()),
+            RecordSource::Classroom,
+        );
     }
     // A few people bring certificates from commercial providers, which NHS acceptance policies do not accept.
     if rng.u32(0..60) == 0 {
-        return ("MediTrain Ltd".into(), ProviderType::Commercial, None, RecordSource::Import);
+        return (
+            "MediTrain Ltd".into(),
+            ProviderType::Commercial,
+            None,
+            RecordSource::Import,
+        );
     }
-    ("NHS England e-Learning for Healthcare".into(), ProviderType::NationalElearning, None, RecordSource::Elearning)
+    (
+        "NHS England e-Learning for Healthcare".into(),
+        ProviderType::NationalElearning,
+        None,
+        RecordSource::Elearning,
+    )
 }
 
 fn recorded_at(rng: &mut fastrand::Rng, completed: NaiveDate, today: Date) -> Timestamp {
     let day = add_days(completed, rng.u32(0..8)).min(today);
-    day.and_hms_opt(9 + rng.u32(0..9), rng.u32(0..60), 0).expect("valid time").and_utc()
+    day.and_hms_opt(9 + rng.u32(0..9), rng.u32(0..60), 0)
+        .expect("valid time")
+        .and_utc()
 }

@@ -55,30 +55,54 @@ pub const RECORD_COLUMNS: &[(&str, bool)] = &[
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// The result of checking a file: a batch to write, or the problems that stop it.
-pub fn parse(kind: ImportKind, bytes: &[u8], progress: &ProgressBar) -> Result<WriteBatch, Vec<BatchProblem>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(bytes);
+pub fn parse(
+    kind: ImportKind,
+    bytes: &[u8],
+    progress: &ProgressBar,
+) -> Result<WriteBatch, Vec<BatchProblem>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let columns = match kind {
         ImportKind::Staff => STAFF_COLUMNS,
         ImportKind::Records => RECORD_COLUMNS,
     };
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![problem(1, "(header)", format!("cannot read the header row: {e}"))]),
+        Err(e) => {
+            return Err(vec![problem(
+                1,
+                "(header)",
+                format!("cannot read the header row: {e}"),
+            )]);
+        }
     };
-    let index: HashMap<String, usize> =
-        headers.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase().replace([' ', '-'], "_"), i)).collect();
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_ascii_lowercase().replace([' ', '-'], "_"), i))
+        .collect();
     let mut problems = Vec::new();
     for (name, required) in columns {
         if *required && !index.contains_key(*name) {
-            problems.push(problem(1, name, "required column is missing from the header row"));
+            problems.push(problem(
+                1,
+                name,
+                "required column is missing from the header row",
+            ));
         }
     }
     for h in index.keys() {
         if !columns.iter().any(|(c, _)| c == h) {
-            problems.push(problem(1, h, format!(
-                "unknown column; expected some of: {}",
-                columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
-            )));
+            problems.push(problem(
+                1,
+                h,
+                format!(
+                    "unknown column; expected some of: {}",
+                    columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
     }
     if !problems.is_empty() {
@@ -97,7 +121,12 @@ pub fn parse(kind: ImportKind, bytes: &[u8], progress: &ProgressBar) -> Result<W
             }
         };
         progress.set_position(record.position().map_or(0, |p| p.byte()));
-        let mut row = Row { line, record: &record, index: &index, problems: &mut problems };
+        let mut row = Row {
+            line,
+            record: &record,
+            index: &index,
+            problems: &mut problems,
+        };
         match kind {
             ImportKind::Staff => staff_row(&mut row, &mut batch, &mut units_seen, &mut people_seen),
             ImportKind::Records => record_row(&mut row, &mut batch),
@@ -106,11 +135,19 @@ pub fn parse(kind: ImportKind, bytes: &[u8], progress: &ProgressBar) -> Result<W
     if problems.is_empty() && batch.is_empty() {
         problems.push(problem(2, "(row)", "the file has a header but no rows"));
     }
-    if problems.is_empty() { Ok(batch) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(batch)
+    } else {
+        Err(problems)
+    }
 }
 
 fn problem(line: usize, field: &str, message: impl Into<String>) -> BatchProblem {
-    BatchProblem { line, field: field.to_owned(), message: message.into() }
+    BatchProblem {
+        line,
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
 struct Row<'a> {
@@ -122,13 +159,19 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn opt(&self, name: &str) -> Option<String> {
-        self.index.get(name).and_then(|i| self.record.get(*i)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+        self.index
+            .get(name)
+            .and_then(|i| self.record.get(*i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     }
 
     fn req(&mut self, name: &str) -> Option<String> {
         let v = self.opt(name);
         if v.is_none() {
-            self.problems.push(problem(self.line, name, "a value is required"));
+            self.problems
+                .push(problem(self.line, name, "a value is required"));
         }
         v
     }
@@ -138,18 +181,42 @@ impl Row<'_> {
     }
 
     fn date(&mut self, name: &str, required: bool) -> Option<Option<Date>> {
-        let v = if required { self.req(name)? } else { match self.opt(name) { Some(v) => v, None => return Some(None) } };
+        let v = if required {
+            self.req(name)?
+        } else {
+            match self.opt(name) {
+                Some(v) => v,
+                None => return Some(None),
+            }
+        };
         match parse_date(&v) {
             Some(d) => Some(Some(d)),
             None => {
-                self.fail(name, format!("{v:?} is not a date: use YYYY-MM-DD or DD/MM/YYYY"));
+                self.fail(
+                    name,
+                    format!("{v:?} is not a date: use YYYY-MM-DD or DD/MM/YYYY"),
+                );
                 None
             }
         }
     }
 
-    fn vocab<T: Copy>(&mut self, name: &str, required: bool, parse: fn(&str) -> Option<T>, all: &[T], code: fn(T) -> &'static str) -> Option<Option<T>> {
-        let v = if required { self.req(name)? } else { match self.opt(name) { Some(v) => v, None => return Some(None) } };
+    fn vocab<T: Copy>(
+        &mut self,
+        name: &str,
+        required: bool,
+        parse: fn(&str) -> Option<T>,
+        all: &[T],
+        code: fn(T) -> &'static str,
+    ) -> Option<Option<T>> {
+        let v = if required {
+            self.req(name)?
+        } else {
+            match self.opt(name) {
+                Some(v) => v,
+                None => return Some(None),
+            }
+        };
         match parse(&v) {
             Some(t) => Some(Some(t)),
             None => {
@@ -163,7 +230,9 @@ impl Row<'_> {
 
 /// ISO dates, or the DD/MM/YYYY that ESR exports use.
 pub fn parse_date(v: &str) -> Option<Date> {
-    v.parse::<Date>().ok().or_else(|| chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y").ok())
+    v.parse::<Date>()
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y").ok())
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -193,13 +262,22 @@ fn staff_row(
     }
     let org = row.req("org_code");
     let unit = row.req("unit_code");
-    let staff_group = row.vocab("staff_group", true, StaffGroup::parse, StaffGroup::ALL, StaffGroup::code);
+    let staff_group = row.vocab(
+        "staff_group",
+        true,
+        StaffGroup::parse,
+        StaffGroup::ALL,
+        StaffGroup::code,
+    );
     let job_role = row.req("job_role");
     let patient_facing = match row.req("patient_facing") {
         Some(v) => match parse_bool(&v) {
             Some(b) => Some(b),
             None => {
-                row.fail("patient_facing", format!("{v:?} is not yes or no (Y/N, true/false, 1/0)"));
+                row.fail(
+                    "patient_facing",
+                    format!("{v:?} is not yes or no (Y/N, true/false, 1/0)"),
+                );
                 None
             }
         },
@@ -212,15 +290,59 @@ fn staff_row(
             row.fail("end_date", format!("{e} is before the start date {s}"));
         }
     }
-    let unit_kind = row.vocab("unit_kind", false, UnitKind::parse, UnitKind::ALL, UnitKind::code);
-    let body = row.vocab("registration_body", false, RegulatoryBody::parse, RegulatoryBody::ALL, RegulatoryBody::code);
+    let unit_kind = row.vocab(
+        "unit_kind",
+        false,
+        UnitKind::parse,
+        UnitKind::ALL,
+        UnitKind::code,
+    );
+    let body = row.vocab(
+        "registration_body",
+        false,
+        RegulatoryBody::parse,
+        RegulatoryBody::ALL,
+        RegulatoryBody::code,
+    );
     let reg_number = row.opt("registration_number");
     let renewal = row.date("registration_renewal_date", false);
     if matches!(body, Some(Some(_))) != reg_number.is_some() {
-        row.fail("registration_number", "registration_body and registration_number go together".into());
+        row.fail(
+            "registration_number",
+            "registration_body and registration_number go together".into(),
+        );
     }
-    let (Some(employee_number), Some(assignment_number), Some(given_name), Some(family_name), Some(org), Some(unit), Some(Some(staff_group)), Some(job_role), Some(patient_facing), Some(Some(start)), Some(end), Some(unit_kind), Some(body), Some(renewal)) =
-        (employee_number, assignment_number, given_name, family_name, org, unit, staff_group, job_role, patient_facing, start, end, unit_kind, body, renewal)
+    let (
+        Some(employee_number),
+        Some(assignment_number),
+        Some(given_name),
+        Some(family_name),
+        Some(org),
+        Some(unit),
+        Some(Some(staff_group)),
+        Some(job_role),
+        Some(patient_facing),
+        Some(Some(start)),
+        Some(end),
+        Some(unit_kind),
+        Some(body),
+        Some(renewal),
+    ) = (
+        employee_number,
+        assignment_number,
+        given_name,
+        family_name,
+        org,
+        unit,
+        staff_group,
+        job_role,
+        patient_facing,
+        start,
+        end,
+        unit_kind,
+        body,
+        renewal,
+    )
     else {
         return;
     };
@@ -239,14 +361,24 @@ fn staff_row(
     }
     // One person may hold several posts: one row per post, the person's details repeated.
     let registrations = match (body, reg_number) {
-        (Some(body), Some(number)) => vec![Registration { body, number, renewal_date: renewal }],
+        (Some(body), Some(number)) => vec![Registration {
+            body,
+            number,
+            renewal_date: renewal,
+        }],
         _ => vec![],
     };
     match people_seen.get(&employee_number) {
         Some(&ix) => {
             let p: &mut PersonRow = &mut batch.people[ix];
             if p.given_name != given_name || p.family_name != family_name {
-                row.fail("given_name", format!("employee {employee_number} has a different name on line {}", p.line));
+                row.fail(
+                    "given_name",
+                    format!(
+                        "employee {employee_number} has a different name on line {}",
+                        p.line
+                    ),
+                );
             }
             for r in registrations {
                 if !p.registrations.iter().any(|x| x.body == r.body) {
@@ -256,7 +388,14 @@ fn staff_row(
         }
         None => {
             people_seen.insert(employee_number.clone(), batch.people.len());
-            batch.people.push(PersonRow { line, employee_number: employee_number.clone(), given_name, family_name, email, registrations });
+            batch.people.push(PersonRow {
+                line,
+                employee_number: employee_number.clone(),
+                given_name,
+                family_name,
+                email,
+                registrations,
+            });
         }
     }
     batch.posts.push(PostRow {
@@ -283,7 +422,10 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
         Some(v) => match v.parse::<u8>() {
             Ok(l) if l >= 1 => Some(l),
             _ => {
-                row.fail("level", format!("{v:?} is not a level number (1, 2, 3, ...)"));
+                row.fail(
+                    "level",
+                    format!("{v:?} is not a level number (1, 2, 3, ...)"),
+                );
                 None
             }
         },
@@ -299,17 +441,49 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
         Some(v) => match v.parse::<f64>() {
             Ok(h) if h > 0.0 && h <= 200.0 => Some(Some(h)),
             _ => {
-                row.fail("hours", format!("{v:?} is not a number of hours between 0 and 200"));
+                row.fail(
+                    "hours",
+                    format!("{v:?} is not a number of hours between 0 and 200"),
+                );
                 None
             }
         },
         None => Some(None),
     };
     let provider = row.req("provider");
-    let provider_type = row.vocab("provider_type", true, ProviderType::parse, ProviderType::ALL, ProviderType::code);
-    let source = row.vocab("source", false, RecordSource::parse, RecordSource::ALL, RecordSource::code);
-    let (Some(employee_number), Some(subject), Some(level), Some(Some(completed_on)), Some(hours), Some(provider), Some(Some(provider_type)), Some(source)) =
-        (employee_number, subject, level, completed_on, hours, provider, provider_type, source)
+    let provider_type = row.vocab(
+        "provider_type",
+        true,
+        ProviderType::parse,
+        ProviderType::ALL,
+        ProviderType::code,
+    );
+    let source = row.vocab(
+        "source",
+        false,
+        RecordSource::parse,
+        RecordSource::ALL,
+        RecordSource::code,
+    );
+    let (
+        Some(employee_number),
+        Some(subject),
+        Some(level),
+        Some(Some(completed_on)),
+        Some(hours),
+        Some(provider),
+        Some(Some(provider_type)),
+        Some(source),
+    ) = (
+        employee_number,
+        subject,
+        level,
+        completed_on,
+        hours,
+        provider,
+        provider_type,
+        source,
+    )
     else {
         return;
     };
@@ -330,15 +504,29 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
 }
 
 /// Imports a file: check, then write in one transaction. Prints what changed, or the report of problems.
-pub async fn run(store: &dyn Store, kind: ImportKind, file: &Path, report: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let size = std::fs::metadata(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
+pub async fn run(
+    store: &dyn Store,
+    kind: ImportKind,
+    file: &Path,
+    report: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let size = std::fs::metadata(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+        .len();
     if size > MAX_FILE_BYTES {
-        anyhow::bail!("{} is {size} bytes; the limit is {MAX_FILE_BYTES}", file.display());
+        anyhow::bail!(
+            "{} is {size} bytes; the limit is {MAX_FILE_BYTES}",
+            file.display()
+        );
     }
     let mut bytes = Vec::with_capacity(size as usize);
     std::fs::File::open(file)?.read_to_end(&mut bytes)?;
     let bar = ProgressBar::new(size);
-    bar.set_style(ProgressStyle::with_template("{msg:>9} [{bar:40}] {bytes}/{total_bytes} ({eta} left)").expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {bytes}/{total_bytes} ({eta} left)")
+            .expect("template")
+            .progress_chars("=> "),
+    );
     bar.set_message("checking");
     let outcome = match parse(kind, &bytes, &bar) {
         Ok(batch) => {
@@ -359,12 +547,19 @@ pub async fn run(store: &dyn Store, kind: ImportKind, file: &Path, report: Optio
         }
         Err(Ok(other)) => Err(other.into()),
         Err(Err(problems)) => {
-            eprintln!("{} was not imported: {} problem(s). Nothing was written.", file.display(), problems.len());
+            eprintln!(
+                "{} was not imported: {} problem(s). Nothing was written.",
+                file.display(),
+                problems.len()
+            );
             for p in problems.iter().take(200) {
                 eprintln!("  {p}");
             }
             if problems.len() > 200 {
-                eprintln!("  ... and {} more (use --report FILE to get them all)", problems.len() - 200);
+                eprintln!(
+                    "  ... and {} more (use --report FILE to get them all)",
+                    problems.len() - 200
+                );
             }
             if let Some(path) = report {
                 write_report(path, &problems)?;
@@ -387,11 +582,23 @@ pub fn write_report(path: &Path, problems: &[BatchProblem]) -> anyhow::Result<()
 
 pub fn describe(o: &BatchOutcome) -> String {
     if !o.changed_anything() {
-        return format!("nothing changed (all {} records were already there).", o.records_already_present)
-            .replace("(all 0 records were already there)", "(everything was already there)");
+        return format!(
+            "nothing changed (all {} records were already there).",
+            o.records_already_present
+        )
+        .replace(
+            "(all 0 records were already there)",
+            "(everything was already there)",
+        );
     }
     format!(
         "{} people created, {} updated; {} posts created, {} updated; {} units written; {} records created, {} already present.",
-        o.people_created, o.people_updated, o.posts_created, o.posts_updated, o.units_written, o.records_created, o.records_already_present
+        o.people_created,
+        o.people_updated,
+        o.posts_created,
+        o.posts_updated,
+        o.units_written,
+        o.records_created,
+        o.records_already_present
     )
 }

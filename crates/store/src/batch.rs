@@ -178,7 +178,11 @@ pub struct BatchProblem {
 
 impl std::fmt::Display for BatchProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.field, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.field, self.message
+        )
     }
 }
 
@@ -199,6 +203,10 @@ pub struct BatchOutcome {
 
 impl BatchOutcome {
     pub fn changed_anything(&self) -> bool {
-        *self != BatchOutcome { records_already_present: self.records_already_present, ..Default::default() }
+        *self
+            != BatchOutcome {
+                records_already_present: self.records_already_present,
+                ..Default::default()
+            }
     }
 }

@@ -36,7 +36,10 @@ pub enum StoreError {
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt data in column {column}: {message}")]
-    Corrupt { column: &'static str, message: String },
+    Corrupt {
+        column: &'static str,
+        message: String,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -114,10 +117,20 @@ pub trait Store: Send + Sync + 'static {
     async fn org_data_version(&self, org: OrgId) -> Result<i64>;
 
     /// People with their posts in the organisation, records and exemptions.
-    async fn people(&self, scope: &Scope, org: OrgId, filter: &PeopleFilter) -> Result<Vec<PersonBundle>>;
+    async fn people(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        filter: &PeopleFilter,
+    ) -> Result<Vec<PersonBundle>>;
     /// One person, with registrations, as the organisation sees them. NotFound when they never held a post there.
     async fn person(&self, scope: &Scope, org: OrgId, person: PersonId) -> Result<PersonBundle>;
-    async fn person_by_employee_number(&self, scope: &Scope, org: OrgId, number: &str) -> Result<PersonId>;
+    async fn person_by_employee_number(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        number: &str,
+    ) -> Result<PersonId>;
 
     /// Writes a batch all-or-nothing, durably, in one transaction. Natural keys (ODS codes, unit codes, employee and
     /// assignment numbers) are resolved inside it; people and posts are upserted, records deduplicated.
@@ -134,7 +147,10 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
     } else if url.ends_with(".db") || url.ends_with(".sqlite") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
@@ -147,7 +163,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 pub async fn load_built_in_frameworks(store: &dyn Store) -> anyhow::Result<usize> {
     let mut files = Vec::new();
     for (name, text) in lantern_domain::framework::BUILT_IN {
-        files.push((name.to_string(), text.to_string(), FrameworkFile::parse(name, text)?));
+        files.push((
+            name.to_string(),
+            text.to_string(),
+            FrameworkFile::parse(name, text)?,
+        ));
     }
     Ok(store.load_frameworks(&files).await?)
 }

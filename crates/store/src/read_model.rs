@@ -49,7 +49,10 @@ impl ReadModel {
             return Ok(hit);
         }
         let built = Arc::new(build(store, &Scope::Platform, org, None).await?);
-        self.cache.lock().expect("cache lock").insert(org, built.clone());
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .insert(org, built.clone());
         if !scope.sees_org(org) {
             return Err(crate::StoreError::NotFound);
         }
@@ -63,7 +66,12 @@ impl ReadModel {
 }
 
 /// Builds an organisation's roll-up from scratch: every person's timeline, rolled up through the unit tree.
-pub async fn build(store: &dyn Store, scope: &Scope, org: OrgId, known_at: Option<Timestamp>) -> Result<OrgRollup> {
+pub async fn build(
+    store: &dyn Store,
+    scope: &Scope,
+    org: OrgId,
+    known_at: Option<Timestamp>,
+) -> Result<OrgRollup> {
     // Read the version first: a write landing during the build makes the next read rebuild, never miss it.
     let version = store.org_data_version(org).await?;
     let context = store.org_context(scope, org).await?;
@@ -74,9 +82,17 @@ pub async fn build(store: &dyn Store, scope: &Scope, org: OrgId, known_at: Optio
         let engine = OrgEngine::new(org, &context2.rules, &context2.policies, known_at);
         let mut builder = RollupIndex::builder(&hierarchy);
         for p in &people {
-            let facts = PersonFacts { posts: &p.posts, records: &p.records, exemptions: &p.exemptions };
+            let facts = PersonFacts {
+                posts: &p.posts,
+                records: &p.records,
+                exemptions: &p.exemptions,
+            };
             let spans = engine.person(facts).timeline();
-            let posts: Vec<&Post> = p.posts.iter().filter(|x| known_at.is_none_or(|k| x.recorded_at <= k)).collect();
+            let posts: Vec<&Post> = p
+                .posts
+                .iter()
+                .filter(|x| known_at.is_none_or(|k| x.recorded_at <= k))
+                .collect();
             builder.add_person(&posts, &spans);
         }
         let index = builder.finish();
@@ -84,5 +100,10 @@ pub async fn build(store: &dyn Store, scope: &Scope, org: OrgId, known_at: Optio
     })
     .await
     .expect("roll-up build does not panic");
-    Ok(OrgRollup { version, context, hierarchy, index })
+    Ok(OrgRollup {
+        version,
+        context,
+        hierarchy,
+        index,
+    })
 }

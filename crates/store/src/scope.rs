@@ -24,7 +24,10 @@ impl Scope {
     }
 
     pub fn units(org: OrgId, units: Vec<UnitId>) -> Self {
-        Scope::Grants(vec![Grant { org, units: Some(units) }])
+        Scope::Grants(vec![Grant {
+            org,
+            units: Some(units),
+        }])
     }
 
     /// May the caller see anything of this organisation?
@@ -48,7 +51,10 @@ impl Scope {
         match self {
             Scope::Platform => true,
             Scope::Grants(g) => g.iter().any(|g| {
-                g.org == org && g.units.as_ref().is_none_or(|units| units.iter().any(|u| hierarchy.is_within(unit, *u)))
+                g.org == org
+                    && g.units
+                        .as_ref()
+                        .is_none_or(|units| units.iter().any(|u| hierarchy.is_within(unit, *u)))
             }),
         }
     }

@@ -13,25 +13,51 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: &'static str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt { column, message: e.to_string() })
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    s: &str,
+) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt {
+        column,
+        message: e.to_string(),
+    })
 }
 
 pub(crate) fn vocab<T>(column: &'static str, s: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    parse(s).ok_or_else(|| StoreError::Corrupt { column, message: format!("unknown code {s:?}") })
+    parse(s).ok_or_else(|| StoreError::Corrupt {
+        column,
+        message: format!("unknown code {s:?}"),
+    })
 }
 
-pub(crate) fn rule_kind(kind: &str, refresher: Option<i64>, hours: Option<f64>, window: Option<i64>) -> Result<RuleKind> {
+pub(crate) fn rule_kind(
+    kind: &str,
+    refresher: Option<i64>,
+    hours: Option<f64>,
+    window: Option<i64>,
+) -> Result<RuleKind> {
     let months = |v: Option<i64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     match kind {
-        "completion" => Ok(RuleKind::Completion { refresher_months: months(refresher) }),
-        "hours" => Ok(RuleKind::Hours { hours: hours.unwrap_or(0.0), window_months: months(window) }),
-        other => Err(StoreError::Corrupt { column: "rules.kind", message: format!("unknown kind {other:?}") }),
+        "completion" => Ok(RuleKind::Completion {
+            refresher_months: months(refresher),
+        }),
+        "hours" => Ok(RuleKind::Hours {
+            hours: hours.unwrap_or(0.0),
+            window_months: months(window),
+        }),
+        other => Err(StoreError::Corrupt {
+            column: "rules.kind",
+            message: format!("unknown kind {other:?}"),
+        }),
     }
 }
 
 pub(crate) fn renewal_base(s: &str) -> RenewalBase {
-    if s == "previous_expiry" { RenewalBase::PreviousExpiry } else { RenewalBase::Completion }
+    if s == "previous_expiry" {
+        RenewalBase::PreviousExpiry
+    } else {
+        RenewalBase::Completion
+    }
 }
 
 pub(crate) fn renewal_base_code(b: RenewalBase) -> &'static str {

@@ -30,7 +30,9 @@ impl AppError {
         match self {
             AppError::NotFound => "Not found".to_owned(),
             AppError::BadRequest(m) => m.clone(),
-            AppError::Internal(_) => "Something went wrong on our side. It has been logged.".to_owned(),
+            AppError::Internal(_) => {
+                "Something went wrong on our side. It has been logged.".to_owned()
+            }
         }
     }
 
@@ -54,7 +56,11 @@ impl From<StoreError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        (self.status(), axum::Json(serde_json::json!({ "error": self.message() }))).into_response()
+        (
+            self.status(),
+            axum::Json(serde_json::json!({ "error": self.message() })),
+        )
+            .into_response()
     }
 }
 
@@ -62,15 +68,17 @@ impl IntoResponse for AppError {
 pub fn parse_date(name: &str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::BadRequest(format!("{name} must be a date like 2025-03-31, not {v:?}"))),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            AppError::BadRequest(format!("{name} must be a date like 2025-03-31, not {v:?}"))
+        }),
     }
 }
 
 /// Parses an optional instant query parameter (RFC 3339, or a date meaning the end of that day in UTC).
-pub fn parse_instant(name: &str, value: Option<&str>) -> Result<Option<lantern_domain::Timestamp>, AppError> {
+pub fn parse_instant(
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<lantern_domain::Timestamp>, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => {

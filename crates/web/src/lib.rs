@@ -29,7 +29,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        AppState { store, read_model: Arc::new(ReadModel::new()) }
+        AppState {
+            store,
+            read_model: Arc::new(ReadModel::new()),
+        }
     }
 
     /// The caller's scope. Sign-in arrives with the next issue; until then every caller is a platform reader, and the
@@ -42,7 +45,11 @@ impl AppState {
 /// The whole application: pages, API, OpenAPI document, assets, health and metrics, behind the security headers.
 pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
-    let openapi_json = Arc::new(openapi.to_pretty_json().expect("OpenAPI document serialises"));
+    let openapi_json = Arc::new(
+        openapi
+            .to_pretty_json()
+            .expect("OpenAPI document serialises"),
+    );
     Router::new()
         .merge(pages::router())
         .merge(api_router)
@@ -54,5 +61,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document, for tests and `lantern openapi`.
 pub fn openapi_json() -> String {
-    api::router().split_for_parts().1.to_pretty_json().expect("OpenAPI document serialises")
+    api::router()
+        .split_for_parts()
+        .1
+        .to_pretty_json()
+        .expect("OpenAPI document serialises")
 }

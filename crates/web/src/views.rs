@@ -29,7 +29,10 @@ pub struct Cell {
 
 impl Cell {
     fn new(counts: Counts) -> Self {
-        Cell { percent: counts.percent(), counts }
+        Cell {
+            percent: counts.percent(),
+            counts,
+        }
     }
 }
 
@@ -60,7 +63,15 @@ pub struct OrgComplianceView {
 }
 
 fn titles(rules: &[Rule]) -> HashMap<(String, u8), (String, String)> {
-    rules.iter().map(|r| ((r.subject.clone(), r.level), (r.title.clone(), r.framework.clone()))).collect()
+    rules
+        .iter()
+        .map(|r| {
+            (
+                (r.subject.clone(), r.level),
+                (r.title.clone(), r.framework.clone()),
+            )
+        })
+        .collect()
 }
 
 pub async fn org_compliance(
@@ -71,7 +82,10 @@ pub async fn org_compliance(
     known_at: Option<Timestamp>,
 ) -> Result<OrgComplianceView, AppError> {
     let org = state.store.org_by_code(scope, ods).await?;
-    let rollup = state.read_model.rollup(state.store.as_ref(), scope, org.id, known_at).await?;
+    let rollup = state
+        .read_model
+        .rollup(state.store.as_ref(), scope, org.id, known_at)
+        .await?;
     let titles = titles(&rollup.context.rules);
     // Columns: requirements that apply to someone on the date, in framework then subject order.
     let org_cells = rollup.index.node(Node::Org, as_at);
@@ -79,11 +93,24 @@ pub async fn org_compliance(
         .iter()
         .filter(|(_, c)| c.applicable() > 0)
         .map(|(k, _)| {
-            let (title, framework) = titles.get(&(k.subject.clone(), k.level)).cloned().unwrap_or_default();
-            (k.clone(), RequirementColumn { subject: k.subject.clone(), level: k.level, title, framework })
+            let (title, framework) = titles
+                .get(&(k.subject.clone(), k.level))
+                .cloned()
+                .unwrap_or_default();
+            (
+                k.clone(),
+                RequirementColumn {
+                    subject: k.subject.clone(),
+                    level: k.level,
+                    title,
+                    framework,
+                },
+            )
         })
         .collect();
-    columns.sort_by(|a, b| (&a.1.framework, &a.1.title, a.1.level).cmp(&(&b.1.framework, &b.1.title, b.1.level)));
+    columns.sort_by(|a, b| {
+        (&a.1.framework, &a.1.title, a.1.level).cmp(&(&b.1.framework, &b.1.title, b.1.level))
+    });
 
     let row = |node: Node, unit: Option<&Unit>, depth: usize| -> Option<UnitRowView> {
         let mut overall = Counts::default();
@@ -100,9 +127,15 @@ pub async fn org_compliance(
         }
         Some(UnitRowView {
             unit_id: unit.map(|u| u.id.0),
-            code: unit.map(|u| u.code.clone()).unwrap_or_else(|| org.ods_code.clone()),
-            name: unit.map(|u| u.name.clone()).unwrap_or_else(|| org.name.clone()),
-            kind: unit.map(|u| u.kind.label().to_owned()).unwrap_or_else(|| "Organisation".to_owned()),
+            code: unit
+                .map(|u| u.code.clone())
+                .unwrap_or_else(|| org.ods_code.clone()),
+            name: unit
+                .map(|u| u.name.clone())
+                .unwrap_or_else(|| org.name.clone()),
+            kind: unit
+                .map(|u| u.kind.label().to_owned())
+                .unwrap_or_else(|| "Organisation".to_owned()),
             depth,
             cells,
             overall: Cell::new(overall),
@@ -138,7 +171,13 @@ fn tree_order(units: &[Unit]) -> Vec<(&Unit, usize)> {
         list.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let mut out = Vec::with_capacity(units.len());
-    let mut stack: Vec<(&Unit, usize)> = children.get(&None).into_iter().flatten().rev().map(|u| (*u, 1)).collect();
+    let mut stack: Vec<(&Unit, usize)> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|u| (*u, 1))
+        .collect();
     while let Some((u, depth)) = stack.pop() {
         out.push((u, depth));
         if let Some(kids) = children.get(&Some(u.id)) {
@@ -197,25 +236,41 @@ pub async fn unit_people(
     let org = state.store.org_by_code(scope, ods).await?;
     let ctx = state.store.org_context(scope, org.id).await?;
     let hierarchy = lantern_domain::rollup::Hierarchy::new(&ctx.units);
-    let unit = ctx.units.iter().find(|u| u.id == unit_id).ok_or(AppError::NotFound)?;
+    let unit = ctx
+        .units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .ok_or(AppError::NotFound)?;
     if !scope.sees_unit(org.id, unit.id, &hierarchy) {
         return Err(AppError::NotFound);
     }
-    let people = state.store.people(scope, org.id, &PeopleFilter::Units(vec![unit_id])).await?;
+    let people = state
+        .store
+        .people(scope, org.id, &PeopleFilter::Units(vec![unit_id]))
+        .await?;
     let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, None);
     let titles = titles(&ctx.rules);
     let mut rows = Vec::new();
     for p in &people {
         // Only people in post in this unit (or below) on the date.
-        let here: Vec<&Post> =
-            p.posts.iter().filter(|x| x.active_on(as_at) && hierarchy.is_within(x.unit_id, unit_id)).collect();
+        let here: Vec<&Post> = p
+            .posts
+            .iter()
+            .filter(|x| x.active_on(as_at) && hierarchy.is_within(x.unit_id, unit_id))
+            .collect();
         if here.is_empty() {
             continue;
         }
-        let facts = PersonFacts { posts: &p.posts, records: &p.records, exemptions: &p.exemptions };
+        let facts = PersonFacts {
+            posts: &p.posts,
+            records: &p.records,
+            exemptions: &p.exemptions,
+        };
         let statuses = engine.person(facts).explain_at(as_at);
         if let Some(req) = requirement {
-            let hit = statuses.iter().find(|s| s.subject == req.subject && s.level == req.level);
+            let hit = statuses
+                .iter()
+                .find(|s| s.subject == req.subject && s.level == req.level);
             match (hit, status) {
                 (None, _) => continue,
                 (Some(s), Some(want)) if s.status != want => continue,
@@ -231,8 +286,14 @@ pub async fn unit_people(
             employee_number: p.person.employee_number.clone(),
             name: p.person.display_name(),
             job_roles: here.iter().map(|x| x.job_role.clone()).collect(),
-            staff_group: here.first().map(|x| x.staff_group.label().to_owned()).unwrap_or_default(),
-            overdue: statuses.iter().filter(|s| matches!(s.status, Status::Expired | Status::Missing)).count(),
+            staff_group: here
+                .first()
+                .map(|x| x.staff_group.label().to_owned())
+                .unwrap_or_default(),
+            overdue: statuses
+                .iter()
+                .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
+                .count(),
             statuses: statuses.iter().map(|s| brief(s, &titles)).collect(),
         });
     }
@@ -242,7 +303,11 @@ pub async fn unit_people(
         .into_iter()
         .skip(1)
         .filter_map(|n| match n {
-            Node::Unit(id) => ctx.units.iter().find(|u| u.id == id).map(|u| (u.id.0, u.name.clone())),
+            Node::Unit(id) => ctx
+                .units
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| (u.id.0, u.name.clone())),
             Node::Org => None,
         })
         .collect();
@@ -259,11 +324,17 @@ pub async fn unit_people(
     })
 }
 
-fn brief(s: &RequirementStatus, titles: &HashMap<(String, u8), (String, String)>) -> PersonStatusBrief {
+fn brief(
+    s: &RequirementStatus,
+    titles: &HashMap<(String, u8), (String, String)>,
+) -> PersonStatusBrief {
     PersonStatusBrief {
         subject: s.subject.clone(),
         level: s.level,
-        title: titles.get(&(s.subject.clone(), s.level)).map(|t| t.0.clone()).unwrap_or_else(|| s.subject.clone()),
+        title: titles
+            .get(&(s.subject.clone(), s.level))
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|| s.subject.clone()),
         status: s.status,
         due_on: s.due_on,
         summary: s.explanation.summary.clone(),
@@ -319,13 +390,23 @@ pub async fn person_compliance(
     let ctx = state.store.org_context(scope, org.id).await?;
     let p = state.store.person(scope, org.id, person).await?;
     let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
-    let facts = PersonFacts { posts: &p.posts, records: &p.records, exemptions: &p.exemptions };
+    let facts = PersonFacts {
+        posts: &p.posts,
+        records: &p.records,
+        exemptions: &p.exemptions,
+    };
     let requirements = engine.person(facts).explain_at(as_at);
     let mut counts = Counts::default();
     for r in &requirements {
         counts.add(r.status, 1);
     }
-    let unit_name = |id: UnitId| ctx.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
+    let unit_name = |id: UnitId| {
+        ctx.units
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
     let mut posts: Vec<PostView> = p
         .posts
         .iter()
@@ -353,7 +434,11 @@ pub async fn person_compliance(
             .person
             .registrations
             .iter()
-            .map(|r| RegistrationView { body: r.body.label().to_owned(), number: r.number.clone(), renewal_date: r.renewal_date })
+            .map(|r| RegistrationView {
+                body: r.body.label().to_owned(),
+                number: r.number.clone(),
+                renewal_date: r.renewal_date,
+            })
             .collect(),
         posts,
         as_at,

@@ -7,7 +7,11 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {
-    let res = app.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("response");
+    let res = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
     let status = res.status();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
@@ -20,7 +24,9 @@ fn json(body: &str) -> serde_json::Value {
 #[tokio::test]
 async fn api_and_pages_answer_as_at_any_date() {
     for (name, store, _dir) in backends().await {
-        lantern::demo::generate(store.as_ref(), 400, 9, d("2026-11-23"), false).await.expect("demo");
+        lantern::demo::generate(store.as_ref(), 400, 9, d("2026-11-23"), false)
+            .await
+            .expect("demo");
         let app = lantern_web::app(lantern_web::AppState::new(store));
 
         let (s, body) = get(&app, "/healthz").await;
@@ -29,49 +35,120 @@ async fn api_and_pages_answer_as_at_any_date() {
         let (s, body) = get(&app, "/api/v1/organisations").await;
         assert_eq!(s, StatusCode::OK, "{name}");
         let orgs = json(&body);
-        assert!(orgs.as_array().expect("list").iter().any(|o| o["ods_code"] == "RJ1"), "{name}");
+        assert!(
+            orgs.as_array()
+                .expect("list")
+                .iter()
+                .any(|o| o["ods_code"] == "RJ1"),
+            "{name}"
+        );
 
-        let (s, body) = get(&app, "/api/v1/organisations/RJ1/compliance?as_at=2026-11-23").await;
+        let (s, body) = get(
+            &app,
+            "/api/v1/organisations/RJ1/compliance?as_at=2026-11-23",
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
         let now = json(&body);
         let columns = now["requirements"].as_array().expect("requirements").len();
         assert!(columns >= 11, "{name}: CSTF subjects are columns");
         let org_row = &now["rows"][0];
-        assert_eq!(org_row["unit_id"], serde_json::Value::Null, "{name}: the organisation's row comes first");
-        assert_eq!(org_row["cells"].as_array().expect("cells").len(), columns, "{name}");
-        let (_, past) = get(&app, "/api/v1/organisations/RJ1/compliance?as_at=2023-01-31").await;
-        assert_ne!(json(&past)["rows"][0]["overall"], org_row["overall"], "{name}: as-at changes the answer");
+        assert_eq!(
+            org_row["unit_id"],
+            serde_json::Value::Null,
+            "{name}: the organisation's row comes first"
+        );
+        assert_eq!(
+            org_row["cells"].as_array().expect("cells").len(),
+            columns,
+            "{name}"
+        );
+        let (_, past) = get(
+            &app,
+            "/api/v1/organisations/RJ1/compliance?as_at=2023-01-31",
+        )
+        .await;
+        assert_ne!(
+            json(&past)["rows"][0]["overall"],
+            org_row["overall"],
+            "{name}: as-at changes the answer"
+        );
 
         // Drill down: a unit's people, then one person's explanation.
-        let unit = now["rows"].as_array().expect("rows").iter().find(|r| r["kind"] == "Ward").expect("a ward")["unit_id"].clone();
-        let (s, body) = get(&app, &format!("/api/v1/organisations/RJ1/units/{unit}/people?as_at=2026-11-23")).await;
+        let unit = now["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["kind"] == "Ward")
+            .expect("a ward")["unit_id"]
+            .clone();
+        let (s, body) = get(
+            &app,
+            &format!("/api/v1/organisations/RJ1/units/{unit}/people?as_at=2026-11-23"),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
         let people = json(&body);
         let person = people["people"][0]["person_id"].clone();
-        let (s, body) = get(&app, &format!("/api/v1/organisations/RJ1/people/{person}/compliance?as_at=2026-11-23")).await;
+        let (s, body) = get(
+            &app,
+            &format!("/api/v1/organisations/RJ1/people/{person}/compliance?as_at=2026-11-23"),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
         let explained = json(&body);
         for r in explained["requirements"].as_array().expect("requirements") {
-            assert!(!r["explanation"]["summary"].as_str().unwrap_or("").is_empty(), "{name}: {r}");
-            assert!(r["explanation"]["rule"]["framework_version"].is_string(), "{name}");
+            assert!(
+                !r["explanation"]["summary"]
+                    .as_str()
+                    .unwrap_or("")
+                    .is_empty(),
+                "{name}: {r}"
+            );
+            assert!(
+                r["explanation"]["rule"]["framework_version"].is_string(),
+                "{name}"
+            );
         }
 
         // Pages render the same views.
-        for uri in ["/", "/orgs/RJ1?as_at=2024-02-29", &format!("/orgs/RJ1/units/{unit}"), &format!("/orgs/RJ1/people/{person}")] {
+        for uri in [
+            "/",
+            "/orgs/RJ1?as_at=2024-02-29",
+            &format!("/orgs/RJ1/units/{unit}"),
+            &format!("/orgs/RJ1/people/{person}"),
+        ] {
             let (s, html) = get(&app, uri).await;
             assert_eq!(s, StatusCode::OK, "{name}: {uri}");
-            assert!(html.contains("nhsuk-header") && html.contains("<h1"), "{name}: {uri}");
+            assert!(
+                html.contains("nhsuk-header") && html.contains("<h1"),
+                "{name}: {uri}"
+            );
         }
 
         // Errors: precise 400s, and 404 for what does not exist.
-        let (s, body) = get(&app, "/api/v1/organisations/RJ1/compliance?as_at=31-02-2024").await;
+        let (s, body) = get(
+            &app,
+            "/api/v1/organisations/RJ1/compliance?as_at=31-02-2024",
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}");
-        assert!(json(&body)["error"].as_str().expect("error").contains("as_at"), "{name}: {body}");
+        assert!(
+            json(&body)["error"]
+                .as_str()
+                .expect("error")
+                .contains("as_at"),
+            "{name}: {body}"
+        );
         let (s, _) = get(&app, "/api/v1/organisations/XXX/compliance").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
         let (s, _) = get(&app, "/api/v1/organisations/RJ1/people/999999/compliance").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
-        let (s, _) = get(&app, "/api/v1/organisations/RJ1/units/1/people?status=great").await;
+        let (s, _) = get(
+            &app,
+            "/api/v1/organisations/RJ1/units/1/people?status=great",
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}");
     }
 }
@@ -83,7 +160,10 @@ async fn openapi_describes_every_api_route_and_metrics_are_served() {
     let (s, body) = get(&app, "/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let doc = json(&body);
-    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"), "OpenAPI 3.1");
+    assert!(
+        doc["openapi"].as_str().expect("version").starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
     let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
     for p in [
         "/api/v1/organisations",
@@ -91,15 +171,30 @@ async fn openapi_describes_every_api_route_and_metrics_are_served() {
         "/api/v1/organisations/{ods}/units/{unit_id}/people",
         "/api/v1/organisations/{ods}/people/{person_id}/compliance",
     ] {
-        assert!(paths.iter().any(|x| x.as_str() == p), "{p} missing from {paths:?}");
+        assert!(
+            paths.iter().any(|x| x.as_str() == p),
+            "{p} missing from {paths:?}"
+        );
     }
     let _ = get(&app, "/healthz").await;
     let (s, metrics) = get(&app, "/metrics").await;
     assert_eq!(s, StatusCode::OK);
     assert!(metrics.contains("lantern_http_requests_total"), "{metrics}");
     let (_, page) = get(&app, "/").await;
-    let res = app.clone().oneshot(Request::get("/").body(Body::empty()).expect("req")).await.expect("res");
-    let csp = res.headers().get("content-security-policy").expect("CSP header").to_str().expect("ascii");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let res = app
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).expect("req"))
+        .await
+        .expect("res");
+    let csp = res
+        .headers()
+        .get("content-security-policy")
+        .expect("CSP header")
+        .to_str()
+        .expect("ascii");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(!page.contains("<script>"), "no inline script");
 }

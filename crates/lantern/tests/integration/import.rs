@@ -37,20 +37,38 @@ employee_number,assignment_number,given_name,family_name,org_code,unit_code,staf
 2,2-1,,Okafor,RJ1,W1,medical_dental,Consultant,maybe,2021-13-01,,
 3,3-1,Cal,Smith,RJ1,W1,medical_dental,Consultant,N,2024-01-01,2023-01-01,not-an-email
 ";
-    let problems = parse(ImportKind::Staff, bad.as_bytes(), &ProgressBar::hidden()).expect_err("bad file");
-    let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
+    let problems =
+        parse(ImportKind::Staff, bad.as_bytes(), &ProgressBar::hidden()).expect_err("bad file");
+    let found: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.field.as_str()))
+        .collect();
     assert_eq!(
         found,
-        [(2, "staff_group"), (3, "given_name"), (3, "patient_facing"), (3, "start_date"), (4, "email"), (4, "end_date")],
+        [
+            (2, "staff_group"),
+            (3, "given_name"),
+            (3, "patient_facing"),
+            (3, "start_date"),
+            (4, "email"),
+            (4, "end_date")
+        ],
         "{problems:#?}"
     );
-    assert!(problems[0].message.contains("nursing_midwifery_registered"), "the message lists the allowed values");
+    assert!(
+        problems[0].message.contains("nursing_midwifery_registered"),
+        "the message lists the allowed values"
+    );
 }
 
 #[test]
 fn missing_and_unknown_columns_are_named() {
-    let problems = parse(ImportKind::Records, b"employee_number,subject,when\n1,x,2020-01-01\n", &ProgressBar::hidden())
-        .expect_err("bad header");
+    let problems = parse(
+        ImportKind::Records,
+        b"employee_number,subject,when\n1,x,2020-01-01\n",
+        &ProgressBar::hidden(),
+    )
+    .expect_err("bad header");
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
     for f in ["level", "completed_on", "provider", "provider_type", "when"] {
         assert!(fields.contains(&f), "{f} not reported: {fields:?}");
@@ -63,23 +81,75 @@ async fn import_is_all_or_nothing_and_idempotent() {
     for (name, store, _dir) in backends().await {
         let store = store.as_ref();
         store.write(&org_batch()).await.expect("org");
-        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), &ProgressBar::hidden()).expect("good staff file");
+        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), &ProgressBar::hidden())
+            .expect("good staff file");
         let first = store.write(&staff).await.expect("import staff");
-        assert_eq!((first.people_created, first.posts_created, first.units_written), (2, 3, 3), "{name}");
+        assert_eq!(
+            (
+                first.people_created,
+                first.posts_created,
+                first.units_written
+            ),
+            (2, 3, 3),
+            "{name}"
+        );
         let again = store.write(&staff).await.expect("re-import");
-        assert_eq!((again.people_created, again.people_updated, again.posts_created, again.posts_updated), (0, 0, 0, 0), "{name}");
+        assert_eq!(
+            (
+                again.people_created,
+                again.people_updated,
+                again.posts_created,
+                again.posts_updated
+            ),
+            (0, 0, 0, 0),
+            "{name}"
+        );
 
-        let records = parse(ImportKind::Records, RECORDS.as_bytes(), &ProgressBar::hidden()).expect("good records");
-        assert_eq!(store.write(&records).await.expect("records").records_created, 2, "{name}");
-        assert_eq!(store.write(&records).await.expect("records again").records_created, 0, "{name}");
+        let records = parse(
+            ImportKind::Records,
+            RECORDS.as_bytes(),
+            &ProgressBar::hidden(),
+        )
+        .expect("good records");
+        assert_eq!(
+            store
+                .write(&records)
+                .await
+                .expect("records")
+                .records_created,
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .write(&records)
+                .await
+                .expect("records again")
+                .records_created,
+            0,
+            "{name}"
+        );
 
         // A records file whose last row names an unknown person: nothing from it is written.
         let before = store.table_counts().await.expect("counts");
-        let bad = format!("{RECORDS}10000001,cstf.fire_safety,1,2025-04-01,,e-LfH,national_elearning,,,\n99999999,cstf.fire_safety,1,2025-03-01,,e-LfH,national_elearning,,,\n");
-        let batch = parse(ImportKind::Records, bad.as_bytes(), &ProgressBar::hidden()).expect("well-formed");
-        let Err(lantern_store::StoreError::Rejected(problems)) = store.write(&batch).await else { panic!("{name}: accepted") };
+        let bad = format!(
+            "{RECORDS}10000001,cstf.fire_safety,1,2025-04-01,,e-LfH,national_elearning,,,\n99999999,cstf.fire_safety,1,2025-03-01,,e-LfH,national_elearning,,,\n"
+        );
+        let batch = parse(ImportKind::Records, bad.as_bytes(), &ProgressBar::hidden())
+            .expect("well-formed");
+        let Err(lantern_store::StoreError::Rejected(problems)) = store.write(&batch).await else {
+            panic!("{name}: accepted")
+        };
         assert_eq!(problems.len(), 1, "{name}: {problems:?}");
-        assert_eq!((problems[0].line, problems[0].field.as_str()), (5, "employee_number"), "{name}");
-        assert_eq!(store.table_counts().await.expect("counts"), before, "{name}: nothing written");
+        assert_eq!(
+            (problems[0].line, problems[0].field.as_str()),
+            (5, "employee_number"),
+            "{name}"
+        );
+        assert_eq!(
+            store.table_counts().await.expect("counts"),
+            before,
+            "{name}: nothing written"
+        );
     }
 }

@@ -15,15 +15,21 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = lantern_store::open(&url).await.expect("open sqlite");
-    lantern_store::load_built_in_frameworks(store.as_ref()).await.expect("frameworks");
+    lantern_store::load_built_in_frameworks(store.as_ref())
+        .await
+        .expect("frameworks");
     out.push(("sqlite".into(), store, Some(dir)));
     match std::env::var("LANTERN_TEST_POSTGRES") {
         Ok(base) if !base.is_empty() => {
             let store = fresh_postgres(&base).await;
-            lantern_store::load_built_in_frameworks(store.as_ref()).await.expect("frameworks");
+            lantern_store::load_built_in_frameworks(store.as_ref())
+                .await
+                .expect("frameworks");
             out.push(("postgres".into(), store, None));
         }
-        _ if std::env::var("CI").is_ok() => panic!("CI must set LANTERN_TEST_POSTGRES so the PostgreSQL backend is tested"),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("CI must set LANTERN_TEST_POSTGRES so the PostgreSQL backend is tested")
+        }
         _ => eprintln!("LANTERN_TEST_POSTGRES is not set: testing SQLite only"),
     }
     out
@@ -33,8 +39,13 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir
 async fn fresh_postgres(base: &str) -> Arc<dyn Store> {
     use sqlx::Connection;
     let schema = format!("t_{}_{}", std::process::id(), fastrand::u64(..));
-    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to LANTERN_TEST_POSTGRES");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("create schema");
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to LANTERN_TEST_POSTGRES");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
     lantern_store::open(&url).await.expect("open postgres")

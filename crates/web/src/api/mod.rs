@@ -1,8 +1,8 @@
 //! The JSON API under `/api/v1`. The router is built with utoipa-axum's `routes!`, so every route is in the OpenAPI
 //! document by construction. One handler per file, named by what it serves.
 
-mod organisations;
 mod organisation_compliance;
+mod organisations;
 mod person_compliance;
 mod unit_people;
 
@@ -42,7 +42,9 @@ pub struct AsAtQuery {
 }
 
 impl AsAtQuery {
-    pub fn parse(&self) -> Result<(chrono::NaiveDate, Option<lantern_domain::Timestamp>), crate::AppError> {
+    pub fn parse(
+        &self,
+    ) -> Result<(chrono::NaiveDate, Option<lantern_domain::Timestamp>), crate::AppError> {
         let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(today);
         let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
         Ok((as_at, known_at))

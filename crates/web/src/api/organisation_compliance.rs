@@ -1,6 +1,6 @@
 use super::{AsAtQuery, ErrorBody};
-use crate::views::{self, OrgComplianceView};
 use crate::AppState;
+use crate::views::{self, OrgComplianceView};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 
@@ -19,5 +19,7 @@ pub async fn get(
 ) -> Result<Json<OrgComplianceView>, crate::AppError> {
     let (as_at, known_at) = q.parse()?;
     let scope = state.scope_of_caller();
-    Ok(Json(views::org_compliance(&state, &scope, &ods, as_at, known_at).await?))
+    Ok(Json(
+        views::org_compliance(&state, &scope, &ods, as_at, known_at).await?,
+    ))
 }

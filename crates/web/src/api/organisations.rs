@@ -18,7 +18,9 @@ pub struct OrganisationItem {
 /// Organisations the caller can see.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "compliance",
     responses((status = 200, description = "Organisations, by name", body = Vec<OrganisationItem>)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<OrganisationItem>>, crate::AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<OrganisationItem>>, crate::AppError> {
     let scope = state.scope_of_caller();
     let orgs = state.store.list_orgs(&scope).await?;
     Ok(Json(

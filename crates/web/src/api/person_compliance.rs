@@ -1,6 +1,6 @@
 use super::{AsAtQuery, ErrorBody};
-use crate::views::{self, PersonComplianceView};
 use crate::AppState;
+use crate::views::{self, PersonComplianceView};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use lantern_domain::PersonId;
@@ -20,5 +20,8 @@ pub async fn get(
 ) -> Result<Json<PersonComplianceView>, crate::AppError> {
     let (as_at, known_at) = q.parse()?;
     let scope = state.scope_of_caller();
-    Ok(Json(views::person_compliance(&state, &scope, &ods, PersonId(person_id), as_at, known_at).await?))
+    Ok(Json(
+        views::person_compliance(&state, &scope, &ods, PersonId(person_id), as_at, known_at)
+            .await?,
+    ))
 }

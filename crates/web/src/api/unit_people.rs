@@ -18,12 +18,25 @@ pub struct UnitPeopleQuery {
 }
 
 impl UnitPeopleQuery {
-    pub fn parse(&self) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
-        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
-        let requirement = match (self.subject.as_deref().filter(|s| !s.is_empty()), self.level) {
-            (Some(subject), Some(level)) => Some(RequirementKey { subject: subject.to_owned(), level }),
+    pub fn parse(
+        &self,
+    ) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
+        let as_at =
+            crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
+        let requirement = match (
+            self.subject.as_deref().filter(|s| !s.is_empty()),
+            self.level,
+        ) {
+            (Some(subject), Some(level)) => Some(RequirementKey {
+                subject: subject.to_owned(),
+                level,
+            }),
             (None, None) => None,
-            _ => return Err(AppError::BadRequest("subject and level go together: give both or neither".into())),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "subject and level go together: give both or neither".into(),
+                ));
+            }
         };
         let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
@@ -51,5 +64,16 @@ pub async fn get(
 ) -> Result<Json<UnitPeopleView>, AppError> {
     let (as_at, requirement, status) = q.parse()?;
     let scope = state.scope_of_caller();
-    Ok(Json(views::unit_people(&state, &scope, &ods, UnitId(unit_id), as_at, requirement.as_ref(), status).await?))
+    Ok(Json(
+        views::unit_people(
+            &state,
+            &scope,
+            &ods,
+            UnitId(unit_id),
+            as_at,
+            requirement.as_ref(),
+            status,
+        )
+        .await?,
+    ))
 }

@@ -58,9 +58,18 @@ impl IntoResponse for PageError {
             StatusCode::BAD_REQUEST => "There is a problem".to_owned(),
             _ => "Sorry, there is a problem with the service".to_owned(),
         };
-        let page = ErrorPage { title, message, v: crate::assets::asset_version() };
+        let page = ErrorPage {
+            title,
+            message,
+            v: crate::assets::asset_version(),
+        };
         match page.render() {
-            Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+            Ok(html) => (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response(),
             Err(_) => status.into_response(),
         }
     }
@@ -77,7 +86,10 @@ struct OrgListPage {
 
 async fn org_list(State(state): State<AppState>) -> PageResult<OrgListPage> {
     let orgs = state.store.list_orgs(&state.scope_of_caller()).await?;
-    Ok(OrgListPage { orgs, v: crate::assets::asset_version() })
+    Ok(OrgListPage {
+        orgs,
+        v: crate::assets::asset_version(),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -101,7 +113,19 @@ impl HeatmapPage {
             None => "na".to_owned(),
             Some(p) => {
                 let gap = self.view.target_percent - p;
-                let b = if gap <= 0.0 { 5 } else if gap <= 5.0 { 4 } else if gap <= 10.0 { 3 } else if gap <= 20.0 { 2 } else if gap <= 30.0 { 1 } else { 0 };
+                let b = if gap <= 0.0 {
+                    5
+                } else if gap <= 5.0 {
+                    4
+                } else if gap <= 10.0 {
+                    3
+                } else if gap <= 20.0 {
+                    2
+                } else if gap <= 30.0 {
+                    1
+                } else {
+                    0
+                };
                 b.to_string()
             }
         }
@@ -122,8 +146,13 @@ async fn heatmap(
 ) -> PageResult<HeatmapPage> {
     let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
     let known_at = parse_instant("known_at", q.known_at.as_deref())?;
-    let view = views::org_compliance(&state, &state.scope_of_caller(), &ods, as_at, known_at).await?;
-    Ok(HeatmapPage { view, today: today(), v: crate::assets::asset_version() })
+    let view =
+        views::org_compliance(&state, &state.scope_of_caller(), &ods, as_at, known_at).await?;
+    Ok(HeatmapPage {
+        view,
+        today: today(),
+        v: crate::assets::asset_version(),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -152,7 +181,10 @@ async fn unit(
     let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
     let level = match q.level.as_deref().filter(|l| !l.is_empty()) {
         None => None,
-        Some(l) => Some(l.parse::<u8>().map_err(|_| AppError::BadRequest(format!("level must be a number, not {l:?}")))?),
+        Some(l) => Some(
+            l.parse::<u8>()
+                .map_err(|_| AppError::BadRequest(format!("level must be a number, not {l:?}")))?,
+        ),
     };
     let requirement = match (q.subject.filter(|s| !s.is_empty()), level) {
         (Some(subject), Some(level)) => Some(RequirementKey { subject, level }),
@@ -161,10 +193,22 @@ async fn unit(
     };
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?,
+        ),
     };
     let scope = state.scope_of_caller();
-    let view = views::unit_people(&state, &scope, &ods, UnitId(unit_id), as_at, requirement.as_ref(), status).await?;
+    let view = views::unit_people(
+        &state,
+        &scope,
+        &ods,
+        UnitId(unit_id),
+        as_at,
+        requirement.as_ref(),
+        status,
+    )
+    .await?;
     let requirement_title = requirement.as_ref().and_then(|r| {
         view.people
             .iter()
@@ -172,7 +216,13 @@ async fn unit(
             .find(|s| s.subject == r.subject && s.level == r.level)
             .map(|s| format!("{} level {}", s.title, s.level))
     });
-    Ok(UnitPage { view, requirement, requirement_title, status, v: crate::assets::asset_version() })
+    Ok(UnitPage {
+        view,
+        requirement,
+        requirement_title,
+        status,
+        v: crate::assets::asset_version(),
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -189,16 +239,29 @@ async fn person(
 ) -> PageResult<PersonPage> {
     let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
     let known_at = parse_instant("known_at", q.known_at.as_deref())?;
-    let view =
-        views::person_compliance(&state, &state.scope_of_caller(), &ods, PersonId(person_id), as_at, known_at).await?;
-    Ok(PersonPage { view, v: crate::assets::asset_version() })
+    let view = views::person_compliance(
+        &state,
+        &state.scope_of_caller(),
+        &ods,
+        PersonId(person_id),
+        as_at,
+        known_at,
+    )
+    .await?;
+    Ok(PersonPage {
+        view,
+        v: crate::assets::asset_version(),
+    })
 }
 
 /// Embedded front-end assets, cached for a year: the URL carries their content hash.
 async fn asset(Path((_version, file)): Path<(String, String)>) -> Response {
     match crate::assets::lookup(&file) {
         Some(a) => (
-            [(header::CONTENT_TYPE, a.content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+            [
+                (header::CONTENT_TYPE, a.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
             a.bytes,
         )
             .into_response(),
