@@ -4,7 +4,7 @@
 mod organisation_compliance;
 mod organisations;
 mod person_compliance;
-mod unit_people;
+pub(crate) mod unit_people;
 
 use crate::AppState;
 use utoipa::OpenApi;

@@ -12,7 +12,8 @@ pub struct UnitPeopleQuery {
     pub as_at: Option<String>,
     /// Only people this requirement applies to: a subject code such as `cstf.fire_safety` (needs `level`).
     pub subject: Option<String>,
-    pub level: Option<u8>,
+    /// The requirement's level (1, 2, 3...).
+    pub level: Option<String>,
     /// Only people with this status (for `subject` when given, else for any requirement).
     pub status: Option<String>,
 }
@@ -23,10 +24,14 @@ impl UnitPeopleQuery {
     ) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
         let as_at =
             crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
-        let requirement = match (
-            self.subject.as_deref().filter(|s| !s.is_empty()),
-            self.level,
-        ) {
+        let level =
+            match self.level.as_deref().filter(|l| !l.is_empty()) {
+                None => None,
+                Some(l) => Some(l.parse::<u8>().map_err(|_| {
+                    AppError::BadRequest(format!("level must be a number, not {l:?}"))
+                })?),
+            };
+        let requirement = match (self.subject.as_deref().filter(|s| !s.is_empty()), level) {
             (Some(subject), Some(level)) => Some(RequirementKey {
                 subject: subject.to_owned(),
                 level,

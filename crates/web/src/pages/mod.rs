@@ -155,14 +155,6 @@ async fn heatmap(
     })
 }
 
-#[derive(serde::Deserialize)]
-struct UnitParams {
-    as_at: Option<String>,
-    subject: Option<String>,
-    level: Option<String>,
-    status: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "unit.html")]
 struct UnitPage {
@@ -176,28 +168,10 @@ struct UnitPage {
 async fn unit(
     State(state): State<AppState>,
     Path((ods, unit_id)): Path<(String, i64)>,
-    Query(q): Query<UnitParams>,
+    Query(q): Query<crate::api::unit_people::UnitPeopleQuery>,
 ) -> PageResult<UnitPage> {
-    let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
-    let level = match q.level.as_deref().filter(|l| !l.is_empty()) {
-        None => None,
-        Some(l) => Some(
-            l.parse::<u8>()
-                .map_err(|_| AppError::BadRequest(format!("level must be a number, not {l:?}")))?,
-        ),
-    };
-    let requirement = match (q.subject.filter(|s| !s.is_empty()), level) {
-        (Some(subject), Some(level)) => Some(RequirementKey { subject, level }),
-        (None, None) => None,
-        _ => return Err(AppError::BadRequest("subject and level go together".into()).into()),
-    };
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            Status::parse(s)
-                .ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?,
-        ),
-    };
+    // The page and the API read the same parameters the same way.
+    let (as_at, requirement, status) = q.parse()?;
     let scope = state.scope_of_caller();
     let view = views::unit_people(
         &state,
