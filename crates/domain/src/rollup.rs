@@ -10,7 +10,7 @@
 use crate::dates::{add_days, day_number};
 use crate::engine::{Status, StatusSpan};
 use crate::model::{Post, RequirementKey, Unit};
-use crate::{Date, UnitId};
+use crate::{Date, PersonId, UnitId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -122,10 +122,97 @@ impl Hierarchy {
     }
 }
 
+/// A multiset of day numbers that counts "how many are <= d" in O(log n) and takes insertions and removals after
+/// the build without re-sorting the bulk: changes wait in two small sorted layers until they are worth merging.
+#[derive(Clone, Debug, Default)]
+struct Days {
+    base: Vec<i32>,
+    added: Vec<i32>,
+    removed: Vec<i32>,
+}
+
+impl Days {
+    fn at_or_before(&self, day: i32) -> usize {
+        let le = |v: &Vec<i32>| v.partition_point(|&x| x <= day);
+        (le(&self.base) + le(&self.added)).saturating_sub(le(&self.removed))
+    }
+
+    fn insert(&mut self, day: i32) {
+        match self.removed.binary_search(&day) {
+            Ok(i) => {
+                self.removed.remove(i);
+            }
+            Err(_) => {
+                let i = self.added.partition_point(|&x| x < day);
+                self.added.insert(i, day);
+            }
+        }
+        self.compact_if_large();
+    }
+
+    fn remove(&mut self, day: i32) {
+        match self.added.binary_search(&day) {
+            Ok(i) => {
+                self.added.remove(i);
+            }
+            Err(_) => {
+                let i = self.removed.partition_point(|&x| x < day);
+                self.removed.insert(i, day);
+            }
+        }
+        self.compact_if_large();
+    }
+
+    /// Merges the change layers into the bulk once they are a sizeable fraction of it, so both stay cheap.
+    fn compact_if_large(&mut self) {
+        if self.added.len() + self.removed.len() > 64.max(self.base.len() / 8) {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut merged = Vec::with_capacity(self.base.len() + self.added.len());
+        let (mut a, mut b) = (self.base.iter().peekable(), self.added.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if x <= y => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next.copied());
+        }
+        // Remove one occurrence per removed day; both lists are sorted, so one pass does it.
+        let mut out = Vec::with_capacity(merged.len());
+        let mut removed = self.removed.iter().peekable();
+        for x in merged {
+            while removed.peek().is_some_and(|&&r| r < x) {
+                removed.next();
+            }
+            if removed.peek() == Some(&&x) {
+                removed.next();
+            } else {
+                out.push(x);
+            }
+        }
+        out.shrink_to_fit();
+        self.base = out;
+        self.added.clear();
+        self.removed.clear();
+    }
+
+    fn finish(&mut self) {
+        self.base.sort_unstable();
+        self.compact();
+    }
+}
+
+/// One cell's people per status over time: status s holds on day d for `starts[s] <= d` minus `ends[s] <= d`.
 #[derive(Clone, Debug, Default)]
 struct Histogram {
-    starts: [Vec<i32>; 6],
-    ends: [Vec<i32>; 6],
+    starts: [Days; 6],
+    ends: [Days; 6],
 }
 
 impl Histogram {
@@ -133,28 +220,35 @@ impl Histogram {
         let mut c = Counts::default();
         for s in Status::ALL {
             let i = s.index();
-            let started = self.starts[i].partition_point(|&x| x <= day);
-            let ended = self.ends[i].partition_point(|&x| x <= day);
-            c.add(s, u32::try_from(started - ended).unwrap_or(0));
+            let started = self.starts[i].at_or_before(day);
+            let ended = self.ends[i].at_or_before(day);
+            c.add(s, u32::try_from(started.saturating_sub(ended)).unwrap_or(0));
         }
         c
     }
+}
 
-    fn finish(&mut self) {
-        for v in self.starts.iter_mut().chain(self.ends.iter_mut()) {
-            v.sort_unstable();
-            v.shrink_to_fit();
-        }
-    }
+/// What one person put into the index, kept so that a change to them can be taken out again without rebuilding.
+#[derive(Clone, Debug)]
+struct Contribution {
+    /// (unit, first day, first day after) of each post in the organisation.
+    posts: Vec<(UnitId, i32, i32)>,
+    /// (requirement index, status index, first day, first day after; i32::MAX when open).
+    spans: Vec<(u16, u8, i32, i32)>,
 }
 
 /// Per (node, requirement) status histograms for one organisation.
+///
+/// Built in one pass with [`RollupIndex::builder`], then kept current person by person with
+/// [`RollupIndex::replace_person`] as writes arrive, for as long as the unit tree stays the same.
 #[derive(Clone, Debug, Default)]
 pub struct RollupIndex {
-    requirements: Vec<RequirementKey>,
+    /// Requirement keys by index, in order of first appearance; `sorted` is the order to show them in.
+    keys: Vec<RequirementKey>,
+    sorted: Vec<RequirementKey>,
     requirement_ix: HashMap<RequirementKey, u16>,
     cells: HashMap<(Node, u16), Histogram>,
-    people: usize,
+    people: HashMap<PersonId, Contribution>,
 }
 
 impl RollupIndex {
@@ -167,11 +261,12 @@ impl RollupIndex {
 
     /// Requirements that ever applied to anyone, sorted.
     pub fn requirements(&self) -> &[RequirementKey] {
-        &self.requirements
+        &self.sorted
     }
 
+    /// People with at least one applicable requirement in the organisation.
     pub fn people_indexed(&self) -> usize {
-        self.people
+        self.people.len()
     }
 
     pub fn counts(&self, node: Node, requirement: &RequirementKey, d: Date) -> Counts {
@@ -184,24 +279,122 @@ impl RollupIndex {
             .unwrap_or_default()
     }
 
-    /// Every requirement's counts for one node on `d`.
+    /// Every requirement's counts for one node on `d`, in requirement order.
     pub fn node(&self, node: Node, d: Date) -> Vec<(RequirementKey, Counts)> {
-        let day = day_number(d);
-        self.requirements
+        self.sorted
             .iter()
-            .enumerate()
-            .map(|(ix, key)| {
-                let ix = u16::try_from(ix).unwrap_or(u16::MAX);
-                (
-                    key.clone(),
-                    self.cells
-                        .get(&(node, ix))
-                        .map(|h| h.count(day))
-                        .unwrap_or_default(),
-                )
-            })
+            .map(|key| (key.clone(), self.counts(node, key, d)))
             .collect()
     }
+
+    /// Replaces what the index holds for one person with their new posts and spans (both may be empty, which
+    /// removes them). `hierarchy` must be the unit tree the index was built with.
+    pub fn replace_person(
+        &mut self,
+        hierarchy: &Hierarchy,
+        person: PersonId,
+        posts: &[&Post],
+        spans: &[StatusSpan],
+    ) {
+        if let Some(old) = self.people.remove(&person) {
+            self.apply(hierarchy, &old, false);
+        }
+        self.add(hierarchy, person, posts, spans, true);
+    }
+
+    fn add(
+        &mut self,
+        hierarchy: &Hierarchy,
+        person: PersonId,
+        posts: &[&Post],
+        spans: &[StatusSpan],
+        built: bool,
+    ) {
+        if posts.is_empty() || spans.is_empty() {
+            return;
+        }
+        let contribution = Contribution {
+            posts: posts
+                .iter()
+                .map(|p| {
+                    let to = p.end.map_or(i32::MAX, |e| day_number(add_days(e, 1)));
+                    (p.unit_id, day_number(p.start), to)
+                })
+                .collect(),
+            spans: spans
+                .iter()
+                .map(|s| {
+                    let ix = self.requirement(&s.requirement);
+                    let to = s.to.map_or(i32::MAX, day_number);
+                    (ix, status_code(s.status), day_number(s.from), to)
+                })
+                .collect(),
+        };
+        self.apply_with(hierarchy, &contribution, |days, d| {
+            if built {
+                days.insert(d);
+            } else {
+                days.base.push(d);
+            }
+        });
+        self.people.insert(person, contribution);
+    }
+
+    fn apply(&mut self, hierarchy: &Hierarchy, c: &Contribution, add: bool) {
+        self.apply_with(hierarchy, c, |days, d| {
+            if add {
+                days.insert(d);
+            } else {
+                days.remove(d);
+            }
+        });
+    }
+
+    /// Walks a person's contribution: for every node their posts reach, the days where each span starts and ends
+    /// while they are a member of that node.
+    fn apply_with(&mut self, hierarchy: &Hierarchy, c: &Contribution, mut put: impl FnMut(&mut Days, i32)) {
+        // Membership of each node over time: the union of the periods of the posts at or below it.
+        let mut membership: HashMap<Node, Vec<(i32, i32)>> = HashMap::new();
+        for &(unit, from, to) in &c.posts {
+            for node in hierarchy.path(unit) {
+                membership.entry(node).or_default().push((from, to));
+            }
+        }
+        for intervals in membership.values_mut() {
+            *intervals = merge_intervals(std::mem::take(intervals));
+        }
+        for &(ix, s, from, to) in &c.spans {
+            let s = usize::from(s);
+            for (node, intervals) in &membership {
+                let cell = self.cells.entry((*node, ix)).or_default();
+                for &(a, b) in intervals {
+                    let (lo, hi) = (a.max(from), b.min(to));
+                    if lo < hi {
+                        put(&mut cell.starts[s], lo);
+                        if hi != i32::MAX {
+                            put(&mut cell.ends[s], hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn requirement(&mut self, key: &RequirementKey) -> u16 {
+        if let Some(&ix) = self.requirement_ix.get(key) {
+            return ix;
+        }
+        let ix = u16::try_from(self.keys.len()).expect("fewer than 65536 requirements");
+        self.keys.push(key.clone());
+        self.requirement_ix.insert(key.clone(), ix);
+        let at = self.sorted.partition_point(|k| k < key);
+        self.sorted.insert(at, key.clone());
+        ix
+    }
+}
+
+fn status_code(status: Status) -> u8 {
+    u8::try_from(status.index()).expect("six statuses")
 }
 
 pub struct RollupBuilder<'h> {
@@ -211,76 +404,16 @@ pub struct RollupBuilder<'h> {
 
 impl RollupBuilder<'_> {
     /// Adds one person: their posts in the organisation (for unit membership over time) and their status spans.
-    pub fn add_person(&mut self, posts: &[&Post], spans: &[StatusSpan]) {
-        if posts.is_empty() || spans.is_empty() {
-            return;
-        }
-        self.index.people += 1;
-        // Membership of each node over time: the union of the periods of the posts at or below it.
-        let mut membership: HashMap<Node, Vec<(i32, i32)>> = HashMap::new();
-        for post in posts {
-            let from = day_number(post.start);
-            let to = post.end.map_or(i32::MAX, |e| day_number(add_days(e, 1)));
-            for node in self.hierarchy.path(post.unit_id) {
-                membership.entry(node).or_default().push((from, to));
-            }
-        }
-        for intervals in membership.values_mut() {
-            *intervals = merge_intervals(std::mem::take(intervals));
-        }
-        for span in spans {
-            let ix = self.requirement(&span.requirement);
-            let from = day_number(span.from);
-            let to = span.to.map_or(i32::MAX, day_number);
-            for (node, intervals) in &membership {
-                let cell = self.index.cells.entry((*node, ix)).or_default();
-                let s = span.status.index();
-                for &(a, b) in intervals {
-                    let (lo, hi) = (a.max(from), b.min(to));
-                    if lo < hi {
-                        cell.starts[s].push(lo);
-                        if hi != i32::MAX {
-                            cell.ends[s].push(hi);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn requirement(&mut self, key: &RequirementKey) -> u16 {
-        if let Some(&ix) = self.index.requirement_ix.get(key) {
-            return ix;
-        }
-        let ix =
-            u16::try_from(self.index.requirements.len()).expect("fewer than 65536 requirements");
-        self.index.requirements.push(key.clone());
-        self.index.requirement_ix.insert(key.clone(), ix);
-        ix
+    pub fn add_person(&mut self, person: PersonId, posts: &[&Post], spans: &[StatusSpan]) {
+        self.index.add(self.hierarchy, person, posts, spans, false);
     }
 
     pub fn finish(mut self) -> RollupIndex {
         for cell in self.index.cells.values_mut() {
-            cell.finish();
+            for days in cell.starts.iter_mut().chain(cell.ends.iter_mut()) {
+                days.finish();
+            }
         }
-        // Keep requirement order stable (by subject, then level) while the ids stay as built.
-        let mut order: Vec<(RequirementKey, u16)> =
-            self.index.requirement_ix.clone().into_iter().collect();
-        order.sort();
-        self.index.requirements = order.iter().map(|(k, _)| k.clone()).collect();
-        let remap: HashMap<u16, u16> = order
-            .iter()
-            .enumerate()
-            .map(|(new, (_, old))| (*old, u16::try_from(new).unwrap_or(u16::MAX)))
-            .collect();
-        self.index.requirement_ix = order
-            .iter()
-            .map(|(k, old)| (k.clone(), remap[old]))
-            .collect();
-        self.index.cells = std::mem::take(&mut self.index.cells)
-            .into_iter()
-            .map(|((node, old), h)| ((node, remap[&old]), h))
-            .collect();
         self.index
     }
 }
@@ -295,4 +428,37 @@ fn merge_intervals(mut v: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Days;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Inserting and removing days, across compactions, counts like a plain multiset.
+        #[test]
+        fn days_count_like_a_multiset(
+            initial in prop::collection::vec(-50i32..50, 0..300),
+            ops in prop::collection::vec((any::<bool>(), -50i32..50), 0..400),
+            probes in prop::collection::vec(-60i32..60, 10),
+        ) {
+            let mut days = Days { base: initial.clone(), ..Days::default() };
+            days.finish();
+            let mut plain = initial;
+            for (insert, d) in ops {
+                if insert {
+                    days.insert(d);
+                    plain.push(d);
+                } else if let Some(i) = plain.iter().position(|&x| x == d) {
+                    // Only what is there is ever removed: the index removes exactly what it once added.
+                    days.remove(d);
+                    plain.swap_remove(i);
+                }
+            }
+            for p in probes {
+                prop_assert_eq!(days.at_or_before(p), plain.iter().filter(|&&x| x <= p).count());
+            }
+        }
+    }
 }

@@ -95,6 +95,17 @@ pub enum PeopleFilter {
     All,
     /// Everyone who has held a post in one of these units.
     Units(Vec<UnitId>),
+    /// These people, where they have held a post in the organisation.
+    People(Vec<PersonId>),
+}
+
+/// What changed in an organisation between two data versions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// Something that affects everyone: units, rules, acceptance policies or the organisation's settings.
+    Everyone,
+    /// Only these people's posts, records or exemptions.
+    People(Vec<PersonId>),
 }
 
 #[async_trait]
@@ -115,6 +126,8 @@ pub trait Store: Send + Sync + 'static {
     async fn org_context(&self, scope: &Scope, org: OrgId) -> Result<OrgContext>;
     /// Increases whenever anything that can change the organisation's compliance is written.
     async fn org_data_version(&self, org: OrgId) -> Result<i64>;
+    /// What the writes after data version `since`, up to and including `until`, changed in the organisation.
+    async fn changes_since(&self, org: OrgId, since: i64, until: i64) -> Result<Changes>;
 
     /// People with their posts in the organisation, records and exemptions.
     async fn people(

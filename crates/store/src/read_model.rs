@@ -1,15 +1,22 @@
 //! The compliance read model: each organisation's roll-up index, built from the store with the engine's timelines and
 //! kept in memory. It is a cache, never a source of truth: every read checks the organisation's data version (one
-//! indexed query) and rebuilds when anything was written, so several servers can share one database.
+//! indexed query), so several servers can share one database. When writes touched only some people (a completion,
+//! an import of records) it re-assesses just them from the change log; when they touched rules, units or policies
+//! it rebuilds the organisation.
 
-use crate::{OrgContext, PeopleFilter, Result, Scope, Store};
+use crate::{Changes, OrgContext, PeopleFilter, PersonBundle, Result, Scope, Store};
 use lantern_domain::engine::{OrgEngine, PersonFacts};
 use lantern_domain::rollup::{Hierarchy, RollupIndex};
-use lantern_domain::{OrgId, Post, Timestamp};
+use lantern_domain::{OrgId, PersonId, Post, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// An incremental update re-assesses at most this many people, or a tenth of the organisation if more; beyond that
+/// a rebuild is as quick.
+const INCREMENTAL_PEOPLE: usize = 5_000;
+
 /// One organisation's roll-up, as of one data version.
+#[derive(Clone)]
 pub struct OrgRollup {
     pub version: i64,
     pub context: OrgContext,
@@ -37,25 +44,29 @@ impl ReadModel {
         org: OrgId,
         known_at: Option<Timestamp>,
     ) -> Result<Arc<OrgRollup>> {
+        if !scope.sees_org(org) {
+            return Err(crate::StoreError::NotFound);
+        }
         if known_at.is_some() {
             return build(store, scope, org, known_at).await.map(Arc::new);
         }
+        if let Some(hit) = self.cached(org, store.org_data_version(org).await?) {
+            return Ok(hit);
+        }
+        let _guard = self.building.lock().await;
         let version = store.org_data_version(org).await?;
         if let Some(hit) = self.cached(org, version) {
             return Ok(hit);
         }
-        let _guard = self.building.lock().await;
-        if let Some(hit) = self.cached(org, store.org_data_version(org).await?) {
-            return Ok(hit);
-        }
-        let built = Arc::new(build(store, &Scope::Platform, org, None).await?);
+        let previous = self.cache.lock().expect("cache lock").remove(&org);
+        let built = Arc::new(match previous {
+            Some(previous) => update(store, previous, version).await?,
+            None => build(store, &Scope::Platform, org, None).await?,
+        });
         self.cache
             .lock()
             .expect("cache lock")
             .insert(org, built.clone());
-        if !scope.sees_org(org) {
-            return Err(crate::StoreError::NotFound);
-        }
         Ok(built)
     }
 
@@ -79,22 +90,10 @@ pub async fn build(
     let context2 = context.clone();
     let (hierarchy, index) = tokio::task::spawn_blocking(move || {
         let hierarchy = Hierarchy::new(&context2.units);
-        let engine = OrgEngine::new(org, &context2.rules, &context2.policies, known_at);
         let mut builder = RollupIndex::builder(&hierarchy);
-        for p in &people {
-            let facts = PersonFacts {
-                posts: &p.posts,
-                records: &p.records,
-                exemptions: &p.exemptions,
-            };
-            let spans = engine.person(facts).timeline();
-            let posts: Vec<&Post> = p
-                .posts
-                .iter()
-                .filter(|x| known_at.is_none_or(|k| x.recorded_at <= k))
-                .collect();
-            builder.add_person(&posts, &spans);
-        }
+        for_each_assessed(&context2, &people, known_at, |id, posts, spans| {
+            builder.add_person(id, posts, spans)
+        });
         let index = builder.finish();
         (hierarchy, index)
     })
@@ -106,4 +105,69 @@ pub async fn build(
         hierarchy,
         index,
     })
+}
+
+/// Brings a cached roll-up up to `version`: re-assesses only the people the change log names, or rebuilds when the
+/// change touched everyone or too many people.
+async fn update(store: &dyn Store, previous: Arc<OrgRollup>, version: i64) -> Result<OrgRollup> {
+    let org = previous.context.org.id;
+    let changed = match store.changes_since(org, previous.version, version).await? {
+        Changes::People(ids)
+            if ids.len() <= INCREMENTAL_PEOPLE.max(previous.index.people_indexed() / 10) =>
+        {
+            ids
+        }
+        _ => return build(store, &Scope::Platform, org, None).await,
+    };
+    let people = store
+        .people(&Scope::Platform, org, &PeopleFilter::People(changed.clone()))
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        // Readers still holding the old roll-up keep it; otherwise it is updated in place.
+        let mut next = Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone());
+        let OrgRollup {
+            context,
+            hierarchy,
+            index,
+            ..
+        } = &mut next;
+        for id in &changed {
+            // Someone the log names who no longer has posts here leaves the index.
+            index.replace_person(hierarchy, *id, &[], &[]);
+        }
+        for_each_assessed(context, &people, None, |id, posts, spans| {
+            index.replace_person(hierarchy, id, posts, spans)
+        });
+        next.version = version;
+        next
+    })
+    .await
+    .map_err(|_| crate::StoreError::Corrupt {
+        column: "roll-up",
+        message: "the incremental update panicked".into(),
+    })
+}
+
+/// Runs the engine over each person and hands their posts in the organisation and timeline to `f`.
+fn for_each_assessed(
+    context: &OrgContext,
+    people: &[PersonBundle],
+    known_at: Option<Timestamp>,
+    mut f: impl FnMut(PersonId, &[&Post], &[lantern_domain::engine::StatusSpan]),
+) {
+    let engine = OrgEngine::new(context.org.id, &context.rules, &context.policies, known_at);
+    for p in people {
+        let facts = PersonFacts {
+            posts: &p.posts,
+            records: &p.records,
+            exemptions: &p.exemptions,
+        };
+        let spans = engine.person(facts).timeline();
+        let posts: Vec<&Post> = p
+            .posts
+            .iter()
+            .filter(|x| known_at.is_none_or(|k| x.recorded_at <= k))
+            .collect();
+        f(p.person.id, &posts, &spans);
+    }
 }

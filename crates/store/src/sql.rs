@@ -4,10 +4,41 @@
 //! `sqlite.rs` and `postgres.rs`.
 
 use crate::{Result, StoreError};
+use std::collections::BTreeSet;
 use lantern_domain::*;
 
 /// Largest number of rows per multi-row INSERT, keeping bind parameters under both backends' limits.
 pub(crate) const CHUNK: usize = 1000;
+
+/// What a batch changed, for the organisations' data versions and the change log behind incremental roll-ups.
+#[derive(Default)]
+pub(crate) struct Touched {
+    /// Organisations changed as a whole: their units, rules, policies or settings.
+    whole: BTreeSet<i64>,
+    /// (organisation, person) pairs whose posts, records or exemptions changed.
+    people: BTreeSet<(i64, i64)>,
+}
+
+impl Touched {
+    pub(crate) fn org(&mut self, org: i64) {
+        self.whole.insert(org);
+    }
+
+    pub(crate) fn person(&mut self, org: i64, person: i64) {
+        self.people.insert((org, person));
+    }
+
+    pub(crate) fn orgs(&self) -> BTreeSet<i64> {
+        self.whole.iter().copied().chain(self.people.iter().map(|(o, _)| *o)).collect()
+    }
+
+    /// Change-log rows: (org, None) for a whole organisation, else (org, Some(person)).
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (i64, Option<i64>)> + '_ {
+        self.whole.iter().map(|o| (*o, None)).chain(
+            self.people.iter().filter(|(o, _)| !self.whole.contains(o)).map(|(o, p)| (*o, Some(*p))),
+        )
+    }
+}
 
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
@@ -232,7 +263,6 @@ macro_rules! impl_store {
                 &self,
                 org: OrgId,
                 posts: Vec<Post>,
-                with_registrations: bool,
             ) -> Result<Vec<PersonBundle>> {
                 let mut by_person: HashMap<i64, Vec<Post>> = HashMap::new();
                 for p in posts {
@@ -294,30 +324,6 @@ macro_rules! impl_store {
                         let e = exemption_from_row(&r)?;
                         exemptions.entry(e.person_id.0).or_default().push(e);
                     }
-                    if with_registrations {
-                        let mut q = QueryBuilder::<$db>::new(
-                            "SELECT person_id, body, number, renewal_date FROM registrations WHERE person_id IN (",
-                        );
-                        let mut sep = q.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(*id);
-                        }
-                        q.push(") ORDER BY body");
-                        for r in q.build().fetch_all(&self.pool).await? {
-                            let id: i64 = r.try_get("person_id")?;
-                            if let Some(p) = people.get_mut(&id) {
-                                p.registrations.push(Registration {
-                                    body: vocab(
-                                        "registrations.body",
-                                        &r.try_get::<String, _>("body")?,
-                                        RegulatoryBody::parse,
-                                    )?,
-                                    number: r.try_get("number")?,
-                                    renewal_date: r.try_get("renewal_date")?,
-                                });
-                            }
-                        }
-                    }
                 }
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
@@ -336,7 +342,7 @@ macro_rules! impl_store {
                 let now = batch.recorded_at.unwrap_or_else(chrono::Utc::now);
                 let mut out = BatchOutcome::default();
                 let mut problems: Vec<BatchProblem> = Vec::new();
-                let mut touched: BTreeSet<i64> = BTreeSet::new();
+                let mut touched = Touched::default();
 
                 // Organisations: upsert by ODS code; a new organisation starts with rules from every loaded framework.
                 for o in &batch.orgs {
@@ -353,7 +359,7 @@ macro_rules! impl_store {
                             .bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(id)
                             .execute(&mut **tx).await?;
                             if res.rows_affected() > 0 {
-                                touched.insert(id);
+                                touched.org(id);
                             }
                             id
                         }
@@ -375,7 +381,7 @@ macro_rules! impl_store {
                                     out.rules_created += 1;
                                 }
                             }
-                            touched.insert(id);
+                            touched.org(id);
                             id
                         }
                     };
@@ -429,7 +435,7 @@ macro_rules! impl_store {
                         .execute(&mut **tx).await?;
                         if res.rows_affected() > 0 {
                             out.units_written += res.rows_affected();
-                            touched.insert(org);
+                            touched.org(org);
                         }
                     }
                     let units = Self::unit_ids(tx).await?;
@@ -453,7 +459,7 @@ macro_rules! impl_store {
                         let res = sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2 AND parent_id IS DISTINCT FROM $1")
                             .bind(parent).bind(id).execute(&mut **tx).await?;
                         if res.rows_affected() > 0 {
-                            touched.insert(org);
+                            touched.org(org);
                         }
                     }
                 }
@@ -577,11 +583,11 @@ macro_rules! impl_store {
                                     .bind(p.patient_facing).bind(p.start).bind(p.end).bind(now).bind(old.id.0)
                                     .execute(&mut **tx).await?;
                                     out.posts_updated += 1;
-                                    touched.insert(org);
+                                    touched.person(org, person);
                                 }
                             }
                             None => {
-                                touched.insert(org);
+                                touched.person(org, person);
                                 new_posts.push((person, org, unit, p));
                             }
                         }
@@ -631,6 +637,7 @@ macro_rules! impl_store {
                         };
                         rows.push((person, provider_org, r.content_key(), r));
                     }
+                    let mut with_new_records: BTreeSet<i64> = BTreeSet::new();
                     for chunk in rows.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new(
                             "INSERT INTO training_records (person_id, subject, level, completed_on, hours, provider, \
@@ -642,26 +649,23 @@ macro_rules! impl_store {
                                 .push_bind(*provider_org).push_bind(r.source.code()).push_bind(&r.evidence_ref)
                                 .push_bind(r.recorded_at.unwrap_or(now)).push_bind(key);
                         });
-                        q.push(" ON CONFLICT (content_key) DO NOTHING");
-                        let n = q.build().execute(&mut **tx).await?.rows_affected();
-                        out.records_created += n;
-                        out.records_already_present += chunk.len() as u64 - n;
+                        q.push(" ON CONFLICT (content_key) DO NOTHING RETURNING person_id");
+                        let inserted: Vec<i64> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+                        out.records_created += inserted.len() as u64;
+                        out.records_already_present += (chunk.len() - inserted.len()) as u64;
+                        with_new_records.extend(inserted);
                     }
-                    // Every organisation where these people hold posts sees the change.
-                    let ids: Vec<i64> = if out.records_created == 0 {
-                        Vec::new()
-                    } else {
-                        rows.iter().map(|r| r.0).collect::<BTreeSet<_>>().into_iter().collect()
-                    };
+                    // Records follow the person: every organisation where they hold a post sees the change.
+                    let ids: Vec<i64> = with_new_records.into_iter().collect();
                     for chunk in ids.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT org_id FROM posts WHERE person_id IN (");
+                        let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT org_id, person_id FROM posts WHERE person_id IN (");
                         let mut sep = q.separated(", ");
                         for id in chunk {
                             sep.push_bind(*id);
                         }
                         q.push(")");
                         for r in q.build().fetch_all(&mut **tx).await? {
-                            touched.insert(r.try_get("org_id")?);
+                            touched.person(r.try_get("org_id")?, r.try_get("person_id")?);
                         }
                     }
                 }
@@ -674,10 +678,13 @@ macro_rules! impl_store {
                     .bind(s.record_id.0).bind(s.replaced_by.map(|r| r.0)).bind(&s.reason).bind(now)
                     .execute(&mut **tx).await?;
                     out.other_rows += res.rows_affected();
-                    for r in sqlx::query("SELECT DISTINCT p.org_id FROM posts p JOIN training_records t ON t.person_id = p.person_id WHERE t.id = $1")
-                        .bind(s.record_id.0).fetch_all(&mut **tx).await?
+                    for r in sqlx::query(
+                        "SELECT DISTINCT p.org_id, p.person_id FROM posts p JOIN training_records t ON t.person_id = p.person_id \
+                         WHERE t.id = $1",
+                    )
+                    .bind(s.record_id.0).fetch_all(&mut **tx).await?
                     {
-                        touched.insert(r.try_get("org_id")?);
+                        touched.person(r.try_get("org_id")?, r.try_get("person_id")?);
                     }
                 }
 
@@ -690,7 +697,7 @@ macro_rules! impl_store {
                     )
                     .bind(person).bind(org).bind(&e.subject).bind(&e.reason).bind(e.from).bind(e.until).bind(now)
                     .execute(&mut **tx).await?;
-                    touched.insert(org);
+                    touched.person(org, person);
                     out.other_rows += 1;
                 }
 
@@ -700,7 +707,7 @@ macro_rules! impl_store {
                     sqlx::query("INSERT INTO acceptance_policies (org_id, accepted, effective_from, created_at) VALUES ($1, $2, $3, $4)")
                         .bind(org).bind(json(&codes)).bind(p.effective_from).bind(now)
                         .execute(&mut **tx).await?;
-                    touched.insert(org);
+                    touched.org(org);
                     out.other_rows += 1;
                 }
 
@@ -728,7 +735,7 @@ macro_rules! impl_store {
                             .bind(rule.effective_from).bind(id).execute(&mut **tx).await?;
                     }
                     Self::insert_rule(tx, &rule).await?;
-                    touched.insert(org);
+                    touched.org(org);
                     out.rules_created += 1;
                 }
 
@@ -736,17 +743,40 @@ macro_rules! impl_store {
                     problems.sort_by_key(|p| p.line);
                     return Err(StoreError::Rejected(problems));
                 }
-                let touched: Vec<i64> = touched.into_iter().collect();
-                for chunk in touched.chunks(CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new("UPDATE organisations SET data_version = data_version + 1 WHERE id IN (");
+                Self::record_changes(tx, touched).await?;
+                Ok(out)
+            }
+
+            /// Bumps the data version of every organisation the batch changed and logs who changed under it, so the
+            /// read model can re-assess just those people.
+            async fn record_changes(tx: &mut Tx<'_>, touched: Touched) -> Result<()> {
+                let orgs: Vec<i64> = touched.orgs().into_iter().collect();
+                let mut versions: HashMap<i64, i64> = HashMap::new();
+                for chunk in orgs.chunks(CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE organisations SET data_version = data_version + 1 WHERE id IN (",
+                    );
                     let mut sep = q.separated(", ");
                     for id in chunk {
                         sep.push_bind(*id);
                     }
-                    q.push(")");
+                    q.push(") RETURNING id, data_version");
+                    for r in q.build().fetch_all(&mut **tx).await? {
+                        versions.insert(r.try_get("id")?, r.try_get("data_version")?);
+                    }
+                }
+                let rows: Vec<(i64, i64, Option<i64>)> = touched
+                    .rows()
+                    .filter_map(|(org, person)| versions.get(&org).map(|v| (org, *v, person)))
+                    .collect();
+                for chunk in rows.chunks(CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO compliance_changes (org_id, data_version, person_id) ");
+                    q.push_values(chunk, |mut b, (org, version, person)| {
+                        b.push_bind(*org).push_bind(*version).push_bind(*person);
+                    });
                     q.build().execute(&mut **tx).await?;
                 }
-                Ok(out)
+                Ok(())
             }
 
             async fn insert_rule(tx: &mut Tx<'_>, rule: &Rule) -> Result<()> {
@@ -904,13 +934,45 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound)
             }
 
+            async fn changes_since(&self, org: OrgId, since: i64, until: i64) -> Result<Changes> {
+                let rows: Vec<Option<i64>> = sqlx::query_scalar(
+                    "SELECT DISTINCT person_id FROM compliance_changes WHERE org_id = $1 AND data_version > $2 \
+                     AND data_version <= $3",
+                )
+                .bind(org.0).bind(since).bind(until)
+                .fetch_all(&self.pool).await?;
+                if rows.iter().any(Option::is_none) {
+                    return Ok(Changes::Everyone);
+                }
+                Ok(Changes::People(rows.into_iter().flatten().map(PersonId).collect()))
+            }
+
             async fn people(&self, scope: &Scope, org: OrgId, filter: &PeopleFilter) -> Result<Vec<PersonBundle>> {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);
                 }
-                let all_posts: Vec<Post> = sqlx::query("SELECT * FROM posts WHERE org_id = $1")
-                    .bind(org.0).fetch_all(&self.pool).await?
-                    .iter().map(post_from_row).collect::<Result<_>>()?;
+                let all_posts: Vec<Post> = match filter {
+                    PeopleFilter::People(ids) => {
+                        let mut posts = Vec::new();
+                        for chunk in ids.chunks(CHUNK) {
+                            let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                            q.push_bind(org.0);
+                            q.push(" AND person_id IN (");
+                            let mut sep = q.separated(", ");
+                            for id in chunk {
+                                sep.push_bind(id.0);
+                            }
+                            q.push(")");
+                            for r in q.build().fetch_all(&self.pool).await? {
+                                posts.push(post_from_row(&r)?);
+                            }
+                        }
+                        posts
+                    }
+                    _ => sqlx::query("SELECT * FROM posts WHERE org_id = $1")
+                        .bind(org.0).fetch_all(&self.pool).await?
+                        .iter().map(post_from_row).collect::<Result<_>>()?,
+                };
                 // Unit scoping and filters are applied to whole people: a person is in when any of their posts is.
                 let needs_units = matches!(filter, PeopleFilter::Units(_)) || !scope.sees_whole_org(org);
                 let keep: Option<HashSet<i64>> = if needs_units {
@@ -921,7 +983,7 @@ macro_rules! impl_store {
                     Some(all_posts.iter()
                         .filter(|p| scope.sees_unit(org, p.unit_id, &hierarchy))
                         .filter(|p| match filter {
-                            PeopleFilter::All => true,
+                            PeopleFilter::All | PeopleFilter::People(_) => true,
                             PeopleFilter::Units(us) => us.iter().any(|u| hierarchy.is_within(p.unit_id, *u)),
                         })
                         .map(|p| p.person_id.0)
@@ -930,16 +992,41 @@ macro_rules! impl_store {
                     None
                 };
                 let posts = all_posts.into_iter().filter(|p| keep.as_ref().is_none_or(|k| k.contains(&p.person_id.0))).collect();
-                self.load_people(org, posts, false).await
+                self.load_people(org, posts).await
             }
 
             async fn person(&self, scope: &Scope, org: OrgId, person: PersonId) -> Result<PersonBundle> {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);
                 }
-                let posts: Vec<Post> = sqlx::query("SELECT * FROM posts WHERE org_id = $1 AND person_id = $2")
-                    .bind(org.0).bind(person.0).fetch_all(&self.pool).await?
-                    .iter().map(post_from_row).collect::<Result<_>>()?;
+                // One person is the hottest read (a learner's page, a drill-down): the four queries run at once on
+                // separate connections, so the page waits for one round trip. Nothing leaves this function unless
+                // the person's posts put them in the caller's scope.
+                let posts = async {
+                    sqlx::query("SELECT * FROM posts WHERE org_id = $1 AND person_id = $2")
+                        .bind(org.0).bind(person.0).fetch_all(&self.pool).await
+                };
+                let who = async {
+                    sqlx::query(
+                        "SELECT p.id, p.employee_number, p.given_name, p.family_name, p.email, \
+                         g.body, g.number, g.renewal_date \
+                         FROM people p LEFT JOIN registrations g ON g.person_id = p.id WHERE p.id = $1 ORDER BY g.body",
+                    )
+                    .bind(person.0).fetch_all(&self.pool).await
+                };
+                let records = async {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {RECORD_COLUMNS} FROM training_records r \
+                         LEFT JOIN record_supersessions s ON s.record_id = r.id WHERE r.person_id = $1"
+                    )))
+                    .bind(person.0).fetch_all(&self.pool).await
+                };
+                let exemptions = async {
+                    sqlx::query("SELECT * FROM exemptions WHERE org_id = $1 AND person_id = $2")
+                        .bind(org.0).bind(person.0).fetch_all(&self.pool).await
+                };
+                let (posts, who, records, exemptions) = tokio::try_join!(posts, who, records, exemptions)?;
+                let posts: Vec<Post> = posts.iter().map(post_from_row).collect::<Result<_>>()?;
                 if posts.is_empty() {
                     return Err(StoreError::NotFound);
                 }
@@ -952,7 +1039,30 @@ macro_rules! impl_store {
                         return Err(StoreError::NotFound);
                     }
                 }
-                self.load_people(org, posts, true).await?.pop().ok_or(StoreError::NotFound)
+                let first = who.first().ok_or(StoreError::NotFound)?;
+                let mut registrations = Vec::new();
+                for r in &who {
+                    if let Some(body) = r.try_get::<Option<String>, _>("body")? {
+                        registrations.push(Registration {
+                            body: vocab("registrations.body", &body, RegulatoryBody::parse)?,
+                            number: r.try_get("number")?,
+                            renewal_date: r.try_get("renewal_date")?,
+                        });
+                    }
+                }
+                Ok(PersonBundle {
+                    person: Person {
+                        id: person,
+                        employee_number: first.try_get("employee_number")?,
+                        given_name: first.try_get("given_name")?,
+                        family_name: first.try_get("family_name")?,
+                        email: first.try_get("email")?,
+                        registrations,
+                    },
+                    posts,
+                    records: records.iter().map(record_from_row).collect::<Result<_>>()?,
+                    exemptions: exemptions.iter().map(exemption_from_row).collect::<Result<_>>()?,
+                })
             }
 
             async fn person_by_employee_number(&self, scope: &Scope, org: OrgId, number: &str) -> Result<PersonId> {

@@ -1581,18 +1581,23 @@ fn posted(id: i64, unit: i64, start: &str, end: Option<&str>) -> Post {
 fn index_of(people: &[World]) -> RollupIndex {
     let hierarchy = Hierarchy::new(&hierarchy_units());
     let mut builder = RollupIndex::builder(&hierarchy);
-    let (rules, policies) = (&people[0].rules, &people[0].policies);
-    for person in people {
-        let org = OrgEngine::new(ORG, rules, policies, None);
-        let engine = org.person(PersonFacts {
-            posts: &person.posts,
-            records: &person.records,
-            exemptions: &person.exemptions,
-        });
-        let posts: Vec<&Post> = person.posts.iter().filter(|p| p.org_id == ORG).collect();
-        builder.add_person(&posts, &engine.timeline());
+    for (i, person) in people.iter().enumerate() {
+        let (posts, spans) = contribution_of(&people[0], person);
+        builder.add_person(PersonId(i as i64 + 1), &posts, &spans);
     }
     builder.finish()
+}
+
+/// A person's posts in ORG and timeline, assessed under `rules_from`'s rules and policies.
+fn contribution_of<'a>(rules_from: &World, person: &'a World) -> (Vec<&'a Post>, Vec<StatusSpan>) {
+    let org = OrgEngine::new(ORG, &rules_from.rules, &rules_from.policies, None);
+    let engine = org.person(PersonFacts {
+        posts: &person.posts,
+        records: &person.records,
+        exemptions: &person.exemptions,
+    });
+    let posts: Vec<&Post> = person.posts.iter().filter(|p| p.org_id == ORG).collect();
+    (posts, engine.timeline())
 }
 
 fn counts(
@@ -1881,6 +1886,43 @@ proptest! {
                         }
                     }
                     prop_assert_eq!(index.counts(node, key, on), expected, "{:?} {:?} on {}", node, key, on);
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// Replacing people one by one in a built index (as writes arrive) gives the counts of an index built afresh
+    /// from the final people, including people removed altogether.
+    #[test]
+    fn replacing_people_in_an_index_equals_building_it_afresh(
+        before in prop::collection::vec(arb_world(), 1..=4),
+        after in prop::collection::vec(prop::option::weighted(0.7, arb_world()), 1..=4),
+        dates in prop::collection::vec(arb_query_date(), 15),
+    ) {
+        let hierarchy = Hierarchy::new(&hierarchy_units());
+        let mut index = index_of(&before);
+        // Person i+1 becomes after[i] (or leaves the index when None); the rules stay the first world's.
+        let mut finals: Vec<World> = before.clone();
+        for (i, next) in after.iter().enumerate() {
+            let id = PersonId(i as i64 + 1);
+            let person = match next {
+                Some(w) => World { rules: before[0].rules.clone(), policies: before[0].policies.clone(), ..w.clone() },
+                None => World { posts: Vec::new(), ..before[0].clone() },
+            };
+            let (posts, spans) = contribution_of(&before[0], &person);
+            index.replace_person(&hierarchy, id, &posts, &spans);
+            if i < finals.len() { finals[i] = person } else { finals.push(person) }
+        }
+        let expected = index_of(&finals);
+        prop_assert_eq!(index.people_indexed(), expected.people_indexed());
+        for on in dates {
+            for key in expected.requirements() {
+                for node in NODES {
+                    prop_assert_eq!(index.counts(node, key, on), expected.counts(node, key, on), "{:?} {:?} on {}", node, key, on);
                 }
             }
         }

@@ -464,3 +464,139 @@ async fn the_demo_world_is_deterministic_and_realistic() {
         );
     }
 }
+
+/// After writes that touch a few people, the read model re-assesses only them (the change log names exactly them)
+/// and ends up with the same counts as a rebuild from scratch; a rule change touches everyone.
+#[tokio::test]
+async fn incremental_rollups_equal_a_rebuild() {
+    for (name, store, _dir) in backends().await {
+        let store = store.as_ref();
+        lantern::demo::generate(store, 300, 7, d("2026-11-23"), false)
+            .await
+            .expect("demo");
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let model = ReadModel::new();
+        let before = model
+            .rollup(store, &Scope::Platform, rj1.id, None)
+            .await
+            .expect("rollup");
+        let people = store
+            .people(&Scope::Platform, rj1.id, &PeopleFilter::All)
+            .await
+            .expect("people");
+        let current: Vec<_> = people
+            .iter()
+            .filter(|p| p.posts.iter().any(|x| x.end.is_none()))
+            .take(3)
+            .collect();
+        let (a, b, c) = (current[0], current[1], current[2]);
+
+        let mut batch = WriteBatch::default();
+        // A: completes fire safety today. B: their post ends. C: exempted from moving and handling.
+        batch.records.push(RecordRow {
+            line: 1,
+            employee_number: a.person.employee_number.clone(),
+            subject: "cstf.fire_safety".into(),
+            level: 1,
+            completed_on: d("2026-11-20"),
+            hours: None,
+            provider: "e-Learning for Healthcare".into(),
+            provider_type: ProviderType::NationalElearning,
+            provider_org: None,
+            source: RecordSource::Elearning,
+            evidence_ref: None,
+            recorded_at: None,
+        });
+        let post = b.posts.iter().find(|x| x.end.is_none()).expect("a current post");
+        let unit_code = before
+            .context
+            .units
+            .iter()
+            .find(|u| u.id == post.unit_id)
+            .expect("unit")
+            .code
+            .clone();
+        batch.posts.push(PostRow {
+            line: 1,
+            employee_number: b.person.employee_number.clone(),
+            org: "RJ1".into(),
+            unit: unit_code,
+            assignment_number: post.assignment_number.clone(),
+            staff_group: post.staff_group,
+            job_role: post.job_role.clone(),
+            band: post.band.clone(),
+            specialty: post.specialty.clone(),
+            patient_facing: post.patient_facing,
+            start: post.start,
+            end: Some(d("2026-10-31")),
+        });
+        batch.exemptions.push(ExemptionRow {
+            line: 1,
+            employee_number: c.person.employee_number.clone(),
+            org: "RJ1".into(),
+            subject: "cstf.moving_handling".into(),
+            reason: "Phased return from injury".into(),
+            from: d("2026-11-01"),
+            until: Some(d("2027-02-28")),
+        });
+        store.write(&batch).await.expect("write");
+
+        let version = store.org_data_version(rj1.id).await.expect("version");
+        let mut named = match store
+            .changes_since(rj1.id, before.version, version)
+            .await
+            .expect("changes")
+        {
+            Changes::People(ids) => ids,
+            Changes::Everyone => panic!("{name}: only three people changed"),
+        };
+        named.sort();
+        let mut expected = vec![a.person.id, b.person.id, c.person.id];
+        expected.sort();
+        assert_eq!(named, expected, "{name}: the change log names exactly who changed");
+
+        let after = model
+            .rollup(store, &Scope::Platform, rj1.id, None)
+            .await
+            .expect("incremental rollup");
+        assert_eq!(after.version, version, "{name}");
+        let fresh = lantern_store::read_model::build(store, &Scope::Platform, rj1.id, None)
+            .await
+            .expect("rebuild");
+        let nodes: Vec<Node> = std::iter::once(Node::Org)
+            .chain(fresh.context.units.iter().map(|u| Node::Unit(u.id)))
+            .collect();
+        let mut differs_from_before = false;
+        for on in [d("2026-11-23"), d("2026-11-05"), d("2025-01-01"), d("2027-01-15")] {
+            for node in &nodes {
+                assert_eq!(
+                    after.index.node(*node, on),
+                    fresh.index.node(*node, on),
+                    "{name}: {node:?} on {on}"
+                );
+                differs_from_before |= before.index.node(*node, on) != after.index.node(*node, on);
+            }
+        }
+        assert!(differs_from_before, "{name}: the writes changed some counts");
+
+        // A new rule version affects everyone.
+        let mut rule = before
+            .context
+            .rules
+            .iter()
+            .find(|r| r.subject == "cstf.fire_safety" && r.effective_to.is_none())
+            .expect("fire rule")
+            .clone();
+        rule.effective_from = d("2026-12-01");
+        rule.kind = RuleKind::Completion { refresher_months: 24 };
+        let mut batch = WriteBatch::default();
+        batch.rules.push(RuleRow { org: "RJ1".into(), rule });
+        store.write(&batch).await.expect("rule version");
+        let v2 = store.org_data_version(rj1.id).await.expect("version");
+        assert_eq!(
+            store.changes_since(rj1.id, version, v2).await.expect("changes"),
+            Changes::Everyone,
+            "{name}"
+        );
+    }
+}
