@@ -34,4 +34,6 @@ id_type!(
     RecordId,
     /// An exemption from a requirement.
     ExemptionId,
+    /// A sign-in account (a person's, or an auditor's or administrator's who is not staff).
+    AccountId,
 );

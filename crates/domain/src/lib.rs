@@ -3,6 +3,7 @@
 //! Architecture invariant: this crate performs no I/O. It depends on neither sqlx, axum nor tokio, so every rule
 //! here can be tested alone and reused by any front end.
 
+pub mod access;
 pub mod dates;
 pub mod engine;
 pub mod framework;

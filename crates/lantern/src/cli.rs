@@ -39,6 +39,18 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_LOG", global = true)]
     pub log_level: Option<String>,
 
+    /// The address people reach Lantern at, for links in emails. https:// also turns on Secure cookies and HSTS.
+    #[arg(long, env = "LANTERN_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Minutes without a request after which a session ends. Default: 30.
+    #[arg(long, env = "LANTERN_SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<u64>,
+
+    /// Hours after sign-in at which a session ends, however active. Default: 12.
+    #[arg(long, env = "LANTERN_SESSION_HOURS", global = true)]
+    pub session_hours: Option<u64>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -81,6 +93,12 @@ pub enum Command {
     },
     /// Run database migrations and load the built-in frameworks, then exit.
     Migrate,
+    /// Sign-in accounts: create one with a role in an organisation.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Requirement frameworks (CSTF, Oliver McGowan, AI and digital): list them, or load a new version.
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
     /// Print the effective configuration and where each value came from.
     Config,
     /// Print the OpenAPI document.
@@ -94,6 +112,49 @@ pub enum Command {
         /// Samples for the one-person measurement.
         #[arg(long, default_value_t = 2000)]
         samples: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from LANTERN_PASSWORD, or asked for when unset.
+    Create {
+        /// Sign-in email address.
+        #[arg(long)]
+        email: String,
+        /// Display name. Default: the part of the email before @.
+        #[arg(long)]
+        name: Option<String>,
+        /// learner, manager, org_admin, auditor or platform_admin.
+        #[arg(long, value_parser = parse_role)]
+        role: lantern_domain::access::Role,
+        /// The organisation's ODS code (every role but platform_admin).
+        #[arg(long)]
+        org: Option<String>,
+        /// A unit code the manager manages; repeat for several.
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        /// The employee number of the person this account is (learners: whose training "My training" shows).
+        #[arg(long)]
+        employee_number: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<lantern_domain::access::Role, String> {
+    lantern_domain::access::Role::parse(s).ok_or_else(|| {
+        "one of learner, manager, org_admin, auditor, platform_admin".to_owned()
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworkCommand {
+    /// List the loaded frameworks and versions.
+    List,
+    /// Load a framework file (TOML, as in frameworks/). A new version becomes new rule versions in every
+    /// organisation from its effective date; the versions it replaces stay as history. All-or-nothing.
+    Load {
+        /// The framework file.
+        file: PathBuf,
     },
 }
 
@@ -118,6 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             log_format: cli.log_format,
             log_level: cli.log_level,
+            public_url: cli.public_url,
+            session_idle_minutes: cli.session_idle_minutes,
+            session_hours: cli.session_hours,
         },
         file,
     );
@@ -140,11 +204,75 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::Create { email, name, role, org, units, employee_number }) => {
+            let store = open(&cfg).await?;
+            let password = match std::env::var("LANTERN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprint!("Password for {email} (at least 12 characters): ");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let id = crate::users::create(
+                store.as_ref(),
+                crate::users::CreateUser { email: email.clone(), name, password, role, org, units, employee_number },
+            )
+            .await?;
+            println!("Created account {id} for {email} ({}).", role.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Framework(FrameworkCommand::List) => {
+            let store = open(&cfg).await?;
+            for f in store.frameworks().await? {
+                let m = &f.framework;
+                println!(
+                    "{:<16} {:<8} effective {}  {} ({} rules)",
+                    m.code,
+                    m.version,
+                    m.effective_from,
+                    m.name,
+                    f.rules.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Framework(FrameworkCommand::Load { file }) => {
+            let store = open(&cfg).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let name = file.display().to_string();
+            let parsed = lantern_domain::framework::FrameworkFile::parse(&name, &text)?;
+            match store.load_frameworks(&[(name.clone(), text, parsed)]).await {
+                Ok(load) if load.loaded.is_empty() => {
+                    println!("{name}: {} is already loaded; nothing changed.", load.already_loaded.join(", "));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(load) => {
+                    println!(
+                        "Loaded {}: {} rule versions created across the organisations.",
+                        load.loaded.join(", "),
+                        load.rules_created
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(lantern_store::StoreError::Rejected(problems)) => {
+                    eprintln!("{name} was not loaded; nothing was written:");
+                    for p in problems {
+                        eprintln!("  {}", p.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Demo { staff, seed, today } => {
             let store = open(&cfg).await?;
             let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let summary = crate::demo::generate(store.as_ref(), staff, seed, today, true).await?;
             println!("{summary}");
+            crate::users::print_demo_accounts(&crate::users::demo_accounts(store.as_ref()).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, report } => {
@@ -171,7 +299,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     crate::demo::generate(store.as_ref(), demo_staff, 2026, today, true).await?;
                 println!("{summary}");
             }
-            serve(store, &cfg.listen).await?;
+            if demo {
+                crate::users::print_demo_accounts(&crate::users::demo_accounts(store.as_ref()).await?);
+            }
+            serve(store, &cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -190,16 +321,18 @@ async fn open(cfg: &config::Effective) -> anyhow::Result<std::sync::Arc<dyn lant
 
 async fn serve(
     store: std::sync::Arc<dyn lantern_store::Store>,
-    listen: &str,
+    cfg: &config::Effective,
 ) -> anyhow::Result<()> {
-    let app = lantern_web::app(lantern_web::AppState::new(store));
+    let listen = cfg.listen.as_str();
+    let app = lantern_web::app(lantern_web::AppState::new(store, cfg.auth()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, "serving");
-    axum::serve(listener, app)
+    // Client addresses reach the handlers, for sign-in throttling per address.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

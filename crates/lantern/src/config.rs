@@ -13,6 +13,9 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
+    pub public_url: Option<String>,
+    pub session_idle_minutes: Option<u64>,
+    pub session_hours: Option<u64>,
 }
 
 impl FileConfig {
@@ -36,6 +39,12 @@ pub struct Effective {
     pub listen: String,
     pub log_format: String,
     pub log_level: String,
+    /// The address people reach Lantern at; https:// turns on Secure cookies and HSTS.
+    pub public_url: String,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this many hours after sign-in.
+    pub session_hours: u64,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -66,12 +75,16 @@ fn pick<T>(
     }
 }
 
+#[derive(Default)]
 pub struct CliValues {
     pub database: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
+    pub public_url: Option<String>,
+    pub session_idle_minutes: Option<u64>,
+    pub session_hours: Option<u64>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -112,13 +125,41 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || "info".to_owned(),
         &mut sources,
     );
+    let listen_for_url = listen.clone();
+    let public_url = pick(
+        "public_url",
+        cli.public_url,
+        file.public_url,
+        || format!("http://{listen_for_url}"),
+        &mut sources,
+    );
+    let session_idle_minutes =
+        pick("session_idle_minutes", cli.session_idle_minutes, file.session_idle_minutes, || 30, &mut sources);
+    let session_hours = pick("session_hours", cli.session_hours, file.session_hours, || 12, &mut sources);
     Effective {
         database,
         data_dir,
         listen,
         log_format,
         log_level,
+        public_url,
+        session_idle_minutes,
+        session_hours,
         sources,
+    }
+}
+
+impl Effective {
+    /// Sign-in settings for the web layer; development email goes to DATA_DIR/outbox.
+    pub fn auth(&self) -> lantern_web::AuthConfig {
+        lantern_web::AuthConfig {
+            idle_timeout: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+            absolute_timeout: std::time::Duration::from_secs(self.session_hours * 3600),
+            secure_cookies: self.public_url.starts_with("https://"),
+            outbox: Some(self.data_dir.join("outbox")),
+            public_url: self.public_url.clone(),
+            ..lantern_web::AuthConfig::default()
+        }
     }
 }
 
@@ -159,11 +200,8 @@ mod tests {
             ..Default::default()
         };
         let cli = CliValues {
-            database: None,
-            data_dir: None,
             listen: Some("127.0.0.1:1".into()),
-            log_format: None,
-            log_level: None,
+            ..CliValues::default()
         };
         let e = effective(cli, file);
         assert_eq!(e.listen, "127.0.0.1:1");

@@ -459,6 +459,7 @@ pub async fn generate(
         bar.set_position(made as u64);
     }
     bar.finish_with_message("done");
+    store.refresh_statistics().await?;
     Ok(format!(
         "Demo world: {} organisations, {made} staff, {records} training records, as at {today}, seed {seed}, in {:.1} s.",
         ORGS.len(),

@@ -542,6 +542,7 @@ pub async fn run(
     bar.finish_and_clear();
     match outcome {
         Ok(o) => {
+            store.refresh_statistics().await?;
             println!("Imported {}: {}", file.display(), describe(&o));
             Ok(ExitCode::SUCCESS)
         }

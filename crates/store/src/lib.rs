@@ -6,6 +6,7 @@
 //! Architecture invariant: training records and their supersessions are append-only, enforced by database triggers
 //! on both backends as well as by the absence of any update path here.
 
+mod accounts;
 mod batch;
 mod postgres;
 pub mod read_model;
@@ -13,8 +14,9 @@ mod scope;
 mod sql;
 mod sqlite;
 
+pub use accounts::*;
 pub use batch::*;
-pub use scope::Scope;
+pub use scope::{Grant, Reach, Scope};
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -99,6 +101,17 @@ pub enum PeopleFilter {
     People(Vec<PersonId>),
 }
 
+/// What loading framework files did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameworkLoad {
+    /// "code version" of each newly loaded file.
+    pub loaded: Vec<String>,
+    /// Files whose code and version were loaded before (a no-op).
+    pub already_loaded: Vec<String>,
+    /// Rule versions created in existing organisations.
+    pub rules_created: usize,
+}
+
 /// What changed in an organisation between two data versions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Changes {
@@ -109,14 +122,17 @@ pub enum Changes {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+/// The whole storage interface. Sign-in storage is its [`AccountStore`] part.
+pub trait Store: AccountStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).
     async fn is_empty(&self) -> Result<bool>;
 
-    /// Loads framework files (competencies and the file text) that are not loaded yet; returns how many were new.
-    async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<usize>;
+    /// Loads framework files (competencies and the file text) that are not loaded yet, all-or-nothing. A new
+    /// version also becomes new rule versions in every existing organisation from its effective date; a version
+    /// that would take effect before one in force is refused (history is never edited).
+    async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<FrameworkLoad>;
     async fn frameworks(&self) -> Result<Vec<FrameworkFile>>;
     async fn competencies(&self) -> Result<Vec<Competency>>;
 
@@ -149,6 +165,9 @@ pub trait Store: Send + Sync + 'static {
     /// assignment numbers) are resolved inside it; people and posts are upserted, records deduplicated.
     async fn write(&self, batch: &WriteBatch) -> Result<BatchOutcome>;
 
+    /// Refreshes the query planner's statistics; run after bulk loads (demo generation, large imports).
+    async fn refresh_statistics(&self) -> Result<()>;
+
     /// Counts rows per table, for status pages and tests.
     async fn table_counts(&self) -> Result<Vec<(String, i64)>>;
 }
@@ -173,7 +192,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 }
 
 /// Loads the built-in framework files on first start (a no-op when they are there already).
-pub async fn load_built_in_frameworks(store: &dyn Store) -> anyhow::Result<usize> {
+pub async fn load_built_in_frameworks(store: &dyn Store) -> anyhow::Result<FrameworkLoad> {
     let mut files = Vec::new();
     for (name, text) in lantern_domain::framework::BUILT_IN {
         files.push((

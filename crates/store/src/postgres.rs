@@ -20,3 +20,4 @@ impl PgStore {
 }
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);

@@ -17,6 +17,8 @@ pub(crate) struct Touched {
     whole: BTreeSet<i64>,
     /// (organisation, person) pairs whose posts, records or exemptions changed.
     people: BTreeSet<(i64, i64)>,
+    /// Organisations whose posts or units changed, so their head counts need recounting.
+    pub(crate) recount: BTreeSet<i64>,
 }
 
 impl Touched {
@@ -26,6 +28,11 @@ impl Touched {
 
     pub(crate) fn person(&mut self, org: i64, person: i64) {
         self.people.insert((org, person));
+    }
+
+    /// A post or unit of the organisation was written: its head counts change.
+    pub(crate) fn post_or_unit(&mut self, org: i64) {
+        self.recount.insert(org);
     }
 
     pub(crate) fn orgs(&self) -> BTreeSet<i64> {
@@ -371,16 +378,7 @@ macro_rules! impl_store {
                             .bind(&o.ods_code).bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(now)
                             .fetch_one(&mut **tx).await?;
                             out.orgs_created += 1;
-                            let texts: Vec<String> = sqlx::query_scalar("SELECT file_text FROM frameworks ORDER BY code, version")
-                                .fetch_all(&mut **tx).await?;
-                            for (i, text) in texts.iter().enumerate() {
-                                let file = FrameworkFile::parse(&format!("framework {}", i + 1), text)
-                                    .map_err(|e| StoreError::Corrupt { column: "frameworks.file_text", message: e.to_string() })?;
-                                for rule in file.instantiate(OrgId(id), now) {
-                                    Self::insert_rule(tx, &rule).await?;
-                                    out.rules_created += 1;
-                                }
-                            }
+                            out.rules_created += Self::instantiate_frameworks(tx, id, now).await?;
                             touched.org(id);
                             id
                         }
@@ -436,6 +434,7 @@ macro_rules! impl_store {
                         if res.rows_affected() > 0 {
                             out.units_written += res.rows_affected();
                             touched.org(org);
+                            touched.post_or_unit(org);
                         }
                     }
                     let units = Self::unit_ids(tx).await?;
@@ -584,10 +583,12 @@ macro_rules! impl_store {
                                     .execute(&mut **tx).await?;
                                     out.posts_updated += 1;
                                     touched.person(org, person);
+                                    touched.post_or_unit(org);
                                 }
                             }
                             None => {
                                 touched.person(org, person);
+                                touched.post_or_unit(org);
                                 new_posts.push((person, org, unit, p));
                             }
                         }
@@ -716,25 +717,10 @@ macro_rules! impl_store {
                     let mut rule = row.rule.clone();
                     rule.org_id = OrgId(org);
                     rule.created_at = now;
-                    // Close the version in force: it stays as history, ending where the new one starts.
-                    let open: Vec<(i64, Date)> = sqlx::query(
-                        "SELECT id, effective_from FROM rules WHERE org_id = $1 AND subject = $2 AND level = $3 AND effective_to IS NULL",
-                    )
-                    .bind(org).bind(&rule.subject).bind(i16::from(rule.level))
-                    .fetch_all(&mut **tx).await?
-                    .iter()
-                    .map(|r| Ok((r.try_get("id")?, r.try_get("effective_from")?)))
-                    .collect::<Result<_>>()?;
-                    if let Some((_, from)) = open.iter().find(|(_, from)| *from >= rule.effective_from) {
-                        problems.push(problem(i + 1, "effective_from", format!(
-                            "must be after {from}, when the current version took effect: history is never edited")));
+                    if let Some(message) = Self::add_rule_version(tx, &rule).await? {
+                        problems.push(problem(i + 1, "effective_from", message));
                         continue;
                     }
-                    for (id, _) in open {
-                        sqlx::query("UPDATE rules SET effective_to = $1 WHERE id = $2")
-                            .bind(rule.effective_from).bind(id).execute(&mut **tx).await?;
-                    }
-                    Self::insert_rule(tx, &rule).await?;
                     touched.org(org);
                     out.rules_created += 1;
                 }
@@ -769,6 +755,14 @@ macro_rules! impl_store {
                     .rows()
                     .filter_map(|(org, person)| versions.get(&org).map(|v| (org, *v, person)))
                     .collect();
+                for org in &touched.recount {
+                    sqlx::query(
+                        "UPDATE organisations SET \
+                         people_count = (SELECT COUNT(DISTINCT p.person_id) FROM posts p WHERE p.org_id = $1), \
+                         unit_count = (SELECT COUNT(*) FROM units u WHERE u.org_id = $1) WHERE id = $1",
+                    )
+                    .bind(org).execute(&mut **tx).await?;
+                }
                 for chunk in rows.chunks(CHUNK) {
                     let mut q = QueryBuilder::<$db>::new("INSERT INTO compliance_changes (org_id, data_version, person_id) ");
                     q.push_values(chunk, |mut b, (org, version, person)| {
@@ -777,6 +771,58 @@ macro_rules! impl_store {
                     q.build().execute(&mut **tx).await?;
                 }
                 Ok(())
+            }
+
+            /// Adds a rule version, closing the version in force for the same (subject, level) on the new one's
+            /// effective date: the old one stays as history. Returns why it was refused when it would edit history.
+            async fn add_rule_version(tx: &mut Tx<'_>, rule: &Rule) -> Result<Option<String>> {
+                let open: Vec<(i64, Date)> = sqlx::query(
+                    "SELECT id, effective_from FROM rules WHERE org_id = $1 AND subject = $2 AND level = $3 AND effective_to IS NULL",
+                )
+                .bind(rule.org_id.0).bind(&rule.subject).bind(i16::from(rule.level))
+                .fetch_all(&mut **tx).await?
+                .iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("effective_from")?)))
+                .collect::<Result<_>>()?;
+                if let Some((_, from)) = open.iter().find(|(_, from)| *from >= rule.effective_from) {
+                    return Ok(Some(format!(
+                        "{} level {} must take effect after {from}, when the current version took effect: \
+                         history is never edited",
+                        rule.subject, rule.level
+                    )));
+                }
+                for (id, _) in open {
+                    sqlx::query("UPDATE rules SET effective_to = $1 WHERE id = $2")
+                        .bind(rule.effective_from).bind(id).execute(&mut **tx).await?;
+                }
+                Self::insert_rule(tx, rule).await?;
+                Ok(None)
+            }
+
+            /// Every loaded framework's rules for a new organisation, oldest version first, so later versions close
+            /// earlier ones as they would have in an organisation that was there all along.
+            async fn instantiate_frameworks(tx: &mut Tx<'_>, org: i64, now: Timestamp) -> Result<u64> {
+                let texts: Vec<(String, String)> = sqlx::query("SELECT file_name, file_text FROM frameworks")
+                    .fetch_all(&mut **tx).await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("file_name")?, r.try_get("file_text")?)))
+                    .collect::<Result<_>>()?;
+                let mut files = Vec::new();
+                for (name, text) in &texts {
+                    files.push(FrameworkFile::parse(name, text)
+                        .map_err(|e| StoreError::Corrupt { column: "frameworks.file_text", message: e.to_string() })?);
+                }
+                files.sort_by(|a, b| (&a.framework.code, a.framework.effective_from).cmp(&(&b.framework.code, b.framework.effective_from)));
+                let mut created = 0;
+                for file in &files {
+                    for rule in file.instantiate(OrgId(org), now) {
+                        if let Some(message) = Self::add_rule_version(tx, &rule).await? {
+                            return Err(StoreError::Corrupt { column: "frameworks", message });
+                        }
+                        created += 1;
+                    }
+                }
+                Ok(created)
             }
 
             async fn insert_rule(tx: &mut Tx<'_>, rule: &Rule) -> Result<()> {
@@ -812,22 +858,27 @@ macro_rules! impl_store {
                 Ok(n == 0)
             }
 
-            async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<usize> {
+            async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<FrameworkLoad> {
                 let mut tx = self.pool.begin().await?;
-                let mut loaded = 0;
-                for (name, text, file) in files {
+                let mut load = FrameworkLoad::default();
+                let mut problems = Vec::new();
+                let mut touched = Touched::default();
+                let now = chrono::Utc::now();
+                let org_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM organisations ORDER BY id").fetch_all(&mut *tx).await?;
+                for (i, (name, text, file)) in files.iter().enumerate() {
                     let f = &file.framework;
                     let res = sqlx::query(
                         "INSERT INTO frameworks (code, version, name, source, effective_from, file_name, file_text, loaded_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code, version) DO NOTHING",
                     )
                     .bind(&f.code).bind(&f.version).bind(&f.name).bind(&f.source).bind(f.effective_from)
-                    .bind(name).bind(text).bind(chrono::Utc::now())
+                    .bind(name).bind(text).bind(now)
                     .execute(&mut *tx).await?;
                     if res.rows_affected() == 0 {
+                        load.already_loaded.push(format!("{} {}", f.code, f.version));
                         continue;
                     }
-                    loaded += 1;
+                    load.loaded.push(format!("{} {}", f.code, f.version));
                     for c in file.competencies() {
                         sqlx::query(
                             "INSERT INTO competencies (code, name, framework, levels) VALUES ($1, $2, $3, $4) \
@@ -836,9 +887,25 @@ macro_rules! impl_store {
                         .bind(&c.code).bind(&c.name).bind(&c.framework).bind(json(&c.levels))
                         .execute(&mut *tx).await?;
                     }
+                    // A new version reaches every organisation as new rule versions from its effective date.
+                    for org in &org_ids {
+                        for rule in file.instantiate(OrgId(*org), now) {
+                            match Self::add_rule_version(&mut tx, &rule).await? {
+                                Some(message) => problems.push(problem(i + 1, "effective_from", message)),
+                                None => load.rules_created += 1,
+                            }
+                        }
+                        touched.org(*org);
+                    }
                 }
+                if !problems.is_empty() {
+                    problems.dedup_by(|a, b| a.message == b.message);
+                    tx.rollback().await?;
+                    return Err(StoreError::Rejected(problems));
+                }
+                Self::record_changes(&mut tx, touched).await?;
                 tx.commit().await?;
-                Ok(loaded)
+                Ok(load)
             }
 
             async fn frameworks(&self) -> Result<Vec<FrameworkFile>> {
@@ -868,10 +935,7 @@ macro_rules! impl_store {
 
             async fn list_orgs(&self, scope: &Scope) -> Result<Vec<OrgSummary>> {
                 let rows = sqlx::query(
-                    "SELECT o.*, \
-                       (SELECT COUNT(DISTINCT p.person_id) FROM posts p WHERE p.org_id = o.id) AS people, \
-                       (SELECT COUNT(*) FROM units u WHERE u.org_id = o.id) AS unit_count \
-                     FROM organisations o ORDER BY o.name",
+                    "SELECT * FROM organisations ORDER BY name",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -879,7 +943,7 @@ macro_rules! impl_store {
                 for r in rows {
                     let org = org_from_row(&r)?;
                     if scope.sees_org(org.id) {
-                        out.push(OrgSummary { org, people: r.try_get("people")?, units: r.try_get("unit_count")? });
+                        out.push(OrgSummary { org, people: r.try_get("people_count")?, units: r.try_get("unit_count")? });
                     }
                 }
                 Ok(out)
@@ -981,7 +1045,7 @@ macro_rules! impl_store {
                         .iter().map(unit_from_row).collect::<Result<_>>()?;
                     let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
                     Some(all_posts.iter()
-                        .filter(|p| scope.sees_unit(org, p.unit_id, &hierarchy))
+                        .filter(|p| scope.sees_person(org, p.person_id, [p.unit_id], &hierarchy))
                         .filter(|p| match filter {
                             PeopleFilter::All | PeopleFilter::People(_) => true,
                             PeopleFilter::Units(us) => us.iter().any(|u| hierarchy.is_within(p.unit_id, *u)),
@@ -1035,7 +1099,7 @@ macro_rules! impl_store {
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(unit_from_row).collect::<Result<_>>()?;
                     let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
-                    if !posts.iter().any(|p| scope.sees_unit(org, p.unit_id, &hierarchy)) {
+                    if !scope.sees_person(org, person, posts.iter().map(|p| p.unit_id), &hierarchy) {
                         return Err(StoreError::NotFound);
                     }
                 }
@@ -1087,6 +1151,15 @@ macro_rules! impl_store {
                         Err(e)
                     }
                 }
+            }
+
+            async fn refresh_statistics(&self) -> Result<()> {
+                let sql = match $backend {
+                    Backend::Sqlite => "PRAGMA optimize",
+                    Backend::Postgres => "ANALYZE",
+                };
+                sqlx::query(sql).execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn table_counts(&self) -> Result<Vec<(String, i64)>> {

@@ -43,3 +43,4 @@ impl SqliteStore {
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);

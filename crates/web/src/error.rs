@@ -1,6 +1,8 @@
 //! How errors become HTTP responses.
 //!
 //! - `StoreError::NotFound` (absent, or outside the caller's scope: they cannot tell which) becomes 404.
+//! - Signed out: 401 from the API; pages send the visitor to sign in instead.
+//! - A role that does not allow the action, in an organisation where the caller holds one: 403.
 //! - Bad query parameters become 400 with a message naming the parameter.
 //! - Anything else is logged with its cause chain and becomes a 500 that reveals nothing.
 //!
@@ -12,6 +14,8 @@ use lantern_store::StoreError;
 
 #[derive(Debug)]
 pub enum AppError {
+    Unauthenticated,
+    Forbidden(String),
     NotFound,
     BadRequest(String),
     Internal(anyhow::Error),
@@ -20,6 +24,8 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -28,6 +34,8 @@ impl AppError {
 
     pub fn message(&self) -> String {
         match self {
+            AppError::Unauthenticated => "Sign in first: send the session cookie from /sign-in.".to_owned(),
+            AppError::Forbidden(m) => m.clone(),
             AppError::NotFound => "Not found".to_owned(),
             AppError::BadRequest(m) => m.clone(),
             AppError::Internal(_) => {

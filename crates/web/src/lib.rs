@@ -7,16 +7,20 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 mod error;
+mod mail;
 mod ops;
 pub mod pages;
+mod routes;
 pub mod views;
 
 use axum::Router;
 use lantern_store::read_model::ReadModel;
-use lantern_store::{Scope, Store};
+use lantern_store::Store;
 use std::sync::Arc;
 
+pub use auth::AuthConfig;
 pub use error::AppError;
 
 /// Shared by every request. Holds no state of its own beyond caches derived from the database, so several servers
@@ -25,24 +29,23 @@ pub use error::AppError;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub read_model: Arc<ReadModel>,
+    pub auth: Arc<AuthConfig>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, auth: AuthConfig) -> Self {
         AppState {
             store,
             read_model: Arc::new(ReadModel::new()),
+            auth: Arc::new(auth),
         }
-    }
-
-    /// The caller's scope. Sign-in arrives with the next issue; until then every caller is a platform reader, and the
-    /// store API is already scoped so that only this function has to change.
-    pub fn scope_of_caller(&self) -> Scope {
-        Scope::Platform
     }
 }
 
 /// The whole application: pages, API, OpenAPI document, assets, health and metrics, behind the security headers.
+///
+/// Pages and the API sit behind the session layer (which finds the caller) and the CSRF layer (which refuses
+/// state-changing requests without the token or from another site); assets, health and metrics need neither.
 pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi_json = Arc::new(
@@ -50,13 +53,46 @@ pub fn app(state: AppState) -> Router {
             .to_pretty_json()
             .expect("OpenAPI document serialises"),
     );
-    Router::new()
-        .merge(pages::router())
+    let signed_in = Router::new()
+        .merge(pages::routes().router)
         .merge(api_router)
-        .merge(ops::router(openapi_json))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::load))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect));
+    let hsts = state.auth.secure_cookies;
+    Router::new()
+        .merge(signed_in)
+        .merge(pages::asset_routes().router)
+        .merge(ops::routes(openapi_json).router)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_metrics))
-        .layer(ops::security_headers())
+        .layer(axum::middleware::from_fn_with_state(hsts, ops::security_headers))
+}
+
+/// Every route the application serves, as (method, path template): pages, operations endpoints and assets from
+/// the builders that make the router, and the API from its OpenAPI document. The authorisation matrix test walks it.
+pub fn route_list() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let ours = [pages::routes(), pages::asset_routes(), ops::routes(Arc::new(String::new()))];
+    for r in ours {
+        out.extend(r.list.into_iter().map(|(m, p)| (m.to_string(), p.to_owned())));
+    }
+    let (_, openapi) = api::router().split_for_parts();
+    for (path, item) in &openapi.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (m, present) in methods {
+            if present {
+                out.push((m.to_owned(), path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The OpenAPI document, for tests and `lantern openapi`.

@@ -6,12 +6,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use crate::routes::Routes;
+use axum::Json;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -24,14 +23,14 @@ fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-pub fn router(openapi_json: Arc<String>) -> Router<AppState> {
+pub fn routes(openapi_json: Arc<String>) -> Routes {
     prometheus();
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(|| async { prometheus().render() }))
-        .route(
+    Routes::new()
+        .get("/healthz", healthz)
+        .get("/metrics", || async { prometheus().render() })
+        .get(
             "/api/openapi.json",
-            get(move || {
+            move || {
                 let doc = openapi_json.clone();
                 async move {
                     (
@@ -39,7 +38,7 @@ pub fn router(openapi_json: Arc<String>) -> Router<AppState> {
                         doc.as_str().to_owned(),
                     )
                 }
-            }),
+            },
         )
 }
 
@@ -78,39 +77,25 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     response
 }
 
-/// Content Security Policy without inline script, no framing, no referrer leakage, no MIME sniffing.
-pub fn security_headers() -> tower::layer::util::Stack<
-    SetResponseHeaderLayer<HeaderValue>,
-    tower::layer::util::Stack<
-        SetResponseHeaderLayer<HeaderValue>,
-        tower::layer::util::Stack<
-            SetResponseHeaderLayer<HeaderValue>,
-            SetResponseHeaderLayer<HeaderValue>,
-        >,
-    >,
-> {
-    let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
-               connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
-    tower::layer::util::Stack::new(
-        SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(csp),
-        ),
-        tower::layer::util::Stack::new(
-            SetResponseHeaderLayer::overriding(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            tower::layer::util::Stack::new(
-                SetResponseHeaderLayer::overriding(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("no-referrer"),
-                ),
-                SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ),
-            ),
-        ),
-    )
+/// Content Security Policy without inline script, no framing, no referrer leakage, no MIME sniffing; HSTS when
+/// Lantern is served over HTTPS (`hsts`).
+pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next) -> Response {
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                       font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
+                       form-action 'self'; object-src 'none'";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
 }

@@ -1,12 +1,15 @@
 //! What pages and the API show, computed once for both: an organisation's unit x requirement compliance, a unit's
-//! people, and a person's explained compliance. All take the caller's scope.
+//! people, and a person's explained compliance. Each takes the caller, asks the access policy for its action, and
+//! reads the store within the caller's scope.
 
+use crate::auth::Caller;
 use crate::{AppError, AppState};
+use lantern_domain::access::Action;
 use chrono::NaiveDate;
 use lantern_domain::engine::{OrgEngine, PersonFacts, RequirementStatus};
 use lantern_domain::rollup::{Counts, Node};
 use lantern_domain::*;
-use lantern_store::{PeopleFilter, Scope};
+use lantern_store::PeopleFilter;
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -76,12 +79,14 @@ fn titles(rules: &[Rule]) -> HashMap<(String, u8), (String, String)> {
 
 pub async fn org_compliance(
     state: &AppState,
-    scope: &Scope,
+    caller: &Caller,
     ods: &str,
     as_at: NaiveDate,
     known_at: Option<Timestamp>,
 ) -> Result<OrgComplianceView, AppError> {
+    let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
+    caller.require(Action::ViewCompliance(org.id))?;
     let rollup = state
         .read_model
         .rollup(state.store.as_ref(), scope, org.id, known_at)
@@ -226,14 +231,16 @@ pub struct UnitPeopleView {
 /// a given requirement, and a given status for it.
 pub async fn unit_people(
     state: &AppState,
-    scope: &Scope,
+    caller: &Caller,
     ods: &str,
     unit_id: UnitId,
     as_at: NaiveDate,
     requirement: Option<&RequirementKey>,
     status: Option<Status>,
 ) -> Result<UnitPeopleView, AppError> {
+    let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
+    caller.require(Action::ViewCompliance(org.id))?;
     let ctx = state.store.org_context(scope, org.id).await?;
     let hierarchy = lantern_domain::rollup::Hierarchy::new(&ctx.units);
     let unit = ctx
@@ -380,13 +387,15 @@ pub struct PersonComplianceView {
 
 pub async fn person_compliance(
     state: &AppState,
-    scope: &Scope,
+    caller: &Caller,
     ods: &str,
     person: PersonId,
     as_at: NaiveDate,
     known_at: Option<Timestamp>,
 ) -> Result<PersonComplianceView, AppError> {
+    let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
+    caller.require(Action::ViewPerson(org.id, person))?;
     let ctx = state.store.org_context(scope, org.id).await?;
     let p = state.store.person(scope, org.id, person).await?;
     let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);

@@ -1,20 +1,12 @@
 //! The JSON API and pages, through the real router (no network needed).
 
-use crate::{backends, d};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use crate::web::Client;
+use crate::{backends, d, test_auth};
+use axum::http::StatusCode;
 
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {
-    let res = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+async fn get(client: &mut Client, uri: &str) -> (StatusCode, String) {
+    let res = client.get(uri).await;
+    (res.status, res.body)
 }
 
 fn json(body: &str) -> serde_json::Value {
@@ -27,12 +19,15 @@ async fn api_and_pages_answer_as_at_any_date() {
         lantern::demo::generate(store.as_ref(), 400, 9, d("2026-11-23"), false)
             .await
             .expect("demo");
-        let app = lantern_web::app(lantern_web::AppState::new(store));
+        lantern::users::demo_accounts(store.as_ref()).await.expect("demo accounts");
+        let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+        let mut admin = Client::signed_in(&app, "platform@demo.lantern.test", "platform-demo-password").await;
+        let app = &mut admin;
 
-        let (s, body) = get(&app, "/healthz").await;
+        let (s, body) = get(app, "/healthz").await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
 
-        let (s, body) = get(&app, "/api/v1/organisations").await;
+        let (s, body) = get(app, "/api/v1/organisations").await;
         assert_eq!(s, StatusCode::OK, "{name}");
         let orgs = json(&body);
         assert!(
@@ -44,7 +39,7 @@ async fn api_and_pages_answer_as_at_any_date() {
         );
 
         let (s, body) = get(
-            &app,
+            app,
             "/api/v1/organisations/RJ1/compliance?as_at=2026-11-23",
         )
         .await;
@@ -64,7 +59,7 @@ async fn api_and_pages_answer_as_at_any_date() {
             "{name}"
         );
         let (_, past) = get(
-            &app,
+            app,
             "/api/v1/organisations/RJ1/compliance?as_at=2023-01-31",
         )
         .await;
@@ -83,7 +78,7 @@ async fn api_and_pages_answer_as_at_any_date() {
             .expect("a ward")["unit_id"]
             .clone();
         let (s, body) = get(
-            &app,
+            app,
             &format!("/api/v1/organisations/RJ1/units/{unit}/people?as_at=2026-11-23"),
         )
         .await;
@@ -91,7 +86,7 @@ async fn api_and_pages_answer_as_at_any_date() {
         let people = json(&body);
         let person = people["people"][0]["person_id"].clone();
         let (s, body) = get(
-            &app,
+            app,
             &format!("/api/v1/organisations/RJ1/people/{person}/compliance?as_at=2026-11-23"),
         )
         .await;
@@ -118,7 +113,7 @@ async fn api_and_pages_answer_as_at_any_date() {
             &format!("/orgs/RJ1/units/{unit}"),
             &format!("/orgs/RJ1/people/{person}"),
         ] {
-            let (s, html) = get(&app, uri).await;
+            let (s, html) = get(app, uri).await;
             assert_eq!(s, StatusCode::OK, "{name}: {uri}");
             assert!(
                 html.contains("nhsuk-header") && html.contains("<h1"),
@@ -128,7 +123,7 @@ async fn api_and_pages_answer_as_at_any_date() {
 
         // Errors: precise 400s, and 404 for what does not exist.
         let (s, body) = get(
-            &app,
+            app,
             "/api/v1/organisations/RJ1/compliance?as_at=31-02-2024",
         )
         .await;
@@ -140,12 +135,12 @@ async fn api_and_pages_answer_as_at_any_date() {
                 .contains("as_at"),
             "{name}: {body}"
         );
-        let (s, _) = get(&app, "/api/v1/organisations/XXX/compliance").await;
+        let (s, _) = get(app, "/api/v1/organisations/XXX/compliance").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
-        let (s, _) = get(&app, "/api/v1/organisations/RJ1/people/999999/compliance").await;
+        let (s, _) = get(app, "/api/v1/organisations/RJ1/people/999999/compliance").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
         let (s, _) = get(
-            &app,
+            app,
             "/api/v1/organisations/RJ1/units/1/people?status=great",
         )
         .await;
@@ -156,8 +151,9 @@ async fn api_and_pages_answer_as_at_any_date() {
 #[tokio::test]
 async fn openapi_describes_every_api_route_and_metrics_are_served() {
     let (_, store, _dir) = backends().await.remove(0);
-    let app = lantern_web::app(lantern_web::AppState::new(store));
-    let (s, body) = get(&app, "/api/openapi.json").await;
+    let router = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+    let app = &mut Client::new(&router);
+    let (s, body) = get(app, "/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let doc = json(&body);
     assert!(
@@ -176,18 +172,14 @@ async fn openapi_describes_every_api_route_and_metrics_are_served() {
             "{p} missing from {paths:?}"
         );
     }
-    let _ = get(&app, "/healthz").await;
-    let (s, metrics) = get(&app, "/metrics").await;
+    let _ = get(app, "/healthz").await;
+    let (s, metrics) = get(app, "/metrics").await;
     assert_eq!(s, StatusCode::OK);
     assert!(metrics.contains("lantern_http_requests_total"), "{metrics}");
-    let (_, page) = get(&app, "/").await;
-    let res = app
-        .clone()
-        .oneshot(Request::get("/").body(Body::empty()).expect("req"))
-        .await
-        .expect("res");
+    let res = app.get("/sign-in").await;
+    let page = res.body.clone();
     let csp = res
-        .headers()
+        .headers
         .get("content-security-policy")
         .expect("CSP header")
         .to_str()

@@ -3,8 +3,10 @@
 //! its absence is a failure, so the PostgreSQL run cannot be skipped silently).
 
 mod api;
+mod auth;
 mod import;
 mod story;
+mod web;
 
 use lantern_store::Store;
 use std::sync::Arc;
@@ -53,4 +55,9 @@ async fn fresh_postgres(base: &str) -> Arc<dyn Store> {
 
 pub fn d(s: &str) -> chrono::NaiveDate {
     s.parse().expect("date")
+}
+
+/// Sign-in settings for tests: no outbox unless a test sets one.
+pub fn test_auth() -> lantern_web::AuthConfig {
+    lantern_web::AuthConfig::default()
 }

@@ -600,3 +600,65 @@ async fn incremental_rollups_equal_a_rebuild() {
         );
     }
 }
+
+/// A new framework version (a regulatory change) reaches every organisation as new rule versions from its effective
+/// date; reloading it is a no-op; a version that would take effect before the one in force is refused whole.
+#[tokio::test]
+async fn a_new_framework_version_reaches_every_organisation() {
+    let cstf = lantern_domain::framework::BUILT_IN
+        .iter()
+        .find(|(name, _)| name.contains("cstf"))
+        .expect("CSTF file")
+        .1;
+    let parse = |text: &str| {
+        let file = lantern_domain::framework::FrameworkFile::parse("cstf-1.2.toml", text).expect("parses");
+        vec![("cstf-1.2.toml".to_owned(), text.to_owned(), file)]
+    };
+    for (name, store, _dir) in backends().await {
+        store.write(&world()).await.expect("world");
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let before = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx").rules.len();
+
+        let v12 = cstf
+            .replace("version = \"1.1\"", "version = \"1.2\"")
+            .replace("effective_from = \"2021-07-01\"", "effective_from = \"2027-04-01\"");
+        let load = store.load_frameworks(&parse(&v12)).await.expect("loads");
+        assert_eq!(load.loaded, vec!["cstf-england 1.2".to_owned()], "{name}");
+        let orgs = store.list_orgs(&Scope::Platform).await.expect("orgs").len();
+        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
+        let fire: Vec<&Rule> = ctx.rules.iter().filter(|r| r.subject == "cstf.fire_safety").collect();
+        assert_eq!(fire.len(), 2, "{name}: old and new versions of the fire safety rule");
+        let old = fire.iter().find(|r| r.framework_version == "1.1").expect("1.1");
+        let new = fire.iter().find(|r| r.framework_version == "1.2").expect("1.2");
+        assert_eq!(old.effective_to, Some(d("2027-04-01")), "{name}: the old version is closed, not edited");
+        assert_eq!((new.effective_from, new.effective_to), (d("2027-04-01"), None), "{name}");
+        assert_eq!(load.rules_created, (ctx.rules.len() - before) * orgs, "{name}: every organisation");
+
+        let again = store.load_frameworks(&parse(&v12)).await.expect("no-op");
+        assert!(again.loaded.is_empty() && again.rules_created == 0, "{name}: {again:?}");
+
+        let backdated = cstf
+            .replace("version = \"1.1\"", "version = \"1.0-late\"")
+            .replace("effective_from = \"2021-07-01\"", "effective_from = \"2020-01-01\"");
+        match store.load_frameworks(&parse(&backdated)).await {
+            Err(StoreError::Rejected(problems)) => assert!(
+                problems[0].message.contains("history is never edited"),
+                "{name}: {problems:?}"
+            ),
+            other => panic!("{name}: a backdated version must be refused, got {other:?}"),
+        }
+        let names: Vec<String> = store
+            .frameworks()
+            .await
+            .expect("frameworks")
+            .iter()
+            .map(|f| f.framework.version.clone())
+            .collect();
+        assert!(!names.contains(&"1.0-late".to_owned()), "{name}: nothing of the refused file was written");
+        assert_eq!(
+            store.org_context(&Scope::Platform, rj1.id).await.expect("ctx").rules.len(),
+            ctx.rules.len(),
+            "{name}"
+        );
+    }
+}

@@ -11,15 +11,17 @@ use axum::extract::{Path, Query, State};
     responses(
         (status = 200, description = "Unit x requirement compliance", body = OrgComplianceView),
         (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller's role does not allow this", body = ErrorBody),
         (status = 404, description = "No such organisation, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     Path(ods): Path<String>,
     Query(q): Query<AsAtQuery>,
 ) -> Result<Json<OrgComplianceView>, crate::AppError> {
     let (as_at, known_at) = q.parse()?;
-    let scope = state.scope_of_caller();
     Ok(Json(
-        views::org_compliance(&state, &scope, &ods, as_at, known_at).await?,
+        views::org_compliance(&state, &caller, &ods, as_at, known_at).await?,
     ))
 }

@@ -17,12 +17,14 @@ pub struct OrganisationItem {
 
 /// Organisations the caller can see.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "compliance",
-    responses((status = 200, description = "Organisations, by name", body = Vec<OrganisationItem>)))]
+    responses(
+        (status = 200, description = "Organisations where the caller holds a role, by name", body = Vec<OrganisationItem>),
+        (status = 401, description = "Not signed in", body = super::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
 ) -> Result<Json<Vec<OrganisationItem>>, crate::AppError> {
-    let scope = state.scope_of_caller();
-    let orgs = state.store.list_orgs(&scope).await?;
+    let orgs = state.store.list_orgs(&caller.scope()).await?;
     Ok(Json(
         orgs.into_iter()
             .map(|o| OrganisationItem {

@@ -12,16 +12,18 @@ use lantern_domain::PersonId;
     responses(
         (status = 200, description = "Explained statuses, worst first", body = PersonComplianceView),
         (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller's role does not allow this", body = ErrorBody),
         (status = 404, description = "No such person in this organisation, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     Path((ods, person_id)): Path<(String, i64)>,
     Query(q): Query<AsAtQuery>,
 ) -> Result<Json<PersonComplianceView>, crate::AppError> {
     let (as_at, known_at) = q.parse()?;
-    let scope = state.scope_of_caller();
     Ok(Json(
-        views::person_compliance(&state, &scope, &ods, PersonId(person_id), as_at, known_at)
+        views::person_compliance(&state, &caller, &ods, PersonId(person_id), as_at, known_at)
             .await?,
     ))
 }

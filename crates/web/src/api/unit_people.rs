@@ -61,18 +61,20 @@ impl UnitPeopleQuery {
     responses(
         (status = 200, description = "People with statuses, most overdue first", body = UnitPeopleView),
         (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller's role does not allow this", body = ErrorBody),
         (status = 404, description = "No such unit, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: crate::auth::Caller,
     Path((ods, unit_id)): Path<(String, i64)>,
     Query(q): Query<UnitPeopleQuery>,
 ) -> Result<Json<UnitPeopleView>, AppError> {
     let (as_at, requirement, status) = q.parse()?;
-    let scope = state.scope_of_caller();
     Ok(Json(
         views::unit_people(
             &state,
-            &scope,
+            &caller,
             &ods,
             UnitId(unit_id),
             as_at,

@@ -1,40 +1,62 @@
 //! Server-rendered pages on the NHS.UK design system. Each page is a GET with its state in the URL (so it can be
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
+pub mod layout;
+mod me;
+mod team;
+
 use crate::api::today;
 use crate::error::{parse_date, parse_instant};
 use crate::views;
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
+use crate::routes::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use layout::{Layout, Page};
+use lantern_domain::access::Action;
 use lantern_domain::{PersonId, RequirementKey, Status, UnitId};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(org_list))
-        .route("/orgs/{ods}", get(heatmap))
-        .route("/orgs/{ods}/units/{unit_id}", get(unit))
-        .route("/orgs/{ods}/people/{person_id}", get(person))
-        .route("/assets/{version}/{*file}", get(asset))
+/// Every page route. Each handler names the action it needs (see `views` and `lantern_domain::access`).
+pub fn routes() -> Routes {
+    use crate::auth::sign_in;
+    Routes::new()
+        .get("/", home)
+        .get("/orgs/{ods}", heatmap)
+        .get("/orgs/{ods}/units/{unit_id}", unit)
+        .get("/orgs/{ods}/people/{person_id}", person)
+        .get("/me", me::page)
+        .get("/team", team::page)
+        .get("/team.csv", team::csv)
+        .form("/sign-in", sign_in::page, sign_in::submit)
+        .post("/sign-out", sign_in::sign_out)
+        .form("/password-reset", sign_in::reset_request_page, sign_in::reset_request_submit)
+        .form("/password-reset/{token}", sign_in::reset_page, sign_in::reset_submit)
 }
 
-/// A page-rendering error: an NHS.UK error page with the right status.
-pub struct PageError(AppError);
+/// Static assets, outside the session layer: they need no caller.
+pub fn asset_routes() -> Routes {
+    Routes::new().get("/assets/{version}/{*file}", asset)
+}
+
+/// A page-rendering error: an NHS.UK error page with the right status, or a trip to the sign-in page.
+pub enum PageError {
+    App(AppError),
+    /// Signed out: sign in, then come back to this path.
+    SignIn(String),
+}
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
-        PageError(e)
+        PageError::App(e)
     }
 }
 
 impl From<lantern_store::StoreError> for PageError {
     fn from(e: lantern_store::StoreError) -> Self {
-        PageError(e.into())
+        PageError::App(e.into())
     }
 }
 
@@ -43,25 +65,36 @@ impl From<lantern_store::StoreError> for PageError {
 struct ErrorPage {
     title: String,
     message: String,
-    v: &'static str,
+    layout: Layout,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = self.0.status();
-        let message = self.0.message();
-        if let AppError::Internal(e) = &self.0 {
-            tracing::error!(error = format!("{e:#}"), "page failed");
+        let e = match self {
+            PageError::SignIn(next) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                return axum::response::Redirect::to(&format!("/sign-in?next={next}")).into_response();
+            }
+            PageError::App(AppError::Unauthenticated) => {
+                return axum::response::Redirect::to("/sign-in").into_response();
+            }
+            PageError::App(e) => e,
+        };
+        let status = e.status();
+        let message = e.message();
+        if let AppError::Internal(err) = &e {
+            tracing::error!(error = format!("{err:#}"), "page failed");
         }
         let title = match status {
             StatusCode::NOT_FOUND => "Page not found".to_owned(),
             StatusCode::BAD_REQUEST => "There is a problem".to_owned(),
+            StatusCode::FORBIDDEN => "You do not have access to this page".to_owned(),
             _ => "Sorry, there is a problem with the service".to_owned(),
         };
         let page = ErrorPage {
             title,
             message,
-            v: crate::assets::asset_version(),
+            layout: Layout::anonymous(&crate::auth::csrf::CsrfToken(String::new())),
         };
         match page.render() {
             Ok(html) => (
@@ -75,21 +108,30 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult<T> = Result<T, PageError>;
+pub(crate) type PageResult<T> = Result<T, PageError>;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "orgs.html")]
 struct OrgListPage {
     orgs: Vec<lantern_store::OrgSummary>,
-    v: &'static str,
+    layout: Layout,
 }
 
-async fn org_list(State(state): State<AppState>) -> PageResult<OrgListPage> {
-    let orgs = state.store.list_orgs(&state.scope_of_caller()).await?;
-    Ok(OrgListPage {
-        orgs,
-        v: crate::assets::asset_version(),
-    })
+/// Home: the organisations the caller oversees; people who only have their own training go straight to it, and
+/// managers to their team.
+async fn home(State(state): State<AppState>, page: Page) -> PageResult<Response> {
+    let orgs: Vec<lantern_store::OrgSummary> = state
+        .store
+        .list_orgs(&page.caller.scope())
+        .await?
+        .into_iter()
+        .filter(|o| page.caller.principal.may(Action::Audit(o.org.id)))
+        .collect();
+    if orgs.is_empty() {
+        let to = if page.layout.nav.iter().any(|n| n.href == "/team") { "/team" } else { "/me" };
+        return Ok(axum::response::Redirect::to(to).into_response());
+    }
+    Ok(OrgListPage { orgs, layout: page.layout }.into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -103,7 +145,7 @@ struct AsAtParams {
 struct HeatmapPage {
     view: views::OrgComplianceView,
     today: chrono::NaiveDate,
-    v: &'static str,
+    layout: Layout,
 }
 
 impl HeatmapPage {
@@ -141,17 +183,17 @@ fn pct(p: &Option<f64>) -> String {
 
 async fn heatmap(
     State(state): State<AppState>,
+    page: Page,
     Path(ods): Path<String>,
     Query(q): Query<AsAtParams>,
 ) -> PageResult<HeatmapPage> {
     let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
     let known_at = parse_instant("known_at", q.known_at.as_deref())?;
-    let view =
-        views::org_compliance(&state, &state.scope_of_caller(), &ods, as_at, known_at).await?;
+    let view = views::org_compliance(&state, &page.caller, &ods, as_at, known_at).await?;
     Ok(HeatmapPage {
         view,
         today: today(),
-        v: crate::assets::asset_version(),
+        layout: page.layout,
     })
 }
 
@@ -162,20 +204,20 @@ struct UnitPage {
     requirement: Option<RequirementKey>,
     requirement_title: Option<String>,
     status: Option<Status>,
-    v: &'static str,
+    layout: Layout,
 }
 
 async fn unit(
     State(state): State<AppState>,
+    page: Page,
     Path((ods, unit_id)): Path<(String, i64)>,
     Query(q): Query<crate::api::unit_people::UnitPeopleQuery>,
 ) -> PageResult<UnitPage> {
     // The page and the API read the same parameters the same way.
     let (as_at, requirement, status) = q.parse()?;
-    let scope = state.scope_of_caller();
     let view = views::unit_people(
         &state,
-        &scope,
+        &page.caller,
         &ods,
         UnitId(unit_id),
         as_at,
@@ -195,7 +237,7 @@ async fn unit(
         requirement,
         requirement_title,
         status,
-        v: crate::assets::asset_version(),
+        layout: page.layout,
     })
 }
 
@@ -203,11 +245,12 @@ async fn unit(
 #[template(path = "person.html")]
 struct PersonPage {
     view: views::PersonComplianceView,
-    v: &'static str,
+    layout: Layout,
 }
 
 async fn person(
     State(state): State<AppState>,
+    page: Page,
     Path((ods, person_id)): Path<(String, i64)>,
     Query(q): Query<AsAtParams>,
 ) -> PageResult<PersonPage> {
@@ -215,7 +258,7 @@ async fn person(
     let known_at = parse_instant("known_at", q.known_at.as_deref())?;
     let view = views::person_compliance(
         &state,
-        &state.scope_of_caller(),
+        &page.caller,
         &ods,
         PersonId(person_id),
         as_at,
@@ -224,7 +267,7 @@ async fn person(
     .await?;
     Ok(PersonPage {
         view,
-        v: crate::assets::asset_version(),
+        layout: page.layout,
     })
 }
 

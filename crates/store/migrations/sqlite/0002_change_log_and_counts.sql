@@ -10,3 +10,10 @@ CREATE INDEX compliance_changes_org_version ON compliance_changes (org_id, data_
 -- One person's posts in one organisation (a person's page, every drill-down) must not scan the organisation's posts.
 DROP INDEX posts_person;
 CREATE INDEX posts_person_org ON posts (person_id, org_id);
+
+-- Head counts for the organisation list, kept by the write path, so the landing page does not count posts.
+ALTER TABLE organisations ADD COLUMN people_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE organisations ADD COLUMN unit_count INTEGER NOT NULL DEFAULT 0;
+UPDATE organisations SET
+    people_count = (SELECT COUNT(DISTINCT p.person_id) FROM posts p WHERE p.org_id = organisations.id),
+    unit_count = (SELECT COUNT(*) FROM units u WHERE u.org_id = organisations.id);

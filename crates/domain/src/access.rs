@@ -1,0 +1,375 @@
+//! Who may see and do what: roles granted per organisation, the data scope they give, and the one policy that
+//! decides every request (pages and API alike call [`Principal::may`]).
+//!
+//! Architecture invariant: authorisation decisions are made here and nowhere else; handlers ask, the store filters
+//! by the [`Scope`] this module computes.
+
+use crate::rollup::Hierarchy;
+use crate::{OrgId, PersonId, UnitId};
+use serde::{Deserialize, Serialize};
+
+/// A role, granted to an account in one organisation (or, for platform administrators, everywhere).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Role {
+    /// Their own training, in each organisation where they hold a post.
+    Learner,
+    /// One or more units, with everything below them.
+    Manager,
+    /// The whole organisation, and its settings.
+    OrgAdmin,
+    /// The whole organisation, read-only, including as-at reports and evidence.
+    Auditor,
+    /// Every organisation.
+    PlatformAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Learner,
+        Role::Manager,
+        Role::OrgAdmin,
+        Role::Auditor,
+        Role::PlatformAdmin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Learner => "learner",
+            Role::Manager => "manager",
+            Role::OrgAdmin => "org_admin",
+            Role::Auditor => "auditor",
+            Role::PlatformAdmin => "platform_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Learner => "Learner",
+            Role::Manager => "Manager",
+            Role::OrgAdmin => "Organisation admin",
+            Role::Auditor => "Auditor",
+            Role::PlatformAdmin => "Platform admin",
+        }
+    }
+}
+
+/// One role in one place. `org` is None only for platform administrators; `unit` is set only for managers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub org: Option<OrgId>,
+    pub unit: Option<UnitId>,
+}
+
+impl RoleGrant {
+    /// Why a grant is malformed, if it is.
+    pub fn problem(&self) -> Option<&'static str> {
+        match (self.role, self.org, self.unit) {
+            (Role::PlatformAdmin, None, None) => None,
+            (Role::PlatformAdmin, _, _) => Some("a platform admin is not tied to an organisation or unit"),
+            (_, None, _) => Some("this role needs an organisation"),
+            (Role::Manager, Some(_), None) => Some("a manager needs at least one unit"),
+            (Role::Manager, Some(_), Some(_)) => None,
+            (_, Some(_), Some(_)) => Some("only managers are granted units"),
+            (_, Some(_), None) => None,
+        }
+    }
+}
+
+/// How far one grant reaches inside an organisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Everyone in the organisation.
+    Org,
+    /// People with posts in these units or below them.
+    Units(Vec<UnitId>),
+    /// One person: a learner's own data.
+    Person(PersonId),
+}
+
+/// What a caller may see: the filter every people-returning store method applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything: platform administrators and the command line.
+    Platform,
+    /// Parts of some organisations.
+    Grants(Vec<Grant>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub org: OrgId,
+    pub reach: Reach,
+}
+
+impl Scope {
+    pub fn org(org: OrgId) -> Self {
+        Scope::Grants(vec![Grant {
+            org,
+            reach: Reach::Org,
+        }])
+    }
+
+    pub fn units(org: OrgId, units: Vec<UnitId>) -> Self {
+        Scope::Grants(vec![Grant {
+            org,
+            reach: Reach::Units(units),
+        }])
+    }
+
+    pub fn person(org: OrgId, person: PersonId) -> Self {
+        Scope::Grants(vec![Grant {
+            org,
+            reach: Reach::Person(person),
+        }])
+    }
+
+    /// Nothing at all.
+    pub fn none() -> Self {
+        Scope::Grants(Vec::new())
+    }
+
+    fn grants(&self, org: OrgId) -> impl Iterator<Item = &Reach> {
+        let grants: &[Grant] = match self {
+            Scope::Platform => &[],
+            Scope::Grants(g) => g,
+        };
+        grants.iter().filter(move |g| g.org == org).map(|g| &g.reach)
+    }
+
+    /// May the caller see anything of this organisation?
+    pub fn sees_org(&self, org: OrgId) -> bool {
+        matches!(self, Scope::Platform) || self.grants(org).next().is_some()
+    }
+
+    /// May the caller see the whole organisation (its totals)?
+    pub fn sees_whole_org(&self, org: OrgId) -> bool {
+        matches!(self, Scope::Platform) || self.grants(org).any(|r| *r == Reach::Org)
+    }
+
+    /// May the caller see this unit's figures (because it is, or is below, a granted unit)?
+    pub fn sees_unit(&self, org: OrgId, unit: UnitId, hierarchy: &Hierarchy) -> bool {
+        matches!(self, Scope::Platform)
+            || self.grants(org).any(|r| match r {
+                Reach::Org => true,
+                Reach::Units(units) => units.iter().any(|u| hierarchy.is_within(unit, *u)),
+                Reach::Person(_) => false,
+            })
+    }
+
+    /// May the caller see this person, who holds posts in `units` of the organisation?
+    pub fn sees_person(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        units: impl IntoIterator<Item = UnitId>,
+        hierarchy: &Hierarchy,
+    ) -> bool {
+        if self.sees_whole_org(org) || self.grants(org).any(|r| *r == Reach::Person(person)) {
+            return true;
+        }
+        units
+            .into_iter()
+            .any(|u| self.sees_unit(org, u, hierarchy))
+    }
+}
+
+/// Something a caller asks to do. Every route names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The list of organisations (each caller sees those they hold a role in).
+    ListOrganisations,
+    /// Compliance figures of an organisation or its units (heatmaps, unit pages, team views).
+    ViewCompliance(OrgId),
+    /// One person's explained compliance and records.
+    ViewPerson(OrgId, PersonId),
+    /// Reports and exports for inspection, as at any date.
+    Audit(OrgId),
+    /// Remind people about their training.
+    Remind(OrgId),
+    /// Rules, settings, units, people, imports and accounts of an organisation.
+    Administer(OrgId),
+    /// Everything across organisations (platform operations).
+    OperatePlatform,
+}
+
+/// A signed-in account: who it is and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub person: Option<PersonId>,
+    pub grants: Vec<RoleGrant>,
+}
+
+impl Principal {
+    pub fn is_platform_admin(&self) -> bool {
+        self.grants.iter().any(|g| g.role == Role::PlatformAdmin)
+    }
+
+    /// The roles held in one organisation (a platform admin holds every role everywhere).
+    pub fn roles_in(&self, org: OrgId) -> Vec<Role> {
+        let mut roles: Vec<Role> = self
+            .grants
+            .iter()
+            .filter(|g| g.org == Some(org))
+            .map(|g| g.role)
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    fn has(&self, org: OrgId, roles: &[Role]) -> bool {
+        self.is_platform_admin()
+            || self
+                .grants
+                .iter()
+                .any(|g| g.org == Some(org) && roles.contains(&g.role))
+    }
+
+    /// The data this caller may see in one organisation (or everywhere, for a platform admin).
+    pub fn scope(&self) -> Scope {
+        if self.is_platform_admin() {
+            return Scope::Platform;
+        }
+        let mut grants: Vec<Grant> = Vec::new();
+        for g in &self.grants {
+            let Some(org) = g.org else { continue };
+            let reach = match (g.role, g.unit, self.person) {
+                (Role::OrgAdmin | Role::Auditor, _, _) => Reach::Org,
+                (Role::Manager, Some(unit), _) => Reach::Units(vec![unit]),
+                (Role::Learner, _, Some(person)) => Reach::Person(person),
+                _ => continue,
+            };
+            // Merge a manager's several units into one grant.
+            match (grants.iter_mut().find(|x| x.org == org), &reach) {
+                (Some(Grant { reach: Reach::Units(have), .. }), Reach::Units(more)) => {
+                    have.extend(more);
+                }
+                _ => grants.push(Grant { org, reach }),
+            }
+        }
+        // A wider reach in an organisation makes narrower ones redundant; keep them all, the checks take any.
+        Scope::Grants(grants)
+    }
+
+    /// The one authorisation decision. Data beyond the action is still filtered by [`Principal::scope`].
+    pub fn may(&self, action: Action) -> bool {
+        use Role::*;
+        match action {
+            Action::ListOrganisations => true,
+            Action::ViewCompliance(org) => self.has(org, &[Manager, OrgAdmin, Auditor]),
+            Action::ViewPerson(org, person) => {
+                self.has(org, &[Manager, OrgAdmin, Auditor])
+                    || (self.person == Some(person) && self.has(org, &[Learner]))
+            }
+            Action::Audit(org) => self.has(org, &[OrgAdmin, Auditor]),
+            Action::Remind(org) => self.has(org, &[Manager, OrgAdmin]),
+            Action::Administer(org) => self.has(org, &[OrgAdmin]),
+            Action::OperatePlatform => self.is_platform_admin(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Unit, UnitKind};
+
+    const ORG: OrgId = OrgId(1);
+    const OTHER: OrgId = OrgId(2);
+
+    fn grant(role: Role, org: Option<i64>, unit: Option<i64>) -> RoleGrant {
+        RoleGrant {
+            role,
+            org: org.map(OrgId),
+            unit: unit.map(UnitId),
+        }
+    }
+
+    fn hierarchy() -> Hierarchy {
+        let unit = |id: i64, parent: Option<i64>| Unit {
+            id: UnitId(id),
+            org_id: ORG,
+            parent_id: parent.map(UnitId),
+            site_id: None,
+            code: format!("U{id}"),
+            name: format!("Unit {id}"),
+            kind: UnitKind::Ward,
+        };
+        Hierarchy::new(&[unit(1, None), unit(2, Some(1)), unit(3, Some(1)), unit(4, None)])
+    }
+
+    #[test]
+    fn each_role_may_do_what_its_job_needs_and_no_more() {
+        let me = PersonId(7);
+        let learner = Principal { person: Some(me), grants: vec![grant(Role::Learner, Some(1), None)] };
+        let manager = Principal { person: None, grants: vec![grant(Role::Manager, Some(1), Some(2))] };
+        let admin = Principal { person: None, grants: vec![grant(Role::OrgAdmin, Some(1), None)] };
+        let auditor = Principal { person: None, grants: vec![grant(Role::Auditor, Some(1), None)] };
+        let platform = Principal { person: None, grants: vec![grant(Role::PlatformAdmin, None, None)] };
+
+        assert!(learner.may(Action::ViewPerson(ORG, me)));
+        assert!(!learner.may(Action::ViewPerson(ORG, PersonId(8))));
+        assert!(!learner.may(Action::ViewCompliance(ORG)));
+        assert!(manager.may(Action::ViewCompliance(ORG)) && manager.may(Action::Remind(ORG)));
+        assert!(!manager.may(Action::Audit(ORG)) && !manager.may(Action::Administer(ORG)));
+        assert!(auditor.may(Action::Audit(ORG)) && !auditor.may(Action::Administer(ORG)));
+        assert!(!auditor.may(Action::Remind(ORG)));
+        assert!(admin.may(Action::Administer(ORG)) && admin.may(Action::Audit(ORG)));
+        for p in [&learner, &manager, &admin, &auditor] {
+            assert!(!p.may(Action::ViewCompliance(OTHER)), "{p:?} in a foreign organisation");
+            assert!(!p.may(Action::ViewPerson(OTHER, me)), "{p:?} in a foreign organisation");
+            assert!(!p.may(Action::OperatePlatform));
+        }
+        assert!(platform.may(Action::Administer(OTHER)) && platform.may(Action::OperatePlatform));
+    }
+
+    #[test]
+    fn a_managers_scope_is_their_units_and_below() {
+        let h = hierarchy();
+        let manager = Principal {
+            person: None,
+            grants: vec![grant(Role::Manager, Some(1), Some(2)), grant(Role::Manager, Some(1), Some(4))],
+        };
+        let scope = manager.scope();
+        assert_eq!(scope, Scope::units(ORG, vec![UnitId(2), UnitId(4)]));
+        assert!(scope.sees_unit(ORG, UnitId(2), &h) && scope.sees_unit(ORG, UnitId(4), &h));
+        assert!(!scope.sees_unit(ORG, UnitId(1), &h), "not the parent");
+        assert!(!scope.sees_unit(ORG, UnitId(3), &h), "not a sibling");
+        assert!(!scope.sees_whole_org(ORG));
+        assert!(!scope.sees_org(OTHER));
+        assert!(scope.sees_person(ORG, PersonId(9), [UnitId(3), UnitId(2)], &h));
+        assert!(!scope.sees_person(ORG, PersonId(9), [UnitId(3)], &h));
+    }
+
+    #[test]
+    fn a_learner_sees_only_themselves_and_roles_span_organisations() {
+        let h = hierarchy();
+        let rotating = Principal {
+            person: Some(PersonId(5)),
+            grants: vec![grant(Role::Learner, Some(1), None), grant(Role::Learner, Some(2), None)],
+        };
+        let scope = rotating.scope();
+        assert!(scope.sees_person(ORG, PersonId(5), [], &h));
+        assert!(scope.sees_person(OTHER, PersonId(5), [], &h));
+        assert!(!scope.sees_person(ORG, PersonId(6), [UnitId(2)], &h));
+        assert!(!scope.sees_unit(ORG, UnitId(2), &h));
+        assert!(rotating.may(Action::ViewPerson(OTHER, PersonId(5))));
+    }
+
+    #[test]
+    fn malformed_grants_are_named() {
+        assert!(grant(Role::Manager, Some(1), None).problem().is_some());
+        assert!(grant(Role::OrgAdmin, Some(1), Some(2)).problem().is_some());
+        assert!(grant(Role::Auditor, None, None).problem().is_some());
+        assert!(grant(Role::PlatformAdmin, Some(1), None).problem().is_some());
+        assert!(grant(Role::Manager, Some(1), Some(2)).problem().is_none());
+        assert!(grant(Role::PlatformAdmin, None, None).problem().is_none());
+    }
+}

@@ -1,0 +1,426 @@
+//! Sign-in, sessions, CSRF, throttling, password reset, and the authorisation matrix over every route, on every
+//! backend.
+
+use crate::web::Client;
+use crate::{backends, d, test_auth};
+use axum::http::StatusCode;
+use lantern::users::{CreateUser, demo_accounts};
+use lantern_domain::access::Role;
+use lantern_store::{PeopleFilter, Scope, Store};
+use std::sync::Arc;
+
+const LEARNER: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
+const MANAGER: (&str, &str) = ("manager@demo.lantern.test", "manager-demo-password");
+const ADMIN: (&str, &str) = ("admin@demo.lantern.test", "admin-demo-password");
+const AUDITOR: (&str, &str) = ("auditor@demo.lantern.test", "auditor-demo-password");
+const PLATFORM: (&str, &str) = ("platform@demo.lantern.test", "platform-demo-password");
+const FOREIGN: (&str, &str) = ("foreign-admin@example.nhs.test", "foreign-admin-password");
+
+/// A small demo world with its accounts, and an admin of another organisation. Returns that organisation's code.
+async fn world(store: &Arc<dyn Store>) -> String {
+    lantern::demo::generate(store.as_ref(), 300, 5, d("2026-11-23"), false).await.expect("demo");
+    demo_accounts(store.as_ref()).await.expect("demo accounts");
+    let other = store
+        .list_orgs(&Scope::Platform)
+        .await
+        .expect("orgs")
+        .into_iter()
+        .find(|o| o.org.ods_code != "RJ1" && o.people > 0)
+        .expect("another organisation")
+        .org
+        .ods_code;
+    lantern::users::create(
+        store.as_ref(),
+        CreateUser {
+            email: FOREIGN.0.into(),
+            name: Some("Foreign admin".into()),
+            password: FOREIGN.1.into(),
+            role: Role::OrgAdmin,
+            org: Some(other.clone()),
+            units: vec![],
+            employee_number: None,
+        },
+    )
+    .await
+    .expect("foreign admin");
+    other
+}
+
+#[tokio::test]
+async fn sign_in_sessions_csrf_and_throttling() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+
+        // Signed out: pages send you to sign in (and back), the API says 401.
+        let mut anon = Client::new(&app);
+        let res = anon.get("/orgs/RJ1?as_at=2026-01-01").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(res.location(), "/sign-in?next=%2Forgs%2FRJ1%3Fas_at%3D2026-01-01", "{name}");
+        let res = anon.get("/api/v1/organisations").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert!(res.json()["error"].as_str().expect("error").contains("Sign in"), "{name}");
+
+        // A wrong password and an unknown account get the same answer.
+        let wrong = anon.sign_in(ADMIN.0, "not-the-password").await;
+        let unknown = anon.sign_in("nobody@example.test", "not-the-password").await;
+        for res in [&wrong, &unknown] {
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}");
+            assert!(res.body.contains("Enter a correct email address and password"), "{name}");
+            assert!(res.body.contains("nhsuk-error-summary"), "{name}: the NHS.UK error summary");
+        }
+        let empty = anon.post_form("/sign-in", &[], None).await;
+        assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(empty.body.contains("Enter your email address") && empty.body.contains("Enter your password"));
+
+        // Signing in goes where you were going, with a fresh session and a fresh CSRF token.
+        let csrf_before = anon.csrf().await;
+        let res = anon
+            .post_form("/sign-in", &[("email", ADMIN.0), ("password", ADMIN.1), ("next", "/orgs/RJ1")], None)
+            .await;
+        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/orgs/RJ1"), "{name}: {}", res.body);
+        let cookies: Vec<&str> = res.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+        let session = cookies.iter().find(|c| c.starts_with("lantern_session=")).expect("session cookie");
+        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{name}: {session}");
+        assert_ne!(anon.csrf().await, csrf_before, "{name}: the CSRF token is rotated at sign-in");
+        let mut admin = anon;
+        assert_eq!(admin.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+        // An open redirect is refused: `next` must be a path on this site.
+        let mut other = Client::new(&app);
+        let res = other
+            .post_form("/sign-in", &[("email", AUDITOR.0), ("password", AUDITOR.1), ("next", "//evil.example/x")], None)
+            .await;
+        assert_eq!(res.location(), "/", "{name}");
+
+        // Signing in again rotates the session: the old cookie stops working.
+        let old = admin.cookies.clone();
+        let res = admin.sign_in(ADMIN.0, ADMIN.1).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_ne!(old.get("lantern_session"), admin.cookies.get("lantern_session"), "{name}");
+        let mut stale = Client { app: app.clone(), cookies: old };
+        assert_eq!(stale.get("/orgs/RJ1").await.status, StatusCode::SEE_OTHER, "{name}: the old session is gone");
+
+        // Sessions live in the database: a second server (or a restart) knows them.
+        let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut same = Client { app: app2, cookies: admin.cookies.clone() };
+        assert_eq!(same.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+
+        // CSRF: no token, a wrong token, or another site's origin are refused; nothing happens.
+        let res = admin.post_form("/sign-out", &[], Some("")).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}");
+        let res = admin.post_form("/sign-out", &[], Some("A".repeat(43).as_str())).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}");
+        let csrf = admin.csrf().await;
+        let req = axum::http::Request::post("/sign-out")
+            .header("cookie", format!("lantern_session={}; lantern_csrf={csrf}", admin.cookies["lantern_session"]))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "localhost")
+            .header("origin", "https://evil.example")
+            .body(axum::body::Body::from(format!("csrf_token={csrf}")))
+            .expect("request");
+        assert_eq!(admin.send(req).await.status, StatusCode::FORBIDDEN, "{name}: another site's origin");
+        assert_eq!(admin.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}: still signed in");
+
+        // Signing out ends the session on the server.
+        let cookie = admin.cookies.clone();
+        let res = admin.post_form("/sign-out", &[], None).await;
+        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/sign-in?notice=signed-out"), "{name}");
+        let mut replay = Client { app: app.clone(), cookies: cookie };
+        assert_eq!(replay.get("/orgs/RJ1").await.status, StatusCode::SEE_OTHER, "{name}: a signed-out cookie is dead");
+
+        // Throttling: after five failures the right password is refused too, with a message saying what to do.
+        let mut c = Client::new(&app);
+        for _ in 0..5 {
+            assert_eq!(c.sign_in(AUDITOR.0, "wrong-password-x").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let res = c.sign_in(AUDITOR.0, AUDITOR.1).await;
+        assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+        assert!(res.body.contains("too many failed attempts") && res.body.contains("reset your password"), "{name}");
+        // Other accounts are not locked by it.
+        assert_eq!(c.sign_in(MANAGER.0, MANAGER.1).await.status, StatusCode::SEE_OTHER, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_absolutely() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        for (idle, absolute) in [(1, 3600), (3600, 1)] {
+            let auth = lantern_web::AuthConfig {
+                idle_timeout: std::time::Duration::from_secs(idle),
+                absolute_timeout: std::time::Duration::from_secs(absolute),
+                ..test_auth()
+            };
+            let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+            let mut c = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+            assert_eq!(c.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+            tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+            let res = c.get("/orgs/RJ1").await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: idle {idle}s, absolute {absolute}s");
+        }
+    }
+}
+
+#[tokio::test]
+async fn password_reset_by_emailed_one_time_link() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let outbox = tempfile::tempdir().expect("outbox");
+        let auth = lantern_web::AuthConfig { outbox: Some(outbox.path().to_owned()), ..test_auth() };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let mut c = Client::new(&app);
+        let res = c.post_form("/password-reset", &[("email", "nobody@example.test")], None).await;
+        assert!(res.body.contains("Check your email"), "{name}: no hint whether the account exists");
+        assert_eq!(std::fs::read_dir(outbox.path()).expect("outbox").count(), 0, "{name}");
+        let res = c.post_form("/password-reset", &[("email", LEARNER.0)], None).await;
+        assert!(res.body.contains("Check your email"), "{name}");
+        let mail = std::fs::read_dir(outbox.path()).expect("outbox").next().expect("one email").expect("entry");
+        let text = std::fs::read_to_string(mail.path()).expect("email");
+        assert!(text.contains(&format!("To: {}", LEARNER.0)), "{name}: {text}");
+        let link = text.lines().find(|l| l.contains("/password-reset/")).expect("a link").trim();
+        let path = &link[link.find("/password-reset/").expect("path")..];
+
+        assert_eq!(c.get(path).await.status, StatusCode::OK, "{name}");
+        let res = c.post_form(path, &[("password", "short"), ("confirm", "short")], None).await;
+        assert!(res.body.contains("at least 12 characters"), "{name}");
+        let res = c.post_form(path, &[("password", "a brand new passphrase"), ("confirm", "a different one!!")], None).await;
+        assert!(res.body.contains("do not match"), "{name}");
+        let res = c.post_form(path, &[("password", "a brand new passphrase"), ("confirm", "a brand new passphrase")], None).await;
+        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/sign-in?notice=password-changed"), "{name}");
+        let res = c.post_form(path, &[("password", "another passphrase x"), ("confirm", "another passphrase x")], None).await;
+        assert!(res.body.contains("expired or has been used"), "{name}: the link works once");
+
+        assert_eq!(c.sign_in(LEARNER.0, LEARNER.1).await.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(c.sign_in(LEARNER.0, "a brand new passphrase").await.status, StatusCode::SEE_OTHER, "{name}");
+    }
+}
+
+/// Who asks, in the matrix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Anonymous,
+    Learner,
+    Manager,
+    OrgAdmin,
+    Auditor,
+    Platform,
+    /// An organisation admin of another organisation.
+    Foreign,
+}
+
+const EVERYONE: [Who; 7] =
+    [Who::Anonymous, Who::Learner, Who::Manager, Who::OrgAdmin, Who::Auditor, Who::Platform, Who::Foreign];
+
+/// The status each caller gets for a route with RJ1's parameters (the learner's own person, the manager's unit).
+/// Every route in `lantern_web::route_list()` must have a line here: a new route without one fails the test.
+fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
+    use Who::*;
+    let signed_in = who != Anonymous;
+    let page_auth = |ok: bool, denied: u16| -> u16 {
+        match who {
+            Anonymous => 303,
+            _ if ok => 200,
+            _ => denied,
+        }
+    };
+    let api_auth = |ok: bool, denied: u16| -> u16 {
+        match who {
+            Anonymous => 401,
+            _ if ok => 200,
+            _ => denied,
+        }
+    };
+    let oversees = matches!(who, Manager | OrgAdmin | Auditor | Platform);
+    let in_rj1 = matches!(who, Learner | Manager | OrgAdmin | Auditor | Platform);
+    // Outside RJ1 (the foreign admin) it is 404, never data; inside, a learner's role is refused with 403.
+    let deny = if who == Foreign { 404 } else { 403 };
+    Some(match (method, path) {
+        ("GET", "/") => match who {
+            Anonymous | Learner | Manager => 303,
+            _ => 200,
+        },
+        ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => page_auth(oversees, deny),
+        ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
+        ("GET", "/me") => page_auth(who == Learner, 404),
+        ("GET", "/team") | ("GET", "/team.csv") => page_auth(who == Manager, 403),
+        ("GET", "/sign-in") => if signed_in { 303 } else { 200 },
+        ("POST", "/sign-in") => 400,
+        ("POST", "/sign-out") => 303,
+        ("GET", "/password-reset") | ("GET", "/password-reset/{token}") => 200,
+        ("POST", "/password-reset") | ("POST", "/password-reset/{token}") => 400,
+        ("GET", "/assets/{version}/{*file}") | ("GET", "/healthz") | ("GET", "/metrics")
+        | ("GET", "/api/openapi.json") => 200,
+        ("GET", "/api/v1/organisations") => api_auth(true, 0),
+        ("GET", "/api/v1/organisations/{ods}/compliance")
+        | ("GET", "/api/v1/organisations/{ods}/units/{unit_id}/people") => api_auth(oversees, deny),
+        ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance") => api_auth(in_rj1, 404),
+        _ => return None,
+    })
+}
+
+struct Params {
+    ods: String,
+    unit: i64,
+    person: i64,
+}
+
+fn fill(path: &str, p: &Params) -> String {
+    path.replace("{ods}", &p.ods)
+        .replace("{unit_id}", &p.unit.to_string())
+        .replace("{person_id}", &p.person.to_string())
+        .replace("{token}", "not-a-real-token")
+        .replace("{version}", "any")
+        .replace("{*file}", "nhsuk.min.css")
+}
+
+#[tokio::test]
+async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisations() {
+    let routes = lantern_web::route_list();
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|(m, p)| expected(m, p, Who::Anonymous).is_none())
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(missing.is_empty(), "routes without an expectation in the matrix: {missing:?}");
+    assert!(routes.len() >= 20, "the route list comes from the router: {routes:?}");
+
+    for (name, store, _dir) in backends().await {
+        let foreign_ods = world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let learner = store.account_by_email(LEARNER.0).await.expect("learner").expect("exists");
+        let manager_unit = store.grants(store.account_by_email(MANAGER.0).await.unwrap().unwrap().id).await.unwrap()[0]
+            .unit
+            .expect("a unit");
+        let own = Params { ods: "RJ1".into(), unit: manager_unit.0, person: learner.person_id.expect("person").0 };
+        let foreign_org = store.org_by_code(&Scope::Platform, &foreign_ods).await.expect("foreign org");
+        let foreign_people = store.people(&Scope::Platform, foreign_org.id, &PeopleFilter::All).await.expect("people");
+        let stranger = &foreign_people[0];
+        let foreign = Params {
+            ods: foreign_ods.clone(),
+            unit: stranger.posts[0].unit_id.0,
+            person: stranger.person.id.0,
+        };
+        let secrets = [foreign_org.name.clone(), stranger.person.family_name.clone()];
+
+        let mut clients = Vec::new();
+        for who in EVERYONE {
+            let creds = match who {
+                Who::Anonymous => None,
+                Who::Learner => Some(LEARNER),
+                Who::Manager => Some(MANAGER),
+                Who::OrgAdmin => Some(ADMIN),
+                Who::Auditor => Some(AUDITOR),
+                Who::Platform => Some(PLATFORM),
+                Who::Foreign => Some(FOREIGN),
+            };
+            let client = match creds {
+                Some((e, p)) => Client::signed_in(&app, e, p).await,
+                None => Client::new(&app),
+            };
+            clients.push((who, client));
+        }
+
+        let mut checked = 0;
+        for (method, path) in &routes {
+            for (who, client) in clients.iter_mut() {
+                if *method == "POST" && path == "/sign-out" {
+                    continue; // checked below, last, so the other rows keep their sessions
+                }
+                let want = expected(method, path, *who).expect("listed");
+                let uri = fill(path, &own);
+                let res = match method.as_str() {
+                    "GET" => client.get(&uri).await,
+                    "POST" => client.post_form(&uri, &[], None).await,
+                    m => panic!("no driver for {m}"),
+                };
+                assert_eq!(res.status.as_u16(), want, "{name}: {who:?} {method} {uri}: {}", &res.body[..res.body.len().min(300)]);
+                checked += 1;
+
+                // The same route aimed at another organisation: only its own admin and the platform admin get
+                // anything, everyone else 404 (or the sign-in redirect / 401) and never a byte of its data.
+                if path.contains("{ods}") {
+                    let uri = fill(path, &foreign);
+                    let res = client.get(&uri).await;
+                    let sees = matches!(who, Who::Platform | Who::Foreign);
+                    let want = match who {
+                        Who::Anonymous if path.starts_with("/api") => 401,
+                        Who::Anonymous => 303,
+                        _ if sees => 200,
+                        _ => 404,
+                    };
+                    assert_eq!(res.status.as_u16(), want, "{name}: {who:?} GET {uri}");
+                    if !sees {
+                        for s in &secrets {
+                            assert!(!res.body.contains(s.as_str()), "{name}: {who:?} GET {uri} leaked {s:?}");
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        for (who, client) in clients.iter_mut() {
+            let res = client.post_form("/sign-out", &[], None).await;
+            assert_eq!(res.status.as_u16(), 303, "{name}: {who:?} signs out");
+        }
+
+        // Within an organisation, a manager sees only their units and the people in them.
+        let mut manager = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
+        let h = lantern_domain::rollup::Hierarchy::new(&ctx.units);
+        let elsewhere = ctx.units.iter().find(|u| !h.is_within(u.id, manager_unit) && u.parent_id.is_some()).expect("another unit");
+        let res = manager.get(&format!("/orgs/RJ1/units/{}", elsewhere.id)).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}: a unit the manager does not manage");
+        let everyone = store.people(&Scope::Platform, rj1.id, &PeopleFilter::All).await.expect("people");
+        let outsider = everyone
+            .iter()
+            .find(|p| p.posts.iter().all(|x| !h.is_within(x.unit_id, manager_unit)))
+            .expect("someone outside the manager's unit");
+        let res = manager.get(&format!("/orgs/RJ1/people/{}", outsider.person.id)).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}: a person outside the manager's units");
+        let res = manager.get("/orgs/RJ1").await;
+        assert_eq!(res.status, StatusCode::OK, "{name}");
+        assert!(!res.body.contains(&format!("/units/{}\"", elsewhere.id)), "{name}: the heatmap shows only their units");
+        // A learner sees only themselves.
+        let mut learner_c = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let res = learner_c.get(&format!("/api/v1/organisations/RJ1/people/{}/compliance", outsider.person.id)).await;
+        assert!(matches!(res.status.as_u16(), 403 | 404), "{name}: {}", res.status);
+        assert!(!res.body.contains(&outsider.person.family_name), "{name}");
+        assert!(checked > 100, "{name}: {checked} checks");
+    }
+}
+
+#[tokio::test]
+async fn my_training_and_my_team_show_the_right_people() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let learner = store.account_by_email(LEARNER.0).await.unwrap().unwrap();
+        let person = learner.person_id.expect("person");
+
+        let mut c = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let home = c.get("/").await;
+        assert_eq!(home.location(), "/me", "{name}: a learner's home is their training");
+        let me = c.get("/me").await;
+        assert_eq!(me.status, StatusCode::OK, "{name}");
+        assert!(me.body.contains("My training") && me.body.contains("Fire Safety"), "{name}");
+        assert!(me.body.contains("aria-current=\"page\""), "{name}: the navigation marks where you are");
+        assert!(!me.body.contains("My team"), "{name}: a learner's navigation has no team");
+
+        let mut m = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let team = m.get("/team").await;
+        assert_eq!(team.status, StatusCode::OK, "{name}: {}", team.body);
+        assert!(team.body.contains(&format!("/orgs/RJ1/people/{person}")), "{name}: the learner is in the team");
+        assert!(team.body.contains("people have something overdue"), "{name}");
+        let csv = m.get("/team.csv?status=missing").await;
+        assert_eq!(csv.status, StatusCode::OK, "{name}");
+        assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"), "{name}");
+        let header = csv.body.lines().next().expect("header");
+        assert!(header.starts_with("\"Employee number\",\"Name\""), "{name}: {header}");
+        for line in csv.body.lines().skip(1) {
+            assert!(line.contains("\"Missing\""), "{name}: filtered to people with something missing: {line}");
+        }
+        let bad = m.get("/team?status=great").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
+    }
+}

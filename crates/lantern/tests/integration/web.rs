@@ -1,0 +1,103 @@
+//! A small cookie-keeping client over the real router (no network), like a browser without JavaScript.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub app: axum::Router,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub fn new(app: &axum::Router) -> Self {
+        Client { app: app.clone(), cookies: BTreeMap::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub async fn send(&mut self, req: Request<Body>) -> Response {
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().expect("ascii cookie");
+            let pair = v.split(';').next().unwrap_or("");
+            if let Some((k, val)) = pair.split_once('=') {
+                if val.is_empty() || v.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), val.to_owned());
+                }
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Response {
+        let req = Request::get(uri).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
+        self.send(req).await
+    }
+
+    /// The CSRF token the site gave this client (getting any page first if it has none yet).
+    pub async fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("lantern_csrf") {
+            self.get("/sign-in").await;
+        }
+        self.cookies.get("lantern_csrf").cloned().expect("a CSRF cookie")
+    }
+
+    /// Posts a form as a browser would, with the CSRF token in it unless `token` overrides it.
+    pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)], token: Option<&str>) -> Response {
+        let csrf = match token {
+            Some(t) => t.to_owned(),
+            None => self.csrf().await,
+        };
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf_token", &csrf);
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        let req = Request::post(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "localhost")
+            .body(Body::from(form.finish()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+        self.post_form("/sign-in", &[("email", email), ("password", password)], None).await
+    }
+
+    /// A client already signed in; panics if sign-in fails.
+    pub async fn signed_in(app: &axum::Router, email: &str, password: &str) -> Client {
+        let mut c = Client::new(app);
+        let res = c.sign_in(email, password).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in as {email}: {}", res.body);
+        c
+    }
+}

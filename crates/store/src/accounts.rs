@@ -1,0 +1,413 @@
+//! Sign-in storage: accounts, role grants, server-side sessions, login throttling and password-reset tokens.
+//!
+//! Tokens (session cookies, reset links) are stored only as SHA-256 hashes; password hashes are argon2id PHC
+//! strings made by the web layer. This module stores and finds; it decides nothing about who may do what.
+
+use crate::Result;
+use async_trait::async_trait;
+use lantern_domain::access::{Role, RoleGrant};
+use lantern_domain::{AccountId, OrgId, PersonId, Timestamp, UnitId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub person_id: Option<PersonId>,
+    /// argon2id PHC string; None for single-sign-on-only accounts.
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+}
+
+/// A grant named by natural keys, as the command line and imports give them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantSpec {
+    pub role: Role,
+    /// ODS code; None only for platform admins.
+    pub org: Option<String>,
+    /// Unit code within the organisation; managers only.
+    pub unit: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    /// Links the account to a person (for "My training"), by employee number.
+    pub employee_number: Option<String>,
+    pub grants: Vec<GrantSpec>,
+}
+
+/// A live session as stored.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub account: Account,
+    pub grants: Vec<RoleGrant>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One row of an organisation's account list.
+#[derive(Clone, Debug)]
+pub struct AccountInOrg {
+    pub account: Account,
+    pub grants: Vec<RoleGrant>,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account with its grants, all-or-nothing. Problems name the field: an email already in use, an
+    /// unknown organisation, unit or employee number, a malformed grant.
+    async fn create_account(&self, new: &NewAccount, now: Timestamp) -> Result<AccountId>;
+    /// Adds grants to an existing account (already-held grants are left as they are).
+    async fn add_grants(&self, account: AccountId, grants: &[GrantSpec], now: Timestamp) -> Result<()>;
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>>;
+    /// Accounts holding any role in the organisation.
+    async fn accounts_in_org(&self, org: OrgId) -> Result<Vec<AccountInOrg>>;
+    /// Sets a new password hash and ends every session of the account.
+    async fn set_password(&self, account: AccountId, hash: &str) -> Result<()>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        account: AccountId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// The session, if it exists and its account is enabled; expiry is the caller's to judge.
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>>;
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Records a failed sign-in under each key (an account's email, a client address).
+    async fn record_login_failure(&self, keys: &[String], at: Timestamp) -> Result<()>;
+    /// Failed sign-ins under a key since a time.
+    async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<i64>;
+    /// Forgets an account's failures after it signs in.
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        account: AccountId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Uses a reset token once: the account it belongs to, if the token is known, unused and not expired.
+    async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<AccountId>>;
+}
+
+pub(crate) fn grant_from_parts(
+    role: &str,
+    org: Option<i64>,
+    unit: Option<i64>,
+) -> Result<RoleGrant> {
+    Ok(RoleGrant {
+        role: Role::parse(role).ok_or_else(|| crate::StoreError::Corrupt {
+            column: "role_grants.role",
+            message: format!("unknown role {role:?}"),
+        })?,
+        org: org.map(OrgId),
+        unit: unit.map(UnitId),
+    })
+}
+
+macro_rules! impl_account_store {
+    ($store:ident, $db:ty) => {
+        mod account_store {
+            use super::$store;
+            use crate::accounts::*;
+            use crate::batch::BatchProblem;
+            use crate::{Result, StoreError};
+            use async_trait::async_trait;
+            use lantern_domain::access::RoleGrant;
+            use lantern_domain::{AccountId, OrgId, PersonId, Timestamp};
+            use sqlx::Row;
+
+            type DbRow = <$db as sqlx::Database>::Row;
+            type Tx<'c> = sqlx::Transaction<'c, $db>;
+
+            fn account_from_row(r: &DbRow) -> Result<Account> {
+                Ok(Account {
+                    id: AccountId(r.try_get("id")?),
+                    email: r.try_get("email")?,
+                    display_name: r.try_get("display_name")?,
+                    person_id: r.try_get::<Option<i64>, _>("person_id")?.map(PersonId),
+                    password_hash: r.try_get("password_hash")?,
+                    disabled: r.try_get::<Option<Timestamp>, _>("disabled_at")?.is_some(),
+                })
+            }
+
+            fn problem(field: &str, message: impl Into<String>) -> BatchProblem {
+                BatchProblem { line: 1, field: field.to_owned(), message: message.into() }
+            }
+
+            async fn grants_of(exec: &mut Tx<'_>, account: AccountId) -> Result<Vec<RoleGrant>> {
+                sqlx::query("SELECT role, org_id, unit_id FROM role_grants WHERE account_id = $1 ORDER BY id")
+                    .bind(account.0)
+                    .fetch_all(&mut **exec)
+                    .await?
+                    .iter()
+                    .map(|r| grant_from_parts(&r.try_get::<String, _>("role")?, r.try_get("org_id")?, r.try_get("unit_id")?))
+                    .collect()
+            }
+
+            /// Resolves and inserts grants; problems are collected, not returned early, so every bad one is named.
+            async fn insert_grants(
+                tx: &mut Tx<'_>,
+                account: AccountId,
+                grants: &[GrantSpec],
+                now: Timestamp,
+                problems: &mut Vec<BatchProblem>,
+            ) -> Result<()> {
+                for g in grants {
+                    let org: Option<i64> = match &g.org {
+                        Some(code) => {
+                            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE ods_code = $1")
+                                .bind(code).fetch_optional(&mut **tx).await?;
+                            if id.is_none() {
+                                problems.push(problem("org", format!("no organisation with ODS code {code:?}")));
+                                continue;
+                            }
+                            id
+                        }
+                        None => None,
+                    };
+                    let unit: Option<i64> = match (&g.unit, org) {
+                        (Some(code), Some(org)) => {
+                            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND code = $2")
+                                .bind(org).bind(code).fetch_optional(&mut **tx).await?;
+                            if id.is_none() {
+                                problems.push(problem("unit", format!("no unit {code:?} in {}", g.org.as_deref().unwrap_or(""))));
+                                continue;
+                            }
+                            id
+                        }
+                        _ => None,
+                    };
+                    let grant = RoleGrant { role: g.role, org: org.map(OrgId), unit: unit.map(lantern_domain::UnitId) };
+                    if let Some(message) = grant.problem() {
+                        problems.push(problem("role", message));
+                        continue;
+                    }
+                    let held: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM role_grants WHERE account_id = $1 AND role = $2 \
+                         AND COALESCE(org_id, 0) = COALESCE($3, 0) AND COALESCE(unit_id, 0) = COALESCE($4, 0)",
+                    )
+                    .bind(account.0).bind(g.role.code()).bind(org).bind(unit)
+                    .fetch_optional(&mut **tx).await?;
+                    if held.is_none() {
+                        sqlx::query(
+                            "INSERT INTO role_grants (account_id, role, org_id, unit_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(account.0).bind(g.role.code()).bind(org).bind(unit).bind(now)
+                        .execute(&mut **tx).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            #[async_trait]
+            impl AccountStore for $store {
+                async fn create_account(&self, new: &NewAccount, now: Timestamp) -> Result<AccountId> {
+                    let mut tx = self.pool.begin().await?;
+                    let mut problems = Vec::new();
+                    let email = new.email.trim().to_lowercase();
+                    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+                        problems.push(problem("email", format!("{:?} is not an email address", new.email)));
+                    }
+                    if new.display_name.trim().is_empty() {
+                        problems.push(problem("name", "a display name is needed"));
+                    }
+                    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+                        .bind(&email).fetch_optional(&mut *tx).await?;
+                    if taken.is_some() {
+                        problems.push(problem("email", format!("{email} already has an account")));
+                    }
+                    let person: Option<i64> = match &new.employee_number {
+                        Some(n) => {
+                            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE employee_number = $1")
+                                .bind(n).fetch_optional(&mut *tx).await?;
+                            if id.is_none() {
+                                problems.push(problem("employee_number", format!("no person with employee number {n:?}")));
+                            }
+                            id
+                        }
+                        None => None,
+                    };
+                    if !problems.is_empty() {
+                        tx.rollback().await?;
+                        return Err(StoreError::Rejected(problems));
+                    }
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO accounts (email, display_name, password_hash, person_id, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(&email).bind(new.display_name.trim()).bind(&new.password_hash).bind(person).bind(now)
+                    .fetch_one(&mut *tx).await?;
+                    insert_grants(&mut tx, AccountId(id), &new.grants, now, &mut problems).await?;
+                    if !problems.is_empty() {
+                        tx.rollback().await?;
+                        return Err(StoreError::Rejected(problems));
+                    }
+                    tx.commit().await?;
+                    Ok(AccountId(id))
+                }
+
+                async fn add_grants(&self, account: AccountId, grants: &[GrantSpec], now: Timestamp) -> Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    let mut problems = Vec::new();
+                    insert_grants(&mut tx, account, grants, now, &mut problems).await?;
+                    if !problems.is_empty() {
+                        tx.rollback().await?;
+                        return Err(StoreError::Rejected(problems));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn account_by_email(&self, email: &str) -> Result<Option<Account>> {
+                    sqlx::query("SELECT * FROM accounts WHERE email = $1")
+                        .bind(email.trim().to_lowercase())
+                        .fetch_optional(&self.pool).await?
+                        .as_ref().map(account_from_row).transpose()
+                }
+
+                async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+                    sqlx::query("SELECT * FROM accounts WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_optional(&self.pool).await?
+                        .as_ref().map(account_from_row).transpose()
+                }
+
+                async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>> {
+                    let mut tx = self.pool.begin().await?;
+                    let grants = grants_of(&mut tx, account).await?;
+                    tx.commit().await?;
+                    Ok(grants)
+                }
+
+                async fn accounts_in_org(&self, org: OrgId) -> Result<Vec<AccountInOrg>> {
+                    let rows = sqlx::query(
+                        "SELECT a.*, g.role, g.org_id, g.unit_id FROM accounts a JOIN role_grants g ON g.account_id = a.id \
+                         WHERE g.org_id = $1 ORDER BY a.display_name, a.id, g.id",
+                    )
+                    .bind(org.0).fetch_all(&self.pool).await?;
+                    let mut out: Vec<AccountInOrg> = Vec::new();
+                    for r in &rows {
+                        let account = account_from_row(r)?;
+                        let grant = grant_from_parts(&r.try_get::<String, _>("role")?, r.try_get("org_id")?, r.try_get("unit_id")?)?;
+                        match out.last_mut() {
+                            Some(last) if last.account.id == account.id => last.grants.push(grant),
+                            _ => out.push(AccountInOrg { account, grants: vec![grant] }),
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn set_password(&self, account: AccountId, hash: &str) -> Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+                        .bind(hash).bind(account.0).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                        .bind(account.0).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn create_session(&self, token_hash: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+                    )
+                    .bind(token_hash).bind(account.0).bind(now).bind(expires_at)
+                    .execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
+                    let mut tx = self.pool.begin().await?;
+                    let row = sqlx::query(
+                        "SELECT a.*, s.created_at AS s_created_at, s.last_seen_at, s.expires_at \
+                         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+                    )
+                    .bind(token_hash).fetch_optional(&mut *tx).await?;
+                    let Some(row) = row else {
+                        tx.commit().await?;
+                        return Ok(None);
+                    };
+                    let account = account_from_row(&row)?;
+                    if account.disabled {
+                        tx.commit().await?;
+                        return Ok(None);
+                    }
+                    let grants = grants_of(&mut tx, account.id).await?;
+                    tx.commit().await?;
+                    Ok(Some(SessionRow {
+                        account,
+                        grants,
+                        created_at: row.try_get("s_created_at")?,
+                        last_seen_at: row.try_get("last_seen_at")?,
+                        expires_at: row.try_get("expires_at")?,
+                    }))
+                }
+
+                async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()> {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                        .bind(now).bind(token_hash).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn delete_session(&self, token_hash: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                        .bind(token_hash).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn record_login_failure(&self, keys: &[String], at: Timestamp) -> Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    for key in keys {
+                        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                            .bind(key).bind(at).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<i64> {
+                    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+                        .bind(key).bind(since).fetch_one(&self.pool).await?)
+                }
+
+                async fn clear_login_failures(&self, key: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn create_password_reset(&self, token_hash: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO password_resets (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(token_hash).bind(account.0).bind(now).bind(expires_at)
+                    .execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<AccountId>> {
+                    // One statement marks the token used only if it is still usable: two racing uses cannot both win.
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                         RETURNING account_id",
+                    )
+                    .bind(now).bind(token_hash).fetch_optional(&self.pool).await?;
+                    Ok(id.map(AccountId))
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_account_store;

@@ -1,0 +1,125 @@
+//! Sign-in, sessions, CSRF and the caller.
+//!
+//! - `session`: the middleware that turns the session cookie into a [`Caller`] (idle and absolute expiry, stored
+//!   server-side so it works on both backends and across restarts and servers).
+//! - `csrf`: every state-changing request must carry the CSRF token (form field or header) and come from this site.
+//! - `password`: argon2id.
+//! - `sign_in`: the sign-in, sign-out and password-reset pages, with throttling.
+//!
+//! Handlers take a [`Caller`] (API: 401 when signed out) or a `pages::Page` (pages: redirect to sign-in), then
+//! ask [`Caller::require`] for the action they perform. The decision itself is `lantern_domain::access`.
+
+pub mod csrf;
+pub mod password;
+pub mod session;
+pub mod sign_in;
+
+use crate::AppError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lantern_domain::access::{Action, Principal, Role, Scope};
+use lantern_domain::OrgId;
+use lantern_store::Account;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// Sign-in settings.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// A session ends after this long without a request.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: Duration,
+    /// Cookies are marked Secure (and HSTS is sent) when Lantern is served over HTTPS.
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed per account, and per client address, within `throttle_window`.
+    pub max_failures_per_account: i64,
+    pub max_failures_per_address: i64,
+    pub throttle_window: Duration,
+    /// Where password-reset emails go in development: one .eml file per message.
+    pub outbox: Option<std::path::PathBuf>,
+    /// The address people reach Lantern at, for links in emails.
+    pub public_url: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            secure_cookies: false,
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+            throttle_window: Duration::from_secs(15 * 60),
+            outbox: None,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// A signed-in caller.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account: Account,
+    pub principal: Principal,
+    pub(crate) token_hash: String,
+}
+
+impl Caller {
+    /// What the caller may see; every store read takes it.
+    pub fn scope(&self) -> Scope {
+        self.principal.scope()
+    }
+
+    /// Allows the action or refuses it: 404 when the caller holds nothing in the organisation (so its existence
+    /// is not revealed), 403 when they do but their role does not allow this.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if self.principal.may(action) {
+            return Ok(());
+        }
+        let org = match action {
+            Action::ViewCompliance(o)
+            | Action::ViewPerson(o, _)
+            | Action::Audit(o)
+            | Action::Remind(o)
+            | Action::Administer(o) => Some(o),
+            Action::ListOrganisations | Action::OperatePlatform => None,
+        };
+        match org {
+            Some(o) if self.principal.roles_in(o).is_empty() => Err(AppError::NotFound),
+            _ => Err(AppError::Forbidden(
+                "Your role does not allow this. Ask your organisation's Lantern administrator if you need it."
+                    .to_owned(),
+            )),
+        }
+    }
+
+    pub fn roles_in(&self, org: OrgId) -> Vec<Role> {
+        self.principal.roles_in(org)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// A random token of 256 bits, URL-safe.
+pub fn new_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored for a token: its SHA-256, so the database never holds a usable session or reset link.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

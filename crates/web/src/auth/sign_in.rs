@@ -1,0 +1,309 @@
+//! The sign-in, sign-out and password-reset pages.
+//!
+//! - Failed sign-ins are throttled per account and per client address, counted in the database so that every
+//!   server sharing it agrees. The message says what happened and what to do.
+//! - Sign-in always starts a new session (the session token is rotated) and a new CSRF token.
+//! - Password resets use a one-time link valid for an hour, sent by email (in development, written to the outbox
+//!   folder). The answer never says whether an address has an account.
+
+use super::{csrf, password, session, token_hash, new_token};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::auth::csrf::CsrfToken;
+use crate::pages::PageError;
+use crate::pages::layout::Layout;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use chrono::Utc;
+use std::net::SocketAddr;
+
+/// One problem with a form field, for the NHS.UK error summary and the field's error message.
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+}
+
+impl SignInPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+/// Only paths on this site: never a scheme, host or protocol-relative URL, so sign-in cannot redirect away.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+fn notice_text(code: Option<&str>) -> Option<String> {
+    match code? {
+        "signed-out" => Some("You have signed out.".to_owned()),
+        "password-changed" => Some("Your password has been changed. Sign in with your new password.".to_owned()),
+        _ => None,
+    }
+}
+
+pub async fn page(csrf: CsrfToken, caller: Option<Extension<Caller>>, Query(q): Query<SignInQuery>) -> Response {
+    if caller.is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    SignInPage {
+        layout: Layout::anonymous(&csrf),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        errors: Vec::new(),
+        notice: notice_text(q.notice.as_deref()),
+    }
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn client_address(connect: Option<&Extension<ConnectInfo<SocketAddr>>>) -> String {
+    connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    previous: Option<Extension<Caller>>,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(form.next.as_deref());
+    let email = form.email.trim().to_lowercase();
+    let again = |errors: Vec<FieldError>, status: StatusCode| {
+        (
+            status,
+            SignInPage { layout: Layout::anonymous(&csrf), email: form.email.trim().to_owned(), next: next.clone(), errors, notice: None },
+        )
+            .into_response()
+    };
+    let mut errors = Vec::new();
+    if email.is_empty() {
+        errors.push(FieldError { field: "email", message: "Enter your email address".into() });
+    }
+    if form.password.is_empty() {
+        errors.push(FieldError { field: "password", message: "Enter your password".into() });
+    }
+    if !errors.is_empty() {
+        return Ok(again(errors, StatusCode::BAD_REQUEST));
+    }
+
+    let now = Utc::now();
+    let since = now - chrono::TimeDelta::from_std(state.auth.throttle_window).unwrap_or(chrono::TimeDelta::minutes(15));
+    let minutes = state.auth.throttle_window.as_secs().div_ceil(60);
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{}", client_address(connect.as_ref()));
+    if state.store.login_failures_since(&account_key, since).await? >= state.auth.max_failures_per_account {
+        return Ok(again(
+            vec![FieldError {
+                field: "email",
+                message: format!(
+                    "There have been too many failed attempts to sign in to this account. Wait {minutes} minutes and \
+                     try again, or reset your password."
+                ),
+            }],
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    if state.store.login_failures_since(&address_key, since).await? >= state.auth.max_failures_per_address {
+        return Ok(again(
+            vec![FieldError {
+                field: "email",
+                message: format!(
+                    "There have been too many failed sign-in attempts from your network. Wait {minutes} minutes and \
+                     try again."
+                ),
+            }],
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+
+    let account = state.store.account_by_email(&email).await?.filter(|a| !a.disabled);
+    let ok = password::verify(form.password.clone(), account.as_ref().and_then(|a| a.password_hash.clone())).await;
+    let Some(account) = account.filter(|_| ok) else {
+        state.store.record_login_failure(&[account_key, address_key], now).await?;
+        tracing::info!(email = %email, "failed sign-in");
+        return Ok(again(
+            vec![FieldError { field: "email", message: "Enter a correct email address and password".into() }],
+            StatusCode::UNAUTHORIZED,
+        ));
+    };
+    state.store.clear_login_failures(&account_key).await?;
+
+    // A new session and a new CSRF token at every sign-in: nothing from before sign-in carries over.
+    if let Some(Extension(old)) = previous {
+        state.store.delete_session(&old.token_hash).await?;
+    }
+    let token = new_token();
+    let expires = now + chrono::TimeDelta::from_std(state.auth.absolute_timeout).unwrap_or(chrono::TimeDelta::hours(12));
+    state.store.create_session(&token_hash(&token), account.id, now, expires).await?;
+    tracing::info!(account = %account.id, "signed in");
+    let mut res = Redirect::to(&next).into_response();
+    append_cookie(&mut res, session::cookie(&state.auth, token));
+    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
+    Ok(res)
+}
+
+fn append_cookie(res: &mut Response, c: axum_extra::extract::cookie::Cookie<'static>) {
+    if let Ok(v) = c.to_string().parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub async fn sign_out(State(state): State<AppState>, caller: Option<Extension<Caller>>) -> Result<Response, PageError> {
+    if let Some(Extension(c)) = caller {
+        state.store.delete_session(&c.token_hash).await?;
+        tracing::info!(account = %c.account.id, "signed out");
+    }
+    let mut res = Redirect::to("/sign-in?notice=signed-out").into_response();
+    append_cookie(&mut res, session::removal(&state.auth));
+    Ok(res)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password_reset_request.html")]
+pub struct ResetRequestPage {
+    layout: Layout,
+    email: String,
+    errors: Vec<FieldError>,
+    sent: bool,
+}
+
+pub async fn reset_request_page(csrf: CsrfToken) -> ResetRequestPage {
+    ResetRequestPage { layout: Layout::anonymous(&csrf), email: String::new(), errors: Vec::new(), sent: false }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetRequestForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// How long a reset link works.
+const RESET_VALID_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+pub async fn reset_request_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Form(form): Form<ResetRequestForm>,
+) -> Result<Response, PageError> {
+    let email = form.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            ResetRequestPage {
+                layout: Layout::anonymous(&csrf),
+                email: form.email.trim().to_owned(),
+                errors: vec![FieldError { field: "email", message: "Enter an email address, like name@nhs.net".into() }],
+                sent: false,
+            },
+        )
+            .into_response());
+    }
+    if let Some(account) = state.store.account_by_email(&email).await?.filter(|a| !a.disabled) {
+        let token = new_token();
+        let now = Utc::now();
+        state.store.create_password_reset(&token_hash(&token), account.id, now, now + RESET_VALID_FOR).await?;
+        let link = format!("{}/password-reset/{token}", state.auth.public_url.trim_end_matches('/'));
+        crate::mail::send(
+            &state.auth,
+            &account.email,
+            "Reset your Lantern password",
+            &format!(
+                "Hello {},\n\nSomeone asked to reset the password of your Lantern account. If it was you, open this \
+                 link within an hour and choose a new password:\n\n{link}\n\nIf it was not you, ignore this email: \
+                 your password has not changed.\n",
+                account.display_name
+            ),
+        )
+        .map_err(|e| PageError::from(crate::AppError::Internal(e)))?;
+    }
+    // The same answer whether or not the address has an account.
+    Ok(ResetRequestPage { layout: Layout::anonymous(&csrf), email, errors: Vec::new(), sent: true }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password_reset.html")]
+pub struct ResetPage {
+    layout: Layout,
+    token: String,
+    errors: Vec<FieldError>,
+}
+
+impl ResetPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+pub async fn reset_page(csrf: CsrfToken, Path(token): Path<String>) -> ResetPage {
+    ResetPage { layout: Layout::anonymous(&csrf), token, errors: Vec::new() }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn reset_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    let mut errors = Vec::new();
+    if let Some(w) = password::weakness(&form.password) {
+        errors.push(FieldError { field: "password", message: w });
+    } else if form.password != form.confirm {
+        errors.push(FieldError { field: "confirm", message: "The passwords do not match".into() });
+    }
+    if errors.is_empty() {
+        match state.store.take_password_reset(&token_hash(&token), Utc::now()).await? {
+            Some(account) => {
+                let hash = password::hash(form.password).await.map_err(crate::AppError::Internal)?;
+                state.store.set_password(account, &hash).await?;
+                tracing::info!(account = %account, "password reset");
+                return Ok(Redirect::to("/sign-in?notice=password-changed").into_response());
+            }
+            None => errors.push(FieldError {
+                field: "password",
+                message: "This reset link has expired or has been used. Ask for a new one.".into(),
+            }),
+        }
+    }
+    Ok((StatusCode::BAD_REQUEST, ResetPage { layout: Layout::anonymous(&csrf), token, errors }).into_response())
+}

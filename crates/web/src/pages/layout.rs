@@ -1,0 +1,92 @@
+//! What every page shares: the asset version, the CSRF token for its forms, the signed-in user and a navigation
+//! made for their roles.
+
+use crate::auth::Caller;
+use crate::auth::csrf::CsrfToken;
+use crate::pages::PageError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lantern_domain::access::Role;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct Layout {
+    pub v: &'static str,
+    pub csrf: String,
+    pub user: Option<String>,
+    pub nav: Vec<NavLink>,
+}
+
+impl Layout {
+    pub fn anonymous(csrf: &CsrfToken) -> Self {
+        Layout {
+            v: crate::assets::asset_version(),
+            csrf: csrf.0.clone(),
+            user: None,
+            nav: Vec::new(),
+        }
+    }
+
+    /// The navigation a caller's roles call for: their own training, their team, the organisations they oversee.
+    pub fn for_caller(caller: &Caller, csrf: &CsrfToken, path: &str) -> Self {
+        let roles: Vec<Role> = caller.principal.grants.iter().map(|g| g.role).collect();
+        let mut nav = Vec::new();
+        let mut link = |href: &'static str, label: &'static str| {
+            let current = if href == "/" { path == "/" || path.starts_with("/orgs") } else { path.starts_with(href) };
+            nav.push(NavLink { href, label, current });
+        };
+        if caller.principal.person.is_some() && roles.contains(&Role::Learner) {
+            link("/me", "My training");
+        }
+        if roles.contains(&Role::Manager) {
+            link("/team", "My team");
+        }
+        if roles
+            .iter()
+            .any(|r| matches!(r, Role::OrgAdmin | Role::Auditor | Role::PlatformAdmin))
+        {
+            link("/", "Organisations");
+        }
+        Layout {
+            v: crate::assets::asset_version(),
+            csrf: csrf.0.clone(),
+            user: Some(caller.account.display_name.clone()),
+            nav,
+        }
+    }
+}
+
+/// A signed-in page request: the caller and the page chrome. Signed-out visitors are sent to sign in and brought
+/// back afterwards.
+pub struct Page {
+    pub caller: Caller,
+    pub layout: Layout,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        match parts.extensions.get::<Caller>() {
+            Some(caller) => Ok(Page {
+                layout: Layout::for_caller(caller, &csrf, parts.uri.path()),
+                caller: caller.clone(),
+            }),
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/".to_owned());
+                Err(PageError::SignIn(next))
+            }
+        }
+    }
+}
