@@ -252,7 +252,7 @@ pub struct RollupIndex {
 }
 
 impl RollupIndex {
-    pub fn builder(hierarchy: &Hierarchy) -> RollupBuilder<'_> {
+    pub fn builder(hierarchy: Hierarchy) -> RollupBuilder {
         RollupBuilder {
             hierarchy,
             index: RollupIndex::default(),
@@ -397,15 +397,15 @@ fn status_code(status: Status) -> u8 {
     u8::try_from(status.index()).expect("six statuses")
 }
 
-pub struct RollupBuilder<'h> {
-    hierarchy: &'h Hierarchy,
+pub struct RollupBuilder {
+    hierarchy: Hierarchy,
     index: RollupIndex,
 }
 
-impl RollupBuilder<'_> {
+impl RollupBuilder {
     /// Adds one person: their posts in the organisation (for unit membership over time) and their status spans.
     pub fn add_person(&mut self, person: PersonId, posts: &[&Post], spans: &[StatusSpan]) {
-        self.index.add(self.hierarchy, person, posts, spans, false);
+        self.index.add(&self.hierarchy, person, posts, spans, false);
     }
 
     pub fn finish(mut self) -> RollupIndex {

@@ -343,7 +343,13 @@ async fn serve(
 
 fn init_logging(cfg: &config::Effective) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(format!("{},sqlx=warn", cfg.log_level))
+    // sqlx's slow-statement warnings print whole multi-row INSERTs; quiet them unless asked for.
+    let directives = if cfg.log_level.contains("sqlx") {
+        cfg.log_level.clone()
+    } else {
+        format!("{},sqlx=error", cfg.log_level)
+    };
+    let filter = EnvFilter::try_new(directives)
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -59,7 +59,7 @@ pub struct DemoAccount {
     pub who: String,
 }
 
-/// The demo world's accounts: a learner (a nurse with a current post at King's College Hospital, RJ1), their ward
+/// The demo world's accounts: a learner (a nurse with a current post at Guy's and St Thomas', RJ1), their ward
 /// manager, an organisation admin and an auditor at RJ1, and a platform admin. Created once; later calls list them.
 pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>> {
     let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.context("the demo world has RJ1")?;

@@ -145,6 +145,8 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// What the writes after data version `since`, up to and including `until`, changed in the organisation.
     async fn changes_since(&self, org: OrgId, since: i64, until: i64) -> Result<Changes>;
 
+    /// Everyone who has held a post in the organisation and is in the caller's scope, by id.
+    async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>>;
     /// People with their posts in the organisation, records and exemptions.
     async fn people(
         &self,

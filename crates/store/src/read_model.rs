@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 /// a rebuild is as quick.
 const INCREMENTAL_PEOPLE: usize = 5_000;
 
+/// People loaded and assessed at a time by a full build.
+const BUILD_SLICE: usize = 2_000;
+
 /// One organisation's roll-up, as of one data version.
 #[derive(Clone)]
 pub struct OrgRollup {
@@ -86,19 +89,28 @@ pub async fn build(
     // Read the version first: a write landing during the build makes the next read rebuild, never miss it.
     let version = store.org_data_version(org).await?;
     let context = store.org_context(scope, org).await?;
-    let people = store.people(scope, org, &PeopleFilter::All).await?;
-    let context2 = context.clone();
-    let (hierarchy, index) = tokio::task::spawn_blocking(move || {
-        let hierarchy = Hierarchy::new(&context2.units);
-        let mut builder = RollupIndex::builder(&hierarchy);
-        for_each_assessed(&context2, &people, known_at, |id, posts, spans| {
-            builder.add_person(id, posts, spans)
-        });
-        let index = builder.finish();
-        (hierarchy, index)
-    })
-    .await
-    .expect("roll-up build does not panic");
+    // People are loaded and assessed a slice at a time, so a large organisation's records are never all in memory
+    // at once; only the index (a few numbers per person) grows.
+    let ids = store.person_ids(scope, org).await?;
+    let hierarchy = Hierarchy::new(&context.units);
+    let mut builder = RollupIndex::builder(hierarchy.clone());
+    for chunk in ids.chunks(BUILD_SLICE) {
+        let people = store
+            .people(scope, org, &PeopleFilter::People(chunk.to_vec()))
+            .await?;
+        let ctx = context.clone();
+        builder = tokio::task::spawn_blocking(move || {
+            for_each_assessed(&ctx, &people, known_at, |id, posts, spans| {
+                builder.add_person(id, posts, spans)
+            });
+            builder
+        })
+        .await
+        .expect("assessment does not panic");
+    }
+    let index = tokio::task::spawn_blocking(move || builder.finish())
+        .await
+        .expect("indexing does not panic");
     Ok(OrgRollup {
         version,
         context,

@@ -1011,6 +1011,18 @@ macro_rules! impl_store {
                 Ok(Changes::People(rows.into_iter().flatten().map(PersonId).collect()))
             }
 
+            async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>> {
+                if !scope.sees_org(org) {
+                    return Err(StoreError::NotFound);
+                }
+                if scope.sees_whole_org(org) {
+                    let ids: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT person_id FROM posts WHERE org_id = $1 ORDER BY person_id")
+                        .bind(org.0).fetch_all(&self.pool).await?;
+                    return Ok(ids.into_iter().map(PersonId).collect());
+                }
+                Ok(self.people(scope, org, &PeopleFilter::All).await?.into_iter().map(|p| p.person.id).collect())
+            }
+
             async fn people(&self, scope: &Scope, org: OrgId, filter: &PeopleFilter) -> Result<Vec<PersonBundle>> {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);

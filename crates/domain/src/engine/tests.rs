@@ -1580,7 +1580,7 @@ fn posted(id: i64, unit: i64, start: &str, end: Option<&str>) -> Post {
 /// Builds an index from people given as worlds that share the first world's rules and policies.
 fn index_of(people: &[World]) -> RollupIndex {
     let hierarchy = Hierarchy::new(&hierarchy_units());
-    let mut builder = RollupIndex::builder(&hierarchy);
+    let mut builder = RollupIndex::builder(hierarchy);
     for (i, person) in people.iter().enumerate() {
         let (posts, spans) = contribution_of(&people[0], person);
         builder.add_person(PersonId(i as i64 + 1), &posts, &spans);

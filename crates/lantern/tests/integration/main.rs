@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod browser;
 mod import;
 mod story;
 mod web;

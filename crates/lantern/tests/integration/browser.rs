@@ -1,0 +1,59 @@
+//! Every journey in a real browser, on every backend: a Lantern server on a free port with the demo world and its
+//! accounts, walked by e2e/journeys.mjs (playwright-core driving Debian's Chromium, axe-core on every page).
+//! Screenshots are kept in target/e2e-screenshots as artefacts.
+
+use crate::{backends, d, test_auth};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn e2e_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
+}
+
+/// Makes sure Chromium and the npm packages are there (installing them when this machine allows).
+fn setup() {
+    let dir = e2e_dir();
+    let ready = std::path::Path::new("/usr/bin/chromium").exists()
+        && dir.join("node_modules/playwright-core").exists()
+        && dir.join("node_modules/axe-core").exists();
+    if !ready {
+        let status = Command::new("bash").arg(dir.join("setup.sh")).status().expect("run e2e/setup.sh");
+        assert!(status.success(), "e2e/setup.sh failed: the browser tests need Chromium and npm");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_journeys_in_chromium() {
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    for (name, store, _dir) in backends().await {
+        lantern::demo::generate(store.as_ref(), 400, 3, d("2026-11-23"), false).await.expect("demo");
+        lantern::users::demo_accounts(store.as_ref()).await.expect("demo accounts");
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await
+                .expect("serve");
+        });
+        let shots = shots.clone();
+        let label = name.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg(e2e_dir().join("journeys.mjs"))
+                .env("BASE_URL", format!("http://{addr}"))
+                .env("SCREENSHOTS", &shots)
+                .env("LABEL", &label)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .expect("journeys");
+        server.abort();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: the browser journeys failed\n{stdout}\n{stderr}");
+        assert!(stdout.contains("pages checked with axe"), "{name}: {stdout}");
+    }
+}

@@ -1,0 +1,149 @@
+// Lantern's journeys in a real browser: Debian's Chromium driven by playwright-core, with axe-core run on every
+// page (no serious or critical violations allowed) and a screenshot of each page kept as an artefact.
+//
+// Usage: BASE_URL=http://127.0.0.1:PORT SCREENSHOTS=DIR node journeys.mjs
+// Run by the integration test `browser_journeys` (crates/lantern/tests/integration/browser.rs) against a server
+// it starts on each backend with the demo world and its accounts.
+
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
+const LABEL = process.env.LABEL ?? 'run';
+if (!BASE) throw new Error('BASE_URL is required');
+mkdirSync(SHOTS, { recursive: true });
+
+const ACCOUNTS = {
+  learner: ['learner@demo.lantern.test', 'learner-demo-password'],
+  manager: ['manager@demo.lantern.test', 'manager-demo-password'],
+  admin: ['admin@demo.lantern.test', 'admin-demo-password'],
+  auditor: ['auditor@demo.lantern.test', 'auditor-demo-password'],
+  platform: ['platform@demo.lantern.test', 'platform-demo-password'],
+};
+
+const failures = [];
+let pagesChecked = 0;
+
+function check(condition, message) {
+  if (!condition) failures.push(message);
+}
+
+/// axe-core on the current page (evaluated through the DevTools protocol, which the page's CSP does not govern,
+/// so the page itself keeps its strict policy), then a full-page screenshot.
+async function audit(page, name) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
+  await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
+  pagesChecked += 1;
+}
+
+async function signIn(page, who) {
+  const [email, password] = ACCOUNTS[who];
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
+async function signOut(page) {
+  await Promise.all([page.waitForNavigation(), page.click('.nhsuk-header__account-button')]);
+  check(page.url().includes('/sign-in'), `sign-out lands on sign-in, not ${page.url()}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+try {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  // A refused sign-in answers 401 (and an empty form 400) on purpose; any other failed load is a fault.
+  page.on('console', (m) => {
+    const expected = /status of 40[01]/.test(m.text()) && page.url().includes('/sign-in');
+    if (m.type() === 'error' && !expected) consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+
+  // Signed out: the sign-in page, and a wrong password shows the NHS.UK error summary.
+  await page.goto(`${BASE}/team`);
+  check(page.url().includes('/sign-in?next=%2Fteam'), `a signed-out visit goes to sign-in: ${page.url()}`);
+  await audit(page, 'sign-in');
+  await page.fill('#email', ACCOUNTS.learner[0]);
+  await page.fill('#password', 'not the password');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check(await page.locator('.nhsuk-error-summary').isVisible(), 'a wrong password shows the error summary');
+  check((await page.textContent('.nhsuk-error-summary')).includes('Enter a correct email address and password'),
+    'the error summary says what to do');
+  await audit(page, 'sign-in-error');
+
+  // Learner: My training, then the full explanation.
+  await signIn(page, 'learner');
+  check(page.url().endsWith('/me'), `a learner lands on My training: ${page.url()}`);
+  check((await page.textContent('h1')).includes('My training'), 'My training heading');
+  check(await page.locator('table tbody tr').count() >= 10, 'every requirement is listed');
+  await audit(page, 'learner-my-training');
+  await Promise.all([page.waitForNavigation(), page.click('text=See the full explanation')]);
+  check(await page.locator('.nhsuk-card').count() >= 10, 'the explanation has a card per requirement');
+  await audit(page, 'learner-explanation');
+  await signOut(page);
+
+  // Manager: My team, filter, export, drill down.
+  await signIn(page, 'manager');
+  check(page.url().endsWith('/team'), `a manager lands on My team: ${page.url()}`);
+  await audit(page, 'manager-team');
+  await page.selectOption('#status', 'compliant');
+  await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
+  check(page.url().includes('status=compliant'), 'the filter is in the URL');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download this table as CSV')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  check(csv.startsWith('"Employee number","Name"'), `the CSV export has its header: ${csv.slice(0, 80)}`);
+  await Promise.all([page.waitForNavigation(), page.locator('table tbody tr th a').first().click()]);
+  check(page.url().includes('/people/'), 'drill down from the team to a person');
+  await audit(page, 'manager-person');
+  await signOut(page);
+
+  // Organisation admin: organisations, heatmap, a past date, a unit, a person.
+  await signIn(page, 'admin');
+  check((await page.textContent('h1')).includes('Organisations'), 'an admin lands on the organisations list');
+  await audit(page, 'admin-organisations');
+  await Promise.all([page.waitForNavigation(), page.click('a[href="/orgs/RJ1"]')]);
+  check(await page.locator('.heatmap').count() === 1, 'the heatmap is drawn');
+  await audit(page, 'admin-heatmap');
+  await page.fill('#as_at', '2024-03-31');
+  await Promise.all([page.waitForNavigation(), page.click('.lantern-asat button[type=submit]')]);
+  check(page.url().includes('as_at=2024-03-31'), 'as-at date in the URL');
+  await audit(page, 'admin-heatmap-past');
+  await Promise.all([page.waitForNavigation(), page.locator('.heatmap tbody a').nth(1).click()]);
+  check(page.url().includes('/units/'), 'drill down from a cell to a unit');
+  await audit(page, 'admin-unit');
+  await signOut(page);
+
+  // Auditor: the same organisation, read-only.
+  await signIn(page, 'auditor');
+  await page.goto(`${BASE}/orgs/RJ1?as_at=2023-12-31`);
+  check(await page.locator('.heatmap').count() === 1, 'an auditor sees the heatmap as at a past date');
+  await audit(page, 'auditor-heatmap');
+  await signOut(page);
+
+  check(consoleErrors.length === 0, `no console errors: ${consoleErrors.join('; ')}`);
+} finally {
+  await browser.close();
+}
+
+console.log(`${LABEL}: ${pagesChecked} pages checked with axe, screenshots in ${SHOTS}`);
+if (failures.length > 0) {
+  console.error(`${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
