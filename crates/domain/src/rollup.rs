@@ -264,6 +264,27 @@ impl RollupIndex {
         &self.sorted
     }
 
+    /// Approximate heap bytes held: (histograms, per-person contributions). For metrics and benchmarks.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let days = |d: &Days| 4 * (d.base.capacity() + d.added.capacity() + d.removed.capacity());
+        let cells: usize = self
+            .cells
+            .values()
+            .map(|h| std::mem::size_of::<Histogram>() + h.starts.iter().chain(h.ends.iter()).map(days).sum::<usize>())
+            .sum();
+        let people: usize = self
+            .people
+            .values()
+            .map(|c| {
+                std::mem::size_of::<Contribution>()
+                    + 16
+                    + c.posts.capacity() * std::mem::size_of::<(UnitId, i32, i32)>()
+                    + c.spans.capacity() * std::mem::size_of::<(u16, u8, i32, i32)>()
+            })
+            .sum();
+        (cells, people)
+    }
+
     /// People with at least one applicable requirement in the organisation.
     pub fn people_indexed(&self) -> usize {
         self.people.len()

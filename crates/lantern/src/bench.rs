@@ -91,6 +91,18 @@ pub async fn run(
         orgs.len(),
         t.elapsed().as_secs_f64()
     );
+    let (mut cells, mut people) = (0usize, 0usize);
+    for o in &orgs {
+        let r = model.rollup(store.as_ref(), &Scope::Platform, o.org.id, None).await?;
+        let (c, p) = r.index.heap_bytes();
+        cells += c;
+        people += p;
+    }
+    println!(
+        "index memory, all organisations: histograms {:.0} MB, per-person contributions {:.0} MB",
+        cells as f64 / 1e6,
+        people as f64 / 1e6
+    );
     let mut times = Vec::new();
     for i in 0..20 {
         let d = today - chrono::Days::new(i * 45);
