@@ -70,9 +70,10 @@ try {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   const consoleErrors = [];
-  // A refused sign-in answers 401 (and an empty form 400) on purpose; any other failed load is a fault.
+  // Forms answer 400 (a field to correct), 401 (a refused sign-in) or 422 (a file with problems) on purpose, as the
+  // journeys provoke; any other failed load (a missing asset, a server error) is a fault.
   page.on('console', (m) => {
-    const expected = /status of 40[01]/.test(m.text()) && page.url().includes('/sign-in');
+    const expected = /Failed to load resource: the server responded with a status of (400|401|422)/.test(m.text());
     if (m.type() === 'error' && !expected) consoleErrors.push(`${page.url()}: ${m.text()}`);
   });
 
@@ -128,6 +129,36 @@ try {
   await Promise.all([page.waitForNavigation(), page.locator('.heatmap tbody a').nth(1).click()]);
   check(page.url().includes('/units/'), 'drill down from a cell to a unit');
   await audit(page, 'admin-unit');
+
+  // Organisation admin: a new rule version (a backdated one is refused with the reason), then a bad import.
+  await Promise.all([page.waitForNavigation(), page.click('.nhsuk-header__navigation-link >> text=Admin')]);
+  check(page.url().endsWith('/orgs/RJ1/admin'), `Admin opens the organisation's rules: ${page.url()}`);
+  await audit(page, 'admin-rules');
+  await Promise.all([page.waitForNavigation(), page.locator('a:has-text("New version")').first().click()]);
+  await audit(page, 'admin-rule-version');
+  await page.fill('#effective_from', '2000-01-01');
+  await page.fill('#reason', 'Risk assessment by the L&D committee');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create the new version")')]);
+  check((await page.textContent('.nhsuk-error-summary')).includes('history is never edited'),
+    'a backdated rule version is refused with the reason');
+  await audit(page, 'admin-rule-version-error');
+  await page.fill('#effective_from', '2030-01-01');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create the new version")')]);
+  check((await page.textContent('main')).includes('Saved'), 'the new version is saved');
+  check((await page.textContent('main')).includes('From 2030-01-01'), 'and listed with its history');
+
+  await Promise.all([page.waitForNavigation(), page.click('.lantern-tabs >> text=Import')]);
+  await audit(page, 'admin-import');
+  const bad = 'employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date\n'
+    + 'E1,E1-1,Ada,L,RJ1,D1,Nurses,Staff nurse,Y,2021-04-01\n'
+    + 'E2,E2-1,Ben,O,RJ1,D1,medical_dental,Consultant,maybe,2021-13-01\n';
+  await page.setInputFiles('#file', { name: 'bad-staff.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.click('button:has-text("Check and import")');
+  await page.waitForSelector('text=bad-staff.csv was not imported');
+  const problems = await page.locator('table tbody tr').count();
+  check(problems >= 3, `every bad row and column is listed (${problems})`);
+  check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
+  await audit(page, 'admin-import-errors');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.

@@ -14,6 +14,7 @@
 //! - `nhsuk-init.js`: our few lines that start it (the CSP forbids inline scripts);
 //! - `images/...`: the images the stylesheet refers to, and the favicons;
 //! - `lantern.css`: our own stylesheet, `assets/lantern.css`;
+//! - `lantern.js`: our own progressive enhancements (upload progress), `assets/lantern.js`;
 //! - `asset_version.txt`: a short hex hash of all of the above;
 //! - `nhsuk_images.rs`: a table of the images, for `include!`.
 //!
@@ -59,6 +60,7 @@ fn main() {
     let assets_dir = manifest_dir.join("assets");
     let lockfile = assets_dir.join("package-lock.json");
     let lantern_css_path = assets_dir.join("lantern.css");
+    let lantern_js_path = assets_dir.join("lantern.js");
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={}", lockfile.display());
@@ -67,6 +69,7 @@ fn main() {
         assets_dir.join("package.json").display()
     );
     println!("cargo:rerun-if-changed={}", lantern_css_path.display());
+    println!("cargo:rerun-if-changed={}", lantern_js_path.display());
 
     let package_dir = assets_dir.join("node_modules").join(PACKAGE);
     ensure_installed(&assets_dir, &lockfile, &package_dir);
@@ -93,6 +96,7 @@ fn main() {
     let js = strip_source_map(&js);
 
     let lantern_css = read(&lantern_css_path);
+    let lantern_js = read(&lantern_js_path);
 
     // Images: every file the stylesheet refers to is required; favicons are optional.
     let mut images: Vec<(String, Vec<u8>)> = Vec::new();
@@ -124,6 +128,7 @@ fn main() {
     write_if_changed(&out_dir.join("nhsuk.min.js"), js.as_bytes());
     write_if_changed(&out_dir.join("nhsuk-init.js"), INIT_JS.as_bytes());
     write_if_changed(&out_dir.join("lantern.css"), &lantern_css);
+    write_if_changed(&out_dir.join("lantern.js"), &lantern_js);
 
     let mut table = String::from("&[\n");
     for (rel, bytes) in &images {
@@ -145,11 +150,12 @@ fn main() {
     // length and bytes, in a fixed order. Not cryptographic; it needs only
     // to change whenever any served byte changes.
     let mut hash = Fnv64::new();
-    let named: [(&str, &[u8]); 4] = [
+    let named: [(&str, &[u8]); 5] = [
         ("nhsuk.min.css", css.as_bytes()),
         ("nhsuk.min.js", js.as_bytes()),
         ("nhsuk-init.js", INIT_JS.as_bytes()),
         ("lantern.css", &lantern_css),
+        ("lantern.js", &lantern_js),
     ];
     for (name, bytes) in named
         .into_iter()

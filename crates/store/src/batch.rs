@@ -20,6 +20,9 @@ pub struct WriteBatch {
     pub rules: Vec<RuleRow>,
     /// When Lantern learnt all this (`recorded_at` of new rows). Defaults to now.
     pub recorded_at: Option<Timestamp>,
+    /// Confines the batch to one organisation (by ODS code): an organisation admin's upload. Rows naming another
+    /// organisation, and records of people with no post in it, are refused.
+    pub only_org: Option<String>,
 }
 
 impl WriteBatch {

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod batch;
+pub mod csv_import;
 mod postgres;
 pub mod read_model;
 mod scope;

@@ -352,7 +352,11 @@ macro_rules! impl_store {
                 let mut touched = Touched::default();
 
                 // Organisations: upsert by ODS code; a new organisation starts with rules from every loaded framework.
-                for o in &batch.orgs {
+                for (i, o) in batch.orgs.iter().enumerate() {
+                    if let Some(only) = batch.only_org.as_deref().filter(|only| *only != o.ods_code) {
+                        problems.push(problem(i + 1, "org_code", format!("{:?} is another organisation: this import is for {only} only", o.ods_code)));
+                        continue;
+                    }
                     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE ods_code = $1")
                         .bind(&o.ods_code)
                         .fetch_optional(&mut **tx)
@@ -386,7 +390,12 @@ macro_rules! impl_store {
                     let _ = id;
                 }
                 let orgs = Self::org_ids(tx).await?;
+                let only = batch.only_org.as_deref();
                 let org_of = |code: &str, line: usize, field: &str, problems: &mut Vec<BatchProblem>| -> Option<i64> {
+                    if let Some(only) = only.filter(|o| *o != code) {
+                        problems.push(problem(line, field, format!("{code:?} is another organisation: this import is for {only} only")));
+                        return None;
+                    }
                     let id = orgs.get(code).copied();
                     if id.is_none() {
                         problems.push(problem(line, field, format!("no organisation with ODS code {code:?}")));
@@ -637,6 +646,33 @@ macro_rules! impl_store {
                             None => None,
                         };
                         rows.push((person, provider_org, r.content_key(), r));
+                    }
+                    // An organisation's upload may only add records for its own people (records follow the person,
+                    // so this is what keeps one employer from writing into another's staff).
+                    if let Some(only) = only {
+                        let org = orgs.get(only).copied().unwrap_or(-1);
+                        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect::<BTreeSet<_>>().into_iter().collect();
+                        let mut ours: HashSet<i64> = HashSet::new();
+                        for chunk in ids.chunks(CHUNK) {
+                            let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM posts WHERE org_id = ");
+                            q.push_bind(org);
+                            q.push(" AND person_id IN (");
+                            let mut sep = q.separated(", ");
+                            for id in chunk {
+                                sep.push_bind(*id);
+                            }
+                            q.push(")");
+                            ours.extend(q.build_query_scalar::<i64>().fetch_all(&mut **tx).await?);
+                        }
+                        for (person, _, _, r) in &rows {
+                            if !ours.contains(person) {
+                                problems.push(problem(r.line, "employee_number", format!("{} has no post in {only}", r.employee_number)));
+                            }
+                        }
+                        if !problems.is_empty() {
+                            problems.sort_by_key(|p| p.line);
+                            return Err(StoreError::Rejected(problems));
+                        }
                     }
                     let mut with_new_records: BTreeSet<i64> = BTreeSet::new();
                     for chunk in rows.chunks(CHUNK) {

@@ -27,6 +27,9 @@ pub const NHSUK_INIT_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk
 /// Lantern's own stylesheet (heatmap table and legend), from `assets/lantern.css`.
 pub const LANTERN_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern.css"));
 
+/// Lantern's own script (progressive enhancements only: every page works without it), from `assets/lantern.js`.
+pub const LANTERN_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern.js"));
+
 /// Images that [`NHSUK_CSS`] refers to, plus the NHS favicons, as
 /// `(path relative to the asset prefix, bytes)`, e.g. `("images/favicon.ico", ..)`.
 pub static NHSUK_IMAGES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/nhsuk_images.rs"));
@@ -54,6 +57,7 @@ pub fn lookup(path: &str) -> Option<Asset> {
         "nhsuk.min.js" => NHSUK_JS,
         "nhsuk-init.js" => NHSUK_INIT_JS,
         "lantern.css" => LANTERN_CSS,
+        "lantern.js" => LANTERN_JS,
         _ => NHSUK_IMAGES.iter().find(|(name, _)| *name == path)?.1,
     };
     Some(Asset {

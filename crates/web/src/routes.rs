@@ -53,6 +53,23 @@ impl Routes {
     }
 }
 
+impl Routes {
+    /// A form page whose POST takes a file upload of up to `limit` bytes (every other request keeps axum's 2 MB).
+    pub fn upload<G, TG, P, TP>(mut self, path: &'static str, show: G, submit: P, limit: usize) -> Self
+    where
+        G: Handler<TG, AppState>,
+        TG: 'static,
+        P: Handler<TP, AppState>,
+        TP: 'static,
+    {
+        self.list.push((Method::GET, path));
+        self.list.push((Method::POST, path));
+        let submit = post(submit).layer(axum::extract::DefaultBodyLimit::max(limit));
+        self.router = self.router.route(path, get(show).merge(submit));
+        self
+    }
+}
+
 impl Default for Routes {
     fn default() -> Self {
         Self::new()

@@ -242,6 +242,30 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => page_auth(oversees, deny),
         ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
         ("GET", "/me") => page_auth(who == Learner, 404),
+        ("GET", "/admin") => match who {
+            Anonymous | OrgAdmin | Platform | Foreign => 303,
+            _ => 403,
+        },
+        ("GET", "/orgs/{ods}/admin")
+        | ("GET", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
+        | ("GET", "/orgs/{ods}/admin/settings")
+        | ("GET", "/orgs/{ods}/admin/import")
+        | ("GET", "/orgs/{ods}/admin/users") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        // Empty forms: an admin is told what is missing; an upload that is not multipart is refused after the
+        // access check; resetting an account that holds no role here is 404.
+        ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
+        | ("POST", "/orgs/{ods}/admin/settings")
+        | ("POST", "/orgs/{ods}/admin/import")
+        | ("POST", "/orgs/{ods}/admin/users") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 400,
+            _ => deny,
+        },
+        ("POST", "/orgs/{ods}/admin/users/{account_id}/reset") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 404,
+            _ => deny,
+        },
         ("GET", "/team") | ("GET", "/team.csv") => page_auth(who == Manager, 403),
         ("GET", "/sign-in") => if signed_in { 303 } else { 200 },
         ("POST", "/sign-in") => 400,
@@ -262,15 +286,26 @@ struct Params {
     ods: String,
     unit: i64,
     person: i64,
+    rule: i64,
 }
 
 fn fill(path: &str, p: &Params) -> String {
     path.replace("{ods}", &p.ods)
         .replace("{unit_id}", &p.unit.to_string())
         .replace("{person_id}", &p.person.to_string())
+        .replace("{rule_id}", &p.rule.to_string())
+        .replace("{account_id}", "999999")
         .replace("{token}", "not-a-real-token")
         .replace("{version}", "any")
         .replace("{*file}", "nhsuk.min.css")
+}
+
+async fn request(client: &mut Client, method: &str, uri: &str) -> crate::web::Response {
+    match method {
+        "GET" => client.get(uri).await,
+        "POST" => client.post_form(uri, &[], None).await,
+        m => panic!("no driver for {m}"),
+    }
 }
 
 #[tokio::test]
@@ -291,14 +326,18 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
         let manager_unit = store.grants(store.account_by_email(MANAGER.0).await.unwrap().unwrap().id).await.unwrap()[0]
             .unit
             .expect("a unit");
-        let own = Params { ods: "RJ1".into(), unit: manager_unit.0, person: learner.person_id.expect("person").0 };
+        let rj1_org = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let rj1_rule = store.org_context(&Scope::Platform, rj1_org.id).await.expect("ctx").rules[0].id.0;
+        let own = Params { ods: "RJ1".into(), unit: manager_unit.0, person: learner.person_id.expect("person").0, rule: rj1_rule };
         let foreign_org = store.org_by_code(&Scope::Platform, &foreign_ods).await.expect("foreign org");
         let foreign_people = store.people(&Scope::Platform, foreign_org.id, &PeopleFilter::All).await.expect("people");
         let stranger = &foreign_people[0];
+        let foreign_rule = store.org_context(&Scope::Platform, foreign_org.id).await.expect("ctx").rules[0].id.0;
         let foreign = Params {
             ods: foreign_ods.clone(),
             unit: stranger.posts[0].unit_id.0,
             person: stranger.person.id.0,
+            rule: foreign_rule,
         };
         let secrets = [foreign_org.name.clone(), stranger.person.family_name.clone()];
 
@@ -328,30 +367,27 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                 }
                 let want = expected(method, path, *who).expect("listed");
                 let uri = fill(path, &own);
-                let res = match method.as_str() {
-                    "GET" => client.get(&uri).await,
-                    "POST" => client.post_form(&uri, &[], None).await,
-                    m => panic!("no driver for {m}"),
-                };
+                let res = request(client, method, &uri).await;
                 assert_eq!(res.status.as_u16(), want, "{name}: {who:?} {method} {uri}: {}", &res.body[..res.body.len().min(300)]);
                 checked += 1;
 
-                // The same route aimed at another organisation: only its own admin and the platform admin get
-                // anything, everyone else 404 (or the sign-in redirect / 401) and never a byte of its data.
+                // The same route aimed at another organisation: its own admin and the platform admin act there as
+                // an organisation admin would at RJ1; everyone else gets 404 (or the sign-in redirect / 401) and
+                // never a byte of its data.
                 if path.contains("{ods}") {
                     let uri = fill(path, &foreign);
-                    let res = client.get(&uri).await;
+                    let res = request(client, method, &uri).await;
                     let sees = matches!(who, Who::Platform | Who::Foreign);
                     let want = match who {
                         Who::Anonymous if path.starts_with("/api") => 401,
                         Who::Anonymous => 303,
-                        _ if sees => 200,
+                        _ if sees => expected(method, path, Who::OrgAdmin).expect("listed"),
                         _ => 404,
                     };
-                    assert_eq!(res.status.as_u16(), want, "{name}: {who:?} GET {uri}");
+                    assert_eq!(res.status.as_u16(), want, "{name}: {who:?} {method} {uri}");
                     if !sees {
                         for s in &secrets {
-                            assert!(!res.body.contains(s.as_str()), "{name}: {who:?} GET {uri} leaked {s:?}");
+                            assert!(!res.body.contains(s.as_str()), "{name}: {who:?} {method} {uri} leaked {s:?}");
                         }
                     }
                     checked += 1;

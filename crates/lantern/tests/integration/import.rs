@@ -1,9 +1,9 @@
 //! CSV import: precise errors, all-or-nothing, idempotent.
 
 use crate::backends;
-use indicatif::ProgressBar;
-use lantern::cli::ImportKind;
-use lantern::import::parse;
+use lantern_store::csv_import::{CsvKind as ImportKind, parse};
+
+const NO_PROGRESS: &dyn Fn(u64) = &|_| {};
 
 const STAFF: &str = "\
 employee_number,assignment_number,given_name,family_name,email,org_code,unit_code,unit_name,unit_kind,parent_unit_code,staff_group,job_role,band,specialty,patient_facing,start_date,end_date,registration_body,registration_number
@@ -38,7 +38,7 @@ employee_number,assignment_number,given_name,family_name,org_code,unit_code,staf
 3,3-1,Cal,Smith,RJ1,W1,medical_dental,Consultant,N,2024-01-01,2023-01-01,not-an-email
 ";
     let problems =
-        parse(ImportKind::Staff, bad.as_bytes(), &ProgressBar::hidden()).expect_err("bad file");
+        parse(ImportKind::Staff, bad.as_bytes(), NO_PROGRESS).expect_err("bad file");
     let found: Vec<(usize, &str)> = problems
         .iter()
         .map(|p| (p.line, p.field.as_str()))
@@ -66,7 +66,7 @@ fn missing_and_unknown_columns_are_named() {
     let problems = parse(
         ImportKind::Records,
         b"employee_number,subject,when\n1,x,2020-01-01\n",
-        &ProgressBar::hidden(),
+        NO_PROGRESS,
     )
     .expect_err("bad header");
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
@@ -81,7 +81,7 @@ async fn import_is_all_or_nothing_and_idempotent() {
     for (name, store, _dir) in backends().await {
         let store = store.as_ref();
         store.write(&org_batch()).await.expect("org");
-        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), &ProgressBar::hidden())
+        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), NO_PROGRESS)
             .expect("good staff file");
         let first = store.write(&staff).await.expect("import staff");
         assert_eq!(
@@ -108,7 +108,7 @@ async fn import_is_all_or_nothing_and_idempotent() {
         let records = parse(
             ImportKind::Records,
             RECORDS.as_bytes(),
-            &ProgressBar::hidden(),
+            NO_PROGRESS,
         )
         .expect("good records");
         assert_eq!(
@@ -135,7 +135,7 @@ async fn import_is_all_or_nothing_and_idempotent() {
         let bad = format!(
             "{RECORDS}10000001,cstf.fire_safety,1,2025-04-01,,e-LfH,national_elearning,,,\n99999999,cstf.fire_safety,1,2025-03-01,,e-LfH,national_elearning,,,\n"
         );
-        let batch = parse(ImportKind::Records, bad.as_bytes(), &ProgressBar::hidden())
+        let batch = parse(ImportKind::Records, bad.as_bytes(), NO_PROGRESS)
             .expect("well-formed");
         let Err(lantern_store::StoreError::Rejected(problems)) = store.write(&batch).await else {
             panic!("{name}: accepted")

@@ -36,7 +36,11 @@ impl Layout {
         let roles: Vec<Role> = caller.principal.grants.iter().map(|g| g.role).collect();
         let mut nav = Vec::new();
         let mut link = |href: &'static str, label: &'static str| {
-            let current = if href == "/" { path == "/" || path.starts_with("/orgs") } else { path.starts_with(href) };
+            let current = match href {
+                "/" => path == "/" || (path.starts_with("/orgs") && !path.contains("/admin")),
+                "/admin" => path.starts_with("/admin") || path.contains("/admin"),
+                _ => path.starts_with(href),
+            };
             nav.push(NavLink { href, label, current });
         };
         if caller.principal.person.is_some() && roles.contains(&Role::Learner) {
@@ -50,6 +54,9 @@ impl Layout {
             .any(|r| matches!(r, Role::OrgAdmin | Role::Auditor | Role::PlatformAdmin))
         {
             link("/", "Organisations");
+        }
+        if roles.contains(&Role::OrgAdmin) {
+            link("/admin", "Admin");
         }
         Layout {
             v: crate::assets::asset_version(),

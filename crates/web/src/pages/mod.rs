@@ -1,6 +1,7 @@
 //! Server-rendered pages on the NHS.UK design system. Each page is a GET with its state in the URL (so it can be
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
+mod admin;
 pub mod layout;
 mod me;
 mod team;
@@ -27,6 +28,13 @@ pub fn routes() -> Routes {
         .get("/orgs/{ods}", heatmap)
         .get("/orgs/{ods}/units/{unit_id}", unit)
         .get("/orgs/{ods}/people/{person_id}", person)
+        .get("/admin", admin_home)
+        .get("/orgs/{ods}/admin", admin::rules)
+        .form("/orgs/{ods}/admin/rules/{rule_id}/new-version", admin::rule_version_page, admin::rule_version_submit)
+        .form("/orgs/{ods}/admin/settings", admin::settings_page, admin::settings_submit)
+        .upload("/orgs/{ods}/admin/import", admin::import_page, admin::import_submit, admin::MAX_UPLOAD)
+        .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
+        .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
         .get("/me", me::page)
         .get("/team", team::page)
         .get("/team.csv", team::csv)
@@ -132,6 +140,16 @@ async fn home(State(state): State<AppState>, page: Page) -> PageResult<Response>
         return Ok(axum::response::Redirect::to(to).into_response());
     }
     Ok(OrgListPage { orgs, layout: page.layout }.into_response())
+}
+
+/// "Admin" in the navigation: the administration of the (first) organisation the caller administers.
+async fn admin_home(State(state): State<AppState>, page: Page) -> PageResult<Response> {
+    let orgs = state.store.list_orgs(&page.caller.scope()).await?;
+    let first = orgs
+        .iter()
+        .find(|o| page.caller.principal.may(Action::Administer(o.org.id)))
+        .ok_or(AppError::Forbidden("Administration is for organisation admins.".into()))?;
+    Ok(axum::response::Redirect::to(&format!("/orgs/{}/admin", first.org.ods_code)).into_response())
 }
 
 #[derive(serde::Deserialize)]
