@@ -166,6 +166,20 @@ try {
   await page.goto(`${BASE}/orgs/RJ1?as_at=2023-12-31`);
   check(await page.locator('.heatmap').count() === 1, 'an auditor sees the heatmap as at a past date');
   await audit(page, 'auditor-heatmap');
+  await Promise.all([page.waitForNavigation(), page.click('text=Point-in-time report as at 2023-12-31')]);
+  check((await page.textContent('h1')).includes('Compliance report as at 2023-12-31'), 'the report states its date');
+  const hash = (await page.textContent('.lantern-hash')).trim();
+  check(/^[0-9a-f]{64}$/.test(hash), `the report states a SHA-256 content hash: ${hash}`);
+  await audit(page, 'auditor-report');
+  for (const ext of ['csv', 'xlsx', 'pdf']) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`a[href*="report.${ext}?"]`)]);
+    check(dl.suggestedFilename().endsWith(`2023-12-31.${ext}`), `the ${ext} download is named by its date: ${dl.suggestedFilename()}`);
+    if (ext === 'csv') {
+      const { createHash } = await import('node:crypto');
+      const got = createHash('sha256').update(readFileSync(await dl.path())).digest('hex');
+      check(got === hash, 'the downloaded CSV has the stated hash');
+    }
+  }
   await signOut(page);
 
   check(consoleErrors.length === 0, `no console errors: ${consoleErrors.join('; ')}`);

@@ -228,6 +228,16 @@ impl Histogram {
     }
 }
 
+/// One person's statuses on a day, as [`RollupIndex::statuses_on`] gives them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PersonStatuses {
+    pub person: PersonId,
+    /// The unit of a post they hold that day.
+    pub unit: Option<UnitId>,
+    /// Per requirement, in the index's requirement order: the status and, when in date, the day it falls due.
+    pub statuses: Vec<Option<(Status, Option<Date>)>>,
+}
+
 /// What one person put into the index, kept so that a change to them can be taken out again without rebuilding.
 #[derive(Clone, Debug)]
 struct Contribution {
@@ -306,6 +316,55 @@ impl RollupIndex {
             .iter()
             .map(|key| (key.clone(), self.counts(node, key, d)))
             .collect()
+    }
+
+    /// Every indexed person who is a member of `node` on `d`, with their status on `d` for each requirement (in
+    /// [`Self::requirements`] order; None where it does not apply), and the date it next falls out of date
+    /// (expired or missing) when it is in date. Sorted by person. This is what a point-in-time report lists, read
+    /// from the index without going back to the records.
+    pub fn statuses_on(&self, hierarchy: &Hierarchy, node: Node, d: Date) -> Vec<PersonStatuses> {
+        let day = day_number(d);
+        let order: Vec<u16> = self.sorted.iter().map(|k| self.requirement_ix[k]).collect();
+        let mut out: Vec<PersonStatuses> = self
+            .people
+            .iter()
+            .filter(|(_, c)| {
+                c.posts.iter().any(|&(unit, from, to)| {
+                    from <= day && day < to && (node == Node::Org || hierarchy.path(unit).contains(&node))
+                })
+            })
+            .map(|(id, c)| {
+                let statuses = order
+                    .iter()
+                    .map(|&ix| {
+                        let now = c.spans.iter().find(|&&(i, _, from, to)| i == ix && from <= day && day < to)?;
+                        let status = Status::ALL[usize::from(now.1)];
+                        let due = if status.is_in_date() {
+                            c.spans
+                                .iter()
+                                .filter(|&&(i, s, from, _)| {
+                                    let s = Status::ALL[usize::from(s)];
+                                    i == ix && from > day && matches!(s, Status::Expired | Status::Missing)
+                                })
+                                .map(|&(_, _, from, _)| from)
+                                .min()
+                                .map(crate::dates::from_day_number)
+                        } else {
+                            None
+                        };
+                        Some((status, due))
+                    })
+                    .collect();
+                let unit = c
+                    .posts
+                    .iter()
+                    .find(|&&(_, from, to)| from <= day && day < to)
+                    .map(|&(unit, _, _)| unit);
+                PersonStatuses { person: *id, unit, statuses }
+            })
+            .collect();
+        out.sort_by_key(|p| p.person);
+        out
     }
 
     /// Replaces what the index holds for one person with their new posts and spans (both may be empty, which

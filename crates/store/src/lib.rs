@@ -91,6 +91,15 @@ pub struct PersonBundle {
     pub exemptions: Vec<Exemption>,
 }
 
+/// A person's identity, for reports that list many people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonName {
+    pub id: PersonId,
+    pub employee_number: String,
+    pub given_name: String,
+    pub family_name: String,
+}
+
 /// Whose people a snapshot loads.
 #[derive(Clone, Debug)]
 pub enum PeopleFilter {
@@ -146,6 +155,8 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// What the writes after data version `since`, up to and including `until`, changed in the organisation.
     async fn changes_since(&self, org: OrgId, since: i64, until: i64) -> Result<Changes>;
 
+    /// Names and employee numbers of everyone who has held a post in the organisation and is in the caller's scope.
+    async fn people_directory(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonName>>;
     /// Everyone who has held a post in the organisation and is in the caller's scope, by id.
     async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>>;
     /// People with their posts in the organisation, records and exemptions.

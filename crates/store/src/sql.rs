@@ -1047,6 +1047,28 @@ macro_rules! impl_store {
                 Ok(Changes::People(rows.into_iter().flatten().map(PersonId).collect()))
             }
 
+            async fn people_directory(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonName>> {
+                let ids: HashSet<PersonId> = self.person_ids(scope, org).await?.into_iter().collect();
+                let rows = sqlx::query(
+                    "SELECT id, employee_number, given_name, family_name FROM people \
+                     WHERE id IN (SELECT person_id FROM posts WHERE org_id = $1)",
+                )
+                .bind(org.0).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let id = PersonId(r.try_get("id")?);
+                    if ids.contains(&id) {
+                        out.push(PersonName {
+                            id,
+                            employee_number: r.try_get("employee_number")?,
+                            given_name: r.try_get("given_name")?,
+                            family_name: r.try_get("family_name")?,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+
             async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>> {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);

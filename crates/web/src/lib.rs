@@ -12,6 +12,7 @@ mod error;
 mod mail;
 mod ops;
 pub mod pages;
+pub mod report;
 mod routes;
 pub mod views;
 

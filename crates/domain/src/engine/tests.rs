@@ -1929,6 +1929,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// A point-in-time report read from the index gives each person the status their own timeline gives on that
+    /// day, for everyone in post in the organisation then, and a due date only when in date.
+    #[test]
+    fn report_statuses_match_each_persons_timeline(
+        people in prop::collection::vec(arb_world(), 1..=4),
+        dates in prop::collection::vec(arb_query_date(), 10),
+    ) {
+        let index = index_of(&people);
+        let hierarchy = Hierarchy::new(&hierarchy_units());
+        for on in dates {
+            let rows = index.statuses_on(&hierarchy, Node::Org, on);
+            for (i, person) in people.iter().enumerate() {
+                let id = PersonId(i as i64 + 1);
+                let (posts, spans) = contribution_of(&people[0], person);
+                let in_post = posts.iter().any(|p| p.active_on(on));
+                let row = rows.iter().find(|r| r.person == id);
+                prop_assert_eq!(row.is_some(), in_post && !spans.is_empty(), "person {} on {}", i, on);
+                let Some(row) = row else { continue };
+                for (key, got) in index.requirements().iter().zip(&row.statuses) {
+                    let want = spans
+                        .iter()
+                        .find(|s| &s.requirement == key && s.from <= on && s.to.is_none_or(|t| on < t))
+                        .map(|s| s.status);
+                    prop_assert_eq!(got.map(|g| g.0), want, "{:?} on {}", key, on);
+                    if let Some((status, due)) = got {
+                        prop_assert!(due.is_none() || status.is_in_date());
+                        prop_assert!(due.is_none_or(|d| d > on));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The builder's fixtures agree with `add_months`, so hard-coded dates above are what the engine computes.
 #[test]
 fn fixture_dates_are_consistent() {

@@ -242,6 +242,10 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => page_auth(oversees, deny),
         ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
         ("GET", "/me") => page_auth(who == Learner, 404),
+        ("GET", "/orgs/{ods}/report")
+        | ("GET", "/orgs/{ods}/report.csv")
+        | ("GET", "/orgs/{ods}/report.xlsx")
+        | ("GET", "/orgs/{ods}/report.pdf") => page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny),
         ("GET", "/admin") => match who {
             Anonymous | OrgAdmin | Platform | Foreign => 303,
             _ => 403,

@@ -4,6 +4,7 @@
 mod admin;
 pub mod layout;
 mod me;
+mod report;
 mod team;
 
 use crate::api::today;
@@ -35,6 +36,10 @@ pub fn routes() -> Routes {
         .upload("/orgs/{ods}/admin/import", admin::import_page, admin::import_submit, admin::MAX_UPLOAD)
         .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
         .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
+        .get("/orgs/{ods}/report", report::page)
+        .get("/orgs/{ods}/report.csv", report::csv)
+        .get("/orgs/{ods}/report.xlsx", report::xlsx)
+        .get("/orgs/{ods}/report.pdf", report::pdf)
         .get("/me", me::page)
         .get("/team", team::page)
         .get("/team.csv", team::csv)
@@ -164,6 +169,8 @@ struct HeatmapPage {
     view: views::OrgComplianceView,
     today: chrono::NaiveDate,
     layout: Layout,
+    /// Auditors and admins get the point-in-time report link.
+    can_audit: bool,
 }
 
 impl HeatmapPage {
@@ -208,10 +215,12 @@ async fn heatmap(
     let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
     let known_at = parse_instant("known_at", q.known_at.as_deref())?;
     let view = views::org_compliance(&state, &page.caller, &ods, as_at, known_at).await?;
+    let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
     Ok(HeatmapPage {
         view,
         today: today(),
         layout: page.layout,
+        can_audit: page.caller.principal.may(Action::Audit(org.id)),
     })
 }
 
