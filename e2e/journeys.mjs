@@ -166,6 +166,10 @@ try {
   await page.goto(`${BASE}/orgs/RJ1?as_at=2023-12-31`);
   check(await page.locator('.heatmap').count() === 1, 'an auditor sees the heatmap as at a past date');
   await audit(page, 'auditor-heatmap');
+  await Promise.all([page.waitForNavigation(), page.click('text=Trends, the 90-day forecast')]);
+  check(await page.locator('svg polyline').count() >= 10, 'the leader view draws a trend line per requirement');
+  await audit(page, 'leader-trends');
+  await page.goBack();
   await Promise.all([page.waitForNavigation(), page.click('text=Point-in-time report as at 2023-12-31')]);
   check((await page.textContent('h1')).includes('Compliance report as at 2023-12-31'), 'the report states its date');
   const hash = (await page.textContent('.lantern-hash')).trim();

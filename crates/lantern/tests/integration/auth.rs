@@ -242,7 +242,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => page_auth(oversees, deny),
         ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
         ("GET", "/me") => page_auth(who == Learner, 404),
-        ("GET", "/orgs/{ods}/report")
+        ("GET", "/orgs/{ods}/trends")
+        | ("GET", "/orgs/{ods}/report")
         | ("GET", "/orgs/{ods}/report.csv")
         | ("GET", "/orgs/{ods}/report.xlsx")
         | ("GET", "/orgs/{ods}/report.pdf") => page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny),

@@ -58,6 +58,13 @@ async fn an_auditor_downloads_a_point_in_time_report_with_a_content_hash() {
         assert_eq!(pdf.status, StatusCode::OK, "{name}");
         assert!(pdf.body.starts_with("%PDF-"), "{name}");
 
+        // The leader's view: pictures with their figures beside them.
+        let trends = auditor.get("/orgs/RJ1/trends").await;
+        assert_eq!(trends.status, StatusCode::OK, "{name}");
+        assert!(trends.body.matches("<polyline").count() >= 10, "{name}: a trend line per requirement");
+        assert!(trends.body.contains("Falling due in the next 90 days") && trends.body.contains("<rect"), "{name}");
+        assert!(trends.body.contains("role=\"img\""), "{name}: charts are labelled images");
+
         let bad = auditor.get("/orgs/RJ1/report?as_at=yesterday").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
         let mut manager = Client::signed_in(&app, "manager@demo.lantern.test", "manager-demo-password").await;

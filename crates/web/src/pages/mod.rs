@@ -6,6 +6,7 @@ pub mod layout;
 mod me;
 mod report;
 mod team;
+mod trends;
 
 use crate::api::today;
 use crate::error::{parse_date, parse_instant};
@@ -36,6 +37,7 @@ pub fn routes() -> Routes {
         .upload("/orgs/{ods}/admin/import", admin::import_page, admin::import_submit, admin::MAX_UPLOAD)
         .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
         .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
+        .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)
         .get("/orgs/{ods}/report.xlsx", report::xlsx)
