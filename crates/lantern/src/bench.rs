@@ -207,5 +207,119 @@ pub async fn run(
         ms(percentile(&loads, 0.5)),
         ms(percentile(&loads, 0.99))
     );
+
+    export(store, &biggest.org.ods_code, biggest.people).await
+}
+
+/// This process's resident memory now, and its peak, from /proc (Linux), in MB.
+fn rss_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The auditor's export of the largest organisation, every person by every requirement, through the real HTTP
+/// stack (sign-in, session, access check, streaming): CSV and XLSX, with the index warm.
+async fn export(store: Arc<dyn Store>, ods: &str, people: i64) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    const EMAIL: &str = "bench-platform@lantern.test";
+    const PASSWORD: &str = "bench-platform-password";
+    if store.account_by_email(EMAIL).await?.is_none() {
+        crate::users::create(
+            store.as_ref(),
+            crate::users::CreateUser {
+                email: EMAIL.into(),
+                name: Some("Benchmark".into()),
+                password: PASSWORD.into(),
+                role: lantern_domain::access::Role::PlatformAdmin,
+                org: None,
+                units: vec![],
+                employee_number: None,
+            },
+        )
+        .await?;
+    }
+    let app = lantern_web::app(lantern_web::AppState::new(store, lantern_web::AuthConfig::default()));
+    let res = app.clone().oneshot(Request::get("/sign-in").body(Body::empty())?).await?;
+    let csrf = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("lantern_csrf="))
+        .and_then(|c| c.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("no CSRF cookie"))?
+        .to_owned();
+    let form = format!("csrf_token={csrf}&email={EMAIL}&password={PASSWORD}");
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/sign-in")
+                .header(header::COOKIE, format!("lantern_csrf={csrf}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))?,
+        )
+        .await?;
+    let session = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("lantern_session="))
+        .and_then(|c| c.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("sign-in failed"))?
+        .to_owned();
+    let get = |uri: String| {
+        let app = app.clone();
+        let session = session.clone();
+        async move {
+            let req = Request::get(uri).header(header::COOKIE, format!("lantern_session={session}")).body(Body::empty())?;
+            let res = app.oneshot(req).await?;
+            anyhow::ensure!(res.status().is_success(), "export answered {}", res.status());
+            // Read the stream piece by piece, as a client would, keeping only the count.
+            let mut body = res.into_body();
+            let mut bytes = 0usize;
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame?.into_data() {
+                    bytes += data.len();
+                }
+            }
+            anyhow::Ok(bytes)
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    // Warm the index (a server has it warm), then measure.
+    get(format!("/orgs/{ods}/report.csv?as_at={today}")).await?;
+    for (ext, runs) in [("csv", 10), ("xlsx", 3)] {
+        let (before, _) = rss_mb();
+        let mut times = Vec::new();
+        let mut size = 0;
+        let mut peak_growth: f64 = 0.0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            size = get(format!("/orgs/{ods}/report.{ext}?as_at={today}")).await?;
+            times.push(t.elapsed());
+            peak_growth = peak_growth.max(rss_mb().0 - before);
+        }
+        times.sort();
+        println!(
+            "export of {ods} ({people} people x every requirement) as {ext}: {:.1} MB, p50 {} max {}, RSS after minus before {:.0} MB",
+            size as f64 / 1e6,
+            ms(percentile(&times, 0.5)),
+            ms(*times.last().expect("runs")),
+            peak_growth
+        );
+    }
     Ok(())
 }
