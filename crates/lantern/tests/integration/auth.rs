@@ -272,6 +272,11 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             _ => deny,
         },
         ("GET", "/team") | ("GET", "/team.csv") => page_auth(who == Manager, 403),
+        // An empty form reminds everyone overdue in the manager's first unit, then shows the team again.
+        ("POST", "/team/remind") => match who {
+            Anonymous | Manager => 303,
+            _ => 403,
+        },
         ("GET", "/sign-in") => if signed_in { 303 } else { 200 },
         ("POST", "/sign-in") => 400,
         ("POST", "/sign-out") => 303,
@@ -463,5 +468,35 @@ async fn my_training_and_my_team_show_the_right_people() {
         }
         let bad = m.get("/team?status=great").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
+
+        // Remind: everyone with something overdue gets an email listing it; a person outside the team cannot be
+        // reminded.
+        let outbox = tempfile::tempdir().expect("outbox");
+        let auth = lantern_web::AuthConfig { outbox: Some(outbox.path().to_owned()), ..test_auth() };
+        let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let mut m2 = Client { app: app2, cookies: m.cookies.clone() };
+        let team = m2.get("/team").await;
+        let overdue: usize = team
+            .body
+            .split("people have something overdue")
+            .next()
+            .and_then(|s| s.rsplit("nhsuk-heading-xl nhsuk-u-margin-bottom-1\">").next())
+            .and_then(|s| s.split('<').next())
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the overdue count");
+        assert!(overdue > 0, "{name}: the demo ward has someone overdue to remind");
+        let res = m2.post_form("/team/remind", &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert!(res.location().contains(&format!("reminded={overdue}")), "{name}: {}", res.location());
+        let mails: Vec<String> = std::fs::read_dir(outbox.path())
+            .expect("outbox")
+            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("mail"))
+            .collect();
+        assert_eq!(mails.len(), overdue, "{name}");
+        assert!(mails.iter().all(|m| m.contains("Subject: Training to complete") && m.contains("overdue")), "{name}");
+        let res = m2.post_form("/team/remind", &[("person", "999999")], None).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}");
+        let shown = m2.get(&format!("/team?reminded={overdue}&no_email=0")).await;
+        assert!(shown.body.contains(&format!("Reminders sent: {overdue}.")), "{name}: the team page says so");
     }
 }

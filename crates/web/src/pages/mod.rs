@@ -45,6 +45,7 @@ pub fn routes() -> Routes {
         .get("/me", me::page)
         .get("/team", team::page)
         .get("/team.csv", team::csv)
+        .post("/team/remind", team::remind)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
         .form("/password-reset", sign_in::reset_request_page, sign_in::reset_request_submit)

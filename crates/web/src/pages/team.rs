@@ -25,6 +25,10 @@ pub struct TeamQuery {
     requirement: Option<String>,
     /// `overdue` (default) or `name`.
     sort: Option<String>,
+    /// How many reminders were just sent, for the notice.
+    reminded: Option<usize>,
+    /// How many could not be sent for want of an email address.
+    no_email: Option<usize>,
 }
 
 /// One of the caller's managed units, for the unit picker.
@@ -56,6 +60,8 @@ pub struct TeamPage {
     overdue_people: usize,
     overdue_items: usize,
     query: String,
+    reminded: Option<usize>,
+    no_email: usize,
 }
 
 impl TeamPage {
@@ -200,6 +206,8 @@ async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) 
         overdue_people,
         overdue_items,
         query,
+        reminded: q.reminded,
+        no_email: q.no_email.unwrap_or(0),
     })
 }
 
@@ -259,4 +267,66 @@ pub async fn csv(State(state): State<AppState>, page: Page, Query(q): Query<Team
         out,
     )
         .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct RemindForm {
+    unit: Option<i64>,
+    /// One person; without it, everyone in the unit with something overdue.
+    person: Option<i64>,
+}
+
+/// "Remind": emails one person, or everyone in the unit with something overdue, the list of what is overdue and
+/// why. Only people in the manager's own units can be reminded.
+pub async fn remind(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Form(form): axum::extract::Form<RemindForm>,
+) -> PageResult<Response> {
+    let caller = &page.caller;
+    let sel = select(&state, caller, form.unit).await?;
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, &sel.ods).await?;
+    caller.require(lantern_domain::access::Action::Remind(org.id))?;
+    let view = views::unit_people(&state, caller, &sel.ods, sel.unit, crate::api::today(), None, None).await?;
+    let targets: Vec<&PersonRowView> = view
+        .people
+        .iter()
+        .filter(|p| p.overdue > 0 && form.person.is_none_or(|id| id == p.person_id))
+        .collect();
+    if form.person.is_some() && targets.is_empty() {
+        return Err(AppError::NotFound.into());
+    }
+    let (mut sent, mut no_email) = (0usize, 0usize);
+    for p in targets {
+        let person = state.store.person(&scope, org.id, lantern_domain::PersonId(p.person_id)).await?;
+        let Some(email) = person.person.email.clone() else {
+            no_email += 1;
+            continue;
+        };
+        let items: Vec<String> = p
+            .statuses
+            .iter()
+            .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
+            .map(|s| format!("- {} level {}: {}. {}", s.title, s.level, s.status.label(), s.summary))
+            .collect();
+        crate::mail::send(
+            &state.auth,
+            &email,
+            "Training to complete",
+            &format!(
+                "Hello {},\n\n{} asks you to complete the training below, which is overdue at {}:\n\n{}\n\nSee \
+                 everything you need, and why, under My training: {}/me\n",
+                person.person.given_name,
+                caller.account.display_name,
+                org.name,
+                items.join("\n"),
+                state.auth.public_url.trim_end_matches('/')
+            ),
+        )
+        .map_err(AppError::Internal)?;
+        sent += 1;
+    }
+    tracing::info!(org = %org.ods_code, sent, no_email, "reminders sent");
+    Ok(axum::response::Redirect::to(&format!("/team?unit={}&reminded={sent}&no_email={no_email}", sel.unit.0)).into_response())
 }
