@@ -9,6 +9,7 @@ pub mod engine;
 pub mod framework;
 pub mod ids;
 pub mod model;
+pub mod revalidation;
 pub mod rollup;
 
 pub use dates::{Date, Timestamp};

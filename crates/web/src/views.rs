@@ -383,6 +383,25 @@ pub struct PersonComplianceView {
     /// Every applicable requirement, worst first, each with its explanation.
     pub requirements: Vec<RequirementStatus>,
     pub counts: Counts,
+    /// The person's training records (they follow the person between employers), newest first.
+    pub records: Vec<RecordView>,
+    /// CPD against each professional registration's revalidation cycle.
+    pub cpd: Vec<lantern_domain::revalidation::CpdSummary>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RecordView {
+    pub id: i64,
+    pub title: String,
+    pub level: u8,
+    pub completed_on: NaiveDate,
+    pub hours: Option<f64>,
+    pub provider: String,
+    pub provider_type: String,
+    pub source: String,
+    pub evidence_ref: Option<String>,
+    /// Why it was withdrawn, when a correction superseded it.
+    pub superseded: Option<String>,
 }
 
 pub async fn person_compliance(
@@ -432,6 +451,34 @@ pub async fn person_compliance(
         })
         .collect();
     posts.sort_by(|a, b| b.start.cmp(&a.start));
+    let titles = titles(&ctx.rules);
+    let mut records: Vec<RecordView> = p
+        .records
+        .iter()
+        .filter(|r| known_at.is_none_or(|k| r.record.recorded_at <= k))
+        .map(|r| RecordView {
+            id: r.record.id.0,
+            title: titles
+                .get(&(r.record.subject.clone(), r.record.level))
+                .map(|t| t.0.clone())
+                .unwrap_or_else(|| r.record.subject.clone()),
+            level: r.record.level,
+            completed_on: r.record.completed_on,
+            hours: r.record.hours,
+            provider: r.record.provider.clone(),
+            provider_type: r.record.provider_type.label().to_owned(),
+            source: r.record.source.label().to_owned(),
+            evidence_ref: r.record.evidence_ref.clone(),
+            superseded: r.superseded.as_ref().map(|s| s.reason.clone()),
+        })
+        .collect();
+    records.sort_by(|a, b| b.completed_on.cmp(&a.completed_on).then(b.id.cmp(&a.id)));
+    let cpd = p
+        .person
+        .registrations
+        .iter()
+        .map(|reg| lantern_domain::revalidation::summarise(reg, &p.records, as_at))
+        .collect();
     Ok(PersonComplianceView {
         ods_code: org.ods_code,
         org_name: org.name,
@@ -454,5 +501,7 @@ pub async fn person_compliance(
         known_at,
         requirements,
         counts,
+        records,
+        cpd,
     })
 }

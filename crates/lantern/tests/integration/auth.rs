@@ -452,6 +452,11 @@ async fn my_training_and_my_team_show_the_right_people() {
         assert!(me.body.contains("My training") && me.body.contains("Fire Safety"), "{name}");
         assert!(me.body.contains("aria-current=\"page\""), "{name}: the navigation marks where you are");
         assert!(!me.body.contains("My team"), "{name}: a learner's navigation has no team");
+        assert!(me.body.contains("Your training records"), "{name}: their records, with hours and evidence");
+        assert!(
+            me.body.contains("NMC: 35 hours of CPD") && me.body.contains("Participatory hours"),
+            "{name}: the demo nurse sees progress towards NMC revalidation"
+        );
 
         let mut m = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
         let team = m.get("/team").await;
