@@ -103,6 +103,19 @@ pub enum Command {
     Config,
     /// Print the OpenAPI document.
     Openapi,
+    /// Load benchmark: starts a server on this database (loading the demo world if it is empty), signs in many
+    /// learner and manager sessions and walks their pages on loopback, reporting latency and the server's memory.
+    BenchLoad {
+        #[arg(long, default_value_t = 500)]
+        sessions: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Pause between one session's requests, like a person reading a page.
+        #[arg(long, default_value_t = 1000)]
+        think_ms: u64,
+        #[arg(long, default_value_t = 18181)]
+        port: u16,
+    },
     /// Benchmark harness: generate a world of N staff (if the database is empty) and measure the queries.
     Bench {
         #[arg(long, default_value_t = 20_000)]
@@ -279,6 +292,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             crate::import::run(store.as_ref(), kind, &file, report.as_deref()).await
         }
+        Command::BenchLoad { sessions, seconds, think_ms, port } => {
+            let mut database_args = vec!["--database".to_owned(), cfg.database.clone()];
+            database_args.extend(["--data-dir".to_owned(), cfg.data_dir.display().to_string()]);
+            crate::loadtest::run(crate::loadtest::Options { sessions, seconds, think_ms, port, database_args }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             staff,
             seed,
@@ -324,7 +343,23 @@ async fn serve(
     cfg: &config::Effective,
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
-    let app = lantern_web::app(lantern_web::AppState::new(store, cfg.auth()));
+    let state = lantern_web::AppState::new(store, cfg.auth());
+    // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let orgs = match warm.store.list_orgs(&lantern_store::Scope::Platform).await {
+            Ok(o) => o,
+            Err(e) => return tracing::warn!(error = %e, "could not list organisations to warm up"),
+        };
+        for o in &orgs {
+            if let Err(e) = warm.read_model.rollup(warm.store.as_ref(), &lantern_store::Scope::Platform, o.org.id, None).await {
+                tracing::warn!(org = %o.org.ods_code, error = %e, "warm-up failed");
+            }
+        }
+        tracing::info!(organisations = orgs.len(), seconds = started.elapsed().as_secs_f64(), "compliance indexes ready");
+    });
+    let app = lantern_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod loadtest;
 pub mod users;

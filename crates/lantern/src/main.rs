@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+/// mimalloc hands freed memory back to the operating system promptly; glibc's allocator kept hundreds of megabytes
+/// per thread arena after index builds and password hashing (measured with `lantern bench-load`, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = lantern::cli::Cli::parse();

@@ -329,29 +329,32 @@ macro_rules! impl_account_store {
                 }
 
                 async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-                    let mut tx = self.pool.begin().await?;
-                    let row = sqlx::query(
-                        "SELECT a.*, s.created_at AS s_created_at, s.last_seen_at, s.expires_at \
-                         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+                    // One round trip on every request: the session, its account and the account's grants.
+                    let rows = sqlx::query(
+                        "SELECT a.*, s.created_at AS s_created_at, s.last_seen_at, s.expires_at, \
+                         g.role AS g_role, g.org_id AS g_org_id, g.unit_id AS g_unit_id \
+                         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+                         LEFT JOIN role_grants g ON g.account_id = a.id \
+                         WHERE s.token_hash = $1 ORDER BY g.id",
                     )
-                    .bind(token_hash).fetch_optional(&mut *tx).await?;
-                    let Some(row) = row else {
-                        tx.commit().await?;
-                        return Ok(None);
-                    };
-                    let account = account_from_row(&row)?;
+                    .bind(token_hash).fetch_all(&self.pool).await?;
+                    let Some(first) = rows.first() else { return Ok(None) };
+                    let account = account_from_row(first)?;
                     if account.disabled {
-                        tx.commit().await?;
                         return Ok(None);
                     }
-                    let grants = grants_of(&mut tx, account.id).await?;
-                    tx.commit().await?;
+                    let mut grants = Vec::new();
+                    for r in &rows {
+                        if let Some(role) = r.try_get::<Option<String>, _>("g_role")? {
+                            grants.push(grant_from_parts(&role, r.try_get("g_org_id")?, r.try_get("g_unit_id")?)?);
+                        }
+                    }
                     Ok(Some(SessionRow {
                         account,
                         grants,
-                        created_at: row.try_get("s_created_at")?,
-                        last_seen_at: row.try_get("last_seen_at")?,
-                        expires_at: row.try_get("expires_at")?,
+                        created_at: first.try_get("s_created_at")?,
+                        last_seen_at: first.try_get("last_seen_at")?,
+                        expires_at: first.try_get("expires_at")?,
                     }))
                 }
 

@@ -157,6 +157,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
 
     /// Names and employee numbers of everyone who has held a post in the organisation and is in the caller's scope.
     async fn people_directory(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonName>>;
+    /// Names and posts in the organisation of these people (no records): what lists of people show beside figures
+    /// read from the roll-up index. People outside the caller's scope are left out.
+    async fn people_posts(&self, scope: &Scope, org: OrgId, ids: &[PersonId]) -> Result<Vec<(PersonName, Vec<Post>)>>;
     /// Everyone who has held a post in the organisation and is in the caller's scope, by id.
     async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>>;
     /// People with their posts in the organisation, records and exemptions.

@@ -30,6 +30,8 @@ pub struct OrgRollup {
 #[derive(Default)]
 pub struct ReadModel {
     cache: Mutex<HashMap<OrgId, Arc<OrgRollup>>>,
+    /// Organisation contexts (units, rules, policies) by data version: every page needs one.
+    contexts: Mutex<HashMap<OrgId, (i64, Arc<OrgContext>)>>,
     /// One build at a time per process: a second request for the same organisation waits and reuses the result.
     building: tokio::sync::Mutex<()>,
 }
@@ -71,6 +73,22 @@ impl ReadModel {
             .expect("cache lock")
             .insert(org, built.clone());
         Ok(built)
+    }
+
+    /// The organisation's units, rules and policies, cached until its data version changes.
+    pub async fn context(&self, store: &dyn Store, scope: &Scope, org: OrgId) -> Result<Arc<OrgContext>> {
+        if !scope.sees_org(org) {
+            return Err(crate::StoreError::NotFound);
+        }
+        let version = store.org_data_version(org).await?;
+        if let Some((v, ctx)) = self.contexts.lock().expect("context lock").get(&org) {
+            if *v == version {
+                return Ok(ctx.clone());
+            }
+        }
+        let ctx = Arc::new(store.org_context(&Scope::Platform, org).await?);
+        self.contexts.lock().expect("context lock").insert(org, (version, ctx.clone()));
+        Ok(ctx)
     }
 
     fn cached(&self, org: OrgId, version: i64) -> Option<Arc<OrgRollup>> {

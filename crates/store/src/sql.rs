@@ -1069,6 +1069,60 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            async fn people_posts(&self, scope: &Scope, org: OrgId, ids: &[PersonId]) -> Result<Vec<(PersonName, Vec<Post>)>> {
+                if !scope.sees_org(org) {
+                    return Err(StoreError::NotFound);
+                }
+                let mut posts: HashMap<i64, Vec<Post>> = HashMap::new();
+                let mut names: Vec<PersonName> = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                    q.push_bind(org.0);
+                    q.push(" AND person_id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.0);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        let p = post_from_row(&r)?;
+                        posts.entry(p.person_id.0).or_default().push(p);
+                    }
+                    let mut q = QueryBuilder::<$db>::new("SELECT id, employee_number, given_name, family_name FROM people WHERE id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.0);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        names.push(PersonName {
+                            id: PersonId(r.try_get("id")?),
+                            employee_number: r.try_get("employee_number")?,
+                            given_name: r.try_get("given_name")?,
+                            family_name: r.try_get("family_name")?,
+                        });
+                    }
+                }
+                let hierarchy = if scope.sees_whole_org(org) {
+                    None
+                } else {
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                        .bind(org.0).fetch_all(&self.pool).await?
+                        .iter().map(unit_from_row).collect::<Result<_>>()?;
+                    Some(lantern_domain::rollup::Hierarchy::new(&units))
+                };
+                Ok(names
+                    .into_iter()
+                    .filter_map(|n| {
+                        let p = posts.remove(&n.id.0)?;
+                        let visible = hierarchy
+                            .as_ref()
+                            .is_none_or(|h| scope.sees_person(org, n.id, p.iter().map(|x| x.unit_id), h));
+                        visible.then_some((n, p))
+                    })
+                    .collect())
+            }
+
             async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>> {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);
@@ -1103,7 +1157,47 @@ macro_rules! impl_store {
                         }
                         posts
                     }
-                    _ => sqlx::query("SELECT * FROM posts WHERE org_id = $1")
+                    PeopleFilter::Units(wanted) => {
+                        // Only the posts in those units (and below), then everything those people hold here.
+                        let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                            .bind(org.0).fetch_all(&self.pool).await?
+                            .iter().map(unit_from_row).collect::<Result<_>>()?;
+                        let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
+                        let inside: Vec<i64> = units
+                            .iter()
+                            .filter(|u| wanted.iter().any(|w| hierarchy.is_within(u.id, *w)))
+                            .map(|u| u.id.0)
+                            .collect();
+                        let mut ids: BTreeSet<i64> = BTreeSet::new();
+                        for chunk in inside.chunks(CHUNK) {
+                            let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM posts WHERE org_id = ");
+                            q.push_bind(org.0);
+                            q.push(" AND unit_id IN (");
+                            let mut sep = q.separated(", ");
+                            for id in chunk {
+                                sep.push_bind(*id);
+                            }
+                            q.push(")");
+                            ids.extend(q.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
+                        }
+                        let mut posts = Vec::new();
+                        let ids: Vec<i64> = ids.into_iter().collect();
+                        for chunk in ids.chunks(CHUNK) {
+                            let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                            q.push_bind(org.0);
+                            q.push(" AND person_id IN (");
+                            let mut sep = q.separated(", ");
+                            for id in chunk {
+                                sep.push_bind(*id);
+                            }
+                            q.push(")");
+                            for r in q.build().fetch_all(&self.pool).await? {
+                                posts.push(post_from_row(&r)?);
+                            }
+                        }
+                        posts
+                    }
+                    PeopleFilter::All => sqlx::query("SELECT * FROM posts WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(post_from_row).collect::<Result<_>>()?,
                 };

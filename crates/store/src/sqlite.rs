@@ -24,7 +24,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", "-8192")
             // Reads go through one shared memory map instead of each connection's private page cache, so a page read
             // by one connection is warm for all (a person's page runs its queries on several at once).
             .pragma("mmap_size", "8589934592")

@@ -5,6 +5,17 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::OnceLock;
+use tokio::sync::Semaphore;
+
+/// Argon2id uses 19 MiB per hash by design. At most one hash per core runs at once, so a burst of sign-ins (or an
+/// attack) queues instead of exhausting memory and threads.
+fn hashing_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Semaphore::new(cores.clamp(1, 8))
+    })
+}
 
 /// The shortest password accepted. NCSC guidance favours length over composition rules.
 pub const MIN_LENGTH: usize = 12;
@@ -22,6 +33,7 @@ pub fn weakness(password: &str) -> Option<String> {
 
 /// Hashes a password into an argon2id PHC string with a fresh random salt.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = hashing_slots().acquire().await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -36,6 +48,9 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     let stored_known = stored.is_some();
     let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&phc)
             .map(|parsed| {

@@ -106,7 +106,7 @@ async fn select(state: &AppState, caller: &Caller, asked: Option<i64>) -> Result
     let mut chosen = None;
     for (org, unit) in &grants {
         let Some(o) = orgs.iter().find(|o| o.org.id == *org) else { continue };
-        let ctx = state.store.org_context(&scope, *org).await?;
+        let ctx = state.read_model.context(state.store.as_ref(), &scope, *org).await?;
         let name = ctx.units.iter().find(|u| u.id == *unit).map(|u| u.name.clone()).unwrap_or_default();
         let selected = asked.map_or(units.is_empty(), |a| a == unit.0);
         if selected {
@@ -141,7 +141,7 @@ async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) 
         Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?),
     };
     let requirement = parse_requirement(q.requirement.as_deref())?;
-    let view = views::unit_people(state, caller, &sel.ods, sel.unit, crate::api::today(), None, None).await?;
+    let view = views::team_matrix(state, caller, &sel.ods, sel.unit, crate::api::today()).await?;
 
     let mut columns: Vec<Column> = Vec::new();
     for p in &view.people {
@@ -288,7 +288,7 @@ pub async fn remind(
     let scope = caller.scope();
     let org = state.store.org_by_code(&scope, &sel.ods).await?;
     caller.require(lantern_domain::access::Action::Remind(org.id))?;
-    let view = views::unit_people(&state, caller, &sel.ods, sel.unit, crate::api::today(), None, None).await?;
+    let view = views::team_matrix(&state, caller, &sel.ods, sel.unit, crate::api::today()).await?;
     let targets: Vec<&PersonRowView> = view
         .people
         .iter()
@@ -308,7 +308,7 @@ pub async fn remind(
             .statuses
             .iter()
             .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
-            .map(|s| format!("- {} level {}: {}. {}", s.title, s.level, s.status.label(), s.summary))
+            .map(|s| format!("- {} level {}: {}", s.title, s.level, s.status.label().to_lowercase()))
             .collect();
         crate::mail::send(
             &state.auth,
