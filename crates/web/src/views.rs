@@ -167,7 +167,7 @@ pub async fn org_compliance(
 }
 
 /// Units depth-first, children by name, with their depth (1 for roots).
-fn tree_order(units: &[Unit]) -> Vec<(&Unit, usize)> {
+pub(crate) fn tree_order(units: &[Unit]) -> Vec<(&Unit, usize)> {
     let mut children: HashMap<Option<UnitId>, Vec<&Unit>> = HashMap::new();
     for u in units {
         children.entry(u.parent_id).or_default().push(u);

@@ -56,6 +56,14 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         }
         assert!(admin.get("/orgs/RJ1/admin").await.body.contains("From 2027-01-01"), "{name}: history is shown");
 
+        // Units and people: the tree with head counts, and a search.
+        let rj1_people = store.people(&Scope::Platform, rj1.id, &lantern_store::PeopleFilter::All).await.expect("people");
+        let someone = &rj1_people[0].person;
+        let res = admin.get(&format!("/orgs/RJ1/admin/people?q={}", someone.family_name)).await;
+        assert_eq!(res.status, StatusCode::OK, "{name}");
+        assert!(res.body.contains(&format!("/orgs/RJ1/people/{}", someone.id)), "{name}: found by name");
+        assert!(res.body.contains("people in post today"), "{name}");
+
         // Settings.
         let res = post(&mut admin, "/orgs/RJ1/admin/settings", &[("target", "abc".to_owned())]).await;
         assert!(res.body.contains("Enter a target between 1 and 100"), "{name}");

@@ -254,6 +254,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}/admin")
         | ("GET", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("GET", "/orgs/{ods}/admin/settings")
+        | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
         | ("GET", "/orgs/{ods}/admin/users") => page_auth(matches!(who, OrgAdmin | Platform), deny),
         // Empty forms: an admin is told what is missing; an upload that is not multipart is refused after the
@@ -271,7 +272,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 404,
             _ => deny,
         },
-        ("GET", "/team") | ("GET", "/team.csv") => page_auth(who == Manager, 403),
+        ("GET", "/team") | ("GET", "/team.csv") | ("GET", "/team.xlsx") => page_auth(who == Manager, 403),
         // An empty form reminds everyone overdue in the manager's first unit, then shows the team again.
         ("POST", "/team/remind") => match who {
             Anonymous | Manager => 303,
@@ -471,6 +472,9 @@ async fn my_training_and_my_team_show_the_right_people() {
         for line in csv.body.lines().skip(1) {
             assert!(line.contains("\"Missing\""), "{name}: filtered to people with something missing: {line}");
         }
+        let xlsx = m.get("/team.xlsx?status=missing").await;
+        assert_eq!(xlsx.status, StatusCode::OK, "{name}");
+        assert!(xlsx.headers["content-type"].to_str().unwrap().contains("spreadsheetml"), "{name}");
         let bad = m.get("/team?status=great").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
 

@@ -225,46 +225,93 @@ pub async fn page(State(state): State<AppState>, page: Page, Query(q): Query<Tea
     Ok(team(&state, &page.caller, page.layout, &q).await?)
 }
 
+impl TeamPage {
+    /// The table as shown, for the downloads: a heading row, then one row per person.
+    fn table(&self) -> Vec<Vec<String>> {
+        let mut header = vec!["Employee number".to_owned(), "Name".into(), "Staff group".into(), "Overdue".into()];
+        for c in &self.columns {
+            header.push(c.heading.clone());
+            header.push(format!("{} due", c.heading));
+        }
+        let mut out = vec![header];
+        for r in &self.rows {
+            let mut fields = vec![r.employee_number.clone(), r.name.clone(), r.staff_group.clone(), r.overdue.to_string()];
+            for c in &self.columns {
+                match self.cell(r, &c.key) {
+                    Some(s) => {
+                        fields.push(s.status.label().to_owned());
+                        fields.push(s.due_on.map(|d| d.to_string()).unwrap_or_default());
+                    }
+                    None => {
+                        fields.push("Not applicable".into());
+                        fields.push(String::new());
+                    }
+                }
+            }
+            out.push(fields);
+        }
+        out
+    }
+
+    fn file_name(&self, ext: &str) -> String {
+        format!("team-{}-{}.{ext}", self.view.unit_name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"), self.view.as_at)
+    }
+}
+
 /// The matrix as CSV: one row per person, one column per requirement (status and due date), as filtered on screen.
 pub async fn csv(State(state): State<AppState>, page: Page, Query(q): Query<TeamQuery>) -> PageResult<Response> {
     let team = team(&state, &page.caller, page.layout, &q).await?;
-    let mut out = String::new();
     let esc = |s: &str| {
         // Quote every field; a leading = + - @ is prefixed so spreadsheets never run it as a formula.
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
         format!("\"{}\"", s.replace('"', "\"\""))
     };
-    let mut header = vec!["Employee number".to_owned(), "Name".into(), "Staff group".into(), "Overdue".into()];
-    for c in &team.columns {
-        header.push(c.heading.clone());
-        header.push(format!("{} due", c.heading));
-    }
-    out.push_str(&header.iter().map(|h| esc(h)).collect::<Vec<_>>().join(","));
-    out.push_str("\r\n");
-    for r in &team.rows {
-        let mut fields = vec![r.employee_number.clone(), r.name.clone(), r.staff_group.clone(), r.overdue.to_string()];
-        for c in &team.columns {
-            match team.cell(r, &c.key) {
-                Some(s) => {
-                    fields.push(s.status.label().to_owned());
-                    fields.push(s.due_on.map(|d| d.to_string()).unwrap_or_default());
-                }
-                None => {
-                    fields.push("Not applicable".into());
-                    fields.push(String::new());
-                }
-            }
-        }
-        out.push_str(&fields.iter().map(|f| esc(f)).collect::<Vec<_>>().join(","));
+    let mut out = String::new();
+    for row in team.table() {
+        out.push_str(&row.iter().map(|f| esc(f)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
-    let filename = format!("team-{}-{}.csv", team.view.unit_name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"), team.view.as_at);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", team.file_name("csv"))),
         ],
         out,
+    )
+        .into_response())
+}
+
+/// The same table as an Excel workbook.
+pub async fn xlsx(State(state): State<AppState>, page: Page, Query(q): Query<TeamQuery>) -> PageResult<Response> {
+    let team = team(&state, &page.caller, page.layout, &q).await?;
+    let name = team.file_name("xlsx");
+    let table = team.table();
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = wb.add_worksheet();
+        sheet.set_name("Team")?;
+        for (i, row) in table.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if i == 0 {
+                    sheet.write_string_with_format(0, j as u16, v, &bold)?;
+                } else {
+                    sheet.write_string(i as u32, j as u16, v)?;
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 2)?;
+        wb.save_to_buffer()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
     )
         .into_response())
 }
