@@ -125,6 +125,18 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         )
         .await;
         assert!(res.body.contains("already has an account"), "{name}");
+        let res = post(
+            &mut admin,
+            "/orgs/RJ1/admin/users",
+            &[
+                ("name", "Someone Else".to_owned()),
+                ("email", "someone.else@nhs.example".to_owned()),
+                ("role", "learner".to_owned()),
+                ("employee_number", "NOT-HERE-1".to_owned()),
+            ],
+        )
+        .await;
+        assert!(res.body.contains("has a post at"), "{name}: only this organisation's staff can be linked");
         let list = admin.get("/orgs/RJ1/admin/users").await;
         assert!(list.body.contains("Manager of") && list.body.contains("ward.lead@nhs.example"), "{name}");
         let res = post(&mut admin, &format!("/orgs/RJ1/admin/users/{}/reset", account.id), &[]).await;

@@ -587,6 +587,17 @@ pub async fn users_submit(
     if role == Some(Role::Learner) && form.employee_number.trim().is_empty() {
         errors.push(FieldError { field: "employee_number", message: "Enter the learner's employee number".into() });
     }
+    let employee_number = form.employee_number.trim();
+    if !employee_number.is_empty()
+        && state.store.person_by_employee_number(&page.caller.scope(), ctx.org.id, employee_number).await.is_err()
+    {
+        // Only someone who works here can be linked: an account must not become a window on another employer's
+        // staff record.
+        errors.push(FieldError {
+            field: "employee_number",
+            message: format!("Nobody with employee number {employee_number} has a post at {}", ctx.org.name),
+        });
+    }
     if let (true, Some(role)) = (errors.is_empty(), role) {
         let new = NewAccount {
             email: form.email.clone(),
