@@ -68,6 +68,8 @@ pub trait AccountStore: Send + Sync {
     async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>>;
     /// Accounts holding any role in the organisation.
     async fn accounts_in_org(&self, org: OrgId) -> Result<Vec<AccountInOrg>>;
+    /// Disables (or re-enables) an account; disabling ends its sessions at once.
+    async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()>;
     /// Sets a new password hash and ends every session of the account.
     async fn set_password(&self, account: AccountId, hash: &str) -> Result<()>;
 
@@ -307,6 +309,17 @@ macro_rules! impl_account_store {
                         }
                     }
                     Ok(out)
+                }
+
+                async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE id = $2")
+                        .bind(disabled.then_some(now)).bind(account.0).execute(&mut *tx).await?;
+                    if disabled {
+                        sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account.0).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
                 }
 
                 async fn set_password(&self, account: AccountId, hash: &str) -> Result<()> {

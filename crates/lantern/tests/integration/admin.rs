@@ -139,6 +139,21 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         assert!(res.body.contains("has a post at"), "{name}: only this organisation's staff can be linked");
         let list = admin.get("/orgs/RJ1/admin/users").await;
         assert!(list.body.contains("Manager of") && list.body.contains("ward.lead@nhs.example"), "{name}");
+        // A leaver's account is disabled: they cannot sign in and their sessions end.
+        let manager = store.account_by_email("manager@demo.lantern.test").await.unwrap().expect("manager");
+        let mut signed_in = Client::signed_in(&app, "manager@demo.lantern.test", "manager-demo-password").await;
+        assert_eq!(signed_in.get("/team").await.status, StatusCode::OK, "{name}");
+        let res = post(&mut admin, &format!("/orgs/RJ1/admin/users/{}/access", manager.id), &[("action", "disable".to_owned())]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert_eq!(signed_in.get("/team").await.status, StatusCode::SEE_OTHER, "{name}: the session ended");
+        let mut again = Client::new(&app);
+        assert_eq!(again.sign_in("manager@demo.lantern.test", "manager-demo-password").await.status, StatusCode::UNAUTHORIZED, "{name}");
+        let me = store.account_by_email(ADMIN.0).await.unwrap().expect("admin");
+        let res = post(&mut admin, &format!("/orgs/RJ1/admin/users/{}/access", me.id), &[("action", "disable".to_owned())]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: not yourself");
+        post(&mut admin, &format!("/orgs/RJ1/admin/users/{}/access", manager.id), &[("action", "enable".to_owned())]).await;
+        assert_eq!(again.sign_in("manager@demo.lantern.test", "manager-demo-password").await.status, StatusCode::SEE_OTHER, "{name}");
+
         let res = post(&mut admin, &format!("/orgs/RJ1/admin/users/{}/reset", account.id), &[]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
         assert_eq!(std::fs::read_dir(outbox.path()).expect("outbox").count(), 2, "{name}: a reset link was sent");

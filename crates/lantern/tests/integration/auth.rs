@@ -267,7 +267,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 400,
             _ => deny,
         },
-        ("POST", "/orgs/{ods}/admin/users/{account_id}/reset") => match who {
+        ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
+        | ("POST", "/orgs/{ods}/admin/users/{account_id}/access") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 404,
             _ => deny,

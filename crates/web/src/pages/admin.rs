@@ -487,6 +487,7 @@ pub struct AccountRow {
     pub email: String,
     pub roles: String,
     pub linked: bool,
+    pub disabled: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -524,6 +525,7 @@ async fn users_view(state: &AppState, ctx: &OrgContext) -> Result<Vec<AccountRow
                 .collect::<Vec<_>>()
                 .join(", "),
             linked: a.account.person_id.is_some(),
+            disabled: a.account.disabled,
         })
         .collect())
 }
@@ -761,4 +763,45 @@ pub async fn people_page(
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found.truncate(100);
     Ok(PeoplePage { layout: page.layout, ods: ctx.org.ods_code.clone(), org_name: ctx.org.name.clone(), units, q, found, total })
+}
+
+#[derive(serde::Deserialize)]
+pub struct AccessForm {
+    /// "disable" or "enable".
+    #[serde(default)]
+    action: String,
+}
+
+/// Disables an account (a leaver): it can no longer sign in and its sessions end at once. Or enables it again.
+pub async fn user_access(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, account)): Path<(String, i64)>,
+    Form(form): Form<AccessForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let found = state
+        .store
+        .accounts_in_org(ctx.org.id)
+        .await?
+        .into_iter()
+        .find(|a| a.account.id == AccountId(account))
+        .ok_or(AppError::NotFound)?;
+    let disable = match form.action.as_str() {
+        "disable" => true,
+        "enable" => false,
+        other => return Err(AppError::BadRequest(format!("action must be disable or enable, not {other:?}")).into()),
+    };
+    if disable && found.account.id == page.caller.account.id {
+        return Err(AppError::BadRequest("You cannot disable your own account.".into()).into());
+    }
+    state.store.set_disabled(found.account.id, disable, chrono::Utc::now()).await?;
+    tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, disable, "account access changed");
+    let what = if disable { "disabled" } else { "enabled" };
+    Ok(Redirect::to(&format!(
+        "/orgs/{}/admin/users?saved={}",
+        ctx.org.ods_code,
+        urlencode(&format!("{} {what}", found.account.email))
+    ))
+    .into_response())
 }

@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
         .upload("/orgs/{ods}/admin/import", admin::import_page, admin::import_submit, admin::MAX_UPLOAD)
         .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
         .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
+        .post("/orgs/{ods}/admin/users/{account_id}/access", admin::user_access)
         .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)
