@@ -584,3 +584,25 @@ pub async fn person_compliance(
         cpd,
     })
 }
+
+/// The signed-in learner's own compliance in each organisation where they are a learner and hold a post: what
+/// "My training" and `/api/v1/me/training` show. NotFound when the account is not linked to anyone who does.
+pub async fn my_training(state: &AppState, caller: &Caller) -> Result<Vec<PersonComplianceView>, AppError> {
+    let person = caller.principal.person.ok_or(AppError::NotFound)?;
+    let mut out = Vec::new();
+    for o in state.store.list_orgs(&caller.scope()).await? {
+        if !caller.roles_in(o.org.id).contains(&lantern_domain::access::Role::Learner) {
+            continue;
+        }
+        match person_compliance(state, caller, &o.org.ods_code, person, crate::api::today(), None).await {
+            Ok(v) => out.push(v),
+            // A learner grant where they hold no post (yet): nothing to show there.
+            Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if out.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(out)
+}

@@ -290,6 +290,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/api/v1/organisations/{ods}/compliance")
         | ("GET", "/api/v1/organisations/{ods}/units/{unit_id}/people") => api_auth(oversees, deny),
         ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance") => api_auth(in_rj1, 404),
+        ("GET", "/api/v1/me/training") => api_auth(who == Learner, 404),
         _ => return None,
     })
 }
@@ -455,6 +456,12 @@ async fn my_training_and_my_team_show_the_right_people() {
         assert!(me.body.contains("aria-current=\"page\""), "{name}: the navigation marks where you are");
         assert!(!me.body.contains("My team"), "{name}: a learner's navigation has no team");
         assert!(me.body.contains("Your training records"), "{name}: their records, with hours and evidence");
+        let api = c.get("/api/v1/me/training").await;
+        assert_eq!(api.status, StatusCode::OK, "{name}");
+        let json = api.json();
+        assert_eq!(json[0]["ods_code"], "RJ1", "{name}");
+        assert!(json[0]["records"].as_array().is_some_and(|r| !r.is_empty()), "{name}: records in the API too");
+        assert!(json[0]["cpd"][0]["standard"].as_str().is_some_and(|s| s.starts_with("NMC")), "{name}");
         assert!(
             me.body.contains("NMC: 35 hours of CPD") && me.body.contains("Participatory hours"),
             "{name}: the demo nurse sees progress towards NMC revalidation"

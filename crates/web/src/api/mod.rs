@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. The router is built with utoipa-axum's `routes!`, so every route is in the OpenAPI
 //! document by construction. One handler per file, named by what it serves.
 
+mod my_training;
 mod organisation_compliance;
 mod organisations;
 mod person_compliance;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation_compliance::get))
         .routes(routes!(unit_people::get))
         .routes(routes!(person_compliance::get))
+        .routes(routes!(my_training::get))
 }
 
 /// Query parameters shared by the as-at endpoints.

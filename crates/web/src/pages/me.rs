@@ -2,13 +2,12 @@
 //! do about each, and the records they hold.
 
 use super::layout::{Layout, Page};
-use super::{PageError, PageResult, StatusExt};
+use super::{PageResult, StatusExt};
 use crate::views::{self, PersonComplianceView};
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use lantern_domain::access::Role;
 use lantern_domain::Status;
 
 #[derive(Template, WebTemplate)]
@@ -22,25 +21,7 @@ pub struct MyTrainingPage {
 
 pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTrainingPage> {
     let caller = &page.caller;
-    let Some(person) = caller.principal.person else {
-        return Err(PageError::App(crate::AppError::NotFound));
-    };
-    let orgs = state.store.list_orgs(&caller.scope()).await?;
-    let mut out = Vec::new();
-    for o in orgs {
-        if !caller.roles_in(o.org.id).contains(&Role::Learner) {
-            continue;
-        }
-        match views::person_compliance(&state, caller, &o.org.ods_code, person, crate::api::today(), None).await {
-            Ok(v) => out.push(v),
-            // A learner grant where they hold no post (yet): nothing to show there.
-            Err(crate::AppError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if out.is_empty() {
-        return Err(PageError::App(crate::AppError::NotFound));
-    }
+    let out = views::my_training(&state, caller).await?;
     Ok(MyTrainingPage {
         layout: page.layout,
         name: caller.account.display_name.clone(),
