@@ -333,6 +333,8 @@ macro_rules! impl_account_store {
                 }
 
                 async fn create_session(&self, token_hash: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+                    // Housekeeping at each sign-in: sessions past their absolute expiry are gone for good.
+                    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
                     sqlx::query(
                         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
                     )
@@ -385,6 +387,9 @@ macro_rules! impl_account_store {
 
                 async fn record_login_failure(&self, keys: &[String], at: Timestamp) -> Result<()> {
                     let mut tx = self.pool.begin().await?;
+                    // Failures older than a day no longer count towards any throttle window; keep the table small.
+                    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                        .bind(at - chrono::TimeDelta::days(1)).execute(&mut *tx).await?;
                     for key in keys {
                         sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
                             .bind(key).bind(at).execute(&mut *tx).await?;
