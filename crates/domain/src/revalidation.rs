@@ -70,12 +70,13 @@ pub fn summarise(reg: &Registration, records: &[RecordFact], today: Date) -> Cpd
         .filter(|r| r.record.completed_on > from && r.record.completed_on <= to.min(today))
         .collect();
     counted.sort_by_key(|r| r.record.completed_on);
-    let hours: f64 = counted.iter().filter_map(|r| r.record.hours).sum();
+    // fold from +0.0: an empty f64 sum is -0.0, which would print as "-0 hours".
+    let hours: f64 = counted.iter().filter_map(|r| r.record.hours).fold(0.0, |a, h| a + h);
     let participatory_hours: f64 = counted
         .iter()
         .filter(|r| participatory(r.record.source))
         .filter_map(|r| r.record.hours)
-        .sum();
+        .fold(0.0, |a, h| a + h);
     let mut gaps = Vec::new();
     let mut previous = from;
     for r in &counted {
@@ -172,6 +173,8 @@ mod tests {
             vec![(d("2024-01-31"), d("2025-01-15")), (d("2025-02-15"), d("2025-09-01")), (d("2025-09-01"), d("2026-01-31"))]
         );
         assert!(s.on_track(), "the HCPC sets no hours");
+        let none = summarise(&reg, &[], d("2026-01-31"));
+        assert!(none.hours.is_sign_positive() && none.participatory_hours.is_sign_positive(), "no -0 hours");
     }
 
     #[test]
