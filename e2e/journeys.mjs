@@ -159,6 +159,11 @@ try {
   check(problems >= 3, `every bad row and column is listed (${problems})`);
   check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
   await audit(page, 'admin-import-errors');
+  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Settings', 'admin-settings']]) {
+    await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
+    await audit(page, name);
+  }
+  check((await page.textContent('main')).includes('Compliance target'), 'the settings page shows the target');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.

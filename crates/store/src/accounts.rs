@@ -68,6 +68,8 @@ pub trait AccountStore: Send + Sync {
     async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>>;
     /// Accounts holding any role in the organisation.
     async fn accounts_in_org(&self, org: OrgId) -> Result<Vec<AccountInOrg>>;
+    /// Removes one grant; true when there was one to remove.
+    async fn remove_grant(&self, account: AccountId, grant: &RoleGrant) -> Result<bool>;
     /// Disables (or re-enables) an account; disabling ends its sessions at once.
     async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()>;
     /// Sets a new password hash and ends every session of the account.
@@ -309,6 +311,16 @@ macro_rules! impl_account_store {
                         }
                     }
                     Ok(out)
+                }
+
+                async fn remove_grant(&self, account: AccountId, grant: &RoleGrant) -> Result<bool> {
+                    let res = sqlx::query(
+                        "DELETE FROM role_grants WHERE account_id = $1 AND role = $2 \
+                         AND COALESCE(org_id, 0) = COALESCE($3, 0) AND COALESCE(unit_id, 0) = COALESCE($4, 0)",
+                    )
+                    .bind(account.0).bind(grant.role.code()).bind(grant.org.map(|o| o.0)).bind(grant.unit.map(|u| u.0))
+                    .execute(&self.pool).await?;
+                    Ok(res.rows_affected() > 0)
                 }
 
                 async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()> {

@@ -268,7 +268,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             _ => deny,
         },
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
-        | ("POST", "/orgs/{ods}/admin/users/{account_id}/access") => match who {
+        | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
+        | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 404,
             _ => deny,

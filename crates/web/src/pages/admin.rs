@@ -485,7 +485,8 @@ pub struct AccountRow {
     pub id: i64,
     pub name: String,
     pub email: String,
-    pub roles: String,
+    /// (label, role code, unit id) of each role held here.
+    pub grants: Vec<(String, &'static str, Option<i64>)>,
     pub linked: bool,
     pub disabled: bool,
 }
@@ -515,15 +516,17 @@ async fn users_view(state: &AppState, ctx: &OrgContext) -> Result<Vec<AccountRow
             id: a.account.id.0,
             name: a.account.display_name.clone(),
             email: a.account.email.clone(),
-            roles: a
+            grants: a
                 .grants
                 .iter()
-                .map(|g| match g.unit.and_then(|u| units.get(&u)) {
-                    Some(unit) => format!("{} of {unit}", g.role.label()),
-                    None => g.role.label().to_owned(),
+                .map(|g| {
+                    let label = match g.unit.and_then(|u| units.get(&u)) {
+                        Some(unit) => format!("{} of {unit}", g.role.label()),
+                        None => g.role.label().to_owned(),
+                    };
+                    (label, g.role.code(), g.unit.map(|u| u.0))
                 })
-                .collect::<Vec<_>>()
-                .join(", "),
+                .collect(),
             linked: a.account.person_id.is_some(),
             disabled: a.account.disabled,
         })
@@ -612,6 +615,23 @@ pub async fn users_submit(
                 unit: (role == Role::Manager).then(|| unit.to_owned()),
             }],
         };
+        // Someone who already has an account (a rotating doctor, bank staff) gets the role added to it.
+        if let Some(existing) = state.store.account_by_email(&new.email).await? {
+            match state.store.add_grants(existing.id, &new.grants, chrono::Utc::now()).await {
+                Ok(()) => {
+                    tracing::info!(org = %ctx.org.ods_code, account = %existing.id, role = role.code(), "role added");
+                    let msg = format!("{} already had an account; the role was added to it", existing.email);
+                    return Ok(Redirect::to(&format!("/orgs/{}/admin/users?saved={}", ctx.org.ods_code, urlencode(&msg)))
+                        .into_response());
+                }
+                Err(StoreError::Rejected(problems)) => {
+                    for p in problems {
+                        errors.push(FieldError { field: if p.field == "unit" { "unit" } else { "role" }, message: p.message });
+                    }
+                }
+                Err(e) => return Err(PageError::from(e)),
+            }
+        } else {
         match state.store.create_account(&new, chrono::Utc::now()).await {
             Ok(id) => {
                 send_set_password_link(&state, id, &new.email.trim().to_lowercase(), &new.display_name, &ctx.org.name).await?;
@@ -632,6 +652,7 @@ pub async fn users_submit(
                 }
             }
             Err(e) => return Err(PageError::from(e)),
+        }
         }
     }
     Ok((
@@ -802,6 +823,50 @@ pub async fn user_access(
         "/orgs/{}/admin/users?saved={}",
         ctx.org.ods_code,
         urlencode(&format!("{} {what}", found.account.email))
+    ))
+    .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct RemoveGrantForm {
+    #[serde(default)]
+    role: String,
+    unit: Option<i64>,
+}
+
+/// Removes one of an account's roles in this organisation. An admin cannot remove their own admin role here, so an
+/// organisation is never left without one by accident.
+pub async fn grant_remove(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, account)): Path<(String, i64)>,
+    Form(form): Form<RemoveGrantForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let found = state
+        .store
+        .accounts_in_org(ctx.org.id)
+        .await?
+        .into_iter()
+        .find(|a| a.account.id == AccountId(account))
+        .ok_or(AppError::NotFound)?;
+    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest(format!("unknown role {:?}", form.role)))?;
+    if role == Role::OrgAdmin && found.account.id == page.caller.account.id {
+        return Err(AppError::BadRequest("You cannot remove your own admin role.".into()).into());
+    }
+    let grant = lantern_domain::access::RoleGrant {
+        role,
+        org: Some(ctx.org.id),
+        unit: form.unit.map(lantern_domain::UnitId),
+    };
+    if !state.store.remove_grant(found.account.id, &grant).await? {
+        return Err(AppError::NotFound.into());
+    }
+    tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, role = role.code(), "role removed");
+    Ok(Redirect::to(&format!(
+        "/orgs/{}/admin/users?saved={}",
+        ctx.org.ods_code,
+        urlencode(&format!("{} removed from {}", role.label(), found.account.email))
     ))
     .into_response())
 }

@@ -39,6 +39,7 @@ pub fn routes() -> Routes {
         .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
         .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
         .post("/orgs/{ods}/admin/users/{account_id}/access", admin::user_access)
+        .post("/orgs/{ods}/admin/users/{account_id}/grants/remove", admin::grant_remove)
         .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)
