@@ -63,8 +63,9 @@ fn is_state_changing(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
-/// Why a request is not from this site, if it is not.
-fn cross_site(headers: &HeaderMap) -> Option<&'static str> {
+/// Why a request is not from this site, if it is not. The origin must name the host the request was sent to, or
+/// the configured public address (behind a proxy that rewrites the Host header).
+fn cross_site(headers: &HeaderMap, public_url: &str) -> Option<&'static str> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
@@ -74,7 +75,8 @@ fn cross_site(headers: &HeaderMap) -> Option<&'static str> {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_host = origin.split("://").nth(1).unwrap_or("");
-        if origin == "null" || origin_host != host {
+        let public = public_url.trim_end_matches('/');
+        if origin == "null" || (origin_host != host && origin != public) {
             return Some("the request's origin is not this site");
         }
     }
@@ -105,7 +107,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
 
     let mut req = req;
     if is_state_changing(req.method()) {
-        if let Some(why) = cross_site(req.headers()) {
+        if let Some(why) = cross_site(req.headers(), &state.auth.public_url) {
             return refuse(why);
         }
         let mut presented: Option<String> = req
@@ -149,4 +151,31 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         }
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cross_site;
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn only_this_sites_origin_is_accepted() {
+        let public = "https://lantern.example.nhs.uk";
+        let ok = |pairs: &[(&'static str, &str)]| cross_site(&headers(pairs), public).is_none();
+        assert!(ok(&[("host", "127.0.0.1:8080")]), "no Origin: a same-site form from an older browser");
+        assert!(ok(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]));
+        assert!(ok(&[("host", "10.0.0.5:8080"), ("origin", "https://lantern.example.nhs.uk")]), "behind a proxy");
+        assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "https://evil.example")]));
+        assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "null")]));
+        assert!(!ok(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]));
+        assert!(ok(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")]));
+    }
 }
