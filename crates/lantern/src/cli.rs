@@ -51,6 +51,11 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_SESSION_HOURS", global = true)]
     pub session_hours: Option<u64>,
 
+    /// Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For header is believed when throttling
+    /// sign-ins by client address. Default: none.
+    #[arg(long, env = "LANTERN_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -195,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url: cli.public_url,
             session_idle_minutes: cli.session_idle_minutes,
             session_hours: cli.session_hours,
+            trusted_proxies: cli.trusted_proxies,
         },
         file,
     );

@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub session_idle_minutes: Option<u64>,
     pub session_hours: Option<u64>,
+    pub trusted_proxies: Option<String>,
 }
 
 impl FileConfig {
@@ -45,6 +46,8 @@ pub struct Effective {
     pub session_idle_minutes: u64,
     /// A session ends this many hours after sign-in.
     pub session_hours: u64,
+    /// Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For is believed.
+    pub trusted_proxies: String,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -85,6 +88,7 @@ pub struct CliValues {
     pub public_url: Option<String>,
     pub session_idle_minutes: Option<u64>,
     pub session_hours: Option<u64>,
+    pub trusted_proxies: Option<String>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -136,6 +140,7 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
     let session_idle_minutes =
         pick("session_idle_minutes", cli.session_idle_minutes, file.session_idle_minutes, || 30, &mut sources);
     let session_hours = pick("session_hours", cli.session_hours, file.session_hours, || 12, &mut sources);
+    let trusted_proxies = pick("trusted_proxies", cli.trusted_proxies, file.trusted_proxies, String::new, &mut sources);
     Effective {
         database,
         data_dir,
@@ -145,6 +150,7 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         public_url,
         session_idle_minutes,
         session_hours,
+        trusted_proxies,
         sources,
     }
 }
@@ -158,6 +164,11 @@ impl Effective {
             secure_cookies: self.public_url.starts_with("https://"),
             outbox: Some(self.data_dir.join("outbox")),
             public_url: self.public_url.clone(),
+            trusted_proxies: self
+                .trusted_proxies
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect(),
             ..lantern_web::AuthConfig::default()
         }
     }

@@ -40,6 +40,8 @@ pub struct AuthConfig {
     pub outbox: Option<std::path::PathBuf>,
     /// The address people reach Lantern at, for links in emails.
     pub public_url: String,
+    /// Reverse proxies whose X-Forwarded-For is believed, for throttling by client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for AuthConfig {
@@ -53,6 +55,7 @@ impl Default for AuthConfig {
             throttle_window: Duration::from_secs(15 * 60),
             outbox: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

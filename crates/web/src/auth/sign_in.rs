@@ -19,7 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use chrono::Utc;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// One problem with a form field, for the NHS.UK error summary and the field's error message.
 pub struct FieldError {
@@ -88,8 +88,21 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-fn client_address(connect: Option<&Extension<ConnectInfo<SocketAddr>>>) -> String {
-    connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+/// The client's address for throttling. Behind a trusted proxy (`AuthConfig::trusted_proxies`) it is the last
+/// address in X-Forwarded-For that is not itself a trusted proxy; otherwise the connection's peer. A client cannot
+/// choose its address by sending the header straight to Lantern.
+pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> String {
+    let Some(peer) = peer else { return "unknown".to_owned() };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    forwarded_for
+        .into_iter()
+        .flat_map(|h| h.rsplit(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
 }
 
 pub async fn submit(
@@ -97,6 +110,7 @@ pub async fn submit(
     csrf: CsrfToken,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     previous: Option<Extension<Caller>>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
@@ -123,7 +137,9 @@ pub async fn submit(
     let since = now - chrono::TimeDelta::from_std(state.auth.throttle_window).unwrap_or(chrono::TimeDelta::minutes(15));
     let minutes = state.auth.throttle_window.as_secs().div_ceil(60);
     let account_key = format!("account:{email}");
-    let address_key = format!("address:{}", client_address(connect.as_ref()));
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let peer = connect.as_ref().map(|c| c.0.0.ip());
+    let address_key = format!("address:{}", client_address(peer, forwarded, &state.auth.trusted_proxies));
     if state.store.login_failures_since(&account_key, since).await? >= state.auth.max_failures_per_account {
         return Ok(again(
             vec![FieldError {
@@ -306,4 +322,22 @@ pub async fn reset_submit(
         }
     }
     Ok((StatusCode::BAD_REQUEST, ResetPage { layout: Layout::anonymous(&csrf), token, errors }).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        // Straight to Lantern: the header is ignored, whatever it claims.
+        assert_eq!(client_address(Some(client), Some("1.2.3.4"), &[proxy]), "203.0.113.9");
+        // Through the proxy: the last hop the proxy saw, not what the client wrote first.
+        assert_eq!(client_address(Some(proxy), Some("1.2.3.4, 203.0.113.9"), &[proxy]), "203.0.113.9");
+        assert_eq!(client_address(Some(proxy), None, &[proxy]), "10.0.0.2");
+        assert_eq!(client_address(None, None, &[]), "unknown");
+    }
 }
