@@ -501,6 +501,24 @@ macro_rules! impl_store {
                             Some(id) => {
                                 let now_vals = (p.given_name.clone(), p.family_name.clone(), p.email.clone());
                                 if current.get(id) != Some(&now_vals) {
+                                    // An organisation's own upload may not rename someone who also works elsewhere:
+                                    // people are shared between employers, and their identity is not one
+                                    // employer's to change. (A platform-level import may.)
+                                    if let Some(only) = only {
+                                        let elsewhere: Option<i64> = sqlx::query_scalar(
+                                            "SELECT p.id FROM posts p JOIN organisations o ON o.id = p.org_id \
+                                             WHERE p.person_id = $1 AND o.ods_code <> $2 LIMIT 1",
+                                        )
+                                        .bind(id).bind(only).fetch_optional(&mut **tx).await?;
+                                        if elsewhere.is_some() {
+                                            problems.push(problem(p.line, "given_name", format!(
+                                                "{} also works for another organisation, whose record of their name and \
+                                                 email stands; send them as they are, or ask a platform admin to correct them",
+                                                p.employee_number
+                                            )));
+                                            continue;
+                                        }
+                                    }
                                     sqlx::query("UPDATE people SET given_name = $1, family_name = $2, email = $3, updated_at = $4 WHERE id = $5")
                                         .bind(&p.given_name).bind(&p.family_name).bind(&p.email).bind(now).bind(id)
                                         .execute(&mut **tx).await?;

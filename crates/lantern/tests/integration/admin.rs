@@ -101,6 +101,38 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
         assert!(res.body.contains("1 records created"), "{name}: {}", res.body);
 
+        // Someone who also works for another organisation cannot be renamed by this organisation's upload.
+        let rj1_people = store.people(&Scope::Platform, rj1.id, &lantern_store::PeopleFilter::All).await.expect("people");
+        let mut shared = None;
+        for o in store.list_orgs(&Scope::Platform).await.expect("orgs") {
+            if o.org.id == rj1.id {
+                continue;
+            }
+            let theirs = store.people(&Scope::Platform, o.org.id, &lantern_store::PeopleFilter::All).await.expect("people");
+            if let Some(p) = rj1_people.iter().find(|p| theirs.iter().any(|t| t.person.id == p.person.id)) {
+                shared = Some(p.clone());
+                break;
+            }
+        }
+        let shared = shared.expect("the demo has doctors who rotate between trusts");
+        let their_post = &shared.posts[0];
+        let unit = ctx.units.iter().find(|u| u.id == their_post.unit_id).expect("unit");
+        let rename = format!(
+            "employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date\n\
+             {},{},{},Renamed,RJ1,{},{},{},{},{}\n",
+            shared.person.employee_number,
+            their_post.assignment_number,
+            shared.person.given_name,
+            unit.code,
+            their_post.staff_group.code(),
+            their_post.job_role,
+            if their_post.patient_facing { "Y" } else { "N" },
+            their_post.start
+        );
+        let res = admin.post_upload("/orgs/RJ1/admin/import", &[("kind", "staff")], ("rename.csv", rename.as_bytes())).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", res.body);
+        assert!(res.body.contains("also works for another organisation"), "{name}");
+
         // Accounts: create a manager (they get a link to choose a password), refuse a duplicate, reset one.
         let res = post(
             &mut admin,
