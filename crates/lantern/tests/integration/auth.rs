@@ -192,6 +192,20 @@ async fn password_reset_by_emailed_one_time_link() {
 
         assert_eq!(c.sign_in(LEARNER.0, LEARNER.1).await.status, StatusCode::UNAUTHORIZED, "{name}");
         assert_eq!(c.sign_in(LEARNER.0, "a brand new passphrase").await.status, StatusCode::SEE_OTHER, "{name}");
+
+        // Signed in, they change it again themselves: the current password first; every session ends.
+        let res = c.post_form("/account/password", &[("current", "wrong one"), ("password", "third passphrase ok"), ("confirm", "third passphrase ok")], None).await;
+        assert!(res.body.contains("Enter your current password"), "{name}");
+        let res = c
+            .post_form(
+                "/account/password",
+                &[("current", "a brand new passphrase"), ("password", "third passphrase ok"), ("confirm", "third passphrase ok")],
+                None,
+            )
+            .await;
+        assert_eq!(res.location(), "/sign-in?notice=password-changed", "{name}");
+        assert_eq!(c.get("/me").await.status, StatusCode::SEE_OTHER, "{name}: signed out");
+        assert_eq!(c.sign_in(LEARNER.0, "third passphrase ok").await.status, StatusCode::SEE_OTHER, "{name}");
     }
 }
 
@@ -283,6 +297,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/sign-in") => if signed_in { 303 } else { 200 },
         ("POST", "/sign-in") => 400,
         ("POST", "/sign-out") => 303,
+        ("GET", "/account/password") => page_auth(true, 0),
+        ("POST", "/account/password") => if signed_in { 400 } else { 303 },
         ("GET", "/password-reset") | ("GET", "/password-reset/{token}") => 200,
         ("POST", "/password-reset") | ("POST", "/password-reset/{token}") => 400,
         ("GET", "/assets/{version}/{*file}") | ("GET", "/healthz") | ("GET", "/metrics")

@@ -341,3 +341,58 @@ mod tests {
         assert_eq!(client_address(None, None, &[]), "unknown");
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "change_password.html")]
+pub struct ChangePasswordPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+
+impl ChangePasswordPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+pub async fn change_password_page(page: crate::pages::layout::Page) -> ChangePasswordPage {
+    ChangePasswordPage { layout: page.layout, errors: Vec::new() }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// A signed-in person changes their password: the current one first, then the new one twice. Every session of the
+/// account ends, this one included, and they sign in again.
+pub async fn change_password_submit(
+    State(state): State<AppState>,
+    page: crate::pages::layout::Page,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, PageError> {
+    let mut errors = Vec::new();
+    let account = &page.caller.account;
+    if !password::verify(form.current.clone(), account.password_hash.clone()).await {
+        errors.push(FieldError { field: "current", message: "Enter your current password".into() });
+    }
+    if let Some(w) = password::weakness(&form.password) {
+        errors.push(FieldError { field: "password", message: w });
+    } else if form.password != form.confirm {
+        errors.push(FieldError { field: "confirm", message: "The passwords do not match".into() });
+    }
+    if !errors.is_empty() {
+        return Ok((StatusCode::BAD_REQUEST, ChangePasswordPage { layout: page.layout, errors }).into_response());
+    }
+    let hash = password::hash(form.password).await.map_err(crate::AppError::Internal)?;
+    state.store.set_password(account.id, &hash).await?;
+    tracing::info!(account = %account.id, "password changed");
+    let mut res = Redirect::to("/sign-in?notice=password-changed").into_response();
+    append_cookie(&mut res, session::removal(&state.auth));
+    Ok(res)
+}

@@ -52,6 +52,7 @@ pub fn routes() -> Routes {
         .post("/team/remind", team::remind)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
+        .form("/account/password", sign_in::change_password_page, sign_in::change_password_submit)
         .form("/password-reset", sign_in::reset_request_page, sign_in::reset_request_submit)
         .form("/password-reset/{token}", sign_in::reset_page, sign_in::reset_submit)
 }
