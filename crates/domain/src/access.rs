@@ -72,7 +72,9 @@ impl RoleGrant {
     pub fn problem(&self) -> Option<&'static str> {
         match (self.role, self.org, self.unit) {
             (Role::PlatformAdmin, None, None) => None,
-            (Role::PlatformAdmin, _, _) => Some("a platform admin is not tied to an organisation or unit"),
+            (Role::PlatformAdmin, _, _) => {
+                Some("a platform admin is not tied to an organisation or unit")
+            }
             (_, None, _) => Some("this role needs an organisation"),
             (Role::Manager, Some(_), None) => Some("a manager needs at least one unit"),
             (Role::Manager, Some(_), Some(_)) => None,
@@ -140,7 +142,10 @@ impl Scope {
             Scope::Platform => &[],
             Scope::Grants(g) => g,
         };
-        grants.iter().filter(move |g| g.org == org).map(|g| &g.reach)
+        grants
+            .iter()
+            .filter(move |g| g.org == org)
+            .map(|g| &g.reach)
     }
 
     /// May the caller see anything of this organisation?
@@ -174,9 +179,7 @@ impl Scope {
         if self.sees_whole_org(org) || self.grants(org).any(|r| *r == Reach::Person(person)) {
             return true;
         }
-        units
-            .into_iter()
-            .any(|u| self.sees_unit(org, u, hierarchy))
+        units.into_iter().any(|u| self.sees_unit(org, u, hierarchy))
     }
 }
 
@@ -248,7 +251,13 @@ impl Principal {
             };
             // Merge a manager's several units into one grant.
             match (grants.iter_mut().find(|x| x.org == org), &reach) {
-                (Some(Grant { reach: Reach::Units(have), .. }), Reach::Units(more)) => {
+                (
+                    Some(Grant {
+                        reach: Reach::Units(have),
+                        ..
+                    }),
+                    Reach::Units(more),
+                ) => {
                     have.extend(more);
                 }
                 _ => grants.push(Grant { org, reach }),
@@ -302,17 +311,37 @@ mod tests {
             name: format!("Unit {id}"),
             kind: UnitKind::Ward,
         };
-        Hierarchy::new(&[unit(1, None), unit(2, Some(1)), unit(3, Some(1)), unit(4, None)])
+        Hierarchy::new(&[
+            unit(1, None),
+            unit(2, Some(1)),
+            unit(3, Some(1)),
+            unit(4, None),
+        ])
     }
 
     #[test]
     fn each_role_may_do_what_its_job_needs_and_no_more() {
         let me = PersonId(7);
-        let learner = Principal { person: Some(me), grants: vec![grant(Role::Learner, Some(1), None)] };
-        let manager = Principal { person: None, grants: vec![grant(Role::Manager, Some(1), Some(2))] };
-        let admin = Principal { person: None, grants: vec![grant(Role::OrgAdmin, Some(1), None)] };
-        let auditor = Principal { person: None, grants: vec![grant(Role::Auditor, Some(1), None)] };
-        let platform = Principal { person: None, grants: vec![grant(Role::PlatformAdmin, None, None)] };
+        let learner = Principal {
+            person: Some(me),
+            grants: vec![grant(Role::Learner, Some(1), None)],
+        };
+        let manager = Principal {
+            person: None,
+            grants: vec![grant(Role::Manager, Some(1), Some(2))],
+        };
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let auditor = Principal {
+            person: None,
+            grants: vec![grant(Role::Auditor, Some(1), None)],
+        };
+        let platform = Principal {
+            person: None,
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
 
         assert!(learner.may(Action::ViewPerson(ORG, me)));
         assert!(!learner.may(Action::ViewPerson(ORG, PersonId(8))));
@@ -323,8 +352,14 @@ mod tests {
         assert!(!auditor.may(Action::Remind(ORG)));
         assert!(admin.may(Action::Administer(ORG)) && admin.may(Action::Audit(ORG)));
         for p in [&learner, &manager, &admin, &auditor] {
-            assert!(!p.may(Action::ViewCompliance(OTHER)), "{p:?} in a foreign organisation");
-            assert!(!p.may(Action::ViewPerson(OTHER, me)), "{p:?} in a foreign organisation");
+            assert!(
+                !p.may(Action::ViewCompliance(OTHER)),
+                "{p:?} in a foreign organisation"
+            );
+            assert!(
+                !p.may(Action::ViewPerson(OTHER, me)),
+                "{p:?} in a foreign organisation"
+            );
             assert!(!p.may(Action::OperatePlatform));
         }
         assert!(platform.may(Action::Administer(OTHER)) && platform.may(Action::OperatePlatform));
@@ -335,7 +370,10 @@ mod tests {
         let h = hierarchy();
         let manager = Principal {
             person: None,
-            grants: vec![grant(Role::Manager, Some(1), Some(2)), grant(Role::Manager, Some(1), Some(4))],
+            grants: vec![
+                grant(Role::Manager, Some(1), Some(2)),
+                grant(Role::Manager, Some(1), Some(4)),
+            ],
         };
         let scope = manager.scope();
         assert_eq!(scope, Scope::units(ORG, vec![UnitId(2), UnitId(4)]));
@@ -353,7 +391,10 @@ mod tests {
         let h = hierarchy();
         let rotating = Principal {
             person: Some(PersonId(5)),
-            grants: vec![grant(Role::Learner, Some(1), None), grant(Role::Learner, Some(2), None)],
+            grants: vec![
+                grant(Role::Learner, Some(1), None),
+                grant(Role::Learner, Some(2), None),
+            ],
         };
         let scope = rotating.scope();
         assert!(scope.sees_person(ORG, PersonId(5), [], &h));
@@ -368,7 +409,11 @@ mod tests {
         assert!(grant(Role::Manager, Some(1), None).problem().is_some());
         assert!(grant(Role::OrgAdmin, Some(1), Some(2)).problem().is_some());
         assert!(grant(Role::Auditor, None, None).problem().is_some());
-        assert!(grant(Role::PlatformAdmin, Some(1), None).problem().is_some());
+        assert!(
+            grant(Role::PlatformAdmin, Some(1), None)
+                .problem()
+                .is_some()
+        );
         assert!(grant(Role::Manager, Some(1), Some(2)).problem().is_none());
         assert!(grant(Role::PlatformAdmin, None, None).problem().is_none());
     }

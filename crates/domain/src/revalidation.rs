@@ -11,9 +11,9 @@
 //! e-learning, imports and transfers as not; a registrant can still claim other participatory activity outside
 //! Lantern. Records without hours count as activities but add no hours.
 
+use crate::Date;
 use crate::dates::add_months;
 use crate::model::{RecordFact, RecordSource, Registration, RegulatoryBody};
-use crate::Date;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,7 +41,9 @@ impl CpdSummary {
     /// True when the hour targets the regulator sets are met (always true where it sets none).
     pub fn on_track(&self) -> bool {
         self.hours_required.is_none_or(|h| self.hours >= h)
-            && self.participatory_required.is_none_or(|p| self.participatory_hours >= p)
+            && self
+                .participatory_required
+                .is_none_or(|p| self.participatory_hours >= p)
     }
 }
 
@@ -52,10 +54,30 @@ fn participatory(source: RecordSource) -> bool {
 /// The summary for one registration, counting the person's (unsuperseded) records on or before `today`.
 pub fn summarise(reg: &Registration, records: &[RecordFact], today: Date) -> CpdSummary {
     let (cycle_months, hours_required, participatory_required, standard) = match reg.body {
-        RegulatoryBody::Nmc => (36, Some(35.0), Some(20.0), "NMC: 35 hours of CPD in the 3 years before revalidation, at least 20 participatory"),
-        RegulatoryBody::Gmc => (12, Some(50.0), None, "GMC: annual appraisal; the royal colleges recommend 50 hours (credits) of CPD a year"),
-        RegulatoryBody::Hcpc => (24, None, None, "HCPC: CPD across the 2 years before renewal; an audit asks for 4 to 6 activities and gaps of 3 months or more explained"),
-        RegulatoryBody::Gphc | RegulatoryBody::Gdc => (12, None, None, "Your regulator's CPD requirements apply; these are your activities of the last year"),
+        RegulatoryBody::Nmc => (
+            36,
+            Some(35.0),
+            Some(20.0),
+            "NMC: 35 hours of CPD in the 3 years before revalidation, at least 20 participatory",
+        ),
+        RegulatoryBody::Gmc => (
+            12,
+            Some(50.0),
+            None,
+            "GMC: annual appraisal; the royal colleges recommend 50 hours (credits) of CPD a year",
+        ),
+        RegulatoryBody::Hcpc => (
+            24,
+            None,
+            None,
+            "HCPC: CPD across the 2 years before renewal; an audit asks for 4 to 6 activities and gaps of 3 months or more explained",
+        ),
+        RegulatoryBody::Gphc | RegulatoryBody::Gdc => (
+            12,
+            None,
+            None,
+            "Your regulator's CPD requirements apply; these are your activities of the last year",
+        ),
     };
     // The cycle ends at the renewal date when it is ahead (NMC, HCPC); GMC's appraisal year, and anything without a
     // renewal date, is the rolling period up to today.
@@ -71,7 +93,10 @@ pub fn summarise(reg: &Registration, records: &[RecordFact], today: Date) -> Cpd
         .collect();
     counted.sort_by_key(|r| r.record.completed_on);
     // fold from +0.0: an empty f64 sum is -0.0, which would print as "-0 hours".
-    let hours: f64 = counted.iter().filter_map(|r| r.record.hours).fold(0.0, |a, h| a + h);
+    let hours: f64 = counted
+        .iter()
+        .filter_map(|r| r.record.hours)
+        .fold(0.0, |a, h| a + h);
     let participatory_hours: f64 = counted
         .iter()
         .filter(|r| participatory(r.record.source))
@@ -106,7 +131,8 @@ pub fn summarise(reg: &Registration, records: &[RecordFact], today: Date) -> Cpd
 }
 
 fn add_months_back(d: Date, months: u32) -> Date {
-    d.checked_sub_months(chrono::Months::new(months)).unwrap_or(d)
+    d.checked_sub_months(chrono::Months::new(months))
+        .unwrap_or(d)
 }
 
 #[cfg(test)]
@@ -141,7 +167,11 @@ mod tests {
 
     #[test]
     fn nmc_counts_the_three_years_before_renewal_and_participatory_hours() {
-        let reg = Registration { body: RegulatoryBody::Nmc, number: "12A".into(), renewal_date: Some(d("2027-03-31")) };
+        let reg = Registration {
+            body: RegulatoryBody::Nmc,
+            number: "12A".into(),
+            renewal_date: Some(d("2027-03-31")),
+        };
         let records = vec![
             record("2024-03-31", Some(10.0), RecordSource::Classroom), // the first day of the cycle is not in it
             record("2024-04-01", Some(6.0), RecordSource::Classroom),
@@ -151,7 +181,15 @@ mod tests {
         ];
         let s = summarise(&reg, &records, d("2026-11-23"));
         assert_eq!((s.from, s.to), (d("2024-03-31"), d("2027-03-31")));
-        assert_eq!((s.hours, s.participatory_hours, s.activities, s.activities_without_hours), (33.0, 21.0, 4, 1));
+        assert_eq!(
+            (
+                s.hours,
+                s.participatory_hours,
+                s.activities,
+                s.activities_without_hours
+            ),
+            (33.0, 21.0, 4, 1)
+        );
         assert!(!s.on_track(), "33 of 35 hours");
         let mut more = records.clone();
         more.push(record("2026-11-01", Some(2.0), RecordSource::Elearning));
@@ -160,7 +198,11 @@ mod tests {
 
     #[test]
     fn hcpc_names_gaps_of_three_months_or_more() {
-        let reg = Registration { body: RegulatoryBody::Hcpc, number: "PH1".into(), renewal_date: None };
+        let reg = Registration {
+            body: RegulatoryBody::Hcpc,
+            number: "PH1".into(),
+            renewal_date: None,
+        };
         let records = vec![
             record("2025-01-15", Some(2.0), RecordSource::Classroom),
             record("2025-02-15", Some(2.0), RecordSource::Classroom),
@@ -170,16 +212,27 @@ mod tests {
         assert_eq!(s.from, d("2024-01-31"));
         assert_eq!(
             s.gaps,
-            vec![(d("2024-01-31"), d("2025-01-15")), (d("2025-02-15"), d("2025-09-01")), (d("2025-09-01"), d("2026-01-31"))]
+            vec![
+                (d("2024-01-31"), d("2025-01-15")),
+                (d("2025-02-15"), d("2025-09-01")),
+                (d("2025-09-01"), d("2026-01-31"))
+            ]
         );
         assert!(s.on_track(), "the HCPC sets no hours");
         let none = summarise(&reg, &[], d("2026-01-31"));
-        assert!(none.hours.is_sign_positive() && none.participatory_hours.is_sign_positive(), "no -0 hours");
+        assert!(
+            none.hours.is_sign_positive() && none.participatory_hours.is_sign_positive(),
+            "no -0 hours"
+        );
     }
 
     #[test]
     fn gmc_is_the_last_year_against_fifty_hours_and_superseded_records_do_not_count() {
-        let reg = Registration { body: RegulatoryBody::Gmc, number: "7012345".into(), renewal_date: Some(d("2029-01-01")) };
+        let reg = Registration {
+            body: RegulatoryBody::Gmc,
+            number: "7012345".into(),
+            renewal_date: Some(d("2029-01-01")),
+        };
         let mut withdrawn = record("2026-05-01", Some(40.0), RecordSource::Elearning);
         withdrawn.superseded = Some(crate::model::Supersession {
             record_id: RecordId(1),
@@ -187,9 +240,15 @@ mod tests {
             reason: "entered twice".into(),
             recorded_at: chrono::Utc::now(),
         });
-        let records = vec![withdrawn, record("2026-06-01", Some(30.0), RecordSource::Classroom)];
+        let records = vec![
+            withdrawn,
+            record("2026-06-01", Some(30.0), RecordSource::Classroom),
+        ];
         let s = summarise(&reg, &records, d("2026-11-23"));
-        assert_eq!((s.from, s.to, s.hours), (d("2025-11-23"), d("2026-11-23"), 30.0));
+        assert_eq!(
+            (s.from, s.to, s.hours),
+            (d("2025-11-23"), d("2026-11-23"), 30.0)
+        );
         assert_eq!(s.hours_required, Some(50.0));
     }
 }

@@ -280,7 +280,14 @@ impl RollupIndex {
         let cells: usize = self
             .cells
             .values()
-            .map(|h| std::mem::size_of::<Histogram>() + h.starts.iter().chain(h.ends.iter()).map(days).sum::<usize>())
+            .map(|h| {
+                std::mem::size_of::<Histogram>()
+                    + h.starts
+                        .iter()
+                        .chain(h.ends.iter())
+                        .map(days)
+                        .sum::<usize>()
+            })
             .sum();
         let people: usize = self
             .people
@@ -330,21 +337,28 @@ impl RollupIndex {
             .iter()
             .filter(|(_, c)| {
                 c.posts.iter().any(|&(unit, from, to)| {
-                    from <= day && day < to && (node == Node::Org || hierarchy.path(unit).contains(&node))
+                    from <= day
+                        && day < to
+                        && (node == Node::Org || hierarchy.path(unit).contains(&node))
                 })
             })
             .map(|(id, c)| {
                 let statuses = order
                     .iter()
                     .map(|&ix| {
-                        let now = c.spans.iter().find(|&&(i, _, from, to)| i == ix && from <= day && day < to)?;
+                        let now = c
+                            .spans
+                            .iter()
+                            .find(|&&(i, _, from, to)| i == ix && from <= day && day < to)?;
                         let status = Status::ALL[usize::from(now.1)];
                         let due = if status.is_in_date() {
                             c.spans
                                 .iter()
                                 .filter(|&&(i, s, from, _)| {
                                     let s = Status::ALL[usize::from(s)];
-                                    i == ix && from > day && matches!(s, Status::Expired | Status::Missing)
+                                    i == ix
+                                        && from > day
+                                        && matches!(s, Status::Expired | Status::Missing)
                                 })
                                 .map(|&(_, _, from, _)| from)
                                 .min()
@@ -360,7 +374,11 @@ impl RollupIndex {
                     .iter()
                     .find(|&&(_, from, to)| from <= day && day < to)
                     .map(|&(unit, _, _)| unit);
-                PersonStatuses { person: *id, unit, statuses }
+                PersonStatuses {
+                    person: *id,
+                    unit,
+                    statuses,
+                }
             })
             .collect();
         out.sort_by_key(|p| p.person);
@@ -432,7 +450,12 @@ impl RollupIndex {
 
     /// Walks a person's contribution: for every node their posts reach, the days where each span starts and ends
     /// while they are a member of that node.
-    fn apply_with(&mut self, hierarchy: &Hierarchy, c: &Contribution, mut put: impl FnMut(&mut Days, i32)) {
+    fn apply_with(
+        &mut self,
+        hierarchy: &Hierarchy,
+        c: &Contribution,
+        mut put: impl FnMut(&mut Days, i32),
+    ) {
         // Membership of each node over time: the union of the periods of the posts at or below it.
         let mut membership: HashMap<Node, Vec<(i32, i32)>> = HashMap::new();
         for &(unit, from, to) in &c.posts {

@@ -93,7 +93,9 @@ pub async fn run(
     );
     let (mut cells, mut people) = (0usize, 0usize);
     for o in &orgs {
-        let r = model.rollup(store.as_ref(), &Scope::Platform, o.org.id, None).await?;
+        let r = model
+            .rollup(store.as_ref(), &Scope::Platform, o.org.id, None)
+            .await?;
         let (c, p) = r.index.heap_bytes();
         cells += c;
         people += p;
@@ -250,8 +252,14 @@ async fn export(store: Arc<dyn Store>, ods: &str, people: i64) -> anyhow::Result
         )
         .await?;
     }
-    let app = lantern_web::app(lantern_web::AppState::new(store, lantern_web::AuthConfig::default()));
-    let res = app.clone().oneshot(Request::get("/sign-in").body(Body::empty())?).await?;
+    let app = lantern_web::app(lantern_web::AppState::new(
+        store,
+        lantern_web::AuthConfig::default(),
+    ));
+    let res = app
+        .clone()
+        .oneshot(Request::get("/sign-in").body(Body::empty())?)
+        .await?;
     let csrf = res
         .headers()
         .get_all(header::SET_COOKIE)
@@ -284,9 +292,15 @@ async fn export(store: Arc<dyn Store>, ods: &str, people: i64) -> anyhow::Result
         let app = app.clone();
         let session = session.clone();
         async move {
-            let req = Request::get(uri).header(header::COOKIE, format!("lantern_session={session}")).body(Body::empty())?;
+            let req = Request::get(uri)
+                .header(header::COOKIE, format!("lantern_session={session}"))
+                .body(Body::empty())?;
             let res = app.oneshot(req).await?;
-            anyhow::ensure!(res.status().is_success(), "export answered {}", res.status());
+            anyhow::ensure!(
+                res.status().is_success(),
+                "export answered {}",
+                res.status()
+            );
             // Read the stream piece by piece, as a client would, keeping only the count.
             let mut body = res.into_body();
             let mut bytes = 0usize;
@@ -315,7 +329,10 @@ async fn export(store: Arc<dyn Store>, ods: &str, people: i64) -> anyhow::Result
             growth.push(format!("{:.0}", rss_mb().0 - before));
         }
         // RSS after each run relative to before: a plateau is allocator reuse, a steady climb would be a leak.
-        println!("  {ext} RSS growth after each run (MB): {}", growth.join(" "));
+        println!(
+            "  {ext} RSS growth after each run (MB): {}",
+            growth.join(" ")
+        );
         times.sort();
         println!(
             "export of {ods} ({people} people x every requirement) as {ext}: {:.1} MB, p50 {} max {}, RSS after minus before {:.0} MB",

@@ -159,9 +159,8 @@ pub enum UserCommand {
 }
 
 fn parse_role(s: &str) -> Result<lantern_domain::access::Role, String> {
-    lantern_domain::access::Role::parse(s).ok_or_else(|| {
-        "one of learner, manager, org_admin, auditor, platform_admin".to_owned()
-    })
+    lantern_domain::access::Role::parse(s)
+        .ok_or_else(|| "one of learner, manager, org_admin, auditor, platform_admin".to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,7 +222,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::User(UserCommand::Create { email, name, role, org, units, employee_number }) => {
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            org,
+            units,
+            employee_number,
+        }) => {
             let store = open(&cfg).await?;
             let password = match std::env::var("LANTERN_PASSWORD") {
                 Ok(p) => p,
@@ -236,7 +242,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let id = crate::users::create(
                 store.as_ref(),
-                crate::users::CreateUser { email: email.clone(), name, password, role, org, units, employee_number },
+                crate::users::CreateUser {
+                    email: email.clone(),
+                    name,
+                    password,
+                    role,
+                    org,
+                    units,
+                    employee_number,
+                },
             )
             .await?;
             println!("Created account {id} for {email} ({}).", role.label());
@@ -265,7 +279,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let parsed = lantern_domain::framework::FrameworkFile::parse(&name, &text)?;
             match store.load_frameworks(&[(name.clone(), text, parsed)]).await {
                 Ok(load) if load.loaded.is_empty() => {
-                    println!("{name}: {} is already loaded; nothing changed.", load.already_loaded.join(", "));
+                    println!(
+                        "{name}: {} is already loaded; nothing changed.",
+                        load.already_loaded.join(", ")
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(load) => {
@@ -298,10 +315,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             crate::import::run(store.as_ref(), kind, &file, report.as_deref()).await
         }
-        Command::BenchLoad { sessions, seconds, think_ms, port } => {
+        Command::BenchLoad {
+            sessions,
+            seconds,
+            think_ms,
+            port,
+        } => {
             let mut database_args = vec!["--database".to_owned(), cfg.database.clone()];
             database_args.extend(["--data-dir".to_owned(), cfg.data_dir.display().to_string()]);
-            crate::loadtest::run(crate::loadtest::Options { sessions, seconds, think_ms, port, database_args }).await?;
+            crate::loadtest::run(crate::loadtest::Options {
+                sessions,
+                seconds,
+                think_ms,
+                port,
+                database_args,
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
@@ -325,7 +354,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{summary}");
             }
             if demo {
-                crate::users::print_demo_accounts(&crate::users::demo_accounts(store.as_ref()).await?);
+                crate::users::print_demo_accounts(
+                    &crate::users::demo_accounts(store.as_ref()).await?,
+                );
             }
             serve(store, &cfg).await?;
             Ok(ExitCode::SUCCESS)
@@ -359,11 +390,24 @@ async fn serve(
             Err(e) => return tracing::warn!(error = %e, "could not list organisations to warm up"),
         };
         for o in &orgs {
-            if let Err(e) = warm.read_model.rollup(warm.store.as_ref(), &lantern_store::Scope::Platform, o.org.id, None).await {
+            if let Err(e) = warm
+                .read_model
+                .rollup(
+                    warm.store.as_ref(),
+                    &lantern_store::Scope::Platform,
+                    o.org.id,
+                    None,
+                )
+                .await
+            {
                 tracing::warn!(org = %o.org.ods_code, error = %e, "warm-up failed");
             }
         }
-        tracing::info!(organisations = orgs.len(), seconds = started.elapsed().as_secs_f64(), "compliance indexes ready");
+        tracing::info!(
+            organisations = orgs.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "compliance indexes ready"
+        );
     });
     let app = lantern_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -373,12 +417,15 @@ async fn serve(
     println!("Lantern is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, "serving");
     // Client addresses reach the handlers, for sign-in throttling per address.
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await?;
     Ok(())
 }
 
@@ -390,8 +437,7 @@ fn init_logging(cfg: &config::Effective) {
     } else {
         format!("{},sqlx=error", cfg.log_level)
     };
-    let filter = EnvFilter::try_new(directives)
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -137,10 +137,27 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || format!("http://{listen_for_url}"),
         &mut sources,
     );
-    let session_idle_minutes =
-        pick("session_idle_minutes", cli.session_idle_minutes, file.session_idle_minutes, || 30, &mut sources);
-    let session_hours = pick("session_hours", cli.session_hours, file.session_hours, || 12, &mut sources);
-    let trusted_proxies = pick("trusted_proxies", cli.trusted_proxies, file.trusted_proxies, String::new, &mut sources);
+    let session_idle_minutes = pick(
+        "session_idle_minutes",
+        cli.session_idle_minutes,
+        file.session_idle_minutes,
+        || 30,
+        &mut sources,
+    );
+    let session_hours = pick(
+        "session_hours",
+        cli.session_hours,
+        file.session_hours,
+        || 12,
+        &mut sources,
+    );
+    let trusted_proxies = pick(
+        "trusted_proxies",
+        cli.trusted_proxies,
+        file.trusted_proxies,
+        String::new,
+        &mut sources,
+    );
     Effective {
         database,
         data_dir,

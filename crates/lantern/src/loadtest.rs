@@ -28,11 +28,16 @@ fn cookie_value(res_headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
 }
 
 async fn sign_in(http: &Http, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
-    let res = http.request(Request::get(format!("{base}/sign-in")).body(Full::default())?).await?;
+    let res = http
+        .request(Request::get(format!("{base}/sign-in")).body(Full::default())?)
+        .await?;
     let csrf = cookie_value(res.headers(), "lantern_csrf").context("no CSRF cookie")?;
     let body = format!("csrf_token={csrf}&email={email}&password={password}");
     let res = http
@@ -43,7 +48,11 @@ async fn sign_in(http: &Http, base: &str, email: &str, password: &str) -> anyhow
                 .body(Full::new(Bytes::from(body)))?,
         )
         .await?;
-    anyhow::ensure!(res.status() == StatusCode::SEE_OTHER, "sign-in as {email} answered {}", res.status());
+    anyhow::ensure!(
+        res.status() == StatusCode::SEE_OTHER,
+        "sign-in as {email} answered {}",
+        res.status()
+    );
     cookie_value(res.headers(), "lantern_session").context("no session cookie")
 }
 
@@ -79,9 +88,17 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let mut child = tokio::process::Command::new(exe)
         .args(&o.database_args)
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{}", o.port)])
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{}", o.port),
+        ])
         .env("LANTERN_LOG", "warn")
-        .env("MALLOC_ARENA_MAX", std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "8".into()))
+        .env(
+            "MALLOC_ARENA_MAX",
+            std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "8".into()),
+        )
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
@@ -89,15 +106,23 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", o.port);
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
-    let http: Http = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(o.sessions).build(connector);
+    let http: Http = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(o.sessions)
+        .build(connector);
     let started = Instant::now();
     loop {
-        if let Ok(res) = http.request(Request::get(format!("{base}/healthz")).body(Full::default())?).await {
+        if let Ok(res) = http
+            .request(Request::get(format!("{base}/healthz")).body(Full::default())?)
+            .await
+        {
             if res.status().is_success() {
                 break;
             }
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "the server did not start");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "the server did not start"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Let the server finish building its compliance indexes (it starts that in the background).
@@ -120,7 +145,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         sessions.push((sign_in(&http, &base, email, password).await?, learner));
     }
     // The learner's own explanation page, found the way a browser would: from My training.
-    let me = String::from_utf8_lossy(&get_body(&http, &format!("{base}/me"), &sessions[0].0).await?).into_owned();
+    let me =
+        String::from_utf8_lossy(&get_body(&http, &format!("{base}/me"), &sessions[0].0).await?)
+            .into_owned();
     let person_path = me
         .split("href=\"")
         .skip(1)
@@ -129,17 +156,28 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         .context("a link to the learner's explanation")?
         .to_owned();
     let learner_paths: Arc<Vec<String>> = Arc::new(vec!["/me".into(), person_path]);
-    let manager_paths: Arc<Vec<String>> =
-        Arc::new(vec!["/team".into(), "/team?status=missing".into(), "/team?sort=name".into(), "/team.csv".into()]);
+    let manager_paths: Arc<Vec<String>> = Arc::new(vec![
+        "/team".into(),
+        "/team?status=missing".into(),
+        "/team?sort=name".into(),
+        "/team.csv".into(),
+    ]);
 
     let (rss0, _) = rss_kb(pid);
-    println!("measuring for {} s with {} ms think time", o.seconds, o.think_ms);
+    println!(
+        "measuring for {} s with {} ms think time",
+        o.seconds, o.think_ms
+    );
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
     let mut tasks = Vec::new();
     for (i, (session, learner)) in sessions.into_iter().enumerate() {
         let http = http.clone();
         let base = base.clone();
-        let paths = if learner { learner_paths.clone() } else { manager_paths.clone() };
+        let paths = if learner {
+            learner_paths.clone()
+        } else {
+            manager_paths.clone()
+        };
         let think = Duration::from_millis(o.think_ms);
         tasks.push(tokio::spawn(async move {
             // Spread the sessions' first requests over one think time.
@@ -180,7 +218,11 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     }
     let peak_rss = sampled.await?;
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{} sessions, {} requests in {} s ({:.0} req/s), {} errors: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
@@ -208,8 +250,16 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
 
 async fn get_body(http: &Http, url: &str, session: &str) -> anyhow::Result<Bytes> {
     let res = http
-        .request(Request::get(url).header(header::COOKIE, format!("lantern_session={session}")).body(Full::default())?)
+        .request(
+            Request::get(url)
+                .header(header::COOKIE, format!("lantern_session={session}"))
+                .body(Full::default())?,
+        )
         .await?;
-    anyhow::ensure!(res.status() == StatusCode::OK, "{url} answered {}", res.status());
+    anyhow::ensure!(
+        res.status() == StatusCode::OK,
+        "{url} answered {}",
+        res.status()
+    );
     Ok(res.into_body().collect().await?.to_bytes())
 }

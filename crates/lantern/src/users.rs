@@ -1,8 +1,8 @@
 //! Accounts from the command line (`lantern user create`) and the demo world's accounts, one per role.
 
 use anyhow::Context;
-use lantern_domain::access::Role;
 use lantern_domain::AccountId;
+use lantern_domain::access::Role;
 use lantern_store::{GrantSpec, NewAccount, PeopleFilter, Scope, Store, StoreError};
 
 /// What `lantern user create` asks for.
@@ -25,15 +25,25 @@ pub async fn create(store: &dyn Store, u: CreateUser) -> anyhow::Result<AccountI
         anyhow::bail!("password: {w}");
     }
     let grants: Vec<GrantSpec> = if u.units.is_empty() {
-        vec![GrantSpec { role: u.role, org: u.org.clone(), unit: None }]
+        vec![GrantSpec {
+            role: u.role,
+            org: u.org.clone(),
+            unit: None,
+        }]
     } else {
         u.units
             .iter()
-            .map(|unit| GrantSpec { role: u.role, org: u.org.clone(), unit: Some(unit.clone()) })
+            .map(|unit| GrantSpec {
+                role: u.role,
+                org: u.org.clone(),
+                unit: Some(unit.clone()),
+            })
             .collect()
     };
     let hash = lantern_web::auth::password::hash(u.password).await?;
-    let name = u.name.unwrap_or_else(|| u.email.split('@').next().unwrap_or("").to_owned());
+    let name = u
+        .name
+        .unwrap_or_else(|| u.email.split('@').next().unwrap_or("").to_owned());
     let new = NewAccount {
         email: u.email,
         display_name: name,
@@ -44,7 +54,10 @@ pub async fn create(store: &dyn Store, u: CreateUser) -> anyhow::Result<AccountI
     match store.create_account(&new, chrono::Utc::now()).await {
         Ok(id) => Ok(id),
         Err(StoreError::Rejected(problems)) => {
-            let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {}", p.field, p.message)).collect();
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|p| format!("  {}: {}", p.field, p.message))
+                .collect();
             anyhow::bail!("the account was not created:\n{}", lines.join("\n"))
         }
         Err(e) => Err(e.into()),
@@ -62,28 +75,86 @@ pub struct DemoAccount {
 /// The demo world's accounts: a learner (a nurse with a current post at Guy's and St Thomas', RJ1), their ward
 /// manager, an organisation admin and an auditor at RJ1, and a platform admin. Created once; later calls list them.
 pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>> {
-    let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.context("the demo world has RJ1")?;
+    let rj1 = store
+        .org_by_code(&Scope::Platform, "RJ1")
+        .await
+        .context("the demo world has RJ1")?;
     let ctx = store.org_context(&Scope::Platform, rj1.id).await?;
     let today = chrono::Utc::now().date_naive();
-    let mut people = store.people(&Scope::Platform, rj1.id, &PeopleFilter::All).await?;
+    let mut people = store
+        .people(&Scope::Platform, rj1.id, &PeopleFilter::All)
+        .await?;
     people.sort_by(|a, b| a.person.employee_number.cmp(&b.person.employee_number));
     let learner = people
         .iter()
         .find(|p| {
             p.posts.iter().any(|x| {
-                x.active_on(today) && x.staff_group == lantern_domain::StaffGroup::NursingMidwiferyRegistered && x.patient_facing
+                x.active_on(today)
+                    && x.staff_group == lantern_domain::StaffGroup::NursingMidwiferyRegistered
+                    && x.patient_facing
             }) && p.posts.iter().filter(|x| x.active_on(today)).count() == 1
         })
         .context("a current nurse at RJ1")?;
-    let post = learner.posts.iter().find(|x| x.active_on(today)).expect("current post");
-    let unit = ctx.units.iter().find(|u| u.id == post.unit_id).context("the nurse's unit")?;
-    let learner_name = format!("{} {}", learner.person.given_name, learner.person.family_name);
+    let post = learner
+        .posts
+        .iter()
+        .find(|x| x.active_on(today))
+        .expect("current post");
+    let unit = ctx
+        .units
+        .iter()
+        .find(|u| u.id == post.unit_id)
+        .context("the nurse's unit")?;
+    let learner_name = format!(
+        "{} {}",
+        learner.person.given_name, learner.person.family_name
+    );
     let accounts = vec![
-        (Role::Learner, "learner@demo.lantern.test", "learner-demo-password", Some(learner.person.employee_number.clone()), vec![], learner_name.clone(), format!("{learner_name}, {} at {}", post.job_role, unit.name)),
-        (Role::Manager, "manager@demo.lantern.test", "manager-demo-password", None, vec![unit.code.clone()], format!("{} manager", unit.name), format!("manager of {}", unit.name)),
-        (Role::OrgAdmin, "admin@demo.lantern.test", "admin-demo-password", None, vec![], "RJ1 L&D admin".to_owned(), format!("organisation admin at {}", rj1.name)),
-        (Role::Auditor, "auditor@demo.lantern.test", "auditor-demo-password", None, vec![], "CQC inspection lead".to_owned(), format!("auditor at {}", rj1.name)),
-        (Role::PlatformAdmin, "platform@demo.lantern.test", "platform-demo-password", None, vec![], "Platform admin".to_owned(), "platform admin, every organisation".to_owned()),
+        (
+            Role::Learner,
+            "learner@demo.lantern.test",
+            "learner-demo-password",
+            Some(learner.person.employee_number.clone()),
+            vec![],
+            learner_name.clone(),
+            format!("{learner_name}, {} at {}", post.job_role, unit.name),
+        ),
+        (
+            Role::Manager,
+            "manager@demo.lantern.test",
+            "manager-demo-password",
+            None,
+            vec![unit.code.clone()],
+            format!("{} manager", unit.name),
+            format!("manager of {}", unit.name),
+        ),
+        (
+            Role::OrgAdmin,
+            "admin@demo.lantern.test",
+            "admin-demo-password",
+            None,
+            vec![],
+            "RJ1 L&D admin".to_owned(),
+            format!("organisation admin at {}", rj1.name),
+        ),
+        (
+            Role::Auditor,
+            "auditor@demo.lantern.test",
+            "auditor-demo-password",
+            None,
+            vec![],
+            "CQC inspection lead".to_owned(),
+            format!("auditor at {}", rj1.name),
+        ),
+        (
+            Role::PlatformAdmin,
+            "platform@demo.lantern.test",
+            "platform-demo-password",
+            None,
+            vec![],
+            "Platform admin".to_owned(),
+            "platform admin, every organisation".to_owned(),
+        ),
     ];
     let mut out = Vec::new();
     for (role, email, password, employee_number, units, name, who) in accounts {
@@ -102,7 +173,12 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
             )
             .await?;
         }
-        out.push(DemoAccount { role, email, password, who });
+        out.push(DemoAccount {
+            role,
+            email,
+            password,
+            who,
+        });
     }
     Ok(out)
 }
@@ -111,6 +187,12 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
 pub fn print_demo_accounts(accounts: &[DemoAccount]) {
     println!("Demo accounts (passwords are public: for the demo only):");
     for a in accounts {
-        println!("  {:<19} {:<28} {:<24} {}", a.role.label(), a.email, a.password, a.who);
+        println!(
+            "  {:<19} {:<28} {:<24} {}",
+            a.role.label(),
+            a.email,
+            a.password,
+            a.who
+        );
     }
 }

@@ -62,7 +62,12 @@ pub trait AccountStore: Send + Sync {
     /// unknown organisation, unit or employee number, a malformed grant.
     async fn create_account(&self, new: &NewAccount, now: Timestamp) -> Result<AccountId>;
     /// Adds grants to an existing account (already-held grants are left as they are).
-    async fn add_grants(&self, account: AccountId, grants: &[GrantSpec], now: Timestamp) -> Result<()>;
+    async fn add_grants(
+        &self,
+        account: AccountId,
+        grants: &[GrantSpec],
+        now: Timestamp,
+    ) -> Result<()>;
     async fn account_by_email(&self, email: &str) -> Result<Option<Account>>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>>;
@@ -102,7 +107,11 @@ pub trait AccountStore: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<()>;
     /// Uses a reset token once: the account it belongs to, if the token is known, unused and not expired.
-    async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<AccountId>>;
+    async fn take_password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<AccountId>>;
 }
 
 pub(crate) fn grant_from_parts(

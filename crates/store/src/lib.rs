@@ -142,7 +142,10 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// Loads framework files (competencies and the file text) that are not loaded yet, all-or-nothing. A new
     /// version also becomes new rule versions in every existing organisation from its effective date; a version
     /// that would take effect before one in force is refused (history is never edited).
-    async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<FrameworkLoad>;
+    async fn load_frameworks(
+        &self,
+        files: &[(String, String, FrameworkFile)],
+    ) -> Result<FrameworkLoad>;
     async fn frameworks(&self) -> Result<Vec<FrameworkFile>>;
     async fn competencies(&self) -> Result<Vec<Competency>>;
 
@@ -159,7 +162,12 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn people_directory(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonName>>;
     /// Names and posts in the organisation of these people (no records): what lists of people show beside figures
     /// read from the roll-up index. People outside the caller's scope are left out.
-    async fn people_posts(&self, scope: &Scope, org: OrgId, ids: &[PersonId]) -> Result<Vec<(PersonName, Vec<Post>)>>;
+    async fn people_posts(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        ids: &[PersonId],
+    ) -> Result<Vec<(PersonName, Vec<Post>)>>;
     /// Everyone who has held a post in the organisation and is in the caller's scope, by id.
     async fn person_ids(&self, scope: &Scope, org: OrgId) -> Result<Vec<PersonId>>;
     /// People with their posts in the organisation, records and exemptions.

@@ -76,7 +76,12 @@ impl ReadModel {
     }
 
     /// The organisation's units, rules and policies, cached until its data version changes.
-    pub async fn context(&self, store: &dyn Store, scope: &Scope, org: OrgId) -> Result<Arc<OrgContext>> {
+    pub async fn context(
+        &self,
+        store: &dyn Store,
+        scope: &Scope,
+        org: OrgId,
+    ) -> Result<Arc<OrgContext>> {
         if !scope.sees_org(org) {
             return Err(crate::StoreError::NotFound);
         }
@@ -87,7 +92,10 @@ impl ReadModel {
             }
         }
         let ctx = Arc::new(store.org_context(&Scope::Platform, org).await?);
-        self.contexts.lock().expect("context lock").insert(org, (version, ctx.clone()));
+        self.contexts
+            .lock()
+            .expect("context lock")
+            .insert(org, (version, ctx.clone()));
         Ok(ctx)
     }
 
@@ -150,7 +158,11 @@ async fn update(store: &dyn Store, previous: Arc<OrgRollup>, version: i64) -> Re
         _ => return build(store, &Scope::Platform, org, None).await,
     };
     let people = store
-        .people(&Scope::Platform, org, &PeopleFilter::People(changed.clone()))
+        .people(
+            &Scope::Platform,
+            org,
+            &PeopleFilter::People(changed.clone()),
+        )
         .await?;
     tokio::task::spawn_blocking(move || {
         // Readers still holding the old roll-up keep it; otherwise it is updated in place.

@@ -4,8 +4,8 @@
 //! `sqlite.rs` and `postgres.rs`.
 
 use crate::{Result, StoreError};
-use std::collections::BTreeSet;
 use lantern_domain::*;
+use std::collections::BTreeSet;
 
 /// Largest number of rows per multi-row INSERT, keeping bind parameters under both backends' limits.
 pub(crate) const CHUNK: usize = 1000;
@@ -36,13 +36,20 @@ impl Touched {
     }
 
     pub(crate) fn orgs(&self) -> BTreeSet<i64> {
-        self.whole.iter().copied().chain(self.people.iter().map(|(o, _)| *o)).collect()
+        self.whole
+            .iter()
+            .copied()
+            .chain(self.people.iter().map(|(o, _)| *o))
+            .collect()
     }
 
     /// Change-log rows: (org, None) for a whole organisation, else (org, Some(person)).
     pub(crate) fn rows(&self) -> impl Iterator<Item = (i64, Option<i64>)> + '_ {
         self.whole.iter().map(|o| (*o, None)).chain(
-            self.people.iter().filter(|(o, _)| !self.whole.contains(o)).map(|(o, p)| (*o, Some(*p))),
+            self.people
+                .iter()
+                .filter(|(o, _)| !self.whole.contains(o))
+                .map(|(o, p)| (*o, Some(*p))),
         )
     }
 }

@@ -34,7 +34,9 @@ impl AppError {
 
     pub fn message(&self) -> String {
         match self {
-            AppError::Unauthenticated => "Sign in first: send the session cookie from /sign-in.".to_owned(),
+            AppError::Unauthenticated => {
+                "Sign in first: send the session cookie from /sign-in.".to_owned()
+            }
             AppError::Forbidden(m) => m.clone(),
             AppError::NotFound => "Not found".to_owned(),
             AppError::BadRequest(m) => m.clone(),

@@ -17,8 +17,8 @@ mod routes;
 pub mod views;
 
 use axum::Router;
-use lantern_store::read_model::ReadModel;
 use lantern_store::Store;
+use lantern_store::read_model::ReadModel;
 use std::sync::Arc;
 
 pub use auth::AuthConfig;
@@ -57,8 +57,14 @@ pub fn app(state: AppState) -> Router {
     let signed_in = Router::new()
         .merge(pages::routes().router)
         .merge(api_router)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::load))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf::protect));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::load,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf::protect,
+        ));
     let hsts = state.auth.secure_cookies;
     Router::new()
         .merge(signed_in)
@@ -66,16 +72,27 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::routes(openapi_json).router)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_metrics))
-        .layer(axum::middleware::from_fn_with_state(hsts, ops::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            hsts,
+            ops::security_headers,
+        ))
 }
 
 /// Every route the application serves, as (method, path template): pages, operations endpoints and assets from
 /// the builders that make the router, and the API from its OpenAPI document. The authorisation matrix test walks it.
 pub fn route_list() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    let ours = [pages::routes(), pages::asset_routes(), ops::routes(Arc::new(String::new()))];
+    let ours = [
+        pages::routes(),
+        pages::asset_routes(),
+        ops::routes(Arc::new(String::new())),
+    ];
     for r in ours {
-        out.extend(r.list.into_iter().map(|(m, p)| (m.to_string(), p.to_owned())));
+        out.extend(
+            r.list
+                .into_iter()
+                .map(|(m, p)| (m.to_string(), p.to_owned())),
+        );
     }
     let (_, openapi) = api::router().split_for_parts();
     for (path, item) in &openapi.paths.paths {

@@ -10,7 +10,8 @@ pub fn send(cfg: &AuthConfig, to: &str, subject: &str, body: &str) -> anyhow::Re
         tracing::warn!(%to, %subject, "no outbox or mail relay configured; email not sent");
         return Ok(());
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating the outbox {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the outbox {}", dir.display()))?;
     let now = chrono::Utc::now();
     let id = crate::auth::new_token();
     // Header values come from our own templates and validated addresses; strip line breaks all the same so no
@@ -24,7 +25,11 @@ pub fn send(cfg: &AuthConfig, to: &str, subject: &str, body: &str) -> anyhow::Re
         clean(subject),
         body.replace('\n', "\r\n")
     );
-    let path = dir.join(format!("{}-{}.eml", now.format("%Y%m%dT%H%M%S%.3f"), &id[..8]));
+    let path = dir.join(format!(
+        "{}-{}.eml",
+        now.format("%Y%m%dT%H%M%S%.3f"),
+        &id[..8]
+    ));
     std::fs::write(&path, message).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(%to, %subject, file = %path.display(), "email written to the outbox");
     Ok(())

@@ -48,8 +48,16 @@ pub async fn build(
     let scope = caller.scope();
     let org = state.store.org_by_code(&scope, ods).await?;
     caller.require(Action::Audit(org.id))?;
-    let rollup = state.read_model.rollup(state.store.as_ref(), &scope, org.id, None).await?;
-    let units: HashMap<UnitId, String> = rollup.context.units.iter().map(|u| (u.id, u.name.clone())).collect();
+    let rollup = state
+        .read_model
+        .rollup(state.store.as_ref(), &scope, org.id, None)
+        .await?;
+    let units: HashMap<UnitId, String> = rollup
+        .context
+        .units
+        .iter()
+        .map(|u| (u.id, u.name.clone()))
+        .collect();
     let node = match unit {
         Some(u) => {
             if !units.contains_key(&u) {
@@ -66,14 +74,21 @@ pub async fn build(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let titles: HashMap<(String, u8), String> =
-        rollup.context.rules.iter().map(|r| ((r.subject.clone(), r.level), r.title.clone())).collect();
+    let titles: HashMap<(String, u8), String> = rollup
+        .context
+        .rules
+        .iter()
+        .map(|r| ((r.subject.clone(), r.level), r.title.clone()))
+        .collect();
     let requirements: Vec<String> = rollup
         .index
         .requirements()
         .iter()
         .map(|k| {
-            let title = titles.get(&(k.subject.clone(), k.level)).cloned().unwrap_or_else(|| k.subject.clone());
+            let title = titles
+                .get(&(k.subject.clone(), k.level))
+                .cloned()
+                .unwrap_or_else(|| k.subject.clone());
             format!("{title} L{}", k.level)
         })
         .collect();
@@ -91,12 +106,17 @@ pub async fn build(
             Some(Row {
                 employee_number: n.employee_number.clone(),
                 name: format!("{} {}", n.given_name, n.family_name),
-                unit: s.unit.and_then(|u| units.get(&u).cloned()).unwrap_or_default(),
+                unit: s
+                    .unit
+                    .and_then(|u| units.get(&u).cloned())
+                    .unwrap_or_default(),
                 statuses: s,
             })
         })
         .collect();
-    rows.sort_by(|a, b| (&a.unit, &a.name, &a.employee_number).cmp(&(&b.unit, &b.name, &b.employee_number)));
+    rows.sort_by(|a, b| {
+        (&a.unit, &a.name, &a.employee_number).cmp(&(&b.unit, &b.name, &b.employee_number))
+    });
     let mut report = Report {
         ods_code: org.ods_code.clone(),
         org_name: org.name.clone(),
@@ -122,8 +142,16 @@ pub const CSV_SLICE: usize = 1000;
 
 fn cell(s: &str) -> String {
     // A leading = + - @ is neutralised so that no spreadsheet runs a cell as a formula.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 impl Report {
@@ -142,7 +170,11 @@ impl Report {
     }
 
     fn headings(&self) -> Vec<String> {
-        let mut h = vec!["Employee number".to_owned(), "Name".to_owned(), "Unit".to_owned()];
+        let mut h = vec![
+            "Employee number".to_owned(),
+            "Name".to_owned(),
+            "Unit".to_owned(),
+        ];
         for r in &self.requirements {
             h.push(r.clone());
             h.push(format!("{r} due"));
@@ -151,7 +183,11 @@ impl Report {
     }
 
     fn values(&self, row: &Row) -> Vec<String> {
-        let mut v = vec![row.employee_number.clone(), row.name.clone(), row.unit.clone()];
+        let mut v = vec![
+            row.employee_number.clone(),
+            row.name.clone(),
+            row.unit.clone(),
+        ];
         for s in &row.statuses.statuses {
             match s {
                 Some((status, due)) => {
@@ -168,7 +204,12 @@ impl Report {
     }
 
     pub fn csv_header(&self) -> Vec<u8> {
-        let mut out = self.headings().iter().map(|h| cell(h)).collect::<Vec<_>>().join(",");
+        let mut out = self
+            .headings()
+            .iter()
+            .map(|h| cell(h))
+            .collect::<Vec<_>>()
+            .join(",");
         out.push_str("\r\n");
         out.into_bytes()
     }
@@ -176,7 +217,14 @@ impl Report {
     pub fn csv_rows(&self, rows: &[Row]) -> Vec<u8> {
         let mut out = String::with_capacity(rows.len() * 256);
         for r in rows {
-            out.push_str(&self.values(r).iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
+            out.push_str(
+                &self
+                    .values(r)
+                    .iter()
+                    .map(|c| cell(c))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             out.push_str("\r\n");
         }
         out.into_bytes()
@@ -201,9 +249,20 @@ impl Report {
         let about = wb.add_worksheet();
         about.set_name("About")?;
         let lines = [
-            ("Report", format!("Statutory and mandatory training compliance: {}", self.scope_label())),
+            (
+                "Report",
+                format!(
+                    "Statutory and mandatory training compliance: {}",
+                    self.scope_label()
+                ),
+            ),
             ("As at", self.as_at.to_string()),
-            ("Generated", self.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            (
+                "Generated",
+                self.generated_at
+                    .format("%Y-%m-%d %H:%M:%S UTC")
+                    .to_string(),
+            ),
             ("People", self.rows.len().to_string()),
             ("SHA-256 of the CSV", self.sha256.clone()),
         ];
@@ -212,16 +271,34 @@ impl Report {
             about.write_string(i as u32, 1, v)?;
         }
         let top = lines.len() as u32 + 1;
-        for (c, h) in ["Requirement", "Applicable", "Compliant", "Expiring", "Expired", "Missing", "Pending", "Exempt", "%"]
-            .iter()
-            .enumerate()
+        for (c, h) in [
+            "Requirement",
+            "Applicable",
+            "Compliant",
+            "Expiring",
+            "Expired",
+            "Missing",
+            "Pending",
+            "Exempt",
+            "%",
+        ]
+        .iter()
+        .enumerate()
         {
             about.write_string_with_format(top, c as u16, *h, &bold)?;
         }
         for (i, (title, c)) in self.summary.iter().enumerate() {
             let r = top + 1 + i as u32;
             about.write_string(r, 0, title)?;
-            let nums = [c.applicable(), c.compliant, c.expiring, c.expired, c.missing, c.pending, c.exempt];
+            let nums = [
+                c.applicable(),
+                c.compliant,
+                c.expiring,
+                c.expired,
+                c.missing,
+                c.pending,
+                c.exempt,
+            ];
             for (j, n) in nums.iter().enumerate() {
                 about.write_number(r, j as u16 + 1, f64::from(*n))?;
             }
@@ -237,19 +314,43 @@ impl Report {
     pub fn pdf(&self) -> Vec<u8> {
         use printpdf::*;
         let font = |size: f32, bold: bool| Op::SetFont {
-            font: PdfFontHandle::Builtin(if bold { BuiltinFont::HelveticaBold } else { BuiltinFont::Helvetica }),
+            font: PdfFontHandle::Builtin(if bold {
+                BuiltinFont::HelveticaBold
+            } else {
+                BuiltinFont::Helvetica
+            }),
             size: Pt(size),
         };
-        let text = |s: String| Op::ShowText { items: vec![TextItem::Text(s)] };
-        let at = |x: f32, y: f32| Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(y).into() } };
+        let text = |s: String| Op::ShowText {
+            items: vec![TextItem::Text(s)],
+        };
+        let at = |x: f32, y: f32| Op::SetTextCursor {
+            pos: Point {
+                x: Mm(x).into(),
+                y: Mm(y).into(),
+            },
+        };
         let mut ops = vec![Op::StartTextSection, font(16.0, true), at(20.0, 275.0)];
         ops.push(text("Statutory and mandatory training compliance".into()));
-        ops.extend([Op::EndTextSection, Op::StartTextSection, font(10.0, false), at(20.0, 265.0)]);
+        ops.extend([
+            Op::EndTextSection,
+            Op::StartTextSection,
+            font(10.0, false),
+            at(20.0, 265.0),
+        ]);
         let meta = [
             format!("Organisation: {} ({})", self.org_name, self.ods_code),
-            format!("Scope: {}", self.unit.as_ref().map_or("the whole organisation".to_owned(), |(_, n)| n.clone())),
+            format!(
+                "Scope: {}",
+                self.unit
+                    .as_ref()
+                    .map_or("the whole organisation".to_owned(), |(_, n)| n.clone())
+            ),
             format!("As at: {}", self.as_at),
-            format!("Generated: {}", self.generated_at.format("%Y-%m-%d %H:%M:%S UTC")),
+            format!(
+                "Generated: {}",
+                self.generated_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
             format!("People in post: {}", self.rows.len()),
             format!("SHA-256 of the person-level CSV: {}", self.sha256),
         ];
@@ -304,8 +405,11 @@ impl Report {
         ops.push(Op::EndTextSection);
         let page = PdfPage::new(Mm(210.0), Mm(297.0), ops);
         let mut warnings = Vec::new();
-        PdfDocument::new(&format!("Compliance {} as at {}", self.ods_code, self.as_at))
-            .with_pages(vec![page])
-            .save(&PdfSaveOptions::default(), &mut warnings)
+        PdfDocument::new(&format!(
+            "Compliance {} as at {}",
+            self.ods_code, self.as_at
+        ))
+        .with_pages(vec![page])
+        .save(&PdfSaveOptions::default(), &mut warnings)
     }
 }

@@ -15,7 +15,10 @@ pub struct Routes {
 
 impl Routes {
     pub fn new() -> Self {
-        Routes { router: Router::new(), list: Vec::new() }
+        Routes {
+            router: Router::new(),
+            list: Vec::new(),
+        }
     }
 
     pub fn get<H, T>(mut self, path: &'static str, handler: H) -> Self
@@ -55,7 +58,13 @@ impl Routes {
 
 impl Routes {
     /// A form page whose POST takes a file upload of up to `limit` bytes (every other request keeps axum's 2 MB).
-    pub fn upload<G, TG, P, TP>(mut self, path: &'static str, show: G, submit: P, limit: usize) -> Self
+    pub fn upload<G, TG, P, TP>(
+        mut self,
+        path: &'static str,
+        show: G,
+        submit: P,
+        limit: usize,
+    ) -> Self
     where
         G: Handler<TG, AppState>,
         TG: 'static,

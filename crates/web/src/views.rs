@@ -4,8 +4,8 @@
 
 use crate::auth::Caller;
 use crate::{AppError, AppState};
-use lantern_domain::access::Action;
 use chrono::NaiveDate;
+use lantern_domain::access::Action;
 use lantern_domain::engine::{OrgEngine, PersonFacts, RequirementStatus};
 use lantern_domain::rollup::{Counts, Node};
 use lantern_domain::*;
@@ -240,13 +240,22 @@ pub async fn team_matrix(
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewCompliance(org.id))?;
-    let rollup = state.read_model.rollup(state.store.as_ref(), scope, org.id, None).await?;
+    let rollup = state
+        .read_model
+        .rollup(state.store.as_ref(), scope, org.id, None)
+        .await?;
     let ctx = &rollup.context;
-    let unit = ctx.units.iter().find(|u| u.id == unit_id).ok_or(AppError::NotFound)?;
+    let unit = ctx
+        .units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .ok_or(AppError::NotFound)?;
     if !scope.sees_unit(org.id, unit.id, &rollup.hierarchy) {
         return Err(AppError::NotFound);
     }
-    let statuses = rollup.index.statuses_on(&rollup.hierarchy, Node::Unit(unit_id), as_at);
+    let statuses = rollup
+        .index
+        .statuses_on(&rollup.hierarchy, Node::Unit(unit_id), as_at);
     let ids: Vec<PersonId> = statuses.iter().map(|s| s.person).collect();
     let people: HashMap<PersonId, (PersonName, Vec<Post>)> = state
         .store
@@ -259,7 +268,9 @@ pub async fn team_matrix(
     let keys = rollup.index.requirements();
     let mut rows = Vec::new();
     for s in &statuses {
-        let Some((name, posts)) = people.get(&s.person) else { continue };
+        let Some((name, posts)) = people.get(&s.person) else {
+            continue;
+        };
         let here: Vec<&Post> = posts
             .iter()
             .filter(|x| x.active_on(as_at) && rollup.hierarchy.is_within(x.unit_id, unit_id))
@@ -276,7 +287,10 @@ pub async fn team_matrix(
                 Some(PersonStatusBrief {
                     subject: k.subject.clone(),
                     level: k.level,
-                    title: titles.get(&(k.subject.clone(), k.level)).map(|t| t.0.clone()).unwrap_or_else(|| k.subject.clone()),
+                    title: titles
+                        .get(&(k.subject.clone(), k.level))
+                        .map(|t| t.0.clone())
+                        .unwrap_or_else(|| k.subject.clone()),
                     status,
                     due_on: due,
                     summary,
@@ -288,8 +302,14 @@ pub async fn team_matrix(
             employee_number: name.employee_number.clone(),
             name: format!("{} {}", name.given_name, name.family_name),
             job_roles: here.iter().map(|x| x.job_role.clone()).collect(),
-            staff_group: here.first().map(|x| x.staff_group.label().to_owned()).unwrap_or_default(),
-            overdue: briefs.iter().filter(|b| matches!(b.status, Status::Expired | Status::Missing)).count(),
+            staff_group: here
+                .first()
+                .map(|x| x.staff_group.label().to_owned())
+                .unwrap_or_default(),
+            overdue: briefs
+                .iter()
+                .filter(|b| matches!(b.status, Status::Expired | Status::Missing))
+                .count(),
             statuses: briefs,
         });
     }
@@ -320,7 +340,10 @@ pub async fn unit_people(
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewCompliance(org.id))?;
-    let ctx = state.read_model.context(state.store.as_ref(), scope, org.id).await?;
+    let ctx = state
+        .read_model
+        .context(state.store.as_ref(), scope, org.id)
+        .await?;
     let hierarchy = lantern_domain::rollup::Hierarchy::new(&ctx.units);
     let unit = ctx
         .units
@@ -494,7 +517,10 @@ pub async fn person_compliance(
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewPerson(org.id, person))?;
-    let ctx = state.read_model.context(state.store.as_ref(), scope, org.id).await?;
+    let ctx = state
+        .read_model
+        .context(state.store.as_ref(), scope, org.id)
+        .await?;
     let p = state.store.person(scope, org.id, person).await?;
     let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
     let facts = PersonFacts {
@@ -587,14 +613,29 @@ pub async fn person_compliance(
 
 /// The signed-in learner's own compliance in each organisation where they are a learner and hold a post: what
 /// "My training" and `/api/v1/me/training` show. NotFound when the account is not linked to anyone who does.
-pub async fn my_training(state: &AppState, caller: &Caller) -> Result<Vec<PersonComplianceView>, AppError> {
+pub async fn my_training(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<PersonComplianceView>, AppError> {
     let person = caller.principal.person.ok_or(AppError::NotFound)?;
     let mut out = Vec::new();
     for o in state.store.list_orgs(&caller.scope()).await? {
-        if !caller.roles_in(o.org.id).contains(&lantern_domain::access::Role::Learner) {
+        if !caller
+            .roles_in(o.org.id)
+            .contains(&lantern_domain::access::Role::Learner)
+        {
             continue;
         }
-        match person_compliance(state, caller, &o.org.ods_code, person, crate::api::today(), None).await {
+        match person_compliance(
+            state,
+            caller,
+            &o.org.ods_code,
+            person,
+            crate::api::today(),
+            None,
+        )
+        .await
+        {
             Ok(v) => out.push(v),
             // A learner grant where they hold no post (yet): nothing to show there.
             Err(AppError::NotFound) => {}

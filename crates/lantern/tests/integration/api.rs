@@ -19,9 +19,12 @@ async fn api_and_pages_answer_as_at_any_date() {
         lantern::demo::generate(store.as_ref(), 400, 9, d("2026-11-23"), false)
             .await
             .expect("demo");
-        lantern::users::demo_accounts(store.as_ref()).await.expect("demo accounts");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
         let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
-        let mut admin = Client::signed_in(&app, "platform@demo.lantern.test", "platform-demo-password").await;
+        let mut admin =
+            Client::signed_in(&app, "platform@demo.lantern.test", "platform-demo-password").await;
         let app = &mut admin;
 
         let (s, body) = get(app, "/healthz").await;
@@ -38,11 +41,7 @@ async fn api_and_pages_answer_as_at_any_date() {
             "{name}"
         );
 
-        let (s, body) = get(
-            app,
-            "/api/v1/organisations/RJ1/compliance?as_at=2026-11-23",
-        )
-        .await;
+        let (s, body) = get(app, "/api/v1/organisations/RJ1/compliance?as_at=2026-11-23").await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
         let now = json(&body);
         let columns = now["requirements"].as_array().expect("requirements").len();
@@ -58,11 +57,7 @@ async fn api_and_pages_answer_as_at_any_date() {
             columns,
             "{name}"
         );
-        let (_, past) = get(
-            app,
-            "/api/v1/organisations/RJ1/compliance?as_at=2023-01-31",
-        )
-        .await;
+        let (_, past) = get(app, "/api/v1/organisations/RJ1/compliance?as_at=2023-01-31").await;
         assert_ne!(
             json(&past)["rows"][0]["overall"],
             org_row["overall"],
@@ -122,11 +117,7 @@ async fn api_and_pages_answer_as_at_any_date() {
         }
 
         // Errors: precise 400s, and 404 for what does not exist.
-        let (s, body) = get(
-            app,
-            "/api/v1/organisations/RJ1/compliance?as_at=31-02-2024",
-        )
-        .await;
+        let (s, body) = get(app, "/api/v1/organisations/RJ1/compliance?as_at=31-02-2024").await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}");
         assert!(
             json(&body)["error"]
@@ -139,11 +130,7 @@ async fn api_and_pages_answer_as_at_any_date() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
         let (s, _) = get(app, "/api/v1/organisations/RJ1/people/999999/compliance").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
-        let (s, _) = get(
-            app,
-            "/api/v1/organisations/RJ1/units/1/people?status=great",
-        )
-        .await;
+        let (s, _) = get(app, "/api/v1/organisations/RJ1/units/1/people?status=great").await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}");
     }
 }

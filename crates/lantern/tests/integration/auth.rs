@@ -18,7 +18,9 @@ const FOREIGN: (&str, &str) = ("foreign-admin@example.nhs.test", "foreign-admin-
 
 /// A small demo world with its accounts, and an admin of another organisation. Returns that organisation's code.
 async fn world(store: &Arc<dyn Store>) -> String {
-    lantern::demo::generate(store.as_ref(), 300, 5, d("2026-11-23"), false).await.expect("demo");
+    lantern::demo::generate(store.as_ref(), 300, 5, d("2026-11-23"), false)
+        .await
+        .expect("demo");
     demo_accounts(store.as_ref()).await.expect("demo accounts");
     let other = store
         .list_orgs(&Scope::Platform)
@@ -56,39 +58,101 @@ async fn sign_in_sessions_csrf_and_throttling() {
         let mut anon = Client::new(&app);
         let res = anon.get("/orgs/RJ1?as_at=2026-01-01").await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
-        assert_eq!(res.location(), "/sign-in?next=%2Forgs%2FRJ1%3Fas_at%3D2026-01-01", "{name}");
+        assert_eq!(
+            res.location(),
+            "/sign-in?next=%2Forgs%2FRJ1%3Fas_at%3D2026-01-01",
+            "{name}"
+        );
         let res = anon.get("/api/v1/organisations").await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}");
-        assert!(res.json()["error"].as_str().expect("error").contains("Sign in"), "{name}");
+        assert!(
+            res.json()["error"]
+                .as_str()
+                .expect("error")
+                .contains("Sign in"),
+            "{name}"
+        );
 
         // A wrong password and an unknown account get the same answer.
         let wrong = anon.sign_in(ADMIN.0, "not-the-password").await;
-        let unknown = anon.sign_in("nobody@example.test", "not-the-password").await;
+        let unknown = anon
+            .sign_in("nobody@example.test", "not-the-password")
+            .await;
         for res in [&wrong, &unknown] {
             assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}");
-            assert!(res.body.contains("Enter a correct email address and password"), "{name}");
-            assert!(res.body.contains("nhsuk-error-summary"), "{name}: the NHS.UK error summary");
+            assert!(
+                res.body
+                    .contains("Enter a correct email address and password"),
+                "{name}"
+            );
+            assert!(
+                res.body.contains("nhsuk-error-summary"),
+                "{name}: the NHS.UK error summary"
+            );
         }
         let empty = anon.post_form("/sign-in", &[], None).await;
         assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{name}");
-        assert!(empty.body.contains("Enter your email address") && empty.body.contains("Enter your password"));
+        assert!(
+            empty.body.contains("Enter your email address")
+                && empty.body.contains("Enter your password")
+        );
 
         // Signing in goes where you were going, with a fresh session and a fresh CSRF token.
         let csrf_before = anon.csrf().await;
         let res = anon
-            .post_form("/sign-in", &[("email", ADMIN.0), ("password", ADMIN.1), ("next", "/orgs/RJ1")], None)
+            .post_form(
+                "/sign-in",
+                &[
+                    ("email", ADMIN.0),
+                    ("password", ADMIN.1),
+                    ("next", "/orgs/RJ1"),
+                ],
+                None,
+            )
             .await;
-        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/orgs/RJ1"), "{name}: {}", res.body);
-        let cookies: Vec<&str> = res.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
-        let session = cookies.iter().find(|c| c.starts_with("lantern_session=")).expect("session cookie");
-        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{name}: {session}");
-        assert_ne!(anon.csrf().await, csrf_before, "{name}: the CSRF token is rotated at sign-in");
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/orgs/RJ1"),
+            "{name}: {}",
+            res.body
+        );
+        let cookies: Vec<&str> = res
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("lantern_session="))
+            .expect("session cookie");
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+            "{name}: {session}"
+        );
+        assert_ne!(
+            anon.csrf().await,
+            csrf_before,
+            "{name}: the CSRF token is rotated at sign-in"
+        );
         let mut admin = anon;
-        assert_eq!(admin.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+        assert_eq!(
+            admin.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}"
+        );
         // An open redirect is refused: `next` must be a path on this site.
         let mut other = Client::new(&app);
         let res = other
-            .post_form("/sign-in", &[("email", AUDITOR.0), ("password", AUDITOR.1), ("next", "//evil.example/x")], None)
+            .post_form(
+                "/sign-in",
+                &[
+                    ("email", AUDITOR.0),
+                    ("password", AUDITOR.1),
+                    ("next", "//evil.example/x"),
+                ],
+                None,
+            )
             .await;
         assert_eq!(res.location(), "/", "{name}");
 
@@ -96,48 +160,100 @@ async fn sign_in_sessions_csrf_and_throttling() {
         let old = admin.cookies.clone();
         let res = admin.sign_in(ADMIN.0, ADMIN.1).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
-        assert_ne!(old.get("lantern_session"), admin.cookies.get("lantern_session"), "{name}");
-        let mut stale = Client { app: app.clone(), cookies: old };
-        assert_eq!(stale.get("/orgs/RJ1").await.status, StatusCode::SEE_OTHER, "{name}: the old session is gone");
+        assert_ne!(
+            old.get("lantern_session"),
+            admin.cookies.get("lantern_session"),
+            "{name}"
+        );
+        let mut stale = Client {
+            app: app.clone(),
+            cookies: old,
+        };
+        assert_eq!(
+            stale.get("/orgs/RJ1").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}: the old session is gone"
+        );
 
         // Sessions live in the database: a second server (or a restart) knows them.
         let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
-        let mut same = Client { app: app2, cookies: admin.cookies.clone() };
+        let mut same = Client {
+            app: app2,
+            cookies: admin.cookies.clone(),
+        };
         assert_eq!(same.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
 
         // CSRF: no token, a wrong token, or another site's origin are refused; nothing happens.
         let res = admin.post_form("/sign-out", &[], Some("")).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}");
-        let res = admin.post_form("/sign-out", &[], Some("A".repeat(43).as_str())).await;
+        let res = admin
+            .post_form("/sign-out", &[], Some("A".repeat(43).as_str()))
+            .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}");
         let csrf = admin.csrf().await;
         let req = axum::http::Request::post("/sign-out")
-            .header("cookie", format!("lantern_session={}; lantern_csrf={csrf}", admin.cookies["lantern_session"]))
+            .header(
+                "cookie",
+                format!(
+                    "lantern_session={}; lantern_csrf={csrf}",
+                    admin.cookies["lantern_session"]
+                ),
+            )
             .header("content-type", "application/x-www-form-urlencoded")
             .header("host", "localhost")
             .header("origin", "https://evil.example")
             .body(axum::body::Body::from(format!("csrf_token={csrf}")))
             .expect("request");
-        assert_eq!(admin.send(req).await.status, StatusCode::FORBIDDEN, "{name}: another site's origin");
-        assert_eq!(admin.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}: still signed in");
+        assert_eq!(
+            admin.send(req).await.status,
+            StatusCode::FORBIDDEN,
+            "{name}: another site's origin"
+        );
+        assert_eq!(
+            admin.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}: still signed in"
+        );
 
         // Signing out ends the session on the server.
         let cookie = admin.cookies.clone();
         let res = admin.post_form("/sign-out", &[], None).await;
-        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/sign-in?notice=signed-out"), "{name}");
-        let mut replay = Client { app: app.clone(), cookies: cookie };
-        assert_eq!(replay.get("/orgs/RJ1").await.status, StatusCode::SEE_OTHER, "{name}: a signed-out cookie is dead");
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/sign-in?notice=signed-out"),
+            "{name}"
+        );
+        let mut replay = Client {
+            app: app.clone(),
+            cookies: cookie,
+        };
+        assert_eq!(
+            replay.get("/orgs/RJ1").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}: a signed-out cookie is dead"
+        );
 
         // Throttling: after five failures the right password is refused too, with a message saying what to do.
         let mut c = Client::new(&app);
         for _ in 0..5 {
-            assert_eq!(c.sign_in(AUDITOR.0, "wrong-password-x").await.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                c.sign_in(AUDITOR.0, "wrong-password-x").await.status,
+                StatusCode::UNAUTHORIZED
+            );
         }
         let res = c.sign_in(AUDITOR.0, AUDITOR.1).await;
         assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
-        assert!(res.body.contains("too many failed attempts") && res.body.contains("reset your password"), "{name}");
+        assert!(
+            res.body.contains("too many failed attempts")
+                && res.body.contains("reset your password"),
+            "{name}"
+        );
         // Other accounts are not locked by it.
-        assert_eq!(c.sign_in(MANAGER.0, MANAGER.1).await.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(
+            c.sign_in(MANAGER.0, MANAGER.1).await.status,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
     }
 }
 
@@ -156,7 +272,11 @@ async fn sessions_expire_when_idle_and_absolutely() {
             assert_eq!(c.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
             tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
             let res = c.get("/orgs/RJ1").await;
-            assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: idle {idle}s, absolute {absolute}s");
+            assert_eq!(
+                res.status,
+                StatusCode::SEE_OTHER,
+                "{name}: idle {idle}s, absolute {absolute}s"
+            );
         }
     }
 }
@@ -166,46 +286,137 @@ async fn password_reset_by_emailed_one_time_link() {
     for (name, store, _dir) in backends().await {
         world(&store).await;
         let outbox = tempfile::tempdir().expect("outbox");
-        let auth = lantern_web::AuthConfig { outbox: Some(outbox.path().to_owned()), ..test_auth() };
+        let auth = lantern_web::AuthConfig {
+            outbox: Some(outbox.path().to_owned()),
+            ..test_auth()
+        };
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
         let mut c = Client::new(&app);
-        let res = c.post_form("/password-reset", &[("email", "nobody@example.test")], None).await;
-        assert!(res.body.contains("Check your email"), "{name}: no hint whether the account exists");
-        assert_eq!(std::fs::read_dir(outbox.path()).expect("outbox").count(), 0, "{name}");
-        let res = c.post_form("/password-reset", &[("email", LEARNER.0)], None).await;
+        let res = c
+            .post_form("/password-reset", &[("email", "nobody@example.test")], None)
+            .await;
+        assert!(
+            res.body.contains("Check your email"),
+            "{name}: no hint whether the account exists"
+        );
+        assert_eq!(
+            std::fs::read_dir(outbox.path()).expect("outbox").count(),
+            0,
+            "{name}"
+        );
+        let res = c
+            .post_form("/password-reset", &[("email", LEARNER.0)], None)
+            .await;
         assert!(res.body.contains("Check your email"), "{name}");
-        let mail = std::fs::read_dir(outbox.path()).expect("outbox").next().expect("one email").expect("entry");
+        let mail = std::fs::read_dir(outbox.path())
+            .expect("outbox")
+            .next()
+            .expect("one email")
+            .expect("entry");
         let text = std::fs::read_to_string(mail.path()).expect("email");
-        assert!(text.contains(&format!("To: {}", LEARNER.0)), "{name}: {text}");
-        let link = text.lines().find(|l| l.contains("/password-reset/")).expect("a link").trim();
+        assert!(
+            text.contains(&format!("To: {}", LEARNER.0)),
+            "{name}: {text}"
+        );
+        let link = text
+            .lines()
+            .find(|l| l.contains("/password-reset/"))
+            .expect("a link")
+            .trim();
         let path = &link[link.find("/password-reset/").expect("path")..];
 
         assert_eq!(c.get(path).await.status, StatusCode::OK, "{name}");
-        let res = c.post_form(path, &[("password", "short"), ("confirm", "short")], None).await;
+        let res = c
+            .post_form(path, &[("password", "short"), ("confirm", "short")], None)
+            .await;
         assert!(res.body.contains("at least 12 characters"), "{name}");
-        let res = c.post_form(path, &[("password", "a brand new passphrase"), ("confirm", "a different one!!")], None).await;
+        let res = c
+            .post_form(
+                path,
+                &[
+                    ("password", "a brand new passphrase"),
+                    ("confirm", "a different one!!"),
+                ],
+                None,
+            )
+            .await;
         assert!(res.body.contains("do not match"), "{name}");
-        let res = c.post_form(path, &[("password", "a brand new passphrase"), ("confirm", "a brand new passphrase")], None).await;
-        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/sign-in?notice=password-changed"), "{name}");
-        let res = c.post_form(path, &[("password", "another passphrase x"), ("confirm", "another passphrase x")], None).await;
-        assert!(res.body.contains("expired or has been used"), "{name}: the link works once");
+        let res = c
+            .post_form(
+                path,
+                &[
+                    ("password", "a brand new passphrase"),
+                    ("confirm", "a brand new passphrase"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/sign-in?notice=password-changed"),
+            "{name}"
+        );
+        let res = c
+            .post_form(
+                path,
+                &[
+                    ("password", "another passphrase x"),
+                    ("confirm", "another passphrase x"),
+                ],
+                None,
+            )
+            .await;
+        assert!(
+            res.body.contains("expired or has been used"),
+            "{name}: the link works once"
+        );
 
-        assert_eq!(c.sign_in(LEARNER.0, LEARNER.1).await.status, StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(c.sign_in(LEARNER.0, "a brand new passphrase").await.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(
+            c.sign_in(LEARNER.0, LEARNER.1).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        assert_eq!(
+            c.sign_in(LEARNER.0, "a brand new passphrase").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
 
         // Signed in, they change it again themselves: the current password first; every session ends.
-        let res = c.post_form("/account/password", &[("current", "wrong one"), ("password", "third passphrase ok"), ("confirm", "third passphrase ok")], None).await;
+        let res = c
+            .post_form(
+                "/account/password",
+                &[
+                    ("current", "wrong one"),
+                    ("password", "third passphrase ok"),
+                    ("confirm", "third passphrase ok"),
+                ],
+                None,
+            )
+            .await;
         assert!(res.body.contains("Enter your current password"), "{name}");
         let res = c
             .post_form(
                 "/account/password",
-                &[("current", "a brand new passphrase"), ("password", "third passphrase ok"), ("confirm", "third passphrase ok")],
+                &[
+                    ("current", "a brand new passphrase"),
+                    ("password", "third passphrase ok"),
+                    ("confirm", "third passphrase ok"),
+                ],
                 None,
             )
             .await;
         assert_eq!(res.location(), "/sign-in?notice=password-changed", "{name}");
-        assert_eq!(c.get("/me").await.status, StatusCode::SEE_OTHER, "{name}: signed out");
-        assert_eq!(c.sign_in(LEARNER.0, "third passphrase ok").await.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(
+            c.get("/me").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}: signed out"
+        );
+        assert_eq!(
+            c.sign_in(LEARNER.0, "third passphrase ok").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
     }
 }
 
@@ -222,8 +433,15 @@ enum Who {
     Foreign,
 }
 
-const EVERYONE: [Who; 7] =
-    [Who::Anonymous, Who::Learner, Who::Manager, Who::OrgAdmin, Who::Auditor, Who::Platform, Who::Foreign];
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::Learner,
+    Who::Manager,
+    Who::OrgAdmin,
+    Who::Auditor,
+    Who::Platform,
+    Who::Foreign,
+];
 
 /// The status each caller gets for a route with RJ1's parameters (the learner's own person, the manager's unit).
 /// Every route in `lantern_web::route_list()` must have a line here: a new route without one fails the test.
@@ -253,14 +471,18 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Anonymous | Learner | Manager => 303,
             _ => 200,
         },
-        ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => page_auth(oversees, deny),
+        ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => {
+            page_auth(oversees, deny)
+        }
         ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
         ("GET", "/me") => page_auth(who == Learner, 404),
         ("GET", "/orgs/{ods}/trends")
         | ("GET", "/orgs/{ods}/report")
         | ("GET", "/orgs/{ods}/report.csv")
         | ("GET", "/orgs/{ods}/report.xlsx")
-        | ("GET", "/orgs/{ods}/report.pdf") => page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny),
+        | ("GET", "/orgs/{ods}/report.pdf") => {
+            page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)
+        }
         ("GET", "/admin") => match who {
             Anonymous | OrgAdmin | Platform | Foreign => 303,
             _ => 403,
@@ -288,25 +510,43 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 404,
             _ => deny,
         },
-        ("GET", "/team") | ("GET", "/team.csv") | ("GET", "/team.xlsx") => page_auth(who == Manager, 403),
+        ("GET", "/team") | ("GET", "/team.csv") | ("GET", "/team.xlsx") => {
+            page_auth(who == Manager, 403)
+        }
         // An empty form reminds everyone overdue in the manager's first unit, then shows the team again.
         ("POST", "/team/remind") => match who {
             Anonymous | Manager => 303,
             _ => 403,
         },
-        ("GET", "/sign-in") => if signed_in { 303 } else { 200 },
+        ("GET", "/sign-in") => {
+            if signed_in {
+                303
+            } else {
+                200
+            }
+        }
         ("POST", "/sign-in") => 400,
         ("POST", "/sign-out") => 303,
         ("GET", "/account/password") => page_auth(true, 0),
-        ("POST", "/account/password") => if signed_in { 400 } else { 303 },
+        ("POST", "/account/password") => {
+            if signed_in {
+                400
+            } else {
+                303
+            }
+        }
         ("GET", "/password-reset") | ("GET", "/password-reset/{token}") => 200,
         ("POST", "/password-reset") | ("POST", "/password-reset/{token}") => 400,
-        ("GET", "/assets/{version}/{*file}") | ("GET", "/healthz") | ("GET", "/metrics")
+        ("GET", "/assets/{version}/{*file}")
+        | ("GET", "/healthz")
+        | ("GET", "/metrics")
         | ("GET", "/api/openapi.json") => 200,
         ("GET", "/api/v1/organisations") => api_auth(true, 0),
         ("GET", "/api/v1/organisations/{ods}/compliance")
         | ("GET", "/api/v1/organisations/{ods}/units/{unit_id}/people") => api_auth(oversees, deny),
-        ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance") => api_auth(in_rj1, 404),
+        ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance") => {
+            api_auth(in_rj1, 404)
+        }
         ("GET", "/api/v1/me/training") => api_auth(who == Learner, 404),
         _ => return None,
     })
@@ -346,30 +586,72 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
         .filter(|(m, p)| expected(m, p, Who::Anonymous).is_none())
         .map(|(m, p)| format!("{m} {p}"))
         .collect();
-    assert!(missing.is_empty(), "routes without an expectation in the matrix: {missing:?}");
-    assert!(routes.len() >= 20, "the route list comes from the router: {routes:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without an expectation in the matrix: {missing:?}"
+    );
+    assert!(
+        routes.len() >= 20,
+        "the route list comes from the router: {routes:?}"
+    );
 
     for (name, store, _dir) in backends().await {
         let foreign_ods = world(&store).await;
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
-        let learner = store.account_by_email(LEARNER.0).await.expect("learner").expect("exists");
-        let manager_unit = store.grants(store.account_by_email(MANAGER.0).await.unwrap().unwrap().id).await.unwrap()[0]
+        let learner = store
+            .account_by_email(LEARNER.0)
+            .await
+            .expect("learner")
+            .expect("exists");
+        let manager_unit = store
+            .grants(store.account_by_email(MANAGER.0).await.unwrap().unwrap().id)
+            .await
+            .unwrap()[0]
             .unit
             .expect("a unit");
-        let rj1_org = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
-        let rj1_rule = store.org_context(&Scope::Platform, rj1_org.id).await.expect("ctx").rules[0].id.0;
-        let own = Params { ods: "RJ1".into(), unit: manager_unit.0, person: learner.person_id.expect("person").0, rule: rj1_rule };
-        let foreign_org = store.org_by_code(&Scope::Platform, &foreign_ods).await.expect("foreign org");
-        let foreign_people = store.people(&Scope::Platform, foreign_org.id, &PeopleFilter::All).await.expect("people");
+        let rj1_org = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let rj1_rule = store
+            .org_context(&Scope::Platform, rj1_org.id)
+            .await
+            .expect("ctx")
+            .rules[0]
+            .id
+            .0;
+        let own = Params {
+            ods: "RJ1".into(),
+            unit: manager_unit.0,
+            person: learner.person_id.expect("person").0,
+            rule: rj1_rule,
+        };
+        let foreign_org = store
+            .org_by_code(&Scope::Platform, &foreign_ods)
+            .await
+            .expect("foreign org");
+        let foreign_people = store
+            .people(&Scope::Platform, foreign_org.id, &PeopleFilter::All)
+            .await
+            .expect("people");
         let stranger = &foreign_people[0];
-        let foreign_rule = store.org_context(&Scope::Platform, foreign_org.id).await.expect("ctx").rules[0].id.0;
+        let foreign_rule = store
+            .org_context(&Scope::Platform, foreign_org.id)
+            .await
+            .expect("ctx")
+            .rules[0]
+            .id
+            .0;
         let foreign = Params {
             ods: foreign_ods.clone(),
             unit: stranger.posts[0].unit_id.0,
             person: stranger.person.id.0,
             rule: foreign_rule,
         };
-        let secrets = [foreign_org.name.clone(), stranger.person.family_name.clone()];
+        let secrets = [
+            foreign_org.name.clone(),
+            stranger.person.family_name.clone(),
+        ];
 
         let mut clients = Vec::new();
         for who in EVERYONE {
@@ -398,7 +680,12 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                 let want = expected(method, path, *who).expect("listed");
                 let uri = fill(path, &own);
                 let res = request(client, method, &uri).await;
-                assert_eq!(res.status.as_u16(), want, "{name}: {who:?} {method} {uri}: {}", &res.body[..res.body.len().min(300)]);
+                assert_eq!(
+                    res.status.as_u16(),
+                    want,
+                    "{name}: {who:?} {method} {uri}: {}",
+                    &res.body[..res.body.len().min(300)]
+                );
                 checked += 1;
 
                 // The same route aimed at another organisation: its own admin and the platform admin act there as
@@ -417,7 +704,10 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                     assert_eq!(res.status.as_u16(), want, "{name}: {who:?} {method} {uri}");
                     if !sees {
                         for s in &secrets {
-                            assert!(!res.body.contains(s.as_str()), "{name}: {who:?} {method} {uri} leaked {s:?}");
+                            assert!(
+                                !res.body.contains(s.as_str()),
+                                "{name}: {who:?} {method} {uri} leaked {s:?}"
+                            );
                         }
                     }
                     checked += 1;
@@ -431,26 +721,67 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
 
         // Within an organisation, a manager sees only their units and the people in them.
         let mut manager = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
-        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let ctx = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx");
         let h = lantern_domain::rollup::Hierarchy::new(&ctx.units);
-        let elsewhere = ctx.units.iter().find(|u| !h.is_within(u.id, manager_unit) && u.parent_id.is_some()).expect("another unit");
-        let res = manager.get(&format!("/orgs/RJ1/units/{}", elsewhere.id)).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}: a unit the manager does not manage");
-        let everyone = store.people(&Scope::Platform, rj1.id, &PeopleFilter::All).await.expect("people");
+        let elsewhere = ctx
+            .units
+            .iter()
+            .find(|u| !h.is_within(u.id, manager_unit) && u.parent_id.is_some())
+            .expect("another unit");
+        let res = manager
+            .get(&format!("/orgs/RJ1/units/{}", elsewhere.id))
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::NOT_FOUND,
+            "{name}: a unit the manager does not manage"
+        );
+        let everyone = store
+            .people(&Scope::Platform, rj1.id, &PeopleFilter::All)
+            .await
+            .expect("people");
         let outsider = everyone
             .iter()
-            .find(|p| p.posts.iter().all(|x| !h.is_within(x.unit_id, manager_unit)))
+            .find(|p| {
+                p.posts
+                    .iter()
+                    .all(|x| !h.is_within(x.unit_id, manager_unit))
+            })
             .expect("someone outside the manager's unit");
-        let res = manager.get(&format!("/orgs/RJ1/people/{}", outsider.person.id)).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}: a person outside the manager's units");
+        let res = manager
+            .get(&format!("/orgs/RJ1/people/{}", outsider.person.id))
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::NOT_FOUND,
+            "{name}: a person outside the manager's units"
+        );
         let res = manager.get("/orgs/RJ1").await;
         assert_eq!(res.status, StatusCode::OK, "{name}");
-        assert!(!res.body.contains(&format!("/units/{}\"", elsewhere.id)), "{name}: the heatmap shows only their units");
+        assert!(
+            !res.body.contains(&format!("/units/{}\"", elsewhere.id)),
+            "{name}: the heatmap shows only their units"
+        );
         // A learner sees only themselves.
         let mut learner_c = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
-        let res = learner_c.get(&format!("/api/v1/organisations/RJ1/people/{}/compliance", outsider.person.id)).await;
-        assert!(matches!(res.status.as_u16(), 403 | 404), "{name}: {}", res.status);
+        let res = learner_c
+            .get(&format!(
+                "/api/v1/organisations/RJ1/people/{}/compliance",
+                outsider.person.id
+            ))
+            .await;
+        assert!(
+            matches!(res.status.as_u16(), 403 | 404),
+            "{name}: {}",
+            res.status
+        );
         assert!(!res.body.contains(&outsider.person.family_name), "{name}");
         assert!(checked > 100, "{name}: {checked} checks");
     }
@@ -466,19 +797,43 @@ async fn my_training_and_my_team_show_the_right_people() {
 
         let mut c = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
         let home = c.get("/").await;
-        assert_eq!(home.location(), "/me", "{name}: a learner's home is their training");
+        assert_eq!(
+            home.location(),
+            "/me",
+            "{name}: a learner's home is their training"
+        );
         let me = c.get("/me").await;
         assert_eq!(me.status, StatusCode::OK, "{name}");
-        assert!(me.body.contains("My training") && me.body.contains("Fire Safety"), "{name}");
-        assert!(me.body.contains("aria-current=\"page\""), "{name}: the navigation marks where you are");
-        assert!(!me.body.contains("My team"), "{name}: a learner's navigation has no team");
-        assert!(me.body.contains("Your training records"), "{name}: their records, with hours and evidence");
+        assert!(
+            me.body.contains("My training") && me.body.contains("Fire Safety"),
+            "{name}"
+        );
+        assert!(
+            me.body.contains("aria-current=\"page\""),
+            "{name}: the navigation marks where you are"
+        );
+        assert!(
+            !me.body.contains("My team"),
+            "{name}: a learner's navigation has no team"
+        );
+        assert!(
+            me.body.contains("Your training records"),
+            "{name}: their records, with hours and evidence"
+        );
         let api = c.get("/api/v1/me/training").await;
         assert_eq!(api.status, StatusCode::OK, "{name}");
         let json = api.json();
         assert_eq!(json[0]["ods_code"], "RJ1", "{name}");
-        assert!(json[0]["records"].as_array().is_some_and(|r| !r.is_empty()), "{name}: records in the API too");
-        assert!(json[0]["cpd"][0]["standard"].as_str().is_some_and(|s| s.starts_with("NMC")), "{name}");
+        assert!(
+            json[0]["records"].as_array().is_some_and(|r| !r.is_empty()),
+            "{name}: records in the API too"
+        );
+        assert!(
+            json[0]["cpd"][0]["standard"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("NMC")),
+            "{name}"
+        );
         assert!(
             me.body.contains("NMC: 35 hours of CPD") && me.body.contains("Participatory hours"),
             "{name}: the demo nurse sees progress towards NMC revalidation"
@@ -487,50 +842,102 @@ async fn my_training_and_my_team_show_the_right_people() {
         let mut m = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
         let team = m.get("/team").await;
         assert_eq!(team.status, StatusCode::OK, "{name}: {}", team.body);
-        assert!(team.body.contains(&format!("/orgs/RJ1/people/{person}")), "{name}: the learner is in the team");
-        assert!(team.body.contains("people have something overdue"), "{name}");
+        assert!(
+            team.body.contains(&format!("/orgs/RJ1/people/{person}")),
+            "{name}: the learner is in the team"
+        );
+        assert!(
+            team.body.contains("people have something overdue"),
+            "{name}"
+        );
         let csv = m.get("/team.csv?status=missing").await;
         assert_eq!(csv.status, StatusCode::OK, "{name}");
-        assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"), "{name}");
+        assert!(
+            csv.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"),
+            "{name}"
+        );
         let header = csv.body.lines().next().expect("header");
-        assert!(header.starts_with("\"Employee number\",\"Name\""), "{name}: {header}");
+        assert!(
+            header.starts_with("\"Employee number\",\"Name\""),
+            "{name}: {header}"
+        );
         for line in csv.body.lines().skip(1) {
-            assert!(line.contains("\"Missing\""), "{name}: filtered to people with something missing: {line}");
+            assert!(
+                line.contains("\"Missing\""),
+                "{name}: filtered to people with something missing: {line}"
+            );
         }
         let xlsx = m.get("/team.xlsx?status=missing").await;
         assert_eq!(xlsx.status, StatusCode::OK, "{name}");
-        assert!(xlsx.headers["content-type"].to_str().unwrap().contains("spreadsheetml"), "{name}");
+        assert!(
+            xlsx.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "{name}"
+        );
         let bad = m.get("/team?status=great").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
 
         // Remind: everyone with something overdue gets an email listing it; a person outside the team cannot be
         // reminded.
         let outbox = tempfile::tempdir().expect("outbox");
-        let auth = lantern_web::AuthConfig { outbox: Some(outbox.path().to_owned()), ..test_auth() };
+        let auth = lantern_web::AuthConfig {
+            outbox: Some(outbox.path().to_owned()),
+            ..test_auth()
+        };
         let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
-        let mut m2 = Client { app: app2, cookies: m.cookies.clone() };
+        let mut m2 = Client {
+            app: app2,
+            cookies: m.cookies.clone(),
+        };
         let team = m2.get("/team").await;
         let overdue: usize = team
             .body
             .split("people have something overdue")
             .next()
-            .and_then(|s| s.rsplit("nhsuk-heading-xl nhsuk-u-margin-bottom-1\">").next())
+            .and_then(|s| {
+                s.rsplit("nhsuk-heading-xl nhsuk-u-margin-bottom-1\">")
+                    .next()
+            })
             .and_then(|s| s.split('<').next())
             .and_then(|n| n.trim().parse().ok())
             .expect("the overdue count");
-        assert!(overdue > 0, "{name}: the demo ward has someone overdue to remind");
+        assert!(
+            overdue > 0,
+            "{name}: the demo ward has someone overdue to remind"
+        );
         let res = m2.post_form("/team/remind", &[], None).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
-        assert!(res.location().contains(&format!("reminded={overdue}")), "{name}: {}", res.location());
+        assert!(
+            res.location().contains(&format!("reminded={overdue}")),
+            "{name}: {}",
+            res.location()
+        );
         let mails: Vec<String> = std::fs::read_dir(outbox.path())
             .expect("outbox")
             .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("mail"))
             .collect();
         assert_eq!(mails.len(), overdue, "{name}");
-        assert!(mails.iter().all(|m| m.contains("Subject: Training to complete") && m.contains("overdue")), "{name}");
-        let res = m2.post_form("/team/remind", &[("person", "999999")], None).await;
+        assert!(
+            mails
+                .iter()
+                .all(|m| m.contains("Subject: Training to complete") && m.contains("overdue")),
+            "{name}"
+        );
+        let res = m2
+            .post_form("/team/remind", &[("person", "999999")], None)
+            .await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}");
-        let shown = m2.get(&format!("/team?reminded={overdue}&no_email=0")).await;
-        assert!(shown.body.contains(&format!("Reminders sent: {overdue}.")), "{name}: the team page says so");
+        let shown = m2
+            .get(&format!("/team?reminded={overdue}&no_email=0"))
+            .await;
+        assert!(
+            shown.body.contains(&format!("Reminders sent: {overdue}.")),
+            "{name}: the team page says so"
+        );
     }
 }

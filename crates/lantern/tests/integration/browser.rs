@@ -17,8 +17,14 @@ fn setup() {
         && dir.join("node_modules/playwright-core").exists()
         && dir.join("node_modules/axe-core").exists();
     if !ready {
-        let status = Command::new("bash").arg(dir.join("setup.sh")).status().expect("run e2e/setup.sh");
-        assert!(status.success(), "e2e/setup.sh failed: the browser tests need Chromium and npm");
+        let status = Command::new("bash")
+            .arg(dir.join("setup.sh"))
+            .status()
+            .expect("run e2e/setup.sh");
+        assert!(
+            status.success(),
+            "e2e/setup.sh failed: the browser tests need Chromium and npm"
+        );
     }
 }
 
@@ -27,15 +33,24 @@ async fn browser_journeys_in_chromium() {
     tokio::task::spawn_blocking(setup).await.expect("setup");
     let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
     for (name, store, _dir) in backends().await {
-        lantern::demo::generate(store.as_ref(), 400, 3, d("2026-11-23"), false).await.expect("demo");
-        lantern::users::demo_accounts(store.as_ref()).await.expect("demo accounts");
+        lantern::demo::generate(store.as_ref(), 400, 3, d("2026-11-23"), false)
+            .await
+            .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .await
-                .expect("serve");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
         let shots = shots.clone();
         let label = name.clone();
@@ -53,7 +68,13 @@ async fn browser_journeys_in_chromium() {
         server.abort();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{name}: the browser journeys failed\n{stdout}\n{stderr}");
-        assert!(stdout.contains("pages checked with axe"), "{name}: {stdout}");
+        assert!(
+            out.status.success(),
+            "{name}: the browser journeys failed\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("pages checked with axe"),
+            "{name}: {stdout}"
+        );
     }
 }

@@ -37,8 +37,7 @@ employee_number,assignment_number,given_name,family_name,org_code,unit_code,staf
 2,2-1,,Okafor,RJ1,W1,medical_dental,Consultant,maybe,2021-13-01,,
 3,3-1,Cal,Smith,RJ1,W1,medical_dental,Consultant,N,2024-01-01,2023-01-01,not-an-email
 ";
-    let problems =
-        parse(ImportKind::Staff, bad.as_bytes(), NO_PROGRESS).expect_err("bad file");
+    let problems = parse(ImportKind::Staff, bad.as_bytes(), NO_PROGRESS).expect_err("bad file");
     let found: Vec<(usize, &str)> = problems
         .iter()
         .map(|p| (p.line, p.field.as_str()))
@@ -81,8 +80,8 @@ async fn import_is_all_or_nothing_and_idempotent() {
     for (name, store, _dir) in backends().await {
         let store = store.as_ref();
         store.write(&org_batch()).await.expect("org");
-        let staff = parse(ImportKind::Staff, STAFF.as_bytes(), NO_PROGRESS)
-            .expect("good staff file");
+        let staff =
+            parse(ImportKind::Staff, STAFF.as_bytes(), NO_PROGRESS).expect("good staff file");
         let first = store.write(&staff).await.expect("import staff");
         assert_eq!(
             (
@@ -105,12 +104,8 @@ async fn import_is_all_or_nothing_and_idempotent() {
             "{name}"
         );
 
-        let records = parse(
-            ImportKind::Records,
-            RECORDS.as_bytes(),
-            NO_PROGRESS,
-        )
-        .expect("good records");
+        let records =
+            parse(ImportKind::Records, RECORDS.as_bytes(), NO_PROGRESS).expect("good records");
         assert_eq!(
             store
                 .write(&records)
@@ -135,8 +130,7 @@ async fn import_is_all_or_nothing_and_idempotent() {
         let bad = format!(
             "{RECORDS}10000001,cstf.fire_safety,1,2025-04-01,,e-LfH,national_elearning,,,\n99999999,cstf.fire_safety,1,2025-03-01,,e-LfH,national_elearning,,,\n"
         );
-        let batch = parse(ImportKind::Records, bad.as_bytes(), NO_PROGRESS)
-            .expect("well-formed");
+        let batch = parse(ImportKind::Records, bad.as_bytes(), NO_PROGRESS).expect("well-formed");
         let Err(lantern_store::StoreError::Rejected(problems)) = store.write(&batch).await else {
             panic!("{name}: accepted")
         };

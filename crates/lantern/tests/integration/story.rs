@@ -474,7 +474,10 @@ async fn incremental_rollups_equal_a_rebuild() {
         lantern::demo::generate(store, 300, 7, d("2026-11-23"), false)
             .await
             .expect("demo");
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
         let model = ReadModel::new();
         let before = model
             .rollup(store, &Scope::Platform, rj1.id, None)
@@ -507,7 +510,11 @@ async fn incremental_rollups_equal_a_rebuild() {
             evidence_ref: None,
             recorded_at: None,
         });
-        let post = b.posts.iter().find(|x| x.end.is_none()).expect("a current post");
+        let post = b
+            .posts
+            .iter()
+            .find(|x| x.end.is_none())
+            .expect("a current post");
         let unit_code = before
             .context
             .units
@@ -553,7 +560,10 @@ async fn incremental_rollups_equal_a_rebuild() {
         named.sort();
         let mut expected = vec![a.person.id, b.person.id, c.person.id];
         expected.sort();
-        assert_eq!(named, expected, "{name}: the change log names exactly who changed");
+        assert_eq!(
+            named, expected,
+            "{name}: the change log names exactly who changed"
+        );
 
         let after = model
             .rollup(store, &Scope::Platform, rj1.id, None)
@@ -567,7 +577,12 @@ async fn incremental_rollups_equal_a_rebuild() {
             .chain(fresh.context.units.iter().map(|u| Node::Unit(u.id)))
             .collect();
         let mut differs_from_before = false;
-        for on in [d("2026-11-23"), d("2026-11-05"), d("2025-01-01"), d("2027-01-15")] {
+        for on in [
+            d("2026-11-23"),
+            d("2026-11-05"),
+            d("2025-01-01"),
+            d("2027-01-15"),
+        ] {
             for node in &nodes {
                 assert_eq!(
                     after.index.node(*node, on),
@@ -577,7 +592,10 @@ async fn incremental_rollups_equal_a_rebuild() {
                 differs_from_before |= before.index.node(*node, on) != after.index.node(*node, on);
             }
         }
-        assert!(differs_from_before, "{name}: the writes changed some counts");
+        assert!(
+            differs_from_before,
+            "{name}: the writes changed some counts"
+        );
 
         // A new rule version affects everyone.
         let mut rule = before
@@ -588,13 +606,21 @@ async fn incremental_rollups_equal_a_rebuild() {
             .expect("fire rule")
             .clone();
         rule.effective_from = d("2026-12-01");
-        rule.kind = RuleKind::Completion { refresher_months: 24 };
+        rule.kind = RuleKind::Completion {
+            refresher_months: 24,
+        };
         let mut batch = WriteBatch::default();
-        batch.rules.push(RuleRow { org: "RJ1".into(), rule });
+        batch.rules.push(RuleRow {
+            org: "RJ1".into(),
+            rule,
+        });
         store.write(&batch).await.expect("rule version");
         let v2 = store.org_data_version(rj1.id).await.expect("version");
         assert_eq!(
-            store.changes_since(rj1.id, version, v2).await.expect("changes"),
+            store
+                .changes_since(rj1.id, version, v2)
+                .await
+                .expect("changes"),
             Changes::Everyone,
             "{name}"
         );
@@ -611,35 +637,82 @@ async fn a_new_framework_version_reaches_every_organisation() {
         .expect("CSTF file")
         .1;
     let parse = |text: &str| {
-        let file = lantern_domain::framework::FrameworkFile::parse("cstf-1.2.toml", text).expect("parses");
+        let file =
+            lantern_domain::framework::FrameworkFile::parse("cstf-1.2.toml", text).expect("parses");
         vec![("cstf-1.2.toml".to_owned(), text.to_owned(), file)]
     };
     for (name, store, _dir) in backends().await {
         store.write(&world()).await.expect("world");
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
-        let before = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx").rules.len();
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let before = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx")
+            .rules
+            .len();
 
         let v12 = cstf
             .replace("version = \"1.1\"", "version = \"1.2\"")
-            .replace("effective_from = \"2021-07-01\"", "effective_from = \"2027-04-01\"");
+            .replace(
+                "effective_from = \"2021-07-01\"",
+                "effective_from = \"2027-04-01\"",
+            );
         let load = store.load_frameworks(&parse(&v12)).await.expect("loads");
         assert_eq!(load.loaded, vec!["cstf-england 1.2".to_owned()], "{name}");
         let orgs = store.list_orgs(&Scope::Platform).await.expect("orgs").len();
-        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
-        let fire: Vec<&Rule> = ctx.rules.iter().filter(|r| r.subject == "cstf.fire_safety").collect();
-        assert_eq!(fire.len(), 2, "{name}: old and new versions of the fire safety rule");
-        let old = fire.iter().find(|r| r.framework_version == "1.1").expect("1.1");
-        let new = fire.iter().find(|r| r.framework_version == "1.2").expect("1.2");
-        assert_eq!(old.effective_to, Some(d("2027-04-01")), "{name}: the old version is closed, not edited");
-        assert_eq!((new.effective_from, new.effective_to), (d("2027-04-01"), None), "{name}");
-        assert_eq!(load.rules_created, (ctx.rules.len() - before) * orgs, "{name}: every organisation");
+        let ctx = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx");
+        let fire: Vec<&Rule> = ctx
+            .rules
+            .iter()
+            .filter(|r| r.subject == "cstf.fire_safety")
+            .collect();
+        assert_eq!(
+            fire.len(),
+            2,
+            "{name}: old and new versions of the fire safety rule"
+        );
+        let old = fire
+            .iter()
+            .find(|r| r.framework_version == "1.1")
+            .expect("1.1");
+        let new = fire
+            .iter()
+            .find(|r| r.framework_version == "1.2")
+            .expect("1.2");
+        assert_eq!(
+            old.effective_to,
+            Some(d("2027-04-01")),
+            "{name}: the old version is closed, not edited"
+        );
+        assert_eq!(
+            (new.effective_from, new.effective_to),
+            (d("2027-04-01"), None),
+            "{name}"
+        );
+        assert_eq!(
+            load.rules_created,
+            (ctx.rules.len() - before) * orgs,
+            "{name}: every organisation"
+        );
 
         let again = store.load_frameworks(&parse(&v12)).await.expect("no-op");
-        assert!(again.loaded.is_empty() && again.rules_created == 0, "{name}: {again:?}");
+        assert!(
+            again.loaded.is_empty() && again.rules_created == 0,
+            "{name}: {again:?}"
+        );
 
         let backdated = cstf
             .replace("version = \"1.1\"", "version = \"1.0-late\"")
-            .replace("effective_from = \"2021-07-01\"", "effective_from = \"2020-01-01\"");
+            .replace(
+                "effective_from = \"2021-07-01\"",
+                "effective_from = \"2020-01-01\"",
+            );
         match store.load_frameworks(&parse(&backdated)).await {
             Err(StoreError::Rejected(problems)) => assert!(
                 problems[0].message.contains("history is never edited"),
@@ -654,9 +727,17 @@ async fn a_new_framework_version_reaches_every_organisation() {
             .iter()
             .map(|f| f.framework.version.clone())
             .collect();
-        assert!(!names.contains(&"1.0-late".to_owned()), "{name}: nothing of the refused file was written");
+        assert!(
+            !names.contains(&"1.0-late".to_owned()),
+            "{name}: nothing of the refused file was written"
+        );
         assert_eq!(
-            store.org_context(&Scope::Platform, rj1.id).await.expect("ctx").rules.len(),
+            store
+                .org_context(&Scope::Platform, rj1.id)
+                .await
+                .expect("ctx")
+                .rules
+                .len(),
             ctx.rules.len(),
             "{name}"
         );

@@ -14,7 +14,10 @@ pub struct Response {
 
 impl Response {
     pub fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -30,11 +33,18 @@ pub struct Client {
 
 impl Client {
     pub fn new(app: &axum::Router) -> Self {
-        Client { app: app.clone(), cookies: BTreeMap::new() }
+        Client {
+            app: app.clone(),
+            cookies: BTreeMap::new(),
+        }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Response {
@@ -53,11 +63,18 @@ impl Client {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&mut self, uri: &str) -> Response {
-        let req = Request::get(uri).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
+        let req = Request::get(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .expect("request");
         self.send(req).await
     }
 
@@ -66,11 +83,19 @@ impl Client {
         if !self.cookies.contains_key("lantern_csrf") {
             self.get("/sign-in").await;
         }
-        self.cookies.get("lantern_csrf").cloned().expect("a CSRF cookie")
+        self.cookies
+            .get("lantern_csrf")
+            .cloned()
+            .expect("a CSRF cookie")
     }
 
     /// Posts a form as a browser would, with the CSRF token in it unless `token` overrides it.
-    pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)], token: Option<&str>) -> Response {
+    pub async fn post_form(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Response {
         let csrf = match token {
             Some(t) => t.to_owned(),
             None => self.csrf().await,
@@ -90,12 +115,22 @@ impl Client {
     }
 
     /// Posts a multipart form with one file, as a browser's upload form does (CSRF token in the query string).
-    pub async fn post_upload(&mut self, uri: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Response {
+    pub async fn post_upload(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Response {
         let csrf = self.csrf().await;
         let boundary = "lantern-test-boundary-7d9a";
         let mut body = Vec::new();
         for (k, v) in fields {
-            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
         }
         body.extend(
             format!(
@@ -109,7 +144,10 @@ impl Client {
         let sep = if uri.contains('?') { '&' } else { '?' };
         let req = Request::post(format!("{uri}{sep}csrf_token={csrf}"))
             .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .header(header::HOST, "localhost")
             .body(Body::from(body))
             .expect("request");
@@ -117,14 +155,24 @@ impl Client {
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
-        self.post_form("/sign-in", &[("email", email), ("password", password)], None).await
+        self.post_form(
+            "/sign-in",
+            &[("email", email), ("password", password)],
+            None,
+        )
+        .await
     }
 
     /// A client already signed in; panics if sign-in fails.
     pub async fn signed_in(app: &axum::Router, email: &str, password: &str) -> Client {
         let mut c = Client::new(app);
         let res = c.sign_in(email, password).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in as {email}: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "sign-in as {email}: {}",
+            res.body
+        );
         c
     }
 }

@@ -60,7 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
 }
 
 fn is_state_changing(m: &Method) -> bool {
-    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Why a request is not from this site, if it is not. The origin must name the host the request was sent to, or
@@ -73,7 +76,10 @@ fn cross_site(headers: &HeaderMap, public_url: &str) -> Option<&'static str> {
         return Some("the request came from another site");
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let origin_host = origin.split("://").nth(1).unwrap_or("");
         let public = public_url.trim_end_matches('/');
         if origin == "null" || (origin_host != host && origin != public) {
@@ -138,7 +144,8 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
                 .map(|(_, v)| v.into_owned());
             req = Request::from_parts(parts, Body::from(bytes));
         }
-        let matches = presented.is_some_and(|p| !fresh && bool::from(p.as_bytes().ct_eq(token.as_bytes())));
+        let matches =
+            presented.is_some_and(|p| !fresh && bool::from(p.as_bytes().ct_eq(token.as_bytes())));
         if !matches {
             return refuse("the form had expired or did not come from Lantern");
         }
@@ -170,12 +177,33 @@ mod tests {
     fn only_this_sites_origin_is_accepted() {
         let public = "https://lantern.example.nhs.uk";
         let ok = |pairs: &[(&'static str, &str)]| cross_site(&headers(pairs), public).is_none();
-        assert!(ok(&[("host", "127.0.0.1:8080")]), "no Origin: a same-site form from an older browser");
-        assert!(ok(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]));
-        assert!(ok(&[("host", "10.0.0.5:8080"), ("origin", "https://lantern.example.nhs.uk")]), "behind a proxy");
-        assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "https://evil.example")]));
+        assert!(
+            ok(&[("host", "127.0.0.1:8080")]),
+            "no Origin: a same-site form from an older browser"
+        );
+        assert!(ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080")
+        ]));
+        assert!(
+            ok(&[
+                ("host", "10.0.0.5:8080"),
+                ("origin", "https://lantern.example.nhs.uk")
+            ]),
+            "behind a proxy"
+        );
+        assert!(!ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "https://evil.example")
+        ]));
         assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "null")]));
-        assert!(!ok(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]));
-        assert!(ok(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")]));
+        assert!(!ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("sec-fetch-site", "cross-site")
+        ]));
+        assert!(ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("sec-fetch-site", "same-origin")
+        ]));
     }
 }

@@ -23,7 +23,9 @@ pub const MIN_LENGTH: usize = 12;
 /// Why a new password is refused, if it is.
 pub fn weakness(password: &str) -> Option<String> {
     if password.chars().count() < MIN_LENGTH {
-        return Some(format!("Enter a password of at least {MIN_LENGTH} characters"));
+        return Some(format!(
+            "Enter a password of at least {MIN_LENGTH} characters"
+        ));
     }
     if password.chars().count() > 256 {
         return Some("Enter a password of at most 256 characters".to_owned());

@@ -50,7 +50,8 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         match state.store.session(&hash).await {
             Ok(Some(row)) => {
                 let now = Utc::now();
-                let idle = chrono::TimeDelta::from_std(state.auth.idle_timeout).unwrap_or(chrono::TimeDelta::MAX);
+                let idle = chrono::TimeDelta::from_std(state.auth.idle_timeout)
+                    .unwrap_or(chrono::TimeDelta::MAX);
                 if now >= row.expires_at || now >= row.last_seen_at + idle {
                     if let Err(e) = state.store.delete_session(&hash).await {
                         return crate::AppError::Internal(e.into()).into_response();

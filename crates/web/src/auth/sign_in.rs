@@ -6,7 +6,7 @@
 //! - Password resets use a one-time link valid for an hour, sent by email (in development, written to the outbox
 //!   folder). The answer never says whether an address has an account.
 
-use super::{csrf, password, session, token_hash, new_token};
+use super::{csrf, new_token, password, session, token_hash};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::auth::csrf::CsrfToken;
@@ -14,10 +14,10 @@ use crate::pages::PageError;
 use crate::pages::layout::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use chrono::Utc;
 use std::net::{IpAddr, SocketAddr};
 
@@ -39,7 +39,10 @@ pub struct SignInPage {
 
 impl SignInPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 }
 
@@ -52,7 +55,9 @@ pub struct SignInQuery {
 /// Only paths on this site: never a scheme, host or protocol-relative URL, so sign-in cannot redirect away.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -60,12 +65,18 @@ fn safe_next(next: Option<&str>) -> String {
 fn notice_text(code: Option<&str>) -> Option<String> {
     match code? {
         "signed-out" => Some("You have signed out.".to_owned()),
-        "password-changed" => Some("Your password has been changed. Sign in with your new password.".to_owned()),
+        "password-changed" => {
+            Some("Your password has been changed. Sign in with your new password.".to_owned())
+        }
         _ => None,
     }
 }
 
-pub async fn page(csrf: CsrfToken, caller: Option<Extension<Caller>>, Query(q): Query<SignInQuery>) -> Response {
+pub async fn page(
+    csrf: CsrfToken,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<SignInQuery>,
+) -> Response {
     if caller.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
@@ -91,8 +102,14 @@ pub struct SignInForm {
 /// The client's address for throttling. Behind a trusted proxy (`AuthConfig::trusted_proxies`) it is the last
 /// address in X-Forwarded-For that is not itself a trusted proxy; otherwise the connection's peer. A client cannot
 /// choose its address by sending the header straight to Lantern.
-pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> String {
-    let Some(peer) = peer else { return "unknown".to_owned() };
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> String {
+    let Some(peer) = peer else {
+        return "unknown".to_owned();
+    };
     if !trusted.contains(&peer) {
         return peer.to_string();
     }
@@ -118,29 +135,51 @@ pub async fn submit(
     let again = |errors: Vec<FieldError>, status: StatusCode| {
         (
             status,
-            SignInPage { layout: Layout::anonymous(&csrf), email: form.email.trim().to_owned(), next: next.clone(), errors, notice: None },
+            SignInPage {
+                layout: Layout::anonymous(&csrf),
+                email: form.email.trim().to_owned(),
+                next: next.clone(),
+                errors,
+                notice: None,
+            },
         )
             .into_response()
     };
     let mut errors = Vec::new();
     if email.is_empty() {
-        errors.push(FieldError { field: "email", message: "Enter your email address".into() });
+        errors.push(FieldError {
+            field: "email",
+            message: "Enter your email address".into(),
+        });
     }
     if form.password.is_empty() {
-        errors.push(FieldError { field: "password", message: "Enter your password".into() });
+        errors.push(FieldError {
+            field: "password",
+            message: "Enter your password".into(),
+        });
     }
     if !errors.is_empty() {
         return Ok(again(errors, StatusCode::BAD_REQUEST));
     }
 
     let now = Utc::now();
-    let since = now - chrono::TimeDelta::from_std(state.auth.throttle_window).unwrap_or(chrono::TimeDelta::minutes(15));
+    let since = now
+        - chrono::TimeDelta::from_std(state.auth.throttle_window)
+            .unwrap_or(chrono::TimeDelta::minutes(15));
     let minutes = state.auth.throttle_window.as_secs().div_ceil(60);
     let account_key = format!("account:{email}");
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let peer = connect.as_ref().map(|c| c.0.0.ip());
-    let address_key = format!("address:{}", client_address(peer, forwarded, &state.auth.trusted_proxies));
-    if state.store.login_failures_since(&account_key, since).await? >= state.auth.max_failures_per_account {
+    let address_key = format!(
+        "address:{}",
+        client_address(peer, forwarded, &state.auth.trusted_proxies)
+    );
+    if state
+        .store
+        .login_failures_since(&account_key, since)
+        .await?
+        >= state.auth.max_failures_per_account
+    {
         return Ok(again(
             vec![FieldError {
                 field: "email",
@@ -152,7 +191,12 @@ pub async fn submit(
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
-    if state.store.login_failures_since(&address_key, since).await? >= state.auth.max_failures_per_address {
+    if state
+        .store
+        .login_failures_since(&address_key, since)
+        .await?
+        >= state.auth.max_failures_per_address
+    {
         return Ok(again(
             vec![FieldError {
                 field: "email",
@@ -165,13 +209,27 @@ pub async fn submit(
         ));
     }
 
-    let account = state.store.account_by_email(&email).await?.filter(|a| !a.disabled);
-    let ok = password::verify(form.password.clone(), account.as_ref().and_then(|a| a.password_hash.clone())).await;
+    let account = state
+        .store
+        .account_by_email(&email)
+        .await?
+        .filter(|a| !a.disabled);
+    let ok = password::verify(
+        form.password.clone(),
+        account.as_ref().and_then(|a| a.password_hash.clone()),
+    )
+    .await;
     let Some(account) = account.filter(|_| ok) else {
-        state.store.record_login_failure(&[account_key, address_key], now).await?;
+        state
+            .store
+            .record_login_failure(&[account_key, address_key], now)
+            .await?;
         tracing::info!(email = %email, "failed sign-in");
         return Ok(again(
-            vec![FieldError { field: "email", message: "Enter a correct email address and password".into() }],
+            vec![FieldError {
+                field: "email",
+                message: "Enter a correct email address and password".into(),
+            }],
             StatusCode::UNAUTHORIZED,
         ));
     };
@@ -182,8 +240,13 @@ pub async fn submit(
         state.store.delete_session(&old.token_hash).await?;
     }
     let token = new_token();
-    let expires = now + chrono::TimeDelta::from_std(state.auth.absolute_timeout).unwrap_or(chrono::TimeDelta::hours(12));
-    state.store.create_session(&token_hash(&token), account.id, now, expires).await?;
+    let expires = now
+        + chrono::TimeDelta::from_std(state.auth.absolute_timeout)
+            .unwrap_or(chrono::TimeDelta::hours(12));
+    state
+        .store
+        .create_session(&token_hash(&token), account.id, now, expires)
+        .await?;
     tracing::info!(account = %account.id, "signed in");
     let mut res = Redirect::to(&next).into_response();
     append_cookie(&mut res, session::cookie(&state.auth, token));
@@ -197,7 +260,10 @@ fn append_cookie(res: &mut Response, c: axum_extra::extract::cookie::Cookie<'sta
     }
 }
 
-pub async fn sign_out(State(state): State<AppState>, caller: Option<Extension<Caller>>) -> Result<Response, PageError> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+) -> Result<Response, PageError> {
     if let Some(Extension(c)) = caller {
         state.store.delete_session(&c.token_hash).await?;
         tracing::info!(account = %c.account.id, "signed out");
@@ -217,7 +283,12 @@ pub struct ResetRequestPage {
 }
 
 pub async fn reset_request_page(csrf: CsrfToken) -> ResetRequestPage {
-    ResetRequestPage { layout: Layout::anonymous(&csrf), email: String::new(), errors: Vec::new(), sent: false }
+    ResetRequestPage {
+        layout: Layout::anonymous(&csrf),
+        email: String::new(),
+        errors: Vec::new(),
+        sent: false,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -241,17 +312,31 @@ pub async fn reset_request_submit(
             ResetRequestPage {
                 layout: Layout::anonymous(&csrf),
                 email: form.email.trim().to_owned(),
-                errors: vec![FieldError { field: "email", message: "Enter an email address, like name@nhs.net".into() }],
+                errors: vec![FieldError {
+                    field: "email",
+                    message: "Enter an email address, like name@nhs.net".into(),
+                }],
                 sent: false,
             },
         )
             .into_response());
     }
-    if let Some(account) = state.store.account_by_email(&email).await?.filter(|a| !a.disabled) {
+    if let Some(account) = state
+        .store
+        .account_by_email(&email)
+        .await?
+        .filter(|a| !a.disabled)
+    {
         let token = new_token();
         let now = Utc::now();
-        state.store.create_password_reset(&token_hash(&token), account.id, now, now + RESET_VALID_FOR).await?;
-        let link = format!("{}/password-reset/{token}", state.auth.public_url.trim_end_matches('/'));
+        state
+            .store
+            .create_password_reset(&token_hash(&token), account.id, now, now + RESET_VALID_FOR)
+            .await?;
+        let link = format!(
+            "{}/password-reset/{token}",
+            state.auth.public_url.trim_end_matches('/')
+        );
         crate::mail::send(
             &state.auth,
             &account.email,
@@ -266,7 +351,13 @@ pub async fn reset_request_submit(
         .map_err(|e| PageError::from(crate::AppError::Internal(e)))?;
     }
     // The same answer whether or not the address has an account.
-    Ok(ResetRequestPage { layout: Layout::anonymous(&csrf), email, errors: Vec::new(), sent: true }.into_response())
+    Ok(ResetRequestPage {
+        layout: Layout::anonymous(&csrf),
+        email,
+        errors: Vec::new(),
+        sent: true,
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -279,12 +370,19 @@ pub struct ResetPage {
 
 impl ResetPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 }
 
 pub async fn reset_page(csrf: CsrfToken, Path(token): Path<String>) -> ResetPage {
-    ResetPage { layout: Layout::anonymous(&csrf), token, errors: Vec::new() }
+    ResetPage {
+        layout: Layout::anonymous(&csrf),
+        token,
+        errors: Vec::new(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -303,14 +401,26 @@ pub async fn reset_submit(
 ) -> Result<Response, PageError> {
     let mut errors = Vec::new();
     if let Some(w) = password::weakness(&form.password) {
-        errors.push(FieldError { field: "password", message: w });
+        errors.push(FieldError {
+            field: "password",
+            message: w,
+        });
     } else if form.password != form.confirm {
-        errors.push(FieldError { field: "confirm", message: "The passwords do not match".into() });
+        errors.push(FieldError {
+            field: "confirm",
+            message: "The passwords do not match".into(),
+        });
     }
     if errors.is_empty() {
-        match state.store.take_password_reset(&token_hash(&token), Utc::now()).await? {
+        match state
+            .store
+            .take_password_reset(&token_hash(&token), Utc::now())
+            .await?
+        {
             Some(account) => {
-                let hash = password::hash(form.password).await.map_err(crate::AppError::Internal)?;
+                let hash = password::hash(form.password)
+                    .await
+                    .map_err(crate::AppError::Internal)?;
                 state.store.set_password(account, &hash).await?;
                 tracing::info!(account = %account, "password reset");
                 return Ok(Redirect::to("/sign-in?notice=password-changed").into_response());
@@ -321,7 +431,15 @@ pub async fn reset_submit(
             }),
         }
     }
-    Ok((StatusCode::BAD_REQUEST, ResetPage { layout: Layout::anonymous(&csrf), token, errors }).into_response())
+    Ok((
+        StatusCode::BAD_REQUEST,
+        ResetPage {
+            layout: Layout::anonymous(&csrf),
+            token,
+            errors,
+        },
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -334,9 +452,15 @@ mod tests {
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
         let client: IpAddr = "203.0.113.9".parse().unwrap();
         // Straight to Lantern: the header is ignored, whatever it claims.
-        assert_eq!(client_address(Some(client), Some("1.2.3.4"), &[proxy]), "203.0.113.9");
+        assert_eq!(
+            client_address(Some(client), Some("1.2.3.4"), &[proxy]),
+            "203.0.113.9"
+        );
         // Through the proxy: the last hop the proxy saw, not what the client wrote first.
-        assert_eq!(client_address(Some(proxy), Some("1.2.3.4, 203.0.113.9"), &[proxy]), "203.0.113.9");
+        assert_eq!(
+            client_address(Some(proxy), Some("1.2.3.4, 203.0.113.9"), &[proxy]),
+            "203.0.113.9"
+        );
         assert_eq!(client_address(Some(proxy), None, &[proxy]), "10.0.0.2");
         assert_eq!(client_address(None, None, &[]), "unknown");
     }
@@ -351,12 +475,18 @@ pub struct ChangePasswordPage {
 
 impl ChangePasswordPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 }
 
 pub async fn change_password_page(page: crate::pages::layout::Page) -> ChangePasswordPage {
-    ChangePasswordPage { layout: page.layout, errors: Vec::new() }
+    ChangePasswordPage {
+        layout: page.layout,
+        errors: Vec::new(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -379,17 +509,35 @@ pub async fn change_password_submit(
     let mut errors = Vec::new();
     let account = &page.caller.account;
     if !password::verify(form.current.clone(), account.password_hash.clone()).await {
-        errors.push(FieldError { field: "current", message: "Enter your current password".into() });
+        errors.push(FieldError {
+            field: "current",
+            message: "Enter your current password".into(),
+        });
     }
     if let Some(w) = password::weakness(&form.password) {
-        errors.push(FieldError { field: "password", message: w });
+        errors.push(FieldError {
+            field: "password",
+            message: w,
+        });
     } else if form.password != form.confirm {
-        errors.push(FieldError { field: "confirm", message: "The passwords do not match".into() });
+        errors.push(FieldError {
+            field: "confirm",
+            message: "The passwords do not match".into(),
+        });
     }
     if !errors.is_empty() {
-        return Ok((StatusCode::BAD_REQUEST, ChangePasswordPage { layout: page.layout, errors }).into_response());
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            ChangePasswordPage {
+                layout: page.layout,
+                errors,
+            },
+        )
+            .into_response());
     }
-    let hash = password::hash(form.password).await.map_err(crate::AppError::Internal)?;
+    let hash = password::hash(form.password)
+        .await
+        .map_err(crate::AppError::Internal)?;
     state.store.set_password(account.id, &hash).await?;
     tracing::info!(account = %account.id, "password changed");
     let mut res = Redirect::to("/sign-in?notice=password-changed").into_response();

@@ -57,7 +57,10 @@ pub fn period(kind: &RuleKind) -> String {
     match kind {
         RuleKind::Completion { refresher_months } if *refresher_months == 0 => "Once".to_owned(),
         RuleKind::Completion { refresher_months } => format!("Every {refresher_months} months"),
-        RuleKind::Hours { hours, window_months } => format!("{hours} hours every {window_months} months"),
+        RuleKind::Hours {
+            hours,
+            window_months,
+        } => format!("{hours} hours every {window_months} months"),
     }
 }
 
@@ -70,11 +73,22 @@ pub async fn rules(
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let mut by_key: Vec<RuleHistory> = Vec::new();
     let mut all = ctx.rules.clone();
-    all.sort_by(|a, b| (&a.title, a.level, std::cmp::Reverse(a.effective_from)).cmp(&(&b.title, b.level, std::cmp::Reverse(b.effective_from))));
+    all.sort_by(|a, b| {
+        (&a.title, a.level, std::cmp::Reverse(a.effective_from)).cmp(&(
+            &b.title,
+            b.level,
+            std::cmp::Reverse(b.effective_from),
+        ))
+    });
     for r in all {
         match by_key.last_mut() {
-            Some(h) if h.current.subject == r.subject && h.current.level == r.level => h.versions.push(r),
-            _ => by_key.push(RuleHistory { current: r.clone(), versions: vec![r] }),
+            Some(h) if h.current.subject == r.subject && h.current.level == r.level => {
+                h.versions.push(r)
+            }
+            _ => by_key.push(RuleHistory {
+                current: r.clone(),
+                versions: vec![r],
+            }),
         }
     }
     Ok(RulesPage {
@@ -100,7 +114,10 @@ pub struct RuleVersionPage {
 
 impl RuleVersionPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     fn is_hours(&self) -> bool {
@@ -127,7 +144,11 @@ pub struct RuleVersionForm {
 }
 
 fn current_rule(ctx: &OrgContext, id: i64) -> Result<Rule, AppError> {
-    let rule = ctx.rules.iter().find(|r| r.id == RuleId(id)).ok_or(AppError::NotFound)?;
+    let rule = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(id))
+        .ok_or(AppError::NotFound)?;
     // Always version the one in force (or the latest), whichever version's page was opened.
     Ok(ctx
         .rules
@@ -146,8 +167,13 @@ pub async fn rule_version_page(
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let rule = current_rule(&ctx, id)?;
     let (refresher, hours, window) = match rule.kind {
-        RuleKind::Completion { refresher_months } => (refresher_months.to_string(), String::new(), String::new()),
-        RuleKind::Hours { hours, window_months } => (String::new(), hours.to_string(), window_months.to_string()),
+        RuleKind::Completion { refresher_months } => {
+            (refresher_months.to_string(), String::new(), String::new())
+        }
+        RuleKind::Hours {
+            hours,
+            window_months,
+        } => (String::new(), hours.to_string(), window_months.to_string()),
     };
     let form = RuleVersionForm {
         effective_from: String::new(),
@@ -178,7 +204,10 @@ fn number<T: std::str::FromStr>(
     match value.trim().parse::<T>() {
         Ok(v) if ok(&v) => Some(v),
         _ => {
-            errors.push(FieldError { field, message: format!("Enter {what}") });
+            errors.push(FieldError {
+                field,
+                message: format!("Enter {what}"),
+            });
             None
         }
     }
@@ -206,23 +235,61 @@ pub async fn rule_version_submit(
     let kind = match current.kind {
         RuleKind::Completion { refresher_months } => {
             if current.adjustable {
-                number::<u32>(&mut errors, "refresher_months", &form.refresher_months, "a refresher period of 1 to 120 months", |m| (1..=120).contains(m))
-                    .map(|m| RuleKind::Completion { refresher_months: m })
+                number::<u32>(
+                    &mut errors,
+                    "refresher_months",
+                    &form.refresher_months,
+                    "a refresher period of 1 to 120 months",
+                    |m| (1..=120).contains(m),
+                )
+                .map(|m| RuleKind::Completion {
+                    refresher_months: m,
+                })
             } else {
                 // The framework fixes this period: a new version keeps it.
                 Some(RuleKind::Completion { refresher_months })
             }
         }
         RuleKind::Hours { .. } => {
-            let h = number::<f64>(&mut errors, "hours", &form.hours, "the hours required, more than 0", |h| *h > 0.0 && *h <= 500.0);
-            let w = number::<u32>(&mut errors, "window_months", &form.window_months, "a window of 1 to 120 months", |m| (1..=120).contains(m));
-            h.zip(w).map(|(hours, window_months)| RuleKind::Hours { hours, window_months })
+            let h = number::<f64>(
+                &mut errors,
+                "hours",
+                &form.hours,
+                "the hours required, more than 0",
+                |h| *h > 0.0 && *h <= 500.0,
+            );
+            let w = number::<u32>(
+                &mut errors,
+                "window_months",
+                &form.window_months,
+                "a window of 1 to 120 months",
+                |m| (1..=120).contains(m),
+            );
+            h.zip(w).map(|(hours, window_months)| RuleKind::Hours {
+                hours,
+                window_months,
+            })
         }
     };
-    let warning = number::<u32>(&mut errors, "warning_days", &form.warning_days, "a warning window of 0 to 365 days", |d| *d <= 365);
-    let starter = number::<u32>(&mut errors, "new_starter_days", &form.new_starter_days, "a new-starter deadline of 0 to 365 days", |d| *d <= 365);
+    let warning = number::<u32>(
+        &mut errors,
+        "warning_days",
+        &form.warning_days,
+        "a warning window of 0 to 365 days",
+        |d| *d <= 365,
+    );
+    let starter = number::<u32>(
+        &mut errors,
+        "new_starter_days",
+        &form.new_starter_days,
+        "a new-starter deadline of 0 to 365 days",
+        |d| *d <= 365,
+    );
     if form.reason.trim().len() < 5 {
-        errors.push(FieldError { field: "reason", message: "Say why the rule changes, for the audit trail".into() });
+        errors.push(FieldError {
+            field: "reason",
+            message: "Say why the rule changes, for the audit trail".into(),
+        });
     }
     if let (true, Some(from), Some(kind), Some(warning_days), Some(new_starter_days)) =
         (errors.is_empty(), effective_from, kind, warning, starter)
@@ -242,17 +309,30 @@ pub async fn rule_version_submit(
             ),
             ..current.clone()
         };
-        let mut batch = WriteBatch { only_org: Some(ctx.org.ods_code.clone()), ..WriteBatch::default() };
-        batch.rules.push(RuleRow { org: ctx.org.ods_code.clone(), rule });
+        let mut batch = WriteBatch {
+            only_org: Some(ctx.org.ods_code.clone()),
+            ..WriteBatch::default()
+        };
+        batch.rules.push(RuleRow {
+            org: ctx.org.ods_code.clone(),
+            rule,
+        });
         match state.store.write(&batch).await {
             Ok(_) => {
                 tracing::info!(org = %ctx.org.ods_code, subject = %current.subject, %from, "new rule version");
-                let to = format!("/orgs/{}/admin?saved={}", ctx.org.ods_code, urlencode(&current.title));
+                let to = format!(
+                    "/orgs/{}/admin?saved={}",
+                    ctx.org.ods_code,
+                    urlencode(&current.title)
+                );
                 return Ok(Redirect::to(&to).into_response());
             }
             Err(StoreError::Rejected(problems)) => {
                 for p in problems {
-                    errors.push(FieldError { field: "effective_from", message: p.message });
+                    errors.push(FieldError {
+                        field: "effective_from",
+                        message: p.message,
+                    });
                 }
             }
             Err(e) => return Err(PageError::from(e)),
@@ -288,7 +368,11 @@ pub struct SettingsPage {
     errors: Vec<FieldError>,
 }
 
-pub async fn settings_page(State(state): State<AppState>, page: Page, Path(ods): Path<String>) -> PageResult<SettingsPage> {
+pub async fn settings_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+) -> PageResult<SettingsPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     Ok(SettingsPage {
         layout: page.layout,
@@ -313,8 +397,17 @@ pub async fn settings_submit(
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let mut errors = Vec::new();
-    if let Some(target) = number::<f64>(&mut errors, "target", &form.target, "a target between 1 and 100 per cent", |t| *t >= 1.0 && *t <= 100.0) {
-        let mut batch = WriteBatch { only_org: Some(ctx.org.ods_code.clone()), ..WriteBatch::default() };
+    if let Some(target) = number::<f64>(
+        &mut errors,
+        "target",
+        &form.target,
+        "a target between 1 and 100 per cent",
+        |t| *t >= 1.0 && *t <= 100.0,
+    ) {
+        let mut batch = WriteBatch {
+            only_org: Some(ctx.org.ods_code.clone()),
+            ..WriteBatch::default()
+        };
         batch.orgs.push(OrgRow {
             ods_code: ctx.org.ods_code.clone(),
             name: ctx.org.name.clone(),
@@ -322,11 +415,20 @@ pub async fn settings_submit(
             target_percent: target,
         });
         state.store.write(&batch).await?;
-        return Ok(Redirect::to(&format!("/orgs/{}/admin?saved=Settings", ctx.org.ods_code)).into_response());
+        return Ok(
+            Redirect::to(&format!("/orgs/{}/admin?saved=Settings", ctx.org.ods_code))
+                .into_response(),
+        );
     }
     Ok((
         axum::http::StatusCode::BAD_REQUEST,
-        SettingsPage { layout: page.layout, ods: ctx.org.ods_code.clone(), org_name: ctx.org.name.clone(), target: form.target, errors },
+        SettingsPage {
+            layout: page.layout,
+            ods: ctx.org.ods_code.clone(),
+            org_name: ctx.org.name.clone(),
+            target: form.target,
+            errors,
+        },
     )
         .into_response())
 }
@@ -351,7 +453,11 @@ pub struct ImportPage {
     done: Option<String>,
 }
 
-pub async fn import_page(State(state): State<AppState>, page: Page, Path(ods): Path<String>) -> PageResult<ImportPage> {
+pub async fn import_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+) -> PageResult<ImportPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     Ok(ImportPage {
         layout: page.layout,
@@ -373,9 +479,9 @@ pub async fn import_submit(
 ) -> PageResult<Response> {
     // The body is read only after the access check, so nobody else learns anything from how an upload is parsed.
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let mut multipart = Multipart::from_request(req, &state)
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Upload the file with the form on this page ({e})")))?;
+    let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
+        AppError::BadRequest(format!("Upload the file with the form on this page ({e})"))
+    })?;
     let mut kind = None;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut errors = Vec::new();
@@ -384,7 +490,10 @@ pub async fn import_submit(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                errors.push(FieldError { field: "file", message: format!("The upload could not be read: {e}") });
+                errors.push(FieldError {
+                    field: "file",
+                    message: format!("The upload could not be read: {e}"),
+                });
                 break;
             }
         };
@@ -400,18 +509,30 @@ pub async fn import_submit(
                 let name = field.file_name().unwrap_or("upload.csv").to_owned();
                 match field.bytes().await {
                     Ok(b) => file = Some((name, b.to_vec())),
-                    Err(e) => errors.push(FieldError { field: "file", message: format!("The file could not be read: {e}") }),
+                    Err(e) => errors.push(FieldError {
+                        field: "file",
+                        message: format!("The file could not be read: {e}"),
+                    }),
                 }
             }
             _ => {}
         }
     }
     if kind.is_none() {
-        errors.push(FieldError { field: "kind-staff", message: "Choose what the file holds".into() });
+        errors.push(FieldError {
+            field: "kind-staff",
+            message: "Choose what the file holds".into(),
+        });
     }
     match &file {
-        Some((_, b)) if b.is_empty() => errors.push(FieldError { field: "file", message: "The selected file is empty".into() }),
-        None => errors.push(FieldError { field: "file", message: "Select a CSV file".into() }),
+        Some((_, b)) if b.is_empty() => errors.push(FieldError {
+            field: "file",
+            message: "The selected file is empty".into(),
+        }),
+        None => errors.push(FieldError {
+            field: "file",
+            message: "Select a CSV file".into(),
+        }),
         _ => {}
     }
     let mut result = ImportPage {
@@ -477,7 +598,10 @@ pub struct UsersPage {
 
 impl UsersPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 }
 
@@ -506,7 +630,8 @@ pub struct NewUserForm {
 }
 
 async fn users_view(state: &AppState, ctx: &OrgContext) -> Result<Vec<AccountRow>, AppError> {
-    let units: std::collections::HashMap<_, _> = ctx.units.iter().map(|u| (u.id, u.name.clone())).collect();
+    let units: std::collections::HashMap<_, _> =
+        ctx.units.iter().map(|u| (u.id, u.name.clone())).collect();
     Ok(state
         .store
         .accounts_in_org(ctx.org.id)
@@ -552,11 +677,28 @@ pub async fn users_page(
 }
 
 /// Sends a "choose your password" link valid for a day: an admin never sees or sets anyone's password.
-async fn send_set_password_link(state: &AppState, account: AccountId, email: &str, name: &str, org: &str) -> Result<(), AppError> {
+async fn send_set_password_link(
+    state: &AppState,
+    account: AccountId,
+    email: &str,
+    name: &str,
+    org: &str,
+) -> Result<(), AppError> {
     let token = new_token();
     let now = chrono::Utc::now();
-    state.store.create_password_reset(&token_hash(&token), account, now, now + chrono::TimeDelta::days(1)).await?;
-    let link = format!("{}/password-reset/{token}", state.auth.public_url.trim_end_matches('/'));
+    state
+        .store
+        .create_password_reset(
+            &token_hash(&token),
+            account,
+            now,
+            now + chrono::TimeDelta::days(1),
+        )
+        .await?;
+    let link = format!(
+        "{}/password-reset/{token}",
+        state.auth.public_url.trim_end_matches('/')
+    );
     crate::mail::send(
         &state.auth,
         email,
@@ -580,27 +722,43 @@ pub async fn users_submit(
     let role = match Role::parse(&form.role) {
         // An organisation admin grants roles in their organisation; platform admins are made on the command line.
         Some(Role::PlatformAdmin) | None => {
-            errors.push(FieldError { field: "role", message: "Choose a role".into() });
+            errors.push(FieldError {
+                field: "role",
+                message: "Choose a role".into(),
+            });
             None
         }
         Some(r) => Some(r),
     };
     let unit = form.unit.trim();
     if role == Some(Role::Manager) && unit.is_empty() {
-        errors.push(FieldError { field: "unit", message: "Enter the code of the unit this manager manages".into() });
+        errors.push(FieldError {
+            field: "unit",
+            message: "Enter the code of the unit this manager manages".into(),
+        });
     }
     if role == Some(Role::Learner) && form.employee_number.trim().is_empty() {
-        errors.push(FieldError { field: "employee_number", message: "Enter the learner's employee number".into() });
+        errors.push(FieldError {
+            field: "employee_number",
+            message: "Enter the learner's employee number".into(),
+        });
     }
     let employee_number = form.employee_number.trim();
     if !employee_number.is_empty()
-        && state.store.person_by_employee_number(&page.caller.scope(), ctx.org.id, employee_number).await.is_err()
+        && state
+            .store
+            .person_by_employee_number(&page.caller.scope(), ctx.org.id, employee_number)
+            .await
+            .is_err()
     {
         // Only someone who works here can be linked: an account must not become a window on another employer's
         // staff record.
         errors.push(FieldError {
             field: "employee_number",
-            message: format!("Nobody with employee number {employee_number} has a post at {}", ctx.org.name),
+            message: format!(
+                "Nobody with employee number {employee_number} has a post at {}",
+                ctx.org.name
+            ),
         });
     }
     if let (true, Some(role)) = (errors.is_empty(), role) {
@@ -617,42 +775,70 @@ pub async fn users_submit(
         };
         // Someone who already has an account (a rotating doctor, bank staff) gets the role added to it.
         if let Some(existing) = state.store.account_by_email(&new.email).await? {
-            match state.store.add_grants(existing.id, &new.grants, chrono::Utc::now()).await {
+            match state
+                .store
+                .add_grants(existing.id, &new.grants, chrono::Utc::now())
+                .await
+            {
                 Ok(()) => {
                     tracing::info!(org = %ctx.org.ods_code, account = %existing.id, role = role.code(), "role added");
-                    let msg = format!("{} already had an account; the role was added to it", existing.email);
-                    return Ok(Redirect::to(&format!("/orgs/{}/admin/users?saved={}", ctx.org.ods_code, urlencode(&msg)))
-                        .into_response());
+                    let msg = format!(
+                        "{} already had an account; the role was added to it",
+                        existing.email
+                    );
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{}/admin/users?saved={}",
+                        ctx.org.ods_code,
+                        urlencode(&msg)
+                    ))
+                    .into_response());
                 }
                 Err(StoreError::Rejected(problems)) => {
                     for p in problems {
-                        errors.push(FieldError { field: if p.field == "unit" { "unit" } else { "role" }, message: p.message });
+                        errors.push(FieldError {
+                            field: if p.field == "unit" { "unit" } else { "role" },
+                            message: p.message,
+                        });
                     }
                 }
                 Err(e) => return Err(PageError::from(e)),
             }
         } else {
-        match state.store.create_account(&new, chrono::Utc::now()).await {
-            Ok(id) => {
-                send_set_password_link(&state, id, &new.email.trim().to_lowercase(), &new.display_name, &ctx.org.name).await?;
-                tracing::info!(org = %ctx.org.ods_code, account = %id, role = role.code(), "account created");
-                return Ok(Redirect::to(&format!("/orgs/{}/admin/users?saved={}", ctx.org.ods_code, urlencode(&new.display_name)))
+            match state.store.create_account(&new, chrono::Utc::now()).await {
+                Ok(id) => {
+                    send_set_password_link(
+                        &state,
+                        id,
+                        &new.email.trim().to_lowercase(),
+                        &new.display_name,
+                        &ctx.org.name,
+                    )
+                    .await?;
+                    tracing::info!(org = %ctx.org.ods_code, account = %id, role = role.code(), "account created");
+                    return Ok(Redirect::to(&format!(
+                        "/orgs/{}/admin/users?saved={}",
+                        ctx.org.ods_code,
+                        urlencode(&new.display_name)
+                    ))
                     .into_response());
-            }
-            Err(StoreError::Rejected(problems)) => {
-                for p in problems {
-                    let field = match p.field.as_str() {
-                        "email" => "email",
-                        "name" => "name",
-                        "unit" => "unit",
-                        "employee_number" => "employee_number",
-                        _ => "role",
-                    };
-                    errors.push(FieldError { field, message: p.message });
                 }
+                Err(StoreError::Rejected(problems)) => {
+                    for p in problems {
+                        let field = match p.field.as_str() {
+                            "email" => "email",
+                            "name" => "name",
+                            "unit" => "unit",
+                            "employee_number" => "employee_number",
+                            _ => "role",
+                        };
+                        errors.push(FieldError {
+                            field,
+                            message: p.message,
+                        });
+                    }
+                }
+                Err(e) => return Err(PageError::from(e)),
             }
-            Err(e) => return Err(PageError::from(e)),
-        }
         }
     }
     Ok((
@@ -686,9 +872,21 @@ pub async fn user_reset(
         .find(|a| a.account.id == AccountId(account))
         .ok_or(AppError::NotFound)?;
     // A random password nobody knows ends the old one and its sessions; the link sets a new one.
-    let scrambled = crate::auth::password::hash(new_token()).await.map_err(AppError::Internal)?;
-    state.store.set_password(found.account.id, &scrambled).await?;
-    send_set_password_link(&state, found.account.id, &found.account.email, &found.account.display_name, &ctx.org.name).await?;
+    let scrambled = crate::auth::password::hash(new_token())
+        .await
+        .map_err(AppError::Internal)?;
+    state
+        .store
+        .set_password(found.account.id, &scrambled)
+        .await?;
+    send_set_password_link(
+        &state,
+        found.account.id,
+        &found.account.email,
+        &found.account.display_name,
+        &ctx.org.name,
+    )
+    .await?;
     tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, "password reset by an admin");
     Ok(Redirect::to(&format!(
         "/orgs/{}/admin/users?saved={}",
@@ -741,11 +939,18 @@ pub async fn people_page(
 ) -> PageResult<PeoplePage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let scope = page.caller.scope();
-    let rollup = state.read_model.rollup(state.store.as_ref(), &scope, ctx.org.id, None).await?;
+    let rollup = state
+        .read_model
+        .rollup(state.store.as_ref(), &scope, ctx.org.id, None)
+        .await?;
     let today = crate::api::today();
     // One pass over the people in post today, counting each at their unit and every unit above it.
-    let mut counts: std::collections::HashMap<lantern_domain::UnitId, usize> = std::collections::HashMap::new();
-    for p in rollup.index.statuses_on(&rollup.hierarchy, lantern_domain::rollup::Node::Org, today) {
+    let mut counts: std::collections::HashMap<lantern_domain::UnitId, usize> =
+        std::collections::HashMap::new();
+    for p in rollup
+        .index
+        .statuses_on(&rollup.hierarchy, lantern_domain::rollup::Node::Org, today)
+    {
         if let Some(unit) = p.unit {
             for node in rollup.hierarchy.path(unit) {
                 if let lantern_domain::rollup::Node::Unit(u) = node {
@@ -776,14 +981,28 @@ pub async fn people_page(
             .into_iter()
             .filter(|p| {
                 p.employee_number.to_lowercase().contains(&needle)
-                    || format!("{} {}", p.given_name, p.family_name).to_lowercase().contains(&needle)
+                    || format!("{} {}", p.given_name, p.family_name)
+                        .to_lowercase()
+                        .contains(&needle)
             })
-            .map(|p| PersonLine { id: p.id.0, employee_number: p.employee_number, name: format!("{} {}", p.given_name, p.family_name) })
+            .map(|p| PersonLine {
+                id: p.id.0,
+                employee_number: p.employee_number,
+                name: format!("{} {}", p.given_name, p.family_name),
+            })
             .collect()
     };
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found.truncate(100);
-    Ok(PeoplePage { layout: page.layout, ods: ctx.org.ods_code.clone(), org_name: ctx.org.name.clone(), units, q, found, total })
+    Ok(PeoplePage {
+        layout: page.layout,
+        ods: ctx.org.ods_code.clone(),
+        org_name: ctx.org.name.clone(),
+        units,
+        q,
+        found,
+        total,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -811,12 +1030,20 @@ pub async fn user_access(
     let disable = match form.action.as_str() {
         "disable" => true,
         "enable" => false,
-        other => return Err(AppError::BadRequest(format!("action must be disable or enable, not {other:?}")).into()),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "action must be disable or enable, not {other:?}"
+            ))
+            .into());
+        }
     };
     if disable && found.account.id == page.caller.account.id {
         return Err(AppError::BadRequest("You cannot disable your own account.".into()).into());
     }
-    state.store.set_disabled(found.account.id, disable, chrono::Utc::now()).await?;
+    state
+        .store
+        .set_disabled(found.account.id, disable, chrono::Utc::now())
+        .await?;
     tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, disable, "account access changed");
     let what = if disable { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!(
@@ -850,7 +1077,8 @@ pub async fn grant_remove(
         .into_iter()
         .find(|a| a.account.id == AccountId(account))
         .ok_or(AppError::NotFound)?;
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest(format!("unknown role {:?}", form.role)))?;
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest(format!("unknown role {:?}", form.role)))?;
     if role == Role::OrgAdmin && found.account.id == page.caller.account.id {
         return Err(AppError::BadRequest("You cannot remove your own admin role.".into()).into());
     }
@@ -866,7 +1094,11 @@ pub async fn grant_remove(
     Ok(Redirect::to(&format!(
         "/orgs/{}/admin/users?saved={}",
         ctx.org.ods_code,
-        urlencode(&format!("{} removed from {}", role.label(), found.account.email))
+        urlencode(&format!(
+            "{} removed from {}",
+            role.label(),
+            found.account.email
+        ))
     ))
     .into_response())
 }

@@ -41,7 +41,11 @@ impl Layout {
                 "/admin" => path.starts_with("/admin") || path.contains("/admin"),
                 _ => path.starts_with(href),
             };
-            nav.push(NavLink { href, label, current });
+            nav.push(NavLink {
+                href,
+                label,
+                current,
+            });
         };
         if caller.principal.person.is_some() && roles.contains(&Role::Learner) {
             link("/me", "My training");

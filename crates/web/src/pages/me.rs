@@ -3,8 +3,8 @@
 
 use super::layout::{Layout, Page};
 use super::{PageResult, StatusExt};
-use crate::views::{self, PersonComplianceView};
 use crate::AppState;
+use crate::views::{self, PersonComplianceView};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;

@@ -10,17 +10,17 @@ mod trends;
 
 use crate::api::today;
 use crate::error::{parse_date, parse_instant};
+use crate::routes::Routes;
 use crate::views;
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use crate::routes::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use layout::{Layout, Page};
 use lantern_domain::access::Action;
 use lantern_domain::{PersonId, RequirementKey, Status, UnitId};
+use layout::{Layout, Page};
 
 /// Every page route. Each handler names the action it needs (see `views` and `lantern_domain::access`).
 pub fn routes() -> Routes {
@@ -32,14 +32,40 @@ pub fn routes() -> Routes {
         .get("/orgs/{ods}/people/{person_id}", person)
         .get("/admin", admin_home)
         .get("/orgs/{ods}/admin", admin::rules)
-        .form("/orgs/{ods}/admin/rules/{rule_id}/new-version", admin::rule_version_page, admin::rule_version_submit)
-        .form("/orgs/{ods}/admin/settings", admin::settings_page, admin::settings_submit)
+        .form(
+            "/orgs/{ods}/admin/rules/{rule_id}/new-version",
+            admin::rule_version_page,
+            admin::rule_version_submit,
+        )
+        .form(
+            "/orgs/{ods}/admin/settings",
+            admin::settings_page,
+            admin::settings_submit,
+        )
         .get("/orgs/{ods}/admin/people", admin::people_page)
-        .upload("/orgs/{ods}/admin/import", admin::import_page, admin::import_submit, admin::MAX_UPLOAD)
-        .form("/orgs/{ods}/admin/users", admin::users_page, admin::users_submit)
-        .post("/orgs/{ods}/admin/users/{account_id}/reset", admin::user_reset)
-        .post("/orgs/{ods}/admin/users/{account_id}/access", admin::user_access)
-        .post("/orgs/{ods}/admin/users/{account_id}/grants/remove", admin::grant_remove)
+        .upload(
+            "/orgs/{ods}/admin/import",
+            admin::import_page,
+            admin::import_submit,
+            admin::MAX_UPLOAD,
+        )
+        .form(
+            "/orgs/{ods}/admin/users",
+            admin::users_page,
+            admin::users_submit,
+        )
+        .post(
+            "/orgs/{ods}/admin/users/{account_id}/reset",
+            admin::user_reset,
+        )
+        .post(
+            "/orgs/{ods}/admin/users/{account_id}/access",
+            admin::user_access,
+        )
+        .post(
+            "/orgs/{ods}/admin/users/{account_id}/grants/remove",
+            admin::grant_remove,
+        )
         .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)
@@ -52,9 +78,21 @@ pub fn routes() -> Routes {
         .post("/team/remind", team::remind)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
-        .form("/account/password", sign_in::change_password_page, sign_in::change_password_submit)
-        .form("/password-reset", sign_in::reset_request_page, sign_in::reset_request_submit)
-        .form("/password-reset/{token}", sign_in::reset_page, sign_in::reset_submit)
+        .form(
+            "/account/password",
+            sign_in::change_password_page,
+            sign_in::change_password_submit,
+        )
+        .form(
+            "/password-reset",
+            sign_in::reset_request_page,
+            sign_in::reset_request_submit,
+        )
+        .form(
+            "/password-reset/{token}",
+            sign_in::reset_page,
+            sign_in::reset_submit,
+        )
 }
 
 /// Static assets, outside the session layer: they need no caller.
@@ -94,7 +132,8 @@ impl IntoResponse for PageError {
         let e = match self {
             PageError::SignIn(next) => {
                 let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
-                return axum::response::Redirect::to(&format!("/sign-in?next={next}")).into_response();
+                return axum::response::Redirect::to(&format!("/sign-in?next={next}"))
+                    .into_response();
             }
             PageError::App(AppError::Unauthenticated) => {
                 return axum::response::Redirect::to("/sign-in").into_response();
@@ -149,10 +188,18 @@ async fn home(State(state): State<AppState>, page: Page) -> PageResult<Response>
         .filter(|o| page.caller.principal.may(Action::Audit(o.org.id)))
         .collect();
     if orgs.is_empty() {
-        let to = if page.layout.nav.iter().any(|n| n.href == "/team") { "/team" } else { "/me" };
+        let to = if page.layout.nav.iter().any(|n| n.href == "/team") {
+            "/team"
+        } else {
+            "/me"
+        };
         return Ok(axum::response::Redirect::to(to).into_response());
     }
-    Ok(OrgListPage { orgs, layout: page.layout }.into_response())
+    Ok(OrgListPage {
+        orgs,
+        layout: page.layout,
+    }
+    .into_response())
 }
 
 /// "Admin" in the navigation: the administration of the (first) organisation the caller administers.
@@ -161,8 +208,13 @@ async fn admin_home(State(state): State<AppState>, page: Page) -> PageResult<Res
     let first = orgs
         .iter()
         .find(|o| page.caller.principal.may(Action::Administer(o.org.id)))
-        .ok_or(AppError::Forbidden("Administration is for organisation admins.".into()))?;
-    Ok(axum::response::Redirect::to(&format!("/orgs/{}/admin", first.org.ods_code)).into_response())
+        .ok_or(AppError::Forbidden(
+            "Administration is for organisation admins.".into(),
+        ))?;
+    Ok(
+        axum::response::Redirect::to(&format!("/orgs/{}/admin", first.org.ods_code))
+            .into_response(),
+    )
 }
 
 #[derive(serde::Deserialize)]

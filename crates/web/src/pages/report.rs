@@ -1,8 +1,8 @@
 //! The auditor's point-in-time report: a page stating what it covers, when it was generated and the content hash,
 //! with the counts per requirement, and the downloads (CSV streamed, XLSX, PDF).
 
-use super::layout::{Layout, Page};
 use super::PageResult;
+use super::layout::{Layout, Page};
 use crate::report::{self, CSV_SLICE, Report};
 use crate::{AppError, AppState};
 use askama::Template;
@@ -23,10 +23,13 @@ pub struct ReportQuery {
 
 impl ReportQuery {
     fn parse(&self) -> Result<(chrono::NaiveDate, Option<UnitId>), AppError> {
-        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(crate::api::today);
+        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?
+            .unwrap_or_else(crate::api::today);
         let unit = match self.unit.as_deref().filter(|u| !u.is_empty()) {
             None => None,
-            Some(u) => Some(UnitId(u.parse().map_err(|_| AppError::BadRequest(format!("unit must be a unit id, not {u:?}")))?)),
+            Some(u) => Some(UnitId(u.parse().map_err(|_| {
+                AppError::BadRequest(format!("unit must be a unit id, not {u:?}"))
+            })?)),
         };
         Ok((as_at, unit))
     }
@@ -56,14 +59,29 @@ pub async fn page(
 ) -> PageResult<ReportPage> {
     let (as_at, unit) = q.parse()?;
     let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
-    Ok(ReportPage { layout: page.layout, query: q.query_string(&report), report, today: crate::api::today() })
+    Ok(ReportPage {
+        layout: page.layout,
+        query: q.query_string(&report),
+        report,
+        today: crate::api::today(),
+    })
 }
 
-fn attachment(r: &Report, ext: &str, content_type: &'static str) -> [(header::HeaderName, String); 3] {
+fn attachment(
+    r: &Report,
+    ext: &str,
+    content_type: &'static str,
+) -> [(header::HeaderName, String); 3] {
     [
         (header::CONTENT_TYPE, content_type.to_owned()),
-        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.{ext}\"", r.file_stem())),
-        (header::HeaderName::from_static("x-content-sha256"), r.sha256.clone()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.{ext}\"", r.file_stem()),
+        ),
+        (
+            header::HeaderName::from_static("x-content-sha256"),
+            r.sha256.clone(),
+        ),
     ]
 }
 
@@ -79,12 +97,14 @@ pub async fn csv(
     let headers = attachment(&report, "csv", "text/csv; charset=utf-8");
     let pieces = report.rows.len().div_ceil(CSV_SLICE);
     let header_bytes = Bytes::from(report.csv_header());
-    let body = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(header_bytes) }).chain(
-        futures_util::stream::iter(0..pieces).map(move |i| {
-            let end = ((i + 1) * CSV_SLICE).min(report.rows.len());
-            Ok(Bytes::from(report.csv_rows(&report.rows[i * CSV_SLICE..end])))
-        }),
-    );
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(header_bytes) })
+            .chain(futures_util::stream::iter(0..pieces).map(move |i| {
+                let end = ((i + 1) * CSV_SLICE).min(report.rows.len());
+                Ok(Bytes::from(
+                    report.csv_rows(&report.rows[i * CSV_SLICE..end]),
+                ))
+            }));
     Ok((headers, Body::from_stream(body)).into_response())
 }
 
@@ -96,7 +116,11 @@ pub async fn xlsx(
 ) -> PageResult<Response> {
     let (as_at, unit) = q.parse()?;
     let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
-    let headers = attachment(&report, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let headers = attachment(
+        &report,
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    );
     let bytes = tokio::task::spawn_blocking(move || report.xlsx())
         .await
         .map_err(|e| AppError::Internal(e.into()))?
@@ -113,6 +137,8 @@ pub async fn pdf(
     let (as_at, unit) = q.parse()?;
     let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
     let headers = attachment(&report, "pdf", "application/pdf");
-    let bytes = tokio::task::spawn_blocking(move || report.pdf()).await.map_err(|e| AppError::Internal(e.into()))?;
+    let bytes = tokio::task::spawn_blocking(move || report.pdf())
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok((headers, bytes).into_response())
 }

@@ -66,7 +66,9 @@ pub struct TeamPage {
 
 impl TeamPage {
     fn cell<'a>(&self, row: &'a PersonRowView, key: &str) -> Option<&'a views::PersonStatusBrief> {
-        row.statuses.iter().find(|s| format!("{}:{}", s.subject, s.level) == key)
+        row.statuses
+            .iter()
+            .find(|s| format!("{}:{}", s.subject, s.level) == key)
     }
 
     fn short(&self, s: &Status) -> &'static str {
@@ -89,7 +91,11 @@ struct Selection {
 
 /// The caller's managed units (across organisations) and the one asked for. Asking for a unit they do not manage
 /// is refused by the view's access check like any other.
-async fn select(state: &AppState, caller: &Caller, asked: Option<i64>) -> Result<Selection, AppError> {
+async fn select(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<i64>,
+) -> Result<Selection, AppError> {
     let grants: Vec<(OrgId, UnitId)> = caller
         .principal
         .grants
@@ -98,21 +104,37 @@ async fn select(state: &AppState, caller: &Caller, asked: Option<i64>) -> Result
         .filter_map(|g| Some((g.org?, g.unit?)))
         .collect();
     if grants.is_empty() {
-        return Err(AppError::Forbidden("My team is for managers of a ward or team.".into()));
+        return Err(AppError::Forbidden(
+            "My team is for managers of a ward or team.".into(),
+        ));
     }
     let scope = caller.scope();
     let orgs = state.store.list_orgs(&scope).await?;
     let mut units = Vec::new();
     let mut chosen = None;
     for (org, unit) in &grants {
-        let Some(o) = orgs.iter().find(|o| o.org.id == *org) else { continue };
-        let ctx = state.read_model.context(state.store.as_ref(), &scope, *org).await?;
-        let name = ctx.units.iter().find(|u| u.id == *unit).map(|u| u.name.clone()).unwrap_or_default();
+        let Some(o) = orgs.iter().find(|o| o.org.id == *org) else {
+            continue;
+        };
+        let ctx = state
+            .read_model
+            .context(state.store.as_ref(), &scope, *org)
+            .await?;
+        let name = ctx
+            .units
+            .iter()
+            .find(|u| u.id == *unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
         let selected = asked.map_or(units.is_empty(), |a| a == unit.0);
         if selected {
             chosen = Some((o.org.ods_code.clone(), *unit));
         }
-        units.push(ManagedUnit { id: unit.0, label: format!("{name}, {}", o.org.name), selected });
+        units.push(ManagedUnit {
+            id: unit.0,
+            label: format!("{name}, {}", o.org.name),
+            selected,
+        });
     }
     let (ods, unit) = chosen.ok_or(AppError::NotFound)?;
     Ok(Selection { ods, unit, units })
@@ -122,23 +144,31 @@ fn parse_requirement(r: Option<&str>) -> Result<Option<(String, u8)>, AppError> 
     match r.filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(r) => {
-            let (subject, level) = r
-                .rsplit_once(':')
-                .ok_or_else(|| AppError::BadRequest(format!("requirement must be subject:level, not {r:?}")))?;
-            let level = level
-                .parse()
-                .map_err(|_| AppError::BadRequest(format!("requirement level must be a number, not {level:?}")))?;
+            let (subject, level) = r.rsplit_once(':').ok_or_else(|| {
+                AppError::BadRequest(format!("requirement must be subject:level, not {r:?}"))
+            })?;
+            let level = level.parse().map_err(|_| {
+                AppError::BadRequest(format!("requirement level must be a number, not {level:?}"))
+            })?;
             Ok(Some((subject.to_owned(), level)))
         }
     }
 }
 
 /// Loads and filters the team as asked.
-async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) -> Result<TeamPage, AppError> {
+async fn team(
+    state: &AppState,
+    caller: &Caller,
+    layout: Layout,
+    q: &TeamQuery,
+) -> Result<TeamPage, AppError> {
     let sel = select(state, caller, q.unit).await?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?,
+        ),
     };
     let requirement = parse_requirement(q.requirement.as_deref())?;
     let view = views::team_matrix(state, caller, &sel.ods, sel.unit, crate::api::today()).await?;
@@ -148,7 +178,10 @@ async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) 
         for s in &p.statuses {
             let key = format!("{}:{}", s.subject, s.level);
             if !columns.iter().any(|c| c.key == key) {
-                columns.push(Column { key, heading: format!("{} L{}", s.title, s.level) });
+                columns.push(Column {
+                    key,
+                    heading: format!("{} L{}", s.title, s.level),
+                });
             }
         }
     }
@@ -164,7 +197,9 @@ async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) 
         .filter(|p| group.as_ref().is_none_or(|g| &p.staff_group == g))
         .filter(|p| {
             p.statuses.iter().any(|s| {
-                requirement.as_ref().is_none_or(|(subj, lvl)| &s.subject == subj && s.level == *lvl)
+                requirement
+                    .as_ref()
+                    .is_none_or(|(subj, lvl)| &s.subject == subj && s.level == *lvl)
                     && status.is_none_or(|st| s.status == st)
             }) || (requirement.is_none() && status.is_none())
         })
@@ -189,7 +224,10 @@ async fn team(state: &AppState, caller: &Caller, layout: Layout, q: &TeamQuery) 
         ("unit", Some(sel.unit.0.to_string())),
         ("status", status.map(|s| s.code().to_owned())),
         ("group", group.clone()),
-        ("requirement", q.requirement.clone().filter(|r| !r.is_empty())),
+        (
+            "requirement",
+            q.requirement.clone().filter(|r| !r.is_empty()),
+        ),
         ("sort", Some(sort.to_owned())),
     ]);
     Ok(TeamPage {
@@ -221,21 +259,35 @@ fn serde_urlencoded_pairs(pairs: &[(&str, Option<String>)]) -> String {
     s.finish()
 }
 
-pub async fn page(State(state): State<AppState>, page: Page, Query(q): Query<TeamQuery>) -> PageResult<TeamPage> {
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<TeamQuery>,
+) -> PageResult<TeamPage> {
     Ok(team(&state, &page.caller, page.layout, &q).await?)
 }
 
 impl TeamPage {
     /// The table as shown, for the downloads: a heading row, then one row per person.
     fn table(&self) -> Vec<Vec<String>> {
-        let mut header = vec!["Employee number".to_owned(), "Name".into(), "Staff group".into(), "Overdue".into()];
+        let mut header = vec![
+            "Employee number".to_owned(),
+            "Name".into(),
+            "Staff group".into(),
+            "Overdue".into(),
+        ];
         for c in &self.columns {
             header.push(c.heading.clone());
             header.push(format!("{} due", c.heading));
         }
         let mut out = vec![header];
         for r in &self.rows {
-            let mut fields = vec![r.employee_number.clone(), r.name.clone(), r.staff_group.clone(), r.overdue.to_string()];
+            let mut fields = vec![
+                r.employee_number.clone(),
+                r.name.clone(),
+                r.staff_group.clone(),
+                r.overdue.to_string(),
+            ];
             for c in &self.columns {
                 match self.cell(r, &c.key) {
                     Some(s) => {
@@ -254,16 +306,30 @@ impl TeamPage {
     }
 
     fn file_name(&self, ext: &str) -> String {
-        format!("team-{}-{}.{ext}", self.view.unit_name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"), self.view.as_at)
+        format!(
+            "team-{}-{}.{ext}",
+            self.view
+                .unit_name
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            self.view.as_at
+        )
     }
 }
 
 /// The matrix as CSV: one row per person, one column per requirement (status and due date), as filtered on screen.
-pub async fn csv(State(state): State<AppState>, page: Page, Query(q): Query<TeamQuery>) -> PageResult<Response> {
+pub async fn csv(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<TeamQuery>,
+) -> PageResult<Response> {
     let team = team(&state, &page.caller, page.layout, &q).await?;
     let esc = |s: &str| {
         // Quote every field; a leading = + - @ is prefixed so spreadsheets never run it as a formula.
-        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+        let s = if s.starts_with(['=', '+', '-', '@']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
         format!("\"{}\"", s.replace('"', "\"\""))
     };
     let mut out = String::new();
@@ -274,7 +340,10 @@ pub async fn csv(State(state): State<AppState>, page: Page, Query(q): Query<Team
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", team.file_name("csv"))),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", team.file_name("csv")),
+            ),
         ],
         out,
     )
@@ -282,34 +351,45 @@ pub async fn csv(State(state): State<AppState>, page: Page, Query(q): Query<Team
 }
 
 /// The same table as an Excel workbook.
-pub async fn xlsx(State(state): State<AppState>, page: Page, Query(q): Query<TeamQuery>) -> PageResult<Response> {
+pub async fn xlsx(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<TeamQuery>,
+) -> PageResult<Response> {
     let team = team(&state, &page.caller, page.layout, &q).await?;
     let name = team.file_name("xlsx");
     let table = team.table();
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        let sheet = wb.add_worksheet();
-        sheet.set_name("Team")?;
-        for (i, row) in table.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                if i == 0 {
-                    sheet.write_string_with_format(0, j as u16, v, &bold)?;
-                } else {
-                    sheet.write_string(i as u32, j as u16, v)?;
+    let bytes =
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            let sheet = wb.add_worksheet();
+            sheet.set_name("Team")?;
+            for (i, row) in table.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    if i == 0 {
+                        sheet.write_string_with_format(0, j as u16, v, &bold)?;
+                    } else {
+                        sheet.write_string(i as u32, j as u16, v)?;
+                    }
                 }
             }
-        }
-        sheet.set_freeze_panes(1, 2)?;
-        wb.save_to_buffer()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))?;
+            sheet.set_freeze_panes(1, 2)?;
+            wb.save_to_buffer()
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
@@ -346,7 +426,10 @@ pub async fn remind(
     }
     let (mut sent, mut no_email) = (0usize, 0usize);
     for p in targets {
-        let person = state.store.person(&scope, org.id, lantern_domain::PersonId(p.person_id)).await?;
+        let person = state
+            .store
+            .person(&scope, org.id, lantern_domain::PersonId(p.person_id))
+            .await?;
         let Some(email) = person.person.email.clone() else {
             no_email += 1;
             continue;
@@ -355,7 +438,14 @@ pub async fn remind(
             .statuses
             .iter()
             .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
-            .map(|s| format!("- {} level {}: {}", s.title, s.level, s.status.label().to_lowercase()))
+            .map(|s| {
+                format!(
+                    "- {} level {}: {}",
+                    s.title,
+                    s.level,
+                    s.status.label().to_lowercase()
+                )
+            })
             .collect();
         crate::mail::send(
             &state.auth,
@@ -375,5 +465,9 @@ pub async fn remind(
         sent += 1;
     }
     tracing::info!(org = %org.ods_code, sent, no_email, "reminders sent");
-    Ok(axum::response::Redirect::to(&format!("/team?unit={}&reminded={sent}&no_email={no_email}", sel.unit.0)).into_response())
+    Ok(axum::response::Redirect::to(&format!(
+        "/team?unit={}&reminded={sent}&no_email={no_email}",
+        sel.unit.0
+    ))
+    .into_response())
 }

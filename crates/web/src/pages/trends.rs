@@ -5,8 +5,8 @@
 //! All of it is read from the roll-up index: a month-end or a future date is just another as-at date. The forecast
 //! assumes nobody renews: it is what falls overdue if nothing is done.
 
-use super::layout::{Layout, Page};
 use super::PageResult;
+use super::layout::{Layout, Page};
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -67,7 +67,10 @@ pub struct TrendsPage {
 }
 
 fn month_end(d: NaiveDate) -> NaiveDate {
-    let first_next = add_months(NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid"), 1);
+    let first_next = add_months(
+        NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid"),
+        1,
+    );
     first_next.pred_opt().expect("valid")
 }
 
@@ -75,25 +78,43 @@ fn y_of(percent: f64) -> f64 {
     CHART_H - (percent.clamp(0.0, 100.0) / 100.0) * CHART_H
 }
 
-pub async fn page(State(state): State<AppState>, page: Page, Path(ods): Path<String>) -> PageResult<TrendsPage> {
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+) -> PageResult<TrendsPage> {
     let scope = page.caller.scope();
     let org = state.store.org_by_code(&scope, &ods).await?;
     page.caller.require(Action::Audit(org.id))?;
-    let rollup = state.read_model.rollup(state.store.as_ref(), &scope, org.id, None).await?;
+    let rollup = state
+        .read_model
+        .rollup(state.store.as_ref(), &scope, org.id, None)
+        .await?;
     let index = &rollup.index;
     let today = crate::api::today();
-    let titles: std::collections::HashMap<(String, u8), String> =
-        rollup.context.rules.iter().map(|r| ((r.subject.clone(), r.level), r.title.clone())).collect();
+    let titles: std::collections::HashMap<(String, u8), String> = rollup
+        .context
+        .rules
+        .iter()
+        .map(|r| ((r.subject.clone(), r.level), r.title.clone()))
+        .collect();
 
     // Month ends, oldest first; the current month ends today.
-    let mut dates: Vec<NaiveDate> =
-        (1..MONTHS).rev().map(|back| month_end(today - chrono::Months::new(back))).collect();
+    let mut dates: Vec<NaiveDate> = (1..MONTHS)
+        .rev()
+        .map(|back| month_end(today - chrono::Months::new(back)))
+        .collect();
     dates.push(today);
     let step = CHART_W / f64::from(MONTHS - 1);
     let mut trends = Vec::new();
     for key in index.requirements() {
-        let series: Vec<Option<f64>> = dates.iter().map(|d| index.counts(Node::Org, key, *d).percent()).collect();
-        if series.iter().all(Option::is_none) || index.counts(Node::Org, key, today).applicable() == 0 {
+        let series: Vec<Option<f64>> = dates
+            .iter()
+            .map(|d| index.counts(Node::Org, key, *d).percent())
+            .collect();
+        if series.iter().all(Option::is_none)
+            || index.counts(Node::Org, key, today).applicable() == 0
+        {
             continue;
         }
         let points = series
@@ -103,8 +124,14 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(ods): Path<Str
             .collect::<Vec<_>>()
             .join(" ");
         let latest = *series.last().expect("months");
-        let year_ago = series.get(series.len().saturating_sub(13)).copied().flatten();
-        let title = titles.get(&(key.subject.clone(), key.level)).cloned().unwrap_or_else(|| key.subject.clone());
+        let year_ago = series
+            .get(series.len().saturating_sub(13))
+            .copied()
+            .flatten();
+        let title = titles
+            .get(&(key.subject.clone(), key.level))
+            .cloned()
+            .unwrap_or_else(|| key.subject.clone());
         trends.push(Trend {
             title: format!("{title} L{}", key.level),
             points,
@@ -112,15 +139,29 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(ods): Path<Str
             first: dates[0].format("%b %Y").to_string(),
             last: today.format("%b %Y").to_string(),
             latest,
-            change: latest.zip(year_ago).map(|(a, b)| format!("{:+.0} points in a year", a - b)),
-            table: dates.iter().zip(&series).map(|(d, p)| (d.format("%b %Y").to_string(), *p)).collect(),
+            change: latest
+                .zip(year_ago)
+                .map(|(a, b)| format!("{:+.0} points in a year", a - b)),
+            table: dates
+                .iter()
+                .zip(&series)
+                .map(|(d, p)| (d.format("%b %Y").to_string(), *p))
+                .collect(),
         });
     }
-    trends.sort_by(|a, b| a.latest.partial_cmp(&b.latest).unwrap_or(std::cmp::Ordering::Equal));
+    trends.sort_by(|a, b| {
+        a.latest
+            .partial_cmp(&b.latest)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
 
     // Forecast: requirements falling overdue each week for 13 weeks if nobody renews.
     let overdue_on = |d: NaiveDate| -> u32 {
-        index.requirements().iter().map(|k| index.counts(Node::Org, k, d).overdue()).sum()
+        index
+            .requirements()
+            .iter()
+            .map(|k| index.counts(Node::Org, k, d).overdue())
+            .sum()
     };
     let mut previous = overdue_on(today);
     let mut weekly = Vec::new();
@@ -171,7 +212,11 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(ods): Path<Str
         })
         .filter(|g| g.gap > 0.0)
         .collect();
-    worst.sort_by(|a, b| b.gap.partial_cmp(&a.gap).unwrap_or(std::cmp::Ordering::Equal));
+    worst.sort_by(|a, b| {
+        b.gap
+            .partial_cmp(&a.gap)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     worst.truncate(10);
     for g in &mut worst {
         g.width = 4.0 * g.percent.clamp(0.0, 100.0);
