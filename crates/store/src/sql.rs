@@ -123,6 +123,15 @@ macro_rules! impl_store {
         use std::collections::{BTreeSet, HashMap, HashSet};
 
         type DbRow = <$db as sqlx::Database>::Row;
+
+        /// Ends an `IN (` list: binds each id, separated by commas, and closes the bracket.
+        fn push_ids(q: &mut QueryBuilder<$db>, ids: impl IntoIterator<Item = i64>) {
+            let mut sep = q.separated(", ");
+            for id in ids {
+                sep.push_bind(id);
+            }
+            q.push(")");
+        }
         type Tx<'c> = sqlx::Transaction<'c, $db>;
 
         fn org_from_row(r: &DbRow) -> Result<Organisation> {
@@ -294,11 +303,7 @@ macro_rules! impl_store {
                     let mut q = QueryBuilder::<$db>::new(
                         "SELECT id, employee_number, given_name, family_name, email FROM people WHERE id IN (",
                     );
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    q.push(")");
+                    push_ids(&mut q, chunk.iter().copied());
                     for r in q.build().fetch_all(&self.pool).await? {
                         let id: i64 = r.try_get("id")?;
                         people.insert(
@@ -317,11 +322,7 @@ macro_rules! impl_store {
                         "SELECT {RECORD_COLUMNS} FROM training_records r \
                          LEFT JOIN record_supersessions s ON s.record_id = r.id WHERE r.person_id IN ("
                     ));
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    q.push(")");
+                    push_ids(&mut q, chunk.iter().copied());
                     for r in q.build().fetch_all(&self.pool).await? {
                         let fact = record_from_row(&r)?;
                         records.entry(fact.record.person_id.0).or_default().push(fact);
@@ -329,11 +330,7 @@ macro_rules! impl_store {
                     let mut q = QueryBuilder::<$db>::new("SELECT * FROM exemptions WHERE org_id = ");
                     q.push_bind(org.0);
                     q.push(" AND person_id IN (");
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    q.push(")");
+                    push_ids(&mut q, chunk.iter().copied());
                     for r in q.build().fetch_all(&self.pool).await? {
                         let e = exemption_from_row(&r)?;
                         exemptions.entry(e.person_id.0).or_default().push(e);
@@ -488,11 +485,7 @@ macro_rules! impl_store {
                     let ids: Vec<i64> = existing.values().copied().collect();
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new("SELECT id, given_name, family_name, email FROM people WHERE id IN (");
-                        let mut sep = q.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(*id);
-                        }
-                        q.push(")");
+                        push_ids(&mut q, chunk.iter().copied());
                         for r in q.build().fetch_all(&mut **tx).await? {
                             current.insert(r.try_get("id")?, (r.try_get("given_name")?, r.try_get("family_name")?, r.try_get("email")?));
                         }
@@ -682,11 +675,7 @@ macro_rules! impl_store {
                             let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM posts WHERE org_id = ");
                             q.push_bind(org);
                             q.push(" AND person_id IN (");
-                            let mut sep = q.separated(", ");
-                            for id in chunk {
-                                sep.push_bind(*id);
-                            }
-                            q.push(")");
+                            push_ids(&mut q, chunk.iter().copied());
                             ours.extend(q.build_query_scalar::<i64>().fetch_all(&mut **tx).await?);
                         }
                         for (person, _, _, r) in &rows {
@@ -721,11 +710,7 @@ macro_rules! impl_store {
                     let ids: Vec<i64> = with_new_records.into_iter().collect();
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT org_id, person_id FROM posts WHERE person_id IN (");
-                        let mut sep = q.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(*id);
-                        }
-                        q.push(")");
+                        push_ids(&mut q, chunk.iter().copied());
                         for r in q.build().fetch_all(&mut **tx).await? {
                             touched.person(r.try_get("org_id")?, r.try_get("person_id")?);
                         }
@@ -803,11 +788,8 @@ macro_rules! impl_store {
                     let mut q = QueryBuilder::<$db>::new(
                         "UPDATE organisations SET data_version = data_version + 1 WHERE id IN (",
                     );
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    q.push(") RETURNING id, data_version");
+                    push_ids(&mut q, chunk.iter().copied());
+                    q.push(" RETURNING id, data_version");
                     for r in q.build().fetch_all(&mut **tx).await? {
                         versions.insert(r.try_get("id")?, r.try_get("data_version")?);
                     }
@@ -1104,21 +1086,13 @@ macro_rules! impl_store {
                     let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
                     q.push_bind(org.0);
                     q.push(" AND person_id IN (");
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.0);
-                    }
-                    q.push(")");
+                    push_ids(&mut q, chunk.iter().map(|id| id.0));
                     for r in q.build().fetch_all(&self.pool).await? {
                         let p = post_from_row(&r)?;
                         posts.entry(p.person_id.0).or_default().push(p);
                     }
                     let mut q = QueryBuilder::<$db>::new("SELECT id, employee_number, given_name, family_name FROM people WHERE id IN (");
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.0);
-                    }
-                    q.push(")");
+                    push_ids(&mut q, chunk.iter().map(|id| id.0));
                     for r in q.build().fetch_all(&self.pool).await? {
                         names.push(PersonName {
                             id: PersonId(r.try_get("id")?),
@@ -1171,11 +1145,7 @@ macro_rules! impl_store {
                             let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
                             q.push_bind(org.0);
                             q.push(" AND person_id IN (");
-                            let mut sep = q.separated(", ");
-                            for id in chunk {
-                                sep.push_bind(id.0);
-                            }
-                            q.push(")");
+                            push_ids(&mut q, chunk.iter().map(|id| id.0));
                             for r in q.build().fetch_all(&self.pool).await? {
                                 posts.push(post_from_row(&r)?);
                             }
@@ -1198,11 +1168,7 @@ macro_rules! impl_store {
                             let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM posts WHERE org_id = ");
                             q.push_bind(org.0);
                             q.push(" AND unit_id IN (");
-                            let mut sep = q.separated(", ");
-                            for id in chunk {
-                                sep.push_bind(*id);
-                            }
-                            q.push(")");
+                            push_ids(&mut q, chunk.iter().copied());
                             ids.extend(q.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
                         }
                         let mut posts = Vec::new();
@@ -1211,11 +1177,7 @@ macro_rules! impl_store {
                             let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
                             q.push_bind(org.0);
                             q.push(" AND person_id IN (");
-                            let mut sep = q.separated(", ");
-                            for id in chunk {
-                                sep.push_bind(*id);
-                            }
-                            q.push(")");
+                            push_ids(&mut q, chunk.iter().copied());
                             for r in q.build().fetch_all(&self.pool).await? {
                                 posts.push(post_from_row(&r)?);
                             }

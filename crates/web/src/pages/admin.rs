@@ -676,6 +676,46 @@ pub async fn users_page(
     })
 }
 
+/// An account holding a role in this organisation (404 for any other: admins manage only their own people).
+async fn account_here(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: i64,
+) -> Result<lantern_store::AccountInOrg, AppError> {
+    state
+        .store
+        .accounts_in_org(ctx.org.id)
+        .await?
+        .into_iter()
+        .find(|a| a.account.id == AccountId(id))
+        .ok_or(AppError::NotFound)
+}
+
+/// Back to the accounts page, saying what was done.
+fn users_done(ctx: &OrgContext, message: &str) -> Response {
+    Redirect::to(&format!(
+        "/orgs/{}/admin/users?saved={}",
+        ctx.org.ods_code,
+        urlencode(message)
+    ))
+    .into_response()
+}
+
+/// A store problem with an account, shown against the form field it concerns.
+fn account_problem(p: lantern_store::BatchProblem) -> FieldError {
+    let field = match p.field.as_str() {
+        "email" => "email",
+        "name" => "name",
+        "unit" => "unit",
+        "employee_number" => "employee_number",
+        _ => "role",
+    };
+    FieldError {
+        field,
+        message: p.message,
+    }
+}
+
 /// Sends a "choose your password" link valid for a day: an admin never sees or sets anyone's password.
 async fn send_set_password_link(
     state: &AppState,
@@ -786,20 +826,10 @@ pub async fn users_submit(
                         "{} already had an account; the role was added to it",
                         existing.email
                     );
-                    return Ok(Redirect::to(&format!(
-                        "/orgs/{}/admin/users?saved={}",
-                        ctx.org.ods_code,
-                        urlencode(&msg)
-                    ))
-                    .into_response());
+                    return Ok(users_done(&ctx, &msg));
                 }
                 Err(StoreError::Rejected(problems)) => {
-                    for p in problems {
-                        errors.push(FieldError {
-                            field: if p.field == "unit" { "unit" } else { "role" },
-                            message: p.message,
-                        });
-                    }
+                    errors.extend(problems.into_iter().map(account_problem));
                 }
                 Err(e) => return Err(PageError::from(e)),
             }
@@ -815,27 +845,10 @@ pub async fn users_submit(
                     )
                     .await?;
                     tracing::info!(org = %ctx.org.ods_code, account = %id, role = role.code(), "account created");
-                    return Ok(Redirect::to(&format!(
-                        "/orgs/{}/admin/users?saved={}",
-                        ctx.org.ods_code,
-                        urlencode(&new.display_name)
-                    ))
-                    .into_response());
+                    return Ok(users_done(&ctx, &new.display_name));
                 }
                 Err(StoreError::Rejected(problems)) => {
-                    for p in problems {
-                        let field = match p.field.as_str() {
-                            "email" => "email",
-                            "name" => "name",
-                            "unit" => "unit",
-                            "employee_number" => "employee_number",
-                            _ => "role",
-                        };
-                        errors.push(FieldError {
-                            field,
-                            message: p.message,
-                        });
-                    }
+                    errors.extend(problems.into_iter().map(account_problem));
                 }
                 Err(e) => return Err(PageError::from(e)),
             }
@@ -863,14 +876,7 @@ pub async fn user_reset(
     Path((ods, account)): Path<(String, i64)>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    // Only accounts holding a role in this organisation.
-    let found = state
-        .store
-        .accounts_in_org(ctx.org.id)
-        .await?
-        .into_iter()
-        .find(|a| a.account.id == AccountId(account))
-        .ok_or(AppError::NotFound)?;
+    let found = account_here(&state, &ctx, account).await?;
     // A random password nobody knows ends the old one and its sessions; the link sets a new one.
     let scrambled = crate::auth::password::hash(new_token())
         .await
@@ -888,12 +894,10 @@ pub async fn user_reset(
     )
     .await?;
     tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, "password reset by an admin");
-    Ok(Redirect::to(&format!(
-        "/orgs/{}/admin/users?saved={}",
-        ctx.org.ods_code,
-        urlencode(&format!("A reset link was sent to {}", found.account.email))
+    Ok(users_done(
+        &ctx,
+        &format!("A reset link was sent to {}", found.account.email),
     ))
-    .into_response())
 }
 
 // ---------- Units and people ----------
@@ -1020,13 +1024,7 @@ pub async fn user_access(
     Form(form): Form<AccessForm>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let found = state
-        .store
-        .accounts_in_org(ctx.org.id)
-        .await?
-        .into_iter()
-        .find(|a| a.account.id == AccountId(account))
-        .ok_or(AppError::NotFound)?;
+    let found = account_here(&state, &ctx, account).await?;
     let disable = match form.action.as_str() {
         "disable" => true,
         "enable" => false,
@@ -1046,12 +1044,7 @@ pub async fn user_access(
         .await?;
     tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, disable, "account access changed");
     let what = if disable { "disabled" } else { "enabled" };
-    Ok(Redirect::to(&format!(
-        "/orgs/{}/admin/users?saved={}",
-        ctx.org.ods_code,
-        urlencode(&format!("{} {what}", found.account.email))
-    ))
-    .into_response())
+    Ok(users_done(&ctx, &format!("{} {what}", found.account.email)))
 }
 
 #[derive(serde::Deserialize)]
@@ -1070,13 +1063,7 @@ pub async fn grant_remove(
     Form(form): Form<RemoveGrantForm>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let found = state
-        .store
-        .accounts_in_org(ctx.org.id)
-        .await?
-        .into_iter()
-        .find(|a| a.account.id == AccountId(account))
-        .ok_or(AppError::NotFound)?;
+    let found = account_here(&state, &ctx, account).await?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("unknown role {:?}", form.role)))?;
     if role == Role::OrgAdmin && found.account.id == page.caller.account.id {
@@ -1091,14 +1078,8 @@ pub async fn grant_remove(
         return Err(AppError::NotFound.into());
     }
     tracing::info!(org = %ctx.org.ods_code, account = %found.account.id, role = role.code(), "role removed");
-    Ok(Redirect::to(&format!(
-        "/orgs/{}/admin/users?saved={}",
-        ctx.org.ods_code,
-        urlencode(&format!(
-            "{} removed from {}",
-            role.label(),
-            found.account.email
-        ))
+    Ok(users_done(
+        &ctx,
+        &format!("{} removed from {}", role.label(), found.account.email),
     ))
-    .into_response())
 }

@@ -29,7 +29,21 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
     })
 }
 
+/// Records shown at once; the rest sit behind a toggle.
+const LATEST: usize = 15;
+
 impl MyTrainingPage {
+    fn latest<'a>(
+        &self,
+        records: &'a [crate::views::RecordView],
+    ) -> &'a [crate::views::RecordView] {
+        &records[..records.len().min(LATEST)]
+    }
+
+    fn older<'a>(&self, records: &'a [crate::views::RecordView]) -> &'a [crate::views::RecordView] {
+        &records[records.len().min(LATEST)..]
+    }
+
     /// What to do, in plain English, for a status.
     fn action(&self, status: &Status, due: &Option<chrono::NaiveDate>) -> String {
         match (*status, *due) {

@@ -34,6 +34,12 @@ impl ReportQuery {
         Ok((as_at, unit))
     }
 
+    /// The report this query asks for, as the caller may see it.
+    async fn build(&self, state: &AppState, page: &Page, ods: &str) -> Result<Report, AppError> {
+        let (as_at, unit) = self.parse()?;
+        report::build(state, &page.caller, ods, as_at, unit).await
+    }
+
     fn query_string(&self, r: &Report) -> String {
         match &r.unit {
             Some((id, _)) => format!("as_at={}&unit={id}", r.as_at),
@@ -57,8 +63,7 @@ pub async fn page(
     Path(ods): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> PageResult<ReportPage> {
-    let (as_at, unit) = q.parse()?;
-    let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
+    let report = q.build(&state, &page, &ods).await?;
     Ok(ReportPage {
         layout: page.layout,
         query: q.query_string(&report),
@@ -92,8 +97,7 @@ pub async fn csv(
     Path(ods): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> PageResult<Response> {
-    let (as_at, unit) = q.parse()?;
-    let report = Arc::new(report::build(&state, &page.caller, &ods, as_at, unit).await?);
+    let report = Arc::new(q.build(&state, &page, &ods).await?);
     let headers = attachment(&report, "csv", "text/csv; charset=utf-8");
     let pieces = report.rows.len().div_ceil(CSV_SLICE);
     let header_bytes = Bytes::from(report.csv_header());
@@ -114,8 +118,7 @@ pub async fn xlsx(
     Path(ods): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> PageResult<Response> {
-    let (as_at, unit) = q.parse()?;
-    let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
+    let report = q.build(&state, &page, &ods).await?;
     let headers = attachment(
         &report,
         "xlsx",
@@ -134,8 +137,7 @@ pub async fn pdf(
     Path(ods): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> PageResult<Response> {
-    let (as_at, unit) = q.parse()?;
-    let report = report::build(&state, &page.caller, &ods, as_at, unit).await?;
+    let report = q.build(&state, &page, &ods).await?;
     let headers = attachment(&report, "pdf", "application/pdf");
     let bytes = tokio::task::spawn_blocking(move || report.pdf())
         .await
