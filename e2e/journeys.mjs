@@ -159,9 +159,15 @@ try {
   check(problems >= 3, `every bad row and column is listed (${problems})`);
   check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
   await audit(page, 'admin-import-errors');
-  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Settings', 'admin-settings']]) {
+  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
+    if (name === 'admin-sso') {
+      // An incomplete provider is refused with every missing field named.
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save single sign-on")')]);
+      check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'single sign-on names each missing field');
+      await audit(page, 'admin-sso-errors');
+    }
   }
   check((await page.textContent('main')).includes('Compliance target'), 'the settings page shows the target');
   await signOut(page);

@@ -56,6 +56,15 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
 
+    /// SMTP relay for outgoing email: smtps://USER:PASSWORD@HOST:465, or smtp://HOST:587?tls=required for STARTTLS.
+    /// Default: none, and email is written to DATA_DIR/outbox as .eml files.
+    #[arg(long, env = "LANTERN_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Lantern's emails. Default: Lantern <no-reply@lantern.invalid>.
+    #[arg(long, env = "LANTERN_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -200,6 +209,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             session_idle_minutes: cli.session_idle_minutes,
             session_hours: cli.session_hours,
             trusted_proxies: cli.trusted_proxies,
+            smtp_url: cli.smtp_url,
+            mail_from: cli.mail_from,
         },
         file,
     );
@@ -380,7 +391,7 @@ async fn serve(
     cfg: &config::Effective,
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
-    let state = lantern_web::AppState::new(store, cfg.auth());
+    let state = lantern_web::AppState::new(store, cfg.auth()?);
     // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
     let warm = state.clone();
     tokio::spawn(async move {

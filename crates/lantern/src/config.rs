@@ -17,6 +17,8 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<u64>,
     pub session_hours: Option<u64>,
     pub trusted_proxies: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 impl FileConfig {
@@ -48,6 +50,11 @@ pub struct Effective {
     pub session_hours: u64,
     /// Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For is believed.
     pub trusted_proxies: String,
+    /// The SMTP relay for outgoing email (smtps://user:password@host:465, or smtp://host:587?tls=required); empty
+    /// means email is written to DATA_DIR/outbox instead.
+    pub smtp_url: String,
+    /// The sender of Lantern's emails.
+    pub mail_from: String,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -89,6 +96,8 @@ pub struct CliValues {
     pub session_idle_minutes: Option<u64>,
     pub session_hours: Option<u64>,
     pub trusted_proxies: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -158,6 +167,20 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         String::new,
         &mut sources,
     );
+    let smtp_url = pick(
+        "smtp_url",
+        cli.smtp_url,
+        file.smtp_url,
+        String::new,
+        &mut sources,
+    );
+    let mail_from = pick(
+        "mail_from",
+        cli.mail_from,
+        file.mail_from,
+        || "Lantern <no-reply@lantern.invalid>".to_owned(),
+        &mut sources,
+    );
     Effective {
         database,
         data_dir,
@@ -168,18 +191,27 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         session_idle_minutes,
         session_hours,
         trusted_proxies,
+        smtp_url,
+        mail_from,
         sources,
     }
 }
 
 impl Effective {
-    /// Sign-in settings for the web layer; development email goes to DATA_DIR/outbox.
-    pub fn auth(&self) -> lantern_web::AuthConfig {
-        lantern_web::AuthConfig {
+    /// Sign-in and email settings for the web layer: email goes to the SMTP relay when one is configured, otherwise
+    /// (development) to DATA_DIR/outbox.
+    pub fn auth(&self) -> anyhow::Result<lantern_web::AuthConfig> {
+        let smtp = match self.smtp_url.trim() {
+            "" => None,
+            url => Some(lantern_web::mail::SmtpRelay::from_url(url)?),
+        };
+        Ok(lantern_web::AuthConfig {
             idle_timeout: std::time::Duration::from_secs(self.session_idle_minutes * 60),
             absolute_timeout: std::time::Duration::from_secs(self.session_hours * 3600),
             secure_cookies: self.public_url.starts_with("https://"),
-            outbox: Some(self.data_dir.join("outbox")),
+            outbox: smtp.is_none().then(|| self.data_dir.join("outbox")),
+            smtp,
+            mail_from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
             trusted_proxies: self
                 .trusted_proxies
@@ -187,7 +219,7 @@ impl Effective {
                 .filter_map(|a| a.trim().parse().ok())
                 .collect(),
             ..lantern_web::AuthConfig::default()
-        }
+        })
     }
 }
 
@@ -196,6 +228,7 @@ impl Effective {
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database = redact_url(&shown.database);
+        shown.smtp_url = redact_url(&shown.smtp_url);
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }

@@ -44,6 +44,8 @@ pub struct NewAccount {
 pub struct SessionRow {
     pub account: Account,
     pub grants: Vec<RoleGrant>,
+    /// Set for a session started by an organisation's single sign-on: only that organisation's roles apply.
+    pub only_org: Option<OrgId>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
@@ -80,10 +82,12 @@ pub trait AccountStore: Send + Sync {
     /// Sets a new password hash and ends every session of the account.
     async fn set_password(&self, account: AccountId, hash: &str) -> Result<()>;
 
+    /// Starts a session; `only_org` confines it to one organisation's roles (single sign-on).
     async fn create_session(
         &self,
         token_hash: &str,
         account: AccountId,
+        only_org: Option<OrgId>,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()>;
@@ -144,7 +148,7 @@ macro_rules! impl_account_store {
             type DbRow = <$db as sqlx::Database>::Row;
             type Tx<'c> = sqlx::Transaction<'c, $db>;
 
-            fn account_from_row(r: &DbRow) -> Result<Account> {
+            pub(super) fn account_from_row(r: &DbRow) -> Result<Account> {
                 Ok(Account {
                     id: AccountId(r.try_get("id")?),
                     email: r.try_get("email")?,
@@ -353,13 +357,14 @@ macro_rules! impl_account_store {
                     Ok(())
                 }
 
-                async fn create_session(&self, token_hash: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+                async fn create_session(&self, token_hash: &str, account: AccountId, only_org: Option<OrgId>, now: Timestamp, expires_at: Timestamp) -> Result<()> {
                     // Housekeeping at each sign-in: sessions past their absolute expiry are gone for good.
                     sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
                     sqlx::query(
-                        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+                        "INSERT INTO sessions (token_hash, account_id, only_org_id, created_at, last_seen_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $4, $5)",
                     )
-                    .bind(token_hash).bind(account.0).bind(now).bind(expires_at)
+                    .bind(token_hash).bind(account.0).bind(only_org.map(|o| o.0)).bind(now).bind(expires_at)
                     .execute(&self.pool).await?;
                     Ok(())
                 }
@@ -367,7 +372,7 @@ macro_rules! impl_account_store {
                 async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
                     // One round trip on every request: the session, its account and the account's grants.
                     let rows = sqlx::query(
-                        "SELECT a.*, s.created_at AS s_created_at, s.last_seen_at, s.expires_at, \
+                        "SELECT a.*, s.created_at AS s_created_at, s.last_seen_at, s.expires_at, s.only_org_id, \
                          g.role AS g_role, g.org_id AS g_org_id, g.unit_id AS g_unit_id \
                          FROM sessions s JOIN accounts a ON a.id = s.account_id \
                          LEFT JOIN role_grants g ON g.account_id = a.id \
@@ -379,15 +384,21 @@ macro_rules! impl_account_store {
                     if account.disabled {
                         return Ok(None);
                     }
+                    let only_org = first.try_get::<Option<i64>, _>("only_org_id")?.map(OrgId);
                     let mut grants = Vec::new();
                     for r in &rows {
                         if let Some(role) = r.try_get::<Option<String>, _>("g_role")? {
-                            grants.push(grant_from_parts(&role, r.try_get("g_org_id")?, r.try_get("g_unit_id")?)?);
+                            let grant = grant_from_parts(&role, r.try_get("g_org_id")?, r.try_get("g_unit_id")?)?;
+                            // A single-sign-on session holds only the roles of the organisation that signed it in.
+                            if only_org.is_none_or(|o| grant.org == Some(o)) {
+                                grants.push(grant);
+                            }
                         }
                     }
                     Ok(Some(SessionRow {
                         account,
                         grants,
+                        only_org,
                         created_at: first.try_get("s_created_at")?,
                         last_seen_at: first.try_get("last_seen_at")?,
                         expires_at: first.try_get("expires_at")?,

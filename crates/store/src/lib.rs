@@ -14,10 +14,12 @@ pub mod read_model;
 mod scope;
 mod sql;
 mod sqlite;
+mod sso;
 
 pub use accounts::*;
 pub use batch::*;
 pub use scope::{Grant, Reach, Scope};
+pub use sso::*;
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -132,8 +134,8 @@ pub enum Changes {
 }
 
 #[async_trait]
-/// The whole storage interface. Sign-in storage is its [`AccountStore`] part.
-pub trait Store: AccountStore + Send + Sync + 'static {
+/// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
+pub trait Store: AccountStore + SsoStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).

@@ -21,3 +21,4 @@ impl PgStore {
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
+crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);

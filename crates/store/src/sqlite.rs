@@ -44,3 +44,4 @@ impl SqliteStore {
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
+crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);

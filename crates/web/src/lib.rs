@@ -9,7 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 mod error;
-mod mail;
+pub mod mail;
 mod ops;
 pub mod pages;
 pub mod report;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub read_model: Arc<ReadModel>,
     pub auth: Arc<AuthConfig>,
+    /// Single sign-on providers' discovery documents, and the HTTP client that fetches them.
+    pub sso: Arc<auth::sso::Providers>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             store,
             read_model: Arc::new(ReadModel::new()),
             auth: Arc::new(auth),
+            sso: Arc::new(auth::sso::Providers::new()),
         }
     }
 }

@@ -9,15 +9,15 @@ use lantern_domain::access::Role;
 use lantern_store::{PeopleFilter, Scope, Store};
 use std::sync::Arc;
 
-const LEARNER: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
-const MANAGER: (&str, &str) = ("manager@demo.lantern.test", "manager-demo-password");
-const ADMIN: (&str, &str) = ("admin@demo.lantern.test", "admin-demo-password");
-const AUDITOR: (&str, &str) = ("auditor@demo.lantern.test", "auditor-demo-password");
-const PLATFORM: (&str, &str) = ("platform@demo.lantern.test", "platform-demo-password");
-const FOREIGN: (&str, &str) = ("foreign-admin@example.nhs.test", "foreign-admin-password");
+pub const LEARNER: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
+pub const MANAGER: (&str, &str) = ("manager@demo.lantern.test", "manager-demo-password");
+pub const ADMIN: (&str, &str) = ("admin@demo.lantern.test", "admin-demo-password");
+pub const AUDITOR: (&str, &str) = ("auditor@demo.lantern.test", "auditor-demo-password");
+pub const PLATFORM: (&str, &str) = ("platform@demo.lantern.test", "platform-demo-password");
+pub const FOREIGN: (&str, &str) = ("foreign-admin@example.nhs.test", "foreign-admin-password");
 
 /// A small demo world with its accounts, and an admin of another organisation. Returns that organisation's code.
-async fn world(store: &Arc<dyn Store>) -> String {
+pub async fn world(store: &Arc<dyn Store>) -> String {
     lantern::demo::generate(store.as_ref(), 300, 5, d("2026-11-23"), false)
         .await
         .expect("demo");
@@ -313,7 +313,7 @@ async fn password_reset_by_emailed_one_time_link() {
             .next()
             .expect("one email")
             .expect("entry");
-        let text = std::fs::read_to_string(mail.path()).expect("email");
+        let text = crate::web::decoded_email(&std::fs::read(mail.path()).expect("email"));
         assert!(
             text.contains(&format!("To: {}", LEARNER.0)),
             "{name}: {text}"
@@ -492,20 +492,25 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/settings")
         | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
-        | ("GET", "/orgs/{ods}/admin/users") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        | ("GET", "/orgs/{ods}/admin/users")
+        | ("GET", "/orgs/{ods}/admin/sso") => page_auth(matches!(who, OrgAdmin | Platform), deny),
         // Empty forms: an admin is told what is missing; an upload that is not multipart is refused after the
         // access check; resetting an account that holds no role here is 404.
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("POST", "/orgs/{ods}/admin/settings")
         | ("POST", "/orgs/{ods}/admin/import")
-        | ("POST", "/orgs/{ods}/admin/users") => match who {
+        | ("POST", "/orgs/{ods}/admin/users")
+        | ("POST", "/orgs/{ods}/admin/sso")
+        // Linking an identity before single sign-on is set up is refused with a reason.
+        | ("POST", "/orgs/{ods}/admin/sso/links") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 400,
             _ => deny,
         },
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
-        | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove") => match who {
+        | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")
+        | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 404,
             _ => deny,
@@ -527,6 +532,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         }
         ("POST", "/sign-in") => 400,
         ("POST", "/sign-out") => 303,
+        // Single sign-on is public: the start page is 404 where it is not set up, the callback 400 without a state.
+        ("GET", "/sign-in/sso/{ods}") => 404,
+        ("GET", "/sign-in/sso/callback") => 400,
         ("GET", "/account/password") => page_auth(true, 0),
         ("POST", "/account/password") => {
             if signed_in {
@@ -696,6 +704,9 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                     let res = request(client, method, &uri).await;
                     let sees = matches!(who, Who::Platform | Who::Foreign);
                     let want = match who {
+                        _ if path.starts_with("/sign-in") => {
+                            expected(method, path, *who).expect("listed")
+                        }
                         Who::Anonymous if path.starts_with("/api") => 401,
                         Who::Anonymous => 303,
                         _ if sees => expected(method, path, Who::OrgAdmin).expect("listed"),

@@ -7,7 +7,9 @@ mod api;
 mod auth;
 mod browser;
 mod import;
+mod mail;
 mod report;
+mod sso;
 mod story;
 mod web;
 

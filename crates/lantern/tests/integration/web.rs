@@ -176,3 +176,17 @@ impl Client {
         c
     }
 }
+
+/// An email as a person reads it: headers as they are, a quoted-printable body decoded (long links come wrapped).
+pub fn decoded_email(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return text.into_owned();
+    };
+    if !head.contains("Content-Transfer-Encoding: quoted-printable") {
+        return text.into_owned();
+    }
+    let body = quoted_printable::decode(body.as_bytes(), quoted_printable::ParseMode::Robust)
+        .expect("quoted-printable body");
+    format!("{head}\r\n\r\n{}", String::from_utf8_lossy(&body))
+}

@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod password;
 pub mod session;
 pub mod sign_in;
+pub mod sso;
 
 use crate::AppError;
 use axum::extract::FromRequestParts;
@@ -36,12 +37,18 @@ pub struct AuthConfig {
     pub max_failures_per_account: i64,
     pub max_failures_per_address: i64,
     pub throttle_window: Duration,
-    /// Where password-reset emails go in development: one .eml file per message.
+    /// Where emails go in development, when there is no SMTP relay: one .eml file per message.
     pub outbox: Option<std::path::PathBuf>,
+    /// The SMTP relay that sends email in production; it takes precedence over the outbox.
+    pub smtp: Option<crate::mail::SmtpRelay>,
+    /// The sender of Lantern's emails, e.g. `Lantern <no-reply@trust.nhs.uk>`.
+    pub mail_from: String,
     /// The address people reach Lantern at, for links in emails.
     pub public_url: String,
     /// Reverse proxies whose X-Forwarded-For is believed, for throttling by client address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Single sign-on providers may be reached over plain http:// (tests and local identity servers only).
+    pub sso_allow_http: bool,
 }
 
 impl Default for AuthConfig {
@@ -54,8 +61,11 @@ impl Default for AuthConfig {
             max_failures_per_address: 50,
             throttle_window: Duration::from_secs(15 * 60),
             outbox: None,
+            smtp: None,
+            mail_from: "Lantern <no-reply@lantern.invalid>".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             trusted_proxies: Vec::new(),
+            sso_allow_http: false,
         }
     }
 }

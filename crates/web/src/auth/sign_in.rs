@@ -35,6 +35,8 @@ pub struct SignInPage {
     next: String,
     errors: Vec<FieldError>,
     notice: Option<String>,
+    /// Organisations whose staff can sign in with their own identity provider.
+    sso: Vec<lantern_store::SsoChoice>,
 }
 
 impl SignInPage {
@@ -53,7 +55,7 @@ pub struct SignInQuery {
 }
 
 /// Only paths on this site: never a scheme, host or protocol-relative URL, so sign-in cannot redirect away.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
             n.to_owned()
@@ -73,21 +75,23 @@ fn notice_text(code: Option<&str>) -> Option<String> {
 }
 
 pub async fn page(
+    State(state): State<AppState>,
     csrf: CsrfToken,
     caller: Option<Extension<Caller>>,
     Query(q): Query<SignInQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     if caller.is_some() {
-        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
-    SignInPage {
+    Ok(SignInPage {
         layout: Layout::anonymous(&csrf),
         email: String::new(),
         next: safe_next(q.next.as_deref()),
         errors: Vec::new(),
         notice: notice_text(q.notice.as_deref()),
+        sso: state.store.sso_choices().await?,
     }
-    .into_response()
+    .into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -132,6 +136,7 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_lowercase();
+    let sso = state.store.sso_choices().await?;
     let again = |errors: Vec<FieldError>, status: StatusCode| {
         (
             status,
@@ -141,6 +146,7 @@ pub async fn submit(
                 next: next.clone(),
                 errors,
                 notice: None,
+                sso: sso.clone(),
             },
         )
             .into_response()
@@ -235,26 +241,46 @@ pub async fn submit(
     };
     state.store.clear_login_failures(&account_key).await?;
 
-    // A new session and a new CSRF token at every sign-in: nothing from before sign-in carries over.
-    if let Some(Extension(old)) = previous {
+    start_session(
+        &state,
+        &account,
+        None,
+        previous.as_ref().map(|e| &e.0),
+        &next,
+    )
+    .await
+}
+
+/// Starts a new session for the account and sends the browser to `next`, with a new session token and a new CSRF
+/// token: nothing from before sign-in carries over, and the session before it (if any) ends. `only_org` confines
+/// the session to one organisation's roles (single sign-on).
+pub(crate) async fn start_session(
+    state: &AppState,
+    account: &lantern_store::Account,
+    only_org: Option<lantern_domain::OrgId>,
+    previous: Option<&Caller>,
+    next: &str,
+) -> Result<Response, PageError> {
+    if let Some(old) = previous {
         state.store.delete_session(&old.token_hash).await?;
     }
+    let now = Utc::now();
     let token = new_token();
     let expires = now
         + chrono::TimeDelta::from_std(state.auth.absolute_timeout)
             .unwrap_or(chrono::TimeDelta::hours(12));
     state
         .store
-        .create_session(&token_hash(&token), account.id, now, expires)
+        .create_session(&token_hash(&token), account.id, only_org, now, expires)
         .await?;
-    tracing::info!(account = %account.id, "signed in");
-    let mut res = Redirect::to(&next).into_response();
+    tracing::info!(account = %account.id, single_sign_on = only_org.is_some(), "signed in");
+    let mut res = Redirect::to(next).into_response();
     append_cookie(&mut res, session::cookie(&state.auth, token));
     append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
 }
 
-fn append_cookie(res: &mut Response, c: axum_extra::extract::cookie::Cookie<'static>) {
+pub(crate) fn append_cookie(res: &mut Response, c: axum_extra::extract::cookie::Cookie<'static>) {
     if let Ok(v) = c.to_string().parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -348,6 +374,7 @@ pub async fn reset_request_submit(
                 account.display_name
             ),
         )
+        .await
         .map_err(|e| PageError::from(crate::AppError::Internal(e)))?;
     }
     // The same answer whether or not the address has an account.

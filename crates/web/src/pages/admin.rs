@@ -22,7 +22,11 @@ use lantern_store::csv_import::{self, CsvKind};
 use lantern_store::{GrantSpec, NewAccount, OrgContext, OrgRow, RuleRow, StoreError, WriteBatch};
 
 /// The organisation, if the caller may administer it (404 outside their organisations, 403 inside without the role).
-async fn admin_org(state: &AppState, caller: &Caller, ods: &str) -> Result<OrgContext, AppError> {
+pub(crate) async fn admin_org(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+) -> Result<OrgContext, AppError> {
     let scope = caller.scope();
     let org = state.store.org_by_code(&scope, ods).await?;
     caller.require(Action::Administer(org.id))?;
@@ -31,7 +35,7 @@ async fn admin_org(state: &AppState, caller: &Caller, ods: &str) -> Result<OrgCo
 
 #[derive(serde::Deserialize, Default)]
 pub struct Notice {
-    saved: Option<String>,
+    pub saved: Option<String>,
 }
 
 // ---------- Overview and rules ----------
@@ -352,7 +356,7 @@ pub async fn rule_version_submit(
         .into_response())
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -748,6 +752,7 @@ async fn send_set_password_link(
              24 hours to choose your password:\n\n{link}\n\nIf you were not expecting this, tell your L&D team.\n"
         ),
     )
+        .await
     .map_err(AppError::Internal)
 }
 

@@ -1,7 +1,7 @@
 //! Server-rendered pages on the NHS.UK design system. Each page is a GET with its state in the URL (so it can be
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
-mod admin;
+pub(crate) mod admin;
 pub mod layout;
 mod me;
 mod report;
@@ -66,6 +66,19 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/users/{account_id}/grants/remove",
             admin::grant_remove,
         )
+        .form(
+            "/orgs/{ods}/admin/sso",
+            crate::auth::sso::settings::show,
+            crate::auth::sso::settings::save,
+        )
+        .post(
+            "/orgs/{ods}/admin/sso/links",
+            crate::auth::sso::settings::link,
+        )
+        .post(
+            "/orgs/{ods}/admin/sso/links/{account_id}/remove",
+            crate::auth::sso::settings::unlink,
+        )
         .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)
@@ -78,6 +91,8 @@ pub fn routes() -> Routes {
         .post("/team/remind", team::remind)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
+        .get("/sign-in/sso/callback", crate::auth::sso::flow::callback)
+        .get("/sign-in/sso/{ods}", crate::auth::sso::flow::start)
         .form(
             "/account/password",
             sign_in::change_password_page,

@@ -461,6 +461,7 @@ pub async fn remind(
                 state.auth.public_url.trim_end_matches('/')
             ),
         )
+        .await
         .map_err(AppError::Internal)?;
         sent += 1;
     }

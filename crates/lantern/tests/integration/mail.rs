@@ -1,0 +1,165 @@
+//! Email through a real SMTP conversation: Lantern's client (lettre) talks to a small SMTP receiver on loopback that
+//! keeps what it was sent, so the test sees the envelope and the message as a relay would.
+
+use crate::web::Client;
+use crate::{backends, test_auth};
+use axum::http::StatusCode;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// One message as the relay received it.
+#[derive(Clone, Debug, Default)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: String,
+}
+
+/// An SMTP receiver (RFC 5321's commands, no TLS) on a free loopback port; `refuse_rcpt` makes it reject recipients.
+pub async fn smtp_receiver(refuse_rcpt: bool) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let kept = inbox.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 relay.test ESMTP\r\n").await;
+                let mut current = Received::default();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-relay.test\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        current.mail_from = line[10..].trim().to_owned();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        if refuse_rcpt {
+                            b"550 No such user here\r\n"
+                        } else {
+                            current.rcpt_to.push(line[8..].trim().to_owned());
+                            b"250 OK\r\n"
+                        }
+                    } else if upper == "DATA" {
+                        let _ = w
+                            .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                            .await;
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            current.data.push_str(&l);
+                            current.data.push('\n');
+                        }
+                        kept.lock()
+                            .expect("inbox")
+                            .push(std::mem::take(&mut current));
+                        b"250 OK: queued\r\n"
+                    } else if upper == "RSET" || upper == "NOOP" {
+                        b"250 OK\r\n"
+                    } else if upper == "QUIT" {
+                        let _ = w.write_all(b"221 Bye\r\n").await;
+                        return;
+                    } else {
+                        b"502 Command not implemented\r\n"
+                    };
+                    if w.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, inbox)
+}
+
+#[tokio::test]
+async fn password_reset_email_goes_through_the_smtp_relay() {
+    for (name, store, _dir) in backends().await {
+        crate::auth::world(&store).await;
+        let (port, inbox) = smtp_receiver(false).await;
+        let outbox = tempfile::tempdir().expect("outbox");
+        let auth = lantern_web::AuthConfig {
+            smtp: Some(
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"))
+                    .expect("relay URL"),
+            ),
+            outbox: Some(outbox.path().to_owned()),
+            mail_from: "Lantern at RJ1 <lantern@rj1.example.nhs.uk>".to_owned(),
+            ..test_auth()
+        };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let mut c = Client::new(&app);
+        let res = c
+            .post_form(
+                "/password-reset",
+                &[("email", crate::auth::LEARNER.0)],
+                None,
+            )
+            .await;
+        assert!(
+            res.body.contains("Check your email"),
+            "{name}: {}",
+            res.body
+        );
+        let got = inbox.lock().expect("inbox").clone();
+        assert_eq!(got.len(), 1, "{name}: one message reached the relay");
+        let m = &got[0];
+        assert_eq!(m.mail_from, "<lantern@rj1.example.nhs.uk>", "{name}");
+        assert_eq!(
+            m.rcpt_to,
+            vec![format!("<{}>", crate::auth::LEARNER.0)],
+            "{name}"
+        );
+        assert!(
+            m.data.contains("Subject: Reset your Lantern password"),
+            "{name}: {}",
+            m.data
+        );
+        let data = crate::web::decoded_email(m.data.replace('\n', "\r\n").as_bytes());
+        let link = data
+            .lines()
+            .find(|l| l.contains("/password-reset/"))
+            .expect("the link on one line");
+        let path = &link[link.find("/password-reset/").expect("path")..];
+        assert_eq!(
+            c.get(path.trim()).await.status,
+            StatusCode::OK,
+            "{name}: the link works"
+        );
+        assert_eq!(
+            std::fs::read_dir(outbox.path()).expect("outbox").count(),
+            0,
+            "{name}: with a relay, nothing goes to the outbox"
+        );
+
+        // A relay that refuses the recipient: the admin's "add account" says so instead of claiming it was sent.
+        let (port, inbox) = smtp_receiver(true).await;
+        let auth = lantern_web::AuthConfig {
+            smtp: Some(
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"))
+                    .expect("relay URL"),
+            ),
+            ..test_auth()
+        };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let mut c = Client::new(&app);
+        let res = c
+            .post_form(
+                "/password-reset",
+                &[("email", crate::auth::LEARNER.0)],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR, "{name}");
+        assert!(inbox.lock().expect("inbox").is_empty(), "{name}");
+    }
+}
