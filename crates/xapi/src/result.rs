@@ -1,0 +1,76 @@
+//! The Result object and its Score (xAPI 1.0.3 Data 2.4.5).
+
+use serde_json::Value;
+
+use crate::error::{Result, XapiError};
+use crate::json::{as_object, check_keys, field, join, opt_bool, opt_number, opt_str};
+use crate::types::{check_duration, check_extensions};
+
+const RESULT_KEYS: [&str; 6] = [
+    "score",
+    "success",
+    "completion",
+    "response",
+    "duration",
+    "extensions",
+];
+const SCORE_KEYS: [&str; 4] = ["scaled", "raw", "min", "max"];
+
+pub(crate) fn validate_result(v: &Value, path: &str) -> Result<()> {
+    let m = as_object(v, path, "a Result object")?;
+    check_keys(m, &RESULT_KEYS, path, "a Result")?;
+    if let Some(score) = field(m, "score", path)? {
+        validate_score(score, &join(path, "score"))?;
+    }
+    opt_bool(m, "success", path)?;
+    opt_bool(m, "completion", path)?;
+    opt_str(m, "response", path)?;
+    if let Some(d) = field(m, "duration", path)? {
+        check_duration(d, &join(path, "duration"))?;
+    }
+    if let Some(ext) = field(m, "extensions", path)? {
+        check_extensions(ext, &join(path, "extensions"))?;
+    }
+    Ok(())
+}
+
+/// Data 2.4.5.1.s2 table: scaled in [-1, 1]; min < max; min <= raw <= max where given.
+fn validate_score(v: &Value, path: &str) -> Result<()> {
+    let m = as_object(v, path, "a Score object")?;
+    check_keys(m, &SCORE_KEYS, path, "a Score")?;
+    let scaled = opt_number(m, "scaled", path)?;
+    let raw = opt_number(m, "raw", path)?;
+    let min = opt_number(m, "min", path)?;
+    let max = opt_number(m, "max", path)?;
+    if let Some(s) = scaled
+        && !(-1.0..=1.0).contains(&s)
+    {
+        return Err(XapiError::new(
+            join(path, "scaled"),
+            format!("must be between -1 and 1 inclusive, got {s}"),
+        ));
+    }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo >= hi
+    {
+        return Err(XapiError::new(
+            join(path, "min"),
+            format!("must be less than max ({hi}), got {lo}"),
+        ));
+    }
+    if let Some(r) = raw {
+        if let Some(lo) = min.filter(|lo| r < *lo) {
+            return Err(XapiError::new(
+                join(path, "raw"),
+                format!("must not be below min ({lo}), got {r}"),
+            ));
+        }
+        if let Some(hi) = max.filter(|hi| r > *hi) {
+            return Err(XapiError::new(
+                join(path, "raw"),
+                format!("must not be above max ({hi}), got {r}"),
+            ));
+        }
+    }
+    Ok(())
+}
