@@ -99,6 +99,19 @@ impl ReadModel {
         Ok(ctx)
     }
 
+    /// Organisations with an index in memory, and the approximate heap bytes those indexes hold.
+    pub fn memory(&self) -> (usize, usize) {
+        let cache = self.cache.lock().expect("cache lock");
+        let bytes = cache
+            .values()
+            .map(|r| {
+                let (cells, people) = r.index.heap_bytes();
+                cells + people
+            })
+            .sum();
+        (cache.len(), bytes)
+    }
+
     fn cached(&self, org: OrgId, version: i64) -> Option<Arc<OrgRollup>> {
         let cache = self.cache.lock().expect("cache lock");
         cache.get(&org).filter(|r| r.version == version).cloned()

@@ -27,7 +27,12 @@ pub fn routes(openapi_json: Arc<String>) -> Routes {
     prometheus();
     Routes::new()
         .get("/healthz", healthz)
-        .get("/metrics", || async { prometheus().render() })
+        .get("/metrics", |State(state): State<AppState>| async move {
+            let (orgs, bytes) = state.read_model.memory();
+            metrics::gauge!("lantern_rollup_indexes").set(orgs as f64);
+            metrics::gauge!("lantern_rollup_index_bytes").set(bytes as f64);
+            prometheus().render()
+        })
         .get("/api/openapi.json", move || {
             let doc = openapi_json.clone();
             async move {

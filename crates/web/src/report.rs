@@ -2,7 +2,9 @@
 //! one unit, with their status for each requirement, as CSV, XLSX and PDF.
 //!
 //! It is read from the compliance read model (each person's status spans are already in memory), so a 20,000-person
-//! organisation exports in well under a second and the CSV is streamed in slices. The CSV is the canonical content:
+//! organisation exports in well under a second. Only who is in the report and in what order is held for the whole
+//! report (a few dozen bytes a person); statuses are worked out a slice at a time as the CSV streams, so memory stays
+//! flat however large the organisation. The CSV is the canonical content:
 //! it holds no generation time, so the same data gives the same bytes, and its SHA-256 is stated on the report page,
 //! in the XLSX and PDF, and in the `X-Content-SHA256` header, for an inspector to check a file they were given.
 
@@ -10,7 +12,8 @@ use crate::auth::Caller;
 use crate::{AppError, AppState};
 use lantern_domain::access::Action;
 use lantern_domain::rollup::{Counts, Node, PersonStatuses};
-use lantern_domain::{Date, Timestamp, UnitId};
+use lantern_domain::{Date, PersonId, Timestamp, UnitId};
+use lantern_store::read_model::OrgRollup;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,16 +28,20 @@ pub struct Report {
     /// Column headings: "Fire Safety L1", ...
     pub requirements: Vec<String>,
     pub summary: Vec<(String, Counts)>,
+    /// Everyone in the report, in its order.
     pub rows: Arc<Vec<Row>>,
     /// SHA-256 of the CSV, hex.
     pub sha256: String,
+    /// The index the statuses are read from, a slice at a time.
+    rollup: Arc<OrgRollup>,
 }
 
 pub struct Row {
     pub employee_number: String,
     pub name: String,
     pub unit: String,
-    pub statuses: PersonStatuses,
+    person: PersonId,
+    unit_id: Option<UnitId>,
 }
 
 /// Builds the report for an organisation (or one unit of it) on `as_at`; auditors and organisation admins only.
@@ -67,7 +74,7 @@ pub async fn build(
         }
         None => Node::Org,
     };
-    let names: HashMap<_, _> = state
+    let mut names: HashMap<_, _> = state
         .store
         .people_directory(&scope, org.id)
         .await?
@@ -99,21 +106,22 @@ pub async fn build(
         .collect();
     let mut rows: Vec<Row> = rollup
         .index
-        .statuses_on(&rollup.hierarchy, node, as_at)
+        .members_on(&rollup.hierarchy, node, as_at)
         .into_iter()
-        .filter_map(|s| {
-            let n = names.get(&s.person)?;
+        .filter_map(|(person, unit_id)| {
+            let n = names.remove(&person)?;
             Some(Row {
-                employee_number: n.employee_number.clone(),
+                employee_number: n.employee_number,
                 name: format!("{} {}", n.given_name, n.family_name),
-                unit: s
-                    .unit
+                unit: unit_id
                     .and_then(|u| units.get(&u).cloned())
                     .unwrap_or_default(),
-                statuses: s,
+                person,
+                unit_id,
             })
         })
         .collect();
+    drop(names);
     rows.sort_by(|a, b| {
         (&a.unit, &a.name, &a.employee_number).cmp(&(&b.unit, &b.name, &b.employee_number))
     });
@@ -127,6 +135,7 @@ pub async fn build(
         summary,
         rows: Arc::new(rows),
         sha256: String::new(),
+        rollup: rollup.clone(),
     };
     let mut hasher = Sha256::new();
     hasher.update(report.csv_header());
@@ -182,13 +191,20 @@ impl Report {
         h
     }
 
-    fn values(&self, row: &Row) -> Vec<String> {
+    /// The statuses of a slice of the report's people, from the index.
+    fn statuses(&self, rows: &[Row]) -> Vec<PersonStatuses> {
+        let people: Vec<(PersonId, Option<UnitId>)> =
+            rows.iter().map(|r| (r.person, r.unit_id)).collect();
+        self.rollup.index.statuses_for(&people, self.as_at)
+    }
+
+    fn values(&self, row: &Row, statuses: &PersonStatuses) -> Vec<String> {
         let mut v = vec![
             row.employee_number.clone(),
             row.name.clone(),
             row.unit.clone(),
         ];
-        for s in &row.statuses.statuses {
+        for s in &statuses.statuses {
             match s {
                 Some((status, due)) => {
                     v.push(status.label().to_owned());
@@ -216,10 +232,10 @@ impl Report {
 
     pub fn csv_rows(&self, rows: &[Row]) -> Vec<u8> {
         let mut out = String::with_capacity(rows.len() * 256);
-        for r in rows {
+        for (r, s) in rows.iter().zip(self.statuses(rows)) {
             out.push_str(
                 &self
-                    .values(r)
+                    .values(r, &s)
                     .iter()
                     .map(|c| cell(c))
                     .collect::<Vec<_>>()
@@ -241,9 +257,12 @@ impl Report {
         for (c, h) in self.headings().iter().enumerate() {
             people.write_string_with_format(0, c as u16, h, &bold)?;
         }
-        for (i, r) in self.rows.iter().enumerate() {
-            for (c, v) in self.values(r).iter().enumerate() {
-                people.write_string(i as u32 + 1, c as u16, v)?;
+        for (slice, rows) in self.rows.chunks(CSV_SLICE).enumerate() {
+            for (i, (r, s)) in rows.iter().zip(self.statuses(rows)).enumerate() {
+                let line = (slice * CSV_SLICE + i) as u32 + 1;
+                for (c, v) in self.values(r, &s).iter().enumerate() {
+                    people.write_string(line, c as u16, v)?;
+                }
             }
         }
         let about = wb.add_worksheet();

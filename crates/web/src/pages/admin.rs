@@ -956,11 +956,12 @@ pub async fn people_page(
     // One pass over the people in post today, counting each at their unit and every unit above it.
     let mut counts: std::collections::HashMap<lantern_domain::UnitId, usize> =
         std::collections::HashMap::new();
-    for p in rollup
-        .index
-        .statuses_on(&rollup.hierarchy, lantern_domain::rollup::Node::Org, today)
+    for (_, unit) in
+        rollup
+            .index
+            .members_on(&rollup.hierarchy, lantern_domain::rollup::Node::Org, today)
     {
-        if let Some(unit) = p.unit {
+        if let Some(unit) = unit {
             for node in rollup.hierarchy.path(unit) {
                 if let lantern_domain::rollup::Node::Unit(u) = node {
                     *counts.entry(u).or_default() += 1;
