@@ -118,6 +118,7 @@ vocabulary!(
         Assessment = "assessment" / "Assessment",
         Import = "import" / "Import",
         Transfer = "transfer" / "Transfer from another employer",
+        Xapi = "xapi" / "xAPI statement from e-learning or a simulator",
     }
 );
 

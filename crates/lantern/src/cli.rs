@@ -113,6 +113,9 @@ pub enum Command {
     /// Requirement frameworks (CSTF, Oliver McGowan, AI and digital): list them, or load a new version.
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// The built-in xAPI Learning Record Store: client credentials.
+    #[command(subcommand)]
+    Lrs(LrsCommand),
     /// Print the effective configuration and where each value came from.
     Config,
     /// Print the OpenAPI document.
@@ -181,6 +184,35 @@ pub enum FrameworkCommand {
     Load {
         /// The framework file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LrsCommand {
+    /// Client credentials (HTTP Basic key and secret) for e-learning and simulators that report to /xapi/.
+    #[command(subcommand)]
+    Credentials(LrsCredentialsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LrsCredentialsCommand {
+    /// Create a credential for an organisation's LRS; prints the key and the secret (shown only this once).
+    Create {
+        /// The organisation's ODS code.
+        #[arg(long)]
+        org: String,
+        /// What the credential is for, e.g. "Fire safety e-learning (Storyline)". It is the `authority` of what it
+        /// stores and the provider of the training records that come from it.
+        #[arg(long, default_value = "xAPI client")]
+        name: String,
+        /// The credential may read statements and documents but not write them.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List an organisation's credentials (keys only; secrets are never shown again).
+    List {
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -265,6 +297,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("Created account {id} for {email} ({}).", role.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::Create {
+            org,
+            name,
+            read_only,
+        })) => {
+            let store = open(&cfg).await?;
+            let o = store
+                .org_by_code(&lantern_store::Scope::Platform, &org)
+                .await
+                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
+            let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
+            store
+                .create_lrs_credential(o.id, &name, &key, &hash, !read_only, chrono::Utc::now())
+                .await?;
+            let endpoint = format!("{}/xapi/", cfg.public_url.trim_end_matches('/'));
+            println!("LRS credential for {} ({org}): {name}", o.name);
+            println!("  endpoint: {endpoint}");
+            println!("  key:      {key}");
+            println!("  secret:   {secret}");
+            println!(
+                "  access:   {}",
+                if read_only {
+                    "read only"
+                } else {
+                    "read and write"
+                }
+            );
+            println!("The secret is shown only now: store it in the client's configuration.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::List { org })) => {
+            let store = open(&cfg).await?;
+            let o = store
+                .org_by_code(&lantern_store::Scope::Platform, &org)
+                .await
+                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
+            for c in store.lrs_credentials(o.id).await? {
+                println!(
+                    "{:<30} {:<40} {:<10} created {}{}",
+                    c.api_key,
+                    c.name,
+                    if c.can_write {
+                        "read-write"
+                    } else {
+                        "read-only"
+                    },
+                    c.created_at.format("%Y-%m-%d"),
+                    c.revoked_at
+                        .map(|r| format!(", revoked {}", r.format("%Y-%m-%d")))
+                        .unwrap_or_default()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Framework(FrameworkCommand::List) => {
@@ -414,9 +500,11 @@ async fn serve(
                 tracing::warn!(org = %o.org.ods_code, error = %e, "warm-up failed");
             }
         }
+        let (_, bytes) = warm.read_model.memory();
         tracing::info!(
             organisations = orgs.len(),
             seconds = started.elapsed().as_secs_f64(),
+            index_mb = bytes / 1_000_000,
             "compliance indexes ready"
         );
     });

@@ -9,6 +9,7 @@
 mod accounts;
 mod batch;
 pub mod csv_import;
+pub mod lrs;
 mod postgres;
 pub mod read_model;
 mod scope;
@@ -18,6 +19,7 @@ mod sso;
 
 pub use accounts::*;
 pub use batch::*;
+pub use lrs::LrsStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 
@@ -135,7 +137,7 @@ pub enum Changes {
 
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
-pub trait Store: AccountStore + SsoStore + Send + Sync + 'static {
+pub trait Store: AccountStore + SsoStore + LrsStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).

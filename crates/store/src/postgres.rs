@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 pub struct PgStore {
     pool: sqlx::PgPool,
+    /// Ids of xAPI agents, activities and verbs already stored.
+    lrs_ids: crate::lrs::IdCache,
 }
 
 impl PgStore {
@@ -15,10 +17,14 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            lrs_ids: crate::lrs::IdCache::default(),
+        })
     }
 }
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);
+crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// Ids of xAPI agents, activities and verbs already stored.
+    lrs_ids: crate::lrs::IdCache,
 }
 
 impl SqliteStore {
@@ -24,7 +26,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-8192")
+            // Reads come through the memory map below, so each connection's own page cache (SQLite's malloc, outside
+            // Rust's allocator) only needs room for writes: 2 MiB, not the 8 that eight connections would multiply.
+            .pragma("cache_size", "-2048")
             // Reads go through one shared memory map instead of each connection's private page cache, so a page read
             // by one connection is warm for all (a person's page runs its queries on several at once).
             .pragma("mmap_size", "8589934592")
@@ -38,10 +42,14 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            lrs_ids: crate::lrs::IdCache::default(),
+        })
     }
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
+crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

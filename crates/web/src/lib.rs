@@ -15,6 +15,7 @@ pub mod pages;
 pub mod report;
 mod routes;
 pub mod views;
+pub mod xapi;
 
 use axum::Router;
 use lantern_store::Store;
@@ -51,7 +52,9 @@ impl AppState {
 /// Pages and the API sit behind the session layer (which finds the caller) and the CSRF layer (which refuses
 /// state-changing requests without the token or from another site); assets, health and metrics need neither.
 pub fn app(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    let (lrs_router, lrs_openapi) = xapi::mounted();
+    openapi.merge(lrs_openapi);
     let openapi_json = Arc::new(
         openapi
             .to_pretty_json()
@@ -69,8 +72,10 @@ pub fn app(state: AppState) -> Router {
             auth::csrf::protect,
         ));
     let hsts = state.auth.secure_cookies;
-    Router::new()
+    let routed = Router::new()
         .merge(signed_in)
+        // The LRS authenticates each request with a client's Basic credentials: no session, so no CSRF.
+        .merge(lrs_router)
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
         .with_state(state)
@@ -78,7 +83,14 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             hsts,
             ops::security_headers,
-        ))
+        ));
+    // The LRS's edge must run before routing: the alternate request syntax changes the method, and 404s and 405s
+    // under /xapi/ carry its headers too.
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(xapi::edge))
+            .service(routed),
+    )
 }
 
 /// Every route the application serves, as (method, path template): pages, operations endpoints and assets from
@@ -97,8 +109,7 @@ pub fn route_list() -> Vec<(String, String)> {
                 .map(|(m, p)| (m.to_string(), p.to_owned())),
         );
     }
-    let (_, openapi) = api::router().split_for_parts();
-    for (path, item) in &openapi.paths.paths {
+    for (path, item) in &full_openapi().paths.paths {
         let methods = [
             ("GET", item.get.is_some()),
             ("POST", item.post.is_some()),
@@ -116,11 +127,16 @@ pub fn route_list() -> Vec<(String, String)> {
     out
 }
 
+/// The OpenAPI document: the JSON API and the LRS.
+fn full_openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api::router().split_for_parts().1;
+    doc.merge(xapi::router().split_for_parts().1);
+    doc
+}
+
 /// The OpenAPI document, for tests and `lantern openapi`.
 pub fn openapi_json() -> String {
-    api::router()
-        .split_for_parts()
-        .1
+    full_openapi()
         .to_pretty_json()
         .expect("OpenAPI document serialises")
 }

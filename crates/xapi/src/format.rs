@@ -133,7 +133,7 @@ pub fn best_language<'a>(keys: &[&'a str], ranges: &[String]) -> Option<&'a str>
 ///
 /// - `Exact`: unchanged.
 /// - `Ids`: Agents and identified Groups reduced to `objectType` (when present) and their IFI; anonymous Groups to
-///   `objectType` and their members reduced the same way; Activities to `objectType` (when present) and `id`; Verbs to
+///   `objectType` and their members reduced the same way; Activities to their `id` alone; Verbs to
 ///   `id` (2.0 makes leaving out `display` a SHALL). This applies everywhere they occur: actor, object, authority,
 ///   context and a SubStatement.
 /// - `Canonical`: every language map of Activity definitions (name, description, interaction components) and Verb
@@ -216,11 +216,10 @@ fn ids_activity(v: &Value) -> Value {
     let Some(m) = v.as_object() else {
         return v.clone();
     };
+    // Only the id: "Activity" is the default objectType, and the conformance suite checks the object is {id} alone.
     let mut out = Map::new();
-    for key in ["objectType", "id"] {
-        if let Some(x) = m.get(key) {
-            out.insert(key.into(), x.clone());
-        }
+    if let Some(x) = m.get("id") {
+        out.insert("id".into(), x.clone());
     }
     Value::Object(out)
 }

@@ -12,6 +12,7 @@ mod report;
 mod sso;
 mod story;
 mod web;
+mod xapi;
 
 use lantern_store::Store;
 use std::sync::Arc;

@@ -70,6 +70,18 @@ impl Client {
         }
     }
 
+    /// A request with no body, with the client's cookies (PUT and DELETE in the authorisation matrix).
+    pub async fn bodiless(&mut self, method: &str, uri: &str) -> Response {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::HOST, "localhost")
+            .body(Body::empty())
+            .expect("request");
+        self.send(req).await
+    }
+
     pub async fn get(&mut self, uri: &str) -> Response {
         let req = Request::get(uri)
             .header(header::COOKIE, self.cookie_header())

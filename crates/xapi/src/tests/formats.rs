@@ -41,7 +41,7 @@ fn ids_keeps_only_identifiers() {
     );
     assert_eq!(
         out["object"],
-        json!({ "objectType": "Activity", "id": "http://www.example.com/meetings/occurances/34534" })
+        json!({ "id": "http://www.example.com/meetings/occurances/34534" })
     );
     assert_eq!(
         out["authority"],
@@ -58,7 +58,7 @@ fn ids_keeps_only_identifiers() {
     );
     assert_eq!(
         ctx["contextActivities"]["category"],
-        json!([ { "id": "http://www.example.com/meetings/categories/teammeeting", "objectType": "Activity" } ])
+        json!([ { "id": "http://www.example.com/meetings/categories/teammeeting" } ])
     );
     // Everything that is not an Agent, Group, Activity or Verb stays.
     for key in ["id", "result", "timestamp", "stored", "version"] {
@@ -99,7 +99,7 @@ fn ids_reaches_into_substatements_and_context_agents() {
     );
     assert_eq!(
         out["object"]["object"],
-        json!({ "objectType": "Activity", "id": "http://example.com/website" })
+        json!({ "id": "http://example.com/website" })
     );
     let agent = &out["object"]["context"]["contextAgents"][0];
     assert_eq!(

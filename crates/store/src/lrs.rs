@@ -1,0 +1,1776 @@
+//! Storage for the built-in xAPI Learning Record Store: client credentials, statements (immutable; voiding is a
+//! separate fact), their query indexes, attachments, documents, the mappings that turn statements into training
+//! records, and erasure.
+//!
+//! One LRS per organisation: every method takes the organisation, and every row carries it.
+//!
+//! Writes of statements are serialised per organisation (SQLite has one writer; PostgreSQL takes an advisory lock on
+//! the organisation), so `stored` times and storage order agree, `since`/`until` become storage-order bounds, and a
+//! client that polls with `since` never misses a statement committed late. A batch is one transaction: statements,
+//! index rows, attachments, voiding and the training records they feed are all written, or none.
+
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use lantern_domain::{AccountId, OrgId, PersonId, RecordId, Timestamp};
+use lantern_xapi::Prepared;
+
+/// A client application's credential (the key half of HTTP Basic; the secret is stored hashed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LrsCredential {
+    pub id: i64,
+    pub org: OrgId,
+    pub name: String,
+    pub api_key: String,
+    pub can_write: bool,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An attachment's bytes, from a multipart request.
+#[derive(Clone, Debug)]
+pub struct AttachmentPayload {
+    pub sha2: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// Why a write or read of the LRS was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LrsError {
+    /// A statement id already stored with different content (xAPI: 409 Conflict).
+    #[error("{0}")]
+    Conflict(String),
+    /// A rule the store checks, such as voiding a voiding statement (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// A document's If-Match / If-None-Match precondition failed (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LrsError {
+    fn from(e: sqlx::Error) -> Self {
+        LrsError::Store(StoreError::Database(e))
+    }
+}
+
+/// What storing a batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// The statements' ids, in the order given.
+    pub ids: Vec<uuid::Uuid>,
+    /// Statements newly stored (the rest were already there, identical).
+    pub stored: usize,
+    /// Training records the statements became through the organisation's mappings.
+    pub records_created: usize,
+    /// Training records withdrawn because the statements they came from were voided.
+    pub records_withdrawn: usize,
+}
+
+/// A stored statement.
+#[derive(Clone, Debug)]
+pub struct StoredStatement {
+    pub seq: i64,
+    /// As stored: the "exact" format.
+    pub json: String,
+    pub stored: Timestamp,
+    pub voided: bool,
+    /// SHA-2 hashes of its attachments, for `attachments=true`.
+    pub attachment_hashes: Vec<String>,
+}
+
+/// The filters of GET /xapi/statements (Communication 2.1.3), resolved to what the store matches.
+#[derive(Clone, Debug, Default)]
+pub struct StatementQuery {
+    /// The `agent` filter, as an agent key (`AgentKey`).
+    pub agent: Option<String>,
+    pub verb: Option<String>,
+    pub activity: Option<String>,
+    pub registration: Option<uuid::Uuid>,
+    pub related_activities: bool,
+    pub related_agents: bool,
+    /// Only statements stored after this instant.
+    pub since: Option<Timestamp>,
+    /// Only statements stored at or before this instant.
+    pub until: Option<Timestamp>,
+    pub ascending: bool,
+    /// At most this many (the store's own ceiling applies).
+    pub limit: usize,
+    /// Continue after this storage position (a `more` link).
+    pub after_seq: Option<i64>,
+    /// Stop at this storage position: a `more` link keeps the result set it started with (nothing newer joins it).
+    pub through_seq: Option<i64>,
+}
+
+/// One page of a query.
+#[derive(Clone, Debug, Default)]
+pub struct StatementPage {
+    pub statements: Vec<StoredStatement>,
+    /// Set when there are more: continue with `after_seq` = the last statement's seq.
+    pub more: bool,
+    /// The highest storage position when the query ran (for `through_seq` in the `more` link).
+    pub through_seq: i64,
+}
+
+/// The three document resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    State,
+    ActivityProfile,
+    AgentProfile,
+}
+
+impl DocumentKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentKind::State => "state",
+            DocumentKind::ActivityProfile => "activity_profile",
+            DocumentKind::AgentProfile => "agent_profile",
+        }
+    }
+}
+
+/// Where a document lives. Absent parts are empty strings (an agent profile has no activity, and so on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentKey {
+    pub kind: DocumentKind,
+    pub activity: String,
+    /// The agent's key (`AgentKey`).
+    pub agent: String,
+    pub registration: String,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub content_type: String,
+    pub content: Vec<u8>,
+    /// The quoted entity tag: the SHA-1 of the content in hex (Communication 3.1).
+    pub etag: String,
+    pub updated: Timestamp,
+}
+
+/// How a write of a document is conditioned (Communication 3.1, concurrency).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Precondition {
+    /// If-Match: the stored document's etag must be one of these (or "*": any document must exist).
+    pub if_match: Option<Vec<String>>,
+    /// If-None-Match: *: no document may exist.
+    pub if_none_match_any: bool,
+    /// If-None-Match with entity tags: the stored document's etag must be none of these.
+    pub if_none_match: Vec<String>,
+    /// Replacing an existing document needs If-Match or If-None-Match (the profile resources' PUT, Communication
+    /// 3.1): without either, 409.
+    pub required: bool,
+}
+
+impl Precondition {
+    fn given(&self) -> bool {
+        self.if_match.is_some() || self.if_none_match_any || !self.if_none_match.is_empty()
+    }
+}
+
+/// How a document write combines with what is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentWrite {
+    /// PUT: replace.
+    Replace,
+    /// POST: when both are JSON objects, merge top-level properties; otherwise it is an error (400).
+    Merge,
+}
+
+/// A mapping that turns statements into training records (issue 4, "feeding compliance").
+#[derive(Clone, Debug, PartialEq)]
+pub struct XapiMapping {
+    pub id: i64,
+    pub org: OrgId,
+    /// An activity IRI, or a prefix ending in `*`.
+    pub activity: String,
+    /// The competency and level the record is for.
+    pub subject: String,
+    pub level: u8,
+    /// Verb IRIs that count.
+    pub verbs: Vec<String>,
+    /// Only statements whose result.success is true.
+    pub require_success: bool,
+    /// Only statements whose result.score.scaled is at least this.
+    pub min_scaled_score: Option<f64>,
+    /// Hours credited (for hours-based requirements such as safeguarding); else result.duration is used if given.
+    pub hours: Option<f64>,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+impl XapiMapping {
+    /// True when the mapping's activity pattern covers the IRI.
+    pub fn covers(&self, iri: &str) -> bool {
+        match self.activity.strip_suffix('*') {
+            Some(prefix) => iri.starts_with(prefix),
+            None => iri == self.activity,
+        }
+    }
+}
+
+/// A training record an xAPI statement became, for the admin's page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FedRecord {
+    pub statement_id: uuid::Uuid,
+    pub record_id: RecordId,
+    pub person: PersonId,
+    pub subject: String,
+    pub level: u8,
+    pub completed_on: lantern_domain::Date,
+    pub withdrawn: bool,
+}
+
+/// What an erasure changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasureOutcome {
+    pub pseudonym: String,
+    pub statements: u64,
+    pub documents: u64,
+}
+
+#[async_trait]
+pub trait LrsStore: Send + Sync {
+    async fn create_lrs_credential(
+        &self,
+        org: OrgId,
+        name: &str,
+        api_key: &str,
+        secret_hash: &str,
+        can_write: bool,
+        now: Timestamp,
+    ) -> Result<LrsCredential>;
+    /// The credential with this key and its secret's hash, revoked or not (the caller refuses revoked ones).
+    async fn lrs_credential(&self, api_key: &str) -> Result<Option<(LrsCredential, String)>>;
+    async fn lrs_credentials(&self, org: OrgId) -> Result<Vec<LrsCredential>>;
+    /// Revokes a credential of the organisation; false when there is no such live credential.
+    async fn revoke_lrs_credential(&self, org: OrgId, id: i64, now: Timestamp) -> Result<bool>;
+
+    /// Stores prepared statements all-or-nothing, durably, with their attachments; applies voiding and the
+    /// organisation's mappings in the same transaction. `stored` is set here, under the organisation's write lock.
+    /// `home_page` is Lantern's public URL: actors with an account there are people by employee number.
+    async fn store_statements(
+        &self,
+        org: OrgId,
+        credential: i64,
+        statements: Vec<Prepared>,
+        attachments: &[AttachmentPayload],
+        home_page: &str,
+    ) -> Result<StoreOutcome, LrsError>;
+    /// One statement by id: `voided` false finds it only when not voided (statementId), true only when voided
+    /// (voidedStatementId).
+    async fn statement(
+        &self,
+        org: OrgId,
+        id: uuid::Uuid,
+        voided: bool,
+    ) -> Result<Option<StoredStatement>>;
+    async fn query_statements(&self, org: OrgId, q: &StatementQuery) -> Result<StatementPage>;
+    /// Attachment payloads by hash.
+    async fn attachments(&self, org: OrgId, sha2: &[String]) -> Result<Vec<AttachmentPayload>>;
+    /// The canonical Activity object, if the activity has been seen.
+    async fn activity(&self, org: OrgId, iri: &str) -> Result<Option<String>>;
+    /// The Agent or Group objects last seen with this key (for the Person object).
+    async fn agent_objects(&self, org: OrgId, key: &str) -> Result<Vec<String>>;
+
+    async fn document(&self, org: OrgId, key: &DocumentKey) -> Result<Option<Document>>;
+    /// Ids of the documents under (kind, activity, agent, and the registration if one is given), optionally only those
+    /// updated after `since`.
+    async fn document_ids(
+        &self,
+        org: OrgId,
+        key: &DocumentKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<String>>;
+    async fn write_document(
+        &self,
+        org: OrgId,
+        key: &DocumentKey,
+        content_type: &str,
+        content: &[u8],
+        how: DocumentWrite,
+        pre: &Precondition,
+    ) -> Result<Document, LrsError>;
+    /// Deletes one document (`key.id` set) or, for state, every document under the key (`key.id` empty).
+    async fn delete_documents(
+        &self,
+        org: OrgId,
+        key: &DocumentKey,
+        pre: &Precondition,
+    ) -> Result<u64, LrsError>;
+
+    async fn xapi_mappings(&self, org: OrgId) -> Result<Vec<XapiMapping>>;
+    async fn create_xapi_mapping(&self, m: &XapiMapping, by: Option<AccountId>) -> Result<i64>;
+    async fn retire_xapi_mapping(&self, org: OrgId, id: i64, now: Timestamp) -> Result<bool>;
+    /// The most recent training records fed by statements.
+    async fn fed_records(&self, org: OrgId, limit: i64) -> Result<Vec<FedRecord>>;
+
+    /// Replaces the agent key's identifiers with a pseudonym in every statement and document of the organisation,
+    /// and records that it happened (never what the identifier was).
+    async fn erase_agent(
+        &self,
+        org: OrgId,
+        key: &str,
+        by: Option<AccountId>,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<ErasureOutcome>;
+}
+
+/// Microseconds since 1970 for a time, as the statements table stores it.
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(us: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// The entity tag of a document: the SHA-1 of its content in hex, quoted (Communication 3.1).
+pub fn document_etag(content: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    format!("\"{}\"", hex::encode(Sha1::digest(content)))
+}
+
+/// Whether a write may go ahead given what is stored (Communication 3.1: 412 when a precondition fails).
+pub(crate) fn check_precondition(
+    pre: &Precondition,
+    current: Option<&str>,
+) -> std::result::Result<(), LrsError> {
+    if let Some(tags) = &pre.if_match {
+        let ok = match current {
+            Some(etag) => tags.iter().any(|t| t == "*" || t == etag),
+            None => false,
+        };
+        if !ok {
+            return Err(LrsError::PreconditionFailed(match current {
+                Some(_) => "If-Match does not match the document's current ETag: it changed since you read it".into(),
+                None => "If-Match was given but there is no such document".into(),
+            }));
+        }
+    }
+    if pre.if_none_match_any && current.is_some() {
+        return Err(LrsError::PreconditionFailed(
+            "If-None-Match: * was given but the document already exists".into(),
+        ));
+    }
+    if let Some(etag) = current.filter(|e| pre.if_none_match.iter().any(|t| t == e)) {
+        return Err(LrsError::PreconditionFailed(format!(
+            "If-None-Match names the document's current ETag {etag}"
+        )));
+    }
+    if pre.required && !pre.given() && current.is_some() {
+        return Err(LrsError::Conflict(
+            "the document exists: send If-Match with its ETag (or If-None-Match: *) so that nobody's change is lost"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What a statement says that a mapping looks at.
+pub(crate) struct Outcome<'a> {
+    pub verb: &'a str,
+    pub activity: Option<&'a str>,
+    pub success: Option<bool>,
+    pub scaled: Option<f64>,
+    pub duration_hours: Option<f64>,
+}
+
+impl<'a> Outcome<'a> {
+    pub(crate) fn of(p: &'a Prepared) -> Outcome<'a> {
+        let result = p.statement.get("result");
+        Outcome {
+            verb: &p.index.verb,
+            activity: p.index.object_activity.as_deref(),
+            success: result
+                .and_then(|r| r.get("success"))
+                .and_then(|v| v.as_bool()),
+            scaled: result
+                .and_then(|r| r.get("score"))
+                .and_then(|s| s.get("scaled"))
+                .and_then(|v| v.as_f64()),
+            duration_hours: result
+                .and_then(|r| r.get("duration"))
+                .and_then(|v| v.as_str())
+                .and_then(duration_hours),
+        }
+    }
+}
+
+/// Hours in an ISO 8601 duration (`PT1H30M`, `P1DT2H`, `PT45M`): days count 24 hours; years, months and weeks are
+/// not training durations and give none.
+pub(crate) fn duration_hours(d: &str) -> Option<f64> {
+    let rest = d.strip_prefix('P')?;
+    let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
+    let mut hours = 0.0;
+    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut num = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                num.push(c);
+            } else {
+                let factor = units.iter().find(|(u, _)| *u == c)?.1;
+                hours += num.parse::<f64>().ok()? * factor;
+                num.clear();
+            }
+        }
+        num.is_empty().then_some(())
+    };
+    take(date, &[('D', 24.0)])?;
+    take(time, &[('H', 1.0), ('M', 1.0 / 60.0), ('S', 1.0 / 3600.0)])?;
+    Some(hours)
+}
+
+/// The first live mapping a statement meets, if any: its verb is one the mapping counts, its object is an activity
+/// the mapping covers, and its result passes the mapping's success and score conditions.
+pub(crate) fn matching_mapping<'m>(
+    mappings: &'m [XapiMapping],
+    o: &Outcome<'_>,
+) -> Option<&'m XapiMapping> {
+    let activity = o.activity?;
+    mappings.iter().find(|m| {
+        m.retired_at.is_none()
+            && m.covers(activity)
+            && m.verbs.iter().any(|v| v == o.verb)
+            && (!m.require_success || o.success == Some(true))
+            && m.min_scaled_score
+                .is_none_or(|min| o.scaled.is_some_and(|s| s >= min))
+    })
+}
+
+/// The person an actor key names in the organisation: `mbox:mailto:EMAIL` by the person's email, or
+/// `account:HOMEPAGE|NAME` by employee number when the account's home page is Lantern's own (the actor Lantern
+/// gives content it launches, as cmi5 does).
+pub(crate) enum PersonRef<'a> {
+    Email(String),
+    EmployeeNumber(&'a str),
+}
+
+pub(crate) fn person_ref<'a>(key: &'a str, home_page: &str) -> Option<PersonRef<'a>> {
+    if let Some(email) = key.strip_prefix("mbox:mailto:") {
+        return Some(PersonRef::Email(email.to_lowercase()));
+    }
+    let (page, name) = key.strip_prefix("account:")?.split_once('|')?;
+    (page.trim_end_matches('/') == home_page.trim_end_matches('/'))
+        .then_some(PersonRef::EmployeeNumber(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(activity: &str) -> XapiMapping {
+        XapiMapping {
+            id: 1,
+            org: OrgId(1),
+            activity: activity.into(),
+            subject: "fire_safety".into(),
+            level: 1,
+            verbs: vec!["http://adlnet.gov/expapi/verbs/passed".into()],
+            require_success: true,
+            min_scaled_score: Some(0.8),
+            hours: None,
+            created_at: chrono::Utc::now(),
+            retired_at: None,
+        }
+    }
+
+    fn outcome<'a>(activity: &'a str, success: Option<bool>, scaled: Option<f64>) -> Outcome<'a> {
+        Outcome {
+            verb: "http://adlnet.gov/expapi/verbs/passed",
+            activity: Some(activity),
+            success,
+            scaled,
+            duration_hours: None,
+        }
+    }
+
+    #[test]
+    fn mappings_need_the_verb_activity_success_and_score() {
+        let ms = [mapping("https://elearning.example/fire/*")];
+        let hit = |o: &Outcome| matching_mapping(&ms, o).is_some();
+        assert!(hit(&outcome(
+            "https://elearning.example/fire/module-1",
+            Some(true),
+            Some(0.8)
+        )));
+        assert!(
+            !hit(&outcome(
+                "https://elearning.example/ipc/module-1",
+                Some(true),
+                Some(0.9)
+            )),
+            "another activity"
+        );
+        assert!(
+            !hit(&outcome(
+                "https://elearning.example/fire/module-1",
+                Some(false),
+                Some(0.9)
+            )),
+            "failed"
+        );
+        assert!(
+            !hit(&outcome(
+                "https://elearning.example/fire/module-1",
+                None,
+                Some(0.9)
+            )),
+            "no success given"
+        );
+        assert!(
+            !hit(&outcome(
+                "https://elearning.example/fire/module-1",
+                Some(true),
+                Some(0.79)
+            )),
+            "below the score"
+        );
+        assert!(
+            !hit(&outcome(
+                "https://elearning.example/fire/module-1",
+                Some(true),
+                None
+            )),
+            "no score given"
+        );
+        let exact = [mapping("https://elearning.example/fire")];
+        assert!(
+            matching_mapping(
+                &exact,
+                &outcome("https://elearning.example/fire", Some(true), Some(1.0))
+            )
+            .is_some()
+        );
+        assert!(
+            matching_mapping(
+                &exact,
+                &outcome("https://elearning.example/fire/2", Some(true), Some(1.0))
+            )
+            .is_none()
+        );
+        let mut retired = mapping("https://elearning.example/fire/*");
+        retired.retired_at = Some(chrono::Utc::now());
+        assert!(
+            matching_mapping(
+                &[retired],
+                &outcome("https://elearning.example/fire/1", Some(true), Some(1.0))
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn actors_name_people_by_email_or_by_lantern_account() {
+        assert!(
+            matches!(person_ref("mbox:mailto:A.Nurse@nhs.net", "https://l.test"), Some(PersonRef::Email(e)) if e == "a.nurse@nhs.net")
+        );
+        assert!(matches!(
+            person_ref("account:https://l.test/|E123", "https://l.test"),
+            Some(PersonRef::EmployeeNumber("E123"))
+        ));
+        assert!(
+            person_ref("account:https://other.lms|E123", "https://l.test").is_none(),
+            "another system's accounts"
+        );
+        assert!(person_ref("openid:https://id.example/u", "https://l.test").is_none());
+    }
+
+    #[test]
+    fn durations_become_hours() {
+        assert_eq!(duration_hours("PT1H30M"), Some(1.5));
+        assert_eq!(duration_hours("P1DT2H"), Some(26.0));
+        assert_eq!(duration_hours("PT45M"), Some(0.75));
+        assert_eq!(duration_hours("PT90S"), Some(0.025));
+        assert_eq!(
+            duration_hours("P1Y"),
+            None,
+            "a year is no training duration"
+        );
+        assert_eq!(duration_hours("1H"), None);
+    }
+
+    #[test]
+    fn preconditions_follow_the_etags() {
+        let pre = |m: Option<&[&str]>, none: bool| Precondition {
+            if_match: m.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            if_none_match_any: none,
+            ..Precondition::default()
+        };
+        assert!(check_precondition(&pre(Some(&["\"a\""]), false), Some("\"a\"")).is_ok());
+        assert!(check_precondition(&pre(Some(&["\"b\""]), false), Some("\"a\"")).is_err());
+        assert!(check_precondition(&pre(Some(&["*"]), false), Some("\"a\"")).is_ok());
+        assert!(check_precondition(&pre(Some(&["*"]), false), None).is_err());
+        assert!(check_precondition(&pre(None, true), Some("\"a\"")).is_err());
+        assert!(check_precondition(&pre(None, true), None).is_ok());
+        assert!(check_precondition(&pre(None, false), Some("\"a\"")).is_ok());
+        let required = Precondition {
+            required: true,
+            ..Precondition::default()
+        };
+        assert!(
+            matches!(
+                check_precondition(&required, Some("\"a\"")),
+                Err(LrsError::Conflict(_))
+            ),
+            "PUT over a profile unconditionally"
+        );
+        assert!(
+            check_precondition(&required, None).is_ok(),
+            "a first PUT needs no precondition"
+        );
+        let not_this = Precondition {
+            if_none_match: vec!["\"a\"".into()],
+            ..Precondition::default()
+        };
+        assert!(check_precondition(&not_this, Some("\"a\"")).is_err());
+        assert!(check_precondition(&not_this, Some("\"b\"")).is_ok());
+        assert_eq!(
+            document_etag(b"abc"),
+            "\"a9993e364706816aba3e25717850c26c9cd0d89d\""
+        );
+    }
+}
+
+/// Ids of agents, activities and verbs by (organisation, kind, key), and the digest of the definition last merged
+/// into each activity, kept in memory: rows are never deleted, so an id once known stays right, and a statement naming only
+/// known things costs no lookup. Bounded: cleared when it grows past its ceiling.
+#[derive(Default)]
+pub(crate) struct IdCache {
+    ids: std::sync::Mutex<std::collections::HashMap<(i64, u8, String), i64>>,
+    /// (kind, row id) -> digest of the definition last merged into an activity, or of an agent's stored object.
+    digests: std::sync::Mutex<std::collections::HashMap<(u8, i64), u64>>,
+}
+
+pub(crate) const AGENT: u8 = 0;
+pub(crate) const ACTIVITY: u8 = 1;
+pub(crate) const VERB: u8 = 2;
+const CACHE_CEILING: usize = 1_000_000;
+
+impl IdCache {
+    pub(crate) fn get(&self, org: i64, kind: u8, key: &str) -> Option<i64> {
+        self.ids
+            .lock()
+            .expect("id cache")
+            .get(&(org, kind, key.to_owned()))
+            .copied()
+    }
+
+    pub(crate) fn put(&self, org: i64, kind: u8, key: String, id: i64) {
+        let mut ids = self.ids.lock().expect("id cache");
+        if ids.len() >= CACHE_CEILING {
+            ids.clear();
+        }
+        ids.insert((org, kind, key), id);
+    }
+
+    pub(crate) fn forget(&self, org: i64, kind: u8, key: &str) {
+        self.ids
+            .lock()
+            .expect("id cache")
+            .remove(&(org, kind, key.to_owned()));
+    }
+
+    /// True when this definition (by digest) was the last merged into the activity, so merging it again changes
+    /// nothing.
+    pub(crate) fn definition_is(&self, activity: i64, digest: u64) -> bool {
+        self.digest_is(ACTIVITY, activity, digest)
+    }
+
+    pub(crate) fn set_definition(&self, activity: i64, digest: u64) {
+        self.set_digest(ACTIVITY, activity, digest)
+    }
+
+    /// True when the agent's stored object is already this one.
+    pub(crate) fn agent_json_is(&self, agent: i64, digest: u64) -> bool {
+        self.digest_is(AGENT, agent, digest)
+    }
+
+    pub(crate) fn set_agent_json(&self, agent: i64, digest: u64) {
+        self.set_digest(AGENT, agent, digest)
+    }
+
+    fn digest_is(&self, kind: u8, id: i64, digest: u64) -> bool {
+        self.digests.lock().expect("digest cache").get(&(kind, id)) == Some(&digest)
+    }
+
+    fn set_digest(&self, kind: u8, id: i64, digest: u64) {
+        let mut d = self.digests.lock().expect("digest cache");
+        if d.len() >= CACHE_CEILING {
+            d.clear();
+        }
+        d.insert((kind, id), digest);
+    }
+}
+
+pub(crate) fn digest(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// The Activity objects in a statement that carry a definition: the object, context activities, and the same in a
+/// SubStatement.
+pub(crate) fn defined_activities(statement: &serde_json::Value) -> Vec<(&str, &serde_json::Value)> {
+    fn walk<'a>(s: &'a serde_json::Value, out: &mut Vec<(&'a str, &'a serde_json::Value)>) {
+        let mut push = |a: &'a serde_json::Value| {
+            if let (Some(id), Some(def)) =
+                (a.get("id").and_then(|v| v.as_str()), a.get("definition"))
+            {
+                out.push((id, def));
+            }
+        };
+        if let Some(o) = s.get("object") {
+            match o.get("objectType").and_then(|v| v.as_str()) {
+                None | Some("Activity") => push(o),
+                _ => {}
+            }
+        }
+        if let Some(ca) = s
+            .get("context")
+            .and_then(|c| c.get("contextActivities"))
+            .and_then(|c| c.as_object())
+        {
+            for list in ca.values() {
+                match list {
+                    serde_json::Value::Array(items) => items.iter().for_each(&mut push),
+                    one => push(one),
+                }
+            }
+        }
+        if let Some(o) = s
+            .get("object")
+            .filter(|o| o.get("objectType").and_then(|v| v.as_str()) == Some("SubStatement"))
+        {
+            walk(o, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(statement, &mut out);
+    out
+}
+
+macro_rules! impl_lrs_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        mod lrs_store {
+            use super::$store;
+            use crate::batch::{RecordRow, SupersessionRow, WriteBatch};
+            use crate::lrs::*;
+            use crate::{Backend, Result, StoreError};
+            use async_trait::async_trait;
+            use lantern_domain::{AccountId, OrgId, PersonId, ProviderType, RecordId, RecordSource, Timestamp};
+            use lantern_xapi::Prepared;
+            use sqlx::{QueryBuilder, Row};
+            use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+            type DbRow = <$db as sqlx::Database>::Row;
+            type Tx<'c> = sqlx::Transaction<'c, $db>;
+
+            /// Rows per multi-row INSERT, well inside both backends' limits on bound parameters.
+            const CHUNK: usize = 500;
+
+            fn uuid_of(bytes: &[u8]) -> Result<uuid::Uuid> {
+                uuid::Uuid::from_slice(bytes).map_err(|e| StoreError::Corrupt { column: "xapi uuid", message: e.to_string() })
+            }
+
+            fn credential_from_row(r: &DbRow) -> Result<LrsCredential> {
+                Ok(LrsCredential {
+                    id: r.try_get("id")?,
+                    org: OrgId(r.try_get("org_id")?),
+                    name: r.try_get("name")?,
+                    api_key: r.try_get("api_key")?,
+                    can_write: r.try_get("can_write")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            }
+
+            fn mapping_from_row(r: &DbRow) -> Result<XapiMapping> {
+                let level: i64 = r.try_get("level")?;
+                Ok(XapiMapping {
+                    id: r.try_get("id")?,
+                    org: OrgId(r.try_get("org_id")?),
+                    activity: r.try_get("activity")?,
+                    subject: r.try_get("subject")?,
+                    level: u8::try_from(level).unwrap_or(u8::MAX),
+                    verbs: r.try_get::<String, _>("verbs")?.split_whitespace().map(str::to_owned).collect(),
+                    require_success: r.try_get("require_success")?,
+                    min_scaled_score: r.try_get("min_scaled_score")?,
+                    hours: r.try_get("hours")?,
+                    created_at: r.try_get("created_at")?,
+                    retired_at: r.try_get("retired_at")?,
+                })
+            }
+
+            fn statement_from_row(r: &DbRow) -> Result<StoredStatement> {
+                let json: String = r.try_get("statement_json")?;
+                let attachment_hashes = attachment_hashes(&json);
+                Ok(StoredStatement {
+                    seq: r.try_get("seq")?,
+                    stored: from_micros(r.try_get("stored_us")?),
+                    voided: r.try_get("voided")?,
+                    json,
+                    attachment_hashes,
+                })
+            }
+
+            /// The sha2 of each attachment of a stored statement (and of a SubStatement's).
+            fn attachment_hashes(json: &str) -> Vec<String> {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else { return Vec::new() };
+                let mut out = Vec::new();
+                for s in [Some(&v), v.get("object")].into_iter().flatten() {
+                    if let Some(list) = s.get("attachments").and_then(|a| a.as_array()) {
+                        out.extend(list.iter().filter_map(|a| a.get("sha2")?.as_str().map(str::to_owned)));
+                    }
+                }
+                out
+            }
+
+            impl $store {
+                /// A write transaction that holds the organisation's LRS write lock: SQLite's one writer from the
+                /// start (BEGIN IMMEDIATE, so a read-then-write cannot fail to upgrade), PostgreSQL's advisory lock.
+                async fn lrs_write_tx(&self, org: OrgId) -> Result<Tx<'_>> {
+                    match $backend {
+                        Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+                        Backend::Postgres => {
+                            let mut tx = self.pool.begin().await?;
+                            sqlx::query("SELECT pg_advisory_xact_lock(19796, $1::int4)")
+                                .bind(i32::try_from(org.0).unwrap_or(i32::MAX))
+                                .execute(&mut *tx).await?;
+                            Ok(tx)
+                        }
+                    }
+                }
+
+                /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones. `json` gives
+                /// an agent's object or an activity's object for new rows.
+                async fn lrs_ids(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    org: OrgId,
+                    kind: u8,
+                    keys: &BTreeMap<String, String>,
+                ) -> Result<HashMap<String, i64>> {
+                    let mut out = HashMap::with_capacity(keys.len());
+                    let mut missing: Vec<(&String, &String)> = Vec::new();
+                    for (k, j) in keys {
+                        match self.lrs_ids.get(org.0, kind, k) {
+                            Some(id) => { out.insert(k.clone(), id); }
+                            None => missing.push((k, j)),
+                        }
+                    }
+                    let (table, key_col, json_col) = match kind {
+                        AGENT => ("xapi_agents", "ifi", Some("agent_json")),
+                        ACTIVITY => ("xapi_activities", "iri", Some("activity_json")),
+                        _ => ("xapi_verbs", "iri", None),
+                    };
+                    for chunk in missing.chunks(CHUNK) {
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} (org_id, {key_col}"));
+                        if let Some(c) = json_col {
+                            q.push(format!(", {c}"));
+                        }
+                        q.push(") ");
+                        q.push_values(chunk, |mut b, (k, j)| {
+                            b.push_bind(org.0).push_bind(k.as_str());
+                            if json_col.is_some() {
+                                b.push_bind(j.as_str());
+                            }
+                        });
+                        q.push(format!(" ON CONFLICT (org_id, {key_col}) DO NOTHING"));
+                        q.build().execute(&mut **tx).await?;
+                        let mut s: QueryBuilder<$db> =
+                            QueryBuilder::new(format!("SELECT id, {key_col} AS k FROM {table} WHERE org_id = "));
+                        s.push_bind(org.0).push(format!(" AND {key_col} IN ("));
+                        let mut sep = s.separated(", ");
+                        for (k, _) in chunk {
+                            sep.push_bind(k.as_str());
+                        }
+                        s.push(")");
+                        for r in s.build().fetch_all(&mut **tx).await? {
+                            let (id, k): (i64, String) = (r.try_get("id")?, r.try_get("k")?);
+                            self.lrs_ids.put(org.0, kind, k.clone(), id);
+                            out.insert(k, id);
+                        }
+                    }
+                    Ok(out)
+                }
+
+                /// Activities' canonical objects: each definition seen is merged into what was known.
+                async fn merge_definitions(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    activity_ids: &HashMap<String, i64>,
+                    statements: &[Prepared],
+                ) -> Result<()> {
+                    let mut seen: HashSet<(i64, u64)> = HashSet::new();
+                    for p in statements {
+                        for (iri, def) in defined_activities(&p.statement) {
+                            let Some(&id) = activity_ids.get(iri) else { continue };
+                            let d = digest(&def.to_string());
+                            // The same definition as last merged (the usual case: content sends it every time).
+                            if !seen.insert((id, d)) || self.lrs_ids.definition_is(id, d) {
+                                continue;
+                            }
+                            let known: String = sqlx::query_scalar("SELECT activity_json FROM xapi_activities WHERE id = $1")
+                                .bind(id).fetch_one(&mut **tx).await?;
+                            let known_digest = digest(&known);
+                            let known: serde_json::Value = serde_json::from_str(&known).unwrap_or_default();
+                            let merged = lantern_xapi::merge_activity_definition(known.get("definition"), def);
+                            let object = lantern_xapi::activity_object(iri, Some(&merged)).to_string();
+                            if digest(&object) != known_digest {
+                                sqlx::query("UPDATE xapi_activities SET activity_json = $1 WHERE id = $2")
+                                    .bind(&object).bind(id).execute(&mut **tx).await?;
+                            }
+                            self.lrs_ids.set_definition(id, d);
+                        }
+                    }
+                    Ok(())
+                }
+
+                /// The people actors name (by email or Lantern account), among those with a post in the organisation.
+                async fn actor_people(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    org: OrgId,
+                    keys: &BTreeSet<&str>,
+                    home_page: &str,
+                ) -> Result<HashMap<String, (PersonId, String)>> {
+                    let mut emails: HashMap<String, &str> = HashMap::new();
+                    let mut numbers: HashMap<&str, &str> = HashMap::new();
+                    for k in keys {
+                        match person_ref(k, home_page) {
+                            Some(PersonRef::Email(e)) => { emails.insert(e, k); }
+                            Some(PersonRef::EmployeeNumber(n)) => { numbers.insert(n, k); }
+                            None => {}
+                        }
+                    }
+                    let mut out = HashMap::new();
+                    if emails.is_empty() && numbers.is_empty() {
+                        return Ok(out);
+                    }
+                    let mut q: QueryBuilder<$db> = QueryBuilder::new(
+                        "SELECT DISTINCT p.id, p.employee_number, LOWER(p.email) AS email FROM people p \
+                         JOIN posts x ON x.person_id = p.id WHERE x.org_id = ",
+                    );
+                    q.push_bind(org.0).push(" AND (LOWER(p.email) IN (");
+                    let mut sep = q.separated(", ");
+                    sep.push_bind("");
+                    for e in emails.keys() {
+                        sep.push_bind(e.as_str());
+                    }
+                    q.push(") OR p.employee_number IN (");
+                    let mut sep = q.separated(", ");
+                    sep.push_bind("");
+                    for n in numbers.keys() {
+                        sep.push_bind(*n);
+                    }
+                    q.push("))");
+                    for r in q.build().fetch_all(&mut **tx).await? {
+                        let id = PersonId(r.try_get("id")?);
+                        let number: String = r.try_get("employee_number")?;
+                        let email: Option<String> = r.try_get("email")?;
+                        if let Some(k) = email.as_deref().and_then(|e| emails.get(e)) {
+                            out.insert((*k).to_owned(), (id, number.clone()));
+                        }
+                        if let Some(k) = numbers.get(number.as_str()) {
+                            out.insert((*k).to_owned(), (id, number.clone()));
+                        }
+                    }
+                    Ok(out)
+                }
+
+                /// Training records for the new statements that meet a mapping, and withdrawals for voided ones,
+                /// written through the one batch path (so the compliance view hears of them as of any write).
+                async fn feed_compliance(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    org: OrgId,
+                    credential: i64,
+                    new: &[&Prepared],
+                    home_page: &str,
+                    now: Timestamp,
+                ) -> Result<(usize, usize)> {
+                    let mappings: Vec<XapiMapping> = sqlx::query("SELECT * FROM xapi_mappings WHERE org_id = $1 AND retired_at IS NULL")
+                        .bind(org.0).fetch_all(&mut **tx).await?
+                        .iter().map(mapping_from_row).collect::<Result<_>>()?;
+                    let voided: Vec<uuid::Uuid> = new.iter().filter_map(|p| p.index.voids).collect();
+                    if mappings.is_empty() && voided.is_empty() {
+                        return Ok((0, 0));
+                    }
+                    let ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
+                        .bind(org.0).fetch_one(&mut **tx).await?;
+                    let org_type: String = sqlx::query_scalar("SELECT org_type FROM organisations WHERE id = $1")
+                        .bind(org.0).fetch_one(&mut **tx).await?;
+                    let provider: String = sqlx::query_scalar("SELECT name FROM lrs_credentials WHERE id = $1")
+                        .bind(credential).fetch_one(&mut **tx).await?;
+                    let hits: Vec<(&Prepared, &XapiMapping)> = new
+                        .iter()
+                        .filter(|p| p.index.voids.is_none())
+                        .filter_map(|p| matching_mapping(&mappings, &Outcome::of(p)).map(|m| (*p, m)))
+                        .collect();
+                    let actors: BTreeSet<&str> = hits.iter().map(|(p, _)| p.index.actor.as_str()).collect();
+                    let people = self.actor_people(tx, org, &actors, home_page).await?;
+                    let mut batch = WriteBatch { only_org: Some(ods), recorded_at: Some(now), ..WriteBatch::default() };
+                    let mut fed: Vec<(uuid::Uuid, String)> = Vec::new();
+                    for (p, m) in &hits {
+                        let Some((_, number)) = people.get(p.index.actor.as_str()) else { continue };
+                        let row = RecordRow {
+                            line: batch.records.len() + 1,
+                            employee_number: number.clone(),
+                            subject: m.subject.clone(),
+                            level: m.level,
+                            completed_on: p.index.timestamp.date_naive(),
+                            hours: m.hours.or_else(|| Outcome::of(p).duration_hours),
+                            provider: provider.clone(),
+                            provider_type: provider_type_of(&org_type),
+                            provider_org: batch.only_org.clone(),
+                            source: RecordSource::Xapi,
+                            evidence_ref: Some(format!("xAPI statement {}", p.id)),
+                            recorded_at: None,
+                        };
+                        fed.push((p.id, row.content_key()));
+                        batch.records.push(row);
+                    }
+                    // Voided statements withdraw the records they became (superseded, never deleted).
+                    let mut withdrawn = 0;
+                    for target in &voided {
+                        let ids: Vec<i64> = sqlx::query_scalar(
+                            "SELECT r.record_id FROM xapi_statement_records r WHERE r.org_id = $1 AND r.statement_id = $2 \
+                             AND NOT EXISTS (SELECT 1 FROM record_supersessions s WHERE s.record_id = r.record_id)",
+                        )
+                        .bind(org.0).bind(target.as_bytes().to_vec()).fetch_all(&mut **tx).await?;
+                        for id in ids {
+                            batch.supersessions.push(SupersessionRow {
+                                record_id: RecordId(id),
+                                replaced_by: None,
+                                reason: format!("withdrawn: xAPI statement {target} was voided"),
+                            });
+                            withdrawn += 1;
+                        }
+                    }
+                    if batch.is_empty() {
+                        return Ok((0, 0));
+                    }
+                    let outcome = self.write_tx(tx, &batch).await?;
+                    for (statement, key) in fed {
+                        sqlx::query(
+                            "INSERT INTO xapi_statement_records (org_id, statement_id, record_id) \
+                             SELECT $1, $2, id FROM training_records WHERE content_key = $3 ON CONFLICT DO NOTHING",
+                        )
+                        .bind(org.0).bind(statement.as_bytes().to_vec()).bind(key)
+                        .execute(&mut **tx).await?;
+                    }
+                    Ok((usize::try_from(outcome.records_created).unwrap_or(0), withdrawn))
+                }
+            }
+
+            /// The provider type of training an organisation delivers itself.
+            fn provider_type_of(org_type: &str) -> ProviderType {
+                match org_type {
+                    "private_hospital" => ProviderType::PrivateHospital,
+                    "medical_school" => ProviderType::University,
+                    "gp_practice" => ProviderType::GpPractice,
+                    "icb" => ProviderType::Icb,
+                    "research_institute" | "other" => ProviderType::Commercial,
+                    _ => ProviderType::NhsTrust,
+                }
+            }
+
+            /// The direct filters of a query on the statement aliased `a`: verb, agent, activity, registration.
+            fn push_direct(q: &mut QueryBuilder<$db>, a: &str, f: &Resolved, related_agents: bool, related_activities: bool) {
+                if let Some(v) = f.verb {
+                    q.push(format!(" AND {a}.verb_id = ")).push_bind(v);
+                }
+                if let Some(ag) = f.agent {
+                    q.push(format!(" AND EXISTS (SELECT 1 FROM xapi_statement_agents x WHERE x.agent_id = "))
+                        .push_bind(ag)
+                        .push(format!(" AND x.seq = {a}.seq"));
+                    if !related_agents {
+                        q.push(" AND x.direct");
+                    }
+                    q.push(")");
+                }
+                if let Some(ac) = f.activity {
+                    q.push(format!(" AND EXISTS (SELECT 1 FROM xapi_statement_activities y WHERE y.activity_id = "))
+                        .push_bind(ac)
+                        .push(format!(" AND y.seq = {a}.seq"));
+                    if !related_activities {
+                        q.push(" AND y.direct");
+                    }
+                    q.push(")");
+                }
+                if let Some(r) = &f.registration {
+                    q.push(format!(" AND {a}.registration = ")).push_bind(r.clone());
+                }
+            }
+
+            /// Storage-order bounds on the statement aliased `a`.
+            fn push_bounds(q: &mut QueryBuilder<$db>, a: &str, lo: Option<i64>, hi: Option<i64>) {
+                if let Some(lo) = lo {
+                    q.push(format!(" AND {a}.seq >= ")).push_bind(lo);
+                }
+                if let Some(hi) = hi {
+                    q.push(format!(" AND {a}.seq <= ")).push_bind(hi);
+                }
+            }
+
+            /// A query's filters as ids.
+            struct Resolved {
+                verb: Option<i64>,
+                agent: Option<i64>,
+                activity: Option<i64>,
+                registration: Option<Vec<u8>>,
+            }
+
+            impl Resolved {
+                fn any(&self) -> bool {
+                    self.verb.is_some() || self.agent.is_some() || self.activity.is_some() || self.registration.is_some()
+                }
+            }
+
+            /// The largest page the LRS returns (`limit=0` or none asks for this).
+            const MAX_PAGE: usize = 500;
+
+            const SELECT_STATEMENT: &str = "SELECT s.seq, s.statement_json, s.stored_us, \
+                 EXISTS (SELECT 1 FROM xapi_voided v WHERE v.org_id = s.org_id AND v.target_id = s.id) AS voided \
+                 FROM xapi_statements s";
+
+            #[async_trait]
+            impl LrsStore for $store {
+                async fn create_lrs_credential(&self, org: OrgId, name: &str, api_key: &str, secret_hash: &str, can_write: bool, now: Timestamp) -> Result<LrsCredential> {
+                    let r = sqlx::query(
+                        "INSERT INTO lrs_credentials (org_id, name, api_key, secret_hash, can_write, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                    )
+                    .bind(org.0).bind(name).bind(api_key).bind(secret_hash).bind(can_write).bind(now)
+                    .fetch_one(&self.pool).await?;
+                    credential_from_row(&r)
+                }
+
+                async fn lrs_credential(&self, api_key: &str) -> Result<Option<(LrsCredential, String)>> {
+                    let Some(r) = sqlx::query("SELECT * FROM lrs_credentials WHERE api_key = $1")
+                        .bind(api_key).fetch_optional(&self.pool).await? else { return Ok(None) };
+                    Ok(Some((credential_from_row(&r)?, r.try_get("secret_hash")?)))
+                }
+
+                async fn lrs_credentials(&self, org: OrgId) -> Result<Vec<LrsCredential>> {
+                    sqlx::query("SELECT * FROM lrs_credentials WHERE org_id = $1 ORDER BY revoked_at IS NOT NULL, name, id")
+                        .bind(org.0).fetch_all(&self.pool).await?
+                        .iter().map(credential_from_row).collect()
+                }
+
+                async fn revoke_lrs_credential(&self, org: OrgId, id: i64, now: Timestamp) -> Result<bool> {
+                    let res = sqlx::query("UPDATE lrs_credentials SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+                        .bind(now).bind(org.0).bind(id).execute(&self.pool).await?;
+                    Ok(res.rows_affected() > 0)
+                }
+
+                async fn store_statements(
+                    &self,
+                    org: OrgId,
+                    credential: i64,
+                    mut statements: Vec<Prepared>,
+                    attachments: &[AttachmentPayload],
+                    home_page: &str,
+                ) -> Result<StoreOutcome, LrsError> {
+                    let ids: Vec<uuid::Uuid> = statements.iter().map(|p| p.id).collect();
+                    let mut tx = self.lrs_write_tx(org).await?;
+
+                    // `stored`, under the lock: later than anything stored before in this LRS, in milliseconds as the
+                    // statements say it, so storage order and `stored` agree.
+                    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(stored_us) FROM xapi_statements WHERE org_id = $1")
+                        .bind(org.0).fetch_one(&mut *tx).await?;
+                    let now_ms = chrono::Utc::now().timestamp_millis().max(last.map_or(i64::MIN, |l| l / 1000 + 1));
+                    let stored = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+                    let stored_text = lantern_xapi::format_timestamp(stored);
+                    // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
+                    let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
+                    for p in &mut statements {
+                        let old = p.statement.get("stored").cloned();
+                        if p.statement.get("timestamp") == old.as_ref() {
+                            p.statement["timestamp"] = serde_json::Value::from(stored_text.clone());
+                            p.index.timestamp = stored;
+                            defaulted.insert(p.id);
+                        }
+                        p.statement["stored"] = serde_json::Value::from(stored_text.clone());
+                        p.index.stored = stored;
+                    }
+
+                    // Ids already stored: the same statement again is accepted and changes nothing; a different one
+                    // under the same id is a conflict (Communication 2.1.1/2.1.2).
+                    let mut existing: HashMap<uuid::Uuid, (String, bool)> = HashMap::new();
+                    let mut wanted: Vec<uuid::Uuid> = ids.clone();
+                    wanted.extend(statements.iter().filter_map(|p| p.index.voids));
+                    wanted.sort();
+                    wanted.dedup();
+                    for chunk in wanted.chunks(CHUNK) {
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new("SELECT id, statement_json, voids FROM xapi_statements WHERE org_id = ");
+                        q.push_bind(org.0).push(" AND id IN (");
+                        let mut sep = q.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(id.as_bytes().to_vec());
+                        }
+                        q.push(")");
+                        for r in q.build().fetch_all(&mut *tx).await? {
+                            let id: Vec<u8> = r.try_get("id")?;
+                            existing.insert(uuid_of(&id)?, (r.try_get("statement_json")?, r.try_get("voids")?));
+                        }
+                    }
+                    let mut new: Vec<&Prepared> = Vec::new();
+                    for p in &statements {
+                        match ids.iter().any(|i| *i == p.id).then(|| existing.get(&p.id)).flatten() {
+                            Some((json, _)) => {
+                                let old: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+                                // A timestamp the LRS supplied is not part of what the client sent.
+                                let mut sent = p.statement.clone();
+                                if defaulted.contains(&p.id) {
+                                    if let Some(m) = sent.as_object_mut() {
+                                        m.remove("timestamp");
+                                    }
+                                }
+                                if !lantern_xapi::same_statement(&old, &sent) {
+                                    return Err(LrsError::Conflict(format!(
+                                        "statement {} is already stored with different content; statements cannot be changed",
+                                        p.id
+                                    )));
+                                }
+                            }
+                            None => new.push(p),
+                        }
+                    }
+                    // A voiding statement cannot itself be voided (Data 2.3.2).
+                    for p in &new {
+                        if let Some(target) = p.index.voids {
+                            let target_voids = existing.get(&target).map(|(_, v)| *v).unwrap_or(false)
+                                || statements.iter().any(|s| s.id == target && s.index.voids.is_some());
+                            if target_voids {
+                                return Err(LrsError::Invalid(format!(
+                                    "statement {} voids {target}, which is itself a voiding statement: a voiding statement cannot be voided",
+                                    p.id
+                                )));
+                            }
+                        }
+                    }
+                    if new.is_empty() {
+                        tx.commit().await?;
+                        return Ok(StoreOutcome { ids, ..StoreOutcome::default() });
+                    }
+
+                    // Agents, activities and verbs by number.
+                    let mut agents: BTreeMap<String, String> = BTreeMap::new();
+                    let mut activities: BTreeMap<String, String> = BTreeMap::new();
+                    let mut verbs: BTreeMap<String, String> = BTreeMap::new();
+                    for p in &new {
+                        let ix = &p.index;
+                        let actor_json = p.statement.get("actor").map(|a| a.to_string()).unwrap_or_default();
+                        agents.insert(ix.actor.0.clone(), actor_json);
+                        if let Some(k) = &ix.object_agent {
+                            agents.insert(k.0.clone(), p.statement.get("object").map(|a| a.to_string()).unwrap_or_default());
+                        }
+                        for k in ix.agents.iter().chain(&ix.related_agents) {
+                            agents.entry(k.0.clone()).or_insert_with(|| "null".to_owned());
+                        }
+                        for a in ix.object_activity.iter().chain(&ix.related_activities) {
+                            activities.entry(a.clone()).or_insert_with(|| lantern_xapi::activity_object(a, None).to_string());
+                        }
+                        verbs.insert(ix.verb.clone(), String::new());
+                    }
+                    let agent_ids = self.lrs_ids(&mut tx, org, AGENT, &agents).await?;
+                    let activity_ids = self.lrs_ids(&mut tx, org, ACTIVITY, &activities).await?;
+                    let verb_ids = self.lrs_ids(&mut tx, org, VERB, &verbs).await?;
+                    // The Agents resource shows the latest object seen for an identifier.
+                    for (k, json) in agents.iter().filter(|(_, j)| j.as_str() != "null") {
+                        let id = agent_ids[k];
+                        let d = digest(json);
+                        if !self.lrs_ids.agent_json_is(id, d) {
+                            sqlx::query("UPDATE xapi_agents SET agent_json = $1 WHERE id = $2 AND agent_json <> $1")
+                                .bind(json).bind(id).execute(&mut *tx).await?;
+                            self.lrs_ids.set_agent_json(id, d);
+                        }
+                    }
+
+                    // The statements, then what they relate to.
+                    let mut seqs: HashMap<uuid::Uuid, i64> = HashMap::with_capacity(new.len());
+                    for chunk in new.chunks(CHUNK) {
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new(
+                            "INSERT INTO xapi_statements (org_id, id, stored_us, timestamp_us, actor_id, verb_id, \
+                             object_activity_id, object_agent_id, statement_ref, registration, voids, statement_json, credential_id) ",
+                        );
+                        q.push_values(chunk, |mut b, p| {
+                            let ix = &p.index;
+                            b.push_bind(org.0)
+                                .push_bind(p.id.as_bytes().to_vec())
+                                .push_bind(micros(ix.stored))
+                                .push_bind(micros(ix.timestamp))
+                                .push_bind(agent_ids[&ix.actor.0])
+                                .push_bind(verb_ids[&ix.verb])
+                                .push_bind(ix.object_activity.as_ref().map(|a| activity_ids[a]))
+                                .push_bind(ix.object_agent.as_ref().map(|a| agent_ids[&a.0]))
+                                .push_bind(ix.statement_ref.map(|u| u.as_bytes().to_vec()))
+                                .push_bind(ix.registration.map(|u| u.as_bytes().to_vec()))
+                                .push_bind(ix.voids.is_some())
+                                .push_bind(p.statement.to_string())
+                                .push_bind(credential);
+                        });
+                        q.push(" RETURNING seq, id");
+                        for r in q.build().fetch_all(&mut *tx).await? {
+                            let id: Vec<u8> = r.try_get("id")?;
+                            seqs.insert(uuid_of(&id)?, r.try_get("seq")?);
+                        }
+                    }
+                    let mut agent_rows: Vec<(i64, i64, bool)> = Vec::new();
+                    let mut activity_rows: Vec<(i64, i64, bool)> = Vec::new();
+                    for p in &new {
+                        let seq = seqs[&p.id];
+                        let ix = &p.index;
+                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
+                        for k in &ix.related_agents {
+                            direct.insert(agent_ids[&k.0], false);
+                        }
+                        for k in &ix.agents {
+                            direct.insert(agent_ids[&k.0], true);
+                        }
+                        agent_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
+                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
+                        for a in &ix.related_activities {
+                            direct.insert(activity_ids[a], false);
+                        }
+                        if let Some(a) = &ix.object_activity {
+                            direct.insert(activity_ids[a], true);
+                        }
+                        activity_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
+                    }
+                    for (table, col, rows) in [
+                        ("xapi_statement_agents", "agent_id", &agent_rows),
+                        ("xapi_statement_activities", "activity_id", &activity_rows),
+                    ] {
+                        for chunk in rows.chunks(CHUNK) {
+                            let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} ({col}, seq, direct) "));
+                            q.push_values(chunk, |mut b, (id, seq, d)| {
+                                b.push_bind(*id).push_bind(*seq).push_bind(*d);
+                            });
+                            q.build().execute(&mut *tx).await?;
+                        }
+                    }
+                    for p in &new {
+                        if let Some(target) = p.index.voids {
+                            sqlx::query(
+                                "INSERT INTO xapi_voided (org_id, target_id, voided_by_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                            )
+                            .bind(org.0).bind(target.as_bytes().to_vec()).bind(seqs[&p.id])
+                            .execute(&mut *tx).await?;
+                        }
+                    }
+                    for a in attachments {
+                        sqlx::query(
+                            "INSERT INTO xapi_attachments (org_id, sha2, content_type, content) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(org.0).bind(&a.sha2).bind(&a.content_type).bind(&a.content)
+                        .execute(&mut *tx).await?;
+                    }
+                    self.merge_definitions(&mut tx, &activity_ids, &statements).await?;
+                    let (records_created, records_withdrawn) =
+                        self.feed_compliance(&mut tx, org, credential, &new, home_page, stored).await.map_err(LrsError::Store)?;
+                    let stored_count = new.len();
+                    tx.commit().await?;
+                    Ok(StoreOutcome { ids, stored: stored_count, records_created, records_withdrawn })
+                }
+
+                async fn statement(&self, org: OrgId, id: uuid::Uuid, voided: bool) -> Result<Option<StoredStatement>> {
+                    let r = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_STATEMENT} WHERE s.org_id = $1 AND s.id = $2")))
+                        .bind(org.0).bind(id.as_bytes().to_vec())
+                        .fetch_optional(&self.pool).await?;
+                    match r {
+                        Some(r) => {
+                            let s = statement_from_row(&r)?;
+                            Ok((s.voided == voided).then_some(s))
+                        }
+                        None => Ok(None),
+                    }
+                }
+
+                async fn query_statements(&self, org: OrgId, q: &StatementQuery) -> Result<StatementPage> {
+                    let limit = match q.limit { 0 => MAX_PAGE, n => n.min(MAX_PAGE) };
+                    let top: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM xapi_statements WHERE org_id = $1")
+                        .bind(org.0).fetch_one(&self.pool).await?;
+                    let through = q.through_seq.or(top).unwrap_or(0);
+                    let mut page = StatementPage { through_seq: through, ..StatementPage::default() };
+                    let Some(_) = top else { return Ok(page) };
+                    let lookup = |kind: u8, key: &Option<String>| {
+                        let key = key.clone();
+                        async move {
+                            let Some(key) = key else { return Ok::<_, StoreError>(Some(None)) };
+                            if let Some(id) = self.lrs_ids.get(org.0, kind, &key) {
+                                return Ok(Some(Some(id)));
+                            }
+                            let sql = match kind {
+                                AGENT => "SELECT id FROM xapi_agents WHERE org_id = $1 AND ifi = $2",
+                                ACTIVITY => "SELECT id FROM xapi_activities WHERE org_id = $1 AND iri = $2",
+                                _ => "SELECT id FROM xapi_verbs WHERE org_id = $1 AND iri = $2",
+                            };
+                            let id: Option<i64> = sqlx::query_scalar(sql).bind(org.0).bind(&key).fetch_optional(&self.pool).await?;
+                            Ok(id.map(Some))
+                        }
+                    };
+                    // A filter naming something never seen matches nothing.
+                    let (Some(verb), Some(agent), Some(activity)) = (
+                        lookup(VERB, &q.verb).await?,
+                        lookup(AGENT, &q.agent).await?,
+                        lookup(ACTIVITY, &q.activity).await?,
+                    ) else {
+                        return Ok(page);
+                    };
+                    let f = Resolved { verb, agent, activity, registration: q.registration.map(|r| r.as_bytes().to_vec()) };
+
+                    // since/until are on `stored`, which rises with storage order: turn them into seq bounds.
+                    let mut lo: Option<i64> = None;
+                    let mut hi: Option<i64> = Some(through);
+                    if let Some(since) = q.since {
+                        let s: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM xapi_statements WHERE org_id = $1 AND stored_us > $2")
+                            .bind(org.0).bind(micros(since)).fetch_one(&self.pool).await?;
+                        match s { Some(s) => lo = Some(s), None => return Ok(page) }
+                    }
+                    if let Some(until) = q.until {
+                        let u: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM xapi_statements WHERE org_id = $1 AND stored_us <= $2")
+                            .bind(org.0).bind(micros(until)).fetch_one(&self.pool).await?;
+                        match u { Some(u) => hi = Some(hi.map_or(u, |h| h.min(u))), None => return Ok(page) }
+                    }
+                    if let Some(after) = q.after_seq {
+                        if q.ascending { lo = Some(lo.map_or(after + 1, |l| l.max(after + 1))) } else { hi = Some(hi.map_or(after - 1, |h| h.min(after - 1))) }
+                    }
+                    let order = if q.ascending { "ASC" } else { "DESC" };
+                    let want = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+
+                    // Statements that meet the filters themselves, driven from the most selective index.
+                    let mut a: QueryBuilder<$db> = QueryBuilder::new("SELECT s.seq FROM ");
+                    match (f.agent, f.activity) {
+                        (Some(ag), _) => {
+                            a.push("xapi_statement_agents d JOIN xapi_statements s ON s.seq = d.seq WHERE d.agent_id = ").push_bind(ag);
+                            if !q.related_agents { a.push(" AND d.direct"); }
+                            a.push(" AND s.org_id = ").push_bind(org.0);
+                            let rest = Resolved { verb: f.verb, agent: None, activity: f.activity, registration: f.registration.clone() };
+                            push_direct(&mut a, "s", &rest, q.related_agents, q.related_activities);
+                        }
+                        (None, Some(ac)) => {
+                            a.push("xapi_statement_activities d JOIN xapi_statements s ON s.seq = d.seq WHERE d.activity_id = ").push_bind(ac);
+                            if !q.related_activities { a.push(" AND d.direct"); }
+                            a.push(" AND s.org_id = ").push_bind(org.0);
+                            let rest = Resolved { verb: f.verb, agent: None, activity: None, registration: f.registration.clone() };
+                            push_direct(&mut a, "s", &rest, q.related_agents, q.related_activities);
+                        }
+                        (None, None) => {
+                            a.push("xapi_statements s WHERE s.org_id = ").push_bind(org.0);
+                            push_direct(&mut a, "s", &f, q.related_agents, q.related_activities);
+                        }
+                    }
+                    push_bounds(&mut a, "s", lo, hi);
+                    a.push(" AND NOT EXISTS (SELECT 1 FROM xapi_voided v WHERE v.org_id = s.org_id AND v.target_id = s.id)");
+                    a.push(format!(" ORDER BY s.seq {order} LIMIT ")).push_bind(want);
+                    let mut hits: BTreeSet<i64> = a.build_query_scalar::<i64>().fetch_all(&self.pool).await?.into_iter().collect();
+
+                    // Statements whose StatementRef object leads (through any chain of StatementRefs) to a statement that
+                    // meets the filters also meet them; time and order bounds apply to the targeting statement itself
+                    // (Communication 2.1.3, "Filter Conditions for StatementRefs").
+                    if f.any() {
+                        let mut b: QueryBuilder<$db> = QueryBuilder::new("WITH RECURSIVE chain(seq, target) AS (SELECT t.seq, t.statement_ref FROM xapi_statements t WHERE t.org_id = ");
+                        b.push_bind(org.0).push(" AND t.statement_ref IS NOT NULL");
+                        push_bounds(&mut b, "t", lo, hi);
+                        b.push(" AND NOT EXISTS (SELECT 1 FROM xapi_voided v WHERE v.org_id = t.org_id AND v.target_id = t.id)");
+                        b.push(" UNION SELECT c.seq, n.statement_ref FROM chain c JOIN xapi_statements n ON n.org_id = ").push_bind(org.0);
+                        b.push(" AND n.id = c.target WHERE n.statement_ref IS NOT NULL) \
+                                 SELECT DISTINCT c.seq FROM chain c JOIN xapi_statements s ON s.org_id = ").push_bind(org.0);
+                        b.push(" AND s.id = c.target WHERE 1 = 1");
+                        push_direct(&mut b, "s", &f, q.related_agents, q.related_activities);
+                        hits.extend(b.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
+                    }
+                    let mut ordered: Vec<i64> = hits.into_iter().collect();
+                    if !q.ascending { ordered.reverse(); }
+                    page.more = ordered.len() > limit;
+                    ordered.truncate(limit);
+                    if ordered.is_empty() {
+                        return Ok(page);
+                    }
+                    let mut r: QueryBuilder<$db> = QueryBuilder::new(format!("{SELECT_STATEMENT} WHERE s.seq IN ("));
+                    let mut sep = r.separated(", ");
+                    for s in &ordered { sep.push_bind(*s); }
+                    r.push(format!(") ORDER BY s.seq {order}"));
+                    page.statements = r.build().fetch_all(&self.pool).await?.iter().map(statement_from_row).collect::<Result<_>>()?;
+                    Ok(page)
+                }
+
+                async fn attachments(&self, org: OrgId, sha2: &[String]) -> Result<Vec<AttachmentPayload>> {
+                    if sha2.is_empty() { return Ok(Vec::new()) }
+                    let mut q: QueryBuilder<$db> = QueryBuilder::new("SELECT sha2, content_type, content FROM xapi_attachments WHERE org_id = ");
+                    q.push_bind(org.0).push(" AND sha2 IN (");
+                    let mut sep = q.separated(", ");
+                    for h in sha2 { sep.push_bind(h.as_str()); }
+                    q.push(")");
+                    q.build().fetch_all(&self.pool).await?.iter().map(|r| Ok(AttachmentPayload {
+                        sha2: r.try_get("sha2")?, content_type: r.try_get("content_type")?, content: r.try_get("content")?,
+                    })).collect()
+                }
+
+                async fn activity(&self, org: OrgId, iri: &str) -> Result<Option<String>> {
+                    Ok(sqlx::query_scalar("SELECT activity_json FROM xapi_activities WHERE org_id = $1 AND iri = $2")
+                        .bind(org.0).bind(iri).fetch_optional(&self.pool).await?)
+                }
+
+                async fn agent_objects(&self, org: OrgId, key: &str) -> Result<Vec<String>> {
+                    Ok(sqlx::query_scalar("SELECT agent_json FROM xapi_agents WHERE org_id = $1 AND ifi = $2 AND agent_json <> 'null'")
+                        .bind(org.0).bind(key).fetch_all(&self.pool).await?)
+                }
+
+                async fn document(&self, org: OrgId, key: &DocumentKey) -> Result<Option<Document>> {
+                    let r = sqlx::query(
+                        "SELECT content_type, content, etag, updated_us FROM xapi_documents WHERE org_id = $1 AND kind = $2 \
+                         AND activity_iri = $3 AND agent_ifi = $4 AND registration = $5 AND doc_id = $6",
+                    )
+                    .bind(org.0).bind(key.kind.code()).bind(&key.activity).bind(&key.agent).bind(&key.registration).bind(&key.id)
+                    .fetch_optional(&self.pool).await?;
+                    r.map(|r| Ok(Document {
+                        content_type: r.try_get("content_type")?,
+                        content: r.try_get("content")?,
+                        etag: r.try_get("etag")?,
+                        updated: from_micros(r.try_get("updated_us")?),
+                    })).transpose()
+                }
+
+                async fn document_ids(&self, org: OrgId, key: &DocumentKey, since: Option<Timestamp>) -> Result<Vec<String>> {
+                    // Without a registration, the ids under every registration (as DELETE without one removes them all).
+                    Ok(sqlx::query_scalar(
+                        "SELECT DISTINCT doc_id FROM xapi_documents WHERE org_id = $1 AND kind = $2 AND activity_iri = $3 \
+                         AND agent_ifi = $4 AND ($5 = '' OR registration = $5) AND updated_us > $6 ORDER BY doc_id",
+                    )
+                    .bind(org.0).bind(key.kind.code()).bind(&key.activity).bind(&key.agent).bind(&key.registration)
+                    .bind(since.map_or(i64::MIN, micros))
+                    .fetch_all(&self.pool).await?)
+                }
+
+                async fn write_document(&self, org: OrgId, key: &DocumentKey, content_type: &str, content: &[u8], how: DocumentWrite, pre: &Precondition) -> Result<Document, LrsError> {
+                    let mut tx = self.lrs_write_tx(org).await?;
+                    let current = sqlx::query(
+                        "SELECT content_type, content, etag FROM xapi_documents WHERE org_id = $1 AND kind = $2 \
+                         AND activity_iri = $3 AND agent_ifi = $4 AND registration = $5 AND doc_id = $6",
+                    )
+                    .bind(org.0).bind(key.kind.code()).bind(&key.activity).bind(&key.agent).bind(&key.registration).bind(&key.id)
+                    .fetch_optional(&mut *tx).await?;
+                    let current_etag: Option<String> = current.as_ref().map(|r| r.try_get("etag")).transpose()?;
+                    check_precondition(pre, current_etag.as_deref())?;
+                    let is_json = |ct: &str| ct.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+                    let (content_type, content): (String, Vec<u8>) = match (how, &current) {
+                        (DocumentWrite::Merge, Some(r)) => {
+                            let old_ct: String = r.try_get("content_type")?;
+                            let old: Vec<u8> = r.try_get("content")?;
+                            if !is_json(&old_ct) || !is_json(content_type) {
+                                return Err(LrsError::Invalid(
+                                    "POST merges JSON documents only: the stored document or this one is not application/json; use PUT to replace it".into(),
+                                ));
+                            }
+                            let merged = lantern_xapi::merge_json_document(&old, content).map_err(|e| LrsError::Invalid(e.to_string()))?;
+                            (old_ct, merged)
+                        }
+                        (DocumentWrite::Merge, None) if is_json(content_type) => {
+                            // A first POST must still be a JSON object, as a later merge would need.
+                            lantern_xapi::merge_json_document(b"{}", content).map_err(|e| LrsError::Invalid(e.to_string()))?;
+                            (content_type.to_owned(), content.to_vec())
+                        }
+                        _ => (content_type.to_owned(), content.to_vec()),
+                    };
+                    let etag = document_etag(&content);
+                    let now = chrono::Utc::now();
+                    sqlx::query(
+                        "INSERT INTO xapi_documents (org_id, kind, activity_iri, agent_ifi, registration, doc_id, content_type, content, etag, updated_us) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (org_id, kind, activity_iri, agent_ifi, registration, doc_id) DO UPDATE SET \
+                         content_type = excluded.content_type, content = excluded.content, etag = excluded.etag, updated_us = excluded.updated_us",
+                    )
+                    .bind(org.0).bind(key.kind.code()).bind(&key.activity).bind(&key.agent).bind(&key.registration).bind(&key.id)
+                    .bind(&content_type).bind(&content).bind(&etag).bind(micros(now))
+                    .execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(Document { content_type, content, etag, updated: from_micros(micros(now)) })
+                }
+
+                async fn delete_documents(&self, org: OrgId, key: &DocumentKey, pre: &Precondition) -> Result<u64, LrsError> {
+                    let mut tx = self.lrs_write_tx(org).await?;
+                    let mut q: QueryBuilder<$db> = QueryBuilder::new("DELETE FROM xapi_documents WHERE org_id = ");
+                    q.push_bind(org.0).push(" AND kind = ").push_bind(key.kind.code())
+                        .push(" AND activity_iri = ").push_bind(key.activity.as_str())
+                        .push(" AND agent_ifi = ").push_bind(key.agent.as_str());
+                    if key.kind == DocumentKind::State && key.id.is_empty() {
+                        // Every state document of the agent in the activity; with a registration, only that one's.
+                        if !key.registration.is_empty() {
+                            q.push(" AND registration = ").push_bind(key.registration.as_str());
+                        }
+                    } else {
+                        let current: Option<String> = sqlx::query_scalar(
+                            "SELECT etag FROM xapi_documents WHERE org_id = $1 AND kind = $2 AND activity_iri = $3 \
+                             AND agent_ifi = $4 AND registration = $5 AND doc_id = $6",
+                        )
+                        .bind(org.0).bind(key.kind.code()).bind(&key.activity).bind(&key.agent).bind(&key.registration).bind(&key.id)
+                        .fetch_optional(&mut *tx).await?;
+                        check_precondition(pre, current.as_deref())?;
+                        q.push(" AND registration = ").push_bind(key.registration.as_str())
+                            .push(" AND doc_id = ").push_bind(key.id.as_str());
+                    }
+                    let n = q.build().execute(&mut *tx).await?.rows_affected();
+                    tx.commit().await?;
+                    Ok(n)
+                }
+
+                async fn xapi_mappings(&self, org: OrgId) -> Result<Vec<XapiMapping>> {
+                    sqlx::query("SELECT * FROM xapi_mappings WHERE org_id = $1 ORDER BY retired_at IS NOT NULL, activity, id")
+                        .bind(org.0).fetch_all(&self.pool).await?
+                        .iter().map(mapping_from_row).collect()
+                }
+
+                async fn create_xapi_mapping(&self, m: &XapiMapping, by: Option<AccountId>) -> Result<i64> {
+                    Ok(sqlx::query_scalar(
+                        "INSERT INTO xapi_mappings (org_id, activity, subject, level, verbs, require_success, min_scaled_score, hours, created_at, created_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    )
+                    .bind(m.org.0).bind(&m.activity).bind(&m.subject).bind(i64::from(m.level)).bind(m.verbs.join(" "))
+                    .bind(m.require_success).bind(m.min_scaled_score).bind(m.hours).bind(m.created_at).bind(by.map(|a| a.0))
+                    .fetch_one(&self.pool).await?)
+                }
+
+                async fn retire_xapi_mapping(&self, org: OrgId, id: i64, now: Timestamp) -> Result<bool> {
+                    let res = sqlx::query("UPDATE xapi_mappings SET retired_at = $1 WHERE org_id = $2 AND id = $3 AND retired_at IS NULL")
+                        .bind(now).bind(org.0).bind(id).execute(&self.pool).await?;
+                    Ok(res.rows_affected() > 0)
+                }
+
+                async fn fed_records(&self, org: OrgId, limit: i64) -> Result<Vec<FedRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT x.statement_id, r.id, r.person_id, r.subject, CAST(r.level AS BIGINT) AS level, r.completed_on, \
+                         EXISTS (SELECT 1 FROM record_supersessions s WHERE s.record_id = r.id) AS withdrawn \
+                         FROM xapi_statement_records x JOIN training_records r ON r.id = x.record_id \
+                         WHERE x.org_id = $1 ORDER BY r.id DESC LIMIT $2",
+                    )
+                    .bind(org.0).bind(limit).fetch_all(&self.pool).await?;
+                    rows.iter().map(|r| {
+                        let sid: Vec<u8> = r.try_get("statement_id")?;
+                        let level: i64 = r.try_get("level")?;
+                        Ok(FedRecord {
+                            statement_id: uuid_of(&sid)?,
+                            record_id: RecordId(r.try_get("id")?),
+                            person: PersonId(r.try_get("person_id")?),
+                            subject: r.try_get("subject")?,
+                            level: u8::try_from(level).unwrap_or(u8::MAX),
+                            completed_on: r.try_get("completed_on")?,
+                            withdrawn: r.try_get("withdrawn")?,
+                        })
+                    }).collect()
+                }
+
+                async fn erase_agent(&self, org: OrgId, key: &str, by: Option<AccountId>, reason: &str, now: Timestamp) -> Result<ErasureOutcome> {
+                    let mut tx = self.lrs_write_tx(org).await?;
+                    let pseudonym_name = format!("erased-{}", uuid::Uuid::from_u128(u128::from_le_bytes(rand_bytes())));
+                    let pseudonym_object = serde_json::json!({
+                        "objectType": "Agent",
+                        "account": { "homePage": ERASED_HOME_PAGE, "name": pseudonym_name },
+                    });
+                    let pseudonym_key = format!("account:{ERASED_HOME_PAGE}|{pseudonym_name}");
+                    let agent: Option<i64> = sqlx::query_scalar("SELECT id FROM xapi_agents WHERE org_id = $1 AND ifi = $2")
+                        .bind(org.0).bind(key).fetch_optional(&mut *tx).await?;
+                    let mut statements = 0u64;
+                    if let Some(agent) = agent {
+                        let rows = sqlx::query(
+                            "SELECT s.seq, s.statement_json FROM xapi_statement_agents a JOIN xapi_statements s ON s.seq = a.seq \
+                             WHERE a.agent_id = $1",
+                        )
+                        .bind(agent).fetch_all(&mut *tx).await?;
+                        for r in rows {
+                            let seq: i64 = r.try_get("seq")?;
+                            let json: String = r.try_get("statement_json")?;
+                            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                            if pseudonymise(&mut v, key, &pseudonym_object) {
+                                sqlx::query("UPDATE xapi_statements SET statement_json = $1 WHERE seq = $2")
+                                    .bind(v.to_string()).bind(seq).execute(&mut *tx).await?;
+                                statements += 1;
+                            }
+                        }
+                        sqlx::query("UPDATE xapi_agents SET ifi = $1, agent_json = $2 WHERE id = $3")
+                            .bind(&pseudonym_key).bind(pseudonym_object.to_string()).bind(agent).execute(&mut *tx).await?;
+                    }
+                    let documents = sqlx::query("UPDATE xapi_documents SET agent_ifi = $1 WHERE org_id = $2 AND agent_ifi = $3")
+                        .bind(&pseudonym_key).bind(org.0).bind(key).execute(&mut *tx).await?.rows_affected();
+                    sqlx::query(
+                        "INSERT INTO xapi_erasures (org_id, pseudonym, statements, documents, erased_by, erased_at, reason) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(org.0).bind(&pseudonym_key).bind(i64::try_from(statements).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(documents).unwrap_or(i64::MAX)).bind(by.map(|a| a.0)).bind(now).bind(reason)
+                    .execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    self.lrs_ids.forget(org.0, AGENT, key);
+                    Ok(ErasureOutcome { pseudonym: pseudonym_key, statements, documents })
+                }
+            }
+
+            fn rand_bytes() -> [u8; 16] {
+                let mut b = [0u8; 16];
+                getrandom::fill(&mut b).expect("the operating system's random source works");
+                b
+            }
+        }
+    };
+}
+
+pub(crate) use impl_lrs_store;
+
+/// The home page of erased identities' pseudonymous accounts.
+pub const ERASED_HOME_PAGE: &str = "https://lantern.invalid/erased";
+
+/// Replaces every Agent or Group object identified by `key` in a statement with the pseudonym (its name and every
+/// identifier go; members of a Group that is itself erased stay as they are). True when anything changed.
+pub(crate) fn pseudonymise(
+    v: &mut serde_json::Value,
+    key: &str,
+    pseudonym: &serde_json::Value,
+) -> bool {
+    match v {
+        serde_json::Value::Object(m) => {
+            let has_ifi = ["mbox", "mbox_sha1sum", "openid", "account"]
+                .iter()
+                .any(|k| m.contains_key(*k));
+            if has_ifi
+                && lantern_xapi::agent_key(&serde_json::Value::Object(m.clone()))
+                    .is_ok_and(|k| k.0 == key)
+            {
+                let is_group = m.get("objectType").and_then(|t| t.as_str()) == Some("Group");
+                for k in ["name", "mbox", "mbox_sha1sum", "openid", "account"] {
+                    m.remove(k);
+                }
+                if let Some(p) = pseudonym.as_object() {
+                    for (k, val) in p {
+                        if !(is_group && k == "objectType") {
+                            m.insert(k.clone(), val.clone());
+                        }
+                    }
+                }
+                return true;
+            }
+            let mut changed = false;
+            for (_, child) in m.iter_mut() {
+                changed |= pseudonymise(child, key, pseudonym);
+            }
+            changed
+        }
+        serde_json::Value::Array(items) => {
+            let mut changed = false;
+            for child in items {
+                changed |= pseudonymise(child, key, pseudonym);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
