@@ -133,6 +133,22 @@ pub enum Command {
         #[arg(long, default_value_t = 18181)]
         port: u16,
     },
+    /// LRS benchmark: statements through HTTP on loopback (single, batches of 10, 100 and 1000, low and high variety
+    /// of actors), then up to --statements in batches of 100, with filtered-query latency at each checkpoint.
+    BenchLrs {
+        /// Statements to reach in the benchmark organisation's LRS.
+        #[arg(long, default_value_t = 1_000_000)]
+        statements: usize,
+        /// Sizes at which to measure queries on the way (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1000000,10000000")]
+        checkpoints: Vec<usize>,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Samples per query kind at each checkpoint.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+    },
     /// Benchmark harness: generate a world of N staff (if the database is empty) and measure the queries.
     Bench {
         #[arg(long, default_value_t = 20_000)]
@@ -297,6 +313,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("Created account {id} for {email} ({}).", role.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchLrs {
+            statements,
+            checkpoints,
+            clients,
+            samples,
+        } => {
+            let store = open(&cfg).await?;
+            crate::bench_lrs::run(
+                store,
+                crate::bench_lrs::Options {
+                    statements,
+                    checkpoints,
+                    clients,
+                    samples,
+                },
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::Create {

@@ -2,6 +2,7 @@
 //! harness. Kept as a library so the integration tests drive exactly what the binary runs.
 
 pub mod bench;
+pub mod bench_lrs;
 pub mod cli;
 pub mod config;
 pub mod demo;

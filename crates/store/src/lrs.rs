@@ -270,6 +270,8 @@ pub trait LrsStore: Send + Sync {
         voided: bool,
     ) -> Result<Option<StoredStatement>>;
     async fn query_statements(&self, org: OrgId, q: &StatementQuery) -> Result<StatementPage>;
+    /// How many statements the organisation's LRS holds (voided ones included).
+    async fn statement_count(&self, org: OrgId) -> Result<i64>;
     /// Attachment payloads by hash.
     async fn attachments(&self, org: OrgId, sha2: &[String]) -> Result<Vec<AttachmentPayload>>;
     /// The canonical Activity object, if the activity has been seen.
@@ -682,30 +684,101 @@ impl IdCache {
         self.digest_is(ACTIVITY, activity, digest)
     }
 
-    pub(crate) fn set_definition(&self, activity: i64, digest: u64) {
-        self.set_digest(ACTIVITY, activity, digest)
-    }
-
     /// True when the agent's stored object is already this one.
     pub(crate) fn agent_json_is(&self, agent: i64, digest: u64) -> bool {
         self.digest_is(AGENT, agent, digest)
-    }
-
-    pub(crate) fn set_agent_json(&self, agent: i64, digest: u64) {
-        self.set_digest(AGENT, agent, digest)
     }
 
     fn digest_is(&self, kind: u8, id: i64, digest: u64) -> bool {
         self.digests.lock().expect("digest cache").get(&(kind, id)) == Some(&digest)
     }
 
-    fn set_digest(&self, kind: u8, id: i64, digest: u64) {
+    pub(crate) fn set_digest(&self, kind: u8, id: i64, digest: u64) {
         let mut d = self.digests.lock().expect("digest cache");
         if d.len() >= CACHE_CEILING {
             d.clear();
         }
         d.insert((kind, id), digest);
     }
+}
+
+/// Cache entries learnt inside a transaction, applied only once it commits: an id from a rolled-back insert must
+/// never be remembered.
+#[derive(Default)]
+pub(crate) struct CacheWrites {
+    ids: Vec<(i64, u8, String, i64)>,
+    digests: Vec<(u8, i64, u64)>,
+}
+
+impl CacheWrites {
+    pub(crate) fn id(&mut self, org: i64, kind: u8, key: String, id: i64) {
+        self.ids.push((org, kind, key, id));
+    }
+
+    pub(crate) fn digest(&mut self, kind: u8, id: i64, digest: u64) {
+        self.digests.push((kind, id, digest));
+    }
+
+    pub(crate) fn merge(&mut self, other: CacheWrites) {
+        self.ids.extend(other.ids);
+        self.digests.extend(other.digests);
+    }
+
+    pub(crate) fn apply(self, cache: &IdCache) {
+        for (org, kind, key, id) in self.ids {
+            cache.put(org, kind, key, id);
+        }
+        for (kind, id, d) in self.digests {
+            cache.set_digest(kind, id, d);
+        }
+    }
+}
+
+/// Statements waiting to be written, and the lock whose holder writes every waiting request in one transaction
+/// (group commit: one commit and one fsync for as many requests as arrived meanwhile).
+#[derive(Default)]
+pub(crate) struct Writer {
+    pub(crate) queue: std::sync::Mutex<Vec<Job>>,
+    pub(crate) turn: tokio::sync::Mutex<()>,
+}
+
+pub(crate) struct Job {
+    pub(crate) org: OrgId,
+    pub(crate) credential: i64,
+    pub(crate) statements: Vec<Prepared>,
+    pub(crate) attachments: Vec<AttachmentPayload>,
+    pub(crate) home_page: String,
+    pub(crate) reply: tokio::sync::oneshot::Sender<std::result::Result<StoreOutcome, LrsError>>,
+}
+
+/// Requests written in one transaction, at most: enough to amortise the commit, few enough to answer promptly.
+pub(crate) const GROUP_STATEMENTS: usize = 5_000;
+
+/// A digest of a JSON value, taken by walking it (no serialising); equal values give equal digests.
+pub(crate) fn value_digest(v: &serde_json::Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn walk(v: &serde_json::Value, h: &mut impl Hasher) {
+        match v {
+            serde_json::Value::Null => 0u8.hash(h),
+            serde_json::Value::Bool(b) => (1u8, b).hash(h),
+            serde_json::Value::Number(n) => (2u8, n.to_string()).hash(h),
+            serde_json::Value::String(s) => (3u8, s).hash(h),
+            serde_json::Value::Array(a) => {
+                (4u8, a.len()).hash(h);
+                a.iter().for_each(|x| walk(x, h));
+            }
+            serde_json::Value::Object(m) => {
+                (5u8, m.len()).hash(h);
+                for (k, x) in m {
+                    k.hash(h);
+                    walk(x, h);
+                }
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    walk(v, &mut h);
+    h.finish()
 }
 
 pub(crate) fn digest(s: &str) -> u64 {
@@ -835,14 +908,17 @@ macro_rules! impl_lrs_store {
             impl $store {
                 /// A write transaction that holds the organisation's LRS write lock: SQLite's one writer from the
                 /// start (BEGIN IMMEDIATE, so a read-then-write cannot fail to upgrade), PostgreSQL's advisory lock.
-                async fn lrs_write_tx(&self, org: OrgId) -> Result<Tx<'_>> {
+                async fn lrs_write_tx(&self, orgs: &[OrgId]) -> Result<Tx<'_>> {
                     match $backend {
                         Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
                         Backend::Postgres => {
                             let mut tx = self.pool.begin().await?;
-                            sqlx::query("SELECT pg_advisory_xact_lock(19796, $1::int4)")
-                                .bind(i32::try_from(org.0).unwrap_or(i32::MAX))
-                                .execute(&mut *tx).await?;
+                            // In a fixed order, so two servers locking the same organisations cannot deadlock.
+                            for org in orgs {
+                                sqlx::query("SELECT pg_advisory_xact_lock(19796, $1::int4)")
+                                    .bind(i32::try_from(org.0).unwrap_or(i32::MAX))
+                                    .execute(&mut *tx).await?;
+                            }
                             Ok(tx)
                         }
                     }
@@ -850,19 +926,32 @@ macro_rules! impl_lrs_store {
 
                 /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones. `json` gives
                 /// an agent's object or an activity's object for new rows.
+                /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones, whose stored
+                /// object is the one given (or, for an activity, just its id). Returns the ids and which keys are new.
                 async fn lrs_ids(
                     &self,
                     tx: &mut Tx<'_>,
                     org: OrgId,
                     kind: u8,
-                    keys: &BTreeMap<String, String>,
-                ) -> Result<HashMap<String, i64>> {
+                    keys: &BTreeMap<String, Option<&serde_json::Value>>,
+                    writes: &mut CacheWrites,
+                ) -> Result<(HashMap<String, i64>, HashSet<String>)> {
                     let mut out = HashMap::with_capacity(keys.len());
-                    let mut missing: Vec<(&String, &String)> = Vec::new();
-                    for (k, j) in keys {
+                    let mut created = HashSet::new();
+                    let mut missing: Vec<(&String, String)> = Vec::new();
+                    for (k, object) in keys {
                         match self.lrs_ids.get(org.0, kind, k) {
                             Some(id) => { out.insert(k.clone(), id); }
-                            None => missing.push((k, j)),
+                            None => {
+                                // Serialised only for keys this process has not seen: most statements name known ones.
+                                let json = match (kind, object) {
+                                    (AGENT, Some(o)) => o.to_string(),
+                                    (AGENT, None) => "null".to_owned(),
+                                    (ACTIVITY, _) => lantern_xapi::activity_object(k, None).to_string(),
+                                    _ => String::new(),
+                                };
+                                missing.push((k, json));
+                            }
                         }
                     }
                     let (table, key_col, json_col) = match kind {
@@ -882,23 +971,319 @@ macro_rules! impl_lrs_store {
                                 b.push_bind(j.as_str());
                             }
                         });
-                        q.push(format!(" ON CONFLICT (org_id, {key_col}) DO NOTHING"));
-                        q.build().execute(&mut **tx).await?;
+                        q.push(format!(" ON CONFLICT (org_id, {key_col}) DO NOTHING RETURNING id, {key_col} AS k"));
+                        for r in q.build().fetch_all(&mut **tx).await? {
+                            let (id, k): (i64, String) = (r.try_get("id")?, r.try_get("k")?);
+                            writes.id(org.0, kind, k.clone(), id);
+                            created.insert(k.clone());
+                            out.insert(k, id);
+                        }
+                        // Those another writer created first (or this process forgot).
+                        let known: Vec<&String> = chunk.iter().map(|(k, _)| *k).filter(|k| !out.contains_key(*k)).collect();
+                        if known.is_empty() {
+                            continue;
+                        }
                         let mut s: QueryBuilder<$db> =
                             QueryBuilder::new(format!("SELECT id, {key_col} AS k FROM {table} WHERE org_id = "));
                         s.push_bind(org.0).push(format!(" AND {key_col} IN ("));
                         let mut sep = s.separated(", ");
-                        for (k, _) in chunk {
+                        for k in known {
                             sep.push_bind(k.as_str());
                         }
                         s.push(")");
                         for r in s.build().fetch_all(&mut **tx).await? {
                             let (id, k): (i64, String) = (r.try_get("id")?, r.try_get("k")?);
-                            self.lrs_ids.put(org.0, kind, k.clone(), id);
+                            writes.id(org.0, kind, k.clone(), id);
                             out.insert(k, id);
                         }
                     }
-                    Ok(out)
+                    Ok((out, created))
+                }
+
+                /// Stores one request's statements in the group's transaction (the caller wraps it in a savepoint).
+                #[allow(clippy::too_many_arguments)]
+                async fn store_one(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    org: OrgId,
+                    credential: i64,
+                    mut statements: Vec<Prepared>,
+                    attachments: &[AttachmentPayload],
+                    home_page: &str,
+                    stored: Timestamp,
+                    writes: &mut CacheWrites,
+                ) -> Result<StoreOutcome, LrsError> {
+                    let ids: Vec<uuid::Uuid> = statements.iter().map(|p| p.id).collect();
+                    let stored_text = lantern_xapi::format_timestamp(stored);
+                    // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
+                    let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
+                    for p in &mut statements {
+                        let old = p.statement.get("stored").cloned();
+                        if p.statement.get("timestamp") == old.as_ref() {
+                            p.statement["timestamp"] = serde_json::Value::from(stored_text.clone());
+                            p.index.timestamp = stored;
+                            defaulted.insert(p.id);
+                        }
+                        p.statement["stored"] = serde_json::Value::from(stored_text.clone());
+                        p.index.stored = stored;
+                    }
+
+                    // Ids already stored: the same statement again is accepted and changes nothing; a different one
+                    // under the same id is a conflict (Communication 2.1.1/2.1.2).
+                    let mut existing: HashMap<uuid::Uuid, (String, bool)> = HashMap::new();
+                    let mut wanted: Vec<uuid::Uuid> = ids.clone();
+                    wanted.extend(statements.iter().filter_map(|p| p.index.voids));
+                    wanted.sort();
+                    wanted.dedup();
+                    for chunk in wanted.chunks(CHUNK) {
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new("SELECT id, statement_json, voids FROM xapi_statements WHERE org_id = ");
+                        q.push_bind(org.0).push(" AND id IN (");
+                        let mut sep = q.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(id.as_bytes().to_vec());
+                        }
+                        q.push(")");
+                        for r in q.build().fetch_all(&mut **tx).await? {
+                            let id: Vec<u8> = r.try_get("id")?;
+                            existing.insert(uuid_of(&id)?, (r.try_get("statement_json")?, r.try_get("voids")?));
+                        }
+                    }
+                    let mut new: Vec<&Prepared> = Vec::new();
+                    for p in &statements {
+                        match ids.iter().any(|i| *i == p.id).then(|| existing.get(&p.id)).flatten() {
+                            Some((json, _)) => {
+                                let old: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+                                // A timestamp the LRS supplied is not part of what the client sent.
+                                let mut sent = p.statement.clone();
+                                if defaulted.contains(&p.id) {
+                                    if let Some(m) = sent.as_object_mut() {
+                                        m.remove("timestamp");
+                                    }
+                                }
+                                if !lantern_xapi::same_statement(&old, &sent) {
+                                    return Err(LrsError::Conflict(format!(
+                                        "statement {} is already stored with different content; statements cannot be changed",
+                                        p.id
+                                    )));
+                                }
+                            }
+                            None => new.push(p),
+                        }
+                    }
+                    // A voiding statement cannot itself be voided (Data 2.3.2).
+                    for p in &new {
+                        if let Some(target) = p.index.voids {
+                            let target_voids = existing.get(&target).map(|(_, v)| *v).unwrap_or(false)
+                                || statements.iter().any(|s| s.id == target && s.index.voids.is_some());
+                            if target_voids {
+                                return Err(LrsError::Invalid(format!(
+                                    "statement {} voids {target}, which is itself a voiding statement: a voiding statement cannot be voided",
+                                    p.id
+                                )));
+                            }
+                        }
+                    }
+                    if new.is_empty() {
+                        return Ok(StoreOutcome { ids, ..StoreOutcome::default() });
+                    }
+
+                    // Agents, activities and verbs by number.
+                    // Agents (with the object last seen as actor or object), activities and verbs, by number.
+                    let mut agents: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
+                    let mut activities: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
+                    let mut verbs: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
+                    for p in &new {
+                        let ix = &p.index;
+                        agents.insert(ix.actor.0.clone(), p.statement.get("actor"));
+                        if let Some(k) = &ix.object_agent {
+                            agents.insert(k.0.clone(), p.statement.get("object"));
+                        }
+                        for k in ix.agents.iter().chain(&ix.related_agents) {
+                            agents.entry(k.0.clone()).or_insert(None);
+                        }
+                        for a in ix.object_activity.iter().chain(&ix.related_activities) {
+                            activities.entry(a.clone()).or_insert(None);
+                        }
+                        verbs.insert(ix.verb.clone(), None);
+                    }
+                    let (agent_ids, new_agents) = self.lrs_ids(tx, org, AGENT, &agents, writes).await?;
+                    let (activity_ids, _) = self.lrs_ids(tx, org, ACTIVITY, &activities, writes).await?;
+                    let (verb_ids, _) = self.lrs_ids(tx, org, VERB, &verbs, writes).await?;
+                    // The Agents resource shows the latest object seen for an identifier: rewritten only when it
+                    // differs from what this process last wrote (new rows were written with it just now).
+                    for (k, object) in agents.iter().filter_map(|(k, o)| o.map(|o| (k, o))) {
+                        let id = agent_ids[k];
+                        let d = value_digest(object);
+                        if new_agents.contains(k) {
+                            writes.digest(AGENT, id, d);
+                        } else if !self.lrs_ids.agent_json_is(id, d) {
+                            let json = object.to_string();
+                            sqlx::query("UPDATE xapi_agents SET agent_json = $1 WHERE id = $2 AND agent_json <> $1")
+                                .bind(&json).bind(id).execute(&mut **tx).await?;
+                            writes.digest(AGENT, id, d);
+                        }
+                    }
+
+                    // The statements, then what they relate to.
+                    let mut seqs: HashMap<uuid::Uuid, i64> = HashMap::with_capacity(new.len());
+                    for chunk in new.chunks(CHUNK) {
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new(
+                            "INSERT INTO xapi_statements (org_id, id, stored_us, timestamp_us, actor_id, verb_id, \
+                             object_activity_id, object_agent_id, statement_ref, registration, voids, statement_json, credential_id) ",
+                        );
+                        q.push_values(chunk, |mut b, p| {
+                            let ix = &p.index;
+                            b.push_bind(org.0)
+                                .push_bind(p.id.as_bytes().to_vec())
+                                .push_bind(micros(ix.stored))
+                                .push_bind(micros(ix.timestamp))
+                                .push_bind(agent_ids[&ix.actor.0])
+                                .push_bind(verb_ids[&ix.verb])
+                                .push_bind(ix.object_activity.as_ref().map(|a| activity_ids[a]))
+                                .push_bind(ix.object_agent.as_ref().map(|a| agent_ids[&a.0]))
+                                .push_bind(ix.statement_ref.map(|u| u.as_bytes().to_vec()))
+                                .push_bind(ix.registration.map(|u| u.as_bytes().to_vec()))
+                                .push_bind(ix.voids.is_some())
+                                .push_bind(p.statement.to_string())
+                                .push_bind(credential);
+                        });
+                        q.push(" RETURNING seq, id");
+                        for r in q.build().fetch_all(&mut **tx).await? {
+                            let id: Vec<u8> = r.try_get("id")?;
+                            seqs.insert(uuid_of(&id)?, r.try_get("seq")?);
+                        }
+                    }
+                    let mut agent_rows: Vec<(i64, i64, bool)> = Vec::new();
+                    let mut activity_rows: Vec<(i64, i64, bool)> = Vec::new();
+                    for p in &new {
+                        let seq = seqs[&p.id];
+                        let ix = &p.index;
+                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
+                        for k in &ix.related_agents {
+                            direct.insert(agent_ids[&k.0], false);
+                        }
+                        for k in &ix.agents {
+                            direct.insert(agent_ids[&k.0], true);
+                        }
+                        agent_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
+                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
+                        for a in &ix.related_activities {
+                            direct.insert(activity_ids[a], false);
+                        }
+                        if let Some(a) = &ix.object_activity {
+                            direct.insert(activity_ids[a], true);
+                        }
+                        activity_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
+                    }
+                    for (table, col, rows) in [
+                        ("xapi_statement_agents", "agent_id", &agent_rows),
+                        ("xapi_statement_activities", "activity_id", &activity_rows),
+                    ] {
+                        for chunk in rows.chunks(CHUNK) {
+                            let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} ({col}, seq, direct) "));
+                            q.push_values(chunk, |mut b, (id, seq, d)| {
+                                b.push_bind(*id).push_bind(*seq).push_bind(*d);
+                            });
+                            q.build().execute(&mut **tx).await?;
+                        }
+                    }
+                    for p in &new {
+                        if let Some(target) = p.index.voids {
+                            sqlx::query(
+                                "INSERT INTO xapi_voided (org_id, target_id, voided_by_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                            )
+                            .bind(org.0).bind(target.as_bytes().to_vec()).bind(seqs[&p.id])
+                            .execute(&mut **tx).await?;
+                        }
+                    }
+                    for a in attachments {
+                        sqlx::query(
+                            "INSERT INTO xapi_attachments (org_id, sha2, content_type, content) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(org.0).bind(&a.sha2).bind(&a.content_type).bind(&a.content)
+                        .execute(&mut **tx).await?;
+                    }
+                    self.merge_definitions(tx, &activity_ids, &statements, writes).await?;
+                    let (records_created, records_withdrawn) =
+                        self.feed_compliance(tx, org, credential, &new, home_page, stored).await.map_err(LrsError::Store)?;
+                    let stored_count = new.len();
+                    Ok(StoreOutcome { ids, stored: stored_count, records_created, records_withdrawn })
+                }
+
+                /// Writes a group of requests in one transaction, each in a savepoint so that one refused request
+                /// leaves the others stored, and answers each once the transaction is durable.
+                async fn write_group(&self, group: Vec<Job>) {
+                    let mut orgs: Vec<OrgId> = group.iter().map(|j| j.org).collect();
+                    orgs.sort();
+                    orgs.dedup();
+                    let mut tx = match self.lrs_write_tx(&orgs).await {
+                        Ok(tx) => tx,
+                        Err(e) => {
+                            let message = e.to_string();
+                            for j in group {
+                                let _ = j.reply.send(Err(LrsError::Store(StoreError::Corrupt { column: "xapi write", message: message.clone() })));
+                            }
+                            return;
+                        }
+                    };
+                    // `stored`, under the lock: later than anything committed before in each LRS, to the millisecond
+                    // as statements say it, the same for the whole group (it becomes visible at once), so storage
+                    // order and `stored` agree.
+                    let mut stored_at: HashMap<OrgId, Timestamp> = HashMap::new();
+                    let now_ms = chrono::Utc::now().timestamp_millis();
+                    let mut answers = Vec::with_capacity(group.len());
+                    let mut writes = CacheWrites::default();
+                    for job in group {
+                        let stored = match stored_at.get(&job.org) {
+                            Some(t) => *t,
+                            None => {
+                                let last: std::result::Result<Option<i64>, _> =
+                                    sqlx::query_scalar("SELECT MAX(stored_us) FROM xapi_statements WHERE org_id = $1")
+                                        .bind(job.org.0).fetch_one(&mut *tx).await;
+                                let last = last.ok().flatten();
+                                let ms = now_ms.max(last.map_or(i64::MIN, |l| l / 1000 + 1));
+                                let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+                                stored_at.insert(job.org, t);
+                                t
+                            }
+                        };
+                        let mut job_writes = CacheWrites::default();
+                        let result = match sqlx::Acquire::begin(&mut tx).await {
+                            Ok(mut sp) => {
+                                let r = self.store_one(&mut sp, job.org, job.credential, job.statements, &job.attachments, &job.home_page, stored, &mut job_writes).await;
+                                match r {
+                                    Ok(out) => match sp.commit().await {
+                                        Ok(()) => Ok(out),
+                                        Err(e) => Err(LrsError::from(e)),
+                                    },
+                                    Err(e) => {
+                                        let _ = sp.rollback().await;
+                                        Err(e)
+                                    }
+                                }
+                            }
+                            Err(e) => Err(LrsError::from(e)),
+                        };
+                        if result.is_ok() {
+                            writes.merge(job_writes);
+                        }
+                        answers.push((job.reply, result));
+                    }
+                    match tx.commit().await {
+                        Ok(()) => {
+                            writes.apply(&self.lrs_ids);
+                            for (reply, r) in answers {
+                                let _ = reply.send(r);
+                            }
+                        }
+                        Err(e) => {
+                            let message = e.to_string();
+                            for (reply, _) in answers {
+                                let _ = reply.send(Err(LrsError::Store(StoreError::Corrupt { column: "xapi commit", message: message.clone() })));
+                            }
+                        }
+                    }
                 }
 
                 /// Activities' canonical objects: each definition seen is merged into what was known.
@@ -907,12 +1292,13 @@ macro_rules! impl_lrs_store {
                     tx: &mut Tx<'_>,
                     activity_ids: &HashMap<String, i64>,
                     statements: &[Prepared],
+                    writes: &mut CacheWrites,
                 ) -> Result<()> {
                     let mut seen: HashSet<(i64, u64)> = HashSet::new();
                     for p in statements {
                         for (iri, def) in defined_activities(&p.statement) {
                             let Some(&id) = activity_ids.get(iri) else { continue };
-                            let d = digest(&def.to_string());
+                            let d = value_digest(def);
                             // The same definition as last merged (the usual case: content sends it every time).
                             if !seen.insert((id, d)) || self.lrs_ids.definition_is(id, d) {
                                 continue;
@@ -927,7 +1313,7 @@ macro_rules! impl_lrs_store {
                                 sqlx::query("UPDATE xapi_activities SET activity_json = $1 WHERE id = $2")
                                     .bind(&object).bind(id).execute(&mut **tx).await?;
                             }
-                            self.lrs_ids.set_definition(id, d);
+                            writes.digest(ACTIVITY, id, d);
                         }
                     }
                     Ok(())
@@ -1175,212 +1561,52 @@ macro_rules! impl_lrs_store {
                     &self,
                     org: OrgId,
                     credential: i64,
-                    mut statements: Vec<Prepared>,
+                    statements: Vec<Prepared>,
                     attachments: &[AttachmentPayload],
                     home_page: &str,
                 ) -> Result<StoreOutcome, LrsError> {
-                    let ids: Vec<uuid::Uuid> = statements.iter().map(|p| p.id).collect();
-                    let mut tx = self.lrs_write_tx(org).await?;
-
-                    // `stored`, under the lock: later than anything stored before in this LRS, in milliseconds as the
-                    // statements say it, so storage order and `stored` agree.
-                    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(stored_us) FROM xapi_statements WHERE org_id = $1")
-                        .bind(org.0).fetch_one(&mut *tx).await?;
-                    let now_ms = chrono::Utc::now().timestamp_millis().max(last.map_or(i64::MIN, |l| l / 1000 + 1));
-                    let stored = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-                    let stored_text = lantern_xapi::format_timestamp(stored);
-                    // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
-                    let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
-                    for p in &mut statements {
-                        let old = p.statement.get("stored").cloned();
-                        if p.statement.get("timestamp") == old.as_ref() {
-                            p.statement["timestamp"] = serde_json::Value::from(stored_text.clone());
-                            p.index.timestamp = stored;
-                            defaulted.insert(p.id);
-                        }
-                        p.statement["stored"] = serde_json::Value::from(stored_text.clone());
-                        p.index.stored = stored;
+                    let (reply, mut answer) = tokio::sync::oneshot::channel();
+                    self.lrs_writer.queue.lock().expect("write queue").push(Job {
+                        org,
+                        credential,
+                        statements,
+                        attachments: attachments.to_vec(),
+                        home_page: home_page.to_owned(),
+                        reply,
+                    });
+                    // Whoever holds the turn writes everything queued, this request's included if it came in time.
+                    let turn = self.lrs_writer.turn.lock().await;
+                    if let Ok(done) = answer.try_recv() {
+                        return done;
                     }
-
-                    // Ids already stored: the same statement again is accepted and changes nothing; a different one
-                    // under the same id is a conflict (Communication 2.1.1/2.1.2).
-                    let mut existing: HashMap<uuid::Uuid, (String, bool)> = HashMap::new();
-                    let mut wanted: Vec<uuid::Uuid> = ids.clone();
-                    wanted.extend(statements.iter().filter_map(|p| p.index.voids));
-                    wanted.sort();
-                    wanted.dedup();
-                    for chunk in wanted.chunks(CHUNK) {
-                        let mut q: QueryBuilder<$db> = QueryBuilder::new("SELECT id, statement_json, voids FROM xapi_statements WHERE org_id = ");
-                        q.push_bind(org.0).push(" AND id IN (");
-                        let mut sep = q.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(id.as_bytes().to_vec());
+                    loop {
+                        let group: Vec<Job> = {
+                            let mut queue = self.lrs_writer.queue.lock().expect("write queue");
+                            let mut size = 0;
+                            let take = queue
+                                .iter()
+                                .take_while(|j| {
+                                    size += j.statements.len();
+                                    size <= GROUP_STATEMENTS || size == j.statements.len()
+                                })
+                                .count()
+                                .max(1)
+                                .min(queue.len());
+                            queue.drain(..take).collect()
+                        };
+                        if group.is_empty() {
+                            break;
                         }
-                        q.push(")");
-                        for r in q.build().fetch_all(&mut *tx).await? {
-                            let id: Vec<u8> = r.try_get("id")?;
-                            existing.insert(uuid_of(&id)?, (r.try_get("statement_json")?, r.try_get("voids")?));
+                        self.write_group(group).await;
+                        if let Ok(done) = answer.try_recv() {
+                            drop(turn);
+                            return done;
                         }
                     }
-                    let mut new: Vec<&Prepared> = Vec::new();
-                    for p in &statements {
-                        match ids.iter().any(|i| *i == p.id).then(|| existing.get(&p.id)).flatten() {
-                            Some((json, _)) => {
-                                let old: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-                                // A timestamp the LRS supplied is not part of what the client sent.
-                                let mut sent = p.statement.clone();
-                                if defaulted.contains(&p.id) {
-                                    if let Some(m) = sent.as_object_mut() {
-                                        m.remove("timestamp");
-                                    }
-                                }
-                                if !lantern_xapi::same_statement(&old, &sent) {
-                                    return Err(LrsError::Conflict(format!(
-                                        "statement {} is already stored with different content; statements cannot be changed",
-                                        p.id
-                                    )));
-                                }
-                            }
-                            None => new.push(p),
-                        }
-                    }
-                    // A voiding statement cannot itself be voided (Data 2.3.2).
-                    for p in &new {
-                        if let Some(target) = p.index.voids {
-                            let target_voids = existing.get(&target).map(|(_, v)| *v).unwrap_or(false)
-                                || statements.iter().any(|s| s.id == target && s.index.voids.is_some());
-                            if target_voids {
-                                return Err(LrsError::Invalid(format!(
-                                    "statement {} voids {target}, which is itself a voiding statement: a voiding statement cannot be voided",
-                                    p.id
-                                )));
-                            }
-                        }
-                    }
-                    if new.is_empty() {
-                        tx.commit().await?;
-                        return Ok(StoreOutcome { ids, ..StoreOutcome::default() });
-                    }
-
-                    // Agents, activities and verbs by number.
-                    let mut agents: BTreeMap<String, String> = BTreeMap::new();
-                    let mut activities: BTreeMap<String, String> = BTreeMap::new();
-                    let mut verbs: BTreeMap<String, String> = BTreeMap::new();
-                    for p in &new {
-                        let ix = &p.index;
-                        let actor_json = p.statement.get("actor").map(|a| a.to_string()).unwrap_or_default();
-                        agents.insert(ix.actor.0.clone(), actor_json);
-                        if let Some(k) = &ix.object_agent {
-                            agents.insert(k.0.clone(), p.statement.get("object").map(|a| a.to_string()).unwrap_or_default());
-                        }
-                        for k in ix.agents.iter().chain(&ix.related_agents) {
-                            agents.entry(k.0.clone()).or_insert_with(|| "null".to_owned());
-                        }
-                        for a in ix.object_activity.iter().chain(&ix.related_activities) {
-                            activities.entry(a.clone()).or_insert_with(|| lantern_xapi::activity_object(a, None).to_string());
-                        }
-                        verbs.insert(ix.verb.clone(), String::new());
-                    }
-                    let agent_ids = self.lrs_ids(&mut tx, org, AGENT, &agents).await?;
-                    let activity_ids = self.lrs_ids(&mut tx, org, ACTIVITY, &activities).await?;
-                    let verb_ids = self.lrs_ids(&mut tx, org, VERB, &verbs).await?;
-                    // The Agents resource shows the latest object seen for an identifier.
-                    for (k, json) in agents.iter().filter(|(_, j)| j.as_str() != "null") {
-                        let id = agent_ids[k];
-                        let d = digest(json);
-                        if !self.lrs_ids.agent_json_is(id, d) {
-                            sqlx::query("UPDATE xapi_agents SET agent_json = $1 WHERE id = $2 AND agent_json <> $1")
-                                .bind(json).bind(id).execute(&mut *tx).await?;
-                            self.lrs_ids.set_agent_json(id, d);
-                        }
-                    }
-
-                    // The statements, then what they relate to.
-                    let mut seqs: HashMap<uuid::Uuid, i64> = HashMap::with_capacity(new.len());
-                    for chunk in new.chunks(CHUNK) {
-                        let mut q: QueryBuilder<$db> = QueryBuilder::new(
-                            "INSERT INTO xapi_statements (org_id, id, stored_us, timestamp_us, actor_id, verb_id, \
-                             object_activity_id, object_agent_id, statement_ref, registration, voids, statement_json, credential_id) ",
-                        );
-                        q.push_values(chunk, |mut b, p| {
-                            let ix = &p.index;
-                            b.push_bind(org.0)
-                                .push_bind(p.id.as_bytes().to_vec())
-                                .push_bind(micros(ix.stored))
-                                .push_bind(micros(ix.timestamp))
-                                .push_bind(agent_ids[&ix.actor.0])
-                                .push_bind(verb_ids[&ix.verb])
-                                .push_bind(ix.object_activity.as_ref().map(|a| activity_ids[a]))
-                                .push_bind(ix.object_agent.as_ref().map(|a| agent_ids[&a.0]))
-                                .push_bind(ix.statement_ref.map(|u| u.as_bytes().to_vec()))
-                                .push_bind(ix.registration.map(|u| u.as_bytes().to_vec()))
-                                .push_bind(ix.voids.is_some())
-                                .push_bind(p.statement.to_string())
-                                .push_bind(credential);
-                        });
-                        q.push(" RETURNING seq, id");
-                        for r in q.build().fetch_all(&mut *tx).await? {
-                            let id: Vec<u8> = r.try_get("id")?;
-                            seqs.insert(uuid_of(&id)?, r.try_get("seq")?);
-                        }
-                    }
-                    let mut agent_rows: Vec<(i64, i64, bool)> = Vec::new();
-                    let mut activity_rows: Vec<(i64, i64, bool)> = Vec::new();
-                    for p in &new {
-                        let seq = seqs[&p.id];
-                        let ix = &p.index;
-                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
-                        for k in &ix.related_agents {
-                            direct.insert(agent_ids[&k.0], false);
-                        }
-                        for k in &ix.agents {
-                            direct.insert(agent_ids[&k.0], true);
-                        }
-                        agent_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
-                        let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
-                        for a in &ix.related_activities {
-                            direct.insert(activity_ids[a], false);
-                        }
-                        if let Some(a) = &ix.object_activity {
-                            direct.insert(activity_ids[a], true);
-                        }
-                        activity_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
-                    }
-                    for (table, col, rows) in [
-                        ("xapi_statement_agents", "agent_id", &agent_rows),
-                        ("xapi_statement_activities", "activity_id", &activity_rows),
-                    ] {
-                        for chunk in rows.chunks(CHUNK) {
-                            let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} ({col}, seq, direct) "));
-                            q.push_values(chunk, |mut b, (id, seq, d)| {
-                                b.push_bind(*id).push_bind(*seq).push_bind(*d);
-                            });
-                            q.build().execute(&mut *tx).await?;
-                        }
-                    }
-                    for p in &new {
-                        if let Some(target) = p.index.voids {
-                            sqlx::query(
-                                "INSERT INTO xapi_voided (org_id, target_id, voided_by_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                            )
-                            .bind(org.0).bind(target.as_bytes().to_vec()).bind(seqs[&p.id])
-                            .execute(&mut *tx).await?;
-                        }
-                    }
-                    for a in attachments {
-                        sqlx::query(
-                            "INSERT INTO xapi_attachments (org_id, sha2, content_type, content) VALUES ($1, $2, $3, $4) \
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(org.0).bind(&a.sha2).bind(&a.content_type).bind(&a.content)
-                        .execute(&mut *tx).await?;
-                    }
-                    self.merge_definitions(&mut tx, &activity_ids, &statements).await?;
-                    let (records_created, records_withdrawn) =
-                        self.feed_compliance(&mut tx, org, credential, &new, home_page, stored).await.map_err(LrsError::Store)?;
-                    let stored_count = new.len();
-                    tx.commit().await?;
-                    Ok(StoreOutcome { ids, stored: stored_count, records_created, records_withdrawn })
+                    drop(turn);
+                    answer.await.unwrap_or_else(|_| {
+                        Err(LrsError::Store(StoreError::Corrupt { column: "xapi write", message: "the writer stopped".into() }))
+                    })
                 }
 
                 async fn statement(&self, org: OrgId, id: uuid::Uuid, voided: bool) -> Result<Option<StoredStatement>> {
@@ -1450,6 +1676,9 @@ macro_rules! impl_lrs_store {
 
                     // Statements that meet the filters themselves, driven from the most selective index.
                     let mut a: QueryBuilder<$db> = QueryBuilder::new("SELECT s.seq FROM ");
+                    // Order by the driving index's own column, so the planner walks it newest-first and stops at the
+                    // limit (ordering by the joined table's seq made SQLite scan statements and probe instead).
+                    let by = if f.agent.is_some() || f.activity.is_some() { "d.seq" } else { "s.seq" };
                     match (f.agent, f.activity) {
                         (Some(ag), _) => {
                             a.push("xapi_statement_agents d JOIN xapi_statements s ON s.seq = d.seq WHERE d.agent_id = ").push_bind(ag);
@@ -1470,9 +1699,9 @@ macro_rules! impl_lrs_store {
                             push_direct(&mut a, "s", &f, q.related_agents, q.related_activities);
                         }
                     }
-                    push_bounds(&mut a, "s", lo, hi);
+                    push_bounds(&mut a, if by == "d.seq" { "d" } else { "s" }, lo, hi);
                     a.push(" AND NOT EXISTS (SELECT 1 FROM xapi_voided v WHERE v.org_id = s.org_id AND v.target_id = s.id)");
-                    a.push(format!(" ORDER BY s.seq {order} LIMIT ")).push_bind(want);
+                    a.push(format!(" ORDER BY {by} {order} LIMIT ")).push_bind(want);
                     let mut hits: BTreeSet<i64> = a.build_query_scalar::<i64>().fetch_all(&self.pool).await?.into_iter().collect();
 
                     // Statements whose StatementRef object leads (through any chain of StatementRefs) to a statement that
@@ -1484,10 +1713,13 @@ macro_rules! impl_lrs_store {
                         push_bounds(&mut b, "t", lo, hi);
                         b.push(" AND NOT EXISTS (SELECT 1 FROM xapi_voided v WHERE v.org_id = t.org_id AND v.target_id = t.id)");
                         b.push(" UNION SELECT c.seq, n.statement_ref FROM chain c JOIN xapi_statements n ON n.org_id = ").push_bind(org.0);
+                        // A correlated EXISTS, so each target is looked up by id: as a join, SQLite chose to scan every
+                        // statement of the organisation against a Bloom filter of the targets.
                         b.push(" AND n.id = c.target WHERE n.statement_ref IS NOT NULL) \
-                                 SELECT DISTINCT c.seq FROM chain c JOIN xapi_statements s ON s.org_id = ").push_bind(org.0);
-                        b.push(" AND s.id = c.target WHERE 1 = 1");
+                                 SELECT DISTINCT c.seq FROM chain c WHERE EXISTS (SELECT 1 FROM xapi_statements s WHERE s.org_id = ").push_bind(org.0);
+                        b.push(" AND s.id = c.target");
                         push_direct(&mut b, "s", &f, q.related_agents, q.related_activities);
+                        b.push(")");
                         hits.extend(b.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
                     }
                     let mut ordered: Vec<i64> = hits.into_iter().collect();
@@ -1503,6 +1735,11 @@ macro_rules! impl_lrs_store {
                     r.push(format!(") ORDER BY s.seq {order}"));
                     page.statements = r.build().fetch_all(&self.pool).await?.iter().map(statement_from_row).collect::<Result<_>>()?;
                     Ok(page)
+                }
+
+                async fn statement_count(&self, org: OrgId) -> Result<i64> {
+                    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM xapi_statements WHERE org_id = $1")
+                        .bind(org.0).fetch_one(&self.pool).await?)
                 }
 
                 async fn attachments(&self, org: OrgId, sha2: &[String]) -> Result<Vec<AttachmentPayload>> {
@@ -1554,7 +1791,7 @@ macro_rules! impl_lrs_store {
                 }
 
                 async fn write_document(&self, org: OrgId, key: &DocumentKey, content_type: &str, content: &[u8], how: DocumentWrite, pre: &Precondition) -> Result<Document, LrsError> {
-                    let mut tx = self.lrs_write_tx(org).await?;
+                    let mut tx = self.lrs_write_tx(&[org]).await?;
                     let current = sqlx::query(
                         "SELECT content_type, content, etag FROM xapi_documents WHERE org_id = $1 AND kind = $2 \
                          AND activity_iri = $3 AND agent_ifi = $4 AND registration = $5 AND doc_id = $6",
@@ -1599,7 +1836,7 @@ macro_rules! impl_lrs_store {
                 }
 
                 async fn delete_documents(&self, org: OrgId, key: &DocumentKey, pre: &Precondition) -> Result<u64, LrsError> {
-                    let mut tx = self.lrs_write_tx(org).await?;
+                    let mut tx = self.lrs_write_tx(&[org]).await?;
                     let mut q: QueryBuilder<$db> = QueryBuilder::new("DELETE FROM xapi_documents WHERE org_id = ");
                     q.push_bind(org.0).push(" AND kind = ").push_bind(key.kind.code())
                         .push(" AND activity_iri = ").push_bind(key.activity.as_str())
@@ -1671,7 +1908,7 @@ macro_rules! impl_lrs_store {
                 }
 
                 async fn erase_agent(&self, org: OrgId, key: &str, by: Option<AccountId>, reason: &str, now: Timestamp) -> Result<ErasureOutcome> {
-                    let mut tx = self.lrs_write_tx(org).await?;
+                    let mut tx = self.lrs_write_tx(&[org]).await?;
                     let pseudonym_name = format!("erased-{}", uuid::Uuid::from_u128(u128::from_le_bytes(rand_bytes())));
                     let pseudonym_object = serde_json::json!({
                         "objectType": "Agent",

@@ -7,6 +7,8 @@ pub struct PgStore {
     pool: sqlx::PgPool,
     /// Ids of xAPI agents, activities and verbs already stored.
     lrs_ids: crate::lrs::IdCache,
+    /// The LRS's group commit.
+    lrs_writer: crate::lrs::Writer,
 }
 
 impl PgStore {
@@ -20,6 +22,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             lrs_ids: crate::lrs::IdCache::default(),
+            lrs_writer: crate::lrs::Writer::default(),
         })
     }
 }

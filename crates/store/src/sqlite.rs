@@ -8,6 +8,8 @@ pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     /// Ids of xAPI agents, activities and verbs already stored.
     lrs_ids: crate::lrs::IdCache,
+    /// The LRS's group commit.
+    lrs_writer: crate::lrs::Writer,
 }
 
 impl SqliteStore {
@@ -26,9 +28,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // Reads come through the memory map below, so each connection's own page cache (SQLite's malloc, outside
-            // Rust's allocator) only needs room for writes: 2 MiB, not the 8 that eight connections would multiply.
-            .pragma("cache_size", "-2048")
+            // Reads come through the memory map below and leave each connection's page cache nearly empty; the cache
+            // is for a write transaction's dirty pages, which spill to the log mid-transaction when it is too small.
+            .pragma("cache_size", "-16384")
+            // Checkpoints run in the background (see `checkpoints`), not inside some writer's commit; this is only
+            // the backstop if they fall behind.
+            .pragma("wal_autocheckpoint", "65536")
             // Reads go through one shared memory map instead of each connection's private page cache, so a page read
             // by one connection is warm for all (a person's page runs its queries on several at once).
             .pragma("mmap_size", "8589934592")
@@ -42,10 +47,30 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        tokio::spawn(checkpoints(pool.clone()));
         Ok(SqliteStore {
             pool,
             lrs_ids: crate::lrs::IdCache::default(),
+            lrs_writer: crate::lrs::Writer::default(),
         })
+    }
+}
+
+/// Copies the write-ahead log into the database twice a second, without blocking writers or readers (PASSIVE), so
+/// no request's commit pays for a checkpoint. Ends with the pool.
+async fn checkpoints(pool: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "background checkpoint skipped");
+        }
     }
 }
 

@@ -142,22 +142,20 @@ pub(crate) fn opt_array<'a>(m: &'a Obj, key: &str, path: &str) -> Result<Option<
 /// XAPI-00021). A plain `serde_json::from_slice` keeps the last value silently, so call this on statement bodies.
 pub fn parse_json(bytes: &[u8]) -> Result<Value> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = StrictValue {
-        path: String::new(),
-    }
-    .deserialize(&mut de)
-    .map_err(|e| match DuplicateKey::from_error(&e) {
-        Some(d) => XapiError::new(d.path, "property appears more than once"),
-        None => XapiError::new("", format!("not valid JSON: {e}")),
-    })?;
+    let v = StrictValue
+        .deserialize(&mut de)
+        .map_err(|e| match DuplicateKey::from_error(&e) {
+            Some(d) => XapiError::new(d.path, "property appears more than once"),
+            None => XapiError::new("", format!("not valid JSON: {e}")),
+        })?;
     de.end()
         .map_err(|e| XapiError::new("", format!("not valid JSON: {e}")))?;
     Ok(v)
 }
 
-struct StrictValue {
-    path: String,
-}
+/// The parser's seed. It carries no path: a path is put together only when a duplicate key is found, as the error
+/// travels out through the enclosing objects and arrays (building one for every value cost more than the parse).
+struct StrictValue;
 
 const DUPLICATE_MARK: &str = "\u{0}duplicate key at \u{0}";
 
@@ -166,13 +164,25 @@ struct DuplicateKey {
 }
 
 impl DuplicateKey {
-    fn from_error(e: &serde_json::Error) -> Option<DuplicateKey> {
+    fn from_error(e: &impl fmt::Display) -> Option<DuplicateKey> {
         let text = e.to_string();
         let rest = text.strip_prefix(DUPLICATE_MARK)?;
         let end = rest.find('\u{0}')?;
         Some(DuplicateKey {
             path: rest[..end].to_owned(),
         })
+    }
+}
+
+fn duplicate<E: de::Error>(path: &str) -> E {
+    E::custom(format!("{DUPLICATE_MARK}{path}\u{0}"))
+}
+
+/// A duplicate-key error from inside `key` (a property name, or `[i]`) gets `key` in front of its path.
+fn nested<E: de::Error>(e: E, key: &str) -> E {
+    match DuplicateKey::from_error(&e) {
+        Some(d) => duplicate(&join(key, &d.path)),
+        None => e,
     }
 }
 
@@ -215,21 +225,24 @@ impl<'de> Visitor<'de> for StrictValue {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(StrictValue {
-            path: index(&self.path, out.len()),
-        })? {
-            out.push(v);
+        loop {
+            match seq.next_element_seed(StrictValue) {
+                Ok(Some(v)) => out.push(v),
+                Ok(None) => break,
+                Err(e) => return Err(nested(e, &index("", out.len()))),
+            }
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = join(&self.path, &key);
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("{DUPLICATE_MARK}{path}\u{0}")));
+                return Err(duplicate(&key));
             }
-            let v = map.next_value_seed(StrictValue { path })?;
+            let v = map
+                .next_value_seed(StrictValue)
+                .map_err(|e| nested(e, &key))?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))

@@ -25,11 +25,13 @@ use lantern_store::lrs::{AttachmentPayload, StatementQuery, StoredStatement};
 use lantern_xapi::{Format, PrepareContext, Prepared, Version};
 use std::collections::{BTreeMap, HashMap};
 
-/// A new random (version 4) statement id.
+/// A new statement id: a time-ordered UUID (version 7, RFC 9562), so the ids the LRS makes land at the end of the
+/// id index instead of at random places in it, which keeps ingest fast as the store grows to tens of millions.
 fn new_id() -> uuid::Uuid {
-    let mut b = [0u8; 16];
+    let mut b = [0u8; 10];
     getrandom::fill(&mut b).expect("the operating system's random source works");
-    uuid::Builder::from_random_bytes(b).into_uuid()
+    let ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(ms, &b).into_uuid()
 }
 
 /// The statements of a PUT or POST body, with the attachment parts that came with them.
