@@ -159,7 +159,7 @@ try {
   check(problems >= 3, `every bad row and column is listed (${problems})`);
   check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
   await audit(page, 'admin-import-errors');
-  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Settings', 'admin-settings']]) {
+  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
     if (name === 'admin-sso') {
@@ -167,6 +167,19 @@ try {
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save single sign-on")')]);
       check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'single sign-on names each missing field');
       await audit(page, 'admin-sso-errors');
+    }
+    if (name === 'admin-lrs') {
+      // A client credential: its secret is shown once, on the page that answers the form.
+      await page.fill('#credential-name', 'Fire safety e-learning (Storyline)');
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create credential")')]);
+      check(await page.locator('.lantern-credential-secret').count() === 1, 'a new LRS credential shows its secret once');
+      await audit(page, 'admin-lrs-credential');
+      // A mapping with nothing chosen names what is missing.
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add mapping")')]);
+      check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'an incomplete mapping names each missing field');
+      await audit(page, 'admin-lrs-mapping-errors');
+      await Promise.all([page.waitForNavigation(), page.click('text=Erase a person')]);
+      await audit(page, 'admin-lrs-erase');
     }
   }
   check((await page.textContent('main')).includes('Compliance target'), 'the settings page shows the target');

@@ -189,6 +189,8 @@ pub trait Store: AccountStore + SsoStore + LrsStore + Send + Sync + 'static {
         org: OrgId,
         number: &str,
     ) -> Result<PersonId>;
+    /// The person with a post in the organisation whose email this is (case-insensitively).
+    async fn person_by_email(&self, scope: &Scope, org: OrgId, email: &str) -> Result<PersonId>;
 
     /// Writes a batch all-or-nothing, durably, in one transaction. Natural keys (ODS codes, unit codes, employee and
     /// assignment numbers) are resolved inside it; people and posts are upserted, records deduplicated.

@@ -228,9 +228,21 @@ pub struct FedRecord {
 /// What an erasure changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErasureOutcome {
-    pub pseudonym: String,
+    /// The keys that now stand where the person's identifiers were.
+    pub pseudonyms: Vec<String>,
     pub statements: u64,
     pub documents: u64,
+}
+
+/// An erasure as the record of it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasureRecord {
+    pub pseudonyms: Vec<String>,
+    pub statements: i64,
+    pub documents: i64,
+    pub erased_at: Timestamp,
+    pub reason: String,
+    pub erased_by: Option<String>,
 }
 
 #[async_trait]
@@ -311,16 +323,19 @@ pub trait LrsStore: Send + Sync {
     /// The most recent training records fed by statements.
     async fn fed_records(&self, org: OrgId, limit: i64) -> Result<Vec<FedRecord>>;
 
-    /// Replaces the agent key's identifiers with a pseudonym in every statement and document of the organisation,
-    /// and records that it happened (never what the identifier was).
-    async fn erase_agent(
+    /// Replaces a person's identifiers (agent keys: their email as mbox and as mbox_sha1sum, their Lantern account)
+    /// with pseudonyms in every statement and document of the organisation, in one transaction, and records that it
+    /// happened: when, by whom, why and how much, never what the identifiers were.
+    async fn erase_agents(
         &self,
         org: OrgId,
-        key: &str,
+        keys: &[String],
         by: Option<AccountId>,
         reason: &str,
         now: Timestamp,
     ) -> Result<ErasureOutcome>;
+    /// The organisation's erasures, newest first.
+    async fn xapi_erasures(&self, org: OrgId) -> Result<Vec<ErasureRecord>>;
 }
 
 /// Microseconds since 1970 for a time, as the statements table stores it.
@@ -1907,48 +1922,74 @@ macro_rules! impl_lrs_store {
                     }).collect()
                 }
 
-                async fn erase_agent(&self, org: OrgId, key: &str, by: Option<AccountId>, reason: &str, now: Timestamp) -> Result<ErasureOutcome> {
+                async fn erase_agents(&self, org: OrgId, keys: &[String], by: Option<AccountId>, reason: &str, now: Timestamp) -> Result<ErasureOutcome> {
                     let mut tx = self.lrs_write_tx(&[org]).await?;
-                    let pseudonym_name = format!("erased-{}", uuid::Uuid::from_u128(u128::from_le_bytes(rand_bytes())));
-                    let pseudonym_object = serde_json::json!({
-                        "objectType": "Agent",
-                        "account": { "homePage": ERASED_HOME_PAGE, "name": pseudonym_name },
-                    });
-                    let pseudonym_key = format!("account:{ERASED_HOME_PAGE}|{pseudonym_name}");
-                    let agent: Option<i64> = sqlx::query_scalar("SELECT id FROM xapi_agents WHERE org_id = $1 AND ifi = $2")
-                        .bind(org.0).bind(key).fetch_optional(&mut *tx).await?;
-                    let mut statements = 0u64;
-                    if let Some(agent) = agent {
-                        let rows = sqlx::query(
-                            "SELECT s.seq, s.statement_json FROM xapi_statement_agents a JOIN xapi_statements s ON s.seq = a.seq \
-                             WHERE a.agent_id = $1",
-                        )
-                        .bind(agent).fetch_all(&mut *tx).await?;
-                        for r in rows {
-                            let seq: i64 = r.try_get("seq")?;
-                            let json: String = r.try_get("statement_json")?;
-                            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-                            if pseudonymise(&mut v, key, &pseudonym_object) {
-                                sqlx::query("UPDATE xapi_statements SET statement_json = $1 WHERE seq = $2")
-                                    .bind(v.to_string()).bind(seq).execute(&mut *tx).await?;
-                                statements += 1;
+                    let erasure = uuid::Uuid::from_u128(u128::from_le_bytes(rand_bytes()));
+                    let (mut statements, mut documents) = (0u64, 0u64);
+                    let mut pseudonyms = Vec::new();
+                    for (i, key) in keys.iter().enumerate() {
+                        // One pseudonym per identifier (each is a row of its own), all from the one erasure.
+                        let pseudonym_name = if keys.len() == 1 { format!("erased-{erasure}") } else { format!("erased-{erasure}-{}", i + 1) };
+                        let pseudonym_object = serde_json::json!({
+                            "objectType": "Agent",
+                            "account": { "homePage": ERASED_HOME_PAGE, "name": pseudonym_name },
+                        });
+                        let pseudonym_key = format!("account:{ERASED_HOME_PAGE}|{pseudonym_name}");
+                        let agent: Option<i64> = sqlx::query_scalar("SELECT id FROM xapi_agents WHERE org_id = $1 AND ifi = $2")
+                            .bind(org.0).bind(key).fetch_optional(&mut *tx).await?;
+                        if let Some(agent) = agent {
+                            let rows = sqlx::query(
+                                "SELECT s.seq, s.statement_json FROM xapi_statement_agents a JOIN xapi_statements s ON s.seq = a.seq \
+                                 WHERE a.agent_id = $1",
+                            )
+                            .bind(agent).fetch_all(&mut *tx).await?;
+                            for r in rows {
+                                let seq: i64 = r.try_get("seq")?;
+                                let json: String = r.try_get("statement_json")?;
+                                let mut v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                                if pseudonymise(&mut v, key, &pseudonym_object) {
+                                    sqlx::query("UPDATE xapi_statements SET statement_json = $1 WHERE seq = $2")
+                                        .bind(v.to_string()).bind(seq).execute(&mut *tx).await?;
+                                    statements += 1;
+                                }
                             }
+                            sqlx::query("UPDATE xapi_agents SET ifi = $1, agent_json = $2 WHERE id = $3")
+                                .bind(&pseudonym_key).bind(pseudonym_object.to_string()).bind(agent).execute(&mut *tx).await?;
                         }
-                        sqlx::query("UPDATE xapi_agents SET ifi = $1, agent_json = $2 WHERE id = $3")
-                            .bind(&pseudonym_key).bind(pseudonym_object.to_string()).bind(agent).execute(&mut *tx).await?;
+                        documents += sqlx::query("UPDATE xapi_documents SET agent_ifi = $1 WHERE org_id = $2 AND agent_ifi = $3")
+                            .bind(&pseudonym_key).bind(org.0).bind(key).execute(&mut *tx).await?.rows_affected();
+                        if agent.is_some() || documents > 0 {
+                            pseudonyms.push(pseudonym_key);
+                        }
                     }
-                    let documents = sqlx::query("UPDATE xapi_documents SET agent_ifi = $1 WHERE org_id = $2 AND agent_ifi = $3")
-                        .bind(&pseudonym_key).bind(org.0).bind(key).execute(&mut *tx).await?.rows_affected();
                     sqlx::query(
                         "INSERT INTO xapi_erasures (org_id, pseudonym, statements, documents, erased_by, erased_at, reason) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
-                    .bind(org.0).bind(&pseudonym_key).bind(i64::try_from(statements).unwrap_or(i64::MAX))
+                    .bind(org.0).bind(pseudonyms.join(" ")).bind(i64::try_from(statements).unwrap_or(i64::MAX))
                     .bind(i64::try_from(documents).unwrap_or(i64::MAX)).bind(by.map(|a| a.0)).bind(now).bind(reason)
                     .execute(&mut *tx).await?;
                     tx.commit().await?;
-                    self.lrs_ids.forget(org.0, AGENT, key);
-                    Ok(ErasureOutcome { pseudonym: pseudonym_key, statements, documents })
+                    for key in keys {
+                        self.lrs_ids.forget(org.0, AGENT, key);
+                    }
+                    Ok(ErasureOutcome { pseudonyms, statements, documents })
+                }
+
+                async fn xapi_erasures(&self, org: OrgId) -> Result<Vec<ErasureRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT e.pseudonym, e.statements, e.documents, e.erased_at, e.reason, a.display_name \
+                         FROM xapi_erasures e LEFT JOIN accounts a ON a.id = e.erased_by WHERE e.org_id = $1 ORDER BY e.id DESC",
+                    )
+                    .bind(org.0).fetch_all(&self.pool).await?;
+                    rows.iter().map(|r| Ok(ErasureRecord {
+                        pseudonyms: r.try_get::<String, _>("pseudonym")?.split_whitespace().map(str::to_owned).collect(),
+                        statements: r.try_get("statements")?,
+                        documents: r.try_get("documents")?,
+                        erased_at: r.try_get("erased_at")?,
+                        reason: r.try_get("reason")?,
+                        erased_by: r.try_get("display_name")?,
+                    })).collect()
                 }
             }
 

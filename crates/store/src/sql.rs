@@ -1289,6 +1289,15 @@ macro_rules! impl_store {
                 self.person(scope, org, id).await.map(|_| id)
             }
 
+            async fn person_by_email(&self, scope: &Scope, org: OrgId, email: &str) -> Result<PersonId> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "SELECT DISTINCT p.id FROM people p JOIN posts x ON x.person_id = p.id WHERE LOWER(p.email) = LOWER($1) AND x.org_id = $2",
+                )
+                .bind(email.trim()).bind(org.0).fetch_optional(&self.pool).await?;
+                let id = PersonId(id.ok_or(StoreError::NotFound)?);
+                self.person(scope, org, id).await.map(|_| id)
+            }
+
             async fn write(&self, batch: &WriteBatch) -> Result<BatchOutcome> {
                 let mut tx = self.pool.begin().await?;
                 let outcome = self.write_tx(&mut tx, batch).await;

@@ -493,7 +493,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
         | ("GET", "/orgs/{ods}/admin/users")
-        | ("GET", "/orgs/{ods}/admin/sso") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        | ("GET", "/orgs/{ods}/admin/sso")
+        | ("GET", "/orgs/{ods}/admin/lrs")
+        | ("GET", "/orgs/{ods}/admin/lrs/erase") => page_auth(matches!(who, OrgAdmin | Platform), deny),
         // Empty forms: an admin is told what is missing; an upload that is not multipart is refused after the
         // access check; resetting an account that holds no role here is 404.
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
@@ -502,7 +504,10 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
         // Linking an identity before single sign-on is set up is refused with a reason.
-        | ("POST", "/orgs/{ods}/admin/sso/links") => match who {
+        | ("POST", "/orgs/{ods}/admin/sso/links")
+        | ("POST", "/orgs/{ods}/admin/lrs/credentials")
+        | ("POST", "/orgs/{ods}/admin/lrs/mappings")
+        | ("POST", "/orgs/{ods}/admin/lrs/erase") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 400,
             _ => deny,
@@ -510,7 +515,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")
-        | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove") => match who {
+        | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove")
+        | ("POST", "/orgs/{ods}/admin/lrs/credentials/{credential_id}/revoke")
+        | ("POST", "/orgs/{ods}/admin/lrs/mappings/{mapping_id}/retire") => match who {
             Anonymous => 303,
             OrgAdmin | Platform => 404,
             _ => deny,
@@ -577,6 +584,8 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{person_id}", &p.person.to_string())
         .replace("{rule_id}", &p.rule.to_string())
         .replace("{account_id}", "999999")
+        .replace("{credential_id}", "999999")
+        .replace("{mapping_id}", "999999")
         .replace("{token}", "not-a-real-token")
         .replace("{version}", "any")
         .replace("{*file}", "nhsuk.min.css")

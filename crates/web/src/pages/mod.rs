@@ -79,6 +79,28 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/sso/links/{account_id}/remove",
             crate::auth::sso::settings::unlink,
         )
+        .get("/orgs/{ods}/admin/lrs", crate::xapi::admin::show)
+        .post(
+            "/orgs/{ods}/admin/lrs/credentials",
+            crate::xapi::admin::create_credential,
+        )
+        .post(
+            "/orgs/{ods}/admin/lrs/credentials/{credential_id}/revoke",
+            crate::xapi::admin::revoke_credential,
+        )
+        .post(
+            "/orgs/{ods}/admin/lrs/mappings",
+            crate::xapi::admin::create_mapping,
+        )
+        .post(
+            "/orgs/{ods}/admin/lrs/mappings/{mapping_id}/retire",
+            crate::xapi::admin::retire_mapping,
+        )
+        .form(
+            "/orgs/{ods}/admin/lrs/erase",
+            crate::xapi::admin::erase_page,
+            crate::xapi::admin::erase_submit,
+        )
         .get("/orgs/{ods}/trends", trends::page)
         .get("/orgs/{ods}/report", report::page)
         .get("/orgs/{ods}/report.csv", report::csv)

@@ -7,12 +7,14 @@
 //! - `resources.rs`: /xapi/activities, /xapi/agents and /xapi/about.
 //! - `multipart.rs`: multipart/mixed requests and responses (statements with attachments).
 //! - `alternate.rs`: the 1.0.3 alternate request syntax (`?method=`), which 2.0 removed.
+//! - `admin.rs`: the organisation admin's pages (credentials, mappings to training records, erasure).
 //!
 //! Every request but /xapi/about must send `X-Experience-API-Version` (1.0.x or 2.0.x; 400 otherwise), and every
 //! response says which version served it. Validation is `lantern_xapi`'s; storage is the store's `LrsStore`. Browser
 //! content on other origins may call the LRS: CORS preflights are answered and credentials travel in the
 //! Authorization header, so no cookie is ever involved and CSRF does not arise.
 
+pub mod admin;
 pub mod alternate;
 pub mod auth;
 pub mod documents;

@@ -389,9 +389,9 @@ async fn erasure_pseudonymises_an_actor_across_the_organisations_statements() {
 
         let out = w
             .store
-            .erase_agent(
+            .erase_agents(
                 rj1.id,
-                &format!("mbox:mailto:{leaving}"),
+                &[format!("mbox:mailto:{leaving}")],
                 None,
                 "UK GDPR article 17 request",
                 chrono::Utc::now(),

@@ -3,6 +3,7 @@
 //! through the whole application router (version check, alternate syntax, CORS, Basic credentials) exactly as a
 //! client's would.
 
+mod admin;
 mod compliance;
 mod concurrency;
 mod documents;
