@@ -696,13 +696,18 @@ async fn account_here(
 }
 
 /// Back to the accounts page, saying what was done.
-fn users_done(ctx: &OrgContext, message: &str) -> Response {
+/// Back to an admin tab (`users`, `sso`, `lrs`...), saying what was done.
+pub(crate) fn saved(ctx: &OrgContext, tab: &str, message: &str) -> Response {
     Redirect::to(&format!(
-        "/orgs/{}/admin/users?saved={}",
+        "/orgs/{}/admin/{tab}?saved={}",
         ctx.org.ods_code,
         urlencode(message)
     ))
     .into_response()
+}
+
+fn users_done(ctx: &OrgContext, message: &str) -> Response {
+    saved(ctx, "users", message)
 }
 
 /// A store problem with an account, shown against the form field it concerns.

@@ -9,7 +9,7 @@
 
 use super::auth::new_credential;
 use crate::auth::sign_in::FieldError;
-use crate::pages::admin::{Notice, admin_org, urlencode};
+use crate::pages::admin::{Notice, admin_org, saved};
 use crate::pages::layout::{Layout, Page};
 use crate::pages::{PageError, PageResult};
 use crate::{AppError, AppState};
@@ -17,7 +17,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use lantern_domain::Rule;
 use lantern_store::lrs::{ErasureRecord, FedRecord, LrsCredential, XapiMapping};
 use lantern_store::{OrgContext, Scope};
@@ -203,12 +203,7 @@ async fn page_for(
 }
 
 fn done(ctx: &OrgContext, message: &str) -> Response {
-    Redirect::to(&format!(
-        "/orgs/{}/admin/lrs?saved={}",
-        ctx.org.ods_code,
-        urlencode(message)
-    ))
-    .into_response()
+    saved(ctx, "lrs", message)
 }
 
 pub async fn show(

@@ -7,7 +7,7 @@
 
 use super::callback_url;
 use crate::auth::sign_in::FieldError;
-use crate::pages::admin::{Notice, admin_org, urlencode};
+use crate::pages::admin::{Notice, admin_org, saved};
 use crate::pages::layout::{Layout, Page};
 use crate::pages::{PageError, PageResult};
 use crate::{AppError, AppState};
@@ -15,7 +15,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use lantern_domain::AccountId;
 use lantern_store::{OrgContext, SsoIdentity, SsoMatch, SsoProvider, StoreError};
 
@@ -146,12 +146,7 @@ pub async fn show(
 }
 
 fn done(ctx: &OrgContext, message: &str) -> Response {
-    Redirect::to(&format!(
-        "/orgs/{}/admin/sso?saved={}",
-        ctx.org.ods_code,
-        urlencode(message)
-    ))
-    .into_response()
+    saved(ctx, "sso", message)
 }
 
 pub async fn save(
