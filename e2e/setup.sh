@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the browser journeys need: Debian's Chromium (when missing; needs root, as on CI) and the npm
-# packages of e2e/ from their lockfile. Run by .ci/run, and by the browser test itself when something is missing.
+# Installs what the browser journeys and the off-the-shelf xAPI client need: Debian's Chromium (when missing; needs
+# root, as on CI) and the npm packages of e2e/ from their lockfile. Run by .ci/run, and by the browser test itself when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -x /usr/bin/chromium ]; then
@@ -13,6 +13,6 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@xapi/xapi ]; then
   npm ci --no-audit --no-fund >/dev/null
 fi

@@ -15,7 +15,8 @@ fn setup() {
     let dir = e2e_dir();
     let ready = std::path::Path::new("/usr/bin/chromium").exists()
         && dir.join("node_modules/playwright-core").exists()
-        && dir.join("node_modules/axe-core").exists();
+        && dir.join("node_modules/axe-core").exists()
+        && dir.join("node_modules/@xapi/xapi").exists();
     if !ready {
         let status = Command::new("bash")
             .arg(dir.join("setup.sh"))
@@ -76,5 +77,53 @@ async fn browser_journeys_in_chromium() {
             stdout.contains("pages checked with axe"),
             "{name}: {stdout}"
         );
+    }
+}
+
+/// An off-the-shelf xAPI client (xAPI.js, from npm) pointed at /xapi/ with a Basic key exercises every resource it
+/// knows, on every backend (e2e/xapi-client.mjs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_the_shelf_xapi_client() {
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    for (name, store, _dir) in backends().await {
+        lantern::demo::generate(store.as_ref(), 100, 3, d("2026-11-23"), false)
+            .await
+            .expect("demo");
+        let org = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
+        store
+            .create_lrs_credential(org.id, "xAPI.js", &key, &hash, true, chrono::Utc::now())
+            .await
+            .expect("credential");
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg(e2e_dir().join("xapi-client.mjs"))
+                .env("BASE_URL", format!("http://{addr}"))
+                .env("LRS_KEY", key)
+                .env("LRS_SECRET", secret)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .expect("client");
+        server.abort();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{name}: the xAPI client failed\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("xAPI.js: "), "{name}: {stdout}");
     }
 }
