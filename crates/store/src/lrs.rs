@@ -761,9 +761,49 @@ pub(crate) struct Job {
     pub(crate) org: OrgId,
     pub(crate) credential: i64,
     pub(crate) statements: Vec<Prepared>,
+    /// Each statement as it will be stored, serialised before the writer's turn (see [`Serialised`]).
+    pub(crate) serialised: Vec<Serialised>,
     pub(crate) attachments: Vec<AttachmentPayload>,
     pub(crate) home_page: String,
     pub(crate) reply: tokio::sync::oneshot::Sender<std::result::Result<StoreOutcome, LrsError>>,
+}
+
+/// A statement serialised by the request that brought it, in parallel with other requests, rather than by the one
+/// writer: `stored` (and a `timestamp` the LRS supplied) are markers, filled in under the write lock.
+pub(crate) struct Serialised {
+    pub(crate) json: String,
+    /// The statement came without a timestamp, so its timestamp is `stored`.
+    pub(crate) defaulted: bool,
+}
+
+/// The marker for `stored`, as a JSON string: random per process, so no statement's content can contain it.
+fn marker() -> &'static (String, String) {
+    static MARKER: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    MARKER.get_or_init(|| {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).expect("the operating system's random source works");
+        let value = format!("\u{1}lantern-stored-{}\u{1}", hex::encode(b));
+        let json = serde_json::Value::from(value.clone()).to_string();
+        (value, json)
+    })
+}
+
+pub(crate) fn serialise(p: &mut Prepared) -> Serialised {
+    let defaulted = p.statement.get("timestamp") == p.statement.get("stored");
+    let (value, _) = marker();
+    p.statement["stored"] = serde_json::Value::from(value.clone());
+    if defaulted {
+        p.statement["timestamp"] = serde_json::Value::from(value.clone());
+    }
+    Serialised {
+        json: p.statement.to_string(),
+        defaulted,
+    }
+}
+
+/// The stored JSON with the markers replaced by the `stored` time.
+pub(crate) fn filled(s: &Serialised, stored_text: &str) -> String {
+    s.json.replace(&marker().1, &format!("\"{stored_text}\""))
 }
 
 /// Requests written in one transaction, at most: enough to amortise the commit, few enough to answer promptly.
@@ -925,9 +965,9 @@ macro_rules! impl_lrs_store {
                 /// start (BEGIN IMMEDIATE, so a read-then-write cannot fail to upgrade), PostgreSQL's advisory lock.
                 async fn lrs_write_tx(&self, orgs: &[OrgId]) -> Result<Tx<'_>> {
                     match $backend {
-                        Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+                        Backend::Sqlite => Ok(self.lrs_pool.begin_with("BEGIN IMMEDIATE").await?),
                         Backend::Postgres => {
-                            let mut tx = self.pool.begin().await?;
+                            let mut tx = self.lrs_pool.begin().await?;
                             // In a fixed order, so two servers locking the same organisations cannot deadlock.
                             for org in orgs {
                                 sqlx::query("SELECT pg_advisory_xact_lock(19796, $1::int4)")
@@ -939,8 +979,6 @@ macro_rules! impl_lrs_store {
                     }
                 }
 
-                /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones. `json` gives
-                /// an agent's object or an activity's object for new rows.
                 /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones, whose stored
                 /// object is the one given (or, for an activity, just its id). Returns the ids and which keys are new.
                 async fn lrs_ids(
@@ -1023,6 +1061,7 @@ macro_rules! impl_lrs_store {
                     org: OrgId,
                     credential: i64,
                     mut statements: Vec<Prepared>,
+                    serialised: Vec<Serialised>,
                     attachments: &[AttachmentPayload],
                     home_page: &str,
                     stored: Timestamp,
@@ -1032,15 +1071,16 @@ macro_rules! impl_lrs_store {
                     let stored_text = lantern_xapi::format_timestamp(stored);
                     // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
                     let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
-                    for p in &mut statements {
-                        let old = p.statement.get("stored").cloned();
-                        if p.statement.get("timestamp") == old.as_ref() {
+                    let mut texts: HashMap<uuid::Uuid, &Serialised> = HashMap::with_capacity(statements.len());
+                    for (p, ser) in statements.iter_mut().zip(&serialised) {
+                        if ser.defaulted {
                             p.statement["timestamp"] = serde_json::Value::from(stored_text.clone());
                             p.index.timestamp = stored;
                             defaulted.insert(p.id);
                         }
                         p.statement["stored"] = serde_json::Value::from(stored_text.clone());
                         p.index.stored = stored;
+                        texts.insert(p.id, ser);
                     }
 
                     // Ids already stored: the same statement again is accepted and changes nothing; a different one
@@ -1159,7 +1199,7 @@ macro_rules! impl_lrs_store {
                                 .push_bind(ix.statement_ref.map(|u| u.as_bytes().to_vec()))
                                 .push_bind(ix.registration.map(|u| u.as_bytes().to_vec()))
                                 .push_bind(ix.voids.is_some())
-                                .push_bind(p.statement.to_string())
+                                .push_bind(filled(texts[&p.id], &stored_text))
                                 .push_bind(credential);
                         });
                         q.push(" RETURNING seq, id");
@@ -1266,7 +1306,7 @@ macro_rules! impl_lrs_store {
                         let mut job_writes = CacheWrites::default();
                         let result = match sqlx::Acquire::begin(&mut tx).await {
                             Ok(mut sp) => {
-                                let r = self.store_one(&mut sp, job.org, job.credential, job.statements, &job.attachments, &job.home_page, stored, &mut job_writes).await;
+                                let r = self.store_one(&mut sp, job.org, job.credential, job.statements, job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await;
                                 match r {
                                     Ok(out) => match sp.commit().await {
                                         Ok(()) => Ok(out),
@@ -1581,10 +1621,13 @@ macro_rules! impl_lrs_store {
                     home_page: &str,
                 ) -> Result<StoreOutcome, LrsError> {
                     let (reply, mut answer) = tokio::sync::oneshot::channel();
+                    let mut statements = statements;
+                    let serialised: Vec<Serialised> = statements.iter_mut().map(serialise).collect();
                     self.lrs_writer.queue.lock().expect("write queue").push(Job {
                         org,
                         credential,
                         statements,
+                        serialised,
                         attachments: attachments.to_vec(),
                         home_page: home_page.to_owned(),
                         reply,

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 pub struct PgStore {
     pool: sqlx::PgPool,
+    /// The pool LRS writes use: the same one (PostgreSQL's writers don't share a page cache per connection).
+    lrs_pool: sqlx::PgPool,
     /// Ids of xAPI agents, activities and verbs already stored.
     lrs_ids: crate::lrs::IdCache,
     /// The LRS's group commit.
@@ -20,6 +22,7 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore {
+            lrs_pool: pool.clone(),
             pool,
             lrs_ids: crate::lrs::IdCache::default(),
             lrs_writer: crate::lrs::Writer::default(),

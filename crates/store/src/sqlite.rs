@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// The LRS's one write connection (see [`LRS_WRITER_CACHE_KIB`]).
+    lrs_pool: sqlx::SqlitePool,
     /// Ids of xAPI agents, activities and verbs already stored.
     lrs_ids: crate::lrs::IdCache,
     /// The LRS's group commit.
@@ -44,17 +46,34 @@ impl SqliteStore {
             .max_connections(8)
             // An embedded database has no network link to go stale; a ping per checkout only adds a thread hop.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let lrs_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .test_before_acquire(false)
+            // Never closed for idleness or age: its page cache is the point.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.pragma("cache_size", format!("-{LRS_WRITER_CACHE_KIB}")))
+            .await?;
         tokio::spawn(checkpoints(pool.clone()));
         Ok(SqliteStore {
             pool,
+            lrs_pool,
             lrs_ids: crate::lrs::IdCache::default(),
             lrs_writer: crate::lrs::Writer::default(),
         })
     }
 }
+
+/// The page cache of the connection that writes xAPI statements, in KiB. Pages a write changes are read through
+/// the connection's own cache, not the shared memory map, and SQLite empties a connection's cache whenever another
+/// connection has written. Statements on a pool connection of their own therefore find the index pages they
+/// append to still cached from the last group commit, instead of reading them again each time (the cache fills only
+/// as an LRS is written to, so a Lantern without xAPI traffic does not pay for it).
+const LRS_WRITER_CACHE_KIB: u32 = 65_536;
 
 /// Copies the write-ahead log into the database twice a second, without blocking writers or readers (PASSIVE), so
 /// no request's commit pays for a checkpoint. Ends with the pool.
