@@ -776,7 +776,8 @@ pub(crate) struct Serialised {
     pub(crate) defaulted: bool,
 }
 
-/// The marker for `stored`, as a JSON string: random per process, so no statement's content can contain it.
+/// The marker for `stored`, and its JSON form: 128 random bits per process, so no client can know it to put it in
+/// a statement's content.
 fn marker() -> &'static (String, String) {
     static MARKER: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     MARKER.get_or_init(|| {
