@@ -39,6 +39,20 @@ const VERBS: [&str; 5] = [
     "http://adlnet.gov/expapi/verbs/answered",
 ];
 
+/// A module's activity IRI; modules come 20 to a course.
+fn module_iri(activity: usize) -> String {
+    format!("{}/module/{activity}", course_iri(activity / 20))
+}
+
+fn course_iri(course: usize) -> String {
+    format!("https://elearning.bench.nhs.test/course/{course}")
+}
+
+/// The `agent` query parameter for a low-variety learner.
+fn learner_agent(learner: usize) -> String {
+    format!(r#"{{"mbox":"mailto:learner{learner}@bench.nhs.test"}}"#)
+}
+
 struct Target {
     base: String,
     auth: String,
@@ -182,37 +196,26 @@ async fn queries(http: &Http, t: &Target, samples: usize) -> anyhow::Result<()> 
         (
             "agent",
             Box::new(move |i| {
-                let a = format!(
-                    r#"{{"mbox":"mailto:learner{}@bench.nhs.test"}}"#,
-                    (i * 37) % LOW_VARIETY_ACTORS
-                );
+                let a = learner_agent((i * 37) % LOW_VARIETY_ACTORS);
                 format!("agent={}&limit=25", enc(&a))
             }),
         ),
         (
             "activity",
             Box::new(move |i| {
-                let a = (i * 53) % ACTIVITIES;
                 format!(
                     "activity={}&limit=25",
-                    enc(&format!(
-                        "https://elearning.bench.nhs.test/course/{}/module/{a}",
-                        a / 20
-                    ))
+                    enc(&module_iri((i * 53) % ACTIVITIES))
                 )
             }),
         ),
         (
             "verb + activity",
             Box::new(move |i| {
-                let a = (i * 71) % ACTIVITIES;
                 format!(
                     "verb={}&activity={}&limit=25",
                     enc(VERBS[i % VERBS.len()]),
-                    enc(&format!(
-                        "https://elearning.bench.nhs.test/course/{}/module/{a}",
-                        a / 20
-                    ))
+                    enc(&module_iri((i * 71) % ACTIVITIES))
                 )
             }),
         ),
@@ -221,20 +224,14 @@ async fn queries(http: &Http, t: &Target, samples: usize) -> anyhow::Result<()> 
             Box::new(move |i| {
                 format!(
                     "activity={}&related_activities=true&limit=25",
-                    enc(&format!(
-                        "https://elearning.bench.nhs.test/course/{}",
-                        (i * 13) % (ACTIVITIES / 20)
-                    ))
+                    enc(&course_iri((i * 13) % (ACTIVITIES / 20)))
                 )
             }),
         ),
         (
             "agent, related_agents",
             Box::new(move |i| {
-                let a = format!(
-                    r#"{{"mbox":"mailto:learner{}@bench.nhs.test"}}"#,
-                    (i * 41) % LOW_VARIETY_ACTORS
-                );
+                let a = learner_agent((i * 41) % LOW_VARIETY_ACTORS);
                 format!("agent={}&related_agents=true&limit=25", enc(&a))
             }),
         ),
