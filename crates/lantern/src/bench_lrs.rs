@@ -320,10 +320,14 @@ pub async fn run(store: Arc<dyn Store>, opts: Options) -> anyhow::Result<()> {
     let ctx = lantern_xapi::PrepareContext {
         new_id: uuid::Uuid::nil(),
         stored: chrono::Utc::now(),
-        authority: serde_json::json!({"objectType": "Agent", "account": {"homePage": "https://lantern.test/xapi", "name": "k"}}),
+        authority: lantern_xapi::Authority::new(serde_json::json!({"objectType": "Agent", "account": {"homePage": "https://lantern.test/xapi", "name": "k"}}))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     let started = Instant::now();
-    for s in parsed.as_array().map(Vec::as_slice).unwrap_or_default() {
+    let serde_json::Value::Array(parsed) = parsed else {
+        anyhow::bail!("the sample batch is an array");
+    };
+    for s in parsed {
         lantern_xapi::prepare(s, lantern_xapi::Version::V1_0_3, &ctx)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -481,6 +481,46 @@ pub(crate) fn person_ref<'a>(key: &'a str, home_page: &str) -> Option<PersonRef<
 mod tests {
     use super::*;
 
+    fn prepared(statement: serde_json::Value) -> Prepared {
+        let ctx = lantern_xapi::PrepareContext {
+            new_id: uuid::Uuid::nil(),
+            stored: chrono::Utc::now(),
+            authority: lantern_xapi::Authority::new(
+                serde_json::json!({"account": {"homePage": "https://lantern.test/xapi", "name": "k"}}),
+            )
+            .unwrap(),
+        };
+        lantern_xapi::prepare(statement, lantern_xapi::Version::V1_0_3, &ctx).unwrap()
+    }
+
+    #[test]
+    fn stored_and_a_supplied_timestamp_are_filled_in_after_serialising() {
+        let mut p = prepared(serde_json::json!({
+            "actor": {"mbox": "mailto:a@example.com", "name": "lantern-stored- in a name"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "https://example.com/course/1"}
+        }));
+        let s = serialise(&mut p);
+        assert!(s.defaulted);
+        let text = "2026-12-02T01:02:03.004Z";
+        let stored: serde_json::Value = serde_json::from_str(&filled(&s, text)).unwrap();
+        assert_eq!(stored["stored"], text);
+        assert_eq!(stored["timestamp"], text);
+        assert_eq!(stored["actor"]["name"], "lantern-stored- in a name");
+
+        let mut p = prepared(serde_json::json!({
+            "actor": {"mbox": "mailto:a@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "https://example.com/course/1"},
+            "timestamp": "2026-11-30T09:00:00Z"
+        }));
+        let s = serialise(&mut p);
+        assert!(!s.defaulted);
+        let stored: serde_json::Value = serde_json::from_str(&filled(&s, text)).unwrap();
+        assert_eq!(stored["stored"], text);
+        assert_eq!(stored["timestamp"], "2026-11-30T09:00:00Z");
+    }
+
     fn mapping(activity: &str) -> XapiMapping {
         XapiMapping {
             id: 1,
@@ -659,9 +699,12 @@ mod tests {
 /// known things costs no lookup. Bounded: cleared when it grows past its ceiling.
 #[derive(Default)]
 pub(crate) struct IdCache {
-    ids: std::sync::Mutex<std::collections::HashMap<(i64, u8, String), i64>>,
+    /// (organisation, kind) -> key -> id: nested so that a lookup by `&str` allocates nothing.
+    ids: std::sync::Mutex<foldhash::HashMap<(i64, u8), foldhash::HashMap<String, i64>>>,
+    /// How many keys `ids` holds in all.
+    len: std::sync::atomic::AtomicUsize,
     /// (kind, row id) -> digest of the definition last merged into an activity, or of an agent's stored object.
-    digests: std::sync::Mutex<std::collections::HashMap<(u8, i64), u64>>,
+    digests: std::sync::Mutex<foldhash::HashMap<(u8, i64), u64>>,
 }
 
 pub(crate) const AGENT: u8 = 0;
@@ -674,23 +717,36 @@ impl IdCache {
         self.ids
             .lock()
             .expect("id cache")
-            .get(&(org, kind, key.to_owned()))
+            .get(&(org, kind))
+            .and_then(|keys| keys.get(key))
             .copied()
     }
 
     pub(crate) fn put(&self, org: i64, kind: u8, key: String, id: i64) {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut ids = self.ids.lock().expect("id cache");
-        if ids.len() >= CACHE_CEILING {
+        if self.len.load(Relaxed) >= CACHE_CEILING {
             ids.clear();
+            self.len.store(0, Relaxed);
         }
-        ids.insert((org, kind, key), id);
+        if ids
+            .entry((org, kind))
+            .or_default()
+            .insert(key, id)
+            .is_none()
+        {
+            self.len.fetch_add(1, Relaxed);
+        }
     }
 
     pub(crate) fn forget(&self, org: i64, kind: u8, key: &str) {
-        self.ids
-            .lock()
-            .expect("id cache")
-            .remove(&(org, kind, key.to_owned()));
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut ids = self.ids.lock().expect("id cache");
+        if let Some(keys) = ids.get_mut(&(org, kind)) {
+            if keys.remove(key).is_some() {
+                self.len.fetch_sub(1, Relaxed);
+            }
+        }
     }
 
     /// True when this definition (by digest) was the last merged into the activity, so merging it again changes
@@ -772,6 +828,8 @@ pub(crate) struct Job {
 /// writer: `stored` (and a `timestamp` the LRS supplied) are markers, filled in under the write lock.
 pub(crate) struct Serialised {
     pub(crate) json: String,
+    /// Where the markers start in `json`.
+    markers: Vec<usize>,
     /// The statement came without a timestamp, so its timestamp is `stored`.
     pub(crate) defaulted: bool,
 }
@@ -791,20 +849,40 @@ fn marker() -> &'static (String, String) {
 
 pub(crate) fn serialise(p: &mut Prepared) -> Serialised {
     let defaulted = p.statement.get("timestamp") == p.statement.get("stored");
-    let (value, _) = marker();
+    let (value, json_marker) = marker();
     p.statement["stored"] = serde_json::Value::from(value.clone());
     if defaulted {
         p.statement["timestamp"] = serde_json::Value::from(value.clone());
     }
+    // Statements are about a kilobyte; one allocation of that size instead of growing from nothing.
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, &p.statement).expect("a JSON value serialises");
+    let json = String::from_utf8(out).expect("serde_json writes UTF-8");
+    let markers = json
+        .match_indices(json_marker.as_str())
+        .map(|(i, _)| i)
+        .collect();
     Serialised {
-        json: p.statement.to_string(),
+        json,
+        markers,
         defaulted,
     }
 }
 
-/// The stored JSON with the markers replaced by the `stored` time.
+/// The stored JSON with the markers replaced by the `stored` time (`stored_text`, unquoted).
 pub(crate) fn filled(s: &Serialised, stored_text: &str) -> String {
-    s.json.replace(&marker().1, &format!("\"{stored_text}\""))
+    let marker_len = marker().1.len();
+    let mut out = String::with_capacity(s.json.len() + s.markers.len() * (stored_text.len() + 2));
+    let mut at = 0;
+    for &m in &s.markers {
+        out.push_str(&s.json[at..m]);
+        out.push('"');
+        out.push_str(stored_text);
+        out.push('"');
+        at = m + marker_len;
+    }
+    out.push_str(&s.json[at..]);
+    out
 }
 
 /// Requests written in one transaction, at most: enough to amortise the commit, few enough to answer promptly.
@@ -832,16 +910,26 @@ pub(crate) fn value_digest(v: &serde_json::Value) -> u64 {
             }
         }
     }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = digest_hasher();
     walk(v, &mut h);
     h.finish()
 }
 
 pub(crate) fn digest(s: &str) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = digest_hasher();
     s.hash(&mut h);
     h.finish()
+}
+
+/// Digests only need to agree within this process (they key in-memory caches), so a fast hash with a per-process
+/// seed does: a client cannot aim for a collision it cannot compute.
+fn digest_hasher() -> foldhash::fast::FoldHasher<'static> {
+    use std::hash::BuildHasher;
+    static STATE: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
+    STATE
+        .get_or_init(foldhash::fast::RandomState::default)
+        .build_hasher()
 }
 
 /// The Activity objects in a statement that carry a definition: the object, context activities, and the same in a
@@ -896,7 +984,8 @@ macro_rules! impl_lrs_store {
             use lantern_domain::{AccountId, OrgId, PersonId, ProviderType, RecordId, RecordSource, Timestamp};
             use lantern_xapi::Prepared;
             use sqlx::{QueryBuilder, Row};
-            use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+            use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+            use std::collections::{BTreeMap, BTreeSet};
 
             type DbRow = <$db as sqlx::Database>::Row;
             type Tx<'c> = sqlx::Transaction<'c, $db>;
@@ -982,20 +1071,22 @@ macro_rules! impl_lrs_store {
 
                 /// Ids for keys of one kind (agents, activities or verbs), creating rows for new ones, whose stored
                 /// object is the one given (or, for an activity, just its id). Returns the ids and which keys are new.
-                async fn lrs_ids(
+                async fn lrs_ids<'k>(
                     &self,
                     tx: &mut Tx<'_>,
                     org: OrgId,
                     kind: u8,
-                    keys: &BTreeMap<String, Option<&serde_json::Value>>,
+                    keys: &BTreeMap<&'k str, Option<&serde_json::Value>>,
                     writes: &mut CacheWrites,
-                ) -> Result<(HashMap<String, i64>, HashSet<String>)> {
-                    let mut out = HashMap::with_capacity(keys.len());
-                    let mut created = HashSet::new();
-                    let mut missing: Vec<(&String, String)> = Vec::new();
-                    for (k, object) in keys {
+                ) -> Result<(HashMap<&'k str, i64>, HashSet<&'k str>)> {
+                    let mut out: HashMap<&'k str, i64> = HashMap::with_capacity(keys.len());
+                    let mut created: HashSet<&'k str> = HashSet::new();
+                    let mut missing: Vec<(&'k str, String)> = Vec::new();
+                    // The caller's own key for a key the database returned.
+                    let ours = |k: &str| keys.get_key_value(k).map(|(k, _)| *k);
+                    for (&k, object) in keys {
                         match self.lrs_ids.get(org.0, kind, k) {
-                            Some(id) => { out.insert(k.clone(), id); }
+                            Some(id) => { out.insert(k, id); }
                             None => {
                                 // Serialised only for keys this process has not seen: most statements name known ones.
                                 let json = match (kind, object) {
@@ -1020,7 +1111,7 @@ macro_rules! impl_lrs_store {
                         }
                         q.push(") ");
                         q.push_values(chunk, |mut b, (k, j)| {
-                            b.push_bind(org.0).push_bind(k.as_str());
+                            b.push_bind(org.0).push_bind(*k);
                             if json_col.is_some() {
                                 b.push_bind(j.as_str());
                             }
@@ -1028,12 +1119,13 @@ macro_rules! impl_lrs_store {
                         q.push(format!(" ON CONFLICT (org_id, {key_col}) DO NOTHING RETURNING id, {key_col} AS k"));
                         for r in q.build().fetch_all(&mut **tx).await? {
                             let (id, k): (i64, String) = (r.try_get("id")?, r.try_get("k")?);
-                            writes.id(org.0, kind, k.clone(), id);
-                            created.insert(k.clone());
-                            out.insert(k, id);
+                            let Some(key) = ours(&k) else { continue };
+                            writes.id(org.0, kind, k, id);
+                            created.insert(key);
+                            out.insert(key, id);
                         }
                         // Those another writer created first (or this process forgot).
-                        let known: Vec<&String> = chunk.iter().map(|(k, _)| *k).filter(|k| !out.contains_key(*k)).collect();
+                        let known: Vec<&str> = chunk.iter().map(|(k, _)| *k).filter(|k| !out.contains_key(k)).collect();
                         if known.is_empty() {
                             continue;
                         }
@@ -1042,13 +1134,14 @@ macro_rules! impl_lrs_store {
                         s.push_bind(org.0).push(format!(" AND {key_col} IN ("));
                         let mut sep = s.separated(", ");
                         for k in known {
-                            sep.push_bind(k.as_str());
+                            sep.push_bind(k);
                         }
                         s.push(")");
                         for r in s.build().fetch_all(&mut **tx).await? {
                             let (id, k): (i64, String) = (r.try_get("id")?, r.try_get("k")?);
-                            writes.id(org.0, kind, k.clone(), id);
-                            out.insert(k, id);
+                            let Some(key) = ours(&k) else { continue };
+                            writes.id(org.0, kind, k, id);
+                            out.insert(key, id);
                         }
                     }
                     Ok((out, created))
@@ -1061,7 +1154,7 @@ macro_rules! impl_lrs_store {
                     tx: &mut Tx<'_>,
                     org: OrgId,
                     credential: i64,
-                    mut statements: Vec<Prepared>,
+                    statements: &mut [Prepared],
                     serialised: Vec<Serialised>,
                     attachments: &[AttachmentPayload],
                     home_page: &str,
@@ -1071,15 +1164,15 @@ macro_rules! impl_lrs_store {
                     let ids: Vec<uuid::Uuid> = statements.iter().map(|p| p.id).collect();
                     let stored_text = lantern_xapi::format_timestamp(stored);
                     // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
+                    // Only the index learns it: the JSON's markers are filled in as it is bound, and nothing after
+                    // this reads `stored` or a defaulted `timestamp` from the parsed statement.
                     let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
                     let mut texts: HashMap<uuid::Uuid, &Serialised> = HashMap::with_capacity(statements.len());
                     for (p, ser) in statements.iter_mut().zip(&serialised) {
                         if ser.defaulted {
-                            p.statement["timestamp"] = serde_json::Value::from(stored_text.clone());
                             p.index.timestamp = stored;
                             defaulted.insert(p.id);
                         }
-                        p.statement["stored"] = serde_json::Value::from(stored_text.clone());
                         p.index.stored = stored;
                         texts.insert(p.id, ser);
                     }
@@ -1105,7 +1198,7 @@ macro_rules! impl_lrs_store {
                         }
                     }
                     let mut new: Vec<&Prepared> = Vec::new();
-                    for p in &statements {
+                    for p in statements.iter() {
                         match ids.iter().any(|i| *i == p.id).then(|| existing.get(&p.id)).flatten() {
                             Some((json, _)) => {
                                 let old: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
@@ -1145,22 +1238,22 @@ macro_rules! impl_lrs_store {
 
                     // Agents, activities and verbs by number.
                     // Agents (with the object last seen as actor or object), activities and verbs, by number.
-                    let mut agents: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
-                    let mut activities: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
-                    let mut verbs: BTreeMap<String, Option<&serde_json::Value>> = BTreeMap::new();
+                    let mut agents: BTreeMap<&str, Option<&serde_json::Value>> = BTreeMap::new();
+                    let mut activities: BTreeMap<&str, Option<&serde_json::Value>> = BTreeMap::new();
+                    let mut verbs: BTreeMap<&str, Option<&serde_json::Value>> = BTreeMap::new();
                     for p in &new {
                         let ix = &p.index;
-                        agents.insert(ix.actor.0.clone(), p.statement.get("actor"));
+                        agents.insert(&ix.actor.0, p.statement.get("actor"));
                         if let Some(k) = &ix.object_agent {
-                            agents.insert(k.0.clone(), p.statement.get("object"));
+                            agents.insert(&k.0, p.statement.get("object"));
                         }
                         for k in ix.agents.iter().chain(&ix.related_agents) {
-                            agents.entry(k.0.clone()).or_insert(None);
+                            agents.entry(&k.0).or_insert(None);
                         }
                         for a in ix.object_activity.iter().chain(&ix.related_activities) {
-                            activities.entry(a.clone()).or_insert(None);
+                            activities.entry(a).or_insert(None);
                         }
-                        verbs.insert(ix.verb.clone(), None);
+                        verbs.insert(&ix.verb, None);
                     }
                     let (agent_ids, new_agents) = self.lrs_ids(tx, org, AGENT, &agents, writes).await?;
                     let (activity_ids, _) = self.lrs_ids(tx, org, ACTIVITY, &activities, writes).await?;
@@ -1193,10 +1286,10 @@ macro_rules! impl_lrs_store {
                                 .push_bind(p.id.as_bytes().to_vec())
                                 .push_bind(micros(ix.stored))
                                 .push_bind(micros(ix.timestamp))
-                                .push_bind(agent_ids[&ix.actor.0])
-                                .push_bind(verb_ids[&ix.verb])
-                                .push_bind(ix.object_activity.as_ref().map(|a| activity_ids[a]))
-                                .push_bind(ix.object_agent.as_ref().map(|a| agent_ids[&a.0]))
+                                .push_bind(agent_ids[ix.actor.0.as_str()])
+                                .push_bind(verb_ids[ix.verb.as_str()])
+                                .push_bind(ix.object_activity.as_ref().map(|a| activity_ids[a.as_str()]))
+                                .push_bind(ix.object_agent.as_ref().map(|a| agent_ids[a.0.as_str()]))
                                 .push_bind(ix.statement_ref.map(|u| u.as_bytes().to_vec()))
                                 .push_bind(ix.registration.map(|u| u.as_bytes().to_vec()))
                                 .push_bind(ix.voids.is_some())
@@ -1216,18 +1309,18 @@ macro_rules! impl_lrs_store {
                         let ix = &p.index;
                         let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
                         for k in &ix.related_agents {
-                            direct.insert(agent_ids[&k.0], false);
+                            direct.insert(agent_ids[k.0.as_str()], false);
                         }
                         for k in &ix.agents {
-                            direct.insert(agent_ids[&k.0], true);
+                            direct.insert(agent_ids[k.0.as_str()], true);
                         }
                         agent_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
                         let mut direct: BTreeMap<i64, bool> = BTreeMap::new();
                         for a in &ix.related_activities {
-                            direct.insert(activity_ids[a], false);
+                            direct.insert(activity_ids[a.as_str()], false);
                         }
                         if let Some(a) = &ix.object_activity {
-                            direct.insert(activity_ids[a], true);
+                            direct.insert(activity_ids[a.as_str()], true);
                         }
                         activity_rows.extend(direct.into_iter().map(|(a, d)| (a, seq, d)));
                     }
@@ -1260,7 +1353,7 @@ macro_rules! impl_lrs_store {
                         .bind(org.0).bind(&a.sha2).bind(&a.content_type).bind(&a.content)
                         .execute(&mut **tx).await?;
                     }
-                    self.merge_definitions(tx, &activity_ids, &statements, writes).await?;
+                    self.merge_definitions(tx, &activity_ids, statements, writes).await?;
                     let (records_created, records_withdrawn) =
                         self.feed_compliance(tx, org, credential, &new, home_page, stored).await.map_err(LrsError::Store)?;
                     let stored_count = new.len();
@@ -1290,7 +1383,9 @@ macro_rules! impl_lrs_store {
                     let now_ms = chrono::Utc::now().timestamp_millis();
                     let mut answers = Vec::with_capacity(group.len());
                     let mut writes = CacheWrites::default();
-                    for job in group {
+                    // The parsed statements are freed off the writer's path, which every waiting request is behind.
+                    let mut parsed: Vec<Vec<Prepared>> = Vec::with_capacity(group.len());
+                    for mut job in group {
                         let stored = match stored_at.get(&job.org) {
                             Some(t) => *t,
                             None => {
@@ -1307,7 +1402,7 @@ macro_rules! impl_lrs_store {
                         let mut job_writes = CacheWrites::default();
                         let result = match sqlx::Acquire::begin(&mut tx).await {
                             Ok(mut sp) => {
-                                let r = self.store_one(&mut sp, job.org, job.credential, job.statements, job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await;
+                                let r = self.store_one(&mut sp, job.org, job.credential, &mut job.statements, job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await;
                                 match r {
                                     Ok(out) => match sp.commit().await {
                                         Ok(()) => Ok(out),
@@ -1325,7 +1420,9 @@ macro_rules! impl_lrs_store {
                             writes.merge(job_writes);
                         }
                         answers.push((job.reply, result));
+                        parsed.push(job.statements);
                     }
+                    tokio::spawn(async move { drop(parsed) });
                     match tx.commit().await {
                         Ok(()) => {
                             writes.apply(&self.lrs_ids);
@@ -1346,7 +1443,7 @@ macro_rules! impl_lrs_store {
                 async fn merge_definitions(
                     &self,
                     tx: &mut Tx<'_>,
-                    activity_ids: &HashMap<String, i64>,
+                    activity_ids: &HashMap<&str, i64>,
                     statements: &[Prepared],
                     writes: &mut CacheWrites,
                 ) -> Result<()> {

@@ -39,7 +39,7 @@ pub use format::{
 pub use json::parse_json;
 pub use signature::verify_signature;
 pub use statement::{
-    PrepareContext, Prepared, StatementIndex, VOIDED_VERB, prepare, validate_statement,
+    Authority, PrepareContext, Prepared, StatementIndex, VOIDED_VERB, prepare, validate_statement,
 };
 pub use types::{format_timestamp, parse_timestamp};
 pub use version::Version;

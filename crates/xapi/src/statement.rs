@@ -54,7 +54,31 @@ pub struct PrepareContext {
     /// When the statement is stored (Data 2.4.8); kept to the millisecond.
     pub stored: DateTime<Utc>,
     /// The Agent or Group of the client credential; it replaces any authority sent (Data 2.4.9.s3.b4).
-    pub authority: Value,
+    pub authority: Authority,
+}
+
+/// A client credential's authority, checked once rather than with every statement it stores.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    value: Value,
+    facts: ActorFacts,
+}
+
+impl Authority {
+    /// Fails, naming the fault, when the value is not an Agent or an OAuth pair Group (Data 2.4.9.s3.b1).
+    pub fn new(value: Value) -> Result<Self> {
+        let facts = validate_authority(&value, "authority").map_err(|e| {
+            XapiError::new(
+                e.path,
+                format!("the credential's authority is not valid: {}", e.message),
+            )
+        })?;
+        Ok(Authority { value, facts })
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
 }
 
 /// A statement ready to store: the JSON to keep and return ("exact"), and what to index.
@@ -127,28 +151,22 @@ pub fn validate_statement(raw: &Value, version: Version) -> Result<()> {
 /// (2.4.8.s3.b2), `authority` always, from the credential (2.4.9.s3.b4), `version` when missing (2.4.10.s3.b3: "1.0.0"
 /// for 1.0.3, "2.0.0" for 2.0) and `timestamp` = `stored` when missing (2.4.7.s3.b2). Single contextActivities are
 /// returned as arrays (2.4.6.2.s4.b3). Nothing else is changed: the rest is what the client sent.
-pub fn prepare(raw: &Value, version: Version, ctx: &PrepareContext) -> Result<Prepared> {
+pub fn prepare(raw: Value, version: Version, ctx: &PrepareContext) -> Result<Prepared> {
     let m = raw
         .as_object()
-        .ok_or_else(|| type_error("", "a Statement object", raw))?;
+        .ok_or_else(|| type_error("", "a Statement object", &raw))?;
     let facts = validate_body(m, "", version, false)?;
-    let authority = validate_authority(&ctx.authority, "authority").map_err(|e| {
-        XapiError::new(
-            e.path,
-            format!("the credential's authority is not valid: {}", e.message),
-        )
-    })?;
 
     let id = facts.id.unwrap_or(ctx.new_id);
     let stored = ctx.stored.trunc_subsecs(3);
     let stored_text = format_timestamp(stored);
 
-    let mut statement = raw.clone();
+    let mut statement = raw;
     let out = statement.as_object_mut().expect("checked to be an object");
     out.entry("id")
         .or_insert_with(|| Value::from(id.hyphenated().to_string()));
     out.insert("stored".into(), Value::from(stored_text.clone()));
-    out.insert("authority".into(), ctx.authority.clone());
+    out.insert("authority".into(), ctx.authority.value.clone());
     out.entry("version")
         .or_insert_with(|| Value::from(version.default_statement_version()));
     let timestamp = match facts.timestamp {
@@ -165,7 +183,7 @@ pub fn prepare(raw: &Value, version: Version, ctx: &PrepareContext) -> Result<Pr
         normalise_context_activities(c);
     }
 
-    let index = build_index(id, &facts, &authority, timestamp, stored);
+    let index = build_index(id, &facts, &ctx.authority.facts, timestamp, stored);
     Ok(Prepared {
         id,
         statement,

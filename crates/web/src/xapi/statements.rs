@@ -85,12 +85,21 @@ fn prepare_all(
     state: &AppState,
     client: &LrsClient,
     version: Version,
-    incoming: &Incoming,
+    incoming: &mut Incoming,
     put_id: Option<uuid::Uuid>,
 ) -> XapiResult<Vec<Prepared>> {
-    let authority = client.authority(&state.auth.public_url);
-    let mut prepared = Vec::with_capacity(incoming.statements.len());
-    for (i, raw) in incoming.statements.iter().enumerate() {
+    let authority = lantern_xapi::Authority::new(client.authority(&state.auth.public_url))?;
+    let statements = std::mem::take(&mut incoming.statements);
+    let mut prepared = Vec::with_capacity(statements.len());
+    // A signature signs the statement as sent, so those with attachments are kept as sent (the rest are moved).
+    let mut as_sent: Vec<Option<serde_json::Value>> = Vec::with_capacity(statements.len());
+    for (i, raw) in statements.into_iter().enumerate() {
+        let attached = raw.get("attachments").is_some()
+            || raw
+                .get("object")
+                .and_then(|o| o.get("attachments"))
+                .is_some();
+        as_sent.push(attached.then(|| raw.clone()));
         let ctx = PrepareContext {
             new_id: put_id.unwrap_or_else(new_id),
             stored: chrono::Utc::now(),
@@ -130,7 +139,7 @@ fn prepare_all(
         .collect();
     lantern_xapi::check_attachment_parts(&refs, &hashes)?;
     // Signed statements: the JWS in the signature attachment must be valid and sign this statement (Data 2.6).
-    for (i, p) in prepared.iter().enumerate() {
+    for (p, sent) in prepared.iter().zip(&as_sent) {
         for a in p.index.attachments.iter().filter(|a| a.is_signature()) {
             let part = incoming
                 .attachments
@@ -139,14 +148,13 @@ fn prepare_all(
                 .ok_or_else(|| {
                     XapiHttpError::bad_request("the signature attachment's part is missing")
                 })?;
-            lantern_xapi::verify_signature(&incoming.statements[i], &part.content).map_err(
-                |e| {
-                    XapiHttpError::bad_request(format!(
-                        "statement {}: the signature is not valid: {e}",
-                        p.id
-                    ))
-                },
-            )?;
+            let sent = sent.as_ref().unwrap_or(&p.statement);
+            lantern_xapi::verify_signature(sent, &part.content).map_err(|e| {
+                XapiHttpError::bad_request(format!(
+                    "statement {}: the signature is not valid: {e}",
+                    p.id
+                ))
+            })?;
         }
     }
     Ok(prepared)
@@ -211,13 +219,13 @@ pub async fn put(
         .get("statementId")
         .ok_or_else(|| XapiHttpError::bad_request("PUT needs the statementId parameter"))?;
     let id = uuid_param("statementId", id)?;
-    let incoming = read_body(&headers, body).await?;
+    let mut incoming = read_body(&headers, body).await?;
     if !incoming.single {
         return Err(XapiHttpError::bad_request(
             "PUT takes one statement; POST an array to store several",
         ));
     }
-    let prepared = prepare_all(&state, &client, version, &incoming, Some(id))?;
+    let prepared = prepare_all(&state, &client, version, &mut incoming, Some(id))?;
     store(&state, &client, prepared, &incoming.attachments).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -247,8 +255,8 @@ pub async fn post(
 ) -> XapiResult<Response> {
     client.require_write()?;
     query_params(&uri, &[])?;
-    let incoming = read_body(&headers, body).await?;
-    let prepared = prepare_all(&state, &client, version, &incoming, None)?;
+    let mut incoming = read_body(&headers, body).await?;
+    let prepared = prepare_all(&state, &client, version, &mut incoming, None)?;
     let outcome = store(&state, &client, prepared, &incoming.attachments).await?;
     let ids: Vec<String> = outcome.ids.iter().map(|i| i.to_string()).collect();
     Ok(axum::Json(ids).into_response())

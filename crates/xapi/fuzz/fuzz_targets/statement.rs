@@ -6,7 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use lantern_xapi::{
-    Format, PrepareContext, Version, format_statement, merge_json_document, parse_json, prepare,
+    Authority, Format, PrepareContext, Version, format_statement, merge_json_document, parse_json, prepare,
     same_statement,
 };
 use libfuzzer_sys::fuzz_target;
@@ -22,11 +22,12 @@ fuzz_target!(|data: &[u8]| {
     let ctx = PrepareContext {
         new_id: uuid::Uuid::from_u128(0x0b2e_d7c9_6b8e_4f0e_a9f4_5d1a_5a9d_2c11),
         stored: Utc.with_ymd_and_hms(2024, 3, 1, 9, 30, 0).unwrap(),
-        authority: json!({ "objectType": "Agent", "account": { "homePage": "https://lrs.example.org", "name": "fuzz" } }),
+        authority: Authority::new(json!({ "objectType": "Agent", "account": { "homePage": "https://lrs.example.org", "name": "fuzz" } }))
+            .expect("the fuzz credential's authority is valid"),
     };
     let languages = vec!["en-GB".to_owned(), "*".to_owned()];
     for version in [Version::V1_0_3, Version::V2_0_0] {
-        if let Ok(p) = prepare(&raw, version, &ctx) {
+        if let Ok(p) = prepare(raw.clone(), version, &ctx) {
             for format in [Format::Ids, Format::Exact, Format::Canonical] {
                 let _ = format_statement(&p.statement, format, &languages);
             }
@@ -36,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
                 "a statement must match its prepared self"
             );
             // What was accepted once is accepted again as stored.
-            prepare(&p.statement, version, &ctx).expect("a prepared statement is valid");
+            prepare(p.statement.clone(), version, &ctx).expect("a prepared statement is valid");
         }
     }
     for format in [Format::Ids, Format::Canonical] {

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{PrepareContext, Prepared, Version, XapiError, prepare};
+use crate::{Authority, PrepareContext, Prepared, Version, XapiError, prepare};
 
 /// Data 2.4.s2: the simplest statement with all required and recommended properties.
 pub fn simplest() -> Value {
@@ -342,19 +342,19 @@ pub fn ctx() -> PrepareContext {
     PrepareContext {
         new_id: new_id(),
         stored: stored(),
-        authority: authority(),
+        authority: Authority::new(authority()).unwrap(),
     }
 }
 
 pub fn prep(v: &Value, version: Version) -> Prepared {
-    match prepare(v, version, &ctx()) {
+    match prepare(v.clone(), version, &ctx()) {
         Ok(p) => p,
         Err(e) => panic!("expected the statement to be accepted under {version}, got {e}\n{v:#}"),
     }
 }
 
 pub fn reject(v: &Value, version: Version) -> XapiError {
-    match prepare(v, version, &ctx()) {
+    match prepare(v.clone(), version, &ctx()) {
         Ok(_) => panic!("expected the statement to be rejected under {version}\n{v:#}"),
         Err(e) => e,
     }

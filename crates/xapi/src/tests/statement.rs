@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::fixtures::*;
-use crate::{AgentKey, Version, parse_json, prepare, validate_statement};
+use crate::{AgentKey, Authority, Version, parse_json, prepare, validate_statement};
 
 #[test]
 fn spec_examples_are_accepted_by_both_versions() {
@@ -233,9 +233,7 @@ fn stored_and_authority_sent_by_the_client_are_validated_then_replaced() {
 
 #[test]
 fn an_invalid_credential_authority_is_reported() {
-    let mut c = ctx();
-    c.authority = json!({ "objectType": "Agent" });
-    let e = prepare(&simplest(), Version::V1_0_3, &c).unwrap_err();
+    let e = Authority::new(json!({ "objectType": "Agent" })).unwrap_err();
     assert_eq!(e.path, "authority");
     assert!(e.message.contains("credential"), "{e}");
 }
@@ -251,8 +249,8 @@ fn authority_may_be_an_agent_or_an_oauth_pair() {
         ]
     });
     let mut c = ctx();
-    c.authority = pair.clone();
-    let p = prepare(&simplest(), Version::V2_0_0, &c).unwrap();
+    c.authority = Authority::new(pair.clone()).unwrap();
+    let p = prepare(simplest(), Version::V2_0_0, &c).unwrap();
     assert_eq!(p.statement["authority"], pair);
     assert!(
         p.index
