@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, XapiError};
 use crate::json::{
-    Obj, as_object, check_keys, field, index, join, opt_array, opt_str, req_str, type_error,
+    Obj, Path, as_object, check_keys, field, opt_array, opt_str, req_str, type_error,
 };
 use crate::types::{check_extensions, check_language_map, iri_value, irl_value};
 
@@ -50,54 +50,54 @@ const COMPONENT_LISTS: [(&str, &[&str]); 5] = [
 
 /// An Activity: `id` an IRI (required), `objectType` "Activity" when present, an optional definition.
 /// Returns the activity id.
-pub(crate) fn validate_activity<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
+pub(crate) fn validate_activity<'a>(v: &'a Value, path: &Path<'_>) -> Result<&'a str> {
     let m = as_object(v, path, "an Activity object")?;
     if let Some(t) = opt_str(m, "objectType", path)?
         && t != "Activity"
     {
         return Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             format!("must be \"Activity\", got {t:?}"),
         ));
     }
     check_keys(m, &ACTIVITY_KEYS, path, "an Activity")?;
     let id = field(m, "id", path)?
-        .ok_or_else(|| XapiError::new(join(path, "id"), "is required in an Activity"))?;
-    let id = iri_value(id, &join(path, "id"))?;
+        .ok_or_else(|| XapiError::new(path.key("id"), "is required in an Activity"))?;
+    let id = iri_value(id, &path.key("id"))?;
     if let Some(def) = field(m, "definition", path)? {
-        validate_definition(def, &join(path, "definition"))?;
+        validate_definition(def, &path.key("definition"))?;
     }
     Ok(id)
 }
 
 /// An Activity Definition (Data 2.4.4.1.s2) with the interaction properties (s8-s16).
-pub(crate) fn validate_definition(v: &Value, path: &str) -> Result<()> {
+pub(crate) fn validate_definition(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(v, path, "an Activity Definition object")?;
     check_keys(m, &DEFINITION_KEYS, path, "an Activity Definition")?;
     for key in ["name", "description"] {
         if let Some(map) = field(m, key, path)? {
-            check_language_map(map, &join(path, key))?;
+            check_language_map(map, &path.key(key))?;
         }
     }
     if let Some(t) = field(m, "type", path)? {
-        iri_value(t, &join(path, "type"))?;
+        iri_value(t, &path.key("type"))?;
     }
     if let Some(more) = field(m, "moreInfo", path)? {
-        irl_value(more, &join(path, "moreInfo"))?;
+        irl_value(more, &path.key("moreInfo"))?;
     }
     if let Some(ext) = field(m, "extensions", path)? {
-        check_extensions(ext, &join(path, "extensions"))?;
+        check_extensions(ext, &path.key("extensions"))?;
     }
     validate_interaction(m, path)
 }
 
-fn validate_interaction(m: &Obj, path: &str) -> Result<()> {
+fn validate_interaction(m: &Obj, path: &Path<'_>) -> Result<()> {
     let interaction = opt_str(m, "interactionType", path)?;
     if let Some(t) = interaction
         && !INTERACTION_TYPES.contains(&t)
     {
         return Err(XapiError::new(
-            join(path, "interactionType"),
+            path.key("interactionType"),
             format!(
                 "must be one of {} (case-sensitive), got {t:?}",
                 INTERACTION_TYPES.join(", ")
@@ -106,7 +106,7 @@ fn validate_interaction(m: &Obj, path: &str) -> Result<()> {
     }
     // Data 2.4.4.1.s13.b1: an interaction activity must have a valid interactionType, so its parts need one.
     if let Some(patterns) = opt_array(m, "correctResponsesPattern", path)? {
-        let at = join(path, "correctResponsesPattern");
+        let at = path.key("correctResponsesPattern");
         if interaction.is_none() {
             return Err(XapiError::new(
                 at,
@@ -115,11 +115,7 @@ fn validate_interaction(m: &Obj, path: &str) -> Result<()> {
         }
         for (i, p) in patterns.iter().enumerate() {
             if !p.is_string() {
-                return Err(type_error(
-                    &index(&at, i),
-                    "a string (a response pattern)",
-                    p,
-                ));
+                return Err(type_error(&at.at(i), "a string (a response pattern)", p));
             }
         }
     }
@@ -127,7 +123,7 @@ fn validate_interaction(m: &Obj, path: &str) -> Result<()> {
         let Some(components) = opt_array(m, list, path)? else {
             continue;
         };
-        let at = join(path, list);
+        let at = path.key(list);
         match interaction {
             Some(t) if types.contains(&t) => {}
             _ => {
@@ -150,22 +146,22 @@ fn validate_interaction(m: &Obj, path: &str) -> Result<()> {
 
 /// Interaction components: `id` (a string, required) and `description` (a language map); ids distinct within a list
 /// (Data 2.4.4.1.s15, s16.b1).
-fn validate_components(list: &[Value], path: &str) -> Result<()> {
+fn validate_components(list: &[Value], path: &Path<'_>) -> Result<()> {
     let mut seen: Vec<&str> = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let at = index(path, i);
+        let at = path.at(i);
         let m = as_object(c, &at, "an interaction component object")?;
         check_keys(m, &["id", "description"], &at, "an interaction component")?;
         let id = req_str(m, "id", &at, "an interaction component")?;
         if seen.contains(&id) {
             return Err(XapiError::new(
-                join(&at, "id"),
+                at.key("id"),
                 format!("{id:?} is used twice; component ids must be distinct"),
             ));
         }
         seen.push(id);
         if let Some(d) = field(m, "description", &at)? {
-            check_language_map(d, &join(&at, "description"))?;
+            check_language_map(d, &at.key("description"))?;
         }
     }
     Ok(())

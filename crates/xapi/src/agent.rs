@@ -7,8 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Result, XapiError};
 use crate::json::{
-    Obj, as_object, check_keys, field, index, join, opt_array, opt_str, parse_json, req_str,
-    type_error,
+    Obj, Path, as_object, check_keys, field, opt_array, opt_str, parse_json, req_str, type_error,
 };
 use crate::types::{check_iri, iri_value, irl_value};
 
@@ -66,38 +65,38 @@ impl ActorFacts {
 }
 
 /// An Agent or a Group, told apart by `objectType` (absent means Agent).
-pub(crate) fn validate_actor(v: &Value, path: &str) -> Result<ActorFacts> {
+pub(crate) fn validate_actor(v: &Value, path: &Path<'_>) -> Result<ActorFacts> {
     let m = as_object(v, path, "an Agent or Group object")?;
     match opt_str(m, "objectType", path)? {
         None | Some("Agent") => validate_agent(v, path),
         Some("Group") => validate_group(v, path),
         Some(other) => Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             format!("must be \"Agent\" or \"Group\" (case-sensitive), got {other:?}"),
         )),
     }
 }
 
 /// An Agent: exactly one IFI (Data 2.4.2.1.s2.b1/b2), optional name, `objectType` "Agent" if present.
-pub(crate) fn validate_agent(v: &Value, path: &str) -> Result<ActorFacts> {
+pub(crate) fn validate_agent(v: &Value, path: &Path<'_>) -> Result<ActorFacts> {
     let m = as_object(v, path, "an Agent object")?;
     if let Some(t) = opt_str(m, "objectType", path)? {
         if t == "Group" {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 "must be an Agent here, not a Group",
             ));
         }
         if t != "Agent" {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 format!("must be \"Agent\", got {t:?}"),
             ));
         }
     }
     if m.contains_key("member") && !m.contains_key("objectType") {
         return Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             "is required for a Group: add \"objectType\": \"Group\"",
         ));
     }
@@ -115,19 +114,19 @@ pub(crate) fn validate_agent(v: &Value, path: &str) -> Result<ActorFacts> {
 
 /// A Group: `objectType` "Group" is required; an identified Group has exactly one IFI, an anonymous Group has none and
 /// must list members; members are Agents, never Groups (Data 2.4.2.2.s4, s5).
-pub(crate) fn validate_group(v: &Value, path: &str) -> Result<ActorFacts> {
+pub(crate) fn validate_group(v: &Value, path: &Path<'_>) -> Result<ActorFacts> {
     let m = as_object(v, path, "a Group object")?;
     match opt_str(m, "objectType", path)? {
         Some("Group") => {}
         Some(t) => {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 format!("must be \"Group\", got {t:?}"),
             ));
         }
         None => {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 "is required for a Group and must be \"Group\"",
             ));
         }
@@ -136,13 +135,13 @@ pub(crate) fn validate_group(v: &Value, path: &str) -> Result<ActorFacts> {
     opt_str(m, "name", path)?;
     let key = ifi(m, path)?;
     let mut members = Vec::new();
-    let member_path = join(path, "member");
+    let member_path = path.key("member");
     if let Some(list) = opt_array(m, "member", path)? {
         for (i, agent) in list.iter().enumerate() {
-            let at = index(&member_path, i);
+            let at = member_path.at(i);
             if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
                 return Err(XapiError::new(
-                    join(&at, "objectType"),
+                    at.key("objectType"),
                     "a Group's members must be Agents; Groups cannot be nested",
                 ));
             }
@@ -164,7 +163,7 @@ pub(crate) fn validate_group(v: &Value, path: &str) -> Result<ActorFacts> {
 
 /// A statement's authority: an Agent, or for 3-legged OAuth an anonymous Group of exactly two Agents (the application
 /// and the user) (Data 2.4.9.s3.b1; conformance XAPI-00098 also rejects identified Groups).
-pub(crate) fn validate_authority(v: &Value, path: &str) -> Result<ActorFacts> {
+pub(crate) fn validate_authority(v: &Value, path: &Path<'_>) -> Result<ActorFacts> {
     let facts = validate_actor(v, path)?;
     if facts.is_group {
         if facts.key.is_some() {
@@ -179,7 +178,7 @@ pub(crate) fn validate_authority(v: &Value, path: &str) -> Result<ActorFacts> {
             .map_or(0, Vec::len);
         if n != 2 {
             return Err(XapiError::new(
-                join(path, "member"),
+                path.key("member"),
                 format!(
                     "an authority Group must have exactly two Agents (the OAuth application and the user), found {n}"
                 ),
@@ -190,7 +189,7 @@ pub(crate) fn validate_authority(v: &Value, path: &str) -> Result<ActorFacts> {
 }
 
 /// Checks the IFIs present; more than one is an error; returns the key of the one there is.
-fn ifi(m: &Obj, path: &str) -> Result<Option<AgentKey>> {
+fn ifi(m: &Obj, path: &Path<'_>) -> Result<Option<AgentKey>> {
     let present: Vec<&str> = IFIS
         .iter()
         .copied()
@@ -209,7 +208,7 @@ fn ifi(m: &Obj, path: &str) -> Result<Option<AgentKey>> {
     let Some(&which) = present.first() else {
         return Ok(None);
     };
-    let at = join(path, which);
+    let at = path.key(which);
     let v = field(m, which, path)?.expect("present");
     let key = match which {
         "mbox" => mbox_key(v, &at)?,
@@ -229,10 +228,9 @@ fn ifi(m: &Obj, path: &str) -> Result<Option<AgentKey>> {
         _ => {
             let a = as_object(v, &at, "an account object with homePage and name")?;
             check_keys(a, &["homePage", "name"], &at, "an account")?;
-            let home = field(a, "homePage", &at)?.ok_or_else(|| {
-                XapiError::new(join(&at, "homePage"), "is required in an account")
-            })?;
-            let home = irl_value(home, &join(&at, "homePage"))?;
+            let home = field(a, "homePage", &at)?
+                .ok_or_else(|| XapiError::new(at.key("homePage"), "is required in an account"))?;
+            let home = irl_value(home, &at.key("homePage"))?;
             let name = req_str(a, "name", &at, "an account")?;
             format!("account:{home}|{name}")
         }
@@ -241,7 +239,7 @@ fn ifi(m: &Obj, path: &str) -> Result<Option<AgentKey>> {
 }
 
 /// `mailto:local@domain` (Data 2.4.2.3.s3 table: "mailto IRI"); the key lowercases the domain only.
-fn mbox_key(v: &Value, path: &str) -> Result<String> {
+fn mbox_key(v: &Value, path: &Path<'_>) -> Result<String> {
     let s = v
         .as_str()
         .ok_or_else(|| type_error(path, "a mailto: IRI string", v))?;
@@ -257,7 +255,7 @@ fn mbox_key(v: &Value, path: &str) -> Result<String> {
 
 /// The key of an Agent or identified Group; an anonymous Group has none and is an error.
 pub fn agent_key(v: &Value) -> Result<AgentKey> {
-    let facts = validate_actor(v, "")?;
+    let facts = validate_actor(v, &Path::Root)?;
     facts.key.ok_or_else(|| {
         XapiError::new(
             "",
@@ -278,7 +276,7 @@ pub fn parse_agent_param(s: &str, _version: crate::Version) -> Result<(AgentKey,
             format!("must be a JSON Agent object: {}", e.message),
         )
     })?;
-    let facts = validate_actor(&v, "agent")?;
+    let facts = validate_actor(&v, &Path::Root.key("agent"))?;
     let key = facts.key.ok_or_else(|| {
         XapiError::new(
             "agent",

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::error::{Result, XapiError};
-use crate::json::{as_object, check_keys, field, index, join, req_str, type_error};
+use crate::json::{Path, as_object, check_keys, field, req_str, type_error};
 use crate::statement::Prepared;
 use crate::types::{check_language_map, iri_value, irl_value};
 
@@ -39,41 +39,41 @@ impl AttachmentRef {
     }
 }
 
-pub(crate) fn validate_attachments(v: &Value, path: &str) -> Result<Vec<AttachmentRef>> {
+pub(crate) fn validate_attachments(v: &Value, path: &Path<'_>) -> Result<Vec<AttachmentRef>> {
     let list = v
         .as_array()
         .ok_or_else(|| type_error(path, "an array of Attachment objects", v))?;
     list.iter()
         .enumerate()
-        .map(|(i, a)| validate_attachment(a, &index(path, i)))
+        .map(|(i, a)| validate_attachment(a, &path.at(i)))
         .collect()
 }
 
-fn validate_attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
+fn validate_attachment(v: &Value, path: &Path<'_>) -> Result<AttachmentRef> {
     let what = "an Attachment";
     let m = as_object(v, path, "an Attachment object")?;
     check_keys(m, &ATTACHMENT_KEYS, path, what)?;
     let usage = field(m, "usageType", path)?
-        .ok_or_else(|| XapiError::new(join(path, "usageType"), "is required in an Attachment"))?;
-    let usage_type = iri_value(usage, &join(path, "usageType"))?.to_owned();
+        .ok_or_else(|| XapiError::new(path.key("usageType"), "is required in an Attachment"))?;
+    let usage_type = iri_value(usage, &path.key("usageType"))?.to_owned();
     let display = field(m, "display", path)?
-        .ok_or_else(|| XapiError::new(join(path, "display"), "is required in an Attachment"))?;
-    check_language_map(display, &join(path, "display"))?;
+        .ok_or_else(|| XapiError::new(path.key("display"), "is required in an Attachment"))?;
+    check_language_map(display, &path.key("display"))?;
     if let Some(d) = field(m, "description", path)? {
-        check_language_map(d, &join(path, "description"))?;
+        check_language_map(d, &path.key("description"))?;
     }
     let content_type = req_str(m, "contentType", path, what)?;
     if !is_media_type(content_type) {
         return Err(XapiError::new(
-            join(path, "contentType"),
+            path.key("contentType"),
             format!("must be an Internet Media Type such as \"text/plain\", got {content_type:?}"),
         ));
     }
     let length_value = field(m, "length", path)?
-        .ok_or_else(|| XapiError::new(join(path, "length"), "is required in an Attachment"))?;
+        .ok_or_else(|| XapiError::new(path.key("length"), "is required in an Attachment"))?;
     let length = length_value.as_u64().ok_or_else(|| {
         type_error(
-            &join(path, "length"),
+            &path.key("length"),
             "a non-negative integer (octets)",
             length_value,
         )
@@ -82,12 +82,12 @@ fn validate_attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
     // SHA-224, SHA-256, SHA-384 or SHA-512 in hex (Communication 1.5.2.s4.b4 recommends the last three).
     if !matches!(sha2.len(), 56 | 64 | 96 | 128) || !sha2.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(XapiError::new(
-            join(path, "sha2"),
+            path.key("sha2"),
             format!("must be a SHA-2 hash in hex, got {sha2:?}"),
         ));
     }
     let file_url = match field(m, "fileUrl", path)? {
-        Some(u) => Some(irl_value(u, &join(path, "fileUrl"))?.to_owned()),
+        Some(u) => Some(irl_value(u, &path.key("fileUrl"))?.to_owned()),
         None => None,
     };
     // Data 2.6.s4.b1: a signature is sent as application/octet-stream.
@@ -95,7 +95,7 @@ fn validate_attachment(v: &Value, path: &str) -> Result<AttachmentRef> {
         && !media_type_is(content_type, "application/octet-stream")
     {
         return Err(XapiError::new(
-            join(path, "contentType"),
+            path.key("contentType"),
             format!(
                 "must be \"application/octet-stream\" for a signature attachment, got {content_type:?}"
             ),

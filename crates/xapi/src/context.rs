@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::activity::validate_activity;
 use crate::agent::{AgentKey, validate_actor, validate_agent, validate_group};
 use crate::error::{Result, XapiError};
-use crate::json::{as_object, check_keys, field, index, join, opt_str, type_error};
+use crate::json::{Path, as_object, check_keys, field, opt_str, type_error};
 use crate::statement::validate_statement_ref;
 use crate::types::{check_extensions, check_language_tag, iri_value, uuid_value};
 use crate::version::Version;
@@ -51,7 +51,7 @@ pub(crate) struct ContextFacts {
 /// (Data 2.4.6.s4.b1/b2).
 pub(crate) fn validate_context(
     v: &Value,
-    path: &str,
+    path: &Path<'_>,
     version: Version,
     object_is_activity: bool,
 ) -> Result<ContextFacts> {
@@ -60,7 +60,7 @@ pub(crate) fn validate_context(
         for key in ["contextAgents", "contextGroups"] {
             if m.contains_key(key) {
                 return Err(XapiError::new(
-                    join(path, key),
+                    path.key(key),
                     "is an xAPI 2.0 property; send the statement with X-Experience-API-Version 2.0.0",
                 ));
             }
@@ -71,12 +71,12 @@ pub(crate) fn validate_context(
     }
     let mut facts = ContextFacts::default();
     if let Some(r) = field(m, "registration", path)? {
-        facts.registration = Some(uuid_value(r, &join(path, "registration"))?);
+        facts.registration = Some(uuid_value(r, &path.key("registration"))?);
     }
     // Data 2.4.6.s3 table: instructor is an Agent, and MAY be a Group.
     if let Some(i) = field(m, "instructor", path)? {
         facts.agents.extend(
-            validate_actor(i, &join(path, "instructor"))?
+            validate_actor(i, &path.key("instructor"))?
                 .all_keys()
                 .cloned(),
         );
@@ -85,39 +85,39 @@ pub(crate) fn validate_context(
     if let Some(t) = field(m, "team", path)? {
         facts
             .agents
-            .extend(validate_group(t, &join(path, "team"))?.all_keys().cloned());
+            .extend(validate_group(t, &path.key("team"))?.all_keys().cloned());
     }
     if let Some(ca) = field(m, "contextActivities", path)? {
-        facts.activities = validate_context_activities(ca, &join(path, "contextActivities"))?;
+        facts.activities = validate_context_activities(ca, &path.key("contextActivities"))?;
     }
     for key in ["revision", "platform"] {
         if opt_str(m, key, path)?.is_some() && !object_is_activity {
             return Err(XapiError::new(
-                join(path, key),
+                path.key(key),
                 "is only allowed when the statement's object is an Activity",
             ));
         }
     }
     if let Some(lang) = opt_str(m, "language", path)? {
-        check_language_tag(lang, &join(path, "language"))?;
+        check_language_tag(lang, &path.key("language"))?;
     }
     if let Some(s) = field(m, "statement", path)? {
-        validate_statement_ref(s, &join(path, "statement"))?;
+        validate_statement_ref(s, &path.key("statement"))?;
     }
     if let Some(ext) = field(m, "extensions", path)? {
-        check_extensions(ext, &join(path, "extensions"))?;
+        check_extensions(ext, &path.key("extensions"))?;
     }
     if let Some(list) = field(m, "contextAgents", path)? {
         facts.agents.extend(validate_context_members(
             list,
-            &join(path, "contextAgents"),
+            &path.key("contextAgents"),
             Member::Agent,
         )?);
     }
     if let Some(list) = field(m, "contextGroups", path)? {
         facts.agents.extend(validate_context_members(
             list,
-            &join(path, "contextGroups"),
+            &path.key("contextGroups"),
             Member::Group,
         )?);
     }
@@ -125,17 +125,17 @@ pub(crate) fn validate_context(
 }
 
 /// Data 2.4.6.2.s4: keys parent, grouping, category, other; each a single Activity or an array of Activities.
-fn validate_context_activities(v: &Value, path: &str) -> Result<Vec<String>> {
+fn validate_context_activities(v: &Value, path: &Path<'_>) -> Result<Vec<String>> {
     let m = as_object(v, path, "a contextActivities object")?;
     check_keys(m, &CONTEXT_ACTIVITY_KEYS, path, "contextActivities")?;
     let mut ids = Vec::new();
     for key in CONTEXT_ACTIVITY_KEYS {
-        let at = join(path, key);
+        let at = path.key(key);
         match field(m, key, path)? {
             None => {}
             Some(Value::Array(list)) => {
                 for (i, a) in list.iter().enumerate() {
-                    ids.push(validate_activity(a, &index(&at, i))?.to_owned());
+                    ids.push(validate_activity(a, &at.at(i))?.to_owned());
                 }
             }
             Some(single @ Value::Object(_)) => ids.push(validate_activity(single, &at)?.to_owned()),
@@ -160,7 +160,7 @@ enum Member {
 /// 2.0 contextAgents / contextGroups: arrays of `{"objectType": "contextAgent", "agent": Agent, "relevantTypes": [IRI]}`
 /// and `{"objectType": "contextGroup", "group": Group, "relevantTypes": [IRI]}`; relevantTypes, when given, holds at
 /// least one IRI (the 2.0 conformance suite rejects an empty list).
-fn validate_context_members(v: &Value, path: &str, kind: Member) -> Result<Vec<AgentKey>> {
+fn validate_context_members(v: &Value, path: &Path<'_>, kind: Member) -> Result<Vec<AgentKey>> {
     let (object_type, key, what) = match kind {
         Member::Agent => ("contextAgent", "agent", "a contextAgent"),
         Member::Group => ("contextGroup", "group", "a contextGroup"),
@@ -170,33 +170,33 @@ fn validate_context_members(v: &Value, path: &str, kind: Member) -> Result<Vec<A
         .ok_or_else(|| type_error(path, &format!("an array of {what} objects"), v))?;
     let mut keys = Vec::new();
     for (i, item) in list.iter().enumerate() {
-        let at = index(path, i);
+        let at = path.at(i);
         let m = as_object(item, &at, &format!("{what} object"))?;
         match opt_str(m, "objectType", &at)? {
             Some(t) if t == object_type => {}
             Some(t) => {
                 return Err(XapiError::new(
-                    join(&at, "objectType"),
+                    at.key("objectType"),
                     format!("must be {object_type:?}, got {t:?}"),
                 ));
             }
             None => {
                 return Err(XapiError::new(
-                    join(&at, "objectType"),
+                    at.key("objectType"),
                     format!("is required and must be {object_type:?}"),
                 ));
             }
         }
         check_keys(m, &["objectType", key, "relevantTypes"], &at, what)?;
         let who = field(m, key, &at)?
-            .ok_or_else(|| XapiError::new(join(&at, key), format!("is required in {what}")))?;
+            .ok_or_else(|| XapiError::new(at.key(key), format!("is required in {what}")))?;
         let facts = match kind {
-            Member::Agent => validate_agent(who, &join(&at, key))?,
-            Member::Group => validate_group(who, &join(&at, key))?,
+            Member::Agent => validate_agent(who, &at.key(key))?,
+            Member::Group => validate_group(who, &at.key(key))?,
         };
         keys.extend(facts.all_keys().cloned());
         if let Some(types) = field(m, "relevantTypes", &at)? {
-            let types_at = join(&at, "relevantTypes");
+            let types_at = at.key("relevantTypes");
             let types = types
                 .as_array()
                 .ok_or_else(|| type_error(&types_at, "an array of IRIs", types))?;
@@ -207,7 +207,7 @@ fn validate_context_members(v: &Value, path: &str, kind: Member) -> Result<Vec<A
                 ));
             }
             for (j, t) in types.iter().enumerate() {
-                iri_value(t, &index(&types_at, j))?;
+                iri_value(t, &types_at.at(j))?;
             }
         }
     }

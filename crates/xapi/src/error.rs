@@ -14,9 +14,10 @@ pub struct XapiError {
 }
 
 impl XapiError {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// `path` is text, or where in the statement the fault is.
+    pub fn new(path: impl fmt::Display, message: impl Into<String>) -> Self {
         Self {
-            path: path.into(),
+            path: path.to_string(),
             message: message.into(),
         }
     }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::error::{Result, XapiError};
-use crate::json::{as_object, check_keys, field, join, opt_bool, opt_number, opt_str};
+use crate::json::{Path, as_object, check_keys, field, opt_bool, opt_number, opt_str};
 use crate::types::{check_duration, check_extensions};
 
 const RESULT_KEYS: [&str; 6] = [
@@ -16,26 +16,26 @@ const RESULT_KEYS: [&str; 6] = [
 ];
 const SCORE_KEYS: [&str; 4] = ["scaled", "raw", "min", "max"];
 
-pub(crate) fn validate_result(v: &Value, path: &str) -> Result<()> {
+pub(crate) fn validate_result(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(v, path, "a Result object")?;
     check_keys(m, &RESULT_KEYS, path, "a Result")?;
     if let Some(score) = field(m, "score", path)? {
-        validate_score(score, &join(path, "score"))?;
+        validate_score(score, &path.key("score"))?;
     }
     opt_bool(m, "success", path)?;
     opt_bool(m, "completion", path)?;
     opt_str(m, "response", path)?;
     if let Some(d) = field(m, "duration", path)? {
-        check_duration(d, &join(path, "duration"))?;
+        check_duration(d, &path.key("duration"))?;
     }
     if let Some(ext) = field(m, "extensions", path)? {
-        check_extensions(ext, &join(path, "extensions"))?;
+        check_extensions(ext, &path.key("extensions"))?;
     }
     Ok(())
 }
 
 /// Data 2.4.5.1.s2 table: scaled in [-1, 1]; min < max; min <= raw <= max where given.
-fn validate_score(v: &Value, path: &str) -> Result<()> {
+fn validate_score(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(v, path, "a Score object")?;
     check_keys(m, &SCORE_KEYS, path, "a Score")?;
     let scaled = opt_number(m, "scaled", path)?;
@@ -46,7 +46,7 @@ fn validate_score(v: &Value, path: &str) -> Result<()> {
         && !(-1.0..=1.0).contains(&s)
     {
         return Err(XapiError::new(
-            join(path, "scaled"),
+            path.key("scaled"),
             format!("must be between -1 and 1 inclusive, got {s}"),
         ));
     }
@@ -54,20 +54,20 @@ fn validate_score(v: &Value, path: &str) -> Result<()> {
         && lo >= hi
     {
         return Err(XapiError::new(
-            join(path, "min"),
+            path.key("min"),
             format!("must be less than max ({hi}), got {lo}"),
         ));
     }
     if let Some(r) = raw {
         if let Some(lo) = min.filter(|lo| r < *lo) {
             return Err(XapiError::new(
-                join(path, "raw"),
+                path.key("raw"),
                 format!("must not be below min ({lo}), got {r}"),
             ));
         }
         if let Some(hi) = max.filter(|hi| r > *hi) {
             return Err(XapiError::new(
-                join(path, "raw"),
+                path.key("raw"),
                 format!("must not be above max ({hi}), got {r}"),
             ));
         }

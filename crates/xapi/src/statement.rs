@@ -12,7 +12,7 @@ use crate::agent::{
 use crate::attachment::{AttachmentRef, validate_attachments};
 use crate::context::{ContextFacts, normalise_context_activities, validate_context};
 use crate::error::{Result, XapiError};
-use crate::json::{Obj, as_object, check_keys, field, join, opt_str, type_error};
+use crate::json::{Obj, Path, as_object, check_keys, field, opt_str, type_error};
 use crate::result::validate_result;
 use crate::types::{check_language_map, format_timestamp, iri_value, timestamp_value, uuid_value};
 use crate::version::Version;
@@ -67,7 +67,7 @@ pub struct Authority {
 impl Authority {
     /// Fails, naming the fault, when the value is not an Agent or an OAuth pair Group (Data 2.4.9.s3.b1).
     pub fn new(value: Value) -> Result<Self> {
-        let facts = validate_authority(&value, "authority").map_err(|e| {
+        let facts = validate_authority(&value, &Path::Root.key("authority")).map_err(|e| {
             XapiError::new(
                 e.path,
                 format!("the credential's authority is not valid: {}", e.message),
@@ -141,8 +141,8 @@ enum ObjectFacts {
 pub fn validate_statement(raw: &Value, version: Version) -> Result<()> {
     let m = raw
         .as_object()
-        .ok_or_else(|| type_error("", "a Statement object", raw))?;
-    validate_body(m, "", version, false).map(|_| ())
+        .ok_or_else(|| type_error(&Path::Root, "a Statement object", raw))?;
+    validate_body(m, &Path::Root, version, false).map(|_| ())
 }
 
 /// Validates one statement as received and returns it ready to store.
@@ -154,8 +154,8 @@ pub fn validate_statement(raw: &Value, version: Version) -> Result<()> {
 pub fn prepare(raw: Value, version: Version, ctx: &PrepareContext) -> Result<Prepared> {
     let m = raw
         .as_object()
-        .ok_or_else(|| type_error("", "a Statement object", &raw))?;
-    let facts = validate_body(m, "", version, false)?;
+        .ok_or_else(|| type_error(&Path::Root, "a Statement object", &raw))?;
+    let facts = validate_body(m, &Path::Root, version, false)?;
 
     let id = facts.id.unwrap_or(ctx.new_id);
     let stored = ctx.stored.trunc_subsecs(3);
@@ -270,13 +270,13 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 
 /// The properties shared by Statements and SubStatements (Data 2.4.4.3.s8.b2: a SubStatement is validated as a
 /// Statement too).
-fn validate_body(m: &Obj, path: &str, version: Version, sub: bool) -> Result<Facts> {
+fn validate_body(m: &Obj, path: &Path<'_>, version: Version, sub: bool) -> Result<Facts> {
     if sub {
         // Data 2.4.4.3.s8.b3.
         for key in ["id", "stored", "version", "authority"] {
             if m.contains_key(key) {
                 return Err(XapiError::new(
-                    join(path, key),
+                    path.key(key),
                     "is not allowed in a SubStatement",
                 ));
             }
@@ -287,20 +287,20 @@ fn validate_body(m: &Obj, path: &str, version: Version, sub: bool) -> Result<Fac
     }
 
     let id = match field(m, "id", path)? {
-        Some(v) => Some(uuid_value(v, &join(path, "id"))?),
+        Some(v) => Some(uuid_value(v, &path.key("id"))?),
         None => None,
     };
     // Data 2.2.s2.b3: actor, verb and object are required.
     let what = if sub { "a SubStatement" } else { "a Statement" };
     let actor_v = field(m, "actor", path)?
-        .ok_or_else(|| XapiError::new(join(path, "actor"), format!("is required in {what}")))?;
-    let actor = validate_actor(actor_v, &join(path, "actor"))?;
+        .ok_or_else(|| XapiError::new(path.key("actor"), format!("is required in {what}")))?;
+    let actor = validate_actor(actor_v, &path.key("actor"))?;
     let verb_v = field(m, "verb", path)?
-        .ok_or_else(|| XapiError::new(join(path, "verb"), format!("is required in {what}")))?;
-    let verb = validate_verb(verb_v, &join(path, "verb"))?;
+        .ok_or_else(|| XapiError::new(path.key("verb"), format!("is required in {what}")))?;
+    let verb = validate_verb(verb_v, &path.key("verb"))?;
     let object_v = field(m, "object", path)?
-        .ok_or_else(|| XapiError::new(join(path, "object"), format!("is required in {what}")))?;
-    let object_path = join(path, "object");
+        .ok_or_else(|| XapiError::new(path.key("object"), format!("is required in {what}")))?;
+    let object_path = path.key("object");
     let object = validate_object(object_v, &object_path, version, sub)?;
 
     // Data 2.3.2.s2.b1/b2: a voiding statement's object is a StatementRef to the voided statement.
@@ -314,28 +314,28 @@ fn validate_body(m: &Obj, path: &str, version: Version, sub: bool) -> Result<Fac
     }
 
     if let Some(r) = field(m, "result", path)? {
-        validate_result(r, &join(path, "result"))?;
+        validate_result(r, &path.key("result"))?;
     }
     let context = match field(m, "context", path)? {
         Some(c) => validate_context(
             c,
-            &join(path, "context"),
+            &path.key("context"),
             version,
             matches!(object, ObjectFacts::Activity(_)),
         )?,
         None => ContextFacts::default(),
     };
     let timestamp = match field(m, "timestamp", path)? {
-        Some(t) => Some(timestamp_value(t, &join(path, "timestamp"), version)?),
+        Some(t) => Some(timestamp_value(t, &path.key("timestamp"), version)?),
         None => None,
     };
     if !sub {
         // Data 2.4.8.s3.b2: validate, then overwrite.
         if let Some(s) = field(m, "stored", path)? {
-            timestamp_value(s, &join(path, "stored"), version)?;
+            timestamp_value(s, &path.key("stored"), version)?;
         }
         if let Some(a) = field(m, "authority", path)? {
-            validate_authority(a, &join(path, "authority"))?;
+            validate_authority(a, &path.key("authority"))?;
         }
         if let Some(v) = opt_str(m, "version", path)?
             && !version.accepts_statement_version(v)
@@ -345,13 +345,13 @@ fn validate_body(m: &Obj, path: &str, version: Version, sub: bool) -> Result<Fac
                 Version::V2_0_0 => "\"1.0\", \"1.0.x\", \"2.0\" or \"2.0.x\"",
             };
             return Err(XapiError::new(
-                join(path, "version"),
+                path.key("version"),
                 format!("must be {allowed}, got {v:?}"),
             ));
         }
     }
     let attachments = match field(m, "attachments", path)? {
-        Some(a) => validate_attachments(a, &join(path, "attachments"))?,
+        Some(a) => validate_attachments(a, &path.key("attachments"))?,
         None => Vec::new(),
     };
     Ok(Facts {
@@ -366,28 +366,33 @@ fn validate_body(m: &Obj, path: &str, version: Version, sub: bool) -> Result<Fac
 }
 
 /// A Verb: `id` an IRI (required), `display` a language map (Data 2.4.3.s3).
-fn validate_verb<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
+fn validate_verb<'a>(v: &'a Value, path: &Path<'_>) -> Result<&'a str> {
     let m = as_object(v, path, "a Verb object")?;
     check_keys(m, &["id", "display"], path, "a Verb")?;
     let id = field(m, "id", path)?
-        .ok_or_else(|| XapiError::new(join(path, "id"), "is required in a Verb"))?;
-    let id = iri_value(id, &join(path, "id"))?;
+        .ok_or_else(|| XapiError::new(path.key("id"), "is required in a Verb"))?;
+    let id = iri_value(id, &path.key("id"))?;
     if let Some(d) = field(m, "display", path)? {
-        check_language_map(d, &join(path, "display"))?;
+        check_language_map(d, &path.key("display"))?;
     }
     Ok(id)
 }
 
 /// The statement's object, by `objectType` (Data 2.4.4.s2: absent means Activity). Agents and Groups as objects must
 /// say so (2.4.4.2.s1.b1); a SubStatement cannot hold another (2.4.4.3.s8.b4).
-fn validate_object(v: &Value, path: &str, version: Version, in_sub: bool) -> Result<ObjectFacts> {
+fn validate_object(
+    v: &Value,
+    path: &Path<'_>,
+    version: Version,
+    in_sub: bool,
+) -> Result<ObjectFacts> {
     let m = as_object(v, path, &format!("an object ({OBJECT_TYPES})"))?;
     let object_type = opt_str(m, "objectType", path)?;
     if object_type.is_none()
         && (IFIS.iter().any(|k| m.contains_key(*k)) || m.contains_key("member"))
     {
         return Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             "is required for an Agent or Group as the object; without it the object is an Activity",
         ));
     }
@@ -399,14 +404,14 @@ fn validate_object(v: &Value, path: &str, version: Version, in_sub: bool) -> Res
         Some("Group") => Ok(ObjectFacts::Actor(validate_group(v, path)?)),
         Some("StatementRef") => Ok(ObjectFacts::StatementRef(validate_statement_ref(v, path)?)),
         Some("SubStatement") if in_sub => Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             "a SubStatement cannot contain another SubStatement",
         )),
         Some("SubStatement") => Ok(ObjectFacts::SubStatement(Box::new(validate_body(
             m, path, version, true,
         )?))),
         Some(other) => Err(XapiError::new(
-            join(path, "objectType"),
+            path.key("objectType"),
             format!("must be {OBJECT_TYPES}, got {other:?}"),
         )),
     }
@@ -414,25 +419,25 @@ fn validate_object(v: &Value, path: &str, version: Version, in_sub: bool) -> Res
 
 /// A Statement Reference: `objectType` "StatementRef" (required) and the UUID `id` of a statement
 /// (Data 2.4.4.3.s4.b1/b2); the LRS need not know the statement.
-pub(crate) fn validate_statement_ref(v: &Value, path: &str) -> Result<Uuid> {
+pub(crate) fn validate_statement_ref(v: &Value, path: &Path<'_>) -> Result<Uuid> {
     let m = as_object(v, path, "a StatementRef object")?;
     match opt_str(m, "objectType", path)? {
         Some("StatementRef") => {}
         Some(t) => {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 format!("must be \"StatementRef\", got {t:?}"),
             ));
         }
         None => {
             return Err(XapiError::new(
-                join(path, "objectType"),
+                path.key("objectType"),
                 "is required and must be \"StatementRef\"",
             ));
         }
     }
     check_keys(m, &["objectType", "id"], path, "a StatementRef")?;
     let id = field(m, "id", path)?
-        .ok_or_else(|| XapiError::new(join(path, "id"), "is required in a StatementRef"))?;
-    uuid_value(id, &join(path, "id"))
+        .ok_or_else(|| XapiError::new(path.key("id"), "is required in a StatementRef"))?;
+    uuid_value(id, &path.key("id"))
 }

@@ -7,11 +7,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{Result, XapiError};
-use crate::json::{as_object, describe, join, type_error};
+use crate::json::{Path, as_object, describe, type_error};
 use crate::version::Version;
 
 /// An absolute IRI per RFC 3987 (1.0.3 Data 2.2.s4.b1.b4/b8: no empty strings, a scheme is required).
-pub(crate) fn check_iri(s: &str, path: &str) -> Result<()> {
+pub(crate) fn check_iri(s: &str, path: &Path<'_>) -> Result<()> {
     if s.is_empty() {
         return Err(XapiError::new(
             path,
@@ -26,7 +26,7 @@ pub(crate) fn check_iri(s: &str, path: &str) -> Result<()> {
     })
 }
 
-pub(crate) fn iri_value<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
+pub(crate) fn iri_value<'a>(v: &'a Value, path: &Path<'_>) -> Result<&'a str> {
     let s = v
         .as_str()
         .ok_or_else(|| type_error(path, "an IRI string", v))?;
@@ -36,12 +36,12 @@ pub(crate) fn iri_value<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
 
 /// An IRL is an IRI meant to be dereferenced; xAPI allows best-effort validation (1.0.3 Data 2.2.s4.b6), so it gets
 /// the IRI check.
-pub(crate) fn irl_value<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
+pub(crate) fn irl_value<'a>(v: &'a Value, path: &Path<'_>) -> Result<&'a str> {
     iri_value(v, path)
 }
 
 /// An RFC 5646 language tag (1.0.3 Data 2.2.s4.b2).
-pub(crate) fn check_language_tag(s: &str, path: &str) -> Result<()> {
+pub(crate) fn check_language_tag(s: &str, path: &Path<'_>) -> Result<()> {
     oxilangtag::LanguageTag::parse(s).map(|_| ()).map_err(|e| {
         XapiError::new(
             path,
@@ -51,14 +51,14 @@ pub(crate) fn check_language_tag(s: &str, path: &str) -> Result<()> {
 }
 
 /// A language map: keys are RFC 5646 tags, values strings (1.0.3 Data 4.2).
-pub(crate) fn check_language_map(v: &Value, path: &str) -> Result<()> {
+pub(crate) fn check_language_map(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(
         v,
         path,
         "a language map (an object of language tag to string)",
     )?;
     for (tag, text) in m {
-        let at = join(path, tag);
+        let at = path.key(tag);
         check_language_tag(tag, &at)?;
         if !text.is_string() {
             return Err(type_error(&at, "a string", text));
@@ -68,10 +68,10 @@ pub(crate) fn check_language_map(v: &Value, path: &str) -> Result<()> {
 }
 
 /// Extensions: an object whose keys are IRIs; values may be anything, null included (1.0.3 Data 4.1.s3.b1/b2).
-pub(crate) fn check_extensions(v: &Value, path: &str) -> Result<()> {
+pub(crate) fn check_extensions(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(v, path, "an extensions object (IRI keys)")?;
     for key in m.keys() {
-        check_iri(key, &join(path, key)).map_err(|e| {
+        check_iri(key, &path.key(key)).map_err(|e| {
             XapiError::new(e.path, format!("extension keys must be IRIs, got {key:?}"))
         })?;
     }
@@ -79,7 +79,7 @@ pub(crate) fn check_extensions(v: &Value, path: &str) -> Result<()> {
 }
 
 /// A UUID in standard string form: 8-4-4-4-12 hex digits with hyphens, either case (1.0.3 Data 2.4.1, 4.4).
-pub(crate) fn parse_uuid(s: &str, path: &str) -> Result<Uuid> {
+pub(crate) fn parse_uuid(s: &str, path: &Path<'_>) -> Result<Uuid> {
     let standard = s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
@@ -96,7 +96,7 @@ pub(crate) fn parse_uuid(s: &str, path: &str) -> Result<Uuid> {
     Uuid::try_parse(s).map_err(|e| XapiError::new(path, format!("must be a UUID, got {s:?} ({e})")))
 }
 
-pub(crate) fn uuid_value(v: &Value, path: &str) -> Result<Uuid> {
+pub(crate) fn uuid_value(v: &Value, path: &Path<'_>) -> Result<Uuid> {
     let s = v
         .as_str()
         .ok_or_else(|| type_error(path, "a UUID string", v))?;
@@ -203,7 +203,11 @@ pub fn parse_timestamp(s: &str, version: Version) -> Option<DateTime<Utc>> {
     Some(local.with_timezone(&Utc))
 }
 
-pub(crate) fn timestamp_value(v: &Value, path: &str, version: Version) -> Result<DateTime<Utc>> {
+pub(crate) fn timestamp_value(
+    v: &Value,
+    path: &Path<'_>,
+    version: Version,
+) -> Result<DateTime<Utc>> {
     let s = v
         .as_str()
         .ok_or_else(|| type_error(path, "a timestamp string", v))?;
@@ -331,7 +335,7 @@ fn is_decimal(n: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
-pub(crate) fn check_duration(v: &Value, path: &str) -> Result<()> {
+pub(crate) fn check_duration(v: &Value, path: &Path<'_>) -> Result<()> {
     let s = v
         .as_str()
         .ok_or_else(|| type_error(path, "an ISO 8601 duration string", v))?;
