@@ -758,10 +758,10 @@ impl IdCache {
     pub(crate) fn forget(&self, org: i64, kind: u8, key: &str) {
         use std::sync::atomic::Ordering::Relaxed;
         let mut ids = self.ids.lock().expect("id cache");
-        if let Some(keys) = ids.get_mut(&(org, kind)) {
-            if keys.remove(key).is_some() {
-                self.len.fetch_sub(1, Relaxed);
-            }
+        if let Some(keys) = ids.get_mut(&(org, kind))
+            && keys.remove(key).is_some()
+        {
+            self.len.fetch_sub(1, Relaxed);
         }
     }
 
