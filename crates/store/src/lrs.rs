@@ -1288,7 +1288,6 @@ macro_rules! impl_lrs_store {
                         return Ok(StoreOutcome { ids, ..StoreOutcome::default() });
                     }
 
-                    // Agents, activities and verbs by number.
                     // Agents (with the object last seen as actor or object), activities and verbs, by number.
                     let mut agents: BTreeMap<&str, Option<&serde_json::Value>> = BTreeMap::new();
                     let mut activities: BTreeMap<&str, Option<&serde_json::Value>> = BTreeMap::new();
