@@ -75,10 +75,6 @@ impl Authority {
         })?;
         Ok(Authority { value, facts })
     }
-
-    pub fn value(&self) -> &Value {
-        &self.value
-    }
 }
 
 /// A statement ready to store: the JSON to keep and return ("exact"), and what to index.

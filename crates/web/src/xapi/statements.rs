@@ -88,7 +88,12 @@ fn prepare_all(
     incoming: &mut Incoming,
     put_id: Option<uuid::Uuid>,
 ) -> XapiResult<Vec<Prepared>> {
-    let authority = lantern_xapi::Authority::new(client.authority(&state.auth.public_url))?;
+    // One context for the request (the authority checked once); each statement gets its own id and `stored`.
+    let mut ctx = PrepareContext {
+        new_id: uuid::Uuid::nil(),
+        stored: chrono::Utc::now(),
+        authority: lantern_xapi::Authority::new(client.authority(&state.auth.public_url))?,
+    };
     let statements = std::mem::take(&mut incoming.statements);
     let mut prepared = Vec::with_capacity(statements.len());
     // A signature signs the statement as sent, so those with attachments are kept as sent (the rest are moved).
@@ -100,11 +105,8 @@ fn prepare_all(
                 .and_then(|o| o.get("attachments"))
                 .is_some();
         as_sent.push(attached.then(|| raw.clone()));
-        let ctx = PrepareContext {
-            new_id: put_id.unwrap_or_else(new_id),
-            stored: chrono::Utc::now(),
-            authority: authority.clone(),
-        };
+        ctx.new_id = put_id.unwrap_or_else(new_id);
+        ctx.stored = chrono::Utc::now();
         let p = lantern_xapi::prepare(raw, version, &ctx).map_err(|e| {
             if incoming.single {
                 XapiHttpError::from(e)
