@@ -865,6 +865,42 @@ impl Statistics {
     }
 }
 
+/// Why one request's statements were not stored in a group commit.
+pub(crate) enum JobError {
+    /// Refused by the store's checks (a conflicting id, voiding a voiding statement) before anything was written:
+    /// the group goes on without it.
+    Refused(LrsError),
+    /// Failed part-way through writing: what it wrote cannot be taken back without a savepoint.
+    Failed(LrsError),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError::Failed(LrsError::Store(e))
+    }
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(e: sqlx::Error) -> Self {
+        JobError::Failed(LrsError::from(e))
+    }
+}
+
+impl JobError {
+    pub(crate) fn into_inner(self) -> LrsError {
+        match self {
+            JobError::Refused(e) | JobError::Failed(e) => e,
+        }
+    }
+}
+
+/// A group commit that did not happen: `PartWritten` is redone with each request in a savepoint; `Failed` (the
+/// transaction could not start or commit) is every request's answer.
+pub(crate) enum GroupError {
+    PartWritten,
+    Failed(String),
+}
+
 pub(crate) struct Job {
     pub(crate) org: OrgId,
     pub(crate) credential: i64,
@@ -1044,6 +1080,15 @@ macro_rules! impl_lrs_store {
 
             /// Rows per multi-row INSERT, well inside both backends' limits on bound parameters.
             const CHUNK: usize = 500;
+            /// How the writer's multi-row INSERTs begin. On SQLite, `OR FAIL`: a statement inside a transaction that
+            /// writes many rows and may abort part-way (any constraint that aborts) gets a statement journal, a copy
+            /// in memory of every page it first changes, allocated and freed each time; with FAIL (and no foreign-key
+            /// checks on the writer's connection, see `SqliteStore::open`) it needs none. Nothing is lost: on any
+            /// error the writer rolls back the whole group, or the request's savepoint.
+            const INSERT: &str = match $backend {
+                Backend::Sqlite => "INSERT OR FAIL INTO",
+                Backend::Postgres => "INSERT INTO",
+            };
 
             fn uuid_of(bytes: &[u8]) -> Result<uuid::Uuid> {
                 uuid::Uuid::from_slice(bytes).map_err(|e| StoreError::Corrupt { column: "xapi uuid", message: e.to_string() })
@@ -1157,7 +1202,7 @@ macro_rules! impl_lrs_store {
                         _ => ("xapi_verbs", "iri", None),
                     };
                     for chunk in missing.chunks(CHUNK) {
-                        let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} (org_id, {key_col}"));
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("{INSERT} {table} (org_id, {key_col}"));
                         if let Some(c) = json_col {
                             q.push(format!(", {c}"));
                         }
@@ -1207,12 +1252,12 @@ macro_rules! impl_lrs_store {
                     org: OrgId,
                     credential: i64,
                     statements: &mut [Prepared],
-                    serialised: Vec<Serialised>,
+                    serialised: &[Serialised],
                     attachments: &[AttachmentPayload],
                     home_page: &str,
                     stored: Timestamp,
                     writes: &mut CacheWrites,
-                ) -> Result<StoreOutcome, LrsError> {
+                ) -> Result<StoreOutcome, JobError> {
                     let ids: Vec<uuid::Uuid> = statements.iter().map(|p| p.id).collect();
                     let stored_text = lantern_xapi::format_timestamp(stored);
                     // Statements that came without a timestamp were given `stored` as theirs; they get the new one.
@@ -1220,7 +1265,7 @@ macro_rules! impl_lrs_store {
                     // this reads `stored` or a defaulted `timestamp` from the parsed statement.
                     let mut defaulted: HashSet<uuid::Uuid> = HashSet::new();
                     let mut texts: HashMap<uuid::Uuid, &Serialised> = HashMap::with_capacity(statements.len());
-                    for (p, ser) in statements.iter_mut().zip(&serialised) {
+                    for (p, ser) in statements.iter_mut().zip(serialised) {
                         if ser.defaulted {
                             p.index.timestamp = stored;
                             defaulted.insert(p.id);
@@ -1262,10 +1307,10 @@ macro_rules! impl_lrs_store {
                                     }
                                 }
                                 if !lantern_xapi::same_statement(&old, &sent) {
-                                    return Err(LrsError::Conflict(format!(
+                                    return Err(JobError::Refused(LrsError::Conflict(format!(
                                         "statement {} is already stored with different content; statements cannot be changed",
                                         p.id
-                                    )));
+                                    ))));
                                 }
                             }
                             None => new.push(p),
@@ -1277,10 +1322,10 @@ macro_rules! impl_lrs_store {
                             let target_voids = existing.get(&target).map(|(_, v)| *v).unwrap_or(false)
                                 || statements.iter().any(|s| s.id == target && s.index.voids.is_some());
                             if target_voids {
-                                return Err(LrsError::Invalid(format!(
+                                return Err(JobError::Refused(LrsError::Invalid(format!(
                                     "statement {} voids {target}, which is itself a voiding statement: a voiding statement cannot be voided",
                                     p.id
-                                )));
+                                ))));
                             }
                         }
                     }
@@ -1327,10 +1372,10 @@ macro_rules! impl_lrs_store {
                     // The statements, then what they relate to.
                     let mut seqs: HashMap<uuid::Uuid, i64> = HashMap::with_capacity(new.len());
                     for chunk in new.chunks(CHUNK) {
-                        let mut q: QueryBuilder<$db> = QueryBuilder::new(
-                            "INSERT INTO xapi_statements (org_id, id, stored_us, timestamp_us, actor_id, verb_id, \
+                        let mut q: QueryBuilder<$db> = QueryBuilder::new(format!(
+                            "{INSERT} xapi_statements (org_id, id, stored_us, timestamp_us, actor_id, verb_id, \
                              object_activity_id, object_agent_id, statement_ref, registration, voids, statement_json, credential_id) ",
-                        );
+                        ));
                         q.push_values(chunk, |mut b, p| {
                             let ix = &p.index;
                             b.push_bind(org.0)
@@ -1380,7 +1425,7 @@ macro_rules! impl_lrs_store {
                         ("xapi_statement_activities", "activity_id", &activity_rows),
                     ] {
                         for chunk in rows.chunks(CHUNK) {
-                            let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("INSERT INTO {table} ({col}, seq, direct) "));
+                            let mut q: QueryBuilder<$db> = QueryBuilder::new(format!("{INSERT} {table} ({col}, seq, direct) "));
                             q.push_values(chunk, |mut b, (id, seq, d)| {
                                 b.push_bind(*id).push_bind(*seq).push_bind(*d);
                             });
@@ -1406,79 +1451,30 @@ macro_rules! impl_lrs_store {
                     }
                     self.merge_definitions(tx, &activity_ids, statements, writes).await?;
                     let (records_created, records_withdrawn) =
-                        self.feed_compliance(tx, org, credential, &new, home_page, stored).await.map_err(LrsError::Store)?;
+                        self.feed_compliance(tx, org, credential, &new, home_page, stored).await?;
                     let stored_count = new.len();
                     Ok(StoreOutcome { ids, stored: stored_count, records_created, records_withdrawn })
                 }
 
-                /// Writes a group of requests in one transaction, each in a savepoint so that one refused request
-                /// leaves the others stored, and answers each once the transaction is durable.
-                async fn write_group(&self, group: Vec<Job>) {
-                    let mut orgs: Vec<OrgId> = group.iter().map(|j| j.org).collect();
-                    orgs.sort();
-                    orgs.dedup();
-                    let mut tx = match self.lrs_write_tx(&orgs).await {
-                        Ok(tx) => tx,
-                        Err(e) => {
-                            let message = e.to_string();
-                            for j in group {
-                                let _ = j.reply.send(Err(LrsError::Store(StoreError::Corrupt { column: "xapi write", message: message.clone() })));
-                            }
-                            return;
-                        }
+                /// Writes a group of requests in one transaction and answers each once it is durable. Requests go
+                /// straight into the transaction: a savepoint for each would copy every page a request first changes
+                /// into a sub-journal (in memory, allocated and freed each time), about as much work as the writes. A
+                /// request the store refuses has written nothing by then, so the others go on; should one fail
+                /// part-way (a database error), the transaction is rolled back and the group redone with each request
+                /// in a savepoint of its own, so one bad request still leaves the others stored.
+                async fn write_group(&self, mut group: Vec<Job>) {
+                    let result = match self.write_jobs(&mut group, false).await {
+                        Err(GroupError::PartWritten) => self.write_jobs(&mut group, true).await,
+                        other => other,
                     };
-                    // `stored`, under the lock: later than anything committed before in each LRS, to the millisecond
-                    // as statements say it, the same for the whole group (it becomes visible at once), so storage
-                    // order and `stored` agree.
-                    let mut stored_at: HashMap<OrgId, Timestamp> = HashMap::new();
-                    let now_ms = chrono::Utc::now().timestamp_millis();
-                    let mut answers = Vec::with_capacity(group.len());
-                    let mut writes = CacheWrites::default();
                     // The parsed statements are freed off the writer's path, which every waiting request is behind.
-                    let mut parsed: Vec<Vec<Prepared>> = Vec::with_capacity(group.len());
-                    for mut job in group {
-                        let stored = match stored_at.get(&job.org) {
-                            Some(t) => *t,
-                            None => {
-                                let last: std::result::Result<Option<i64>, _> =
-                                    sqlx::query_scalar("SELECT MAX(stored_us) FROM xapi_statements WHERE org_id = $1")
-                                        .bind(job.org.0).fetch_one(&mut *tx).await;
-                                let last = last.ok().flatten();
-                                let ms = now_ms.max(last.map_or(i64::MIN, |l| l / 1000 + 1));
-                                let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
-                                stored_at.insert(job.org, t);
-                                t
-                            }
-                        };
-                        let mut job_writes = CacheWrites::default();
-                        let result = match sqlx::Acquire::begin(&mut tx).await {
-                            Ok(mut sp) => {
-                                let r = self.store_one(&mut sp, job.org, job.credential, &mut job.statements, job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await;
-                                match r {
-                                    Ok(out) => match sp.commit().await {
-                                        Ok(()) => Ok(out),
-                                        Err(e) => Err(LrsError::from(e)),
-                                    },
-                                    Err(e) => {
-                                        let _ = sp.rollback().await;
-                                        Err(e)
-                                    }
-                                }
-                            }
-                            Err(e) => Err(LrsError::from(e)),
-                        };
-                        if result.is_ok() {
-                            writes.merge(job_writes);
-                        }
-                        answers.push((job.reply, result));
-                        parsed.push(job.statements);
-                    }
+                    let (replies, parsed): (Vec<_>, Vec<_>) = group.into_iter().map(|j| (j.reply, j.statements)).unzip();
                     tokio::spawn(async move { drop(parsed) });
-                    match tx.commit().await {
-                        Ok(()) => {
+                    match result {
+                        Ok((answers, writes)) => {
                             writes.apply(&self.lrs_ids);
-                            let written: usize = answers.iter().map(|(_, r)| r.as_ref().map_or(0, |o| o.stored)).sum();
-                            for (reply, r) in answers {
+                            let written: usize = answers.iter().map(|r| r.as_ref().map_or(0, |o| o.stored)).sum();
+                            for (reply, r) in replies.into_iter().zip(answers) {
                                 let _ = reply.send(r);
                             }
                             if $backend == Backend::Postgres && self.lrs_writer.statistics.wrote(written as u64) {
@@ -1486,12 +1482,80 @@ macro_rules! impl_lrs_store {
                             }
                         }
                         Err(e) => {
-                            let message = e.to_string();
-                            for (reply, _) in answers {
-                                let _ = reply.send(Err(LrsError::Store(StoreError::Corrupt { column: "xapi commit", message: message.clone() })));
+                            let message = match e {
+                                GroupError::Failed(m) => m,
+                                GroupError::PartWritten => "a request failed part-way through its write".to_owned(),
+                            };
+                            for reply in replies {
+                                let _ = reply.send(Err(LrsError::Store(StoreError::Corrupt { column: "xapi write", message: message.clone() })));
                             }
                         }
                     }
+                }
+
+                /// One attempt at a group commit: each request's answer, and what the id cache learns once it commits.
+                async fn write_jobs(
+                    &self,
+                    group: &mut [Job],
+                    savepoints: bool,
+                ) -> std::result::Result<(Vec<std::result::Result<StoreOutcome, LrsError>>, CacheWrites), GroupError> {
+                    let mut orgs: Vec<OrgId> = group.iter().map(|j| j.org).collect();
+                    orgs.sort();
+                    orgs.dedup();
+                    let mut tx = self.lrs_write_tx(&orgs).await.map_err(|e| GroupError::Failed(e.to_string()))?;
+                    // `stored`, under the lock: later than anything committed before in each LRS, to the millisecond
+                    // as statements say it, the same for the whole group (it becomes visible at once), so storage
+                    // order and `stored` agree.
+                    let mut stored_at: HashMap<OrgId, Timestamp> = HashMap::new();
+                    let now_ms = chrono::Utc::now().timestamp_millis();
+                    let mut answers = Vec::with_capacity(group.len());
+                    let mut writes = CacheWrites::default();
+                    for job in group.iter_mut() {
+                        let stored = match stored_at.get(&job.org) {
+                            Some(t) => *t,
+                            None => {
+                                let last: Option<i64> =
+                                    sqlx::query_scalar("SELECT MAX(stored_us) FROM xapi_statements WHERE org_id = $1")
+                                        .bind(job.org.0).fetch_one(&mut *tx).await
+                                        .map_err(|e| GroupError::Failed(e.to_string()))?;
+                                let ms = now_ms.max(last.map_or(i64::MIN, |l| l / 1000 + 1));
+                                let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+                                stored_at.insert(job.org, t);
+                                t
+                            }
+                        };
+                        let mut job_writes = CacheWrites::default();
+                        let result = if savepoints {
+                            match sqlx::Acquire::begin(&mut tx).await {
+                                Ok(mut sp) => {
+                                    let r = self.store_one(&mut sp, job.org, job.credential, &mut job.statements, &job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await;
+                                    match r {
+                                        Ok(out) => sp.commit().await.map(|()| out).map_err(LrsError::from),
+                                        Err(e) => {
+                                            let _ = sp.rollback().await;
+                                            Err(e.into_inner())
+                                        }
+                                    }
+                                }
+                                Err(e) => Err(LrsError::from(e)),
+                            }
+                        } else {
+                            match self.store_one(&mut tx, job.org, job.credential, &mut job.statements, &job.serialised, &job.attachments, &job.home_page, stored, &mut job_writes).await {
+                                Ok(out) => Ok(out),
+                                Err(JobError::Refused(e)) => Err(e),
+                                Err(JobError::Failed(_)) => {
+                                    let _ = tx.rollback().await;
+                                    return Err(GroupError::PartWritten);
+                                }
+                            }
+                        };
+                        if result.is_ok() {
+                            writes.merge(job_writes);
+                        }
+                        answers.push(result);
+                    }
+                    tx.commit().await.map_err(|e| GroupError::Failed(e.to_string()))?;
+                    Ok((answers, writes))
                 }
 
                 /// ANALYZE of the tables LRS queries plan on, in the background (see [`Statistics`]).

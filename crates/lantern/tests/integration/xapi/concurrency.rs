@@ -138,3 +138,70 @@ async fn racing_writers_never_get_a_server_error() {
         );
     }
 }
+
+/// Requests are written into a group's transaction without savepoints; one that fails part-way (here a database
+/// error from a trigger, on SQLite, whose file the test can open) makes the writer redo the group with a savepoint
+/// each. The failing request stores nothing, not even its good statement, and every other request is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_failing_part_way_leaves_the_rest_of_its_group_stored() {
+    use sqlx::Connection;
+    for w in worlds().await {
+        let Some(dir) = &w._dir else { continue };
+        let mut conn = sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("test.db").display()
+        ))
+        .await
+        .expect("open the test database");
+        sqlx::query(
+            "CREATE TRIGGER poison BEFORE INSERT ON xapi_statement_activities \
+             WHEN (SELECT iri FROM xapi_activities WHERE id = NEW.activity_id) = 'https://elearning.test/poison' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("trigger");
+        let with_id = |actor: &str, activity: &str| {
+            let mut s = statement(actor, COMPLETED, activity);
+            let id = uuid();
+            s["id"] = json!(id);
+            (id, s)
+        };
+        let mut reqs = Vec::new();
+        let mut good = Vec::new();
+        for i in 0..7 {
+            let (a, sa) = with_id(&format!("fine{i}@nhs.test"), "https://elearning.test/fine");
+            let (b, sb) = with_id(&format!("fine{i}@nhs.test"), "https://elearning.test/also-fine");
+            good.extend([a, b]);
+            reqs.push((w.lrs.clone(), json!([sa, sb])));
+        }
+        let (innocent, si) = with_id("bystander@nhs.test", "https://elearning.test/fine");
+        let (_, sp) = with_id("bystander@nhs.test", "https://elearning.test/poison");
+        reqs.insert(3, (w.lrs.clone(), json!([si, sp])));
+        let statuses = all_at_once(reqs).await;
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            7,
+            "{statuses:?}"
+        );
+        assert!(statuses[3].is_server_error(), "{statuses:?}");
+        for id in good {
+            let r = w.lrs.get(&format!("/xapi/statements?statementId={id}")).await;
+            assert_eq!(r.status, StatusCode::OK, "statement {id} of a good request");
+        }
+        let r = w
+            .lrs
+            .get(&format!("/xapi/statements?statementId={innocent}"))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "the failed request's good statement must not be stored"
+        );
+        // The writer goes on: the next request is stored.
+        let (after, s) = with_id("later@nhs.test", "https://elearning.test/fine");
+        assert_eq!(w.lrs.post("/xapi/statements", &json!([s])).await.status, StatusCode::OK);
+        let r = w.lrs.get(&format!("/xapi/statements?statementId={after}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+}
