@@ -29,15 +29,16 @@ fn main() -> std::process::ExitCode {
 
 /// A long-running server should hand freed memory back at once: mimalloc otherwise waits for the thread that freed
 /// it to allocate again, and a thread that built an index or hashed a password at start-up may then sit idle,
-/// holding tens of megabytes. mimalloc reads its options from the environment before `main`, so `serve` (and `bench`)
-/// set the option and start again (exec keeps the process id). An operator's own MIMALLOC_PURGE_DELAY wins.
+/// holding tens of megabytes. mimalloc reads its options from the environment before `main`, so `serve` (and the
+/// benchmarks that run the server in-process, so that they measure it as it runs) set the option and start again
+/// (exec keeps the process id). An operator's own MIMALLOC_PURGE_DELAY wins.
 fn return_freed_memory_promptly_when_serving() {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
         const OPTION: &str = "MIMALLOC_PURGE_DELAY";
-        // The server, and the benchmark that measures it in-process.
-        let serving = std::env::args_os().any(|a| a == "serve" || a == "bench");
+        // The server, and the benchmarks that measure it in-process.
+        let serving = std::env::args_os().any(|a| a == "serve" || a == "bench" || a == "bench-lrs");
         if serving && std::env::var_os(OPTION).is_none() {
             if let Ok(exe) = std::env::current_exe() {
                 let err = std::process::Command::new(exe)
