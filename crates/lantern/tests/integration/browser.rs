@@ -10,8 +10,14 @@ fn e2e_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
 }
 
-/// Makes sure Chromium and the npm packages are there (installing them when this machine allows).
+/// Makes sure Chromium and the npm packages are there (installing them when this machine allows). Once per test
+/// process: the browser tests run in parallel, and two installers at once fight over apt's lock.
 fn setup() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(install);
+}
+
+fn install() {
     let dir = e2e_dir();
     let ready = std::path::Path::new("/usr/bin/chromium").exists()
         && dir.join("node_modules/playwright-core").exists()
