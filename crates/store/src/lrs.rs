@@ -1244,7 +1244,8 @@ macro_rules! impl_lrs_store {
                     Ok((out, created))
                 }
 
-                /// Stores one request's statements in the group's transaction (the caller wraps it in a savepoint).
+                /// Stores one request's statements in the group's transaction (or a savepoint of it, when the group is redone).
+                /// Refusals come before any write, so `JobError::Refused` leaves the transaction as it was.
                 #[allow(clippy::too_many_arguments)]
                 async fn store_one(
                     &self,
