@@ -171,7 +171,10 @@ async fn a_request_failing_part_way_leaves_the_rest_of_its_group_stored() {
         let mut good = Vec::new();
         for i in 0..7 {
             let (a, sa) = with_id(&format!("fine{i}@nhs.test"), "https://elearning.test/fine");
-            let (b, sb) = with_id(&format!("fine{i}@nhs.test"), "https://elearning.test/also-fine");
+            let (b, sb) = with_id(
+                &format!("fine{i}@nhs.test"),
+                "https://elearning.test/also-fine",
+            );
             good.extend([a, b]);
             reqs.push((w.lrs.clone(), json!([sa, sb])));
         }
@@ -186,7 +189,10 @@ async fn a_request_failing_part_way_leaves_the_rest_of_its_group_stored() {
         );
         assert!(statuses[3].is_server_error(), "{statuses:?}");
         for id in good {
-            let r = w.lrs.get(&format!("/xapi/statements?statementId={id}")).await;
+            let r = w
+                .lrs
+                .get(&format!("/xapi/statements?statementId={id}"))
+                .await;
             assert_eq!(r.status, StatusCode::OK, "statement {id} of a good request");
         }
         let r = w
@@ -200,8 +206,14 @@ async fn a_request_failing_part_way_leaves_the_rest_of_its_group_stored() {
         );
         // The writer goes on: the next request is stored.
         let (after, s) = with_id("later@nhs.test", "https://elearning.test/fine");
-        assert_eq!(w.lrs.post("/xapi/statements", &json!([s])).await.status, StatusCode::OK);
-        let r = w.lrs.get(&format!("/xapi/statements?statementId={after}")).await;
+        assert_eq!(
+            w.lrs.post("/xapi/statements", &json!([s])).await.status,
+            StatusCode::OK
+        );
+        let r = w
+            .lrs
+            .get(&format!("/xapi/statements?statementId={after}"))
+            .await;
         assert_eq!(r.status, StatusCode::OK);
     }
 }
