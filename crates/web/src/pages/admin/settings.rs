@@ -1,0 +1,90 @@
+//! Settings: the compliance target.
+
+use super::admin_org;
+use super::number;
+use crate::AppState;
+use crate::auth::sign_in::FieldError;
+use crate::pages::PageResult;
+use crate::pages::layout::{Layout, Page};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use lantern_store::{OrgRow, WriteBatch};
+
+// ---------- Settings ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_settings.html")]
+pub struct SettingsPage {
+    layout: Layout,
+    ods: String,
+    org_name: String,
+    target: String,
+    errors: Vec<FieldError>,
+}
+
+pub async fn settings_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+) -> PageResult<SettingsPage> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    Ok(SettingsPage {
+        layout: page.layout,
+        ods: ctx.org.ods_code.clone(),
+        org_name: ctx.org.name.clone(),
+        target: ctx.org.target_percent.to_string(),
+        errors: Vec::new(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    target: String,
+}
+
+pub async fn settings_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let mut errors = Vec::new();
+    if let Some(target) = number::<f64>(
+        &mut errors,
+        "target",
+        &form.target,
+        "a target between 1 and 100 per cent",
+        |t| *t >= 1.0 && *t <= 100.0,
+    ) {
+        let mut batch = WriteBatch {
+            only_org: Some(ctx.org.ods_code.clone()),
+            ..WriteBatch::default()
+        };
+        batch.orgs.push(OrgRow {
+            ods_code: ctx.org.ods_code.clone(),
+            name: ctx.org.name.clone(),
+            org_type: ctx.org.org_type,
+            target_percent: target,
+        });
+        state.store.write(&batch).await?;
+        return Ok(
+            Redirect::to(&format!("/orgs/{}/admin?saved=Settings", ctx.org.ods_code))
+                .into_response(),
+        );
+    }
+    Ok((
+        axum::http::StatusCode::BAD_REQUEST,
+        SettingsPage {
+            layout: page.layout,
+            ods: ctx.org.ods_code.clone(),
+            org_name: ctx.org.name.clone(),
+            target: form.target,
+            errors,
+        },
+    )
+        .into_response())
+}
