@@ -14,8 +14,6 @@ use base64::Engine;
 use lantern_store::StoreError;
 use lantern_store::csv_import::{self, CsvKind};
 
-// ---------- Import ----------
-
 /// The largest upload accepted through the browser (the command line takes up to 2 GB).
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 

@@ -8,8 +8,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 
-// ---------- Units and people ----------
-
 pub struct UnitLine {
     pub id: i64,
     pub code: String,

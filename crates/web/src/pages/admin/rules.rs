@@ -13,8 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::{Rule, RuleId, RuleKind};
 use lantern_store::{OrgContext, RuleRow, StoreError, WriteBatch};
 
-// ---------- Overview and rules ----------
-
 /// A requirement with its versions, newest first.
 pub struct RuleHistory {
     pub current: Rule,

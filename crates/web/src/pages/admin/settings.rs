@@ -12,8 +12,6 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_store::{OrgRow, WriteBatch};
 
-// ---------- Settings ----------
-
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_settings.html")]
 pub struct SettingsPage {

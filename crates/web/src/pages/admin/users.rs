@@ -15,8 +15,6 @@ use lantern_domain::AccountId;
 use lantern_domain::access::Role;
 use lantern_store::{GrantSpec, NewAccount, OrgContext, StoreError};
 
-// ---------- Accounts ----------
-
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_users.html")]
 pub struct UsersPage {
