@@ -196,10 +196,33 @@ pub enum Action {
     Audit(OrgId),
     /// Remind people about their training.
     Remind(OrgId),
-    /// Rules, settings, units, people, imports and accounts of an organisation.
+    /// Rules, settings, units, people, imports and accounts of an organisation: granting and removing roles there.
     Administer(OrgId),
+    /// An account's own credentials and status (disable, enable, reset its password), asked from one organisation.
+    /// These belong to the account, not to any one organisation, so an organisation admin may act only on an
+    /// account whose every role lies in their organisation; anything wider is a platform admin's to do.
+    ManageAccount(OrgId, AccountSpan),
     /// Everything across organisations (platform operations).
     OperatePlatform,
+}
+
+/// Where an account's roles lie, seen from one organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountSpan {
+    /// Every role the account holds is in this organisation.
+    Within,
+    /// It holds a role somewhere else too (another organisation, or the platform).
+    Beyond,
+}
+
+impl AccountSpan {
+    pub fn of(grants: &[RoleGrant], org: OrgId) -> AccountSpan {
+        if grants.iter().all(|g| g.org == Some(org)) {
+            AccountSpan::Within
+        } else {
+            AccountSpan::Beyond
+        }
+    }
 }
 
 /// A signed-in account: who it is and what it holds.
@@ -280,6 +303,10 @@ impl Principal {
             Action::Audit(org) => self.has(org, &[OrgAdmin, Auditor]),
             Action::Remind(org) => self.has(org, &[Manager, OrgAdmin]),
             Action::Administer(org) => self.has(org, &[OrgAdmin]),
+            Action::ManageAccount(org, span) => {
+                self.is_platform_admin()
+                    || (span == AccountSpan::Within && self.has(org, &[OrgAdmin]))
+            }
             Action::OperatePlatform => self.is_platform_admin(),
         }
     }
@@ -363,6 +390,44 @@ mod tests {
             assert!(!p.may(Action::OperatePlatform));
         }
         assert!(platform.may(Action::Administer(OTHER)) && platform.may(Action::OperatePlatform));
+    }
+
+    #[test]
+    fn an_accounts_credentials_are_an_organisation_admins_only_when_all_its_roles_are_there() {
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let platform = Principal {
+            person: None,
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
+        let ours = [
+            grant(Role::Learner, Some(1), None),
+            grant(Role::Manager, Some(1), Some(2)),
+        ];
+        let also_elsewhere = [
+            grant(Role::Learner, Some(1), None),
+            grant(Role::OrgAdmin, Some(2), None),
+        ];
+        let a_platform_admin = [
+            grant(Role::Auditor, Some(1), None),
+            grant(Role::PlatformAdmin, None, None),
+        ];
+        assert_eq!(AccountSpan::of(&ours, ORG), AccountSpan::Within);
+        assert_eq!(AccountSpan::of(&also_elsewhere, ORG), AccountSpan::Beyond);
+        assert_eq!(AccountSpan::of(&a_platform_admin, ORG), AccountSpan::Beyond);
+        let within = Action::ManageAccount(ORG, AccountSpan::Within);
+        let beyond = Action::ManageAccount(ORG, AccountSpan::Beyond);
+        assert!(admin.may(within));
+        assert!(
+            !admin.may(beyond),
+            "an account with roles elsewhere is not theirs"
+        );
+        assert!(!admin.may(Action::ManageAccount(OTHER, AccountSpan::Within)));
+        assert!(platform.may(beyond) && platform.may(within));
+        // Granting and removing roles in their own organisation stays theirs whatever else the account holds.
+        assert!(admin.may(Action::Administer(ORG)));
     }
 
     #[test]

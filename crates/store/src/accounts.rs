@@ -55,7 +55,11 @@ pub struct SessionRow {
 #[derive(Clone, Debug)]
 pub struct AccountInOrg {
     pub account: Account,
+    /// The account's roles in this organisation.
     pub grants: Vec<RoleGrant>,
+    /// Where all its roles lie: whether it holds any outside this organisation (decides who may manage its
+    /// credentials; see `lantern_domain::access::AccountSpan`).
+    pub span: lantern_domain::access::AccountSpan,
 }
 
 #[async_trait]
@@ -116,6 +120,18 @@ pub trait AccountStore: Send + Sync {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<AccountId>>;
+}
+
+/// Why a (trimmed, lower-cased) email address cannot be an account's, if it cannot.
+pub(crate) fn email_problem(email: &str) -> Option<&'static str> {
+    match email.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+        {
+            None
+        }
+        _ => Some("not an email address"),
+    }
 }
 
 pub(crate) fn grant_from_parts(
@@ -234,7 +250,7 @@ macro_rules! impl_account_store {
                     let mut tx = self.pool.begin().await?;
                     let mut problems = Vec::new();
                     let email = new.email.trim().to_lowercase();
-                    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+                    if crate::accounts::email_problem(&email).is_some() {
                         problems.push(problem("email", format!("{:?} is not an email address", new.email)));
                     }
                     if new.display_name.trim().is_empty() {
@@ -310,7 +326,9 @@ macro_rules! impl_account_store {
 
                 async fn accounts_in_org(&self, org: OrgId) -> Result<Vec<AccountInOrg>> {
                     let rows = sqlx::query(
-                        "SELECT a.*, g.role, g.org_id, g.unit_id FROM accounts a JOIN role_grants g ON g.account_id = a.id \
+                        "SELECT a.*, g.role, g.org_id, g.unit_id, EXISTS (SELECT 1 FROM role_grants x \
+                         WHERE x.account_id = a.id AND (x.org_id IS NULL OR x.org_id <> $1)) AS elsewhere \
+                         FROM accounts a JOIN role_grants g ON g.account_id = a.id \
                          WHERE g.org_id = $1 ORDER BY a.display_name, a.id, g.id",
                     )
                     .bind(org.0).fetch_all(&self.pool).await?;
@@ -320,7 +338,14 @@ macro_rules! impl_account_store {
                         let grant = grant_from_parts(&r.try_get::<String, _>("role")?, r.try_get("org_id")?, r.try_get("unit_id")?)?;
                         match out.last_mut() {
                             Some(last) if last.account.id == account.id => last.grants.push(grant),
-                            _ => out.push(AccountInOrg { account, grants: vec![grant] }),
+                            _ => {
+                                let span = if r.try_get::<bool, _>("elsewhere")? {
+                                    lantern_domain::access::AccountSpan::Beyond
+                                } else {
+                                    lantern_domain::access::AccountSpan::Within
+                                };
+                                out.push(AccountInOrg { account, grants: vec![grant], span })
+                            }
                         }
                     }
                     Ok(out)

@@ -9,6 +9,7 @@
 mod accounts;
 mod batch;
 pub mod csv_import;
+mod invitations;
 pub mod lrs;
 mod postgres;
 pub mod read_model;
@@ -19,6 +20,7 @@ mod sso;
 
 pub use accounts::*;
 pub use batch::*;
+pub use invitations::*;
 pub use lrs::LrsStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
@@ -137,7 +139,9 @@ pub enum Changes {
 
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
-pub trait Store: AccountStore + SsoStore + LrsStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + InvitationStore + SsoStore + LrsStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).

@@ -32,5 +32,6 @@ impl PgStore {
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
+crate::invitations::impl_invitation_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);
 crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

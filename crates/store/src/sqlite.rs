@@ -103,5 +103,6 @@ async fn checkpoints(pool: sqlx::SqlitePool) {
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
+crate::invitations::impl_invitation_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
 crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -300,7 +300,8 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             "{name}"
         );
 
-        // Accounts: create a manager (they get a link to choose a password), refuse a duplicate, reset one.
+        // Accounts: invite a manager; nothing exists until they accept from the emailed link by choosing a
+        // password, which creates the account with the role and signs them in.
         let res = post(
             &mut admin,
             "/orgs/RJ1/admin/users",
@@ -313,18 +314,49 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert!(
+            store
+                .account_by_email("ward.lead@nhs.example")
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: no account until the invitation is accepted"
+        );
+        let mails = std::fs::read_dir(outbox.path()).expect("outbox").count();
+        assert_eq!(mails, 1, "{name}");
+        let link =
+            crate::accounts::emailed_link(outbox.path(), "ward.lead@nhs.example", "/invitations/");
+        let mut invitee = Client::new(&app);
+        let res = invitee.get(&link).await;
+        assert_eq!(res.status, StatusCode::OK, "{name}");
+        assert!(
+            res.body.contains("Set up your Lantern account"),
+            "{name}: {}",
+            res.body
+        );
+        let res = invitee
+            .post_form(
+                &link,
+                &[
+                    ("action", "accept"),
+                    ("password", "ward lead passphrase"),
+                    ("confirm", "ward lead passphrase"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert_eq!(
+            invitee.get("/team").await.status,
+            StatusCode::OK,
+            "{name}: signed in as the manager"
+        );
         let account = store
             .account_by_email("ward.lead@nhs.example")
             .await
             .unwrap()
-            .expect("created");
-        assert!(
-            account.password_hash.is_none(),
-            "{name}: no password until they choose one"
-        );
-        let mails = std::fs::read_dir(outbox.path()).expect("outbox").count();
-        assert_eq!(mails, 1, "{name}");
-        // The same person given a second role: it is added to their account, not refused; then removed again.
+            .expect("created on acceptance");
+        // The same person, now one of RJ1's accounts, given a second role: it is theirs at once; then removed.
         let res = post(
             &mut admin,
             "/orgs/RJ1/admin/users",
@@ -337,8 +369,7 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
         assert!(
-            res.location().contains("the%20role%20was%20added")
-                || res.location().contains("the+role+was+added"),
+            res.location().contains("given%20to") || res.location().contains("given+to"),
             "{name}: {}",
             res.location()
         );
@@ -465,6 +496,16 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             std::fs::read_dir(outbox.path()).expect("outbox").count(),
             2,
             "{name}: a reset link was sent"
+        );
+        let reset = crate::accounts::emailed_link(
+            outbox.path(),
+            "ward.lead@nhs.example",
+            "/password-reset/",
+        );
+        assert_eq!(
+            Client::new(&app).get(&reset).await.status,
+            StatusCode::OK,
+            "{name}"
         );
     }
 }

@@ -515,6 +515,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")
+        | ("POST", "/orgs/{ods}/admin/invitations/{invitation_id}/resend")
+        | ("POST", "/orgs/{ods}/admin/invitations/{invitation_id}/withdraw")
         | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove")
         | ("POST", "/orgs/{ods}/admin/lrs/credentials/{credential_id}/revoke")
         | ("POST", "/orgs/{ods}/admin/lrs/mappings/{mapping_id}/retire") => match who {
@@ -551,6 +553,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             }
         }
         ("GET", "/password-reset") | ("GET", "/password-reset/{token}") => 200,
+        // An invitation link that does not exist says so (404); an empty form names no action (400).
+        ("GET", "/invitations/{token}") => 404,
+        ("POST", "/invitations/{token}") => 400,
         ("POST", "/password-reset") | ("POST", "/password-reset/{token}") => 400,
         ("GET", "/assets/{version}/{*file}")
         | ("GET", "/healthz")
@@ -584,6 +589,7 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{person_id}", &p.person.to_string())
         .replace("{rule_id}", &p.rule.to_string())
         .replace("{account_id}", "999999")
+        .replace("{invitation_id}", "999999")
         .replace("{credential_id}", "999999")
         .replace("{mapping_id}", "999999")
         .replace("{token}", "not-a-real-token")

@@ -2,6 +2,7 @@
 //! always, PostgreSQL when LANTERN_TEST_POSTGRES names a server (the README's test command and CI set it; under CI
 //! its absence is a failure, so the PostgreSQL run cannot be skipped silently).
 
+mod accounts;
 mod admin;
 mod api;
 mod auth;

@@ -5,11 +5,13 @@
 //! - `csrf`: every state-changing request must carry the CSRF token (form field or header) and come from this site.
 //! - `password`: argon2id.
 //! - `sign_in`: the sign-in, sign-out and password-reset pages, with throttling.
+//! - `invitation`: accepting (or declining) an invitation to a role, from the emailed link.
 //!
 //! Handlers take a [`Caller`] (API: 401 when signed out) or a `pages::Page` (pages: redirect to sign-in), then
 //! ask [`Caller::require`] for the action they perform. The decision itself is `lantern_domain::access`.
 
 pub mod csrf;
+pub mod invitation;
 pub mod password;
 pub mod session;
 pub mod sign_in;
@@ -95,7 +97,8 @@ impl Caller {
             | Action::ViewPerson(o, _)
             | Action::Audit(o)
             | Action::Remind(o)
-            | Action::Administer(o) => Some(o),
+            | Action::Administer(o)
+            | Action::ManageAccount(o, _) => Some(o),
             Action::ListOrganisations | Action::OperatePlatform => None,
         };
         match org {

@@ -66,6 +66,14 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/users/{account_id}/grants/remove",
             admin::grant_remove,
         )
+        .post(
+            "/orgs/{ods}/admin/invitations/{invitation_id}/resend",
+            admin::invitation_resend,
+        )
+        .post(
+            "/orgs/{ods}/admin/invitations/{invitation_id}/withdraw",
+            admin::invitation_withdraw,
+        )
         .form(
             "/orgs/{ods}/admin/sso",
             crate::auth::sso::settings::show,
@@ -129,6 +137,11 @@ pub fn routes() -> Routes {
             "/password-reset/{token}",
             sign_in::reset_page,
             sign_in::reset_submit,
+        )
+        .form(
+            "/invitations/{token}",
+            crate::auth::invitation::show,
+            crate::auth::invitation::submit,
         )
 }
 

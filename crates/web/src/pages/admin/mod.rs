@@ -17,7 +17,10 @@ pub use import::{MAX_UPLOAD, import_page, import_submit};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
 pub use settings::{settings_page, settings_submit};
-pub use users::{grant_remove, user_access, user_reset, users_page, users_submit};
+pub use users::{
+    grant_remove, invitation_resend, invitation_withdraw, user_access, user_reset, users_page,
+    users_submit,
+};
 
 use crate::auth::Caller;
 use crate::auth::sign_in::FieldError;

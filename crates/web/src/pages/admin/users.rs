@@ -1,4 +1,14 @@
-//! Accounts and roles in the organisation, and password-reset links.
+//! Accounts and roles in the organisation, invitations, and password-reset links.
+//!
+//! An account's credentials and status belong to the account, not to any one organisation
+//! (`lantern_domain::access::Action::ManageAccount`):
+//! - an organisation admin grants and removes roles in their organisation, and removing the last one ends the
+//!   account's access here at once;
+//! - they disable, enable or reset the password of an account only when every role it holds is in their
+//!   organisation; anything wider is a platform admin's action;
+//! - a role for an address that is not already one of their accounts is an invitation the person accepts
+//!   (`lantern_store::InvitationStore`), and the admin is told the same thing whether or not the address had an
+//!   account anywhere.
 
 use super::saved;
 use super::{Notice, admin_org};
@@ -11,9 +21,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use lantern_domain::AccountId;
-use lantern_domain::access::Role;
-use lantern_store::{GrantSpec, NewAccount, OrgContext, StoreError};
+use lantern_domain::access::{Action, Role, RoleGrant};
+use lantern_domain::{AccountId, UnitId};
+use lantern_store::{
+    AccountInOrg, GrantSpec, InvitationId, InvitationState, NewInvitation, OrgContext, StoreError,
+};
+use std::collections::HashMap;
+
+/// How long an invitation link works.
+const INVITATION_VALID_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_users.html")]
@@ -22,6 +38,7 @@ pub struct UsersPage {
     ods: String,
     org_name: String,
     accounts: Vec<AccountRow>,
+    invitations: Vec<InvitationRow>,
     form: NewUserForm,
     errors: Vec<FieldError>,
     saved: Option<String>,
@@ -44,6 +61,19 @@ pub struct AccountRow {
     pub grants: Vec<(String, &'static str, Option<i64>)>,
     pub linked: bool,
     pub disabled: bool,
+    /// Whether this admin may disable it or reset its password (every role it holds is here).
+    pub manageable: bool,
+}
+
+pub struct InvitationRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub invited: String,
+    /// "Waiting until 13 Dec 2026", "Accepted", "Expired", "Withdrawn".
+    pub state: String,
+    pub pending: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -60,10 +90,20 @@ pub struct NewUserForm {
     employee_number: String,
 }
 
-async fn users_view(state: &AppState, ctx: &OrgContext) -> Result<Vec<AccountRow>, AppError> {
-    let units: std::collections::HashMap<_, _> =
-        ctx.units.iter().map(|u| (u.id, u.name.clone())).collect();
-    Ok(state
+fn role_label(g: &RoleGrant, unit_name: Option<&str>) -> String {
+    match unit_name {
+        Some(unit) => format!("{} of {unit}", g.role.label()),
+        None => g.role.label().to_owned(),
+    }
+}
+
+async fn users_view(
+    state: &AppState,
+    page: &Page,
+    ctx: &OrgContext,
+) -> Result<(Vec<AccountRow>, Vec<InvitationRow>), AppError> {
+    let units: HashMap<UnitId, &str> = ctx.units.iter().map(|u| (u.id, u.name.as_str())).collect();
+    let accounts = state
         .store
         .accounts_in_org(ctx.org.id)
         .await?
@@ -76,17 +116,46 @@ async fn users_view(state: &AppState, ctx: &OrgContext) -> Result<Vec<AccountRow
                 .grants
                 .iter()
                 .map(|g| {
-                    let label = match g.unit.and_then(|u| units.get(&u)) {
-                        Some(unit) => format!("{} of {unit}", g.role.label()),
-                        None => g.role.label().to_owned(),
-                    };
+                    let label = role_label(g, g.unit.and_then(|u| units.get(&u).copied()));
                     (label, g.role.code(), g.unit.map(|u| u.0))
                 })
                 .collect(),
             linked: a.account.person_id.is_some(),
             disabled: a.account.disabled,
+            manageable: page
+                .caller
+                .principal
+                .may(Action::ManageAccount(ctx.org.id, a.span)),
         })
-        .collect())
+        .collect();
+    let now = chrono::Utc::now();
+    let invitations = state
+        .store
+        .invitations_in_org(ctx.org.id, now)
+        .await?
+        .into_iter()
+        .map(|i| InvitationRow {
+            id: i.id.0,
+            name: i.display_name.clone(),
+            email: i.email.clone(),
+            role: role_label(&i.grant, i.unit_name.as_deref()),
+            invited: format!(
+                "{}{}",
+                i.created_at.format("%-d %b %Y"),
+                i.invited_by.map(|b| format!(" by {b}")).unwrap_or_default()
+            ),
+            state: match i.state {
+                InvitationState::Pending => {
+                    format!("Waiting until {}", i.expires_at.format("%-d %b %Y"))
+                }
+                InvitationState::Accepted => "Accepted".to_owned(),
+                InvitationState::Withdrawn => "Withdrawn or declined".to_owned(),
+                InvitationState::Expired => "Expired".to_owned(),
+            },
+            pending: i.state == InvitationState::Pending,
+        })
+        .collect();
+    Ok((accounts, invitations))
 }
 
 pub async fn users_page(
@@ -96,11 +165,13 @@ pub async fn users_page(
     Query(n): Query<Notice>,
 ) -> PageResult<UsersPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let (accounts, invitations) = users_view(&state, &page, &ctx).await?;
     Ok(UsersPage {
         layout: page.layout,
         ods: ctx.org.ods_code.clone(),
         org_name: ctx.org.name.clone(),
-        accounts: users_view(&state, &ctx).await?,
+        accounts,
+        invitations,
         form: NewUserForm::default(),
         errors: Vec::new(),
         saved: n.saved,
@@ -112,7 +183,7 @@ async fn account_here(
     state: &AppState,
     ctx: &OrgContext,
     id: i64,
-) -> Result<lantern_store::AccountInOrg, AppError> {
+) -> Result<AccountInOrg, AppError> {
     state
         .store
         .accounts_in_org(ctx.org.id)
@@ -120,6 +191,22 @@ async fn account_here(
         .into_iter()
         .find(|a| a.account.id == AccountId(id))
         .ok_or(AppError::NotFound)
+}
+
+/// Refuses an action on an account's credentials or status unless the caller may take it from here.
+fn may_manage(page: &Page, ctx: &OrgContext, found: &AccountInOrg) -> Result<(), AppError> {
+    if page
+        .caller
+        .principal
+        .may(Action::ManageAccount(ctx.org.id, found.span))
+    {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!(
+        "This account is not {org}'s alone, so only a platform admin can disable it, enable it or reset its \
+         password. You can remove its roles here instead, which ends its access to {org} at once.",
+        org = ctx.org.name
+    )))
 }
 
 fn users_done(ctx: &OrgContext, message: &str) -> Response {
@@ -169,11 +256,40 @@ async fn send_set_password_link(
         email,
         "Your Lantern account",
         &format!(
-            "Hello {name},\n\nAn administrator at {org} has set up or reset your Lantern account. Open this link within \
-             24 hours to choose your password:\n\n{link}\n\nIf you were not expecting this, tell your L&D team.\n"
+            "Hello {name},\n\nAn administrator at {org} has reset your Lantern password. Open this link within 24 \
+             hours to choose a new one:\n\n{link}\n\nIf you were not expecting this, tell your L&D team.\n"
         ),
     )
-        .await
+    .await
+    .map_err(AppError::Internal)
+}
+
+/// Emails an invitation link (the token is new each time: a resent invitation's old link stops working).
+async fn send_invitation(
+    state: &AppState,
+    token: &str,
+    to: &str,
+    name: &str,
+    inviter: &str,
+    org: &str,
+    role: &str,
+) -> Result<(), AppError> {
+    let link = format!(
+        "{}/invitations/{token}",
+        state.auth.public_url.trim_end_matches('/')
+    );
+    crate::mail::send(
+        &state.auth,
+        to,
+        &format!("{org} invites you to Lantern"),
+        &format!(
+            "Hello {name},\n\n{inviter} at {org} has invited you to use Lantern, its training and compliance \
+             system, as {role}. Open this link within 7 days to accept:\n\n{link}\n\nIf you already have a Lantern \
+             account you will be asked to sign in to it; if not, you will choose a password. Nothing changes \
+             unless you accept. If you were not expecting this, you can ignore this email or decline.\n"
+        ),
+    )
+    .await
     .map_err(AppError::Internal)
 }
 
@@ -210,83 +326,112 @@ pub async fn users_submit(
         });
     }
     let employee_number = form.employee_number.trim();
-    if !employee_number.is_empty()
-        && state
+    let mut person = None;
+    if !employee_number.is_empty() {
+        // Only someone who works here can be linked: an account must not become a window on another employer's
+        // staff record.
+        match state
             .store
             .person_by_employee_number(&page.caller.scope(), ctx.org.id, employee_number)
             .await
-            .is_err()
-    {
-        // Only someone who works here can be linked: an account must not become a window on another employer's
-        // staff record.
-        errors.push(FieldError {
-            field: "employee_number",
-            message: format!(
-                "Nobody with employee number {employee_number} has a post at {}",
-                ctx.org.name
-            ),
-        });
-    }
-    if let (true, Some(role)) = (errors.is_empty(), role) {
-        let new = NewAccount {
-            email: form.email.clone(),
-            display_name: form.name.clone(),
-            password_hash: None,
-            employee_number: Some(form.employee_number.trim().to_owned()).filter(|e| !e.is_empty()),
-            grants: vec![GrantSpec {
-                role,
-                org: Some(ctx.org.ods_code.clone()),
-                unit: (role == Role::Manager).then(|| unit.to_owned()),
-            }],
-        };
-        // Someone who already has an account (a rotating doctor, bank staff) gets the role added to it.
-        if let Some(existing) = state.store.account_by_email(&new.email).await? {
-            match state
-                .store
-                .add_grants(existing.id, &new.grants, chrono::Utc::now())
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(org = %ctx.org.ods_code, account = %existing.id, role = role.code(), "role added");
-                    let msg = format!(
-                        "{} already had an account; the role was added to it",
-                        existing.email
-                    );
-                    return Ok(users_done(&ctx, &msg));
-                }
-                Err(StoreError::Rejected(problems)) => {
-                    errors.extend(problems.into_iter().map(account_problem));
-                }
-                Err(e) => return Err(PageError::from(e)),
-            }
-        } else {
-            match state.store.create_account(&new, chrono::Utc::now()).await {
-                Ok(id) => {
-                    send_set_password_link(
-                        &state,
-                        id,
-                        &new.email.trim().to_lowercase(),
-                        &new.display_name,
-                        &ctx.org.name,
-                    )
-                    .await?;
-                    tracing::info!(org = %ctx.org.ods_code, account = %id, role = role.code(), "account created");
-                    return Ok(users_done(&ctx, &new.display_name));
-                }
-                Err(StoreError::Rejected(problems)) => {
-                    errors.extend(problems.into_iter().map(account_problem));
-                }
-                Err(e) => return Err(PageError::from(e)),
-            }
+        {
+            Ok(p) => person = Some(p),
+            Err(_) => errors.push(FieldError {
+                field: "employee_number",
+                message: format!(
+                    "Nobody with employee number {employee_number} has a post at {}",
+                    ctx.org.name
+                ),
+            }),
         }
     }
+    let email = form.email.trim().to_lowercase();
+    if let (true, Some(role)) = (errors.is_empty(), role) {
+        let unit = (role == Role::Manager).then(|| unit.to_owned());
+        // Someone who is already one of this organisation's accounts gets the role at once: the admin already
+        // manages them (unless it would link their account to a staff record it is not linked to: they confirm
+        // that by accepting an invitation). Anyone else is invited, and the answer is the same whether or not the
+        // address has an account somewhere, so the form reveals nothing about other organisations.
+        let here = state
+            .store
+            .accounts_in_org(ctx.org.id)
+            .await?
+            .into_iter()
+            .find(|a| {
+                a.account.email == email && (person.is_none() || a.account.person_id == person)
+            });
+        let result = match &here {
+            Some(existing) => state
+                .store
+                .add_grants(
+                    existing.account.id,
+                    &[GrantSpec {
+                        role,
+                        org: Some(ctx.org.ods_code.clone()),
+                        unit: unit.clone(),
+                    }],
+                    chrono::Utc::now(),
+                )
+                .await
+                .map(|()| format!("{} given to {}", role.label(), existing.account.email)),
+            None => {
+                let token = new_token();
+                let now = chrono::Utc::now();
+                let invited = state
+                    .store
+                    .create_invitation(
+                        &NewInvitation {
+                            email: email.clone(),
+                            display_name: form.name.clone(),
+                            org: ctx.org.id,
+                            role,
+                            unit: unit.clone(),
+                            person,
+                            invited_by: page.caller.account.id,
+                        },
+                        &token_hash(&token),
+                        now,
+                        now + INVITATION_VALID_FOR,
+                    )
+                    .await;
+                match invited {
+                    Ok(id) => {
+                        send_invitation(
+                            &state,
+                            &token,
+                            &email,
+                            form.name.trim(),
+                            &page.caller.account.display_name,
+                            &ctx.org.name,
+                            role.label(),
+                        )
+                        .await?;
+                        tracing::info!(org = %ctx.org.ods_code, invitation = id.0, role = role.code(), "invitation sent");
+                        Ok(format!(
+                            "An invitation was sent to {email}. The role applies once they accept it"
+                        ))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match result {
+            Ok(message) => return Ok(users_done(&ctx, &message)),
+            Err(StoreError::Rejected(problems)) => {
+                errors.extend(problems.into_iter().map(account_problem));
+            }
+            Err(e) => return Err(PageError::from(e)),
+        }
+    }
+    let (accounts, invitations) = users_view(&state, &page, &ctx).await?;
     Ok((
         axum::http::StatusCode::BAD_REQUEST,
         UsersPage {
             layout: page.layout,
             ods: ctx.org.ods_code.clone(),
             org_name: ctx.org.name.clone(),
-            accounts: users_view(&state, &ctx).await?,
+            accounts,
+            invitations,
             form,
             errors,
             saved: None,
@@ -303,6 +448,7 @@ pub async fn user_reset(
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let found = account_here(&state, &ctx, account).await?;
+    may_manage(&page, &ctx, &found)?;
     // A random password nobody knows ends the old one and its sessions; the link sets a new one.
     let scrambled = crate::auth::password::hash(new_token())
         .await
@@ -342,6 +488,7 @@ pub async fn user_access(
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let found = account_here(&state, &ctx, account).await?;
+    may_manage(&page, &ctx, &found)?;
     let disable = match form.action.as_str() {
         "disable" => true,
         "enable" => false,
@@ -386,10 +533,10 @@ pub async fn grant_remove(
     if role == Role::OrgAdmin && found.account.id == page.caller.account.id {
         return Err(AppError::BadRequest("You cannot remove your own admin role.".into()).into());
     }
-    let grant = lantern_domain::access::RoleGrant {
+    let grant = RoleGrant {
         role,
         org: Some(ctx.org.id),
-        unit: form.unit.map(lantern_domain::UnitId),
+        unit: form.unit.map(UnitId),
     };
     if !state.store.remove_grant(found.account.id, &grant).await? {
         return Err(AppError::NotFound.into());
@@ -398,5 +545,62 @@ pub async fn grant_remove(
     Ok(users_done(
         &ctx,
         &format!("{} removed from {}", role.label(), found.account.email),
+    ))
+}
+
+/// Withdraws a pending invitation: its link stops working.
+pub async fn invitation_withdraw(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, id)): Path<(String, i64)>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    if !state
+        .store
+        .withdraw_invitation(ctx.org.id, InvitationId(id), chrono::Utc::now())
+        .await?
+    {
+        return Err(AppError::NotFound.into());
+    }
+    tracing::info!(org = %ctx.org.ods_code, invitation = id, "invitation withdrawn");
+    Ok(users_done(&ctx, "Invitation withdrawn"))
+}
+
+/// Sends a pending invitation again with a new link and a new week to accept; the old link stops working.
+pub async fn invitation_resend(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, id)): Path<(String, i64)>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let token = new_token();
+    let now = chrono::Utc::now();
+    let Some(inv) = state
+        .store
+        .renew_invitation(
+            ctx.org.id,
+            InvitationId(id),
+            &token_hash(&token),
+            now,
+            now + INVITATION_VALID_FOR,
+        )
+        .await?
+    else {
+        return Err(AppError::NotFound.into());
+    };
+    send_invitation(
+        &state,
+        &token,
+        &inv.email,
+        &inv.display_name,
+        &page.caller.account.display_name,
+        &ctx.org.name,
+        &role_label(&inv.grant, inv.unit_name.as_deref()),
+    )
+    .await?;
+    tracing::info!(org = %ctx.org.ods_code, invitation = id, "invitation sent again");
+    Ok(users_done(
+        &ctx,
+        &format!("The invitation was sent again to {}", inv.email),
     ))
 }
