@@ -263,8 +263,19 @@ macro_rules! impl_account_store {
                     }
                     let person: Option<i64> = match &new.employee_number {
                         Some(n) => {
-                            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE employee_number = $1")
-                                .bind(n).fetch_optional(&mut *tx).await?;
+                            // Employee numbers are each employer's own: look in the organisation the account gets a
+                            // role in (its staff, or people its imports created), or the platform's own people.
+                            let org: Option<i64> = match new.grants.iter().find_map(|g| g.org.as_deref()) {
+                                Some(code) => sqlx::query_scalar("SELECT id FROM organisations WHERE ods_code = $1")
+                                    .bind(code).fetch_optional(&mut *tx).await?,
+                                None => None,
+                            };
+                            let id: Option<i64> = sqlx::query_scalar(
+                                "SELECT p.id FROM people p WHERE p.employee_number = $1 AND (($2 IS NULL AND p.issuer_org_id IS NULL) \
+                                 OR p.issuer_org_id = $2 OR EXISTS (SELECT 1 FROM posts x WHERE x.person_id = p.id AND x.org_id = $2)) \
+                                 ORDER BY p.id",
+                            )
+                            .bind(n).bind(org).fetch_optional(&mut *tx).await?;
                             if id.is_none() {
                                 problems.push(problem("employee_number", format!("no person with employee number {n:?}")));
                             }

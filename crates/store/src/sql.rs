@@ -254,22 +254,65 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            /// Ids of people by employee number, for the numbers given.
-            async fn person_ids(tx: &mut Tx<'_>, numbers: &BTreeSet<&str>) -> Result<HashMap<String, i64>> {
-                let mut out = HashMap::new();
+            /// Ids of people by employee number, for the numbers given, as a batch confined to one organisation
+            /// (`only`, by id) or the platform's (`None`) sees them.
+            ///
+            /// An employee number is an employer's own identifier (`people.issuer_org_id`). In an organisation's
+            /// batch a number names the person who holds or held a post there, or else the person that
+            /// organisation's imports created; never someone who is only another employer's, who stays invisible
+            /// (the batch creates a person of its own for the number instead). In a platform batch it names the
+            /// platform's own person, or else the one person anywhere with that number; numbers used by several
+            /// organisations and not the platform are returned as ambiguous.
+            async fn person_ids(
+                tx: &mut Tx<'_>,
+                numbers: &BTreeSet<&str>,
+                only: Option<i64>,
+            ) -> Result<(HashMap<String, i64>, BTreeSet<String>)> {
+                // (number) -> [(id, issuer, has a post in `only`)]
+                let mut found: HashMap<String, Vec<(i64, Option<i64>, bool)>> = HashMap::new();
                 let numbers: Vec<&str> = numbers.iter().copied().collect();
                 for chunk in numbers.chunks(CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new("SELECT id, employee_number FROM people WHERE employee_number IN (");
+                    let mut q = QueryBuilder::<$db>::new(
+                        "SELECT p.id, p.employee_number, p.issuer_org_id, EXISTS (SELECT 1 FROM posts x \
+                         WHERE x.person_id = p.id AND x.org_id = ",
+                    );
+                    q.push_bind(only.unwrap_or(-1));
+                    q.push(") AS here FROM people p WHERE p.employee_number IN (");
                     let mut sep = q.separated(", ");
                     for n in chunk {
                         sep.push_bind(*n);
                     }
                     q.push(")");
                     for row in q.build().fetch_all(&mut **tx).await? {
-                        out.insert(row.try_get::<String, _>("employee_number")?, row.try_get::<i64, _>("id")?);
+                        found.entry(row.try_get("employee_number")?).or_default().push((
+                            row.try_get("id")?,
+                            row.try_get("issuer_org_id")?,
+                            row.try_get("here")?,
+                        ));
                     }
                 }
-                Ok(out)
+                let mut out = HashMap::new();
+                let mut ambiguous = BTreeSet::new();
+                for (number, mut people) in found {
+                    people.sort_by_key(|(id, _, here)| (!here, *id));
+                    let chosen = match only {
+                        Some(org) => people.iter().find(|(_, issuer, here)| *here || *issuer == Some(org)),
+                        None => people.iter().find(|(_, issuer, _)| issuer.is_none()).or(match people.as_slice() {
+                            [one] => Some(one),
+                            _ => None,
+                        }),
+                    };
+                    match chosen {
+                        Some((id, _, _)) => {
+                            out.insert(number, *id);
+                        }
+                        None if only.is_none() => {
+                            ambiguous.insert(number);
+                        }
+                        None => {}
+                    }
+                }
+                Ok((out, ambiguous))
             }
 
             async fn org_ids(tx: &mut Tx<'_>) -> Result<HashMap<String, i64>> {
@@ -476,10 +519,27 @@ macro_rules! impl_store {
                     }
                 }
 
-                // People: upsert by employee number, writing only what changed.
+                // People: upsert by employee number, writing only what changed. Numbers are the employer's own
+                // (see `person_ids`): an organisation's batch never reaches someone who is only another's.
+                let only_id: Option<i64> = match only {
+                    Some(code) => match orgs.get(code) {
+                        Some(id) => Some(*id),
+                        None => {
+                            problems.push(problem(1, "org", format!("no organisation with ODS code {code:?}")));
+                            return Err(StoreError::Rejected(problems));
+                        }
+                    },
+                    None => None,
+                };
+                let ambiguous_problem = |number: &str| {
+                    format!(
+                        "employee number {number:?} is used by several organisations' staff; a platform import cannot \
+                         tell which person it means (import it as that organisation)"
+                    )
+                };
                 let mut numbers: BTreeSet<&str> = BTreeSet::new();
                 numbers.extend(batch.people.iter().map(|p| p.employee_number.as_str()));
-                let existing = Self::person_ids(tx, &numbers).await?;
+                let (existing, ambiguous) = Self::person_ids(tx, &numbers, only_id).await?;
                 if !batch.people.is_empty() {
                     let mut current: HashMap<i64, (String, String, Option<String>)> = HashMap::new();
                     let ids: Vec<i64> = existing.values().copied().collect();
@@ -495,6 +555,10 @@ macro_rules! impl_store {
                     for p in &batch.people {
                         if !seen.insert(p.employee_number.as_str()) {
                             problems.push(problem(p.line, "employee_number", format!("{} appears twice in this file", p.employee_number)));
+                            continue;
+                        }
+                        if ambiguous.contains(&p.employee_number) {
+                            problems.push(problem(p.line, "employee_number", ambiguous_problem(&p.employee_number)));
                             continue;
                         }
                         match existing.get(&p.employee_number) {
@@ -529,9 +593,12 @@ macro_rules! impl_store {
                         }
                     }
                     for chunk in new_people.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new("INSERT INTO people (employee_number, given_name, family_name, email, updated_at) ");
+                        let mut q = QueryBuilder::<$db>::new(
+                            "INSERT INTO people (employee_number, given_name, family_name, email, updated_at, issuer_org_id) ",
+                        );
                         q.push_values(chunk, |mut b, p| {
-                            b.push_bind(&p.employee_number).push_bind(&p.given_name).push_bind(&p.family_name).push_bind(&p.email).push_bind(now);
+                            b.push_bind(&p.employee_number).push_bind(&p.given_name).push_bind(&p.family_name).push_bind(&p.email)
+                                .push_bind(now).push_bind(only_id);
                         });
                         out.people_created += q.build().execute(&mut **tx).await?.rows_affected();
                     }
@@ -539,11 +606,16 @@ macro_rules! impl_store {
                 numbers.extend(batch.posts.iter().map(|p| p.employee_number.as_str()));
                 numbers.extend(batch.records.iter().map(|p| p.employee_number.as_str()));
                 numbers.extend(batch.exemptions.iter().map(|p| p.employee_number.as_str()));
-                let people = Self::person_ids(tx, &numbers).await?;
+                let (people, ambiguous) = Self::person_ids(tx, &numbers, only_id).await?;
                 let person_of = |number: &str, line: usize, problems: &mut Vec<BatchProblem>| -> Option<i64> {
                     let id = people.get(number).copied();
                     if id.is_none() {
-                        problems.push(problem(line, "employee_number", format!("no person with employee number {number:?}")));
+                        let message = if ambiguous.contains(number) {
+                            ambiguous_problem(number)
+                        } else {
+                            format!("no person with employee number {number:?}")
+                        };
+                        problems.push(problem(line, "employee_number", message));
                     }
                     id
                 };

@@ -147,3 +147,186 @@ async fn import_is_all_or_nothing_and_idempotent() {
         );
     }
 }
+
+/// An organisation's import cannot reach a person who is only another employer's: an employee number is the
+/// employer's own, so the same number with the same name and email becomes a person of the importing
+/// organisation, the other employer's person (posts, records, registration) is untouched and unseen, and the
+/// answer is the same as for a number nobody has.
+#[tokio::test]
+async fn a_staff_import_cannot_reach_or_reveal_another_employers_staff() {
+    use crate::auth::{ADMIN, world};
+    use crate::web::Client;
+    use axum::http::StatusCode;
+    use lantern_store::{PeopleFilter, Scope};
+    for (name, store, _dir) in backends().await {
+        let foreign_ods = world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(
+            store.clone(),
+            crate::test_auth(),
+        ));
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let foreign = store
+            .org_by_code(&Scope::Platform, &foreign_ods)
+            .await
+            .expect("org");
+        let rj1_ids: std::collections::HashSet<_> = store
+            .person_ids(&Scope::Platform, rj1.id)
+            .await
+            .expect("ids")
+            .into_iter()
+            .collect();
+        let theirs = store
+            .people(&Scope::Platform, foreign.id, &PeopleFilter::All)
+            .await
+            .expect("people")
+            .into_iter()
+            .find(|p| !rj1_ids.contains(&p.person.id) && !p.records.is_empty())
+            .expect("someone who works only for the other organisation and has records");
+        let before = store
+            .person(&Scope::Platform, foreign.id, theirs.person.id)
+            .await
+            .expect("their person");
+        let unit = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx")
+            .units[0]
+            .code
+            .clone();
+        let row = |number: &str, given: &str, family: &str, email: &str| {
+            format!(
+                "employee_number,assignment_number,given_name,family_name,email,org_code,unit_code,staff_group,job_role,patient_facing,start_date,registration_body,registration_number\n\
+                 {number},RJ1-{number}-1,{given},{family},{email},RJ1,{unit},Nursing and Midwifery Registered,Staff nurse,Y,2026-01-05,NMC,99Z9999\n"
+            )
+        };
+        let p = &theirs.person;
+        let theirs_csv = row(
+            &p.employee_number,
+            &p.given_name,
+            &p.family_name,
+            p.email.as_deref().unwrap_or(""),
+        );
+        let fresh_csv = row(
+            "NEVER-USED-1",
+            &p.given_name,
+            &p.family_name,
+            p.email.as_deref().unwrap_or(""),
+        );
+        let res_theirs = admin
+            .post_upload(
+                "/orgs/RJ1/admin/import",
+                &[("kind", "staff")],
+                ("staff.csv", theirs_csv.as_bytes()),
+            )
+            .await;
+        let res_fresh = admin
+            .post_upload(
+                "/orgs/RJ1/admin/import",
+                &[("kind", "staff")],
+                ("staff.csv", fresh_csv.as_bytes()),
+            )
+            .await;
+        assert!(
+            res_theirs.body.contains("1 people created"),
+            "{name}: {}",
+            res_theirs.body
+        );
+        assert_eq!(
+            res_theirs.status,
+            StatusCode::OK,
+            "{name}: {}",
+            res_theirs.body
+        );
+        assert_eq!(res_fresh.status, res_theirs.status, "{name}");
+        for leak in [
+            foreign.name.as_str(),
+            foreign_ods.as_str(),
+            "another organisation",
+            "elsewhere",
+        ] {
+            assert!(
+                !res_theirs.body.contains(leak),
+                "{name}: the answer mentions {leak:?}"
+            );
+        }
+        assert_eq!(
+            res_theirs.body.replace(&p.employee_number, "N"),
+            res_fresh.body.replace("NEVER-USED-1", "N"),
+            "{name}: the answer is the same as for a number nobody has"
+        );
+        // Their person is untouched: no RJ1 post, the same registration and records; RJ1 cannot see them.
+        let after = store
+            .person(&Scope::Platform, foreign.id, theirs.person.id)
+            .await
+            .expect("their person");
+        assert_eq!(
+            after.person, before.person,
+            "{name}: name, email and registrations unchanged"
+        );
+        assert_eq!(after.records.len(), before.records.len(), "{name}");
+        assert!(
+            store
+                .person(&Scope::Platform, rj1.id, theirs.person.id)
+                .await
+                .is_err(),
+            "{name}: no post at RJ1 was attached to them"
+        );
+        assert_eq!(
+            admin
+                .get(&format!("/orgs/RJ1/people/{}", theirs.person.id))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
+        // RJ1 has a person of its own with that number, with no records of the other employer's.
+        let ours = store
+            .person_by_employee_number(&Scope::Platform, rj1.id, &p.employee_number)
+            .await
+            .expect("RJ1's own person with the number");
+        assert_ne!(ours, theirs.person.id, "{name}");
+        let page = admin.get(&format!("/orgs/RJ1/people/{}", ours.0)).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        // A records import at RJ1 with the number lands on RJ1's person, not on theirs.
+        let records = format!(
+            "employee_number,subject,level,completed_on,provider,provider_type\n{},cstf.fire_safety,1,2026-11-20,NHS e-LfH,national_elearning\n",
+            p.employee_number
+        );
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/admin/import",
+                &[("kind", "records")],
+                ("records.csv", records.as_bytes()),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        let after = store
+            .person(&Scope::Platform, foreign.id, theirs.person.id)
+            .await
+            .expect("their person");
+        assert_eq!(
+            after.records.len(),
+            before.records.len(),
+            "{name}: nothing written to their record"
+        );
+        let ours = store
+            .person(&Scope::Platform, rj1.id, ours)
+            .await
+            .expect("ours");
+        assert_eq!(ours.records.len(), 1, "{name}");
+        // The same file again changes nothing: RJ1's number now names RJ1's person.
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/admin/import",
+                &[("kind", "staff")],
+                ("staff.csv", theirs_csv.as_bytes()),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert!(res.body.contains("nothing changed"), "{name}: {}", res.body);
+    }
+}
