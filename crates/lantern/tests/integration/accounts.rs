@@ -434,12 +434,12 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
     }
 }
 
-/// The authorisation matrix of account actions across organisations: every organisation admin and the platform
+/// The authorisation matrix of account actions and imports across organisations: every organisation admin and the platform
 /// admin, against accounts whose roles lie in one organisation, in two, or also on the platform, through each
 /// organisation's admin routes. A role is never granted by typing an email; credentials and status are an
 /// organisation admin's only when every role of the account is theirs; outside their organisation it is 404.
 #[tokio::test]
-async fn authorisation_matrix_of_account_actions_across_organisations() {
+async fn authorisation_matrix_of_account_actions_and_imports_across_organisations() {
     use lantern_store::GrantSpec;
     for (name, store, _dir) in backends().await {
         let foreign_ods = world(&store).await;
@@ -592,6 +592,68 @@ async fn authorisation_matrix_of_account_actions_across_organisations() {
                         assert_eq!(after, before, "{name}: {actor} grants {email} at {ods}");
                     }
                     checked += 4;
+                }
+                // Imports: a staff file through this organisation's import page, for this organisation and for the
+                // other one. Outside the actor's organisations, 404; inside, rows for another organisation are
+                // refused whole, naming the column, and nothing is written.
+                let other = if ods == "RJ1" {
+                    foreign_ods.as_str()
+                } else {
+                    "RJ1"
+                };
+                for (for_org, number) in [
+                    (ods, format!("M-{actor}-{ods}")),
+                    (other, format!("M-{actor}-{ods}-x")),
+                ] {
+                    let unit = store
+                        .org_context(
+                            &Scope::Platform,
+                            store
+                                .org_by_code(&Scope::Platform, for_org)
+                                .await
+                                .unwrap()
+                                .id,
+                        )
+                        .await
+                        .unwrap()
+                        .units[0]
+                        .code
+                        .clone();
+                    let csv = format!(
+                        "employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date\n\
+                         {number},{number}-1,Matrix,Row,{for_org},{unit},Nursing and Midwifery Registered,Staff nurse,Y,2026-01-05\n"
+                    );
+                    let counts = store.table_counts().await.unwrap();
+                    let res = c
+                        .post_upload(
+                            &format!("/orgs/{ods}/admin/import"),
+                            &[("kind", "staff")],
+                            ("staff.csv", csv.as_bytes()),
+                        )
+                        .await;
+                    let reachable = own.is_none_or(|o| o == ods);
+                    let want = match () {
+                        _ if !reachable => 404,
+                        _ if for_org == ods => 200,
+                        _ => 422,
+                    };
+                    assert_eq!(
+                        res.status.as_u16(),
+                        want,
+                        "{name}: {actor} imports {for_org} rows at {ods}: {}",
+                        res.body
+                    );
+                    if want != 200 {
+                        assert_eq!(
+                            store.table_counts().await.unwrap(),
+                            counts,
+                            "{name}: nothing written"
+                        );
+                    }
+                    if want == 422 {
+                        assert!(res.body.contains("this import is for"), "{name}: says why");
+                    }
+                    checked += 1;
                 }
             }
         }
