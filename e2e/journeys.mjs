@@ -162,6 +162,12 @@ try {
   for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
+    if (name === 'admin-accounts') {
+      // Giving a role with nothing filled in names each missing field.
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Give the role or invite")')]);
+      check(await page.locator('.nhsuk-error-summary li').count() >= 2, 'an empty role form names each missing field');
+      await audit(page, 'admin-accounts-errors');
+    }
     if (name === 'admin-sso') {
       // An incomplete provider is refused with every missing field named.
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save single sign-on")')]);

@@ -301,6 +301,22 @@ pub async fn users_submit(
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     let mut errors = Vec::new();
+    if form.name.trim().is_empty() {
+        errors.push(FieldError {
+            field: "name",
+            message: "Enter their full name".into(),
+        });
+    }
+    let email = form.email.trim().to_lowercase();
+    if !email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+    {
+        errors.push(FieldError {
+            field: "email",
+            message: "Enter an email address, like name@nhs.net".into(),
+        });
+    }
     let role = match Role::parse(&form.role) {
         // An organisation admin grants roles in their organisation; platform admins are made on the command line.
         Some(Role::PlatformAdmin) | None => {
@@ -345,7 +361,6 @@ pub async fn users_submit(
             }),
         }
     }
-    let email = form.email.trim().to_lowercase();
     if let (true, Some(role)) = (errors.is_empty(), role) {
         let unit = (role == Role::Manager).then(|| unit.to_owned());
         // Someone who is already one of this organisation's accounts gets the role at once: the admin already
