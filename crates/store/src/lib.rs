@@ -12,6 +12,7 @@ pub mod csv_import;
 pub mod lrs;
 mod postgres;
 pub mod read_model;
+pub mod reminders;
 mod scope;
 mod sql;
 mod sqlite;
@@ -20,6 +21,7 @@ mod sso;
 pub use accounts::*;
 pub use batch::*;
 pub use lrs::LrsStore;
+pub use reminders::ReminderStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 
@@ -136,8 +138,11 @@ pub enum Changes {
 }
 
 #[async_trait]
-/// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
-pub trait Store: AccountStore + SsoStore + LrsStore + Send + Sync + 'static {
+/// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts; the LRS's is
+/// [`LrsStore`], reminders' [`ReminderStore`].
+pub trait Store:
+    AccountStore + SsoStore + LrsStore + ReminderStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).

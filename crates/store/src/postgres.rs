@@ -34,3 +34,4 @@ crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);
 crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
+crate::reminders::impl_reminder_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

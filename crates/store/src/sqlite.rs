@@ -105,3 +105,4 @@ crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
 crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
+crate::reminders::impl_reminder_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
