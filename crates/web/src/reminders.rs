@@ -172,7 +172,7 @@ pub fn email_body(
         .collect();
     format!(
         "Hello {given_name},\n\n{manager} asks you to complete the training below, which is overdue at {org_name}:\n\n\
-         {}\n\nBook or start each course through your usual training route; it will show as done here once it is \
+         {}\n\nBook or start each course through your usual training route; it shows as done in Lantern once it is \
          recorded. See everything you need, and why, under My training: {}/me\n",
         lines.join("\n"),
         public_url.trim_end_matches('/')
