@@ -47,6 +47,19 @@ async function audit(page, name) {
   pagesChecked += 1;
 }
 
+/// The page at a phone's width (390 px): nothing may need sideways scrolling.
+async function narrow(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  // What sticks out, so a failure says where to look.
+  const over = await page.evaluate(() => [...document.querySelectorAll('main *')]
+    .filter((e) => e.getBoundingClientRect().right > 391)
+    .slice(0, 3)
+    .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`));
+  check(wide <= 390, `${name}: fits 390 px without sideways scrolling (${wide} px wide: ${over.join(', ')})`);
+  await page.setViewportSize({ width: 1280, height: 720 });
+}
+
 async function signIn(page, who) {
   const [email, password] = ACCOUNTS[who];
   await page.goto(`${BASE}/sign-in`);
@@ -104,6 +117,30 @@ try {
   await signIn(page, 'manager');
   check(page.url().endsWith('/team'), `a manager lands on My team: ${page.url()}`);
   await audit(page, 'manager-team');
+
+  // Remind everyone shown: a confirmation (no script needed) names how many and lists them; Send records each
+  // reminder and returns to the same filtered view, which then says who was reminded, when and by whom.
+  await page.selectOption('#sort', 'name');
+  await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
+  const remind = page.locator('a:has-text("Remind everyone shown")');
+  if (await remind.count() > 0) {
+    const n = (await remind.textContent()).match(/\((\d+)\)/)[1];
+    await Promise.all([page.waitForNavigation(), remind.click()]);
+    check((await page.textContent('h1')).includes(`Send a reminder to ${n} `), `the confirmation names how many (${n})`);
+    check(await page.locator('.lantern-remind-list > li').count() === Number(n), 'and lists each of them');
+    await audit(page, 'manager-remind-confirm');
+    await narrow(page, 'manager-remind-confirm');
+    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Send")')]);
+    check(page.url().includes('sort=name'), `the filter is kept after sending: ${page.url()}`);
+    check((await page.textContent('main')).includes(`Reminders sent: ${n}.`), 'the team view says how many were reminded');
+    check((await page.textContent('main')).includes('Last reminded'), 'and who was last reminded, by whom');
+    await audit(page, 'manager-team-reminded');
+  } else {
+    await page.goto(`${BASE}/team/remind?sort=name`);
+    check((await page.textContent('h1')).includes('Nobody to remind'), 'nobody overdue: the confirmation says so');
+    await audit(page, 'manager-remind-nobody');
+    await page.goto(`${BASE}/team?sort=name`);
+  }
   await page.selectOption('#status', 'compliant');
   await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
   check(page.url().includes('status=compliant'), 'the filter is in the URL');
@@ -112,7 +149,9 @@ try {
   check(csv.startsWith('"Employee number","Name"'), `the CSV export has its header: ${csv.slice(0, 80)}`);
   await Promise.all([page.waitForNavigation(), page.locator('table tbody tr th a').first().click()]);
   check(page.url().includes('/people/'), 'drill down from the team to a person');
+  check((await page.textContent('main')).includes('Reminders'), 'the person page has their reminder history');
   await audit(page, 'manager-person');
+  await narrow(page, 'manager-person');
   await signOut(page);
 
   // Organisation admin: organisations, heatmap, a past date, a unit, a person.
@@ -189,6 +228,7 @@ try {
     }
   }
   check((await page.textContent('main')).includes('Compliance target'), 'the settings page shows the target');
+  check((await page.textContent('main')).includes('Days between reminders'), 'and the reminder interval');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.

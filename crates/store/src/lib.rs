@@ -13,6 +13,7 @@ mod invitations;
 pub mod lrs;
 mod postgres;
 pub mod read_model;
+pub mod reminders;
 mod scope;
 mod sql;
 mod sqlite;
@@ -22,6 +23,7 @@ pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
 pub use lrs::LrsStore;
+pub use reminders::ReminderStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 
@@ -138,9 +140,10 @@ pub enum Changes {
 }
 
 #[async_trait]
-/// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
+/// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`] and [`SsoStore`] parts;
+/// the LRS's is [`LrsStore`], reminders' [`ReminderStore`].
 pub trait Store:
-    AccountStore + InvitationStore + SsoStore + LrsStore + Send + Sync + 'static
+    AccountStore + InvitationStore + SsoStore + LrsStore + ReminderStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

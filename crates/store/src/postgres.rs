@@ -35,3 +35,4 @@ crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
 crate::invitations::impl_invitation_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);
 crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
+crate::reminders::impl_reminder_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

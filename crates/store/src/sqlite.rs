@@ -106,3 +106,4 @@ crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
 crate::invitations::impl_invitation_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
 crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
+crate::reminders::impl_reminder_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -12,6 +12,7 @@ mod error;
 pub mod mail;
 mod ops;
 pub mod pages;
+pub mod reminders;
 pub mod report;
 mod routes;
 pub mod views;

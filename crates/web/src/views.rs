@@ -192,6 +192,19 @@ pub(crate) fn tree_order(units: &[Unit]) -> Vec<(&Unit, usize)> {
     out
 }
 
+/// What to do about a requirement in its status, in plain English: what "My training" and reminder emails say.
+pub fn what_to_do(status: Status, due: Option<NaiveDate>) -> String {
+    match (status, due) {
+        (Status::Missing, _) => "Complete this training now.".to_owned(),
+        (Status::Expired, _) => "This has expired: complete the refresher now.".to_owned(),
+        (Status::Expiring, Some(d)) => format!("Renew before {d}."),
+        (Status::Pending, Some(d)) => format!("As a new starter, complete this by {d}."),
+        (Status::Compliant, Some(d)) => format!("In date until {d}."),
+        (Status::Exempt, _) => "You are exempt from this.".to_owned(),
+        (_, None) => String::new(),
+    }
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PersonRowView {
     pub person_id: i64,

@@ -500,6 +500,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // access check; resetting an account that holds no role here is 404.
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("POST", "/orgs/{ods}/admin/settings")
+        | ("POST", "/orgs/{ods}/admin/settings/reminders")
         | ("POST", "/orgs/{ods}/admin/import")
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
@@ -527,7 +528,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/team") | ("GET", "/team.csv") | ("GET", "/team.xlsx") => {
             page_auth(who == Manager, 403)
         }
-        // An empty form reminds everyone overdue in the manager's first unit, then shows the team again.
+        // The confirmation lists everyone shown who is overdue; an empty form reminds everyone overdue in the
+        // manager's first unit, then shows the team again. Only managers have a team to remind.
+        ("GET", "/team/remind") => page_auth(who == Manager, 403),
         ("POST", "/team/remind") => match who {
             Anonymous | Manager => 303,
             _ => 403,

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod import;
 mod mail;
+mod reminders;
 mod report;
 mod sso;
 mod story;
@@ -20,21 +21,32 @@ use std::sync::Arc;
 
 /// A fresh, empty database of each backend under test, with the built-in frameworks loaded.
 pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>)> {
-    let mut out: Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>)> = Vec::new();
+    backends_with_urls()
+        .await
+        .into_iter()
+        .map(|(name, store, dir, _)| (name, store, dir))
+        .collect()
+}
+
+/// As [`backends`], with each database's URL, for the few tests that must reach past the store (to show that the
+/// database itself refuses something, such as an UPDATE of an append-only table).
+pub async fn backends_with_urls() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>, String)>
+{
+    let mut out: Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>, String)> = Vec::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = lantern_store::open(&url).await.expect("open sqlite");
     lantern_store::load_built_in_frameworks(store.as_ref())
         .await
         .expect("frameworks");
-    out.push(("sqlite".into(), store, Some(dir)));
+    out.push(("sqlite".into(), store, Some(dir), url));
     match std::env::var("LANTERN_TEST_POSTGRES") {
         Ok(base) if !base.is_empty() => {
-            let store = fresh_postgres(&base).await;
+            let (store, url) = fresh_postgres(&base).await;
             lantern_store::load_built_in_frameworks(store.as_ref())
                 .await
                 .expect("frameworks");
-            out.push(("postgres".into(), store, None));
+            out.push(("postgres".into(), store, None, url));
         }
         _ if std::env::var("CI").is_ok() => {
             panic!("CI must set LANTERN_TEST_POSTGRES so the PostgreSQL backend is tested")
@@ -45,7 +57,7 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir
 }
 
 /// A PostgreSQL store in a schema of its own, so tests run in parallel without seeing each other.
-async fn fresh_postgres(base: &str) -> Arc<dyn Store> {
+async fn fresh_postgres(base: &str) -> (Arc<dyn Store>, String) {
     use sqlx::Connection;
     let schema = format!("t_{}_{}", std::process::id(), fastrand::u64(..));
     let mut conn = sqlx::PgConnection::connect(base)
@@ -57,7 +69,7 @@ async fn fresh_postgres(base: &str) -> Arc<dyn Store> {
         .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    lantern_store::open(&url).await.expect("open postgres")
+    (lantern_store::open(&url).await.expect("open postgres"), url)
 }
 
 pub fn d(s: &str) -> chrono::NaiveDate {

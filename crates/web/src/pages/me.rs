@@ -44,16 +44,8 @@ impl MyTrainingPage {
         &records[records.len().min(LATEST)..]
     }
 
-    /// What to do, in plain English, for a status.
+    /// What to do, in plain English, for a status (the same words as the reminder email's).
     fn action(&self, status: &Status, due: &Option<chrono::NaiveDate>) -> String {
-        match (*status, *due) {
-            (Status::Missing, _) => "Complete this training now.".to_owned(),
-            (Status::Expired, _) => "This has expired: complete the refresher now.".to_owned(),
-            (Status::Expiring, Some(d)) => format!("Renew before {d}."),
-            (Status::Pending, Some(d)) => format!("As a new starter, complete this by {d}."),
-            (Status::Compliant, Some(d)) => format!("In date until {d}."),
-            (Status::Exempt, _) => "You are exempt from this.".to_owned(),
-            (_, None) => String::new(),
-        }
+        views::what_to_do(*status, *due)
     }
 }

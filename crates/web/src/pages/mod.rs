@@ -42,6 +42,10 @@ pub fn routes() -> Routes {
             admin::settings_page,
             admin::settings_submit,
         )
+        .post(
+            "/orgs/{ods}/admin/settings/reminders",
+            admin::reminder_settings_submit,
+        )
         .get("/orgs/{ods}/admin/people", admin::people_page)
         .upload(
             "/orgs/{ods}/admin/import",
@@ -118,7 +122,7 @@ pub fn routes() -> Routes {
         .get("/team", team::page)
         .get("/team.csv", team::csv)
         .get("/team.xlsx", team::xlsx)
-        .post("/team/remind", team::remind)
+        .form("/team/remind", team::remind_confirm, team::remind)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
         .get("/sign-in/sso/callback", crate::auth::sso::flow::callback)
@@ -382,8 +386,23 @@ async fn unit(
 #[template(path = "person.html")]
 struct PersonPage {
     view: views::PersonComplianceView,
+    /// Reminders about their training, newest first.
+    reminders: Vec<ReminderRow>,
+    /// "Last reminded 3 Dec 2026 by Sam Ward", from the latest reminder that went out.
+    last_reminded: Option<String>,
     layout: Layout,
 }
+
+/// One reminder as the person's page lists it.
+struct ReminderRow {
+    date: String,
+    requirement: String,
+    by: String,
+    outcome: String,
+}
+
+/// Reminders shown on a person's page.
+const REMINDER_HISTORY: u32 = 50;
 
 async fn person(
     State(state): State<AppState>,
@@ -402,10 +421,78 @@ async fn person(
         known_at,
     )
     .await?;
+    let org = state
+        .store
+        .org_by_code(&page.caller.scope(), &view.ods_code)
+        .await?;
+    let history = state
+        .store
+        .person_reminders(
+            &page.caller.scope(),
+            org.id,
+            PersonId(person_id),
+            REMINDER_HISTORY,
+        )
+        .await?;
+    let reminders = history
+        .iter()
+        .map(|r| reminder_row(r, &history, &view))
+        .collect();
+    let last_reminded = history
+        .iter()
+        .find(|r| {
+            r.outcome == lantern_store::reminders::ReminderOutcome::Sent
+                && !history.iter().any(|f| f.failure_of == Some(r.id))
+        })
+        .map(team::reminded_line);
     Ok(PersonPage {
         view,
+        reminders,
+        last_reminded,
         layout: page.layout,
     })
+}
+
+/// A reminder in words: when, about what, by whom, and what came of it.
+fn reminder_row(
+    r: &lantern_store::reminders::Reminder,
+    history: &[lantern_store::reminders::Reminder],
+    view: &views::PersonComplianceView,
+) -> ReminderRow {
+    use lantern_store::reminders::ReminderOutcome;
+    let title = view
+        .requirements
+        .iter()
+        .find(|q| q.subject == r.subject && q.level == r.level)
+        .map(|q| q.explanation.rule.title.clone())
+        .unwrap_or_else(|| r.subject.clone());
+    let earlier = |id: Option<i64>| {
+        history
+            .iter()
+            .find(|h| Some(h.id) == id)
+            .map(|h| h.sent_at.format("%-d %b %Y").to_string())
+    };
+    let outcome = match r.outcome {
+        ReminderOutcome::Sent => format!(
+            "Sent by email{}",
+            r.address
+                .as_deref()
+                .map(|a| format!(" to {a}"))
+                .unwrap_or_default()
+        ),
+        ReminderOutcome::SkippedRecent => match earlier(r.repeat_of) {
+            Some(d) => format!("Not sent: already reminded on {d}"),
+            None => "Not sent: already reminded recently".to_owned(),
+        },
+        ReminderOutcome::NoEmail => "Not sent: no email address on the staff record".to_owned(),
+        ReminderOutcome::Failed => "Not sent: the mail server refused it".to_owned(),
+    };
+    ReminderRow {
+        date: r.sent_at.format("%-d %b %Y %H:%M").to_string(),
+        requirement: format!("{title} level {}", r.level),
+        by: r.sent_by_name.clone(),
+        outcome,
+    }
 }
 
 /// Embedded front-end assets, cached for a year: the URL carries their content hash.

@@ -1,10 +1,16 @@
 //! "My team": a manager's people x requirements matrix for one of their units (with everyone below it), with
 //! filters (status, staff group, requirement), sorting, the count of overdue, drill-down to each person's
-//! explanation, and a CSV export of exactly what is shown.
+//! explanation, CSV and Excel exports of exactly what is shown, and reminders (`remind`) to exactly the people shown,
+//! with when each was last reminded and by whom.
+
+mod remind;
+
+pub use remind::{remind, remind_confirm};
 
 use super::layout::{Layout, Page};
 use super::{PageResult, StatusExt};
 use crate::auth::Caller;
+use crate::reminders::Target;
 use crate::views::{self, PersonRowView, UnitPeopleView};
 use crate::{AppError, AppState};
 use askama::Template;
@@ -13,7 +19,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use lantern_domain::access::Role;
-use lantern_domain::{OrgId, Status, UnitId};
+use lantern_domain::{OrgId, PersonId, Status, UnitId};
+use lantern_store::reminders::Reminder;
+use std::collections::HashMap;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct TeamQuery {
@@ -25,10 +33,16 @@ pub struct TeamQuery {
     requirement: Option<String>,
     /// `overdue` (default) or `name`.
     sort: Option<String>,
-    /// How many reminders were just sent, for the notice.
+    /// How many people were just reminded, for the notice.
     reminded: Option<usize>,
+    /// How many were not, because everything was reminded within the interval.
+    skipped: Option<usize>,
     /// How many could not be sent for want of an email address.
     no_email: Option<usize>,
+    /// How many the mail relay refused.
+    failed: Option<usize>,
+    /// How many of the people picked no longer matched the filter (their training was recorded meanwhile).
+    unmatched: Option<usize>,
 }
 
 /// One of the caller's managed units, for the unit picker.
@@ -59,9 +73,26 @@ pub struct TeamPage {
     sort: String,
     overdue_people: usize,
     overdue_items: usize,
+    /// The filter as a query string, for links that keep it.
     query: String,
+    /// The filter as fields, for forms that keep it.
+    filter_fields: Vec<(&'static str, String)>,
+    org_id: OrgId,
+    /// Who "Remind everyone" reminds: the people shown with something overdue among the requirements shown.
+    targets: Vec<Target>,
+    /// Each shown person's latest reminder.
+    last_reminded: HashMap<i64, Reminder>,
+    notice: Notice,
+}
+
+/// What the last round of reminders did, for the notice above the table.
+#[derive(Default)]
+pub struct Notice {
     reminded: Option<usize>,
+    skipped: usize,
     no_email: usize,
+    failed: usize,
+    unmatched: usize,
 }
 
 impl TeamPage {
@@ -69,6 +100,24 @@ impl TeamPage {
         row.statuses
             .iter()
             .find(|s| format!("{}:{}", s.subject, s.level) == key)
+    }
+
+    /// "Last reminded 3 Dec 2026 by Sam Ward", when the person has been.
+    fn last_reminded(&self, person_id: &i64) -> Option<String> {
+        self.last_reminded.get(person_id).map(reminded_line)
+    }
+
+    fn is_target(&self, person_id: &i64) -> bool {
+        self.targets.iter().any(|t| t.person.0 == *person_id)
+    }
+
+    /// The requirement the view is filtered to, as its column heading.
+    fn requirement_heading(&self) -> Option<&str> {
+        let key = self.requirement.as_deref()?;
+        self.columns
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.heading.as_str())
     }
 
     fn short(&self, s: &Status) -> &'static str {
@@ -220,7 +269,29 @@ async fn team(
     }
     let overdue_people = rows.iter().filter(|r| r.overdue > 0).count();
     let overdue_items = rows.iter().map(|r| r.overdue).sum();
-    let query = serde_urlencoded_pairs(&[
+    // Reminders are about what is shown: the overdue cells of the rows and columns on screen.
+    let targets: Vec<Target> = rows
+        .iter()
+        .filter_map(|r| {
+            let overdue: Vec<views::PersonStatusBrief> = r
+                .statuses
+                .iter()
+                .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
+                .filter(|s| {
+                    columns
+                        .iter()
+                        .any(|c| c.key == format!("{}:{}", s.subject, s.level))
+                })
+                .cloned()
+                .collect();
+            (!overdue.is_empty()).then(|| Target {
+                person: PersonId(r.person_id),
+                name: r.name.clone(),
+                overdue,
+            })
+        })
+        .collect();
+    let filter_fields: Vec<(&'static str, String)> = [
         ("unit", Some(sel.unit.0.to_string())),
         ("status", status.map(|s| s.code().to_owned())),
         ("group", group.clone()),
@@ -229,7 +300,21 @@ async fn team(
             q.requirement.clone().filter(|r| !r.is_empty()),
         ),
         ("sort", Some(sort.to_owned())),
-    ]);
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k, v?)))
+    .collect();
+    let query = serde_urlencoded_pairs(&filter_fields);
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, &sel.ods).await?;
+    let shown: Vec<PersonId> = rows.iter().map(|r| PersonId(r.person_id)).collect();
+    let last_reminded = state
+        .store
+        .last_reminders(&scope, org.id, &shown)
+        .await?
+        .into_iter()
+        .map(|r| (r.person.0, r))
+        .collect();
     Ok(TeamPage {
         layout,
         units: sel.units,
@@ -244,17 +329,33 @@ async fn team(
         overdue_people,
         overdue_items,
         query,
-        reminded: q.reminded,
-        no_email: q.no_email.unwrap_or(0),
+        filter_fields,
+        org_id: org.id,
+        targets,
+        last_reminded,
+        notice: Notice {
+            reminded: q.reminded,
+            skipped: q.skipped.unwrap_or(0),
+            no_email: q.no_email.unwrap_or(0),
+            failed: q.failed.unwrap_or(0),
+            unmatched: q.unmatched.unwrap_or(0),
+        },
     })
 }
 
-fn serde_urlencoded_pairs(pairs: &[(&str, Option<String>)]) -> String {
+/// "Last reminded 3 Dec 2026 by Sam Ward".
+pub(crate) fn reminded_line(r: &Reminder) -> String {
+    format!(
+        "Last reminded {} by {}",
+        r.sent_at.format("%-d %b %Y"),
+        r.sent_by_name
+    )
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, String)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
-        if let Some(v) = v {
-            s.append_pair(k, v);
-        }
+        s.append_pair(k, v);
     }
     s.finish()
 }
@@ -394,81 +495,4 @@ pub async fn xlsx(
         bytes,
     )
         .into_response())
-}
-
-#[derive(serde::Deserialize)]
-pub struct RemindForm {
-    unit: Option<i64>,
-    /// One person; without it, everyone in the unit with something overdue.
-    person: Option<i64>,
-}
-
-/// "Remind": emails one person, or everyone in the unit with something overdue, the list of what is overdue and
-/// why. Only people in the manager's own units can be reminded.
-pub async fn remind(
-    State(state): State<AppState>,
-    page: Page,
-    axum::extract::Form(form): axum::extract::Form<RemindForm>,
-) -> PageResult<Response> {
-    let caller = &page.caller;
-    let sel = select(&state, caller, form.unit).await?;
-    let scope = caller.scope();
-    let org = state.store.org_by_code(&scope, &sel.ods).await?;
-    caller.require(lantern_domain::access::Action::Remind(org.id))?;
-    let view = views::team_matrix(&state, caller, &sel.ods, sel.unit, crate::api::today()).await?;
-    let targets: Vec<&PersonRowView> = view
-        .people
-        .iter()
-        .filter(|p| p.overdue > 0 && form.person.is_none_or(|id| id == p.person_id))
-        .collect();
-    if form.person.is_some() && targets.is_empty() {
-        return Err(AppError::NotFound.into());
-    }
-    let (mut sent, mut no_email) = (0usize, 0usize);
-    for p in targets {
-        let person = state
-            .store
-            .person(&scope, org.id, lantern_domain::PersonId(p.person_id))
-            .await?;
-        let Some(email) = person.person.email.clone() else {
-            no_email += 1;
-            continue;
-        };
-        let items: Vec<String> = p
-            .statuses
-            .iter()
-            .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
-            .map(|s| {
-                format!(
-                    "- {} level {}: {}",
-                    s.title,
-                    s.level,
-                    s.status.label().to_lowercase()
-                )
-            })
-            .collect();
-        crate::mail::send(
-            &state.auth,
-            &email,
-            "Training to complete",
-            &format!(
-                "Hello {},\n\n{} asks you to complete the training below, which is overdue at {}:\n\n{}\n\nSee \
-                 everything you need, and why, under My training: {}/me\n",
-                person.person.given_name,
-                caller.account.display_name,
-                org.name,
-                items.join("\n"),
-                state.auth.public_url.trim_end_matches('/')
-            ),
-        )
-        .await
-        .map_err(AppError::Internal)?;
-        sent += 1;
-    }
-    tracing::info!(org = %org.ods_code, sent, no_email, "reminders sent");
-    Ok(axum::response::Redirect::to(&format!(
-        "/team?unit={}&reminded={sent}&no_email={no_email}",
-        sel.unit.0
-    ))
-    .into_response())
 }

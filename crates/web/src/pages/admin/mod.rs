@@ -1,6 +1,6 @@
 //! The organisation admin's pages, under `/orgs/{ods}/admin`, one file a page:
 //! - `rules`: requirement rules and their versions (a change is a new version with an effective date, never an edit);
-//! - `settings`: the compliance target;
+//! - `settings`: the compliance target and the reminder interval;
 //! - `import`: CSV import through the browser (all-or-nothing, with a downloadable report of every problem);
 //! - `users`: accounts and roles, and password-reset links;
 //! - `people`: the unit tree and a search for people.
@@ -16,7 +16,7 @@ mod users;
 pub use import::{MAX_UPLOAD, import_page, import_submit};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
-pub use settings::{settings_page, settings_submit};
+pub use settings::{reminder_settings_submit, settings_page, settings_submit};
 pub use users::{
     grant_remove, invitation_resend, invitation_withdraw, user_access, user_reset, users_page,
     users_submit,

@@ -1,4 +1,5 @@
-//! Settings: the compliance target.
+//! Settings: the compliance target, and how often a person may be reminded about the same requirement. Each is its
+//! own form, written on its own, so neither can be half-saved with the other.
 
 use super::admin_org;
 use super::number;
@@ -19,7 +20,18 @@ pub struct SettingsPage {
     ods: String,
     org_name: String,
     target: String,
+    /// Days within which a person is not reminded about the same requirement again.
+    reminder_interval: String,
     errors: Vec<FieldError>,
+}
+
+impl SettingsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
 }
 
 pub async fn settings_page(
@@ -28,11 +40,13 @@ pub async fn settings_page(
     Path(ods): Path<String>,
 ) -> PageResult<SettingsPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
     Ok(SettingsPage {
         layout: page.layout,
         ods: ctx.org.ods_code.clone(),
         org_name: ctx.org.name.clone(),
         target: ctx.org.target_percent.to_string(),
+        reminder_interval: interval.to_string(),
         errors: Vec::new(),
     })
 }
@@ -74,6 +88,7 @@ pub async fn settings_submit(
                 .into_response(),
         );
     }
+    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
     Ok((
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
@@ -81,6 +96,63 @@ pub async fn settings_submit(
             ods: ctx.org.ods_code.clone(),
             org_name: ctx.org.name.clone(),
             target: form.target,
+            reminder_interval: interval.to_string(),
+            errors,
+        },
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReminderSettingsForm {
+    #[serde(default)]
+    reminder_interval: String,
+}
+
+/// How often a person may be reminded about the same requirement, in days.
+pub async fn reminder_settings_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    Form(form): Form<ReminderSettingsForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let range = lantern_store::reminders::INTERVAL_DAYS;
+    let mut errors = Vec::new();
+    if let Some(days) = number::<u32>(
+        &mut errors,
+        "reminder_interval",
+        &form.reminder_interval,
+        &format!(
+            "a number of days between {} and {}",
+            range.start(),
+            range.end()
+        ),
+        |d| range.contains(d),
+    ) {
+        state
+            .store
+            .set_reminder_interval_days(
+                ctx.org.id,
+                days,
+                page.caller.account.id,
+                chrono::Utc::now(),
+            )
+            .await?;
+        return Ok(Redirect::to(&format!(
+            "/orgs/{}/admin?saved=Reminder+interval",
+            ctx.org.ods_code
+        ))
+        .into_response());
+    }
+    Ok((
+        axum::http::StatusCode::BAD_REQUEST,
+        SettingsPage {
+            layout: page.layout,
+            ods: ctx.org.ods_code.clone(),
+            org_name: ctx.org.name.clone(),
+            target: ctx.org.target_percent.to_string(),
+            reminder_interval: form.reminder_interval,
             errors,
         },
     )

@@ -1,0 +1,146 @@
+//! "Remind": `GET /team/remind` asks the manager to confirm ("Send a reminder to 3 people about their overdue
+//! training?", listing them); `POST /team/remind` sends. Both carry the team view's filter, and optionally the people
+//! picked (`person`, repeated: one for a row's own Remind button, which sends at once, and the confirmation's list),
+//! and recompute the people from that filter with the same code the team page uses, so the reminder goes to exactly
+//! the people shown. A person picked who is not in the manager's unit is refused (404); one who no longer matches
+//! the filter (their training was recorded in the meantime) is left out and counted.
+
+use super::{PageResult, TeamPage, TeamQuery, reminded_line, team};
+use crate::pages::layout::{Layout, Page};
+use crate::reminders::{self, Target};
+use crate::{AppError, AppState};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{RawForm, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use lantern_domain::access::Action;
+
+/// A remind request: the team view's filter and the people picked, if any.
+struct RemindRequest {
+    query: TeamQuery,
+    people: Vec<i64>,
+}
+
+/// Reads the fields of a query string or form body; other fields (the CSRF token) are ignored.
+fn parse(raw: &[u8]) -> Result<RemindRequest, AppError> {
+    let mut query = TeamQuery::default();
+    let mut people = Vec::new();
+    let number = |field: &str, v: &str| -> Result<i64, AppError> {
+        v.trim()
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("{field} must be a number, not {v:?}")))
+    };
+    for (k, v) in form_urlencoded::parse(raw) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "unit" if !v.is_empty() => query.unit = Some(number("unit", &v)?),
+            "status" => query.status = Some(v),
+            "group" => query.group = Some(v),
+            "requirement" => query.requirement = Some(v),
+            "sort" => query.sort = Some(v),
+            "person" => people.push(number("person", &v)?),
+            _ => {}
+        }
+    }
+    Ok(RemindRequest { query, people })
+}
+
+/// The team as the request's filter shows it, and whom to remind in it: everyone shown with something overdue,
+/// or those of the people picked who are. Also how many picked no longer match.
+async fn targets(
+    state: &AppState,
+    page: Page,
+    req: &RemindRequest,
+) -> Result<(TeamPage, Vec<Target>, usize), AppError> {
+    let team = team(state, &page.caller, page.layout, &req.query).await?;
+    page.caller.require(Action::Remind(team.org_id))?;
+    if req.people.is_empty() {
+        let targets = team.targets.clone();
+        return Ok((team, targets, 0));
+    }
+    // Each person picked must be in the manager's unit (the unfiltered view, which is within their scope).
+    for id in &req.people {
+        if !team.view.people.iter().any(|p| p.person_id == *id) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let targets: Vec<Target> = team
+        .targets
+        .iter()
+        .filter(|t| req.people.contains(&t.person.0))
+        .cloned()
+        .collect();
+    let mut picked = req.people.clone();
+    picked.sort_unstable();
+    picked.dedup();
+    let unmatched = picked.len() - targets.len();
+    Ok((team, targets, unmatched))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "team_remind.html")]
+pub struct ConfirmPage {
+    layout: Layout,
+    org_name: String,
+    unit_name: String,
+    targets: Vec<Target>,
+    /// The requirement the view is filtered to, if it is.
+    requirement: Option<String>,
+    query: String,
+    filter_fields: Vec<(&'static str, String)>,
+    interval_days: u32,
+    last: Vec<Option<String>>,
+}
+
+impl ConfirmPage {
+    fn last_reminded(&self, i: &usize) -> Option<&str> {
+        self.last.get(*i).and_then(|l| l.as_deref())
+    }
+}
+
+/// The confirmation: how many, who, about what; Send or Cancel. Works without JavaScript.
+pub async fn remind_confirm(
+    State(state): State<AppState>,
+    page: Page,
+    RawQuery(raw): RawQuery,
+) -> PageResult<ConfirmPage> {
+    let req = parse(raw.unwrap_or_default().as_bytes())?;
+    let (team, targets, _) = targets(&state, page, &req).await?;
+    let interval_days = state.store.reminder_interval_days(team.org_id).await?;
+    let last = targets
+        .iter()
+        .map(|t| team.last_reminded.get(&t.person.0).map(reminded_line))
+        .collect();
+    Ok(ConfirmPage {
+        requirement: team.requirement_heading().map(str::to_owned),
+        org_name: team.view.org_name,
+        unit_name: team.view.unit_name,
+        targets,
+        query: team.query,
+        filter_fields: team.filter_fields,
+        interval_days,
+        last,
+        layout: team.layout,
+    })
+}
+
+/// Sends, records, and returns to the same filtered team view with what was done.
+pub async fn remind(
+    State(state): State<AppState>,
+    page: Page,
+    RawForm(body): RawForm,
+) -> PageResult<Response> {
+    let req = parse(&body)?;
+    let caller = page.caller.clone();
+    let (team, targets, unmatched) = targets(&state, page, &req).await?;
+    let org = state
+        .store
+        .org_by_code(&caller.scope(), &team.view.ods_code)
+        .await?;
+    let round = reminders::send(&state, &caller, &org, &targets).await?;
+    Ok(Redirect::to(&format!(
+        "/team?{}&reminded={}&skipped={}&no_email={}&failed={}&unmatched={unmatched}",
+        team.query, round.reminded, round.skipped, round.no_email, round.failed
+    ))
+    .into_response())
+}
