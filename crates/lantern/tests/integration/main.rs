@@ -8,9 +8,12 @@ mod auth;
 mod browser;
 mod import;
 mod mail;
+mod postgres_tls;
 mod report;
+mod server;
 mod sso;
 mod story;
+mod tls;
 mod web;
 mod xapi;
 
