@@ -333,7 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             let password = match std::env::var("LANTERN_PASSWORD") {
                 Ok(p) => p,
-                Err(_) => read_password(&email)?,
+                Err(_) => read_password(&email).await?,
             };
             let id = crate::users::create(
                 store.as_ref(),
@@ -532,16 +532,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The new account's password: typed at the terminal with echo off, so it is not left on the screen or in the
-/// terminal's scroll-back (OWASP ASVS 2.1.12 shows a password only when the person asks); piped in by a script
-/// (standard input not a terminal), one line of it.
-fn read_password(email: &str) -> anyhow::Result<String> {
+/// The new account's password: typed at the terminal without being shown (`terminal::read_password`), or, piped
+/// in by a script (standard input not a terminal), one line of it.
+async fn read_password(email: &str) -> anyhow::Result<String> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(format!(
+        return crate::terminal::read_password(&format!(
             "Password for {email} (at least 12 characters, not shown): "
         ))
-        .context("reading the password from the terminal (or set LANTERN_PASSWORD)");
+        .await;
     }
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
@@ -564,6 +563,7 @@ async fn serve(
     cfg: &config::Effective,
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
+    let limits = cfg.server_limits()?;
     let state = lantern_web::AppState::new(store, cfg.auth()?);
     // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
     let warm = state.clone();
@@ -606,7 +606,6 @@ async fn serve(
             let addr = listener.local_addr()?;
             println!("Metrics at http://{addr}/metrics");
             let app = lantern_web::metrics_app(state.clone());
-            let limits = cfg.server_limits();
             Some(tokio::spawn(crate::server::serve(
                 listener,
                 app,
@@ -622,7 +621,7 @@ async fn serve(
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C or SIGTERM to stop)");
     tracing::info!(%addr, "serving");
-    crate::server::serve(listener, app, cfg.server_limits(), async {
+    crate::server::serve(listener, app, limits, async {
         let signal = stop.await;
         tracing::info!(signal, "shutting down");
     })

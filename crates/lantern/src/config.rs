@@ -309,13 +309,19 @@ impl Effective {
 }
 
 impl Effective {
-    /// The HTTP server's limits.
-    pub fn server_limits(&self) -> crate::server::Limits {
-        crate::server::Limits {
+    /// The HTTP server's limits. Zero would close or refuse every connection, so it is refused by name.
+    pub fn server_limits(&self) -> anyhow::Result<crate::server::Limits> {
+        if self.http_header_timeout_seconds == 0 {
+            anyhow::bail!("http_header_timeout_seconds must be at least 1");
+        }
+        if self.http_max_connections == 0 {
+            anyhow::bail!("http_max_connections must be at least 1");
+        }
+        Ok(crate::server::Limits {
             header_timeout: std::time::Duration::from_secs(self.http_header_timeout_seconds),
             max_connections: self.http_max_connections,
             shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
-        }
+        })
     }
 
     /// The configuration as TOML, with the database password (if any) hidden.
@@ -368,5 +374,64 @@ mod tests {
             "{}",
             e.to_toml()
         );
+    }
+
+    #[test]
+    fn server_and_tls_settings_come_from_flags_and_the_file() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "lantern",
+            "--sso-allow-private-networks",
+            "--metrics-listen",
+            "127.0.0.1:9464",
+            "config",
+        ])
+        .unwrap();
+        assert_eq!(cli.sso_allow_private_networks, Some(true));
+        let file: FileConfig = toml::from_str(
+            "http_header_timeout_seconds = 5\nhttp_max_connections = 64\nshutdown_grace_seconds = 3\n\
+             smtp_ca_file = \"/etc/lantern/trust-ca.pem\"\n",
+        )
+        .unwrap();
+        let e = effective(
+            CliValues {
+                sso_allow_private_networks: cli.sso_allow_private_networks,
+                metrics_listen: cli.metrics_listen,
+                ..CliValues::default()
+            },
+            file,
+        );
+        assert!(e.sso_allow_private_networks);
+        assert_eq!(e.metrics_listen, "127.0.0.1:9464");
+        assert_eq!(e.sources["http_max_connections"], "file");
+        let limits = e.server_limits().unwrap();
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(limits.max_connections, 64);
+        assert_eq!(limits.shutdown_grace, std::time::Duration::from_secs(3));
+        assert_eq!(e.smtp_ca_file, "/etc/lantern/trust-ca.pem");
+        let defaults = effective(CliValues::default(), FileConfig::default());
+        assert!(!defaults.sso_allow_private_networks);
+        assert_eq!(defaults.metrics_listen, "");
+        assert_eq!(defaults.http_max_connections, 1024);
+        let none = effective(
+            CliValues {
+                http_max_connections: Some(0),
+                ..CliValues::default()
+            },
+            FileConfig::default(),
+        );
+        let err = none.server_limits().unwrap_err().to_string();
+        assert!(err.contains("http_max_connections"), "{err}");
+        // A CA file that is not there is named in the error.
+        let missing = effective(
+            CliValues {
+                smtp_url: Some("smtps://relay.example.nhs.uk:465".into()),
+                smtp_ca_file: Some("/nonexistent/ca.pem".into()),
+                ..CliValues::default()
+            },
+            FileConfig::default(),
+        );
+        let err = missing.auth().unwrap_err().to_string();
+        assert!(err.contains("smtp_ca_file"), "{err}");
     }
 }

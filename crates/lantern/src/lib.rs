@@ -9,4 +9,5 @@ pub mod demo;
 pub mod import;
 pub mod loadtest;
 pub mod server;
+pub mod terminal;
 pub mod users;

@@ -88,6 +88,37 @@ async fn a_trickled_header_and_an_idle_connection_are_closed() {
 }
 
 #[tokio::test]
+async fn handlers_see_the_clients_address() {
+    // Sign-in throttling per address reads it; the server must hand it over as axum's ConnectInfo.
+    let app =
+        axum::Router::new().route(
+            "/whoami",
+            axum::routing::get(
+                |axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<
+                    std::net::SocketAddr,
+                >| async move { peer.to_string() },
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(lantern::server::serve(
+        listener,
+        app,
+        Limits::default(),
+        std::future::pending(),
+    ));
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let me = s.local_addr().unwrap();
+    s.write_all(b"GET /whoami HTTP/1.1\r\nHost: lantern.test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let got = read_until_closed(&mut s, Duration::from_secs(10))
+        .await
+        .expect("answered");
+    assert!(got.ends_with(&me.to_string()), "{got}");
+}
+
+#[tokio::test]
 async fn connections_over_the_limit_are_refused_with_503() {
     let limits = Limits {
         max_connections: 2,
