@@ -2,8 +2,10 @@
 //! how tokens find accounts, the button's label, on or off), the redirect URI to register at the provider, and the
 //! identities linked to accounts (with a form to link one by subject, and a button to unlink).
 //!
-//! Saving an enabled provider fetches its discovery document first, so a typing mistake in the issuer is reported
-//! on the form rather than discovered by the first person who tries to sign in.
+//! Saving an enabled provider fetches its discovery document first (through `network::Guarded`, trusting the CA
+//! certificates on the form, if any), so a typing mistake in the issuer is reported on the form rather than
+//! discovered by the first person who tries to sign in. Whatever stopped the fetch, the form says the same
+//! (`UNREACHABLE`), so the page cannot be used to learn which hosts and ports the server can reach.
 
 use super::callback_url;
 use crate::auth::sign_in::FieldError;
