@@ -65,6 +65,41 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
 
+    /// A PEM file of CA certificates to trust for the SMTP relay besides the public roots (an organisation's own
+    /// CA). Default: the public roots only.
+    #[arg(long, env = "LANTERN_SMTP_CA_FILE", global = true)]
+    pub smtp_ca_file: Option<String>,
+
+    /// Serve Prometheus metrics at /metrics on this second address only, e.g. 127.0.0.1:9464 (never on the main
+    /// address). Default: metrics are not served.
+    #[arg(long, env = "LANTERN_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
+
+    /// Seconds a connection has to send a whole request head, counted from when it is ready for a request (so a
+    /// kept-alive connection idle this long is closed too). Default: 10.
+    #[arg(long, env = "LANTERN_HTTP_HEADER_TIMEOUT_SECONDS", global = true)]
+    pub http_header_timeout_seconds: Option<u64>,
+
+    /// Connections served at once; more are answered 503 and closed. Default: 1024.
+    #[arg(long, env = "LANTERN_HTTP_MAX_CONNECTIONS", global = true)]
+    pub http_max_connections: Option<usize>,
+
+    /// On SIGTERM or Ctrl-C, seconds to let requests in flight finish before exiting anyway. Default: 30.
+    #[arg(long, env = "LANTERN_SHUTDOWN_GRACE_SECONDS", global = true)]
+    pub shutdown_grace_seconds: Option<u64>,
+
+    /// Let single sign-on reach identity providers at loopback, link-local and private addresses (a provider
+    /// inside the organisation's network). Default: false, and such addresses are refused.
+    #[arg(
+        long,
+        env = "LANTERN_SSO_ALLOW_PRIVATE_NETWORKS",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub sso_allow_private_networks: Option<bool>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -259,6 +294,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             trusted_proxies: cli.trusted_proxies,
             smtp_url: cli.smtp_url,
             mail_from: cli.mail_from,
+            smtp_ca_file: cli.smtp_ca_file,
+            metrics_listen: cli.metrics_listen,
+            http_header_timeout_seconds: cli.http_header_timeout_seconds,
+            http_max_connections: cli.http_max_connections,
+            shutdown_grace_seconds: cli.shutdown_grace_seconds,
+            sso_allow_private_networks: cli.sso_allow_private_networks,
         },
         file,
     );
@@ -292,12 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             let password = match std::env::var("LANTERN_PASSWORD") {
                 Ok(p) => p,
-                Err(_) => {
-                    eprint!("Password for {email} (at least 12 characters): ");
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
+                Err(_) => read_password(&email).await?,
             };
             let id = crate::users::create(
                 store.as_ref(),
@@ -496,6 +532,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The new account's password: typed at the terminal without being shown (`terminal::read_password`), or, piped
+/// in by a script (standard input not a terminal), one line of it.
+async fn read_password(email: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return crate::terminal::read_password(&format!(
+            "Password for {email} (at least 12 characters, not shown): "
+        ))
+        .await;
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 async fn open(cfg: &config::Effective) -> anyhow::Result<std::sync::Arc<dyn lantern_store::Store>> {
     let store = lantern_store::open(&cfg.database).await.with_context(|| {
         format!(
@@ -512,10 +563,11 @@ async fn serve(
     cfg: &config::Effective,
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
+    let limits = cfg.server_limits()?;
     let state = lantern_web::AppState::new(store, cfg.auth()?);
     // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
     let warm = state.clone();
-    tokio::spawn(async move {
+    let warming = tokio::spawn(async move {
         let started = std::time::Instant::now();
         let orgs = match warm.store.list_orgs(&lantern_store::Scope::Platform).await {
             Ok(o) => o,
@@ -543,23 +595,43 @@ async fn serve(
             "compliance indexes ready"
         );
     });
+    // Installed before the address is announced, so a SIGTERM from then on always drains.
+    let stop = crate::server::shutdown_signal()?;
+    let metrics = match cfg.metrics_listen.trim() {
+        "" => None,
+        addr => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for metrics on {addr}"))?;
+            let addr = listener.local_addr()?;
+            println!("Metrics at http://{addr}/metrics");
+            let app = lantern_web::metrics_app(state.clone());
+            Some(tokio::spawn(crate::server::serve(
+                listener,
+                app,
+                limits,
+                std::future::pending(),
+            )))
+        }
+    };
     let app = lantern_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("Lantern is running: open http://{addr}/ (Ctrl-C to stop)");
+    println!("Lantern is running: open http://{addr}/ (Ctrl-C or SIGTERM to stop)");
     tracing::info!(%addr, "serving");
-    // Client addresses reach the handlers, for sign-in throttling per address.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
+    crate::server::serve(listener, app, limits, async {
+        let signal = stop.await;
+        tracing::info!(signal, "shutting down");
     })
-    .await?;
+    .await;
+    // The warm-up only reads; the metrics listener serves nothing that matters once the server has stopped.
+    warming.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

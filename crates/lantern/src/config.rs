@@ -19,6 +19,12 @@ pub struct FileConfig {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub smtp_ca_file: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub http_header_timeout_seconds: Option<u64>,
+    pub http_max_connections: Option<usize>,
+    pub shutdown_grace_seconds: Option<u64>,
+    pub sso_allow_private_networks: Option<bool>,
 }
 
 impl FileConfig {
@@ -55,6 +61,21 @@ pub struct Effective {
     pub smtp_url: String,
     /// The sender of Lantern's emails.
     pub mail_from: String,
+    /// A PEM file of CA certificates trusted for the SMTP relay besides the public roots (an organisation's own
+    /// CA); empty means the public roots only.
+    pub smtp_ca_file: String,
+    /// A second listener that serves only /metrics (e.g. 127.0.0.1:9464); empty means metrics are not served.
+    pub metrics_listen: String,
+    /// Seconds a connection has to send a complete request head, counted from when it is ready for a request: a
+    /// new connection, or a kept-alive one between requests (so it is the keep-alive idle timeout too).
+    pub http_header_timeout_seconds: u64,
+    /// Connections served at once; more are answered 503 and closed.
+    pub http_max_connections: usize,
+    /// On SIGTERM or Ctrl-C, seconds to let requests in flight finish before the server exits anyway.
+    pub shutdown_grace_seconds: u64,
+    /// Single sign-on may reach providers at loopback, link-local and private addresses (an identity provider
+    /// inside the organisation's network).
+    pub sso_allow_private_networks: bool,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -98,6 +119,12 @@ pub struct CliValues {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub smtp_ca_file: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub http_header_timeout_seconds: Option<u64>,
+    pub http_max_connections: Option<usize>,
+    pub shutdown_grace_seconds: Option<u64>,
+    pub sso_allow_private_networks: Option<bool>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -181,6 +208,48 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || "Lantern <no-reply@lantern.invalid>".to_owned(),
         &mut sources,
     );
+    let smtp_ca_file = pick(
+        "smtp_ca_file",
+        cli.smtp_ca_file,
+        file.smtp_ca_file,
+        String::new,
+        &mut sources,
+    );
+    let metrics_listen = pick(
+        "metrics_listen",
+        cli.metrics_listen,
+        file.metrics_listen,
+        String::new,
+        &mut sources,
+    );
+    let http_header_timeout_seconds = pick(
+        "http_header_timeout_seconds",
+        cli.http_header_timeout_seconds,
+        file.http_header_timeout_seconds,
+        || 10,
+        &mut sources,
+    );
+    let http_max_connections = pick(
+        "http_max_connections",
+        cli.http_max_connections,
+        file.http_max_connections,
+        || 1024,
+        &mut sources,
+    );
+    let shutdown_grace_seconds = pick(
+        "shutdown_grace_seconds",
+        cli.shutdown_grace_seconds,
+        file.shutdown_grace_seconds,
+        || 30,
+        &mut sources,
+    );
+    let sso_allow_private_networks = pick(
+        "sso_allow_private_networks",
+        cli.sso_allow_private_networks,
+        file.sso_allow_private_networks,
+        || false,
+        &mut sources,
+    );
     Effective {
         database,
         data_dir,
@@ -193,6 +262,12 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         trusted_proxies,
         smtp_url,
         mail_from,
+        smtp_ca_file,
+        metrics_listen,
+        http_header_timeout_seconds,
+        http_max_connections,
+        shutdown_grace_seconds,
+        sso_allow_private_networks,
         sources,
     }
 }
@@ -201,9 +276,18 @@ impl Effective {
     /// Sign-in and email settings for the web layer: email goes to the SMTP relay when one is configured, otherwise
     /// (development) to DATA_DIR/outbox.
     pub fn auth(&self) -> anyhow::Result<lantern_web::AuthConfig> {
+        let smtp_ca = match self.smtp_ca_file.trim() {
+            "" => None,
+            path => Some(std::fs::read(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the SMTP CA file (smtp_ca_file) {path}: {e}")
+            })?),
+        };
         let smtp = match self.smtp_url.trim() {
             "" => None,
-            url => Some(lantern_web::mail::SmtpRelay::from_url(url)?),
+            url => Some(lantern_web::mail::SmtpRelay::from_url(
+                url,
+                smtp_ca.as_deref(),
+            )?),
         };
         Ok(lantern_web::AuthConfig {
             idle_timeout: std::time::Duration::from_secs(self.session_idle_minutes * 60),
@@ -218,12 +302,28 @@ impl Effective {
                 .split(',')
                 .filter_map(|a| a.trim().parse().ok())
                 .collect(),
+            sso_allow_private_networks: self.sso_allow_private_networks,
             ..lantern_web::AuthConfig::default()
         })
     }
 }
 
 impl Effective {
+    /// The HTTP server's limits. Zero would close or refuse every connection, so it is refused by name.
+    pub fn server_limits(&self) -> anyhow::Result<crate::server::Limits> {
+        if self.http_header_timeout_seconds == 0 {
+            anyhow::bail!("http_header_timeout_seconds must be at least 1");
+        }
+        if self.http_max_connections == 0 {
+            anyhow::bail!("http_max_connections must be at least 1");
+        }
+        Ok(crate::server::Limits {
+            header_timeout: std::time::Duration::from_secs(self.http_header_timeout_seconds),
+            max_connections: self.http_max_connections,
+            shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
+        })
+    }
+
     /// The configuration as TOML, with the database password (if any) hidden.
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
@@ -274,5 +374,64 @@ mod tests {
             "{}",
             e.to_toml()
         );
+    }
+
+    #[test]
+    fn server_and_tls_settings_come_from_flags_and_the_file() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "lantern",
+            "--sso-allow-private-networks",
+            "--metrics-listen",
+            "127.0.0.1:9464",
+            "config",
+        ])
+        .unwrap();
+        assert_eq!(cli.sso_allow_private_networks, Some(true));
+        let file: FileConfig = toml::from_str(
+            "http_header_timeout_seconds = 5\nhttp_max_connections = 64\nshutdown_grace_seconds = 3\n\
+             smtp_ca_file = \"/etc/lantern/trust-ca.pem\"\n",
+        )
+        .unwrap();
+        let e = effective(
+            CliValues {
+                sso_allow_private_networks: cli.sso_allow_private_networks,
+                metrics_listen: cli.metrics_listen,
+                ..CliValues::default()
+            },
+            file,
+        );
+        assert!(e.sso_allow_private_networks);
+        assert_eq!(e.metrics_listen, "127.0.0.1:9464");
+        assert_eq!(e.sources["http_max_connections"], "file");
+        let limits = e.server_limits().unwrap();
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(limits.max_connections, 64);
+        assert_eq!(limits.shutdown_grace, std::time::Duration::from_secs(3));
+        assert_eq!(e.smtp_ca_file, "/etc/lantern/trust-ca.pem");
+        let defaults = effective(CliValues::default(), FileConfig::default());
+        assert!(!defaults.sso_allow_private_networks);
+        assert_eq!(defaults.metrics_listen, "");
+        assert_eq!(defaults.http_max_connections, 1024);
+        let none = effective(
+            CliValues {
+                http_max_connections: Some(0),
+                ..CliValues::default()
+            },
+            FileConfig::default(),
+        );
+        let err = none.server_limits().unwrap_err().to_string();
+        assert!(err.contains("http_max_connections"), "{err}");
+        // A CA file that is not there is named in the error.
+        let missing = effective(
+            CliValues {
+                smtp_url: Some("smtps://relay.example.nhs.uk:465".into()),
+                smtp_ca_file: Some("/nonexistent/ca.pem".into()),
+                ..CliValues::default()
+            },
+            FileConfig::default(),
+        );
+        let err = missing.auth().unwrap_err().to_string();
+        assert!(err.contains("smtp_ca_file"), "{err}");
     }
 }

@@ -8,4 +8,6 @@ pub mod config;
 pub mod demo;
 pub mod import;
 pub mod loadtest;
+pub mod server;
+pub mod terminal;
 pub mod users;

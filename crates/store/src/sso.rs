@@ -44,6 +44,9 @@ pub struct SsoProvider {
     /// What the sign-in button says.
     pub label: String,
     pub enabled: bool,
+    /// The organisation's own CA certificates (PEM) trusted for this provider besides the public roots; empty for
+    /// none.
+    pub ca_bundle: String,
 }
 
 /// An enabled provider with its organisation's names, for the sign-in page.
@@ -150,6 +153,7 @@ macro_rules! impl_sso_store {
                     })?,
                     label: r.try_get("label")?,
                     enabled: r.try_get("enabled")?,
+                    ca_bundle: r.try_get("ca_bundle")?,
                 })
             }
 
@@ -168,14 +172,16 @@ macro_rules! impl_sso_store {
 
                 async fn set_sso_provider(&self, p: &SsoProvider, by: AccountId, now: Timestamp) -> Result<()> {
                     sqlx::query(
-                        "INSERT INTO sso_providers (org_id, issuer, client_id, client_secret, match_on, label, enabled, updated_at, updated_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                        "INSERT INTO sso_providers (org_id, issuer, client_id, client_secret, match_on, label, enabled, updated_at, updated_by, ca_bundle) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                          ON CONFLICT (org_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
                          client_secret = excluded.client_secret, match_on = excluded.match_on, label = excluded.label, \
-                         enabled = excluded.enabled, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                         enabled = excluded.enabled, updated_at = excluded.updated_at, updated_by = excluded.updated_by, \
+                         ca_bundle = excluded.ca_bundle",
                     )
                     .bind(p.org.0).bind(&p.issuer).bind(&p.client_id).bind(&p.client_secret)
                     .bind(p.match_on.code()).bind(&p.label).bind(p.enabled).bind(now).bind(by.0)
+                    .bind(&p.ca_bundle)
                     .execute(&self.pool).await?;
                     Ok(())
                 }

@@ -1,6 +1,6 @@
 //! Lantern's HTTP layer: server-rendered pages on the NHS.UK design system, the JSON API under `/api/v1` with its
-//! OpenAPI 3.1 document at `/api/openapi.json` (generated from the routes, so it cannot drift), `/healthz` and
-//! `/metrics`.
+//! OpenAPI 3.1 document at `/api/openapi.json` (generated from the routes, so it cannot drift) and `/healthz`; and
+//! `/metrics` on a listener of its own ([`metrics_app`]).
 //!
 //! Architecture invariant: handlers hold no compliance logic. They parse the request, take the caller's scope, and
 //! call `views` (which calls the domain engine and the store); pages and API answer from the same views.
@@ -42,16 +42,16 @@ impl AppState {
         AppState {
             store,
             read_model: Arc::new(ReadModel::new()),
+            sso: Arc::new(auth::sso::Providers::new(auth.sso_reach())),
             auth: Arc::new(auth),
-            sso: Arc::new(auth::sso::Providers::new()),
         }
     }
 }
 
-/// The whole application: pages, API, OpenAPI document, assets, health and metrics, behind the security headers.
+/// The whole application: pages, API, OpenAPI document, assets and health, behind the security headers.
 ///
 /// Pages and the API sit behind the session layer (which finds the caller) and the CSRF layer (which refuses
-/// state-changing requests without the token or from another site); assets, health and metrics need neither.
+/// state-changing requests without the token or from another site); assets and health need neither.
 pub fn app(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     let (lrs_router, lrs_openapi) = xapi::mounted();
@@ -92,6 +92,12 @@ pub fn app(state: AppState) -> Router {
             .layer(axum::middleware::from_fn(xapi::edge))
             .service(routed),
     )
+}
+
+/// The metrics listener's application: `/metrics` (Prometheus) and nothing else. It is served on its own address
+/// (`--metrics-listen`), which only the monitoring system should reach; the main address does not serve it.
+pub fn metrics_app(state: AppState) -> Router {
+    ops::metrics_routes().router.with_state(state)
 }
 
 /// Every route the application serves, as (method, path template): pages, operations endpoints and assets from

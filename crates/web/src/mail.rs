@@ -26,11 +26,17 @@ impl std::fmt::Debug for SmtpRelay {
 
 impl SmtpRelay {
     /// `smtp://host:port` (plain, or upgraded with `?tls=required` for STARTTLS), `smtps://host:465` (TLS from the
-    /// start); credentials as `smtp://user:password@host`. Nothing connects until the first message.
-    pub fn from_url(url: &str) -> anyhow::Result<Self> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .with_context(|| "the SMTP relay URL must look like smtps://user:password@host:465 or smtp://host:25")?
-            .build();
+    /// start); credentials as `smtp://user:password@host`. `ca_pem`, when given, holds CA certificates (PEM) trusted
+    /// for the relay besides the public roots: a relay whose certificate comes from the organisation's own CA.
+    /// Nothing connects until the first message.
+    pub fn from_url(url: &str, ca_pem: Option<&[u8]>) -> anyhow::Result<Self> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).with_context(
+            || "the SMTP relay URL must look like smtps://user:password@host:465 or smtp://host:25",
+        )?;
+        if let Some(pem) = ca_pem {
+            builder = builder.tls(tls_with_ca(url, pem)?);
+        }
+        let transport = builder.build();
         let shown = match url.rsplit_once('@') {
             Some((creds, host)) => match creds.split_once("://") {
                 Some((scheme, user)) => {
@@ -42,6 +48,41 @@ impl SmtpRelay {
         };
         Ok(SmtpRelay { transport, shown })
     }
+}
+
+/// The TLS mode the URL asks for (as lettre reads it: `smtps://` wraps the connection, `?tls=required` or
+/// `?tls=opportunistic` upgrades it with STARTTLS), trusting the CA certificates in `pem` besides the public roots.
+fn tls_with_ca(url: &str, pem: &[u8]) -> anyhow::Result<lettre::transport::smtp::client::Tls> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let parsed = url::Url::parse(url).context("the SMTP relay URL is not a URL")?;
+    let host = parsed
+        .host_str()
+        .context("the SMTP relay URL names no host")?
+        .to_owned();
+    let text = std::str::from_utf8(pem).unwrap_or("");
+    if !text.contains("-----BEGIN CERTIFICATE-----") || text.contains("PRIVATE KEY") {
+        anyhow::bail!(
+            "the SMTP CA file (smtp_ca_file) must hold PEM certificates (-----BEGIN CERTIFICATE-----) and no key"
+        );
+    }
+    let ca = Certificate::from_pem(pem)
+        .map_err(|e| anyhow::anyhow!("the SMTP CA file (smtp_ca_file) cannot be read: {e}"))?;
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(ca)
+        .build()
+        .map_err(|e| anyhow::anyhow!("the SMTP CA file (smtp_ca_file) is not usable: {e}"))?;
+    let mode = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    Ok(match (parsed.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        (_, Some("required")) => Tls::Required(parameters),
+        (_, Some("opportunistic")) => Tls::Opportunistic(parameters),
+        _ => anyhow::bail!(
+            "an SMTP CA file (smtp_ca_file) needs a relay URL with TLS: smtps://HOST:465, or smtp://HOST:587?tls=required"
+        ),
+    })
 }
 
 /// Sends one plain-text message: to the relay when there is one, else to the outbox; with neither, it is logged
@@ -106,11 +147,11 @@ mod tests {
     // The pooled transport starts its housekeeping task on the runtime, as it does when the server starts.
     #[tokio::test]
     async fn relay_urls_are_shown_without_their_password() {
-        let r = SmtpRelay::from_url("smtps://ward:s3cret@relay.example.nhs.uk:465").unwrap();
+        let r = SmtpRelay::from_url("smtps://ward:s3cret@relay.example.nhs.uk:465", None).unwrap();
         assert_eq!(
             format!("{r:?}"),
             "SmtpRelay { url: \"smtps://ward@relay.example.nhs.uk:465\" }"
         );
-        assert!(SmtpRelay::from_url("ftp://nope").is_err());
+        assert!(SmtpRelay::from_url("ftp://nope", None).is_err());
     }
 }

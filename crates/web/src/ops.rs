@@ -1,5 +1,6 @@
-//! Operations endpoints and middleware: /healthz, /metrics (Prometheus), /api/openapi.json, request metrics and the
-//! security headers every response carries.
+//! Operations endpoints and middleware: /healthz, /api/openapi.json, request metrics and the security headers every
+//! response carries; and /metrics (Prometheus), served only by the separate metrics listener ([`metrics_routes`]),
+//! never on the main address, where anyone who can reach the sign-in page could read request counts per route.
 
 use crate::AppState;
 use crate::routes::Routes;
@@ -27,12 +28,6 @@ pub fn routes(openapi_json: Arc<String>) -> Routes {
     prometheus();
     Routes::new()
         .get("/healthz", healthz)
-        .get("/metrics", |State(state): State<AppState>| async move {
-            let (orgs, bytes) = state.read_model.memory();
-            metrics::gauge!("lantern_rollup_indexes").set(orgs as f64);
-            metrics::gauge!("lantern_rollup_index_bytes").set(bytes as f64);
-            prometheus().render()
-        })
         .get("/api/openapi.json", move || {
             let doc = openapi_json.clone();
             async move {
@@ -42,6 +37,17 @@ pub fn routes(openapi_json: Arc<String>) -> Routes {
                 )
             }
         })
+}
+
+/// The metrics listener's one route (`--metrics-listen`, an address that only the monitoring system reaches).
+pub fn metrics_routes() -> Routes {
+    prometheus();
+    Routes::new().get("/metrics", |State(state): State<AppState>| async move {
+        let (orgs, bytes) = state.read_model.memory();
+        metrics::gauge!("lantern_rollup_indexes").set(orgs as f64);
+        metrics::gauge!("lantern_rollup_index_bytes").set(bytes as f64);
+        prometheus().render()
+    })
 }
 
 /// Liveness and readiness: answers 200 only when the database answers.
@@ -82,12 +88,32 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
 /// Content Security Policy without inline script, no framing, no MIME sniffing, no referrer sent to other sites
 /// (`same-origin`: with `no-referrer` browsers send `Origin: null` on our own forms, which the CSRF check refuses); HSTS when
 /// Lantern is served over HTTPS (`hsts`).
+///
+/// `Permissions-Policy` turns off the browser features Lantern never uses, so a script that got in somehow still
+/// could not use them (W3C Permissions Policy; OWASP HTTP Headers Cheat Sheet).
+///
+/// `Cache-Control: no-store` on every response that does not set its own: pages, API answers and exports carry
+/// people's training records, and ward computers are shared, so nothing may be kept in the browser's cache or on
+/// disk for the next person to find with Back or in the cache folder (RFC 9111 section 5.2.2.5; OWASP Session
+/// Management Cheat Sheet). Only the versioned static assets set their own long cache.
 pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next) -> Response {
     const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
                        form-action 'self'; object-src 'none'";
+    const PERMISSIONS: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+                               encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), \
+                               idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), \
+                               picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), \
+                               serial=(), usb=(), web-share=(), xr-spatial-tracking=()";
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -138,7 +138,8 @@ async fn api_and_pages_answer_as_at_any_date() {
 #[tokio::test]
 async fn openapi_describes_every_api_route_and_metrics_are_served() {
     let (_, store, _dir) = backends().await.remove(0);
-    let router = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+    let state = lantern_web::AppState::new(store, test_auth());
+    let router = lantern_web::app(state.clone());
     let app = &mut Client::new(&router);
     let (s, body) = get(app, "/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
@@ -160,7 +161,12 @@ async fn openapi_describes_every_api_route_and_metrics_are_served() {
         );
     }
     let _ = get(app, "/healthz").await;
-    let (s, metrics) = get(app, "/metrics").await;
+    // Metrics are on their own listener's application, never the main one.
+    let (s, metrics) = get(
+        &mut Client::new(&lantern_web::metrics_app(state)),
+        "/metrics",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(metrics.contains("lantern_http_requests_total"), "{metrics}");
     let res = app.get("/sign-in").await;

@@ -51,14 +51,13 @@ async fn browser_journeys_in_chromium() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
+        // The server the binary runs (timeouts, connection limit), so the browser meets it as people do.
+        let server = tokio::spawn(lantern::server::serve(
+            listener,
+            app,
+            lantern::server::Limits::default(),
+            std::future::pending(),
+        ));
         let shots = shots.clone();
         let label = name.clone();
         let out = tokio::task::spawn_blocking(move || {

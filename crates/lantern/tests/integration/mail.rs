@@ -89,7 +89,7 @@ async fn password_reset_email_goes_through_the_smtp_relay() {
         let outbox = tempfile::tempdir().expect("outbox");
         let auth = lantern_web::AuthConfig {
             smtp: Some(
-                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"))
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
                     .expect("relay URL"),
             ),
             outbox: Some(outbox.path().to_owned()),
@@ -145,7 +145,7 @@ async fn password_reset_email_goes_through_the_smtp_relay() {
         let (port, inbox) = smtp_receiver(true).await;
         let auth = lantern_web::AuthConfig {
             smtp: Some(
-                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"))
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
                     .expect("relay URL"),
             ),
             ..test_auth()

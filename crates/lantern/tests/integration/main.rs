@@ -9,10 +9,13 @@ mod auth;
 mod browser;
 mod import;
 mod mail;
+mod postgres_tls;
 mod reminders;
 mod report;
+mod server;
 mod sso;
 mod story;
+mod tls;
 mod web;
 mod xapi;
 

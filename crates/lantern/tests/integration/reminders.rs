@@ -828,7 +828,7 @@ async fn a_reminder_the_mail_relay_refuses_is_recorded_as_failed_and_not_as_sent
         let (port, inbox) = crate::mail::smtp_receiver(true).await;
         let auth = lantern_web::AuthConfig {
             smtp: Some(
-                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"))
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
                     .expect("relay URL"),
             ),
             ..test_auth()

@@ -25,12 +25,12 @@ use std::sync::{Arc, Mutex};
 
 const KEY: &str = include_str!("fixtures/test-idp-key.pem");
 const WRONG_KEY: &str = include_str!("fixtures/test-idp-wrong-key.pem");
-const CLIENT_ID: &str = "lantern-test-client";
-const CLIENT_SECRET: &str = "test-client-secret";
+pub const CLIENT_ID: &str = "lantern-test-client";
+pub const CLIENT_SECRET: &str = "test-client-secret";
 
 /// Who the provider says is signing in next, and how it misbehaves.
 #[derive(Clone)]
-struct Identity {
+pub struct Identity {
     subject: String,
     email: Option<String>,
     email_verified: Option<bool>,
@@ -41,7 +41,7 @@ struct Identity {
 }
 
 impl Identity {
-    fn new(subject: &str, email: &str) -> Self {
+    pub fn new(subject: &str, email: &str) -> Self {
         Identity {
             subject: subject.to_owned(),
             email: Some(email.to_owned()),
@@ -60,10 +60,12 @@ struct Pending {
 }
 
 #[derive(Clone)]
-struct Idp {
-    base: String,
-    next: Arc<Mutex<Identity>>,
+pub struct Idp {
+    pub base: String,
+    pub next: Arc<Mutex<Identity>>,
     codes: Arc<Mutex<HashMap<String, Pending>>>,
+    /// Discovery documents served.
+    pub discoveries: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,6 +80,8 @@ struct AuthorizeQuery {
 }
 
 async fn discovery(State(idp): State<Idp>) -> Response {
+    idp.discoveries
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let meta = CoreProviderMetadata::new(
         IssuerUrl::new(idp.base.clone()).unwrap(),
         AuthUrl::new(format!("{}/authorize", idp.base)).unwrap(),
@@ -196,17 +200,31 @@ async fn token(State(idp): State<Idp>, headers: HeaderMap, Form(f): Form<TokenFo
 }
 
 /// Starts the provider on a free loopback port.
-async fn start_idp() -> Idp {
+pub async fn start_idp() -> Idp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let idp = Idp {
-        base,
-        next: Arc::new(Mutex::new(Identity::new("nobody", "nobody@example.test"))),
-        codes: Arc::default(),
-    };
-    let app = axum::Router::new()
+    let idp = Idp::at(format!("http://{}", listener.local_addr().expect("addr")));
+    let app = idp_router(&idp);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    idp
+}
+
+impl Idp {
+    /// A provider whose issuer is `base`, not yet serving.
+    pub fn at(base: String) -> Idp {
+        Idp {
+            base,
+            next: Arc::new(Mutex::new(Identity::new("nobody", "nobody@example.test"))),
+            codes: Arc::default(),
+            discoveries: Arc::default(),
+        }
+    }
+}
+
+/// The provider's endpoints.
+pub fn idp_router(idp: &Idp) -> axum::Router {
+    axum::Router::new()
         .route(
             "/.well-known/openid-configuration",
             axum::routing::get(discovery),
@@ -214,9 +232,7 @@ async fn start_idp() -> Idp {
         .route("/jwks", axum::routing::get(jwks))
         .route("/authorize", axum::routing::get(authorize))
         .route("/token", axum::routing::post(token))
-        .with_state(idp.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    idp
+        .with_state(idp.clone())
 }
 
 /// The browser's round trip: Lantern -> provider -> Lantern's callback. Returns the callback's answer.
@@ -249,7 +265,7 @@ async fn http_get_location(url: &str) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn configure(admin: &mut Client, idp: &Idp, match_on: &str) -> crate::web::Response {
+pub async fn configure(admin: &mut Client, idp: &Idp, match_on: &str) -> crate::web::Response {
     admin
         .post_form(
             "/orgs/RJ1/admin/sso",
@@ -271,8 +287,11 @@ async fn single_sign_on_through_an_organisations_openid_connect_provider() {
     let idp = start_idp().await;
     for (name, store, _dir) in backends().await {
         let foreign_ods = world(&store).await;
+        // The test provider is on loopback: the platform allows private networks here (see
+        // `sso_refuses_private_addresses_with_one_answer` for the default).
         let auth = lantern_web::AuthConfig {
             sso_allow_http: true,
+            sso_allow_private_networks: true,
             ..test_auth()
         };
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
@@ -307,7 +326,7 @@ async fn single_sign_on_through_an_organisations_openid_connect_provider() {
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
         assert!(
-            res.body.contains("could not read the provider"),
+            res.body.contains(lantern_web::auth::sso::UNREACHABLE),
             "{name}: {}",
             res.body
         );
@@ -599,5 +618,126 @@ async fn single_sign_on_through_an_organisations_openid_connect_provider() {
             StatusCode::NOT_FOUND,
             "{name}"
         );
+    }
+}
+
+/// The issuer's text on the settings form's error, as the admin reads it.
+fn issuer_error(body: &str) -> String {
+    let start = body
+        .find("id=\"issuer-error\"")
+        .unwrap_or_else(|| panic!("an error on the issuer field: {body}"));
+    let rest = &body[start..];
+    let rest =
+        &rest[rest.find("Error:</span>").expect("the hidden prefix") + "Error:</span>".len()..];
+    rest[..rest.find("</span>").expect("end of the message")]
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn sso_refuses_private_addresses_with_one_answer() {
+    // A provider really answering on loopback: without the platform's permission for private networks the server
+    // must not fetch from it (nor from anything else on loopback), and an open port, a closed one and a name that
+    // resolves there all get the same words.
+    let idp = start_idp().await;
+    let port = idp.base.rsplit(':').next().unwrap().to_owned();
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let auth = lantern_web::AuthConfig {
+            sso_allow_http: true,
+            ..test_auth()
+        };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let mut answers = Vec::new();
+        for issuer in [
+            idp.base.clone(),
+            "http://127.0.0.1:9".to_owned(),
+            format!("http://localhost:{port}"),
+            format!("http://[::1]:{port}"),
+            format!("http://[::ffff:127.0.0.1]:{port}"),
+            format!("http://0.0.0.0:{port}"),
+            format!("http://127.1.2.3:{port}/realms/staff"),
+        ] {
+            let res = admin
+                .post_form(
+                    "/orgs/RJ1/admin/sso",
+                    &[
+                        ("issuer", issuer.as_str()),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("match_on", "email"),
+                        ("label", "Test IdP"),
+                        ("enabled", "on"),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {issuer}");
+            answers.push((issuer, issuer_error(&res.body)));
+        }
+        for (issuer, answer) in &answers {
+            assert_eq!(
+                answer, &answers[0].1,
+                "{name}: {issuer} is answered like every other failure"
+            );
+        }
+        assert!(
+            answers[0]
+                .1
+                .contains("could not get an OpenID Connect discovery document"),
+            "{name}: {}",
+            answers[0].1
+        );
+        assert_eq!(
+            idp.discoveries.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "{name}: nothing on loopback was fetched"
+        );
+        let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        assert_eq!(
+            store.sso_provider(org.id).await.unwrap(),
+            None,
+            "{name}: nothing was saved"
+        );
+
+        // Only ISSUER/.well-known/openid-configuration is ever fetched: an issuer with a query, a fragment or a
+        // password is refused as typed.
+        for (issuer, why) in [
+            (
+                "https://login.example.test/realm?next=/admin",
+                "must not contain ? or #",
+            ),
+            (
+                "https://login.example.test/realm#x",
+                "must not contain ? or #",
+            ),
+            (
+                "https://user:pw@login.example.test/",
+                "user name or password",
+            ),
+            ("ftp://login.example.test/", "must start with https://"),
+        ] {
+            let res = admin
+                .post_form(
+                    "/orgs/RJ1/admin/sso",
+                    &[
+                        ("issuer", issuer),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("match_on", "email"),
+                        ("label", "Test IdP"),
+                        ("enabled", "on"),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {issuer}");
+            assert!(
+                issuer_error(&res.body).contains(why),
+                "{name}: {issuer}: {}",
+                issuer_error(&res.body)
+            );
+        }
     }
 }

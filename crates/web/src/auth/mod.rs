@@ -51,6 +51,19 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Single sign-on providers may be reached over plain http:// (tests and local identity servers only).
     pub sso_allow_http: bool,
+    /// Single sign-on may reach providers at loopback, link-local and private addresses (a platform setting, for
+    /// a provider inside the organisation's network); otherwise only public addresses.
+    pub sso_allow_private_networks: bool,
+}
+
+impl AuthConfig {
+    /// What single sign-on may reach.
+    pub fn sso_reach(&self) -> sso::Reach {
+        sso::Reach {
+            private_networks: self.sso_allow_private_networks,
+            plain_http: self.sso_allow_http,
+        }
+    }
 }
 
 impl Default for AuthConfig {
@@ -68,6 +81,7 @@ impl Default for AuthConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             trusted_proxies: Vec::new(),
             sso_allow_http: false,
+            sso_allow_private_networks: false,
         }
     }
 }

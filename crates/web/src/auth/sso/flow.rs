@@ -292,7 +292,8 @@ async fn verified_account(
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| Refusal::Provider(SsoFailure(format!("no token endpoint: {e}"))))?
         .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
-    let tokens = request.request_async(state.sso.http()).await.map_err(|e| {
+    let http = state.sso.http_for(provider).map_err(Refusal::Provider)?;
+    let tokens = request.request_async(&http).await.map_err(|e| {
         Refusal::Provider(SsoFailure(format!(
             "token exchange: {}",
             super::error_chain(&e)

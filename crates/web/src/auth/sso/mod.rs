@@ -5,12 +5,15 @@
 //!   code, verifies the ID token (signature against the provider's published keys, issuer, audience, expiry,
 //!   nonce) and maps its subject or verified email to an account.
 //! - `settings`: the organisation admin's page, `/orgs/{ods}/admin/sso`.
+//! - `network`: what the server may reach when it fetches from a provider (public addresses only, unless the
+//!   platform allows private networks), and the organisation's own CA certificates.
 //!
 //! Trust is confined to the organisation: a provider signs in only accounts that hold a role in its organisation,
 //! and the session it starts carries only that organisation's roles (never a platform admin's), so one
 //! organisation's identity provider cannot reach another organisation's data even for a person who works in both.
 
 pub mod flow;
+pub mod network;
 pub mod settings;
 
 use lantern_domain::OrgId;
@@ -21,6 +24,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub use network::{BadBundle, Guarded, Reach};
+
 /// Discovery documents (endpoints and signing keys) are fetched once per provider and kept this long, so a sign-in
 /// costs no extra round trip while key rotation at the provider is picked up within minutes.
 const METADATA_TTL: Duration = Duration::from_secs(10 * 60);
@@ -29,40 +34,60 @@ const METADATA_TTL: Duration = Duration::from_secs(10 * 60);
 #[derive(Debug)]
 pub struct SsoFailure(pub String);
 
-/// The HTTP client for providers, and their discovery documents.
+/// The HTTP clients for providers, and their discovery documents.
 pub struct Providers {
-    http: openidconnect::reqwest::Client,
+    reach: Reach,
+    /// For providers that use only public certificate authorities.
+    public_roots: Guarded,
+    /// For providers with their organisation's own CA certificates: one client each, with the bundle it trusts.
+    own_roots: Mutex<HashMap<OrgId, (String, Guarded)>>,
     metadata: Mutex<HashMap<OrgId, Cached>>,
 }
 
 struct Cached {
     issuer: String,
+    ca_bundle: String,
     fetched: Instant,
     metadata: CoreProviderMetadata,
 }
 
 impl Default for Providers {
     fn default() -> Self {
-        Self::new()
+        Self::new(Reach::default())
     }
 }
 
 impl Providers {
-    pub fn new() -> Self {
-        let http = openidconnect::reqwest::ClientBuilder::new()
-            // Never follow redirects: a provider's answer must come from the provider (server-side request forgery).
-            .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(15))
-            .build()
-            .expect("the HTTP client builds");
+    pub fn new(reach: Reach) -> Self {
         Providers {
-            http,
+            reach,
+            public_roots: Guarded::new(reach, "").expect("a client without a CA bundle builds"),
+            own_roots: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
         }
     }
 
-    pub(crate) fn http(&self) -> &openidconnect::reqwest::Client {
-        &self.http
+    pub fn reach(&self) -> Reach {
+        self.reach
+    }
+
+    /// The client for a provider: trusting its organisation's CA certificates, if it has any, besides the public
+    /// roots (those certificates are trusted for no other organisation's provider).
+    pub(crate) fn http_for(&self, provider: &SsoProvider) -> Result<Guarded, SsoFailure> {
+        if provider.ca_bundle.trim().is_empty() {
+            return Ok(self.public_roots.clone());
+        }
+        let mut clients = self.own_roots.lock().expect("client cache");
+        if let Some((_, client)) = clients
+            .get(&provider.org)
+            .filter(|(bundle, _)| *bundle == provider.ca_bundle)
+        {
+            return Ok(client.clone());
+        }
+        let client = Guarded::new(self.reach, &provider.ca_bundle)
+            .map_err(|e| SsoFailure(format!("the stored CA bundle: {}", e.0)))?;
+        clients.insert(provider.org, (provider.ca_bundle.clone(), client.clone()));
+        Ok(client)
     }
 
     /// The provider's discovery document, from the cache or fetched anew.
@@ -75,15 +100,22 @@ impl Providers {
             .lock()
             .expect("metadata cache")
             .get(&provider.org)
-            .filter(|c| c.issuer == provider.issuer && c.fetched.elapsed() < METADATA_TTL)
+            .filter(|c| {
+                c.issuer == provider.issuer
+                    && c.ca_bundle == provider.ca_bundle
+                    && c.fetched.elapsed() < METADATA_TTL
+            })
         {
             return Ok(c.metadata.clone());
         }
-        let metadata = discover(&self.http, &provider.issuer).await?;
+        let metadata = discover(&self.http_for(provider)?, &provider.issuer)
+            .await
+            .map_err(|e| SsoFailure(e.detail))?;
         self.metadata.lock().expect("metadata cache").insert(
             provider.org,
             Cached {
                 issuer: provider.issuer.clone(),
+                ca_bundle: provider.ca_bundle.clone(),
                 fetched: Instant::now(),
                 metadata: metadata.clone(),
             },
@@ -94,24 +126,63 @@ impl Providers {
     /// Forgets a provider's document (after its settings change, or when its keys no longer verify a token).
     pub fn forget(&self, org: OrgId) {
         self.metadata.lock().expect("metadata cache").remove(&org);
+        self.own_roots.lock().expect("client cache").remove(&org);
     }
 }
 
+/// What the admin is told for every failure to get a discovery document: whether the host exists, the port is
+/// open, TLS failed or the answer was wrong is the same to them (so the settings page cannot map the server's
+/// network), and the detail goes to the server's log.
+pub const UNREACHABLE: &str = "Lantern could not get an OpenID Connect discovery document from this issuer. Check \
+that the issuer URL is exactly the one your provider gives (Lantern reads ISSUER/.well-known/openid-configuration \
+and nothing else), that the provider can be reached from the internet, and, if a certificate authority of your \
+organisation issued its certificate, that the CA certificate is pasted below.";
+
+/// A discovery that failed: the one text for the admin, and the detail for the log.
+#[derive(Debug)]
+pub struct Undiscovered {
+    pub detail: String,
+}
+
+/// The issuer URL as typed, if it can be an issuer: https (http only in tests), a host, and no user name,
+/// password, query or fragment, so the only URL Lantern fetches from it is ISSUER/.well-known/openid-configuration
+/// (OpenID Connect Discovery 1.0, section 4). The error names what is wrong with the text.
+pub fn issuer_url(issuer: &str, reach: Reach) -> Result<IssuerUrl, String> {
+    let url = openidconnect::url::Url::parse(issuer.trim()).map_err(|_| {
+        "Enter the issuer as a full URL, like https://login.example.nhs.uk/realm".to_owned()
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if reach.plain_http => {}
+        _ => return Err("The issuer URL must start with https://".to_owned()),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("The issuer URL must name a host".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("The issuer URL must not contain a user name or password".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("The issuer URL must not contain ? or #".to_owned());
+    }
+    IssuerUrl::new(issuer.trim().to_owned()).map_err(|_| "The issuer URL is not valid".to_owned())
+}
+
 /// Fetches and checks a discovery document: the issuer it states must be the one configured.
-pub async fn discover(
-    http: &openidconnect::reqwest::Client,
-    issuer: &str,
-) -> Result<CoreProviderMetadata, SsoFailure> {
-    let url = IssuerUrl::new(issuer.trim().to_owned())
-        .map_err(|_| SsoFailure(format!("{issuer:?} is not a URL")))?;
+pub async fn discover(http: &Guarded, issuer: &str) -> Result<CoreProviderMetadata, Undiscovered> {
+    let url = issuer_url(issuer, http.reach()).map_err(|why| Undiscovered {
+        detail: format!("issuer {issuer:?}: {why}"),
+    })?;
     CoreProviderMetadata::discover_async(url, http)
         .await
         .map_err(|e| {
-            SsoFailure(format!(
-                "Lantern could not read the provider's discovery document at {}/.well-known/openid-configuration: {}",
+            let detail = format!(
+                "discovery at {}/.well-known/openid-configuration: {}",
                 issuer.trim_end_matches('/'),
                 error_chain(&e)
-            ))
+            );
+            tracing::warn!(%detail, "single sign-on discovery failed");
+            Undiscovered { detail }
         })
 }
 

@@ -2,8 +2,10 @@
 //! how tokens find accounts, the button's label, on or off), the redirect URI to register at the provider, and the
 //! identities linked to accounts (with a form to link one by subject, and a button to unlink).
 //!
-//! Saving an enabled provider fetches its discovery document first, so a typing mistake in the issuer is reported
-//! on the form rather than discovered by the first person who tries to sign in.
+//! Saving an enabled provider fetches its discovery document first (through `network::Guarded`, trusting the CA
+//! certificates on the form, if any), so a typing mistake in the issuer is reported on the form rather than
+//! discovered by the first person who tries to sign in. Whatever stopped the fetch, the form says the same
+//! (`UNREACHABLE`), so the page cannot be used to learn which hosts and ports the server can reach.
 
 use super::callback_url;
 use crate::auth::sign_in::FieldError;
@@ -71,6 +73,9 @@ pub struct SsoForm {
     label: String,
     /// A checkbox: present when ticked.
     enabled: Option<String>,
+    /// The organisation's own CA certificates (PEM), for a provider whose certificate they issued.
+    #[serde(default)]
+    ca_bundle: String,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -90,6 +95,7 @@ fn form_from(p: Option<&SsoProvider>) -> SsoForm {
             match_on: p.match_on.code().to_owned(),
             label: p.label.clone(),
             enabled: p.enabled.then(|| "on".to_owned()),
+            ca_bundle: p.ca_bundle.clone(),
         },
         None => SsoForm {
             match_on: "email".to_owned(),
@@ -164,10 +170,10 @@ pub async fn save(
             field: "issuer",
             message: "Enter the issuer URL your identity provider gives, like https://login.microsoftonline.com/TENANT/v2.0".into(),
         });
-    } else if !issuer.starts_with("https://") && !state.auth.sso_allow_http {
+    } else if let Err(message) = super::issuer_url(&issuer, state.sso.reach()) {
         errors.push(FieldError {
             field: "issuer",
-            message: "The issuer URL must start with https://".into(),
+            message,
         });
     }
     if form.client_id.trim().is_empty() {
@@ -203,12 +209,25 @@ pub async fn save(
             message: "Enter what the sign-in button should say, like NHSmail".into(),
         });
     }
+    let ca_bundle = form.ca_bundle.trim().to_owned();
+    let http = match super::Guarded::new(state.sso.reach(), &ca_bundle) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            errors.push(FieldError {
+                field: "ca_bundle",
+                message: e.0,
+            });
+            None
+        }
+    };
     let enabled = form.enabled.is_some();
-    if errors.is_empty() && enabled {
-        if let Err(e) = super::discover(state.sso.http(), &issuer).await {
+    if let (true, true, Some(http)) = (errors.is_empty(), enabled, &http) {
+        // One text for every failure, whatever the cause (see `UNREACHABLE`); the cause is in the server's log.
+        if let Err(e) = super::discover(http, &issuer).await {
+            tracing::warn!(org = %ctx.org.ods_code, detail = %e.detail, "single sign-on settings: discovery failed");
             errors.push(FieldError {
                 field: "issuer",
-                message: e.0,
+                message: super::UNREACHABLE.to_owned(),
             });
         }
     }
@@ -233,6 +252,7 @@ pub async fn save(
         match_on: match_on.expect("checked"),
         label,
         enabled,
+        ca_bundle,
     };
     state
         .store
