@@ -257,6 +257,67 @@ async fn sign_in_sessions_csrf_and_throttling() {
     }
 }
 
+/// Issue 14 item 2: `next` leads only to this site, read as a browser reads a Location header (tabs and newlines
+/// removed, `\` as `/`), and a control character in it is refused before any session starts, never a 500.
+#[tokio::test]
+async fn sign_in_sends_the_browser_only_to_this_site() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        // The page carries only the safe path to its form.
+        let mut c = Client::new(&app);
+        let page = c.get("/sign-in?next=/%09/evil.example").await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(
+            page.body.contains(r#"name="next" value="/""#) && !page.body.contains("evil.example"),
+            "{name}: {}",
+            page.body
+        );
+        for (next, want) in [
+            ("/\t/evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("//evil.example", "/"),
+            ("/.//evil.example", "/"),
+            ("https://evil.example/", "/"),
+            ("javascript:alert(1)", "/"),
+            ("/me\r\nSet-Cookie: x=1", "/"),
+            ("/me\n", "/"),
+            ("/me\0", "/"),
+            ("/orgs/RJ1?as_at=2026-01-01", "/orgs/RJ1?as_at=2026-01-01"),
+        ] {
+            let mut c = Client::new(&app);
+            let res = c
+                .post_form(
+                    "/sign-in",
+                    &[
+                        ("email", AUDITOR.0),
+                        ("password", AUDITOR.1),
+                        ("next", next),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (res.status, res.location()),
+                (StatusCode::SEE_OTHER, want),
+                "{name}: next = {next:?}: {}",
+                res.body
+            );
+            assert_eq!(c.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+        }
+        // Already signed in: the sign-in page sends the browser on, to the same safe places only.
+        let mut c = Client::signed_in(&app, AUDITOR.0, AUDITOR.1).await;
+        for next in ["/%09/evil.example", "/%5Cevil.example", "/me%0d%0a"] {
+            let res = c.get(&format!("/sign-in?next={next}")).await;
+            assert_eq!(
+                (res.status, res.location()),
+                (StatusCode::SEE_OTHER, "/"),
+                "{name}: {next}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn sessions_expire_when_idle_and_absolutely() {
     for (name, store, _dir) in backends().await {

@@ -3,6 +3,7 @@
 //! - `session`: the middleware that turns the session cookie into a [`Caller`] (idle and absolute expiry, stored
 //!   server-side so it works on both backends and across restarts and servers).
 //! - `csrf`: every state-changing request must carry the CSRF token (form field or header) and come from this site.
+//! - `next`: where sign-in may send the browser afterwards (only this site, as a browser would read the address).
 //! - `password`: argon2id.
 //! - `sign_in`: the sign-in, sign-out and password-reset pages, with throttling.
 //!
@@ -10,6 +11,7 @@
 //! ask [`Caller::require`] for the action they perform. The decision itself is `lantern_domain::access`.
 
 pub mod csrf;
+pub mod next;
 pub mod password;
 pub mod session;
 pub mod sign_in;

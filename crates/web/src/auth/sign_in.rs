@@ -6,6 +6,7 @@
 //! - Password resets use a one-time link valid for an hour, sent by email (in development, written to the outbox
 //!   folder). The answer never says whether an address has an account.
 
+use super::next::{NextPath, safe_next};
 use super::{csrf, new_token, password, session, token_hash};
 use crate::AppState;
 use crate::auth::Caller;
@@ -54,16 +55,6 @@ pub struct SignInQuery {
     notice: Option<String>,
 }
 
-/// Only paths on this site: never a scheme, host or protocol-relative URL, so sign-in cannot redirect away.
-pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
-}
-
 fn notice_text(code: Option<&str>) -> Option<String> {
     match code? {
         "signed-out" => Some("You have signed out.".to_owned()),
@@ -81,12 +72,12 @@ pub async fn page(
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, PageError> {
     if caller.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(Redirect::to(safe_next(q.next.as_deref()).as_str()).into_response());
     }
     Ok(SignInPage {
         layout: Layout::anonymous(&csrf),
         email: String::new(),
-        next: safe_next(q.next.as_deref()),
+        next: safe_next(q.next.as_deref()).to_string(),
         errors: Vec::new(),
         notice: notice_text(q.notice.as_deref()),
         sso: state.store.sso_choices().await?,
@@ -143,7 +134,7 @@ pub async fn submit(
             SignInPage {
                 layout: Layout::anonymous(&csrf),
                 email: form.email.trim().to_owned(),
-                next: next.clone(),
+                next: next.to_string(),
                 errors,
                 notice: None,
                 sso: sso.clone(),
@@ -259,7 +250,7 @@ pub(crate) async fn start_session(
     account: &lantern_store::Account,
     only_org: Option<lantern_domain::OrgId>,
     previous: Option<&Caller>,
-    next: &str,
+    next: &NextPath,
 ) -> Result<Response, PageError> {
     if let Some(old) = previous {
         state.store.delete_session(&old.token_hash).await?;
@@ -274,7 +265,7 @@ pub(crate) async fn start_session(
         .create_session(&token_hash(&token), account.id, only_org, now, expires)
         .await?;
     tracing::info!(account = %account.id, single_sign_on = only_org.is_some(), "signed in");
-    let mut res = Redirect::to(next).into_response();
+    let mut res = Redirect::to(next.as_str()).into_response();
     append_cookie(&mut res, session::cookie(&state.auth, token));
     append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
