@@ -49,8 +49,9 @@ impl AppState {
 
 /// The whole application: pages, API, OpenAPI document, assets, health and metrics, behind the security headers.
 ///
-/// Pages and the API sit behind the session layer (which finds the caller) and the CSRF layer (which refuses
-/// state-changing requests without the token or from another site); assets, health and metrics need neither.
+/// Pages and the API sit behind the session layer (which finds the caller) and, inside it, the CSRF layer (which
+/// refuses state-changing requests without the session's token or from another site); assets, health and metrics
+/// need neither.
 pub fn app(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     let (lrs_router, lrs_openapi) = xapi::mounted();
@@ -63,13 +64,14 @@ pub fn app(state: AppState) -> Router {
     let signed_in = Router::new()
         .merge(pages::routes().router)
         .merge(api_router)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::session::load,
-        ))
+        // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::load,
         ));
     let hsts = state.auth.secure_cookies;
     let routed = Router::new()

@@ -318,6 +318,145 @@ async fn sign_in_sends_the_browser_only_to_this_site() {
     }
 }
 
+/// A form posted with the session cookie, a `lantern_csrf` cookie and a `csrf_token` field of the caller's choosing,
+/// as a forger who can plant cookies (a neighbouring host without `__Host-`) would send it; `origin` too if given.
+async fn forged_sign_out(
+    c: &mut Client,
+    session: &str,
+    cookie_token: &str,
+    field_token: &str,
+    origin: Option<&str>,
+) -> StatusCode {
+    let mut req = axum::http::Request::post("/sign-out")
+        .header(
+            "cookie",
+            format!("lantern_session={session}; lantern_csrf={cookie_token}"),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("host", "lantern.example.nhs.uk");
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    let req = req
+        .body(axum::body::Body::from(format!("csrf_token={field_token}")))
+        .expect("request");
+    c.send(req).await.status
+}
+
+/// Issue 14 item 9: a signed-in request must carry its own session's CSRF token (a token from another session or
+/// from before sign-in is refused, whatever cookie comes with it), and the origin check compares the scheme too.
+#[tokio::test]
+async fn csrf_tokens_belong_to_their_session_and_origins_to_this_scheme() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let auth = lantern_web::AuthConfig {
+            public_url: "https://lantern.example.nhs.uk".into(),
+            ..test_auth()
+        };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+
+        // A token from before sign-in, planted as the cookie and repeated in the form, is refused after it.
+        let mut victim = Client::new(&app);
+        let before = victim.csrf().await;
+        let res = victim.sign_in(ADMIN.0, ADMIN.1).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        let session = victim.cookies["lantern_session"].clone();
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &before, &before, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: a pre-sign-in token"
+        );
+        // Another session's token (the forger's own), planted the same way, is refused.
+        let forger = Client::signed_in(&app, AUDITOR.0, AUDITOR.1).await;
+        let theirs = forger.cookies["lantern_csrf"].clone();
+        assert_ne!(theirs, before, "{name}");
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &theirs, &theirs, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: another session's token"
+        );
+        // Any made-up pair of equal cookie and field is refused (the double submit alone is not enough).
+        let made_up = "A".repeat(43);
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &made_up, &made_up, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: a planted token"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}: still signed in: none of those did anything"
+        );
+        // Served at https://, a form from the same host over http:// is another origin.
+        let own = victim.csrf().await;
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &own,
+                &own,
+                Some("http://lantern.example.nhs.uk")
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "{name}: the http:// origin"
+        );
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &own,
+                &own,
+                Some("https://lantern.example.nhs.uk:8443")
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "{name}: another port"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}: still signed in"
+        );
+        // The session's own token, from this site's origin, works; the cookie is not what decides.
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &made_up,
+                &own,
+                Some("https://lantern.example.nhs.uk")
+            )
+            .await,
+            StatusCode::SEE_OTHER,
+            "{name}: the session's token signs out"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}: signed out"
+        );
+        // The forms of a signed-in page carry the session's token.
+        let mut c = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let page = c.get("/account/password").await;
+        let token = c.cookies["lantern_csrf"].clone();
+        assert!(
+            page.body
+                .contains(&format!(r#"<meta name="csrf-token" content="{token}">"#)),
+            "{name}"
+        );
+        // Signing out gives a fresh pre-sign-in token, with which the sign-in form works.
+        let res = c.post_form("/sign-out", &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_ne!(c.cookies["lantern_csrf"], token, "{name}");
+        assert_eq!(
+            c.sign_in(MANAGER.0, MANAGER.1).await.status,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn sessions_expire_when_idle_and_absolutely() {
     for (name, store, _dir) in backends().await {

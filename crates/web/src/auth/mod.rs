@@ -78,6 +78,8 @@ pub struct Caller {
     pub account: Account,
     pub principal: Principal,
     pub(crate) token_hash: String,
+    /// The session's CSRF token (`csrf::session_token`), the only one its state-changing requests may carry.
+    pub(crate) csrf_token: String,
 }
 
 impl Caller {

@@ -266,8 +266,10 @@ pub(crate) async fn start_session(
         .await?;
     tracing::info!(account = %account.id, single_sign_on = only_org.is_some(), "signed in");
     let mut res = Redirect::to(next.as_str()).into_response();
+    // The new session's CSRF token: the one its forms carry, and the only one its requests are checked against.
+    let csrf_token = csrf::session_token(&token);
     append_cookie(&mut res, session::cookie(&state.auth, token));
-    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
+    append_cookie(&mut res, csrf::cookie(&state.auth, csrf_token));
     Ok(res)
 }
 
@@ -287,6 +289,8 @@ pub async fn sign_out(
     }
     let mut res = Redirect::to("/sign-in?notice=signed-out").into_response();
     append_cookie(&mut res, session::removal(&state.auth));
+    // A fresh pre-sign-in token: nothing of the ended session is used again.
+    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
 }
 
@@ -560,5 +564,6 @@ pub async fn change_password_submit(
     tracing::info!(account = %account.id, "password changed");
     let mut res = Redirect::to("/sign-in?notice=password-changed").into_response();
     append_cookie(&mut res, session::removal(&state.auth));
+    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
 }
