@@ -65,6 +65,19 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
 
+    /// Password-reset links one email address may ask for in an hour. Default: 3.
+    #[arg(long, env = "LANTERN_RESET_REQUESTS_PER_EMAIL", global = true)]
+    pub reset_requests_per_email: Option<u32>,
+
+    /// Password-reset links one client address may ask for in an hour. Default: 20.
+    #[arg(long, env = "LANTERN_RESET_REQUESTS_PER_ADDRESS", global = true)]
+    pub reset_requests_per_address: Option<u32>,
+
+    /// Failed sign-ins from one client address (against any accounts) in 15 minutes after which it must wait; only
+    /// failures count, so set it above what a shared address (a whole trust behind one NAT) mistypes. Default: 500.
+    #[arg(long, env = "LANTERN_SIGN_IN_FAILURES_PER_ADDRESS", global = true)]
+    pub sign_in_failures_per_address: Option<u32>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -259,6 +272,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             trusted_proxies: cli.trusted_proxies,
             smtp_url: cli.smtp_url,
             mail_from: cli.mail_from,
+            reset_requests_per_email: cli.reset_requests_per_email,
+            reset_requests_per_address: cli.reset_requests_per_address,
+            sign_in_failures_per_address: cli.sign_in_failures_per_address,
         },
         file,
     );
@@ -543,15 +559,18 @@ async fn serve(
             "compliance indexes ready"
         );
     });
-    let app = lantern_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
+    // Every email goes through the queue in the database; this server's deliverer sends what is due (and what other
+    // servers sharing the database queued), and stops after the message in hand when the server shuts down.
+    let deliverer = lantern_web::mail::Deliverer::start(state.clone());
+    let app = lantern_web::app(state);
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, "serving");
     // Client addresses reach the handlers, for sign-in throttling per address.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
@@ -559,7 +578,9 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
     })
-    .await?;
+    .await;
+    deliverer.stop().await;
+    served?;
     Ok(())
 }
 

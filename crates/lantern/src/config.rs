@@ -19,6 +19,9 @@ pub struct FileConfig {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub reset_requests_per_email: Option<u32>,
+    pub reset_requests_per_address: Option<u32>,
+    pub sign_in_failures_per_address: Option<u32>,
 }
 
 impl FileConfig {
@@ -55,6 +58,12 @@ pub struct Effective {
     pub smtp_url: String,
     /// The sender of Lantern's emails.
     pub mail_from: String,
+    /// Password-reset links one email address may ask for in an hour.
+    pub reset_requests_per_email: u32,
+    /// Password-reset links one client address may ask for in an hour.
+    pub reset_requests_per_address: u32,
+    /// Failed sign-ins from one client address in 15 minutes after which it must wait.
+    pub sign_in_failures_per_address: u32,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -98,6 +107,9 @@ pub struct CliValues {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub reset_requests_per_email: Option<u32>,
+    pub reset_requests_per_address: Option<u32>,
+    pub sign_in_failures_per_address: Option<u32>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -181,6 +193,27 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || "Lantern <no-reply@lantern.invalid>".to_owned(),
         &mut sources,
     );
+    let reset_requests_per_email = pick(
+        "reset_requests_per_email",
+        cli.reset_requests_per_email,
+        file.reset_requests_per_email,
+        || 3,
+        &mut sources,
+    );
+    let reset_requests_per_address = pick(
+        "reset_requests_per_address",
+        cli.reset_requests_per_address,
+        file.reset_requests_per_address,
+        || 20,
+        &mut sources,
+    );
+    let sign_in_failures_per_address = pick(
+        "sign_in_failures_per_address",
+        cli.sign_in_failures_per_address,
+        file.sign_in_failures_per_address,
+        || 500,
+        &mut sources,
+    );
     Effective {
         database,
         data_dir,
@@ -193,6 +226,9 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         trusted_proxies,
         smtp_url,
         mail_from,
+        reset_requests_per_email,
+        reset_requests_per_address,
+        sign_in_failures_per_address,
         sources,
     }
 }
@@ -218,6 +254,15 @@ impl Effective {
                 .split(',')
                 .filter_map(|a| a.trim().parse().ok())
                 .collect(),
+            throttle: lantern_web::auth::throttle::ThrottlePolicy {
+                address_ceiling: i64::from(self.sign_in_failures_per_address.max(1)),
+                ..Default::default()
+            },
+            reset_requests: lantern_web::auth::reset::ResetRequestPolicy {
+                per_email: i64::from(self.reset_requests_per_email.max(1)),
+                per_address: i64::from(self.reset_requests_per_address.max(1)),
+                ..Default::default()
+            },
             ..lantern_web::AuthConfig::default()
         })
     }

@@ -10,18 +10,22 @@ mod accounts;
 mod batch;
 pub mod csv_import;
 pub mod lrs;
+mod outbox;
 mod postgres;
 pub mod read_model;
 mod scope;
 mod sql;
 mod sqlite;
 mod sso;
+mod throttle;
 
 pub use accounts::*;
 pub use batch::*;
 pub use lrs::LrsStore;
+pub use outbox::*;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
+pub use throttle::*;
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -136,8 +140,11 @@ pub enum Changes {
 }
 
 #[async_trait]
-/// The whole storage interface. Sign-in storage is its [`AccountStore`] and [`SsoStore`] parts.
-pub trait Store: AccountStore + SsoStore + LrsStore + Send + Sync + 'static {
+/// The whole storage interface. Sign-in storage is its [`AccountStore`], [`SsoStore`] and [`ThrottleStore`] parts;
+/// outgoing email is its [`OutboxStore`].
+pub trait Store:
+    AccountStore + SsoStore + LrsStore + ThrottleStore + OutboxStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// True when no organisation exists yet (a fresh database).

@@ -34,3 +34,5 @@ crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);
 crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
+crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
+crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

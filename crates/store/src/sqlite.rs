@@ -105,3 +105,5 @@ crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
 crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
+crate::throttle::impl_throttle_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
+crate::outbox::impl_outbox_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

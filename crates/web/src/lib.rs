@@ -37,7 +37,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, auth: AuthConfig) -> Self {
+    pub fn new(store: Arc<dyn Store>, mut auth: AuthConfig) -> Self {
+        auth.mail_queue = mail::Queue::new(store.clone());
         AppState {
             store,
             read_model: Arc::new(ReadModel::new()),

@@ -21,7 +21,7 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
         let rj1 = store
             .org_by_code(&Scope::Platform, "RJ1")
@@ -322,6 +322,7 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             account.password_hash.is_none(),
             "{name}: no password until they choose one"
         );
+        crate::deliver(&state).await;
         let mails = std::fs::read_dir(outbox.path()).expect("outbox").count();
         assert_eq!(mails, 1, "{name}");
         // The same person given a second role: it is added to their account, not refused; then removed again.
@@ -461,6 +462,7 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        crate::deliver(&state).await;
         assert_eq!(
             std::fs::read_dir(outbox.path()).expect("outbox").count(),
             2,

@@ -490,11 +490,12 @@ async fn password_reset_by_emailed_one_time_link() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut c = Client::new(&app);
         let res = c
             .post_form("/password-reset", &[("email", "nobody@example.test")], None)
             .await;
+        crate::deliver(&state).await;
         assert!(
             res.body.contains("Check your email"),
             "{name}: no hint whether the account exists"
@@ -508,6 +509,7 @@ async fn password_reset_by_emailed_one_time_link() {
             .post_form("/password-reset", &[("email", LEARNER.0)], None)
             .await;
         assert!(res.body.contains("Check your email"), "{name}");
+        crate::deliver(&state).await;
         let mail = std::fs::read_dir(outbox.path())
             .expect("outbox")
             .next()
@@ -693,6 +695,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
         | ("GET", "/orgs/{ods}/admin/users")
+        | ("GET", "/orgs/{ods}/admin/locks")
         | ("GET", "/orgs/{ods}/admin/sso")
         | ("GET", "/orgs/{ods}/admin/lrs")
         | ("GET", "/orgs/{ods}/admin/lrs/erase") => page_auth(matches!(who, OrgAdmin | Platform), deny),
@@ -715,6 +718,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")
+        | ("POST", "/orgs/{ods}/admin/locks/{account_id}/clear")
         | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove")
         | ("POST", "/orgs/{ods}/admin/lrs/credentials/{credential_id}/revoke")
         | ("POST", "/orgs/{ods}/admin/lrs/mappings/{mapping_id}/retire") => match who {
@@ -1114,7 +1118,7 @@ async fn my_training_and_my_team_show_the_right_people() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app2, state2) = crate::app_with(&store, auth);
         let mut m2 = Client {
             app: app2,
             cookies: m.cookies.clone(),
@@ -1142,6 +1146,7 @@ async fn my_training_and_my_team_show_the_right_people() {
             "{name}: {}",
             res.location()
         );
+        crate::deliver(&state2).await;
         let mails: Vec<String> = std::fs::read_dir(outbox.path())
             .expect("outbox")
             .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("mail"))

@@ -205,10 +205,11 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         .get_all(header::SET_COOKIE)
         .iter()
         .any(|v| v.as_bytes().starts_with(name.as_bytes()));
-    if fresh && !answer_sets_it {
-        if let Ok(v) = cookie(&state.auth, token).to_string().parse() {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if fresh
+        && !answer_sets_it
+        && let Ok(v) = cookie(&state.auth, token).to_string().parse()
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
 }

@@ -5,7 +5,9 @@
 //! - `csrf`: every state-changing request must carry the CSRF token (form field or header) and come from this site.
 //! - `next`: where sign-in may send the browser afterwards (only this site, as a browser would read the address).
 //! - `password`: argon2id.
-//! - `sign_in`: the sign-in, sign-out and password-reset pages, with throttling.
+//! - `sign_in`: the sign-in and sign-out pages, and changing one's password.
+//! - `throttle`: how failed sign-ins slow down guessing (per account and address, per account, per address).
+//! - `reset`: password reset by an emailed one-time link, asked for in constant time and limited.
 //!
 //! Handlers take a [`Caller`] (API: 401 when signed out) or a `pages::Page` (pages: redirect to sign-in), then
 //! ask [`Caller::require`] for the action they perform. The decision itself is `lantern_domain::access`.
@@ -13,9 +15,11 @@
 pub mod csrf;
 pub mod next;
 pub mod password;
+pub mod reset;
 pub mod session;
 pub mod sign_in;
 pub mod sso;
+pub mod throttle;
 
 use crate::AppError;
 use axum::extract::FromRequestParts;
@@ -35,10 +39,10 @@ pub struct AuthConfig {
     pub absolute_timeout: Duration,
     /// Cookies are marked Secure (and HSTS is sent) when Lantern is served over HTTPS.
     pub secure_cookies: bool,
-    /// Failed sign-ins allowed per account, and per client address, within `throttle_window`.
-    pub max_failures_per_account: i64,
-    pub max_failures_per_address: i64,
-    pub throttle_window: Duration,
+    /// How failed sign-ins are throttled.
+    pub throttle: throttle::ThrottlePolicy,
+    /// How many password-reset links may be asked for.
+    pub reset_requests: reset::ResetRequestPolicy,
     /// Where emails go in development, when there is no SMTP relay: one .eml file per message.
     pub outbox: Option<std::path::PathBuf>,
     /// The SMTP relay that sends email in production; it takes precedence over the outbox.
@@ -51,6 +55,8 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Single sign-on providers may be reached over plain http:// (tests and local identity servers only).
     pub sso_allow_http: bool,
+    /// The queue every email goes through; `AppState::new` connects it to the store.
+    pub mail_queue: crate::mail::Queue,
 }
 
 impl Default for AuthConfig {
@@ -59,15 +65,15 @@ impl Default for AuthConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             secure_cookies: false,
-            max_failures_per_account: 5,
-            max_failures_per_address: 50,
-            throttle_window: Duration::from_secs(15 * 60),
+            throttle: throttle::ThrottlePolicy::default(),
+            reset_requests: reset::ResetRequestPolicy::default(),
             outbox: None,
             smtp: None,
             mail_from: "Lantern <no-reply@lantern.invalid>".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             trusted_proxies: Vec::new(),
             sso_allow_http: false,
+            mail_queue: crate::mail::Queue::default(),
         }
     }
 }

@@ -425,6 +425,7 @@ pub async fn remind(
         return Err(AppError::NotFound.into());
     }
     let (mut sent, mut no_email) = (0usize, 0usize);
+    let mut messages = Vec::new();
     for p in targets {
         let person = state
             .store
@@ -447,11 +448,10 @@ pub async fn remind(
                 )
             })
             .collect();
-        crate::mail::send(
-            &state.auth,
-            &email,
-            "Training to complete",
-            &format!(
+        messages.push(crate::mail::OutgoingMail {
+            to: email,
+            subject: "Training to complete".to_owned(),
+            body: format!(
                 "Hello {},\n\n{} asks you to complete the training below, which is overdue at {}:\n\n{}\n\nSee \
                  everything you need, and why, under My training: {}/me\n",
                 person.person.given_name,
@@ -460,12 +460,14 @@ pub async fn remind(
                 items.join("\n"),
                 state.auth.public_url.trim_end_matches('/')
             ),
-        )
-        .await
-        .map_err(AppError::Internal)?;
+        });
         sent += 1;
     }
-    tracing::info!(org = %org.ods_code, sent, no_email, "reminders sent");
+    // Queued together: every reminder or none.
+    crate::mail::send_all(&state.auth, &messages)
+        .await
+        .map_err(AppError::Internal)?;
+    tracing::info!(org = %org.ods_code, sent, no_email, "reminders queued");
     Ok(axum::response::Redirect::to(&format!(
         "/team?unit={}&reminded={sent}&no_email={no_email}",
         sel.unit.0
