@@ -101,6 +101,12 @@ try {
   check((await page.textContent('.nhsuk-error-summary')).includes('Enter a correct email address and password'),
     'the error summary says what to do');
   await audit(page, 'sign-in-error');
+  // Five wrong passwords for the auditor: their account now waits at this address (the admin clears it below).
+  for (let i = 0; i < 5; i++) {
+    await page.fill('#email', ACCOUNTS.auditor[0]);
+    await page.fill('#password', 'not the password');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  }
 
   // Learner: My training, then the full explanation.
   await signIn(page, 'learner');
@@ -198,7 +204,7 @@ try {
   check(problems >= 3, `every bad row and column is listed (${problems})`);
   check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
   await audit(page, 'admin-import-errors');
-  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Settings', 'admin-settings']]) {
+  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Sign-in locks', 'admin-locks'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
     if (name === 'admin-accounts') {
@@ -212,6 +218,12 @@ try {
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save single sign-on")')]);
       check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'single sign-on names each missing field');
       await audit(page, 'admin-sso-errors');
+    }
+    if (name === 'admin-locks') {
+      check((await page.textContent('main')).includes(ACCOUNTS.auditor[0]), 'the auditor held up by failed sign-ins is listed');
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Unlock")')]);
+      check((await page.textContent('main')).includes('can sign in again'), 'unlocking says so');
+      await audit(page, 'admin-locks-cleared');
     }
     if (name === 'admin-lrs') {
       // A client credential: its secret is shown once, on the page that answers the form.

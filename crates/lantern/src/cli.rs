@@ -99,6 +99,18 @@ pub struct Cli {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub sso_allow_private_networks: Option<bool>,
+    /// Password-reset links one email address may ask for in an hour. Default: 3.
+    #[arg(long, env = "LANTERN_RESET_REQUESTS_PER_EMAIL", global = true)]
+    pub reset_requests_per_email: Option<u32>,
+
+    /// Password-reset links one client address may ask for in an hour. Default: 20.
+    #[arg(long, env = "LANTERN_RESET_REQUESTS_PER_ADDRESS", global = true)]
+    pub reset_requests_per_address: Option<u32>,
+
+    /// Failed sign-ins from one client address (against any accounts) in 15 minutes after which it must wait; only
+    /// failures count, so set it above what a shared address (a whole trust behind one NAT) mistypes. Default: 500.
+    #[arg(long, env = "LANTERN_SIGN_IN_FAILURES_PER_ADDRESS", global = true)]
+    pub sign_in_failures_per_address: Option<u32>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -300,6 +312,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http_max_connections: cli.http_max_connections,
             shutdown_grace_seconds: cli.shutdown_grace_seconds,
             sso_allow_private_networks: cli.sso_allow_private_networks,
+            reset_requests_per_email: cli.reset_requests_per_email,
+            reset_requests_per_address: cli.reset_requests_per_address,
+            sign_in_failures_per_address: cli.sign_in_failures_per_address,
         },
         file,
     );
@@ -614,10 +629,13 @@ async fn serve(
             )))
         }
     };
-    let app = lantern_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
+    // Every email goes through the queue in the database; this server's deliverer sends what is due (and what other
+    // servers sharing the database queued), and stops after the message in hand when the server shuts down.
+    let deliverer = lantern_web::mail::Deliverer::start(state.clone());
+    let app = lantern_web::app(state);
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C or SIGTERM to stop)");
     tracing::info!(%addr, "serving");
@@ -626,7 +644,9 @@ async fn serve(
         tracing::info!(signal, "shutting down");
     })
     .await;
-    // The warm-up only reads; the metrics listener serves nothing that matters once the server has stopped.
+    // Requests have finished; the deliverer finishes the message in hand and stops. The warm-up only reads; the
+    // metrics listener serves nothing that matters once the server has stopped.
+    deliverer.stop().await;
     warming.abort();
     if let Some(m) = metrics {
         m.abort();

@@ -25,6 +25,9 @@ pub struct FileConfig {
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
     pub sso_allow_private_networks: Option<bool>,
+    pub reset_requests_per_email: Option<u32>,
+    pub reset_requests_per_address: Option<u32>,
+    pub sign_in_failures_per_address: Option<u32>,
 }
 
 impl FileConfig {
@@ -76,6 +79,12 @@ pub struct Effective {
     /// Single sign-on may reach providers at loopback, link-local and private addresses (an identity provider
     /// inside the organisation's network).
     pub sso_allow_private_networks: bool,
+    /// Password-reset links one email address may ask for in an hour.
+    pub reset_requests_per_email: u32,
+    /// Password-reset links one client address may ask for in an hour.
+    pub reset_requests_per_address: u32,
+    /// Failed sign-ins from one client address in 15 minutes after which it must wait.
+    pub sign_in_failures_per_address: u32,
     /// Where each value came from: "flag or environment", "file" or "default".
     pub sources: std::collections::BTreeMap<&'static str, &'static str>,
 }
@@ -125,6 +134,9 @@ pub struct CliValues {
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
     pub sso_allow_private_networks: Option<bool>,
+    pub reset_requests_per_email: Option<u32>,
+    pub reset_requests_per_address: Option<u32>,
+    pub sign_in_failures_per_address: Option<u32>,
 }
 
 pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
@@ -250,6 +262,27 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || false,
         &mut sources,
     );
+    let reset_requests_per_email = pick(
+        "reset_requests_per_email",
+        cli.reset_requests_per_email,
+        file.reset_requests_per_email,
+        || 3,
+        &mut sources,
+    );
+    let reset_requests_per_address = pick(
+        "reset_requests_per_address",
+        cli.reset_requests_per_address,
+        file.reset_requests_per_address,
+        || 20,
+        &mut sources,
+    );
+    let sign_in_failures_per_address = pick(
+        "sign_in_failures_per_address",
+        cli.sign_in_failures_per_address,
+        file.sign_in_failures_per_address,
+        || 500,
+        &mut sources,
+    );
     Effective {
         database,
         data_dir,
@@ -268,6 +301,9 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         http_max_connections,
         shutdown_grace_seconds,
         sso_allow_private_networks,
+        reset_requests_per_email,
+        reset_requests_per_address,
+        sign_in_failures_per_address,
         sources,
     }
 }
@@ -303,6 +339,15 @@ impl Effective {
                 .filter_map(|a| a.trim().parse().ok())
                 .collect(),
             sso_allow_private_networks: self.sso_allow_private_networks,
+            throttle: lantern_web::auth::throttle::ThrottlePolicy {
+                address_ceiling: i64::from(self.sign_in_failures_per_address.max(1)),
+                ..Default::default()
+            },
+            reset_requests: lantern_web::auth::reset::ResetRequestPolicy {
+                per_email: i64::from(self.reset_requests_per_email.max(1)),
+                per_address: i64::from(self.reset_requests_per_address.max(1)),
+                ..Default::default()
+            },
             ..lantern_web::AuthConfig::default()
         })
     }

@@ -1,4 +1,5 @@
-//! Sign-in storage: accounts, role grants, server-side sessions, login throttling and password-reset tokens.
+//! Sign-in storage: accounts, role grants, server-side sessions and password-reset tokens (throttling is in
+//! `throttle.rs`).
 //!
 //! Tokens (session cookies, reset links) are stored only as SHA-256 hashes; password hashes are argon2id PHC
 //! strings made by the web layer. This module stores and finds; it decides nothing about who may do what.
@@ -83,7 +84,8 @@ pub trait AccountStore: Send + Sync {
     async fn remove_grant(&self, account: AccountId, grant: &RoleGrant) -> Result<bool>;
     /// Disables (or re-enables) an account; disabling ends its sessions at once.
     async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()>;
-    /// Sets a new password hash and ends every session of the account.
+    /// Sets a new password hash, ends every session of the account, and clears its sign-in lock and failures (a
+    /// completed reset proves the mailbox; a change proves the old password).
     async fn set_password(&self, account: AccountId, hash: &str) -> Result<()>;
 
     /// Starts a session; `only_org` confines it to one organisation's roles (single sign-on).
@@ -99,13 +101,6 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>>;
     async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
-
-    /// Records a failed sign-in under each key (an account's email, a client address).
-    async fn record_login_failure(&self, keys: &[String], at: Timestamp) -> Result<()>;
-    /// Failed sign-ins under a key since a time.
-    async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<i64>;
-    /// Forgets an account's failures after it signs in.
-    async fn clear_login_failures(&self, key: &str) -> Result<()>;
 
     async fn create_password_reset(
         &self,
@@ -389,6 +384,12 @@ macro_rules! impl_account_store {
                         .bind(hash).bind(account.0).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM sessions WHERE account_id = $1")
                         .bind(account.0).execute(&mut *tx).await?;
+                    for table in ["sign_in_locks", "sign_in_failures"] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {table} WHERE email = (SELECT email FROM accounts WHERE id = $1)"
+                        )))
+                        .bind(account.0).execute(&mut *tx).await?;
+                    }
                     tx.commit().await?;
                     Ok(())
                 }
@@ -450,29 +451,6 @@ macro_rules! impl_account_store {
                 async fn delete_session(&self, token_hash: &str) -> Result<()> {
                     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                         .bind(token_hash).execute(&self.pool).await?;
-                    Ok(())
-                }
-
-                async fn record_login_failure(&self, keys: &[String], at: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
-                    // Failures older than a day no longer count towards any throttle window; keep the table small.
-                    sqlx::query("DELETE FROM login_failures WHERE at < $1")
-                        .bind(at - chrono::TimeDelta::days(1)).execute(&mut *tx).await?;
-                    for key in keys {
-                        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-                            .bind(key).bind(at).execute(&mut *tx).await?;
-                    }
-                    tx.commit().await?;
-                    Ok(())
-                }
-
-                async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<i64> {
-                    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
-                        .bind(key).bind(since).fetch_one(&self.pool).await?)
-                }
-
-                async fn clear_login_failures(&self, key: &str) -> Result<()> {
-                    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
                     Ok(())
                 }
 

@@ -11,6 +11,7 @@ mod batch;
 pub mod csv_import;
 mod invitations;
 pub mod lrs;
+mod outbox;
 mod postgres;
 pub mod read_model;
 pub mod reminders;
@@ -18,14 +19,17 @@ mod scope;
 mod sql;
 mod sqlite;
 mod sso;
+mod throttle;
 
 pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
 pub use lrs::LrsStore;
+pub use outbox::*;
 pub use reminders::ReminderStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
+pub use throttle::*;
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -140,10 +144,20 @@ pub enum Changes {
 }
 
 #[async_trait]
-/// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`] and [`SsoStore`] parts;
-/// the LRS's is [`LrsStore`], reminders' [`ReminderStore`].
+/// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
+/// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
+/// [`ReminderStore`].
 pub trait Store:
-    AccountStore + InvitationStore + SsoStore + LrsStore + ReminderStore + Send + Sync + 'static
+    AccountStore
+    + InvitationStore
+    + SsoStore
+    + LrsStore
+    + ThrottleStore
+    + OutboxStore
+    + ReminderStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -38,7 +38,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, auth: AuthConfig) -> Self {
+    pub fn new(store: Arc<dyn Store>, mut auth: AuthConfig) -> Self {
+        auth.mail_queue = mail::Queue::new(store.clone());
         AppState {
             store,
             read_model: Arc::new(ReadModel::new()),
@@ -50,8 +51,9 @@ impl AppState {
 
 /// The whole application: pages, API, OpenAPI document, assets and health, behind the security headers.
 ///
-/// Pages and the API sit behind the session layer (which finds the caller) and the CSRF layer (which refuses
-/// state-changing requests without the token or from another site); assets and health need neither.
+/// Pages and the API sit behind the session layer (which finds the caller) and, inside it, the CSRF layer (which
+/// refuses state-changing requests without the session's token or from another site); assets and health
+/// need neither.
 pub fn app(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     let (lrs_router, lrs_openapi) = xapi::mounted();
@@ -64,13 +66,14 @@ pub fn app(state: AppState) -> Router {
     let signed_in = Router::new()
         .merge(pages::routes().router)
         .merge(api_router)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::session::load,
-        ))
+        // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::load,
         ));
     let hsts = state.auth.secure_cookies;
     let routed = Router::new()

@@ -1,5 +1,5 @@
 //! Sending reminders: one email per person naming each overdue requirement and what to do about it, recorded in the
-//! store before the answer. The store decides, under the organisation's reminder lock, which requirements were
+//! store before the answer and queued for the mail deliverer (a relay's refusal is the deliverer's to log and retry). The store decides, under the organisation's reminder lock, which requirements were
 //! already reminded within the organisation's interval; those are left out of the email (and recorded as skipped),
 //! and a person with nothing left is not emailed at all.
 

@@ -10,8 +10,15 @@ use lantern_domain::access::Role;
 use lantern_store::{PeopleFilter, Scope};
 use std::path::Path;
 
-/// The path of the newest emailed link to `to` that contains `prefix` (e.g. "/invitations/").
-pub fn emailed_link(outbox: &Path, to: &str, prefix: &str) -> String {
+/// The path of the newest emailed link to `to` that contains `prefix` (e.g. "/invitations/"), once the queued
+/// email has been delivered to the outbox folder.
+pub async fn emailed_link(
+    state: &lantern_web::AppState,
+    outbox: &Path,
+    to: &str,
+    prefix: &str,
+) -> String {
+    crate::deliver(state).await;
     let mut mails: Vec<_> = std::fs::read_dir(outbox)
         .expect("outbox")
         .map(|e| e.expect("entry").path())
@@ -57,7 +64,7 @@ async fn an_organisation_admin_cannot_take_over_accounts_beyond_their_organisati
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
         let account = |email: &'static str| {
             let store = store.clone();
@@ -123,7 +130,7 @@ async fn an_organisation_admin_cannot_take_over_accounts_beyond_their_organisati
         }
 
         // The platform admin accepts, signed in to their own account.
-        let link = emailed_link(outbox.path(), PLATFORM.0, "/invitations/");
+        let link = emailed_link(&state, outbox.path(), PLATFORM.0, "/invitations/").await;
         let mut person = Client::new(&app);
         let res = person.get(&link).await;
         assert!(
@@ -155,7 +162,7 @@ async fn an_organisation_admin_cannot_take_over_accounts_beyond_their_organisati
         // password: it holds roles beyond RJ1. The same for another organisation's admin who accepted a role here.
         let res = invite(&mut admin, FOREIGN.0, "auditor").await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
-        let link = emailed_link(outbox.path(), FOREIGN.0, "/invitations/");
+        let link = emailed_link(&state, outbox.path(), FOREIGN.0, "/invitations/").await;
         let mut foreigner = Client::signed_in(&app, FOREIGN.0, FOREIGN.1).await;
         let res = post(&mut foreigner, &link, &[("action", "accept")]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
@@ -165,6 +172,7 @@ async fn an_organisation_admin_cannot_take_over_accounts_beyond_their_organisati
             "{name}"
         );
         assert!(list.body.contains("Not this organisation"), "{name}");
+        crate::deliver(&state).await;
         let mails_before = std::fs::read_dir(outbox.path()).expect("outbox").count();
         for target in [&platform, &foreign] {
             for (action, fields) in [("reset", &[][..]), ("access", &[("action", "disable")][..])] {
@@ -184,6 +192,7 @@ async fn an_organisation_admin_cannot_take_over_accounts_beyond_their_organisati
                 assert!(res.body.contains("platform admin"), "{name}: {}", res.body);
             }
         }
+        crate::deliver(&state).await;
         assert_eq!(
             std::fs::read_dir(outbox.path()).expect("outbox").count(),
             mails_before,
@@ -257,7 +266,7 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
 
         // A learner is invited with their employee number: accepting creates the account linked to that record.
@@ -291,7 +300,13 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
-        let link = emailed_link(outbox.path(), "new.starter@nhs.example", "/invitations/");
+        let link = emailed_link(
+            &state,
+            outbox.path(),
+            "new.starter@nhs.example",
+            "/invitations/",
+        )
+        .await;
         // Someone else signed in cannot take it into their account.
         let mut other = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
         let res = other.get(&link).await;
@@ -352,7 +367,13 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
 
         // Declined: nothing changes, the link stops working.
         invite(&mut admin, "declines@nhs.example", "auditor").await;
-        let link = emailed_link(outbox.path(), "declines@nhs.example", "/invitations/");
+        let link = emailed_link(
+            &state,
+            outbox.path(),
+            "declines@nhs.example",
+            "/invitations/",
+        )
+        .await;
         let mut c = Client::new(&app);
         let res = post(&mut c, &link, &[("action", "decline")]).await;
         assert_eq!(res.status, StatusCode::OK, "{name}");
@@ -369,7 +390,13 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
 
         // Sent again: the old link stops working and the new one works. Withdrawn: the link stops working.
         invite(&mut admin, "changes@nhs.example", "auditor").await;
-        let first = emailed_link(outbox.path(), "changes@nhs.example", "/invitations/");
+        let first = emailed_link(
+            &state,
+            outbox.path(),
+            "changes@nhs.example",
+            "/invitations/",
+        )
+        .await;
         let id = store
             .invitations_in_org(rj1.id, chrono::Utc::now())
             .await
@@ -394,7 +421,13 @@ async fn an_invitation_is_accepted_declined_or_withdrawn_only_as_its_link_allows
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
-        let second = emailed_link(outbox.path(), "changes@nhs.example", "/invitations/");
+        let second = emailed_link(
+            &state,
+            outbox.path(),
+            "changes@nhs.example",
+            "/invitations/",
+        )
+        .await;
         assert_ne!(first, second, "{name}");
         assert_eq!(
             c.get(&first).await.status,
@@ -448,7 +481,7 @@ async fn authorisation_matrix_of_account_actions_and_imports_across_organisation
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let grant = |role: Role, org: &str| GrantSpec {
             role,
             org: Some(org.to_owned()),
@@ -658,6 +691,7 @@ async fn authorisation_matrix_of_account_actions_and_imports_across_organisation
             }
         }
         assert!(checked >= 60, "{name}: {checked}");
+        crate::deliver(&state).await;
         assert!(
             std::fs::read_dir(outbox.path())
                 .expect("outbox")

@@ -21,7 +21,7 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
         let rj1 = store
             .org_by_code(&Scope::Platform, "RJ1")
@@ -322,10 +322,16 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
                 .is_none(),
             "{name}: no account until the invitation is accepted"
         );
+        crate::deliver(&state).await;
         let mails = std::fs::read_dir(outbox.path()).expect("outbox").count();
         assert_eq!(mails, 1, "{name}");
-        let link =
-            crate::accounts::emailed_link(outbox.path(), "ward.lead@nhs.example", "/invitations/");
+        let link = crate::accounts::emailed_link(
+            &state,
+            outbox.path(),
+            "ward.lead@nhs.example",
+            "/invitations/",
+        )
+        .await;
         let mut invitee = Client::new(&app);
         let res = invitee.get(&link).await;
         assert_eq!(res.status, StatusCode::OK, "{name}");
@@ -492,16 +498,19 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        crate::deliver(&state).await;
         assert_eq!(
             std::fs::read_dir(outbox.path()).expect("outbox").count(),
             2,
             "{name}: a reset link was sent"
         );
         let reset = crate::accounts::emailed_link(
+            &state,
             outbox.path(),
             "ward.lead@nhs.example",
             "/password-reset/",
-        );
+        )
+        .await;
         assert_eq!(
             Client::new(&app).get(&reset).await.status,
             StatusCode::OK,

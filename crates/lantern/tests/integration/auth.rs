@@ -257,6 +257,206 @@ async fn sign_in_sessions_csrf_and_throttling() {
     }
 }
 
+/// Issue 14 item 2: `next` leads only to this site, read as a browser reads a Location header (tabs and newlines
+/// removed, `\` as `/`), and a control character in it is refused before any session starts, never a 500.
+#[tokio::test]
+async fn sign_in_sends_the_browser_only_to_this_site() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        // The page carries only the safe path to its form.
+        let mut c = Client::new(&app);
+        let page = c.get("/sign-in?next=/%09/evil.example").await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(
+            page.body.contains(r#"name="next" value="/""#) && !page.body.contains("evil.example"),
+            "{name}: {}",
+            page.body
+        );
+        for (next, want) in [
+            ("/\t/evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("//evil.example", "/"),
+            ("/.//evil.example", "/"),
+            ("https://evil.example/", "/"),
+            ("javascript:alert(1)", "/"),
+            ("/me\r\nSet-Cookie: x=1", "/"),
+            ("/me\n", "/"),
+            ("/me\0", "/"),
+            ("/orgs/RJ1?as_at=2026-01-01", "/orgs/RJ1?as_at=2026-01-01"),
+        ] {
+            let mut c = Client::new(&app);
+            let res = c
+                .post_form(
+                    "/sign-in",
+                    &[
+                        ("email", AUDITOR.0),
+                        ("password", AUDITOR.1),
+                        ("next", next),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (res.status, res.location()),
+                (StatusCode::SEE_OTHER, want),
+                "{name}: next = {next:?}: {}",
+                res.body
+            );
+            assert_eq!(c.get("/orgs/RJ1").await.status, StatusCode::OK, "{name}");
+        }
+        // Already signed in: the sign-in page sends the browser on, to the same safe places only.
+        let mut c = Client::signed_in(&app, AUDITOR.0, AUDITOR.1).await;
+        for next in ["/%09/evil.example", "/%5Cevil.example", "/me%0d%0a"] {
+            let res = c.get(&format!("/sign-in?next={next}")).await;
+            assert_eq!(
+                (res.status, res.location()),
+                (StatusCode::SEE_OTHER, "/"),
+                "{name}: {next}"
+            );
+        }
+    }
+}
+
+/// A form posted with the session cookie, a `lantern_csrf` cookie and a `csrf_token` field of the caller's choosing,
+/// as a forger who can plant cookies (a neighbouring host without `__Host-`) would send it; `origin` too if given.
+async fn forged_sign_out(
+    c: &mut Client,
+    session: &str,
+    cookie_token: &str,
+    field_token: &str,
+    origin: Option<&str>,
+) -> StatusCode {
+    let mut req = axum::http::Request::post("/sign-out")
+        .header(
+            "cookie",
+            format!("lantern_session={session}; lantern_csrf={cookie_token}"),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("host", "lantern.example.nhs.uk");
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    let req = req
+        .body(axum::body::Body::from(format!("csrf_token={field_token}")))
+        .expect("request");
+    c.send(req).await.status
+}
+
+/// Issue 14 item 9: a signed-in request must carry its own session's CSRF token (a token from another session or
+/// from before sign-in is refused, whatever cookie comes with it), and the origin check compares the scheme too.
+#[tokio::test]
+async fn csrf_tokens_belong_to_their_session_and_origins_to_this_scheme() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let auth = lantern_web::AuthConfig {
+            public_url: "https://lantern.example.nhs.uk".into(),
+            ..test_auth()
+        };
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+
+        // A token from before sign-in, planted as the cookie and repeated in the form, is refused after it.
+        let mut victim = Client::new(&app);
+        let before = victim.csrf().await;
+        let res = victim.sign_in(ADMIN.0, ADMIN.1).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        let session = victim.cookies["lantern_session"].clone();
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &before, &before, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: a pre-sign-in token"
+        );
+        // Another session's token (the forger's own), planted the same way, is refused.
+        let forger = Client::signed_in(&app, AUDITOR.0, AUDITOR.1).await;
+        let theirs = forger.cookies["lantern_csrf"].clone();
+        assert_ne!(theirs, before, "{name}");
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &theirs, &theirs, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: another session's token"
+        );
+        // Any made-up pair of equal cookie and field is refused (the double submit alone is not enough).
+        let made_up = "A".repeat(43);
+        assert_eq!(
+            forged_sign_out(&mut victim, &session, &made_up, &made_up, None).await,
+            StatusCode::FORBIDDEN,
+            "{name}: a planted token"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}: still signed in: none of those did anything"
+        );
+        // Served at https://, a form from the same host over http:// is another origin.
+        let own = victim.csrf().await;
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &own,
+                &own,
+                Some("http://lantern.example.nhs.uk")
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "{name}: the http:// origin"
+        );
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &own,
+                &own,
+                Some("https://lantern.example.nhs.uk:8443")
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "{name}: another port"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::OK,
+            "{name}: still signed in"
+        );
+        // The session's own token, from this site's origin, works; the cookie is not what decides.
+        assert_eq!(
+            forged_sign_out(
+                &mut victim,
+                &session,
+                &made_up,
+                &own,
+                Some("https://lantern.example.nhs.uk")
+            )
+            .await,
+            StatusCode::SEE_OTHER,
+            "{name}: the session's token signs out"
+        );
+        assert_eq!(
+            victim.get("/orgs/RJ1").await.status,
+            StatusCode::SEE_OTHER,
+            "{name}: signed out"
+        );
+        // The forms of a signed-in page carry the session's token.
+        let mut c = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let page = c.get("/account/password").await;
+        let token = c.cookies["lantern_csrf"].clone();
+        assert!(
+            page.body
+                .contains(&format!(r#"<meta name="csrf-token" content="{token}">"#)),
+            "{name}"
+        );
+        // Signing out gives a fresh pre-sign-in token, with which the sign-in form works.
+        let res = c.post_form("/sign-out", &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_ne!(c.cookies["lantern_csrf"], token, "{name}");
+        assert_eq!(
+            c.sign_in(MANAGER.0, MANAGER.1).await.status,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn sessions_expire_when_idle_and_absolutely() {
     for (name, store, _dir) in backends().await {
@@ -290,11 +490,12 @@ async fn password_reset_by_emailed_one_time_link() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut c = Client::new(&app);
         let res = c
             .post_form("/password-reset", &[("email", "nobody@example.test")], None)
             .await;
+        crate::deliver(&state).await;
         assert!(
             res.body.contains("Check your email"),
             "{name}: no hint whether the account exists"
@@ -308,6 +509,7 @@ async fn password_reset_by_emailed_one_time_link() {
             .post_form("/password-reset", &[("email", LEARNER.0)], None)
             .await;
         assert!(res.body.contains("Check your email"), "{name}");
+        crate::deliver(&state).await;
         let mail = std::fs::read_dir(outbox.path())
             .expect("outbox")
             .next()
@@ -493,6 +695,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
         | ("GET", "/orgs/{ods}/admin/users")
+        | ("GET", "/orgs/{ods}/admin/locks")
         | ("GET", "/orgs/{ods}/admin/sso")
         | ("GET", "/orgs/{ods}/admin/lrs")
         | ("GET", "/orgs/{ods}/admin/lrs/erase") => page_auth(matches!(who, OrgAdmin | Platform), deny),
@@ -518,6 +721,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")
         | ("POST", "/orgs/{ods}/admin/invitations/{invitation_id}/resend")
         | ("POST", "/orgs/{ods}/admin/invitations/{invitation_id}/withdraw")
+        | ("POST", "/orgs/{ods}/admin/locks/{account_id}/clear")
         | ("POST", "/orgs/{ods}/admin/sso/links/{account_id}/remove")
         | ("POST", "/orgs/{ods}/admin/lrs/credentials/{credential_id}/revoke")
         | ("POST", "/orgs/{ods}/admin/lrs/mappings/{mapping_id}/retire") => match who {
@@ -923,7 +1127,7 @@ async fn my_training_and_my_team_show_the_right_people() {
             outbox: Some(outbox.path().to_owned()),
             ..test_auth()
         };
-        let app2 = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app2, state2) = crate::app_with(&store, auth);
         let mut m2 = Client {
             app: app2,
             cookies: m.cookies.clone(),
@@ -951,6 +1155,7 @@ async fn my_training_and_my_team_show_the_right_people() {
             "{name}: {}",
             res.location()
         );
+        crate::deliver(&state2).await;
         let mails: Vec<String> = std::fs::read_dir(outbox.path())
             .expect("outbox")
             .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("mail"))

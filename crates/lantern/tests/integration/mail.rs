@@ -81,6 +81,14 @@ pub async fn smtp_receiver(refuse_rcpt: bool) -> (u16, Arc<Mutex<Vec<Received>>>
     (port, inbox)
 }
 
+/// A relay on a URL, for an app's mail settings.
+fn relay(port: u16) -> Option<lantern_web::mail::SmtpRelay> {
+    Some(
+        lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
+            .expect("relay URL"),
+    )
+}
+
 #[tokio::test]
 async fn password_reset_email_goes_through_the_smtp_relay() {
     for (name, store, _dir) in backends().await {
@@ -88,15 +96,12 @@ async fn password_reset_email_goes_through_the_smtp_relay() {
         let (port, inbox) = smtp_receiver(false).await;
         let outbox = tempfile::tempdir().expect("outbox");
         let auth = lantern_web::AuthConfig {
-            smtp: Some(
-                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
-                    .expect("relay URL"),
-            ),
+            smtp: relay(port),
             outbox: Some(outbox.path().to_owned()),
             mail_from: "Lantern at RJ1 <lantern@rj1.example.nhs.uk>".to_owned(),
             ..test_auth()
         };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(&store, auth);
         let mut c = Client::new(&app);
         let res = c
             .post_form(
@@ -110,6 +115,12 @@ async fn password_reset_email_goes_through_the_smtp_relay() {
             "{name}: {}",
             res.body
         );
+        assert!(
+            inbox.lock().expect("inbox").is_empty(),
+            "{name}: the answer does not wait for the relay"
+        );
+        let done = crate::deliver(&state).await;
+        assert_eq!(done.sent, 1, "{name}: {done:?}");
         let got = inbox.lock().expect("inbox").clone();
         assert_eq!(got.len(), 1, "{name}: one message reached the relay");
         let m = &got[0];
@@ -141,25 +152,71 @@ async fn password_reset_email_goes_through_the_smtp_relay() {
             "{name}: with a relay, nothing goes to the outbox"
         );
 
-        // A relay that refuses the recipient: the admin's "add account" says so instead of claiming it was sent.
+        // A relay that refuses the recipient for good (550): the request was answered as usual, and the queue
+        // records that delivery was given up, and why, for the operator.
         let (port, inbox) = smtp_receiver(true).await;
-        let auth = lantern_web::AuthConfig {
-            smtp: Some(
-                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
-                    .expect("relay URL"),
-            ),
-            ..test_auth()
-        };
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), auth));
+        let (app, state) = crate::app_with(
+            &store,
+            lantern_web::AuthConfig {
+                smtp: relay(port),
+                ..test_auth()
+            },
+        );
         let mut c = Client::new(&app);
         let res = c
+            .post_form("/password-reset", &[("email", crate::auth::ADMIN.0)], None)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}");
+        let done = crate::deliver(&state).await;
+        assert_eq!((done.sent, done.failed), (0, 1), "{name}: {done:?}");
+        assert!(inbox.lock().expect("inbox").is_empty(), "{name}");
+        let log = store.mail_log(1).await.expect("log");
+        assert!(
+            log[0].failed_at.is_some()
+                && log[0]
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("550")),
+            "{name}: {log:?}"
+        );
+
+        // A relay that does not answer: the message waits and is tried again later, with the reason kept.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = closed.local_addr().expect("addr").port();
+        drop(closed);
+        let (app, state) = crate::app_with(
+            &store,
+            lantern_web::AuthConfig {
+                smtp: relay(port),
+                ..test_auth()
+            },
+        );
+        let res = Client::new(&app)
             .post_form(
                 "/password-reset",
-                &[("email", crate::auth::LEARNER.0)],
+                &[("email", crate::auth::MANAGER.0)],
                 None,
             )
             .await;
-        assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR, "{name}");
-        assert!(inbox.lock().expect("inbox").is_empty(), "{name}");
+        assert_eq!(res.status, StatusCode::OK, "{name}");
+        let done = crate::deliver(&state).await;
+        assert_eq!((done.sent, done.retrying), (0, 1), "{name}: {done:?}");
+        let log = store.mail_log(1).await.expect("log");
+        let m = &log[0];
+        assert!(
+            m.sent_at.is_none()
+                && m.failed_at.is_none()
+                && m.attempts == 1
+                && m.next_attempt_at > m.created_at
+                && m.last_error.is_some(),
+            "{name}: {m:?}"
+        );
+        assert_eq!(
+            crate::deliver(&state).await.retrying,
+            0,
+            "{name}: not due again yet"
+        );
     }
 }

@@ -12,9 +12,11 @@ mod mail;
 mod postgres_tls;
 mod reminders;
 mod report;
+mod reset;
 mod server;
 mod sso;
 mod story;
+mod throttle;
 mod tls;
 mod web;
 mod xapi;
@@ -79,7 +81,30 @@ pub fn d(s: &str) -> chrono::NaiveDate {
     s.parse().expect("date")
 }
 
-/// Sign-in settings for tests: no outbox unless a test sets one.
+/// Sign-in settings for tests: no outbox unless a test sets one. An account waiting at an address after failed
+/// sign-ins waits ten minutes rather than a second, so no test races the clock: it sees "waiting" or "cleared".
 pub fn test_auth() -> lantern_web::AuthConfig {
-    lantern_web::AuthConfig::default()
+    lantern_web::AuthConfig {
+        throttle: lantern_web::auth::throttle::ThrottlePolicy {
+            pair_first_delay: std::time::Duration::from_secs(600),
+            ..Default::default()
+        },
+        ..lantern_web::AuthConfig::default()
+    }
+}
+
+/// The app and its state, so a test can run the mail deliverer where it chooses.
+pub fn app_with(
+    store: &std::sync::Arc<dyn Store>,
+    auth: lantern_web::AuthConfig,
+) -> (axum::Router, lantern_web::AppState) {
+    let state = lantern_web::AppState::new(store.clone(), auth);
+    (lantern_web::app(state.clone()), state)
+}
+
+/// Runs the mail deliverer once, as the background one would, and says what it did.
+pub async fn deliver(state: &lantern_web::AppState) -> lantern_web::mail::Delivery {
+    lantern_web::mail::deliver_pending(state)
+        .await
+        .expect("delivery round")
 }

@@ -242,8 +242,19 @@ async fn sso_round_trip(
     who: Identity,
     ods: &str,
 ) -> crate::web::Response {
+    sso_round_trip_to(c, idp, who, ods, "/me").await
+}
+
+/// The round trip, started with `next` (already URL-encoded).
+async fn sso_round_trip_to(
+    c: &mut Client,
+    idp: &Idp,
+    who: Identity,
+    ods: &str,
+    next: &str,
+) -> crate::web::Response {
     *idp.next.lock().unwrap() = who;
-    let start = c.get(&format!("/sign-in/sso/{ods}?next=/me")).await;
+    let start = c.get(&format!("/sign-in/sso/{ods}?next={next}")).await;
     assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
     let to_idp = start.location().to_owned();
     assert!(to_idp.starts_with(&idp.base), "{to_idp}");
@@ -370,19 +381,36 @@ async fn single_sign_on_through_an_organisations_openid_connect_provider() {
             "{name}: the binding is listed"
         );
 
-        // The same callback again (a replay) is refused: the state is used once.
+        // The same callback again (a replay) is refused: the state is used once. The `next` it was started with
+        // leads off the site once a browser strips the tab (`/\t/evil.example`), so the callback sends it home.
         let mut replay = Client::new(&app);
         *idp.next.lock().unwrap() = Identity::new("sub-learner", LEARNER.0);
-        let start = replay.get("/sign-in/sso/RJ1").await;
+        let start = replay.get("/sign-in/sso/RJ1?next=/%09/evil.example").await;
         let back = http_get_location(start.location()).await;
         let callback = back
             .strip_prefix("http://127.0.0.1:8080")
             .unwrap()
             .to_owned();
         let before = replay.cookies.clone();
+        let res = replay.get(&callback).await;
         assert_eq!(
-            replay.get(&callback).await.status,
-            StatusCode::SEE_OTHER,
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{name}: single sign-on keeps `next` on the site"
+        );
+        // A newline in `next` is refused cleanly too (it used to fail the callback after the session started).
+        let mut newline = Client::new(&app);
+        let res = sso_round_trip_to(
+            &mut newline,
+            &idp,
+            Identity::new("sub-learner", LEARNER.0),
+            "RJ1",
+            "/me%0d%0aSet-Cookie:%20x=1",
+        )
+        .await;
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/"),
             "{name}"
         );
         let mut again = Client {

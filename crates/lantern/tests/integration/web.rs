@@ -108,22 +108,52 @@ impl Client {
         fields: &[(&str, &str)],
         token: Option<&str>,
     ) -> Response {
+        self.post_form_from(uri, fields, token, None).await
+    }
+
+    /// Posts a form from a client address (an IP address, as the server sees the connection's peer).
+    pub async fn post_form_from(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        token: Option<&str>,
+        peer: Option<&str>,
+    ) -> Response {
         let csrf = match token {
             Some(t) => t.to_owned(),
             None => self.csrf().await,
         };
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("csrf_token", &csrf);
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        let req = Request::post(uri)
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("csrf_token", &csrf);
+            for (k, v) in fields {
+                form.append_pair(k, v);
+            }
+            form.finish()
+        };
+        let mut req = Request::post(uri)
             .header(header::COOKIE, self.cookie_header())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::HOST, "localhost")
-            .body(Body::from(form.finish()))
+            .body(Body::from(body))
             .expect("request");
+        if let Some(ip) = peer {
+            let addr = std::net::SocketAddr::new(ip.parse().expect("an IP address"), 50_000);
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+        }
         self.send(req).await
+    }
+
+    /// Signs in from a client address.
+    pub async fn sign_in_from(&mut self, email: &str, password: &str, peer: &str) -> Response {
+        self.post_form_from(
+            "/sign-in",
+            &[("email", email), ("password", password)],
+            None,
+            Some(peer),
+        )
+        .await
     }
 
     /// Posts a multipart form with one file, as a browser's upload form does (CSRF token in the query string).

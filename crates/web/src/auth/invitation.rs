@@ -269,7 +269,14 @@ async fn accept(
         Ok(id) => {
             tracing::info!(account = %id, "invitation accepted with a new account");
             let account = state.store.account(id).await?.ok_or(AppError::NotFound)?;
-            start_session(state, &account, None, caller, "/").await
+            start_session(
+                state,
+                &account,
+                None,
+                caller,
+                &super::next::NextPath::home(),
+            )
+            .await
         }
         Err(StoreError::Rejected(problems)) => Ok((
             StatusCode::CONFLICT,

@@ -3,8 +3,11 @@
 //! - `session`: the middleware that turns the session cookie into a [`Caller`] (idle and absolute expiry, stored
 //!   server-side so it works on both backends and across restarts and servers).
 //! - `csrf`: every state-changing request must carry the CSRF token (form field or header) and come from this site.
+//! - `next`: where sign-in may send the browser afterwards (only this site, as a browser would read the address).
 //! - `password`: argon2id.
-//! - `sign_in`: the sign-in, sign-out and password-reset pages, with throttling.
+//! - `sign_in`: the sign-in and sign-out pages, and changing one's password.
+//! - `throttle`: how failed sign-ins slow down guessing (per account and address, per account, per address).
+//! - `reset`: password reset by an emailed one-time link, asked for in constant time and limited.
 //! - `invitation`: accepting (or declining) an invitation to a role, from the emailed link.
 //!
 //! Handlers take a [`Caller`] (API: 401 when signed out) or a `pages::Page` (pages: redirect to sign-in), then
@@ -12,10 +15,13 @@
 
 pub mod csrf;
 pub mod invitation;
+pub mod next;
 pub mod password;
+pub mod reset;
 pub mod session;
 pub mod sign_in;
 pub mod sso;
+pub mod throttle;
 
 use crate::AppError;
 use axum::extract::FromRequestParts;
@@ -35,10 +41,10 @@ pub struct AuthConfig {
     pub absolute_timeout: Duration,
     /// Cookies are marked Secure (and HSTS is sent) when Lantern is served over HTTPS.
     pub secure_cookies: bool,
-    /// Failed sign-ins allowed per account, and per client address, within `throttle_window`.
-    pub max_failures_per_account: i64,
-    pub max_failures_per_address: i64,
-    pub throttle_window: Duration,
+    /// How failed sign-ins are throttled.
+    pub throttle: throttle::ThrottlePolicy,
+    /// How many password-reset links may be asked for.
+    pub reset_requests: reset::ResetRequestPolicy,
     /// Where emails go in development, when there is no SMTP relay: one .eml file per message.
     pub outbox: Option<std::path::PathBuf>,
     /// The SMTP relay that sends email in production; it takes precedence over the outbox.
@@ -54,6 +60,8 @@ pub struct AuthConfig {
     /// Single sign-on may reach providers at loopback, link-local and private addresses (a platform setting, for
     /// a provider inside the organisation's network); otherwise only public addresses.
     pub sso_allow_private_networks: bool,
+    /// The queue every email goes through; `AppState::new` connects it to the store.
+    pub mail_queue: crate::mail::Queue,
 }
 
 impl AuthConfig {
@@ -72,9 +80,8 @@ impl Default for AuthConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             secure_cookies: false,
-            max_failures_per_account: 5,
-            max_failures_per_address: 50,
-            throttle_window: Duration::from_secs(15 * 60),
+            throttle: throttle::ThrottlePolicy::default(),
+            reset_requests: reset::ResetRequestPolicy::default(),
             outbox: None,
             smtp: None,
             mail_from: "Lantern <no-reply@lantern.invalid>".to_owned(),
@@ -82,6 +89,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             sso_allow_http: false,
             sso_allow_private_networks: false,
+            mail_queue: crate::mail::Queue::default(),
         }
     }
 }
@@ -92,6 +100,8 @@ pub struct Caller {
     pub account: Account,
     pub principal: Principal,
     pub(crate) token_hash: String,
+    /// The session's CSRF token (`csrf::session_token`), the only one its state-changing requests may carry.
+    pub(crate) csrf_token: String,
 }
 
 impl Caller {

@@ -69,6 +69,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                         },
                         account: row.account,
                         token_hash: hash,
+                        csrf_token: super::csrf::session_token(c.value()),
                     });
                 }
             }

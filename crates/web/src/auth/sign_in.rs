@@ -1,11 +1,12 @@
-//! The sign-in, sign-out and password-reset pages.
+//! The sign-in and sign-out pages, and changing one's own password (resetting a forgotten one is `reset`).
 //!
-//! - Failed sign-ins are throttled per account and per client address, counted in the database so that every
-//!   server sharing it agrees. The message says what happened and what to do.
+//! - Failed sign-ins are throttled (see `throttle`): an account from one address waits longer after each failure, an
+//!   account is locked for every address only after many failures, and an address has a high ceiling of its own;
+//!   all counted in the database so that every server sharing it agrees. The message says what happened and when
+//!   to try again.
 //! - Sign-in always starts a new session (the session token is rotated) and a new CSRF token.
-//! - Password resets use a one-time link valid for an hour, sent by email (in development, written to the outbox
-//!   folder). The answer never says whether an address has an account.
 
+use super::next::{NextPath, safe_next};
 use super::{csrf, new_token, password, session, token_hash};
 use crate::AppState;
 use crate::auth::Caller;
@@ -15,7 +16,7 @@ use crate::pages::layout::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -54,16 +55,6 @@ pub struct SignInQuery {
     notice: Option<String>,
 }
 
-/// Only paths on this site: never a scheme, host or protocol-relative URL, so sign-in cannot redirect away.
-pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
-}
-
 fn notice_text(code: Option<&str>) -> Option<String> {
     match code? {
         "signed-out" => Some("You have signed out.".to_owned()),
@@ -81,12 +72,12 @@ pub async fn page(
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, PageError> {
     if caller.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(Redirect::to(safe_next(q.next.as_deref()).as_str()).into_response());
     }
     Ok(SignInPage {
         layout: Layout::anonymous(&csrf),
         email: String::new(),
-        next: safe_next(q.next.as_deref()),
+        next: safe_next(q.next.as_deref()).to_string(),
         errors: Vec::new(),
         notice: notice_text(q.notice.as_deref()),
         sso: state.store.sso_choices().await?,
@@ -143,7 +134,7 @@ pub async fn submit(
             SignInPage {
                 layout: Layout::anonymous(&csrf),
                 email: form.email.trim().to_owned(),
-                next: next.clone(),
+                next: next.to_string(),
                 errors,
                 notice: None,
                 sso: sso.clone(),
@@ -169,47 +160,22 @@ pub async fn submit(
     }
 
     let now = Utc::now();
-    let since = now
-        - chrono::TimeDelta::from_std(state.auth.throttle_window)
-            .unwrap_or(chrono::TimeDelta::minutes(15));
-    let minutes = state.auth.throttle_window.as_secs().div_ceil(60);
-    let account_key = format!("account:{email}");
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let peer = connect.as_ref().map(|c| c.0.0.ip());
-    let address_key = format!(
-        "address:{}",
-        client_address(peer, forwarded, &state.auth.trusted_proxies)
-    );
-    if state
+    let address = client_address(peer, forwarded, &state.auth.trusted_proxies);
+    let policy = &state.auth.throttle;
+    // The attempt counts as a failure from here until the password proves otherwise (see `throttle`).
+    let (attempt, before) = state
         .store
-        .login_failures_since(&account_key, since)
-        .await?
-        >= state.auth.max_failures_per_account
-    {
+        .begin_sign_in(&email, &address, now, &policy.windows(now))
+        .await?;
+    if let Some(refusal) = policy.refusal(&before, now) {
+        state.store.withdraw_sign_in(attempt).await?;
+        tracing::info!(email = %email, %address, ?refusal, "sign-in turned away by throttling");
         return Ok(again(
             vec![FieldError {
                 field: "email",
-                message: format!(
-                    "There have been too many failed attempts to sign in to this account. Wait {minutes} minutes and \
-                     try again, or reset your password."
-                ),
-            }],
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
-    if state
-        .store
-        .login_failures_since(&address_key, since)
-        .await?
-        >= state.auth.max_failures_per_address
-    {
-        return Ok(again(
-            vec![FieldError {
-                field: "email",
-                message: format!(
-                    "There have been too many failed sign-in attempts from your network. Wait {minutes} minutes and \
-                     try again."
-                ),
+                message: refusal.message(now),
             }],
             StatusCode::TOO_MANY_REQUESTS,
         ));
@@ -226,11 +192,17 @@ pub async fn submit(
     )
     .await;
     let Some(account) = account.filter(|_| ok) else {
-        state
-            .store
-            .record_login_failure(&[account_key, address_key], now)
-            .await?;
-        tracing::info!(email = %email, "failed sign-in");
+        // Counted for the email whether or not it has an account, so the limits say nothing about which do.
+        let since = policy.windows(now).since;
+        let failures = state.store.sign_in_failures_since(&email, since).await?;
+        if let Some(until) = policy.account_lock(failures, now) {
+            state
+                .store
+                .lock_sign_in(&email, now, until, failures)
+                .await?;
+            tracing::warn!(email = %email, failures, %until, "account locked for every address after failed sign-ins");
+        }
+        tracing::info!(email = %email, %address, "failed sign-in");
         return Ok(again(
             vec![FieldError {
                 field: "email",
@@ -239,7 +211,7 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         ));
     };
-    state.store.clear_login_failures(&account_key).await?;
+    state.store.sign_in_succeeded(&email, &address).await?;
 
     start_session(
         &state,
@@ -259,7 +231,7 @@ pub(crate) async fn start_session(
     account: &lantern_store::Account,
     only_org: Option<lantern_domain::OrgId>,
     previous: Option<&Caller>,
-    next: &str,
+    next: &NextPath,
 ) -> Result<Response, PageError> {
     if let Some(old) = previous {
         state.store.delete_session(&old.token_hash).await?;
@@ -274,9 +246,11 @@ pub(crate) async fn start_session(
         .create_session(&token_hash(&token), account.id, only_org, now, expires)
         .await?;
     tracing::info!(account = %account.id, single_sign_on = only_org.is_some(), "signed in");
-    let mut res = Redirect::to(next).into_response();
+    let mut res = Redirect::to(next.as_str()).into_response();
+    // The new session's CSRF token: the one its forms carry, and the only one its requests are checked against.
+    let csrf_token = csrf::session_token(&token);
     append_cookie(&mut res, session::cookie(&state.auth, token));
-    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
+    append_cookie(&mut res, csrf::cookie(&state.auth, csrf_token));
     Ok(res)
 }
 
@@ -296,177 +270,9 @@ pub async fn sign_out(
     }
     let mut res = Redirect::to("/sign-in?notice=signed-out").into_response();
     append_cookie(&mut res, session::removal(&state.auth));
+    // A fresh pre-sign-in token: nothing of the ended session is used again.
+    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "password_reset_request.html")]
-pub struct ResetRequestPage {
-    layout: Layout,
-    email: String,
-    errors: Vec<FieldError>,
-    sent: bool,
-}
-
-pub async fn reset_request_page(csrf: CsrfToken) -> ResetRequestPage {
-    ResetRequestPage {
-        layout: Layout::anonymous(&csrf),
-        email: String::new(),
-        errors: Vec::new(),
-        sent: false,
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub struct ResetRequestForm {
-    #[serde(default)]
-    email: String,
-}
-
-/// How long a reset link works.
-const RESET_VALID_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-pub async fn reset_request_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Form(form): Form<ResetRequestForm>,
-) -> Result<Response, PageError> {
-    let email = form.email.trim().to_lowercase();
-    if !email.contains('@') {
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            ResetRequestPage {
-                layout: Layout::anonymous(&csrf),
-                email: form.email.trim().to_owned(),
-                errors: vec![FieldError {
-                    field: "email",
-                    message: "Enter an email address, like name@nhs.net".into(),
-                }],
-                sent: false,
-            },
-        )
-            .into_response());
-    }
-    if let Some(account) = state
-        .store
-        .account_by_email(&email)
-        .await?
-        .filter(|a| !a.disabled)
-    {
-        let token = new_token();
-        let now = Utc::now();
-        state
-            .store
-            .create_password_reset(&token_hash(&token), account.id, now, now + RESET_VALID_FOR)
-            .await?;
-        let link = format!(
-            "{}/password-reset/{token}",
-            state.auth.public_url.trim_end_matches('/')
-        );
-        crate::mail::send(
-            &state.auth,
-            &account.email,
-            "Reset your Lantern password",
-            &format!(
-                "Hello {},\n\nSomeone asked to reset the password of your Lantern account. If it was you, open this \
-                 link within an hour and choose a new password:\n\n{link}\n\nIf it was not you, ignore this email: \
-                 your password has not changed.\n",
-                account.display_name
-            ),
-        )
-        .await
-        .map_err(|e| PageError::from(crate::AppError::Internal(e)))?;
-    }
-    // The same answer whether or not the address has an account.
-    Ok(ResetRequestPage {
-        layout: Layout::anonymous(&csrf),
-        email,
-        errors: Vec::new(),
-        sent: true,
-    }
-    .into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "password_reset.html")]
-pub struct ResetPage {
-    layout: Layout,
-    token: String,
-    errors: Vec<FieldError>,
-}
-
-impl ResetPage {
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-}
-
-pub async fn reset_page(csrf: CsrfToken, Path(token): Path<String>) -> ResetPage {
-    ResetPage {
-        layout: Layout::anonymous(&csrf),
-        token,
-        errors: Vec::new(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub struct ResetForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-pub async fn reset_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Path(token): Path<String>,
-    Form(form): Form<ResetForm>,
-) -> Result<Response, PageError> {
-    let mut errors = Vec::new();
-    if let Some(w) = password::weakness(&form.password) {
-        errors.push(FieldError {
-            field: "password",
-            message: w,
-        });
-    } else if form.password != form.confirm {
-        errors.push(FieldError {
-            field: "confirm",
-            message: "The passwords do not match".into(),
-        });
-    }
-    if errors.is_empty() {
-        match state
-            .store
-            .take_password_reset(&token_hash(&token), Utc::now())
-            .await?
-        {
-            Some(account) => {
-                let hash = password::hash(form.password)
-                    .await
-                    .map_err(crate::AppError::Internal)?;
-                state.store.set_password(account, &hash).await?;
-                tracing::info!(account = %account, "password reset");
-                return Ok(Redirect::to("/sign-in?notice=password-changed").into_response());
-            }
-            None => errors.push(FieldError {
-                field: "password",
-                message: "This reset link has expired or has been used. Ask for a new one.".into(),
-            }),
-        }
-    }
-    Ok((
-        StatusCode::BAD_REQUEST,
-        ResetPage {
-            layout: Layout::anonymous(&csrf),
-            token,
-            errors,
-        },
-    )
-        .into_response())
 }
 
 #[cfg(test)]
@@ -569,5 +375,6 @@ pub async fn change_password_submit(
     tracing::info!(account = %account.id, "password changed");
     let mut res = Redirect::to("/sign-in?notice=password-changed").into_response();
     append_cookie(&mut res, session::removal(&state.auth));
+    append_cookie(&mut res, csrf::cookie(&state.auth, new_token()));
     Ok(res)
 }

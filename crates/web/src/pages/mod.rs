@@ -24,7 +24,7 @@ use layout::{Layout, Page};
 
 /// Every page route. Each handler names the action it needs (see `views` and `lantern_domain::access`).
 pub fn routes() -> Routes {
-    use crate::auth::sign_in;
+    use crate::auth::{reset, sign_in};
     Routes::new()
         .get("/", home)
         .get("/orgs/{ods}", heatmap)
@@ -77,6 +77,11 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/admin/invitations/{invitation_id}/withdraw",
             admin::invitation_withdraw,
+        )
+        .get("/orgs/{ods}/admin/locks", admin::locks_page)
+        .post(
+            "/orgs/{ods}/admin/locks/{account_id}/clear",
+            admin::lock_clear,
         )
         .form(
             "/orgs/{ods}/admin/sso",
@@ -134,13 +139,13 @@ pub fn routes() -> Routes {
         )
         .form(
             "/password-reset",
-            sign_in::reset_request_page,
-            sign_in::reset_request_submit,
+            reset::reset_request_page,
+            reset::reset_request_submit,
         )
         .form(
             "/password-reset/{token}",
-            sign_in::reset_page,
-            sign_in::reset_submit,
+            reset::reset_page,
+            reset::reset_submit,
         )
         .form(
             "/invitations/{token}",

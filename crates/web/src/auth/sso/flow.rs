@@ -10,7 +10,8 @@ use super::{SsoFailure, client};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::auth::csrf::CsrfToken;
-use crate::auth::sign_in::{append_cookie, safe_next, start_session};
+use crate::auth::next::safe_next;
+use crate::auth::sign_in::{append_cookie, start_session};
 use crate::auth::token_hash;
 use crate::pages::PageError;
 use crate::pages::layout::Layout;
@@ -122,7 +123,7 @@ pub async fn start(
                 org: org.id,
                 nonce: nonce.secret().clone(),
                 pkce_verifier: verifier.secret().clone(),
-                next: safe_next(q.next.as_deref()),
+                next: safe_next(q.next.as_deref()).to_string(),
             },
             now,
             now + LOGIN_VALID_FOR,
@@ -248,7 +249,8 @@ pub async fn callback(
         &account,
         Some(login.org),
         previous.as_ref().map(|e| &e.0),
-        &login.next,
+        // Checked again on the way out: a sign-in stored before this rule existed goes home.
+        &safe_next(Some(&login.next)),
     )
     .await
     .map(|mut res| {

@@ -3,17 +3,20 @@
 //! - `settings`: the compliance target and the reminder interval;
 //! - `import`: CSV import through the browser (all-or-nothing, with a downloadable report of every problem);
 //! - `users`: accounts and roles, and password-reset links;
+//! - `locks`: accounts held up by failed sign-ins, and clearing that;
 //! - `people`: the unit tree and a search for people.
 //!
 //! Every handler starts with [`admin_org`], which refuses anyone who may not administer the organisation.
 
 mod import;
+mod locks;
 mod people;
 mod rules;
 mod settings;
 mod users;
 
 pub use import::{MAX_UPLOAD, import_page, import_submit};
+pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
 pub use settings::{reminder_settings_submit, settings_page, settings_submit};

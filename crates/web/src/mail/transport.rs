@@ -1,9 +1,11 @@
-//! Outgoing email. With an SMTP relay configured (`--smtp-url`), messages go to it; otherwise (development) they are
-//! written to the outbox folder as RFC 5322 `.eml` files, one per message, which any mail client opens. Both build
-//! the message with lettre, so headers are encoded and line breaks in values cannot add a header.
+//! Handing one message over: with an SMTP relay configured (`--smtp-url`), to it; otherwise (development) to the
+//! outbox folder as an RFC 5322 `.eml` file, which any mail client opens. Both build the message with lettre, so
+//! headers are encoded and line breaks in values cannot add a header. Only the deliverer calls this; everything
+//! else queues (`mail::send`).
 
 use crate::auth::AuthConfig;
 use anyhow::Context;
+use lantern_store::OutgoingMail;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -85,35 +87,59 @@ fn tls_with_ca(url: &str, pem: &[u8]) -> anyhow::Result<lettre::transport::smtp:
     })
 }
 
-/// Sends one plain-text message: to the relay when there is one, else to the outbox; with neither, it is logged
-/// and dropped. An error means the message was not accepted (the caller shows it rather than claiming success).
-pub async fn send(cfg: &AuthConfig, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+/// Why a message was not handed over.
+#[derive(Debug)]
+pub struct NotSent {
+    pub error: String,
+    /// Trying again will not help: the relay refused it for good (an SMTP 5xx reply), or it cannot be built.
+    pub permanent: bool,
+}
+
+impl NotSent {
+    fn permanent(error: impl std::fmt::Display) -> Self {
+        NotSent {
+            error: format!("{error:#}"),
+            permanent: true,
+        }
+    }
+}
+
+/// Checks that an address can be sent to, before a message to it is queued.
+pub fn mailbox(address: &str) -> anyhow::Result<Mailbox> {
+    address
+        .parse()
+        .with_context(|| format!("{address:?} is not an email address"))
+}
+
+/// Hands one plain-text message to the relay when there is one, else writes it to the outbox folder. With neither
+/// it cannot be sent (a permanent failure, logged by the deliverer).
+pub async fn hand_over(cfg: &AuthConfig, mail: &OutgoingMail) -> Result<(), NotSent> {
     if cfg.smtp.is_none() && cfg.outbox.is_none() {
-        tracing::warn!(%to, %subject, "no outbox or mail relay configured; email not sent");
-        return Ok(());
+        return Err(NotSent::permanent(
+            "no mail relay or outbox folder is configured",
+        ));
     }
     let from: Mailbox = cfg
         .mail_from
         .parse()
-        .with_context(|| format!("the sender address {:?} is not valid", cfg.mail_from))?;
-    let to_box: Mailbox = to
-        .parse()
-        .with_context(|| format!("{to:?} is not an email address"))?;
+        .with_context(|| format!("the sender address {:?} is not valid", cfg.mail_from))
+        .map_err(NotSent::permanent)?;
+    let to_box = mailbox(&mail.to).map_err(NotSent::permanent)?;
     // lettre picks the transfer encoding: 7bit when every line is short, quoted-printable otherwise (long links).
     let message = Message::builder()
         .from(from)
         .to(to_box)
-        .subject(subject)
+        .subject(mail.subject.as_str())
         .header(ContentType::TEXT_PLAIN)
-        .body(body.to_owned())
-        .context("building the email")?;
+        .body(mail.body.clone())
+        .context("building the email")
+        .map_err(NotSent::permanent)?;
     if let Some(relay) = &cfg.smtp {
-        relay
-            .transport
-            .send(message)
-            .await
-            .with_context(|| format!("the mail relay {} refused the message", relay.shown))?;
-        tracing::info!(%to, %subject, relay = %relay.shown, "email sent");
+        relay.transport.send(message).await.map_err(|e| NotSent {
+            error: format!("the mail relay {} refused the message: {e}", relay.shown),
+            permanent: e.is_permanent(),
+        })?;
+        tracing::info!(to = %mail.to, subject = %mail.subject, relay = %relay.shown, "email sent");
         return Ok(());
     }
     let Some(dir) = &cfg.outbox else {
@@ -121,7 +147,7 @@ pub async fn send(cfg: &AuthConfig, to: &str, subject: &str, body: &str) -> anyh
     };
     let bytes = message.formatted();
     let dir = dir.clone();
-    let path = tokio::task::spawn_blocking(move || -> anyhow::Result<std::path::PathBuf> {
+    let written = tokio::task::spawn_blocking(move || -> anyhow::Result<std::path::PathBuf> {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating the outbox {}", dir.display()))?;
         let now = chrono::Utc::now();
@@ -134,9 +160,24 @@ pub async fn send(cfg: &AuthConfig, to: &str, subject: &str, body: &str) -> anyh
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     })
-    .await
-    .context("the outbox writer stopped")??;
-    tracing::info!(%to, %subject, file = %path.display(), "email written to the outbox");
+    .await;
+    // A full disk or a missing folder may be put right: worth trying again later.
+    let path = match written {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            return Err(NotSent {
+                error: format!("{e:#}"),
+                permanent: false,
+            });
+        }
+        Err(e) => {
+            return Err(NotSent {
+                error: format!("the outbox writer stopped: {e}"),
+                permanent: false,
+            });
+        }
+    };
+    tracing::info!(to = %mail.to, subject = %mail.subject, file = %path.display(), "email written to the outbox");
     Ok(())
 }
 
