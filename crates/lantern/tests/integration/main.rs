@@ -9,6 +9,7 @@ mod browser;
 mod import;
 mod mail;
 mod report;
+mod report_outputs;
 mod sso;
 mod story;
 mod web;
