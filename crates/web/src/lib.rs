@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     let (lrs_router, lrs_openapi) = xapi::mounted();
     openapi.merge(lrs_openapi);
+    api::security::apply(&mut openapi);
     let openapi_json = Arc::new(
         openapi
             .to_pretty_json()
@@ -131,6 +132,7 @@ pub fn route_list() -> Vec<(String, String)> {
 fn full_openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api::router().split_for_parts().1;
     doc.merge(xapi::router().split_for_parts().1);
+    api::security::apply(&mut doc);
     doc
 }
 
