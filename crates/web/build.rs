@@ -18,7 +18,10 @@
 //! - `lantern.js`: our own progressive enhancements (upload progress), `assets/lantern.js`;
 //! - `asset_version.txt`: a short hex hash of all of the above;
 //! - `nhsuk_images.rs`: a table of the images, for `include!`;
-//! - `NotoSans-Regular.ttf`, `NotoSans-Bold.ttf`: the PDF's fonts (not web assets).
+//! - `NotoSans-Regular.ttf`, `NotoSans-Bold.ttf`: the PDF's fonts (not web assets);
+//! - `third_party_notices.txt`: each embedded package's name, version and
+//!   licence, with the licence files it ships, made from the installed
+//!   packages themselves so it always matches what is embedded.
 //!
 //! Source map comments are stripped, since the maps are not served.
 //! No third-party file is committed: node_modules/ is ignored by git.
@@ -89,6 +92,10 @@ fn main() {
     for (from, to) in FONT_FILES {
         write_if_changed(&out_dir.join(to), &read(&font_dir.join(from)));
     }
+    write_if_changed(
+        &out_dir.join("third_party_notices.txt"),
+        notices(&[&package_dir, &font_dir]).as_bytes(),
+    );
 
     let css_path = find_first(&package_dir, CSS_CANDIDATES, "minified CSS");
     let js_path = find_first(&package_dir, JS_CANDIDATES, "minified JS");
@@ -251,6 +258,72 @@ fn ensure_installed(assets_dir: &Path, lockfile: &Path, packages: &[(&str, &Path
             ));
         }
     }
+}
+
+/// The notices for the embedded packages: for each, its name, version and declared licence, then the text of every
+/// licence file it ships (LICENSE*, LICENCE*, COPYING*), or, for a package that ships none, the licence section of
+/// its README.
+fn notices(packages: &[&Path]) -> String {
+    let mut out = String::from(
+        "Lantern embeds these third-party packages, taken from npm with the lockfile \
+         crates/web/assets/package-lock.json.\n",
+    );
+    for dir in packages {
+        let manifest = String::from_utf8(read(&dir.join("package.json"))).unwrap_or_default();
+        let field =
+            |f: &str| json_string_field(&manifest, f).unwrap_or_else(|| "(not stated)".into());
+        let _ = write!(
+            out,
+            "\n{}\n{} {}\nLicence (as the package declares it): {}\n",
+            "=".repeat(78),
+            field("name"),
+            field("version"),
+            field("license"),
+        );
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            p.is_file()
+                && ["LICENSE", "LICENCE", "COPYING"]
+                    .iter()
+                    .any(|l| name.starts_with(l))
+        });
+        files.sort();
+        for f in &files {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let text = String::from_utf8_lossy(&read(f)).into_owned();
+            let _ = write!(out, "\n--- {name} ---\n{}\n", text.trim_end());
+        }
+        if files.is_empty() {
+            let readme =
+                String::from_utf8_lossy(&fs::read(dir.join("README.md")).unwrap_or_default())
+                    .into_owned();
+            let section = readme_licence_section(&readme)
+                .unwrap_or_else(|| "The package ships no licence file.".into());
+            let _ = write!(
+                out,
+                "\n--- from its README.md ---\n{}\n",
+                section.trim_end()
+            );
+        }
+    }
+    out
+}
+
+/// The "## Licence" (or "## License") section of a README, heading included.
+fn readme_licence_section(readme: &str) -> Option<String> {
+    let start = readme
+        .find("## Licence")
+        .or_else(|| readme.find("## License"))?;
+    let rest = &readme[start..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+    Some(rest[..end].to_owned())
 }
 
 /// The `"version"` of the `"node_modules/<name>"` entry of a v2/v3 lockfile.

@@ -8,4 +8,5 @@ pub mod config;
 pub mod demo;
 pub mod import;
 pub mod loadtest;
+pub mod source;
 pub mod users;

@@ -14,6 +14,7 @@ mod ops;
 pub mod pages;
 pub mod report;
 mod routes;
+mod source;
 pub mod views;
 pub mod xapi;
 
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 pub use auth::AuthConfig;
 pub use error::AppError;
+pub use source::SourceArchive;
 
 /// Shared by every request. Holds no state of its own beyond caches derived from the database, so several servers
 /// can share one PostgreSQL database.
@@ -34,6 +36,8 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
     /// Single sign-on providers' discovery documents, and the HTTP client that fetches them.
     pub sso: Arc<auth::sso::Providers>,
+    /// The running build's source, offered at /source (set by the binary: [`AppState::with_source`]).
+    pub source: Option<SourceArchive>,
 }
 
 impl AppState {
@@ -43,7 +47,14 @@ impl AppState {
             read_model: Arc::new(ReadModel::new()),
             auth: Arc::new(auth),
             sso: Arc::new(auth::sso::Providers::new()),
+            source: None,
         }
+    }
+
+    /// Offers this source archive at /source.
+    pub fn with_source(mut self, archive: SourceArchive) -> Self {
+        self.source = Some(archive);
+        self
     }
 }
 
@@ -79,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(lrs_router)
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
+        .merge(source::routes().router)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn_with_state(
@@ -102,6 +114,7 @@ pub fn route_list() -> Vec<(String, String)> {
         pages::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
+        source::routes(),
     ];
     for r in ours {
         out.extend(

@@ -10,6 +10,7 @@ mod import;
 mod mail;
 mod report;
 mod report_outputs;
+mod source;
 mod sso;
 mod story;
 mod web;
