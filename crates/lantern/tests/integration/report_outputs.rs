@@ -239,6 +239,34 @@ async fn the_inspection_pdf_is_paginated_tagged_and_states_its_hash_on_every_pag
             }
         }
         assert!(descriptors >= 2, "{name}: regular and bold");
+
+        // A unit's report lists that unit and the units below it, no others.
+        let top = ctx
+            .units
+            .iter()
+            .find(|u| u.parent_id.is_none() && ctx.units.iter().any(|c| c.parent_id == Some(u.id)))
+            .expect("a unit with units below it");
+        let (status, bytes) = auditor
+            .get_bytes(&format!(
+                "/orgs/RJ1/report.pdf?as_at={AS_AT}&unit={}",
+                top.id
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let text = page_texts(&lopdf::Document::load_mem(&bytes).unwrap()).join(" ");
+        for u in &ctx.units {
+            let below = u.id == top.id || u.parent_id == Some(top.id) || {
+                let parent = ctx.units.iter().find(|p| Some(p.id) == u.parent_id);
+                parent.is_some_and(|p| p.parent_id == Some(top.id))
+            };
+            assert_eq!(
+                text.contains(&format!("{} {} ", u.name, u.code)),
+                below,
+                "{name}: {} in the report of {}",
+                u.name,
+                top.name
+            );
+        }
     }
 }
 
