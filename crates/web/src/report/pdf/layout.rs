@@ -535,3 +535,120 @@ fn footer(s: &mut Surface, lines: &[String; 2]) {
     }
     s.end_tagged();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: usize) -> Block {
+        Block::Table(Table {
+            summary: "test".into(),
+            columns: vec![
+                Column {
+                    heading: "Name".into(),
+                    width: 300.0,
+                    numeric: false,
+                },
+                Column {
+                    heading: "Count".into(),
+                    width: 60.0,
+                    numeric: true,
+                },
+            ],
+            rows: (0..rows)
+                .map(|i| TableRow {
+                    // Every seventh name wraps onto a second line.
+                    cells: vec![
+                        if i % 7 == 0 {
+                            "a long name ".repeat(12)
+                        } else {
+                            format!("row {i}")
+                        },
+                        i.to_string(),
+                    ],
+                    indent: 0.0,
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn a_long_table_runs_over_pages_with_its_header_repeated_and_every_row_once_in_order() {
+        let blocks = vec![
+            Block::Heading {
+                level: 2,
+                text: "A table".into(),
+            },
+            table(200),
+        ];
+        let measured: Vec<Measured> = blocks.iter().map(measure).collect();
+        let pages = paginate(&measured);
+        assert!(pages.len() > 3, "{} pages", pages.len());
+        let mut next_row = 0;
+        for (p, items) in pages.iter().enumerate() {
+            let first_table_item = items
+                .iter()
+                .find(|i| i.block == 1)
+                .expect("table on every page");
+            let expected = Part::Header { repeated: p > 0 };
+            assert_eq!(first_table_item.part, expected, "page {p}");
+            for item in items {
+                if let Part::Row(r) = item.part {
+                    assert_eq!(r, next_row, "rows in order, each once");
+                    next_row += 1;
+                    let Measured::Table { rows, .. } = &measured[1] else {
+                        unreachable!()
+                    };
+                    assert!(
+                        item.y + rows[r].1 <= BOTTOM,
+                        "row {r} ends above the footer"
+                    );
+                }
+            }
+        }
+        assert_eq!(next_row, 200);
+    }
+
+    #[test]
+    fn a_heading_is_never_left_alone_at_the_foot_of_a_page() {
+        // Enough paragraphs to bring the heading near the bottom of the first page.
+        let mut blocks: Vec<Block> = (0..31)
+            .map(|i| Block::Para {
+                label: None,
+                text: format!("line {i}"),
+                size: 9.5,
+            })
+            .collect();
+        blocks.push(Block::Heading {
+            level: 2,
+            text: "Next".into(),
+        });
+        blocks.push(table(3));
+        let measured: Vec<Measured> = blocks.iter().map(measure).collect();
+        let pages = paginate(&measured);
+        let heading_page = pages
+            .iter()
+            .position(|p| p.iter().any(|i| i.block == 31))
+            .unwrap();
+        let table_page = pages
+            .iter()
+            .position(|p| p.iter().any(|i| i.block == 32))
+            .unwrap();
+        // The heading alone would fit on the first page; with the table's header and first row it does not.
+        assert_eq!((heading_page, table_page), (1, 1));
+    }
+
+    #[test]
+    fn text_wraps_within_its_width_and_keeps_every_word() {
+        let f = &*FONTS;
+        let text = "Infection Prevention and Control Level 2 for clinical staff in every setting";
+        let lines = f.regular.wrap(text, TABLE_SIZE, 120.0);
+        assert!(lines.len() > 1);
+        assert!(
+            lines
+                .iter()
+                .all(|l| f.regular.width(l, TABLE_SIZE) <= 120.0)
+        );
+        assert_eq!(lines.join(" "), text);
+    }
+}
