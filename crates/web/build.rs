@@ -1,9 +1,10 @@
 //! Build script for lantern-web: embeds the NHS.UK design system.
 //!
-//! `assets/package.json` and `assets/package-lock.json` pin the npm package
-//! `nhsuk-frontend`. When `assets/node_modules/nhsuk-frontend` is missing, or
-//! holds another version than the lockfile, this script runs `npm ci` there.
-//! It then copies into `OUT_DIR`, under fixed names:
+//! `assets/package.json` and `assets/package-lock.json` pin the npm packages
+//! `nhsuk-frontend` and `@expo-google-fonts/noto-sans` (Noto Sans, SIL Open
+//! Font License 1.1, for the report's PDF). When either is missing from
+//! `assets/node_modules`, or holds another version than the lockfile, this
+//! script runs `npm ci` there. It then copies into `OUT_DIR`, under fixed names:
 //!
 //! - `nhsuk.min.css`: the package's minified stylesheet, with the `@font-face`
 //!   rules that load fonts from a remote host removed (the CSP allows no
@@ -16,7 +17,11 @@
 //! - `lantern.css`: our own stylesheet, `assets/lantern.css`;
 //! - `lantern.js`: our own progressive enhancements (upload progress), `assets/lantern.js`;
 //! - `asset_version.txt`: a short hex hash of all of the above;
-//! - `nhsuk_images.rs`: a table of the images, for `include!`.
+//! - `nhsuk_images.rs`: a table of the images, for `include!`;
+//! - `NotoSans-Regular.ttf`, `NotoSans-Bold.ttf`: the PDF's fonts (not web assets);
+//! - `third_party_notices.txt`: each embedded package's name, version and
+//!   licence, with the licence files it ships, made from the installed
+//!   packages themselves so it always matches what is embedded.
 //!
 //! Source map comments are stripped, since the maps are not served.
 //! No third-party file is committed: node_modules/ is ignored by git.
@@ -28,6 +33,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const PACKAGE: &str = "nhsuk-frontend";
+/// The npm package of the PDF report's fonts, and its two files that are embedded.
+const FONT_PACKAGE: &str = "@expo-google-fonts/noto-sans";
+const FONT_FILES: [(&str, &str); 2] = [
+    ("400Regular/NotoSans_400Regular.ttf", "NotoSans-Regular.ttf"),
+    ("700Bold/NotoSans_700Bold.ttf", "NotoSans-Bold.ttf"),
+];
 
 /// Minified stylesheet, first match wins (10.x first; 9.x layout after).
 const CSS_CANDIDATES: &[&str] = &["dist/nhsuk/nhsuk-frontend.min.css", "dist/nhsuk.min.css"];
@@ -72,7 +83,19 @@ fn main() {
     println!("cargo:rerun-if-changed={}", lantern_js_path.display());
 
     let package_dir = assets_dir.join("node_modules").join(PACKAGE);
-    ensure_installed(&assets_dir, &lockfile, &package_dir);
+    let font_dir = assets_dir.join("node_modules").join(FONT_PACKAGE);
+    ensure_installed(
+        &assets_dir,
+        &lockfile,
+        &[(PACKAGE, &package_dir), (FONT_PACKAGE, &font_dir)],
+    );
+    for (from, to) in FONT_FILES {
+        write_if_changed(&out_dir.join(to), &read(&font_dir.join(from)));
+    }
+    write_if_changed(
+        &out_dir.join("third_party_notices.txt"),
+        notices(&[&package_dir, &font_dir]).as_bytes(),
+    );
 
     let css_path = find_first(&package_dir, CSS_CANDIDATES, "minified CSS");
     let js_path = find_first(&package_dir, JS_CANDIDATES, "minified JS");
@@ -172,34 +195,36 @@ fn main() {
     );
 }
 
-/// Runs `npm ci` unless the locked version of the package is already installed.
-fn ensure_installed(assets_dir: &Path, lockfile: &Path, package_dir: &Path) {
+/// Runs `npm ci` unless the locked version of every package is already installed.
+fn ensure_installed(assets_dir: &Path, lockfile: &Path, packages: &[(&str, &Path)]) {
     if !lockfile.is_file() {
         fail(&format!(
-            "{} is missing: it pins {PACKAGE}; restore it from git",
+            "{} is missing: it pins {PACKAGE} and {FONT_PACKAGE}; restore it from git",
             lockfile.display()
         ));
     }
-    let locked = fs::read_to_string(lockfile)
-        .ok()
-        .and_then(|s| locked_version(&s, &format!("node_modules/{PACKAGE}")));
-    let installed = fs::read_to_string(package_dir.join("package.json"))
-        .ok()
-        .and_then(|s| json_string_field(&s, "version"));
-    match (&installed, &locked) {
-        (Some(i), Some(l)) if i == l => return,
-        (Some(_), None) => return, // cannot tell; trust what is installed
-        _ => {}
+    let lock = fs::read_to_string(lockfile).unwrap_or_default();
+    let mut why = None;
+    for (name, dir) in packages {
+        let locked = locked_version(&lock, &format!("node_modules/{name}"));
+        let installed = fs::read_to_string(dir.join("package.json"))
+            .ok()
+            .and_then(|s| json_string_field(&s, "version"));
+        match (&installed, &locked) {
+            (Some(i), Some(l)) if i == l => {}
+            (Some(_), None) => {} // cannot tell; trust what is installed
+            (None, _) => why = Some(format!("{} is missing", dir.display())),
+            (Some(i), l) => {
+                why = Some(format!(
+                    "{name} {i} is installed but the lockfile wants {}",
+                    l.clone().unwrap_or_default()
+                ))
+            }
+        }
     }
+    let Some(why) = why else { return };
 
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let why = match installed {
-        None => format!("{} is missing", package_dir.display()),
-        Some(i) => format!(
-            "{PACKAGE} {i} is installed but the lockfile wants {}",
-            locked.unwrap_or_default()
-        ),
-    };
     // Not a cargo:warning: cargo would replay it on every later fresh build.
     eprintln!("{why}; running `npm ci` in {}", assets_dir.display());
     let status = Command::new(npm)
@@ -225,12 +250,80 @@ fn ensure_installed(assets_dir: &Path, lockfile: &Path, package_dir: &Path) {
         )),
         Err(e) => fail(&format!("could not run npm: {e}")),
     }
-    if !package_dir.join("package.json").is_file() {
-        fail(&format!(
-            "`npm ci` succeeded but {} is still missing",
-            package_dir.display()
-        ));
+    for (_, dir) in packages {
+        if !dir.join("package.json").is_file() {
+            fail(&format!(
+                "`npm ci` succeeded but {} is still missing",
+                dir.display()
+            ));
+        }
     }
+}
+
+/// The notices for the embedded packages: for each, its name, version and declared licence, then the text of every
+/// licence file it ships (LICENSE*, LICENCE*, COPYING*), or, for a package that ships none, the licence section of
+/// its README.
+fn notices(packages: &[&Path]) -> String {
+    let mut out = String::from(
+        "Lantern embeds these third-party packages, taken from npm with the lockfile \
+         crates/web/assets/package-lock.json.\n",
+    );
+    for dir in packages {
+        let manifest = String::from_utf8(read(&dir.join("package.json"))).unwrap_or_default();
+        let field =
+            |f: &str| json_string_field(&manifest, f).unwrap_or_else(|| "(not stated)".into());
+        let _ = write!(
+            out,
+            "\n{}\n{} {}\nLicence (as the package declares it): {}\n",
+            "=".repeat(78),
+            field("name"),
+            field("version"),
+            field("license"),
+        );
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            p.is_file()
+                && ["LICENSE", "LICENCE", "COPYING"]
+                    .iter()
+                    .any(|l| name.starts_with(l))
+        });
+        files.sort();
+        for f in &files {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let text = String::from_utf8_lossy(&read(f)).into_owned();
+            let _ = write!(out, "\n--- {name} ---\n{}\n", text.trim_end());
+        }
+        if files.is_empty() {
+            let readme =
+                String::from_utf8_lossy(&fs::read(dir.join("README.md")).unwrap_or_default())
+                    .into_owned();
+            let section = readme_licence_section(&readme)
+                .unwrap_or_else(|| "The package ships no licence file.".into());
+            let _ = write!(
+                out,
+                "\n--- from its README.md ---\n{}\n",
+                section.trim_end()
+            );
+        }
+    }
+    out
+}
+
+/// The "## Licence" (or "## License") section of a README, heading included.
+fn readme_licence_section(readme: &str) -> Option<String> {
+    let start = readme
+        .find("## Licence")
+        .or_else(|| readme.find("## License"))?;
+    let rest = &readme[start..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+    Some(rest[..end].to_owned())
 }
 
 /// The `"version"` of the `"node_modules/<name>"` entry of a v2/v3 lockfile.

@@ -579,7 +579,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
     let limits = cfg.server_limits()?;
-    let state = lantern_web::AppState::new(store, cfg.auth()?);
+    let state =
+        lantern_web::AppState::new(store, cfg.auth()?).with_source(crate::source::archive());
     // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
     let warm = state.clone();
     let warming = tokio::spawn(async move {

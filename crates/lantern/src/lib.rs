@@ -9,5 +9,6 @@ pub mod demo;
 pub mod import;
 pub mod loadtest;
 pub mod server;
+pub mod source;
 pub mod terminal;
 pub mod users;

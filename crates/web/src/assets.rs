@@ -34,6 +34,11 @@ pub const LANTERN_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern.
 /// `(path relative to the asset prefix, bytes)`, e.g. `("images/favicon.ico", ..)`.
 pub static NHSUK_IMAGES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/nhsuk_images.rs"));
 
+/// The embedded packages' names, versions and licences with their licence texts, made by `build.rs` from the
+/// installed packages; served at `/licences`.
+pub const THIRD_PARTY_NOTICES: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/third_party_notices.txt"));
+
 const ASSET_VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/asset_version.txt"));
 
 /// A short hex hash of every embedded asset's content, for cache-busting
@@ -122,6 +127,47 @@ mod tests {
                 "{arg} is referenced but not embedded"
             );
         }
+    }
+
+    /// Every package in the lockfile is listed, with its locked version and declared licence, both in the committed
+    /// THIRD-PARTY-NOTICES.md and in the notices the binary serves.
+    #[test]
+    fn third_party_notices_list_every_locked_package() {
+        let lock: serde_json::Value =
+            serde_json::from_str(include_str!("../assets/package-lock.json")).unwrap();
+        let committed = include_str!("../../../THIRD-PARTY-NOTICES.md");
+        let packages = lock["packages"].as_object().unwrap();
+        let mut seen = 0;
+        for (key, p) in packages {
+            let Some(name) = key.strip_prefix("node_modules/") else {
+                continue;
+            };
+            if p["dev"].as_bool() == Some(true) {
+                continue;
+            }
+            seen += 1;
+            let version = p["version"].as_str().unwrap();
+            let licence = p["license"].as_str().unwrap();
+            let row = format!("| `{name}` | {version} | {licence} |");
+            assert!(
+                committed.contains(&row),
+                "THIRD-PARTY-NOTICES.md lacks {row}"
+            );
+            assert!(
+                THIRD_PARTY_NOTICES.contains(&format!(
+                    "{name} {version}\nLicence (as the package declares it): {licence}\n"
+                )),
+                "the served notices lack {name} {version}"
+            );
+        }
+        assert!(seen >= 2, "{seen} packages");
+        assert_eq!(
+            committed.matches("\n| `").count(),
+            seen,
+            "THIRD-PARTY-NOTICES.md lists a package the lockfile does not have"
+        );
+        // The font's own licence travels with it.
+        assert!(THIRD_PARTY_NOTICES.contains("SIL OPEN FONT LICENSE Version 1.1"));
     }
 
     #[test]

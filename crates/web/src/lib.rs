@@ -15,6 +15,7 @@ pub mod pages;
 pub mod reminders;
 pub mod report;
 mod routes;
+mod source;
 pub mod views;
 pub mod xapi;
 
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub use auth::AuthConfig;
 pub use error::AppError;
+pub use source::SourceArchive;
 
 /// Shared by every request. Holds no state of its own beyond caches derived from the database, so several servers
 /// can share one PostgreSQL database.
@@ -35,6 +37,8 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
     /// Single sign-on providers' discovery documents, and the HTTP client that fetches them.
     pub sso: Arc<auth::sso::Providers>,
+    /// The running build's source, offered at /source (set by the binary: [`AppState::with_source`]).
+    pub source: Option<SourceArchive>,
 }
 
 impl AppState {
@@ -45,7 +49,14 @@ impl AppState {
             read_model: Arc::new(ReadModel::new()),
             sso: Arc::new(auth::sso::Providers::new(auth.sso_reach())),
             auth: Arc::new(auth),
+            source: None,
         }
+    }
+
+    /// Offers this source archive at /source.
+    pub fn with_source(mut self, archive: SourceArchive) -> Self {
+        self.source = Some(archive);
+        self
     }
 }
 
@@ -58,6 +69,7 @@ pub fn app(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     let (lrs_router, lrs_openapi) = xapi::mounted();
     openapi.merge(lrs_openapi);
+    api::security::apply(&mut openapi);
     let openapi_json = Arc::new(
         openapi
             .to_pretty_json()
@@ -82,6 +94,7 @@ pub fn app(state: AppState) -> Router {
         .merge(lrs_router)
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
+        .merge(source::routes().router)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn_with_state(
@@ -111,6 +124,7 @@ pub fn route_list() -> Vec<(String, String)> {
         pages::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
+        source::routes(),
     ];
     for r in ours {
         out.extend(
@@ -141,6 +155,7 @@ pub fn route_list() -> Vec<(String, String)> {
 fn full_openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api::router().split_for_parts().1;
     doc.merge(xapi::router().split_for_parts().1);
+    api::security::apply(&mut doc);
     doc
 }
 

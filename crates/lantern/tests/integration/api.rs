@@ -183,3 +183,67 @@ async fn openapi_describes_every_api_route_and_metrics_are_served() {
     );
     assert!(!page.contains("<script>"), "no inline script");
 }
+
+/// The OpenAPI document says how to authenticate (OpenAPI 3.1 security schemes), on every operation: the session
+/// cookie for the JSON API (with the CSRF header when the request changes state), HTTP Basic for the LRS, nothing for
+/// `/xapi/about`; and the server behaves as it says.
+#[tokio::test]
+async fn the_openapi_document_says_how_each_operation_authenticates() {
+    let doc: serde_json::Value = serde_json::from_str(&lantern_web::openapi_json()).expect("JSON");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["type"], "apiKey", "{schemes}");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["session"]["name"], "lantern_session");
+    assert_eq!(schemes["csrf"]["type"], "apiKey");
+    assert_eq!(schemes["csrf"]["in"], "header");
+    assert_eq!(schemes["csrf"]["name"], "X-CSRF-Token");
+    assert_eq!(schemes["lrsBasic"]["type"], "http");
+    assert_eq!(schemes["lrsBasic"]["scheme"], "basic");
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            seen += 1;
+            let security = &op["security"];
+            let expected = if path == "/xapi/about" {
+                serde_json::Value::Null
+            } else if path.starts_with("/xapi/") {
+                serde_json::json!([{ "lrsBasic": [] }])
+            } else if method == "get" {
+                serde_json::json!([{ "session": [] }])
+            } else {
+                serde_json::json!([{ "session": [], "csrf": [] }])
+            };
+            assert_eq!(security, &expected, "{method} {path}");
+        }
+    }
+    assert!(seen > 15, "{seen} operations");
+
+    // The served document is the same, and the server asks for what it declares.
+    let (_, store, _dir) = backends().await.remove(0);
+    let router = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+    let app = &mut Client::new(&router);
+    let (s, body) = get(app, "/api/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&body)["components"]["securitySchemes"], *schemes);
+    let (s, _) = get(app, "/api/v1/organisations").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "no session cookie");
+    let res = app
+        .send(
+            axum::http::Request::get("/xapi/statements")
+                .header("X-Experience-API-Version", "1.0.3")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "no Basic credential");
+    assert!(
+        res.headers
+            .get("www-authenticate")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("Basic")),
+        "{:?}",
+        res.headers
+    );
+}

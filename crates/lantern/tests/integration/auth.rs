@@ -765,6 +765,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/invitations/{token}") => 400,
         ("POST", "/password-reset") | ("POST", "/password-reset/{token}") => 400,
         ("GET", "/assets/{version}/{*file}")
+        | ("GET", "/source")
+        | ("GET", "/licences")
         | ("GET", "/healthz")
         | ("GET", "/api/openapi.json") => 200,
         // /metrics is not on the main address at all (only on --metrics-listen): see server.rs.
@@ -832,7 +834,10 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
 
     for (name, store, _dir) in backends().await {
         let foreign_ods = world(&store).await;
-        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let app = lantern_web::app(
+            lantern_web::AppState::new(store.clone(), test_auth())
+                .with_source(lantern::source::archive()),
+        );
         let learner = store
             .account_by_email(LEARNER.0)
             .await

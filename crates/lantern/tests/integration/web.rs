@@ -90,6 +90,18 @@ impl Client {
         self.send(req).await
     }
 
+    /// A download's status and raw bytes (PDF, XLSX), which `get` would mangle into text.
+    pub async fn get_bytes(&mut self, uri: &str) -> (StatusCode, Vec<u8>) {
+        let req = Request::get(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .expect("request");
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (status, bytes.to_vec())
+    }
+
     /// The CSRF token the site gave this client (getting any page first if it has none yet).
     pub async fn csrf(&mut self) -> String {
         if !self.cookies.contains_key("lantern_csrf") {

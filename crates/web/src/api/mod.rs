@@ -5,6 +5,7 @@ mod my_training;
 mod organisation_compliance;
 mod organisations;
 mod person_compliance;
+pub mod security;
 pub(crate) mod unit_people;
 
 use crate::AppState;

@@ -141,6 +141,7 @@ pub async fn pdf(
     let headers = attachment(&report, "pdf", "application/pdf");
     let bytes = tokio::task::spawn_blocking(move || report.pdf())
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)?;
     Ok((headers, bytes).into_response())
 }
