@@ -287,28 +287,31 @@ async fn the_smtp_relay_is_trusted_through_the_configured_ca_file() {
         ..test_auth()
     };
 
+    // What the mail deliverer hands over (queued messages are delivered through the same transport).
+    let mail = |subject: &str, body: &str| lantern_web::mail::OutgoingMail {
+        to: "ward.lead@example.nhs.uk".into(),
+        subject: subject.into(),
+        body: body.into(),
+    };
     // Public roots only: the relay's certificate is refused and nothing is sent.
     let public_only = config(lantern_web::mail::SmtpRelay::from_url(&url, None).unwrap());
-    let sent = lantern_web::mail::send(
-        &public_only,
-        "ward.lead@example.nhs.uk",
-        "Test",
-        "Not sent.",
-    )
-    .await;
+    let sent =
+        lantern_web::mail::transport::hand_over(&public_only, &mail("Test", "Not sent.")).await;
     assert!(sent.is_err(), "an unknown CA is not trusted");
     assert!(inbox.lock().unwrap().is_empty());
 
     // With the organisation's CA (what `--smtp-ca-file` reads): sent over TLS, and the relay has it.
     let trusted =
         config(lantern_web::mail::SmtpRelay::from_url(&url, Some(CA.as_bytes())).unwrap());
-    lantern_web::mail::send(
+    lantern_web::mail::transport::hand_over(
         &trusted,
-        "ward.lead@example.nhs.uk",
-        "Fire safety is due",
-        "Your fire safety training is due on 1 March.",
+        &mail(
+            "Fire safety is due",
+            "Your fire safety training is due on 1 March.",
+        ),
     )
     .await
+    .map_err(|e| e.error)
     .expect("sent through the relay");
     let got = inbox.lock().unwrap().clone();
     assert_eq!(got.len(), 1);

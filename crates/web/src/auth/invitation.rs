@@ -7,7 +7,7 @@
 
 use super::{Caller, password};
 use crate::auth::csrf::CsrfToken;
-use crate::auth::sign_in::{FieldError, start_session};
+use crate::auth::sign_in::{FieldError, new_password_problem, start_session};
 use crate::pages::PageError;
 use crate::pages::layout::Layout;
 use crate::{AppError, AppState};
@@ -201,18 +201,9 @@ pub async fn submit(
     let how = match (&offer, &caller) {
         (Offer::Accept, Some(c)) => Acceptance::Existing(c.account.id),
         (Offer::Create, None) => {
-            let mut errors = Vec::new();
-            if let Some(w) = password::weakness(&form.password) {
-                errors.push(FieldError {
-                    field: "password",
-                    message: w,
-                });
-            } else if form.password != form.confirm {
-                errors.push(FieldError {
-                    field: "confirm",
-                    message: "The passwords do not match".into(),
-                });
-            }
+            let errors: Vec<FieldError> = new_password_problem(&form.password, &form.confirm)
+                .into_iter()
+                .collect();
             if !errors.is_empty() {
                 return Ok(again(inv, offer, errors, StatusCode::BAD_REQUEST));
             }

@@ -9,7 +9,7 @@
 //! - `/password-reset/{token}`: choosing a new password with the link. It works once, within an hour; it ends every
 //!   session of the account and clears its sign-in lock.
 
-use super::sign_in::{FieldError, client_address};
+use super::sign_in::{FieldError, client_address, new_password_problem};
 use super::{new_token, password, token_hash};
 use crate::AppState;
 use crate::auth::csrf::CsrfToken;
@@ -239,17 +239,7 @@ pub async fn reset_submit(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, PageError> {
     let mut errors = Vec::new();
-    if let Some(w) = password::weakness(&form.password) {
-        errors.push(FieldError {
-            field: "password",
-            message: w,
-        });
-    } else if form.password != form.confirm {
-        errors.push(FieldError {
-            field: "confirm",
-            message: "The passwords do not match".into(),
-        });
-    }
+    errors.extend(new_password_problem(&form.password, &form.confirm));
     if errors.is_empty() {
         match state
             .store

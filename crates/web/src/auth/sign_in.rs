@@ -28,6 +28,20 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// What is wrong with a new password typed twice, if anything: too short or long, or the two do not match.
+pub(crate) fn new_password_problem(password: &str, confirm: &str) -> Option<FieldError> {
+    if let Some(w) = super::password::weakness(password) {
+        return Some(FieldError {
+            field: "password",
+            message: w,
+        });
+    }
+    (password != confirm).then(|| FieldError {
+        field: "confirm",
+        message: "The passwords do not match".into(),
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sign_in.html")]
 pub struct SignInPage {
@@ -347,17 +361,7 @@ pub async fn change_password_submit(
             message: "Enter your current password".into(),
         });
     }
-    if let Some(w) = password::weakness(&form.password) {
-        errors.push(FieldError {
-            field: "password",
-            message: w,
-        });
-    } else if form.password != form.confirm {
-        errors.push(FieldError {
-            field: "confirm",
-            message: "The passwords do not match".into(),
-        });
-    }
+    errors.extend(new_password_problem(&form.password, &form.confirm));
     if !errors.is_empty() {
         return Ok((
             StatusCode::BAD_REQUEST,
