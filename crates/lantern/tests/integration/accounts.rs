@@ -578,6 +578,14 @@ async fn authorisation_matrix_of_account_actions_and_imports_across_organisation
                     if disabled {
                         post(&mut c, &uri, &[("action", "enable")]).await;
                     }
+                    // Unlocking after failed sign-ins is the account's too: the same answers.
+                    let uri = format!("/orgs/{ods}/admin/locks/{}/clear", id.0);
+                    let res = post(&mut c, &uri, &[]).await;
+                    assert_eq!(
+                        res.status.as_u16(),
+                        want,
+                        "{name}: {actor} unlocks {email} at {ods}"
+                    );
                     // Reset: refused the same way (the allowed case is covered above, where it is harmless).
                     if want != 303 {
                         let uri = format!("/orgs/{ods}/admin/users/{}/reset", id.0);
@@ -624,7 +632,7 @@ async fn authorisation_matrix_of_account_actions_and_imports_across_organisation
                     } else {
                         assert_eq!(after, before, "{name}: {actor} grants {email} at {ods}");
                     }
-                    checked += 4;
+                    checked += 5;
                 }
                 // Imports: a staff file through this organisation's import page, for this organisation and for the
                 // other one. Outside the actor's organisations, 404; inside, rows for another organisation are

@@ -2,8 +2,8 @@
 //! every address, or waiting at one address), with when that ends and a button that clears it. Clearing forgets the
 //! account's failures too, as a completed password reset does (see `auth::throttle`).
 
+use super::users::{account_here, may_manage};
 use super::{Notice, admin_org, saved};
-use crate::AppError;
 use crate::AppState;
 use crate::auth::throttle::wait_text;
 use crate::pages::PageResult;
@@ -27,6 +27,8 @@ pub struct Hold {
 
 pub struct LockedAccount {
     pub id: i64,
+    /// Whether this admin may unlock it (every role it holds is in this organisation).
+    pub manageable: bool,
     pub name: String,
     pub email: String,
     pub holds: Vec<Hold>,
@@ -61,6 +63,13 @@ pub async fn locks_page(
         ends_in: wait_text(until - now),
         failures,
     };
+    let spans: std::collections::HashMap<AccountId, lantern_domain::access::AccountSpan> = state
+        .store
+        .accounts_in_org(ctx.org.id)
+        .await?
+        .into_iter()
+        .map(|a| (a.account.id, a.span))
+        .collect();
     let mut accounts = Vec::new();
     for t in troubles {
         let mut holds = Vec::new();
@@ -77,8 +86,16 @@ pub async fn locks_page(
             }
         }
         if !holds.is_empty() {
+            let manageable = spans.get(&t.account.id).is_some_and(|span| {
+                page.caller
+                    .principal
+                    .may(lantern_domain::access::Action::ManageAccount(
+                        ctx.org.id, *span,
+                    ))
+            });
             accounts.push(LockedAccount {
                 id: t.account.id.0,
+                manageable,
                 name: t.account.display_name,
                 email: t.account.email,
                 holds,
@@ -95,28 +112,18 @@ pub async fn locks_page(
 }
 
 /// Clears an account's sign-in lock and failures. Only for an account holding a role in this organisation (404
-/// otherwise, as for any account outside it).
+/// otherwise, as for any account outside it), and only where the caller may manage its credentials: an account
+/// with roles beyond this organisation is a platform admin's to unlock (`Action::ManageAccount`), so no
+/// organisation admin can keep lifting the throttle on someone else's account.
 pub async fn lock_clear(
     State(state): State<AppState>,
     page: Page,
     Path((ods, account)): Path<(String, i64)>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let account = AccountId(account);
-    let holds_role_here = state
-        .store
-        .grants(account)
-        .await?
-        .iter()
-        .any(|g| g.org == Some(ctx.org.id));
-    let Some(target) = state
-        .store
-        .account(account)
-        .await?
-        .filter(|_| holds_role_here)
-    else {
-        return Err(AppError::NotFound.into());
-    };
+    let found = account_here(&state, &ctx, account).await?;
+    may_manage(&page, &ctx, &found)?;
+    let target = found.account;
     state.store.clear_sign_in_lock(&target.email).await?;
     tracing::info!(org = %ctx.org.ods_code, account = %target.id, by = %page.caller.account.id,
         "sign-in lock cleared by an admin");

@@ -179,7 +179,7 @@ pub async fn users_page(
 }
 
 /// An account holding a role in this organisation (404 for any other: admins manage only their own people).
-async fn account_here(
+pub(super) async fn account_here(
     state: &AppState,
     ctx: &OrgContext,
     id: i64,
@@ -194,7 +194,11 @@ async fn account_here(
 }
 
 /// Refuses an action on an account's credentials or status unless the caller may take it from here.
-fn may_manage(page: &Page, ctx: &OrgContext, found: &AccountInOrg) -> Result<(), AppError> {
+pub(super) fn may_manage(
+    page: &Page,
+    ctx: &OrgContext,
+    found: &AccountInOrg,
+) -> Result<(), AppError> {
     if page
         .caller
         .principal
@@ -203,8 +207,8 @@ fn may_manage(page: &Page, ctx: &OrgContext, found: &AccountInOrg) -> Result<(),
         return Ok(());
     }
     Err(AppError::Forbidden(format!(
-        "This account is not {org}'s alone, so only a platform admin can disable it, enable it or reset its \
-         password. You can remove its roles here instead, which ends its access to {org} at once.",
+        "This account is not {org}'s alone, so only a platform admin can disable it, enable it, unlock it or reset \
+         its password. You can remove its roles here instead, which ends its access to {org} at once.",
         org = ctx.org.name
     )))
 }
