@@ -70,6 +70,10 @@ async fn fresh_postgres(base: &str) -> (Arc<dyn Store>, String) {
     let mut conn = sqlx::PgConnection::connect(base)
         .await
         .expect("connect to LANTERN_TEST_POSTGRES");
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| drop_schemas_of_finished_runs(base))
+        .await;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&mut conn)
         .await
@@ -77,6 +81,34 @@ async fn fresh_postgres(base: &str) -> (Arc<dyn Store>, String) {
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
     (lantern_store::open(&url).await.expect("open postgres"), url)
+}
+
+/// Drops the schemas that earlier test processes left behind (`t_PID_...` whose process has ended), once per
+/// process, so the test database does not grow with every run. Schemas of test processes still running are kept.
+async fn drop_schemas_of_finished_runs(base: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to LANTERN_TEST_POSTGRES");
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("list test schemas");
+    for schema in schemas {
+        let Some(pid) = schema.split('_').nth(1).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Another process may be sweeping the same schema: either drop is fine.
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
 }
 
 pub fn d(s: &str) -> chrono::NaiveDate {
