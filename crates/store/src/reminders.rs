@@ -20,13 +20,13 @@ pub const INTERVAL_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 /// What came of reminding one person about one requirement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReminderOutcome {
-    /// Handed to the mail relay or outbox.
+    /// Its email was queued for delivery (the mail deliverer sends it, retrying as it needs).
     Sent,
     /// Not sent: the same requirement was reminded within the interval.
     SkippedRecent,
     /// Not sent: the staff record has no email address.
     NoEmail,
-    /// The relay refused the email of an earlier `Sent` row (`failure_of`).
+    /// The email of an earlier `Sent` row could not be queued (`failure_of`), so it counts as never sent.
     Failed,
 }
 
@@ -88,8 +88,8 @@ pub struct Reminder {
 pub trait ReminderStore: Send + Sync {
     /// Records one round of reminders by `by` at `now`, all-or-nothing, and decides each: `NoEmail` without an
     /// address, `SkippedRecent` when the same person and requirement has a sent (and not failed) reminder within
-    /// `interval_days` before `now`, else `Sent` (the caller then sends it, and records a refusal with
-    /// [`ReminderStore::record_reminder_failures`]). Returns the rows in the order asked. NotFound, with nothing
+    /// `interval_days` before `now`, else `Sent` (the caller then queues its email, and records a failure to
+    /// queue with [`ReminderStore::record_reminder_failures`]). Returns the rows in the order asked. NotFound, with nothing
     /// written, when any person is outside the caller's scope or holds no post in the organisation.
     async fn record_reminders(
         &self,
@@ -101,7 +101,7 @@ pub trait ReminderStore: Send + Sync {
         wanted: &[NewReminder],
     ) -> Result<Vec<Reminder>>;
 
-    /// Records that the emails of these `Sent` reminders were refused, so they count as never sent.
+    /// Records that the emails of these `Sent` reminders could not be queued, so they count as never sent.
     async fn record_reminder_failures(
         &self,
         org: OrgId,
@@ -235,14 +235,6 @@ macro_rules! impl_reminder_store {
                         }
                     }
                 }
-
-                async fn reminder_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Reminder> {
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {COLUMNS} FROM reminders r JOIN accounts a ON a.id = r.sent_by WHERE r.id = $1"
-                    )))
-                    .bind(id).fetch_one(&mut **tx).await?;
-                    reminder_from_row(&row)
-                }
             }
 
             #[async_trait]
@@ -292,6 +284,8 @@ macro_rules! impl_reminder_store {
                             *e = (*e).max(id);
                         }
                     }
+                    let sent_by_name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
+                        .bind(by.0).fetch_one(&mut *tx).await?;
                     let mut out = Vec::with_capacity(wanted.len());
                     let mut seen: HashSet<(i64, &str, u8)> = HashSet::new();
                     for w in wanted {
@@ -313,7 +307,22 @@ macro_rules! impl_reminder_store {
                         .bind(outcome.code()).bind(&w.address).bind(now).bind(by.0)
                         .bind(if outcome == ReminderOutcome::SkippedRecent { repeat_of } else { None })
                         .fetch_one(&mut *tx).await?;
-                        out.push(Self::reminder_by_id(&mut tx, id).await?);
+                        // The row as written, without reading it back: one statement a reminder under the lock.
+                        out.push(Reminder {
+                            id,
+                            org,
+                            person: w.person,
+                            subject: w.subject.clone(),
+                            level: w.level,
+                            outcome,
+                            channel: "email".to_owned(),
+                            address: w.address.clone(),
+                            sent_at: now,
+                            sent_by: by,
+                            sent_by_name: sent_by_name.clone(),
+                            repeat_of: repeat_of.filter(|_| outcome == ReminderOutcome::SkippedRecent),
+                            failure_of: None,
+                        });
                     }
                     tx.commit().await?;
                     Ok(out)

@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn a_long_table_runs_over_pages_with_its_header_repeated_and_every_row_once_in_order() {
-        let blocks = vec![
+        let blocks = [
             Block::Heading {
                 level: 2,
                 text: "A table".into(),
