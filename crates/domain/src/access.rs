@@ -337,6 +337,7 @@ mod tests {
             code: format!("U{id}"),
             name: format!("Unit {id}"),
             kind: UnitKind::Ward,
+            recorded_at: "2020-01-01T00:00:00Z".parse().expect("timestamp"),
         };
         Hierarchy::new(&[
             unit(1, None),

@@ -8,7 +8,7 @@ pub type Date = NaiveDate;
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
 /// `date` plus `months` calendar months; when the day does not exist in the target month, the month's last day
-/// (31 January + 1 month = 28 or 29 February). This is the expiry rule of `shared/design/compliance-semantics.md`.
+/// (31 January + 1 month = 28 or 29 February). This is the expiry rule of `docs/compliance.md`.
 pub fn add_months(date: Date, months: u32) -> Date {
     date.checked_add_months(Months::new(months))
         .unwrap_or(Date::MAX)

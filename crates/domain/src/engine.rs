@@ -1,6 +1,6 @@
 //! The explainable compliance engine.
 //!
-//! Semantics follow `shared/design/compliance-semantics.md`: which requirements apply to a person in an organisation
+//! Semantics are those of `docs/compliance.md`: which requirements apply to a person in an organisation
 //! on a date, which records count, the status of each (first match wins: exempt, compliant/expiring, pending, expired,
 //! missing), and an explanation for every status. `known_at` answers "what would Lantern have shown then".
 //!
@@ -11,6 +11,7 @@
 //!   starts, expiries, window exits, deadlines, exemptions, policy changes) and merges equal neighbours.
 
 use crate::dates::{add_days, add_months, sub_days};
+use crate::history;
 use crate::model::*;
 use crate::{Date, ExemptionId, OrgId, PostId, RecordId, RuleId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -86,8 +87,6 @@ pub enum NotCountedReason {
     ProviderNotAccepted,
     /// A correction replaced it, or it was withdrawn.
     Superseded,
-    /// Lantern had not yet recorded it at `known_at`.
-    NotYetRecorded,
     /// It was completed after the as-at date.
     CompletedAfterDate,
     /// A later completion is the one used.
@@ -104,7 +103,6 @@ impl NotCountedReason {
                 "this organisation does not accept training from that type of provider"
             }
             NotCountedReason::Superseded => "it was corrected or withdrawn",
-            NotCountedReason::NotYetRecorded => "Lantern had not recorded it yet at that time",
             NotCountedReason::CompletedAfterDate => "it was completed after the date asked about",
             NotCountedReason::OlderCompletion => "a later completion is used instead",
             NotCountedReason::OutsideWindow => "it is outside the rolling window",
@@ -232,8 +230,8 @@ pub struct StatusSpan {
 /// An organisation's rules and policies as known at `known_at`, ready to assess its people.
 pub struct OrgEngine<'a> {
     org_id: OrgId,
-    /// Rules grouped by subject, only those known at `known_at`.
-    rules_by_subject: BTreeMap<&'a str, Vec<&'a Rule>>,
+    /// Rule versions known at `known_at`, grouped by subject, each with its derived end (`history::rule_versions`).
+    rules_by_subject: BTreeMap<String, Vec<Rule>>,
     policies: Vec<&'a AcceptancePolicy>,
     known_at: Option<Timestamp>,
 }
@@ -241,7 +239,7 @@ pub struct OrgEngine<'a> {
 /// The facts about one person that matter to one organisation.
 #[derive(Clone, Copy)]
 pub struct PersonFacts<'a> {
-    /// The person's posts in this organisation (other organisations' posts are ignored).
+    /// The person's posts in this organisation, every recorded version (other organisations' posts are ignored).
     pub posts: &'a [Post],
     /// All the person's records: records follow the person between employers.
     pub records: &'a [RecordFact],
@@ -255,20 +253,19 @@ impl<'a> OrgEngine<'a> {
         policies: &'a [AcceptancePolicy],
         known_at: Option<Timestamp>,
     ) -> Self {
-        let known = |t: Timestamp| known_at.is_none_or(|k| t <= k);
-        let mut rules_by_subject: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
-        for rule in rules
-            .iter()
-            .filter(|r| r.org_id == org_id && known(r.created_at))
+        let mut rules_by_subject: BTreeMap<String, Vec<Rule>> = BTreeMap::new();
+        for rule in history::rule_versions(rules, known_at)
+            .into_iter()
+            .filter(|r| r.org_id == org_id)
         {
             rules_by_subject
-                .entry(rule.subject.as_str())
+                .entry(rule.subject.clone())
                 .or_default()
                 .push(rule);
         }
         let mut policies: Vec<_> = policies
             .iter()
-            .filter(|p| p.org_id == org_id && known(p.created_at))
+            .filter(|p| p.org_id == org_id && history::known(p.created_at, known_at))
             .collect();
         policies.sort_by_key(|p| (p.effective_from, p.created_at));
         OrgEngine {
@@ -285,14 +282,15 @@ impl<'a> OrgEngine<'a> {
 
     /// Prepares one person for assessment.
     pub fn person(&'a self, facts: PersonFacts<'a>) -> PersonEngine<'a> {
-        let known = |t: Timestamp| self.known_at.is_none_or(|k| t <= k);
-        let posts: Vec<&Post> = facts
-            .posts
-            .iter()
-            .filter(|p| p.org_id == self.org_id && known(p.recorded_at))
+        let known = |t: Timestamp| history::known(t, self.known_at);
+        let posts: Vec<&Post> = history::posts(facts.posts, self.known_at)
+            .into_iter()
+            .filter(|p| p.org_id == self.org_id)
             .collect();
         let mut records_by_subject: BTreeMap<&str, Vec<&RecordFact>> = BTreeMap::new();
-        for r in facts.records {
+        // A record Lantern had not recorded at `known_at` is not part of that answer at all: the answer is the one
+        // Lantern gave then.
+        for r in facts.records.iter().filter(|r| known(r.record.recorded_at)) {
             records_by_subject
                 .entry(r.record.subject.as_str())
                 .or_default()
@@ -484,7 +482,6 @@ impl<'a> PersonEngine<'a> {
         }
         let rule = rules
             .iter()
-            .copied()
             .filter(|r| r.in_force_on(d) && active.iter().any(|p| r.applies_to.matches(p)))
             .max_by_key(|r| (r.level, r.effective_from, r.id))?;
         Some(self.assess(rule, &active, d, explain))
@@ -506,8 +503,6 @@ impl<'a> PersonEngine<'a> {
             let r = &fact.record;
             let reason = if r.completed_on > d {
                 Some(NotCountedReason::CompletedAfterDate)
-            } else if k.is_some_and(|k| r.recorded_at > k) {
-                Some(NotCountedReason::NotYetRecorded)
             } else if fact
                 .superseded
                 .as_ref()
@@ -523,7 +518,7 @@ impl<'a> PersonEngine<'a> {
             };
             match (reason, rejected.as_mut()) {
                 (None, _) => out.push(fact),
-                // Records from the future are not worth listing; records not yet recorded at known_at are (semantics).
+                // Records completed after the date are not worth listing.
                 (Some(NotCountedReason::CompletedAfterDate), _) => {}
                 (Some(reason), Some(list)) => list.push((fact, reason)),
                 (Some(_), None) => {}

@@ -7,6 +7,7 @@ pub mod access;
 pub mod dates;
 pub mod engine;
 pub mod framework;
+pub mod history;
 pub mod ids;
 pub mod model;
 pub mod revalidation;

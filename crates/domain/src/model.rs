@@ -163,6 +163,8 @@ pub struct Unit {
     pub code: String,
     pub name: String,
     pub kind: UnitKind,
+    /// When this version of the unit (its name, kind, site and parent) was recorded: units are kept as versions.
+    pub recorded_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -189,7 +191,9 @@ impl Person {
     }
 }
 
-/// A person's assignment to a unit, with the attributes requirement rules select on.
+/// A person's assignment to a unit, with the attributes requirement rules select on. Posts are kept as versions:
+/// each change (a new unit, an end date) is a new `Post` with the same `id` and a later `recorded_at`, and
+/// `history::posts` picks the version known at a moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Post {
     pub id: PostId,
@@ -350,7 +354,8 @@ pub struct Rule {
     pub warning_days: u32,
     pub new_starter_days: u32,
     pub effective_from: Date,
-    /// First day the rule is no longer in force (exclusive). None while current.
+    /// First day the rule is no longer in force (exclusive). None while current. Never stored: derived from the next
+    /// version known at the time by `history::rule_versions`, which every reader uses.
     pub effective_to: Option<Date>,
     /// True where the source marks the period as uncertain: the organisation may adjust it after local risk assessment.
     pub adjustable: bool,

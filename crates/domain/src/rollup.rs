@@ -2,7 +2,7 @@
 //!
 //! The index keeps, per cell and status, the sorted start days and end days of every person's spans. The number of
 //! people with that status on day d is `#(starts <= d) - #(ends <= d)`: two binary searches. A dashboard therefore
-//! costs O(cells x log n), not O(records), whatever the date (`shared/design/compliance-semantics.md`, "Speed").
+//! costs O(cells x log n), not O(records), whatever the date (`docs/compliance.md`, "How it stays fast").
 //!
 //! Units roll up through the hierarchy. A person with posts in two units counts in each, but only once at every level
 //! above where the two meet, and once for the organisation as a whole.
@@ -287,9 +287,13 @@ struct Contribution {
 /// [`RollupIndex::replace_person`] as writes arrive, for as long as the unit tree stays the same.
 #[derive(Clone, Debug, Default)]
 pub struct RollupIndex {
-    /// Requirement keys by index, in order of first appearance; `sorted` is the order to show them in.
+    /// Requirement keys by index, in order of first appearance; `sorted` is the order to show them in, and holds
+    /// only requirements someone in the index has (`holders`), so an index kept current person by person lists the
+    /// same requirements as one built afresh from the same people.
     keys: Vec<RequirementKey>,
     sorted: Vec<RequirementKey>,
+    /// People in the index with spans of each requirement, by index.
+    holders: Vec<u32>,
     requirement_ix: HashMap<RequirementKey, u16>,
     cells: HashMap<(Node, u16), Histogram>,
     /// Every cell's sorted runs of days, back to back (see [`Days`]).
@@ -306,7 +310,7 @@ impl RollupIndex {
         }
     }
 
-    /// Requirements that ever applied to anyone, sorted.
+    /// Requirements that apply to someone in the index on some date, sorted.
     pub fn requirements(&self) -> &[RequirementKey] {
         &self.sorted
     }
@@ -455,8 +459,34 @@ impl RollupIndex {
     ) {
         if let Some(old) = self.people.remove(&person) {
             self.apply(hierarchy, &old, false);
+            self.hold(&old, false);
         }
         self.add(hierarchy, person, posts, spans);
+    }
+
+    /// Counts a person in (or out of) the holders of each requirement their spans name, keeping `sorted` to the
+    /// requirements someone holds.
+    fn hold(&mut self, c: &Contribution, add: bool) {
+        let mut ixs: Vec<u16> = c.spans.iter().map(|s| s.0).collect();
+        ixs.sort_unstable();
+        ixs.dedup();
+        for ix in ixs {
+            let key = &self.keys[usize::from(ix)];
+            let n = &mut self.holders[usize::from(ix)];
+            if add {
+                *n += 1;
+                if *n == 1 {
+                    let at = self.sorted.partition_point(|k| k < key);
+                    self.sorted.insert(at, key.clone());
+                }
+            } else {
+                *n -= 1;
+                if *n == 0 {
+                    let at = self.sorted.partition_point(|k| k < key);
+                    self.sorted.remove(at);
+                }
+            }
+        }
     }
 
     /// What a person puts into the index: their posts in the organisation and their spans, by requirement index.
@@ -492,6 +522,7 @@ impl RollupIndex {
     ) {
         if let Some(c) = self.contribution(posts, spans) {
             self.apply(hierarchy, &c, true);
+            self.hold(&c, true);
             self.people.insert(person, c);
         }
     }
@@ -514,9 +545,8 @@ impl RollupIndex {
         }
         let ix = u16::try_from(self.keys.len()).expect("fewer than 65536 requirements");
         self.keys.push(key.clone());
+        self.holders.push(0);
         self.requirement_ix.insert(key.clone(), ix);
-        let at = self.sorted.partition_point(|k| k < key);
-        self.sorted.insert(at, key.clone());
         ix
     }
 }
@@ -569,6 +599,7 @@ impl RollupBuilder {
             walk(&self.hierarchy, &c, |key, slot, d| {
                 staged.entry(key).or_default()[slot].push(d)
             });
+            self.index.hold(&c, true);
             self.index.people.insert(person, c);
         }
     }

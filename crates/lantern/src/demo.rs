@@ -1,6 +1,6 @@
 //! The demo world: a deterministic (seeded), realistic synthetic London workforce.
 //!
-//! - The London NHS trusts and ODS codes of `shared/domain/README.md` section 8, plus a private hospital, a medical
+//! - London NHS trusts with their ODS codes (from the NHS Organisation Data Service), plus a private hospital, a medical
 //!   school and a research institute (local codes, since they have no NHS trust code).
 //! - An ESR-like staff-group mix, specialties, bands and a directorate > department > ward/team hierarchy.
 //! - Doctors in training rotating between trusts, leavers and new starters.
@@ -17,131 +17,31 @@ use lantern_domain::framework::FrameworkFile;
 use lantern_domain::*;
 use lantern_store::*;
 
-/// (ODS code, name, type, relative size)
-const ORGS: &[(&str, &str, OrgType, u32)] = &[
-    (
-        "RJ1",
-        "Guy's and St Thomas' NHS Foundation Trust",
-        OrgType::NhsTrust,
-        22,
-    ),
-    (
-        "RJZ",
-        "King's College Hospital NHS Foundation Trust",
-        OrgType::NhsTrust,
-        14,
-    ),
-    (
-        "RRV",
-        "University College London Hospitals NHS Foundation Trust",
-        OrgType::NhsTrust,
-        11,
-    ),
-    ("R1H", "Barts Health NHS Trust", OrgType::NhsTrust, 20),
-    (
-        "RP4",
-        "Great Ormond Street Hospital for Children NHS Foundation Trust",
-        OrgType::NhsTrust,
-        6,
-    ),
-    (
-        "RAL",
-        "Royal Free London NHS Foundation Trust",
-        OrgType::NhsTrust,
-        11,
-    ),
-    (
-        "RYJ",
-        "Imperial College Healthcare NHS Trust",
-        OrgType::NhsTrust,
-        13,
-    ),
-    (
-        "RQM",
-        "Chelsea and Westminster Hospital NHS Foundation Trust",
-        OrgType::NhsTrust,
-        8,
-    ),
-    (
-        "RJ7",
-        "St George's University Hospitals NHS Foundation Trust",
-        OrgType::NhsTrust,
-        9,
-    ),
-    (
-        "RJ2",
-        "Lewisham and Greenwich NHS Trust",
-        OrgType::NhsTrust,
-        7,
-    ),
-    (
-        "R1K",
-        "London North West University Healthcare NHS Trust",
-        OrgType::NhsTrust,
-        8,
-    ),
-    (
-        "RF4",
-        "Barking, Havering and Redbridge University Hospitals NHS Trust",
-        OrgType::NhsTrust,
-        7,
-    ),
-    (
-        "RQX",
-        "Homerton Healthcare NHS Foundation Trust",
-        OrgType::NhsTrust,
-        4,
-    ),
-    ("RKE", "Whittington Health NHS Trust", OrgType::NhsTrust, 4),
-    (
-        "RP6",
-        "Moorfields Eye Hospital NHS Foundation Trust",
-        OrgType::NhsTrust,
-        2,
-    ),
-    (
-        "RPY",
-        "The Royal Marsden NHS Foundation Trust",
-        OrgType::NhsTrust,
-        4,
-    ),
-    (
-        "RRU",
-        "London Ambulance Service NHS Trust",
-        OrgType::NhsTrust,
-        6,
-    ),
-    (
-        "RV5",
-        "South London and Maudsley NHS Foundation Trust",
-        OrgType::NhsTrust,
-        5,
-    ),
-    (
-        "RWK",
-        "East London NHS Foundation Trust",
-        OrgType::NhsTrust,
-        6,
-    ),
-    (
-        "LPH01",
-        "The Harley Street Private Hospital (synthetic)",
-        OrgType::PrivateHospital,
-        2,
-    ),
-    (
-        "LMS01",
-        "Imperial College London, Faculty of Medicine",
-        OrgType::MedicalSchool,
-        1,
-    ),
-    (
-        "LRI01",
-        "Francis Crick Institute",
-        OrgType::ResearchInstitute,
-        1,
-    ),
-];
+/// One organisation of the demo world (`demo_organisations.toml`).
+#[derive(serde::Deserialize)]
+struct DemoOrg {
+    ods: String,
+    name: String,
+    #[serde(rename = "type")]
+    org_type: String,
+    weight: u32,
+}
+
+/// The demo world's organisations, from the data file compiled into the binary.
+fn demo_orgs() -> Vec<(String, String, OrgType, u32)> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        organisation: Vec<DemoOrg>,
+    }
+    let file: File = toml::from_str(include_str!("demo_organisations.toml")).expect("demo_organisations.toml parses");
+    file.organisation
+        .into_iter()
+        .map(|o| {
+            let t = OrgType::parse(&o.org_type).unwrap_or_else(|| panic!("{}: unknown type {:?}", o.ods, o.org_type));
+            (o.ods, o.name, t, o.weight)
+        })
+        .collect()
+}
 
 /// Directorates and their departments (specialties).
 const DIRECTORATES: &[(&str, &[&str])] = &[
@@ -305,7 +205,7 @@ struct UnitPlan {
 }
 
 struct OrgPlan {
-    ods: &'static str,
+    ods: String,
     wards: Vec<UnitPlan>,
 }
 
@@ -322,13 +222,14 @@ pub async fn generate(
     let frameworks = store.frameworks().await?;
 
     // Organisations and their unit trees.
-    let total_weight: u32 = ORGS.iter().map(|o| o.3).sum();
+    let orgs = demo_orgs();
+    let total_weight: u32 = orgs.iter().map(|o| o.3).sum();
     let mut structure = WriteBatch::default();
     let mut plans = Vec::new();
-    for (ods, name, org_type, weight) in ORGS {
+    for (ods, name, org_type, weight) in &orgs {
         structure.orgs.push(OrgRow {
-            ods_code: (*ods).to_owned(),
-            name: (*name).to_owned(),
+            ods_code: ods.clone(),
+            name: name.clone(),
             org_type: *org_type,
             target_percent: if matches!(org_type, OrgType::NhsTrust) {
                 90.0
@@ -355,7 +256,7 @@ pub async fn generate(
             let dcode = format!("D{}", di + 1);
             structure.units.push(UnitRow {
                 line: 0,
-                org: (*ods).into(),
+                org: ods.clone(),
                 code: dcode.clone(),
                 name: (*dir).into(),
                 kind: UnitKind::Directorate,
@@ -366,7 +267,7 @@ pub async fn generate(
                 let pcode = format!("{dcode}-{}", pi + 1);
                 structure.units.push(UnitRow {
                     line: 0,
-                    org: (*ods).into(),
+                    org: ods.clone(),
                     code: pcode.clone(),
                     name: (*dept).into(),
                     kind: UnitKind::Department,
@@ -384,7 +285,7 @@ pub async fn generate(
                     let wname = format!("{dept} {label} {}", ward_name(&mut rng, wi));
                     structure.units.push(UnitRow {
                         line: 0,
-                        org: (*ods).into(),
+                        org: ods.clone(),
                         code: wcode.clone(),
                         name: wname,
                         kind,
@@ -406,7 +307,7 @@ pub async fn generate(
                 }
             }
         }
-        plans.push((OrgPlan { ods, wards }, org_staff as usize));
+        plans.push((OrgPlan { ods: ods.clone(), wards }, org_staff as usize));
     }
     store.write(&structure).await?;
 
@@ -462,7 +363,7 @@ pub async fn generate(
     store.refresh_statistics().await?;
     Ok(format!(
         "Demo world: {} organisations, {made} staff, {records} training records, as at {today}, seed {seed}, in {:.1} s.",
-        ORGS.len(),
+        orgs.len(),
         started.elapsed().as_secs_f64()
     ))
 }
@@ -601,7 +502,7 @@ fn make_person(
         |org: &OrgPlan, ward: &UnitPlan, start: Date, end: Option<Date>, n: usize| PostRow {
             line: 0,
             employee_number: employee_number.clone(),
-            org: org.ods.to_owned(),
+            org: org.ods.clone(),
             unit: ward.code.clone(),
             assignment_number: format!("{employee_number}-{n}"),
             staff_group,

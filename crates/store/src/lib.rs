@@ -20,6 +20,7 @@ mod sql;
 mod sqlite;
 mod sso;
 mod throttle;
+mod versions;
 
 pub use accounts::*;
 pub use batch::*;
@@ -82,13 +83,34 @@ pub struct OrgSummary {
     pub units: i64,
 }
 
-/// What the engine needs about an organisation: its units, rules and acceptance policies.
+/// What the engine needs about an organisation: its units, rules and acceptance policies, with their history.
 #[derive(Clone, Debug)]
 pub struct OrgContext {
+    /// The organisation with its current target.
     pub org: Organisation,
+    /// The current version of each unit.
     pub units: Vec<Unit>,
+    /// Every recorded version of every unit, oldest first: `units_known_at` picks from it.
+    pub unit_history: Vec<Unit>,
+    /// The compliance target's versions (percent, recorded at), oldest first.
+    pub targets: Vec<(f64, Timestamp)>,
+    /// Every rule version (`history::rule_versions` derives when each stops).
     pub rules: Vec<Rule>,
     pub policies: Vec<AcceptancePolicy>,
+}
+
+impl OrgContext {
+    /// The units as Lantern had recorded them at `known_at` (None: the current units).
+    pub fn units_known_at(&self, known_at: Option<Timestamp>) -> Vec<Unit> {
+        let mut units = lantern_domain::history::units(&self.unit_history, known_at);
+        units.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        units
+    }
+
+    /// The compliance target as recorded at `known_at`.
+    pub fn target_known_at(&self, known_at: Option<Timestamp>) -> f64 {
+        lantern_domain::history::setting(&self.targets, known_at).unwrap_or(self.org.target_percent)
+    }
 }
 
 /// One person's facts as one organisation sees them.

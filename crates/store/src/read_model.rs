@@ -22,6 +22,8 @@ const BUILD_SLICE: usize = 2_000;
 #[derive(Clone)]
 pub struct OrgRollup {
     pub version: i64,
+    /// None for the current roll-up; else the instant it answers "as recorded at".
+    pub known_at: Option<Timestamp>,
     pub context: OrgContext,
     pub hierarchy: Hierarchy,
     pub index: RollupIndex,
@@ -131,7 +133,8 @@ pub async fn build(
     // People are loaded and assessed a slice at a time, so a large organisation's records are never all in memory
     // at once; only the index (a few numbers per person) grows.
     let ids = store.person_ids(scope, org).await?;
-    let hierarchy = Hierarchy::new(&context.units);
+    // The unit tree as it was recorded at `known_at` (units are kept as versions).
+    let hierarchy = Hierarchy::new(&context.units_known_at(known_at));
     let mut builder = RollupIndex::builder(hierarchy.clone());
     for chunk in ids.chunks(BUILD_SLICE) {
         let people = store
@@ -152,6 +155,7 @@ pub async fn build(
         .expect("indexing does not panic");
     Ok(OrgRollup {
         version,
+        known_at,
         context,
         hierarchy,
         index,
@@ -218,11 +222,7 @@ fn for_each_assessed(
             exemptions: &p.exemptions,
         };
         let spans = engine.person(facts).timeline();
-        let posts: Vec<&Post> = p
-            .posts
-            .iter()
-            .filter(|x| known_at.is_none_or(|k| x.recorded_at <= k))
-            .collect();
+        let posts = lantern_domain::history::posts(&p.posts, known_at);
         f(p.person.id, &posts, &spans);
     }
 }

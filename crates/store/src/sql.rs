@@ -54,6 +54,33 @@ impl Touched {
     }
 }
 
+/// A batch's organisations by ODS code, and the one organisation it is confined to, if any.
+pub(crate) struct OrgCodes<'a> {
+    pub(crate) ids: std::collections::HashMap<String, i64>,
+    pub(crate) only: Option<&'a str>,
+}
+
+impl OrgCodes<'_> {
+    /// The organisation a row names in `field`, or a problem: unknown, or not the one the batch is confined to.
+    pub(crate) fn id(&self, code: &str, line: usize, field: &str, problems: &mut Vec<crate::BatchProblem>) -> Option<i64> {
+        let problem = |message: String| crate::BatchProblem { line, field: field.to_owned(), message };
+        if let Some(only) = self.only.filter(|o| *o != code) {
+            problems.push(problem(format!("{code:?} is another organisation: this import is for {only} only")));
+            return None;
+        }
+        let id = self.ids.get(code).copied();
+        if id.is_none() {
+            problems.push(problem(format!("no organisation with ODS code {code:?}")));
+        }
+        id
+    }
+
+    /// The organisation's id, without judging the row.
+    pub(crate) fn get(&self, code: &str) -> Option<i64> {
+        self.ids.get(code).copied()
+    }
+}
+
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
@@ -153,6 +180,7 @@ macro_rules! impl_store {
                 code: r.try_get("code")?,
                 name: r.try_get("name")?,
                 kind: vocab("units.kind", &r.try_get::<String, _>("kind")?, UnitKind::parse)?,
+                recorded_at: r.try_get("recorded_at")?,
             })
         }
 
@@ -176,7 +204,7 @@ macro_rules! impl_store {
                 warning_days: u32::try_from(r.try_get::<i64, _>("warning_days")?).unwrap_or(0),
                 new_starter_days: u32::try_from(r.try_get::<i64, _>("new_starter_days")?).unwrap_or(0),
                 effective_from: r.try_get("effective_from")?,
-                effective_to: r.try_get("effective_to")?,
+                effective_to: None, // derived by history::rule_versions, never stored
                 adjustable: r.try_get("adjustable")?,
                 source: r.try_get("source")?,
                 created_at: r.try_get("created_at")?,
@@ -244,6 +272,18 @@ macro_rules! impl_store {
                 recorded_at: r.try_get("recorded_at")?,
             })
         }
+
+        /// An organisation with its current compliance target (targets are kept as versions).
+        const ORG_SELECT: &str = "SELECT o.*, (SELECT t.target_percent FROM organisation_targets t WHERE t.org_id = o.id \
+            ORDER BY t.recorded_at DESC, t.id DESC LIMIT 1) AS target_percent FROM organisations o";
+
+        /// Every recorded version of posts, in the shape of `current_posts` (a version carries its post's id).
+        const POST_VERSIONS: &str = "SELECT post_id AS id, person_id, org_id, unit_id, assignment_number, staff_group, \
+            job_role, band, specialty, patient_facing, start_date, end_date, recorded_at FROM post_versions";
+
+        /// Every recorded version of units, in the shape of `current_units`.
+        const UNIT_VERSIONS: &str = "SELECT u.id, u.org_id, u.code, v.parent_id, v.site_id, v.name, v.kind, v.recorded_at \
+            FROM units u JOIN unit_versions v ON v.unit_id = u.id";
 
         const RECORD_COLUMNS: &str = "r.id, r.person_id, r.subject, r.level, r.completed_on, r.hours, r.provider, \
             r.provider_type, r.provider_org_id, r.source, r.evidence_ref, r.recorded_at, \
@@ -398,57 +438,10 @@ macro_rules! impl_store {
                 let mut problems: Vec<BatchProblem> = Vec::new();
                 let mut touched = Touched::default();
 
-                // Organisations: upsert by ODS code; a new organisation starts with rules from every loaded framework.
-                for (i, o) in batch.orgs.iter().enumerate() {
-                    if let Some(only) = batch.only_org.as_deref().filter(|only| *only != o.ods_code) {
-                        problems.push(problem(i + 1, "org_code", format!("{:?} is another organisation: this import is for {only} only", o.ods_code)));
-                        continue;
-                    }
-                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE ods_code = $1")
-                        .bind(&o.ods_code)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    let id = match existing {
-                        Some(id) => {
-                            let res = sqlx::query(
-                                "UPDATE organisations SET name = $1, org_type = $2, target_percent = $3 WHERE id = $4 \
-                                 AND (name <> $1 OR org_type <> $2 OR target_percent <> $3)",
-                            )
-                            .bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(id)
-                            .execute(&mut **tx).await?;
-                            if res.rows_affected() > 0 {
-                                touched.org(id);
-                            }
-                            id
-                        }
-                        None => {
-                            let id: i64 = sqlx::query_scalar(
-                                "INSERT INTO organisations (ods_code, name, org_type, target_percent, created_at) \
-                                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            )
-                            .bind(&o.ods_code).bind(&o.name).bind(o.org_type.code()).bind(o.target_percent).bind(now)
-                            .fetch_one(&mut **tx).await?;
-                            out.orgs_created += 1;
-                            out.rules_created += Self::instantiate_frameworks(tx, id, now).await?;
-                            touched.org(id);
-                            id
-                        }
-                    };
-                    let _ = id;
-                }
-                let orgs = Self::org_ids(tx).await?;
-                let only = batch.only_org.as_deref();
-                let org_of = |code: &str, line: usize, field: &str, problems: &mut Vec<BatchProblem>| -> Option<i64> {
-                    if let Some(only) = only.filter(|o| *o != code) {
-                        problems.push(problem(line, field, format!("{code:?} is another organisation: this import is for {only} only")));
-                        return None;
-                    }
-                    let id = orgs.get(code).copied();
-                    if id.is_none() {
-                        problems.push(problem(line, field, format!("no organisation with ODS code {code:?}")));
-                    }
-                    id
-                };
+                Self::write_orgs(tx, batch, now, &mut out, &mut problems, &mut touched).await?;
+                let orgs = OrgCodes { ids: Self::org_ids(tx).await?, only: batch.only_org.as_deref() };
+                let only = orgs.only;
+                let org_of = |code: &str, line: usize, field: &str, problems: &mut Vec<BatchProblem>| orgs.id(code, line, field, problems);
 
                 for (i, s) in batch.sites.iter().enumerate() {
                     let Some(org) = org_of(&s.org, i + 1, "org", &mut problems) else { continue };
@@ -460,70 +453,13 @@ macro_rules! impl_store {
                     out.other_rows += 1;
                 }
 
-                // Units: upsert, then link parents by code, so order in the batch does not matter.
-                if !batch.units.is_empty() {
-                    let sites: HashMap<(i64, String), i64> = sqlx::query("SELECT id, org_id, code FROM sites")
-                        .fetch_all(&mut **tx).await?
-                        .iter()
-                        .map(|r| Ok(((r.try_get("org_id")?, r.try_get("code")?), r.try_get("id")?)))
-                        .collect::<Result<_>>()?;
-                    for u in &batch.units {
-                        let Some(org) = org_of(&u.org, u.line, "org", &mut problems) else { continue };
-                        let site = match &u.site {
-                            Some(code) => match sites.get(&(org, code.clone())) {
-                                Some(id) => Some(*id),
-                                None => {
-                                    problems.push(problem(u.line, "site", format!("no site {code:?} in {}", u.org)));
-                                    continue;
-                                }
-                            },
-                            None => None,
-                        };
-                        let res = sqlx::query(
-                            "INSERT INTO units (org_id, code, name, kind, site_id) VALUES ($1, $2, $3, $4, $5) \
-                             ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
-                             site_id = excluded.site_id WHERE units.name <> excluded.name OR units.kind <> excluded.kind \
-                             OR units.site_id IS DISTINCT FROM excluded.site_id",
-                        )
-                        .bind(org).bind(&u.code).bind(&u.name).bind(u.kind.code()).bind(site)
-                        .execute(&mut **tx).await?;
-                        if res.rows_affected() > 0 {
-                            out.units_written += res.rows_affected();
-                            touched.org(org);
-                            touched.post_or_unit(org);
-                        }
-                    }
-                    let units = Self::unit_ids(tx).await?;
-                    for u in &batch.units {
-                        let Some(&org) = orgs.get(&u.org) else { continue };
-                        let Some(&id) = units.get(&(org, u.code.clone())) else { continue };
-                        let parent = match &u.parent {
-                            Some(p) if p == &u.code => {
-                                problems.push(problem(u.line, "parent_unit", "a unit cannot be its own parent"));
-                                continue;
-                            }
-                            Some(p) => match units.get(&(org, p.clone())) {
-                                Some(pid) => Some(*pid),
-                                None => {
-                                    problems.push(problem(u.line, "parent_unit", format!("no unit {p:?} in {}", u.org)));
-                                    continue;
-                                }
-                            },
-                            None => None,
-                        };
-                        let res = sqlx::query("UPDATE units SET parent_id = $1 WHERE id = $2 AND parent_id IS DISTINCT FROM $1")
-                            .bind(parent).bind(id).execute(&mut **tx).await?;
-                        if res.rows_affected() > 0 {
-                            touched.org(org);
-                        }
-                    }
-                }
+                Self::write_units(tx, batch, now, &orgs, &mut out, &mut problems, &mut touched).await?;
 
                 // People: upsert by employee number, writing only what changed. Numbers are the employer's own
                 // (see `person_ids`): an organisation's batch never reaches someone who is only another's.
                 let only_id: Option<i64> = match only {
                     Some(code) => match orgs.get(code) {
-                        Some(id) => Some(*id),
+                        Some(id) => Some(id),
                         None => {
                             problems.push(problem(1, "org", format!("no organisation with ODS code {code:?}")));
                             return Err(StoreError::Rejected(problems));
@@ -635,77 +571,7 @@ macro_rules! impl_store {
                     q.build().execute(&mut **tx).await?;
                 }
 
-                // Posts: upsert by (organisation, assignment number).
-                if !batch.posts.is_empty() {
-                    let units = Self::unit_ids(tx).await?;
-                    let mut existing: HashMap<(i64, String), Post> = HashMap::new();
-                    let post_orgs: BTreeSet<i64> = batch.posts.iter().filter_map(|p| orgs.get(&p.org).copied()).collect();
-                    for org in &post_orgs {
-                        for r in sqlx::query("SELECT * FROM posts WHERE org_id = $1").bind(org).fetch_all(&mut **tx).await? {
-                            let p = post_from_row(&r)?;
-                            existing.insert((p.org_id.0, p.assignment_number.clone()), p);
-                        }
-                    }
-                    let mut seen: HashSet<(i64, &str)> = HashSet::new();
-                    let mut new_posts = Vec::new();
-                    for p in &batch.posts {
-                        let Some(org) = org_of(&p.org, p.line, "org", &mut problems) else { continue };
-                        let Some(person) = person_of(&p.employee_number, p.line, &mut problems) else { continue };
-                        let Some(&unit) = units.get(&(org, p.unit.clone())) else {
-                            problems.push(problem(p.line, "unit", format!("no unit {:?} in {}", p.unit, p.org)));
-                            continue;
-                        };
-                        if p.end.is_some_and(|e| e < p.start) {
-                            problems.push(problem(p.line, "end_date", "the post ends before it starts"));
-                            continue;
-                        }
-                        if !seen.insert((org, p.assignment_number.as_str())) {
-                            problems.push(problem(p.line, "assignment_number", format!("{} appears twice in this file", p.assignment_number)));
-                            continue;
-                        }
-                        match existing.get(&(org, p.assignment_number.clone())) {
-                            Some(old) => {
-                                if old.person_id.0 != person {
-                                    problems.push(problem(p.line, "assignment_number", format!("{} belongs to another person", p.assignment_number)));
-                                    continue;
-                                }
-                                let same = old.unit_id.0 == unit && old.staff_group == p.staff_group && old.job_role == p.job_role
-                                    && old.band == p.band && old.specialty == p.specialty && old.patient_facing == p.patient_facing
-                                    && old.start == p.start && old.end == p.end;
-                                if !same {
-                                    sqlx::query(
-                                        "UPDATE posts SET unit_id = $1, staff_group = $2, job_role = $3, band = $4, specialty = $5, \
-                                         patient_facing = $6, start_date = $7, end_date = $8, recorded_at = $9 WHERE id = $10",
-                                    )
-                                    .bind(unit).bind(p.staff_group.code()).bind(&p.job_role).bind(&p.band).bind(&p.specialty)
-                                    .bind(p.patient_facing).bind(p.start).bind(p.end).bind(now).bind(old.id.0)
-                                    .execute(&mut **tx).await?;
-                                    out.posts_updated += 1;
-                                    touched.person(org, person);
-                                    touched.post_or_unit(org);
-                                }
-                            }
-                            None => {
-                                touched.person(org, person);
-                                touched.post_or_unit(org);
-                                new_posts.push((person, org, unit, p));
-                            }
-                        }
-                    }
-                    for chunk in new_posts.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new(
-                            "INSERT INTO posts (person_id, org_id, unit_id, assignment_number, staff_group, job_role, band, \
-                             specialty, patient_facing, start_date, end_date, recorded_at) ",
-                        );
-                        q.push_values(chunk, |mut b, (person, org, unit, p)| {
-                            b.push_bind(*person).push_bind(*org).push_bind(*unit).push_bind(&p.assignment_number)
-                                .push_bind(p.staff_group.code()).push_bind(&p.job_role).push_bind(&p.band)
-                                .push_bind(&p.specialty).push_bind(p.patient_facing).push_bind(p.start).push_bind(p.end)
-                                .push_bind(now);
-                        });
-                        out.posts_created += q.build().execute(&mut **tx).await?.rows_affected();
-                    }
-                }
+                Self::write_posts(tx, batch, now, &orgs, &person_of, &mut out, &mut problems, &mut touched).await?;
 
                 // Records: append-only, deduplicated by content.
                 if !batch.records.is_empty() {
@@ -729,7 +595,7 @@ macro_rules! impl_store {
                             continue;
                         }
                         let provider_org = match &r.provider_org {
-                            Some(code) => match org_of(code, r.line, "provider_org", &mut problems) {
+                            Some(code) => match org_of(code, r.line, "provider_org_code", &mut problems) {
                                 Some(id) => Some(id),
                                 None => continue,
                             },
@@ -740,7 +606,7 @@ macro_rules! impl_store {
                     // An organisation's upload may only add records for its own people (records follow the person,
                     // so this is what keeps one employer from writing into another's staff).
                     if let Some(only) = only {
-                        let org = orgs.get(only).copied().unwrap_or(-1);
+                        let org = orgs.get(only).unwrap_or(-1);
                         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect::<BTreeSet<_>>().into_iter().collect();
                         let mut ours: HashSet<i64> = HashSet::new();
                         for chunk in ids.chunks(CHUNK) {
@@ -808,7 +674,7 @@ macro_rules! impl_store {
                 }
 
                 for e in &batch.exemptions {
-                    let Some(org) = org_of(&e.org, e.line, "org", &mut problems) else { continue };
+                    let Some(org) = org_of(&e.org, e.line, "org_code", &mut problems) else { continue };
                     let Some(person) = person_of(&e.employee_number, e.line, &mut problems) else { continue };
                     sqlx::query(
                         "INSERT INTO exemptions (person_id, org_id, subject, reason, from_date, until_date, recorded_at) \
@@ -888,32 +754,6 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Adds a rule version, closing the version in force for the same (subject, level) on the new one's
-            /// effective date: the old one stays as history. Returns why it was refused when it would edit history.
-            async fn add_rule_version(tx: &mut Tx<'_>, rule: &Rule) -> Result<Option<String>> {
-                let open: Vec<(i64, Date)> = sqlx::query(
-                    "SELECT id, effective_from FROM rules WHERE org_id = $1 AND subject = $2 AND level = $3 AND effective_to IS NULL",
-                )
-                .bind(rule.org_id.0).bind(&rule.subject).bind(i16::from(rule.level))
-                .fetch_all(&mut **tx).await?
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("effective_from")?)))
-                .collect::<Result<_>>()?;
-                if let Some((_, from)) = open.iter().find(|(_, from)| *from >= rule.effective_from) {
-                    return Ok(Some(format!(
-                        "{} level {} must take effect after {from}, when the current version took effect: \
-                         history is never edited",
-                        rule.subject, rule.level
-                    )));
-                }
-                for (id, _) in open {
-                    sqlx::query("UPDATE rules SET effective_to = $1 WHERE id = $2")
-                        .bind(rule.effective_from).bind(id).execute(&mut **tx).await?;
-                }
-                Self::insert_rule(tx, rule).await?;
-                Ok(None)
-            }
-
             /// Every loaded framework's rules for a new organisation, oldest version first, so later versions close
             /// earlier ones as they would have in an organisation that was there all along.
             async fn instantiate_frameworks(tx: &mut Tx<'_>, org: i64, now: Timestamp) -> Result<u64> {
@@ -948,14 +788,14 @@ macro_rules! impl_store {
                 sqlx::query(
                     "INSERT INTO rules (org_id, framework, framework_version, subject, level, title, kind, refresher_months, \
                      hours, window_months, applies_to, renewal_base, warning_days, new_starter_days, effective_from, \
-                     effective_to, adjustable, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                     adjustable, source, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
                 )
                 .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(&rule.subject)
                 .bind(i16::from(rule.level)).bind(&rule.title).bind(kind).bind(refresher).bind(hours).bind(window)
                 .bind(json(&rule.applies_to)).bind(renewal_base_code(rule.renewal_base))
                 .bind(i64::from(rule.warning_days)).bind(i64::from(rule.new_starter_days))
-                .bind(rule.effective_from).bind(rule.effective_to).bind(rule.adjustable).bind(&rule.source)
+                .bind(rule.effective_from).bind(rule.adjustable).bind(&rule.source)
                 .bind(rule.created_at)
                 .execute(&mut **tx).await?;
                 Ok(())
@@ -1050,7 +890,7 @@ macro_rules! impl_store {
 
             async fn list_orgs(&self, scope: &Scope) -> Result<Vec<OrgSummary>> {
                 let rows = sqlx::query(
-                    "SELECT * FROM organisations ORDER BY name",
+                    sqlx::AssertSqlSafe(format!("{ORG_SELECT} ORDER BY o.name")),
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -1065,7 +905,7 @@ macro_rules! impl_store {
             }
 
             async fn org_by_code(&self, scope: &Scope, ods_code: &str) -> Result<Organisation> {
-                let row = sqlx::query("SELECT * FROM organisations WHERE ods_code = $1")
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ORG_SELECT} WHERE o.ods_code = $1")))
                     .bind(ods_code)
                     .fetch_optional(&self.pool)
                     .await?
@@ -1078,17 +918,19 @@ macro_rules! impl_store {
                 if !scope.sees_org(org) {
                     return Err(StoreError::NotFound);
                 }
-                let row = sqlx::query("SELECT * FROM organisations WHERE id = $1")
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ORG_SELECT} WHERE o.id = $1")))
                     .bind(org.0)
                     .fetch_optional(&self.pool)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                let units = sqlx::query("SELECT * FROM units WHERE org_id = $1 ORDER BY name")
+                let units = sqlx::query("SELECT * FROM current_units WHERE org_id = $1 ORDER BY name")
                     .bind(org.0).fetch_all(&self.pool).await?
                     .iter().map(unit_from_row).collect::<Result<_>>()?;
-                let rules = sqlx::query("SELECT * FROM rules WHERE org_id = $1 ORDER BY subject, level, effective_from")
+                let rules = sqlx::query("SELECT * FROM rules WHERE org_id = $1 ORDER BY subject, level, effective_from, created_at, id")
                     .bind(org.0).fetch_all(&self.pool).await?
-                    .iter().map(rule_from_row).collect::<Result<_>>()?;
+                    .iter().map(rule_from_row).collect::<Result<Vec<_>>>()?;
+                // Each version with where it stops as known now; the engine derives it again for a `known_at`.
+                let rules = history::rule_versions(&rules, None);
                 let policies = sqlx::query("SELECT * FROM acceptance_policies WHERE org_id = $1 ORDER BY effective_from, created_at")
                     .bind(org.0).fetch_all(&self.pool).await?
                     .iter()
@@ -1102,7 +944,19 @@ macro_rules! impl_store {
                         })
                     })
                     .collect::<Result<_>>()?;
-                Ok(OrgContext { org: org_from_row(&row)?, units, rules, policies })
+                let unit_history = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{UNIT_VERSIONS} WHERE u.org_id = $1 ORDER BY v.recorded_at, v.id"
+                )))
+                .bind(org.0).fetch_all(&self.pool).await?
+                .iter().map(unit_from_row).collect::<Result<_>>()?;
+                let targets = sqlx::query(
+                    "SELECT target_percent, recorded_at FROM organisation_targets WHERE org_id = $1 ORDER BY recorded_at, id",
+                )
+                .bind(org.0).fetch_all(&self.pool).await?
+                .iter()
+                .map(|r| Ok((r.try_get("target_percent")?, r.try_get("recorded_at")?)))
+                .collect::<Result<_>>()?;
+                Ok(OrgContext { org: org_from_row(&row)?, units, unit_history, targets, rules, policies })
             }
 
             async fn org_data_version(&self, org: OrgId) -> Result<i64> {
@@ -1155,7 +1009,7 @@ macro_rules! impl_store {
                 let mut posts: HashMap<i64, Vec<Post>> = HashMap::new();
                 let mut names: Vec<PersonName> = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                    let mut q = QueryBuilder::<$db>::new(format!("{POST_VERSIONS} WHERE org_id = "));
                     q.push_bind(org.0);
                     q.push(" AND person_id IN (");
                     push_ids(&mut q, chunk.iter().map(|id| id.0));
@@ -1177,7 +1031,7 @@ macro_rules! impl_store {
                 let hierarchy = if scope.sees_whole_org(org) {
                     None
                 } else {
-                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(unit_from_row).collect::<Result<_>>()?;
                     Some(lantern_domain::rollup::Hierarchy::new(&units))
@@ -1186,9 +1040,10 @@ macro_rules! impl_store {
                     .into_iter()
                     .filter_map(|n| {
                         let p = posts.remove(&n.id.0)?;
-                        let visible = hierarchy
-                            .as_ref()
-                            .is_none_or(|h| scope.sees_person(org, n.id, p.iter().map(|x| x.unit_id), h));
+                        // Access follows where people work now: the current version of each post.
+                        let visible = hierarchy.as_ref().is_none_or(|h| {
+                            scope.sees_person(org, n.id, history::posts(&p, None).iter().map(|x| x.unit_id), h)
+                        });
                         visible.then_some((n, p))
                     })
                     .collect())
@@ -1214,7 +1069,7 @@ macro_rules! impl_store {
                     PeopleFilter::People(ids) => {
                         let mut posts = Vec::new();
                         for chunk in ids.chunks(CHUNK) {
-                            let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                            let mut q = QueryBuilder::<$db>::new(format!("{POST_VERSIONS} WHERE org_id = "));
                             q.push_bind(org.0);
                             q.push(" AND person_id IN (");
                             push_ids(&mut q, chunk.iter().map(|id| id.0));
@@ -1226,7 +1081,7 @@ macro_rules! impl_store {
                     }
                     PeopleFilter::Units(wanted) => {
                         // Only the posts in those units (and below), then everything those people hold here.
-                        let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                        let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                             .bind(org.0).fetch_all(&self.pool).await?
                             .iter().map(unit_from_row).collect::<Result<_>>()?;
                         let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
@@ -1237,7 +1092,9 @@ macro_rules! impl_store {
                             .collect();
                         let mut ids: BTreeSet<i64> = BTreeSet::new();
                         for chunk in inside.chunks(CHUNK) {
-                            let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM posts WHERE org_id = ");
+                            // Anyone whose post was ever recorded in those units: a question about an earlier
+                            // moment (`known_at`) may need them; readers pick the version they ask about.
+                            let mut q = QueryBuilder::<$db>::new("SELECT DISTINCT person_id FROM post_versions WHERE org_id = ");
                             q.push_bind(org.0);
                             q.push(" AND unit_id IN (");
                             push_ids(&mut q, chunk.iter().copied());
@@ -1246,7 +1103,7 @@ macro_rules! impl_store {
                         let mut posts = Vec::new();
                         let ids: Vec<i64> = ids.into_iter().collect();
                         for chunk in ids.chunks(CHUNK) {
-                            let mut q = QueryBuilder::<$db>::new("SELECT * FROM posts WHERE org_id = ");
+                            let mut q = QueryBuilder::<$db>::new(format!("{POST_VERSIONS} WHERE org_id = "));
                             q.push_bind(org.0);
                             q.push(" AND person_id IN (");
                             push_ids(&mut q, chunk.iter().copied());
@@ -1256,19 +1113,26 @@ macro_rules! impl_store {
                         }
                         posts
                     }
-                    PeopleFilter::All => sqlx::query("SELECT * FROM posts WHERE org_id = $1")
+                    PeopleFilter::All => sqlx::query(sqlx::AssertSqlSafe(format!("{POST_VERSIONS} WHERE org_id = $1")))
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(post_from_row).collect::<Result<_>>()?,
                 };
                 // Unit scoping and filters are applied to whole people: a person is in when any of their posts is.
                 let needs_units = matches!(filter, PeopleFilter::Units(_)) || !scope.sees_whole_org(org);
                 let keep: Option<HashSet<i64>> = if needs_units {
-                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(unit_from_row).collect::<Result<_>>()?;
                     let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
-                    Some(all_posts.iter()
+                    // Access follows where people work now (the current version of each post); the unit filter takes
+                    // anyone ever recorded there, for questions about earlier moments.
+                    let current: HashSet<i64> = history::posts(&all_posts, None)
+                        .iter()
                         .filter(|p| scope.sees_person(org, p.person_id, [p.unit_id], &hierarchy))
+                        .map(|p| p.person_id.0)
+                        .collect();
+                    Some(all_posts.iter()
+                        .filter(|p| current.contains(&p.person_id.0))
                         .filter(|p| match filter {
                             PeopleFilter::All | PeopleFilter::People(_) => true,
                             PeopleFilter::Units(us) => us.iter().any(|u| hierarchy.is_within(p.unit_id, *u)),
@@ -1290,7 +1154,7 @@ macro_rules! impl_store {
                 // separate connections, so the page waits for one round trip. Nothing leaves this function unless
                 // the person's posts put them in the caller's scope.
                 let posts = async {
-                    sqlx::query("SELECT * FROM posts WHERE org_id = $1 AND person_id = $2")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("{POST_VERSIONS} WHERE org_id = $1 AND person_id = $2 ORDER BY recorded_at, id")))
                         .bind(org.0).bind(person.0).fetch_all(&self.pool).await
                 };
                 let who = async {
@@ -1318,11 +1182,11 @@ macro_rules! impl_store {
                     return Err(StoreError::NotFound);
                 }
                 if !scope.sees_whole_org(org) {
-                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(unit_from_row).collect::<Result<_>>()?;
                     let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
-                    if !scope.sees_person(org, person, posts.iter().map(|p| p.unit_id), &hierarchy) {
+                    if !scope.sees_person(org, person, history::posts(&posts, None).iter().map(|p| p.unit_id), &hierarchy) {
                         return Err(StoreError::NotFound);
                     }
                 }

@@ -65,9 +65,15 @@ pub struct OrgComplianceView {
     pub rows: Vec<UnitRowView>,
 }
 
-fn titles(rules: &[Rule]) -> HashMap<(String, u8), (String, String)> {
-    rules
+/// Each requirement's title and framework, from the latest version known at `known_at`.
+pub(crate) fn titles(rules: &[Rule], known_at: Option<Timestamp>) -> HashMap<(String, u8), (String, String)> {
+    let mut known: Vec<&Rule> = rules
         .iter()
+        .filter(|r| lantern_domain::history::known(r.created_at, known_at))
+        .collect();
+    known.sort_by_key(|r| (r.effective_from, r.created_at));
+    known
+        .into_iter()
         .map(|r| {
             (
                 (r.subject.clone(), r.level),
@@ -91,7 +97,7 @@ pub async fn org_compliance(
         .read_model
         .rollup(state.store.as_ref(), scope, org.id, known_at)
         .await?;
-    let titles = titles(&rollup.context.rules);
+    let titles = titles(&rollup.context.rules, known_at);
     // Columns: requirements that apply to someone on the date, in framework then subject order.
     let org_cells = rollup.index.node(Node::Org, as_at);
     let mut columns: Vec<(RequirementKey, RequirementColumn)> = org_cells
@@ -150,7 +156,8 @@ pub async fn org_compliance(
     if scope.sees_whole_org(org.id) {
         rows.extend(row(Node::Org, None, 0));
     }
-    for (unit, depth) in tree_order(&rollup.context.units) {
+    let units = rollup.context.units_known_at(known_at);
+    for (unit, depth) in tree_order(&units) {
         if scope.sees_unit(org.id, unit.id, &rollup.hierarchy) {
             rows.extend(row(Node::Unit(unit.id), Some(unit), depth));
         }
@@ -158,7 +165,7 @@ pub async fn org_compliance(
     Ok(OrgComplianceView {
         ods_code: org.ods_code,
         name: org.name,
-        target_percent: org.target_percent,
+        target_percent: rollup.context.target_known_at(known_at),
         as_at,
         known_at,
         requirements: columns.into_iter().map(|(_, c)| c).collect(),
@@ -277,15 +284,15 @@ pub async fn team_matrix(
         .into_iter()
         .map(|(n, p)| (n.id, (n, p)))
         .collect();
-    let titles = titles(&ctx.rules);
+    let titles = titles(&ctx.rules, None);
     let keys = rollup.index.requirements();
     let mut rows = Vec::new();
     for s in &statuses {
         let Some((name, posts)) = people.get(&s.person) else {
             continue;
         };
-        let here: Vec<&Post> = posts
-            .iter()
+        let here: Vec<&Post> = lantern_domain::history::posts(posts, None)
+            .into_iter()
             .filter(|x| x.active_on(as_at) && rollup.hierarchy.is_within(x.unit_id, unit_id))
             .collect();
         let briefs: Vec<PersonStatusBrief> = keys
@@ -347,6 +354,7 @@ pub async fn unit_people(
     ods: &str,
     unit_id: UnitId,
     as_at: NaiveDate,
+    known_at: Option<Timestamp>,
     requirement: Option<&RequirementKey>,
     status: Option<Status>,
 ) -> Result<UnitPeopleView, AppError> {
@@ -357,27 +365,28 @@ pub async fn unit_people(
         .read_model
         .context(state.store.as_ref(), scope, org.id)
         .await?;
-    let hierarchy = lantern_domain::rollup::Hierarchy::new(&ctx.units);
-    let unit = ctx
-        .units
+    // Access is decided on the units as they are now; the answer uses them as they were recorded at `known_at`.
+    let current = lantern_domain::rollup::Hierarchy::new(&ctx.units);
+    if !ctx.units.iter().any(|u| u.id == unit_id) || !scope.sees_unit(org.id, unit_id, &current) {
+        return Err(AppError::NotFound);
+    }
+    let units = ctx.units_known_at(known_at);
+    let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);
+    let unit = units
         .iter()
         .find(|u| u.id == unit_id)
         .ok_or(AppError::NotFound)?;
-    if !scope.sees_unit(org.id, unit.id, &hierarchy) {
-        return Err(AppError::NotFound);
-    }
     let people = state
         .store
         .people(scope, org.id, &PeopleFilter::Units(vec![unit_id]))
         .await?;
-    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, None);
-    let titles = titles(&ctx.rules);
+    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
+    let titles = titles(&ctx.rules, known_at);
     let mut rows = Vec::new();
     for p in &people {
         // Only people in post in this unit (or below) on the date.
-        let here: Vec<&Post> = p
-            .posts
-            .iter()
+        let here: Vec<&Post> = lantern_domain::history::posts(&p.posts, known_at)
+            .into_iter()
             .filter(|x| x.active_on(as_at) && hierarchy.is_within(x.unit_id, unit_id))
             .collect();
         if here.is_empty() {
@@ -425,8 +434,7 @@ pub async fn unit_people(
         .into_iter()
         .skip(1)
         .filter_map(|n| match n {
-            Node::Unit(id) => ctx
-                .units
+            Node::Unit(id) => units
                 .iter()
                 .find(|u| u.id == id)
                 .map(|u| (u.id.0, u.name.clone())),
@@ -546,16 +554,16 @@ pub async fn person_compliance(
     for r in &requirements {
         counts.add(r.status, 1);
     }
+    let units = ctx.units_known_at(known_at);
     let unit_name = |id: UnitId| {
-        ctx.units
+        units
             .iter()
             .find(|u| u.id == id)
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    let mut posts: Vec<PostView> = p
-        .posts
-        .iter()
+    let mut posts: Vec<PostView> = lantern_domain::history::posts(&p.posts, known_at)
+        .into_iter()
         .map(|x| PostView {
             assignment_number: x.assignment_number.clone(),
             unit_name: unit_name(x.unit_id),
@@ -569,11 +577,20 @@ pub async fn person_compliance(
         })
         .collect();
     posts.sort_by(|a, b| b.start.cmp(&a.start));
-    let titles = titles(&ctx.rules);
-    let mut records: Vec<RecordView> = p
+    let titles = titles(&ctx.rules, known_at);
+    let known = |t: Timestamp| lantern_domain::history::known(t, known_at);
+    // What Lantern had recorded at `known_at`: the records, and the corrections, known then.
+    let known_records: Vec<lantern_domain::RecordFact> = p
         .records
         .iter()
-        .filter(|r| known_at.is_none_or(|k| r.record.recorded_at <= k))
+        .filter(|r| known(r.record.recorded_at))
+        .map(|r| lantern_domain::RecordFact {
+            record: r.record.clone(),
+            superseded: r.superseded.clone().filter(|s| known(s.recorded_at)),
+        })
+        .collect();
+    let mut records: Vec<RecordView> = known_records
+        .iter()
         .map(|r| RecordView {
             id: r.record.id.0,
             title: titles
@@ -595,7 +612,7 @@ pub async fn person_compliance(
         .person
         .registrations
         .iter()
-        .map(|reg| lantern_domain::revalidation::summarise(reg, &p.records, as_at))
+        .map(|reg| lantern_domain::revalidation::summarise(reg, &known_records, as_at))
         .collect();
     Ok(PersonComplianceView {
         ods_code: org.ods_code,

@@ -1,5 +1,5 @@
 //! Tests for the compliance engine (`engine.rs`) and the roll-up index (`rollup.rs`), against the product semantics of
-//! `shared/design/compliance-semantics.md`.
+//! `docs/compliance.md`.
 //!
 //! Layout:
 //! 1. fixtures: a small `World` (rules, policies, posts, records, exemptions, known_at) and builders;
@@ -837,8 +837,9 @@ fn a_record_recorded_after_known_at_does_not_count() {
     w.known_at = Some(ts("2024-06-15"));
     let s = w.one("fire", "2024-06-10");
     assert_eq!(s.status, Status::Missing);
-    // The explanation says why the record did not count (semantics: "not yet recorded at known_at").
-    assert_eq!(not_counted(&s, 1), Some(NotCountedReason::NotYetRecorded));
+    // The answer is the one Lantern gave then: a record it had not yet recorded is not part of it at all.
+    assert_eq!(not_counted(&s, 1), None);
+    assert!(s.explanation.not_counted.is_empty());
     w.known_at = Some(ts("2024-07-01"));
     assert_eq!(w.st("fire", "2024-06-10"), Status::Compliant);
 }
@@ -910,7 +911,8 @@ fn nothing_applies_without_an_active_post() {
 }
 
 #[test]
-fn a_rule_stops_applying_on_its_effective_to_date() {
+fn a_rule_version_is_in_force_until_the_next_version_takes_effect() {
+    // A stored end date means nothing: where a version stops is derived from the next version known.
     let mut v1 = completion_rule(1, "fire", 1, 12);
     v1.effective_to = Some(d("2024-07-01"));
     let w = World::new(
@@ -919,8 +921,8 @@ fn a_rule_stops_applying_on_its_effective_to_date() {
         vec![record(1, "fire", 1, "2023-01-10")],
     );
     assert_eq!(w.explain(d("2024-06-30")).len(), 1);
-    assert!(w.explain(d("2024-07-01")).is_empty());
-    assert_eq!(w.status("fire", d("2024-07-01")), None);
+    assert_eq!(w.explain(d("2024-07-01")).len(), 1, "no later version: still in force");
+    v1.effective_to = None;
 
     // A new version with a longer period takes over on that date.
     let mut v2 = completion_rule(2, "fire", 1, 36);
@@ -1367,7 +1369,8 @@ proptest! {
             prop_assert!(all.windows(2).all(|p| p[0].status <= p[1].status), "worst first");
             for s in &all {
                 let e = &s.explanation;
-                let rule = w.rules.iter().find(|r| r.id == e.rule.id).expect("the cited rule exists");
+                let versions = crate::history::rule_versions(&w.rules, w.known_at);
+                let rule = versions.iter().find(|r| r.id == e.rule.id).expect("the cited rule exists");
                 prop_assert!(!e.summary.trim().is_empty(), "empty summary: {:?}", s);
                 prop_assert_eq!((&e.rule.subject, e.rule.level), (&s.subject, s.level));
                 prop_assert!(rule.in_force_on(on));
@@ -1541,6 +1544,7 @@ fn hierarchy_units() -> Vec<Unit> {
         code: format!("U{id}"),
         name: format!("Unit {id}"),
         kind,
+        recorded_at: ts("2020-01-01"),
     };
     vec![
         unit(1, None, UnitKind::Directorate),

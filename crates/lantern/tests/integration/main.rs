@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod auth;
 mod browser;
+mod history;
 mod import;
 mod mail;
 mod postgres_tls;

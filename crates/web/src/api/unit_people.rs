@@ -10,6 +10,8 @@ use lantern_domain::{RequirementKey, Status, UnitId};
 pub struct UnitPeopleQuery {
     /// The date to answer for (YYYY-MM-DD). Default: today.
     pub as_at: Option<String>,
+    /// Answer with only what Lantern knew at this instant (RFC 3339, or a date meaning the end of that day, UTC).
+    pub known_at: Option<String>,
     /// Only people this requirement applies to: a subject code such as `cstf.fire_safety` (needs `level`).
     pub subject: Option<String>,
     /// The requirement's level (1, 2, 3...).
@@ -21,9 +23,10 @@ pub struct UnitPeopleQuery {
 impl UnitPeopleQuery {
     pub fn parse(
         &self,
-    ) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
+    ) -> Result<UnitPeopleQuestion, AppError> {
         let as_at =
             crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
+        let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
         let level =
             match self.level.as_deref().filter(|l| !l.is_empty()) {
                 None => None,
@@ -51,8 +54,21 @@ impl UnitPeopleQuery {
                 ))
             })?),
         };
-        Ok((as_at, requirement, status))
+        Ok(UnitPeopleQuestion {
+            as_at,
+            known_at,
+            requirement,
+            status,
+        })
     }
+}
+
+/// A unit-people question, parsed: the same for the page and the API.
+pub struct UnitPeopleQuestion {
+    pub as_at: chrono::NaiveDate,
+    pub known_at: Option<lantern_domain::Timestamp>,
+    pub requirement: Option<RequirementKey>,
+    pub status: Option<Status>,
 }
 
 /// A unit's people (with everyone in units below it) in post on the date, each with every requirement's status.
@@ -70,16 +86,17 @@ pub async fn get(
     Path((ods, unit_id)): Path<(String, i64)>,
     Query(q): Query<UnitPeopleQuery>,
 ) -> Result<Json<UnitPeopleView>, AppError> {
-    let (as_at, requirement, status) = q.parse()?;
+    let q = q.parse()?;
     Ok(Json(
         views::unit_people(
             &state,
             &caller,
             &ods,
             UnitId(unit_id),
-            as_at,
-            requirement.as_ref(),
-            status,
+            q.as_at,
+            q.known_at,
+            q.requirement.as_ref(),
+            q.status,
         )
         .await?,
     ))

@@ -360,13 +360,19 @@ async fn unit(
     Query(q): Query<crate::api::unit_people::UnitPeopleQuery>,
 ) -> PageResult<UnitPage> {
     // The page and the API read the same parameters the same way.
-    let (as_at, requirement, status) = q.parse()?;
+    let crate::api::unit_people::UnitPeopleQuestion {
+        as_at,
+        known_at,
+        requirement,
+        status,
+    } = q.parse()?;
     let view = views::unit_people(
         &state,
         &page.caller,
         &ods,
         UnitId(unit_id),
         as_at,
+        known_at,
         requirement.as_ref(),
         status,
     )

@@ -18,33 +18,42 @@ use std::sync::Arc;
 #[derive(serde::Deserialize)]
 pub struct ReportQuery {
     as_at: Option<String>,
+    /// The report as Lantern had recorded things at this instant (RFC 3339, or a date meaning the end of that day).
+    known_at: Option<String>,
     unit: Option<String>,
 }
 
 impl ReportQuery {
-    fn parse(&self) -> Result<(chrono::NaiveDate, Option<UnitId>), AppError> {
+    fn parse(
+        &self,
+    ) -> Result<(chrono::NaiveDate, Option<lantern_domain::Timestamp>, Option<UnitId>), AppError> {
         let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?
             .unwrap_or_else(crate::api::today);
+        let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
         let unit = match self.unit.as_deref().filter(|u| !u.is_empty()) {
             None => None,
             Some(u) => Some(UnitId(u.parse().map_err(|_| {
                 AppError::BadRequest(format!("unit must be a unit id, not {u:?}"))
             })?)),
         };
-        Ok((as_at, unit))
+        Ok((as_at, known_at, unit))
     }
 
     /// The report this query asks for, as the caller may see it.
     async fn build(&self, state: &AppState, page: &Page, ods: &str) -> Result<Report, AppError> {
-        let (as_at, unit) = self.parse()?;
-        report::build(state, &page.caller, ods, as_at, unit).await
+        let (as_at, known_at, unit) = self.parse()?;
+        report::build(state, &page.caller, ods, as_at, known_at, unit).await
     }
 
     fn query_string(&self, r: &Report) -> String {
-        match &r.unit {
-            Some((id, _)) => format!("as_at={}&unit={id}", r.as_at),
-            None => format!("as_at={}", r.as_at),
+        let mut q = format!("as_at={}", r.as_at);
+        if let Some(k) = r.known_at {
+            q.push_str(&format!("&known_at={}", k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
         }
+        if let Some((id, _)) = &r.unit {
+            q.push_str(&format!("&unit={id}"));
+        }
+        q
     }
 }
 

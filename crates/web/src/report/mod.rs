@@ -32,6 +32,8 @@ pub struct Report {
     pub org_name: String,
     pub unit: Option<(i64, String)>,
     pub as_at: Date,
+    /// When set, the report as Lantern had recorded things at this instant.
+    pub known_at: Option<Timestamp>,
     pub generated_at: Timestamp,
     /// Column headings: "Fire Safety L1", ...
     pub requirements: Vec<String>,
@@ -78,6 +80,7 @@ pub async fn build(
     caller: &Caller,
     ods: &str,
     as_at: Date,
+    known_at: Option<Timestamp>,
     unit: Option<UnitId>,
 ) -> Result<Report, AppError> {
     let scope = caller.scope();
@@ -85,11 +88,11 @@ pub async fn build(
     caller.require(Action::Audit(org.id))?;
     let rollup = state
         .read_model
-        .rollup(state.store.as_ref(), &scope, org.id, None)
+        .rollup(state.store.as_ref(), &scope, org.id, known_at)
         .await?;
     let units: HashMap<UnitId, String> = rollup
         .context
-        .units
+        .units_known_at(known_at)
         .iter()
         .map(|u| (u.id, u.name.clone()))
         .collect();
@@ -109,11 +112,9 @@ pub async fn build(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let titles: HashMap<(String, u8), String> = rollup
-        .context
-        .rules
-        .iter()
-        .map(|r| ((r.subject.clone(), r.level), r.title.clone()))
+    let titles: HashMap<(String, u8), String> = crate::views::titles(&rollup.context.rules, known_at)
+        .into_iter()
+        .map(|(k, (title, _))| (k, title))
         .collect();
     let requirements: Vec<String> = rollup
         .index
@@ -159,6 +160,7 @@ pub async fn build(
         org_name: org.name.clone(),
         unit: unit.map(|u| (u.0, units[&u].clone())),
         as_at,
+        known_at,
         generated_at: chrono::Utc::now(),
         requirements,
         summary,
@@ -194,7 +196,8 @@ fn unit_summaries(
             }
         }
     }
-    let order = crate::views::tree_order(&rollup.context.units);
+    let units = rollup.context.units_known_at(rollup.known_at);
+    let order = crate::views::tree_order(&units);
     let base = top
         .and_then(|t| order.iter().find(|(u, _)| u.id == t).map(|(_, d)| *d))
         .unwrap_or(1);
