@@ -127,7 +127,7 @@ macro_rules! impl_invitation_store {
 
             const SELECT: &str = "SELECT i.*, o.name AS org_name, u.name AS unit_name, a.display_name AS inviter \
                  FROM role_invitations i JOIN organisations o ON o.id = i.org_id \
-                 LEFT JOIN units u ON u.id = i.unit_id LEFT JOIN accounts a ON a.id = i.invited_by";
+                 LEFT JOIN current_units u ON u.id = i.unit_id LEFT JOIN accounts a ON a.id = i.invited_by";
 
             fn from_row(r: &DbRow, now: Timestamp) -> Result<Invitation> {
                 let expires_at: Timestamp = r.try_get("expires_at")?;

@@ -199,7 +199,7 @@ macro_rules! impl_reminder_store {
                     }
                     let mut posts: Vec<(i64, i64)> = Vec::new();
                     for chunk in people.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new("SELECT person_id, unit_id FROM posts WHERE org_id = ");
+                        let mut q = QueryBuilder::<$db>::new("SELECT person_id, unit_id FROM current_posts WHERE org_id = ");
                         q.push_bind(org.0);
                         q.push(" AND person_id IN (");
                         push_ids(&mut q, chunk.iter().map(|p| p.0));
@@ -210,7 +210,7 @@ macro_rules! impl_reminder_store {
                     if scope.sees_whole_org(org) {
                         return Ok(posts.into_iter().map(|(p, _)| p).collect());
                     }
-                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(super::unit_from_row).collect::<Result<_>>()?;
                     let hierarchy = lantern_domain::rollup::Hierarchy::new(&units);

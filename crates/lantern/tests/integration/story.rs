@@ -318,7 +318,7 @@ async fn a_bad_batch_writes_nothing_and_names_every_row() {
             .collect();
         assert_eq!(
             lines,
-            [(4, "unit"), (9, "employee_number"), (10, "subject")],
+            [(4, "unit_code"), (9, "employee_number"), (10, "subject")],
             "{name}: {problems:?}"
         );
         assert_eq!(
