@@ -20,6 +20,7 @@ mod sql;
 mod sqlite;
 mod sso;
 mod throttle;
+pub mod time_zones;
 
 pub use accounts::*;
 pub use batch::*;
@@ -30,6 +31,7 @@ pub use reminders::ReminderStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 pub use throttle::*;
+pub use time_zones::{TimeZoneChange, TimeZoneStore};
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -146,7 +148,7 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`].
+/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -155,6 +157,7 @@ pub trait Store:
     + ThrottleStore
     + OutboxStore
     + ReminderStore
+    + TimeZoneStore
     + Send
     + Sync
     + 'static
