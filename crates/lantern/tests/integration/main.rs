@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod api_twins;
 mod auth;
 mod browser;
 mod import;
@@ -19,6 +20,7 @@ mod source;
 mod sso;
 mod story;
 mod throttle;
+mod time_zones;
 mod tls;
 mod web;
 mod xapi;

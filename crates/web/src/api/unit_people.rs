@@ -8,7 +8,7 @@ use lantern_domain::{RequirementKey, Status, UnitId};
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UnitPeopleQuery {
-    /// The date to answer for (YYYY-MM-DD). Default: today.
+    /// The date to answer for (YYYY-MM-DD). Default: today in the organisation's time zone.
     pub as_at: Option<String>,
     /// Only people this requirement applies to: a subject code such as `cstf.fire_safety` (needs `level`).
     pub subject: Option<String>,
@@ -18,12 +18,16 @@ pub struct UnitPeopleQuery {
     pub status: Option<String>,
 }
 
+/// The date asked for (None: the organisation's today), the requirement and the status.
+type UnitPeopleAsk = (
+    Option<chrono::NaiveDate>,
+    Option<RequirementKey>,
+    Option<Status>,
+);
+
 impl UnitPeopleQuery {
-    pub fn parse(
-        &self,
-    ) -> Result<(chrono::NaiveDate, Option<RequirementKey>, Option<Status>), AppError> {
-        let as_at =
-            crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
+    pub fn parse(&self) -> Result<UnitPeopleAsk, AppError> {
+        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?;
         let level =
             match self.level.as_deref().filter(|l| !l.is_empty()) {
                 None => None,

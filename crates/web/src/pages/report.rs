@@ -22,9 +22,8 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
-    fn parse(&self) -> Result<(chrono::NaiveDate, Option<UnitId>), AppError> {
-        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?
-            .unwrap_or_else(crate::api::today);
+    fn parse(&self) -> Result<(Option<chrono::NaiveDate>, Option<UnitId>), AppError> {
+        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?;
         let unit = match self.unit.as_deref().filter(|u| !u.is_empty()) {
             None => None,
             Some(u) => Some(UnitId(u.parse().map_err(|_| {
@@ -67,8 +66,8 @@ pub async fn page(
     Ok(ReportPage {
         layout: page.layout,
         query: q.query_string(&report),
+        today: report.today,
         report,
-        today: crate::api::today(),
     })
 }
 
