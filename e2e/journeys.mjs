@@ -207,7 +207,7 @@ try {
   for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Sign-in locks', 'admin-locks'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
-    if (name === 'admin-accounts' || name === 'admin-locks') await narrow(page, name);
+    if (name === 'admin-accounts' || name === 'admin-locks' || name === 'admin-settings') await narrow(page, name);
     if (name === 'admin-accounts') {
       // Giving a role with nothing filled in names each missing field.
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Give the role or invite")')]);
@@ -242,6 +242,10 @@ try {
   }
   check((await page.textContent('main')).includes('Compliance target'), 'the settings page shows the target');
   check((await page.textContent('main')).includes('Days between reminders'), 'and the reminder interval');
+  check(await page.locator('#time_zone option[selected]').textContent() === 'Europe/London', 'and the time zone, London by default');
+  await page.selectOption('#time_zone', 'Europe/London');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save time zone")')]);
+  check((await page.textContent('main')).includes('Saved: Time zone'), 'the time zone is saved');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.

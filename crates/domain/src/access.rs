@@ -48,6 +48,16 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.code() == s)
     }
 
+    /// A grant of this role names the units it manages (see [`RoleGrant::problem`]).
+    pub fn needs_unit(self) -> bool {
+        self == Role::Manager
+    }
+
+    /// A grant of this role is about the account's own staff record, so the account must be linked to one.
+    pub fn needs_staff_record(self) -> bool {
+        self == Role::Learner
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Role::Learner => "Learner",
@@ -168,6 +178,26 @@ impl Scope {
             })
     }
 
+    /// The units granted to the caller as a manager, organisation by organisation in the order granted: the units
+    /// "My team" offers.
+    pub fn granted_units(&self) -> Vec<(OrgId, UnitId)> {
+        let grants: &[Grant] = match self {
+            Scope::Platform => &[],
+            Scope::Grants(g) => g,
+        };
+        let mut out = Vec::new();
+        for g in grants {
+            if let Reach::Units(units) = &g.reach {
+                for u in units {
+                    if !out.contains(&(g.org, *u)) {
+                        out.push((g.org, *u));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// May the caller see this person, who holds posts in `units` of the organisation?
     pub fn sees_person(
         &self,
@@ -204,6 +234,56 @@ pub enum Action {
     ManageAccount(OrgId, AccountSpan),
     /// Everything across organisations (platform operations).
     OperatePlatform,
+    /// Their own requirements and records in one organisation, as a learner there ("My training").
+    ViewOwnTraining(OrgId),
+    /// Give an account a role in this organisation from its admin pages (platform admins are made on the command
+    /// line only).
+    Grant(OrgId, Role),
+    /// Take a role in this organisation away from an account: their own or someone else's. An admin may not take
+    /// their own admin role away, so an organisation is never left without one by accident.
+    Revoke(OrgId, Role, Whose),
+    /// Open a part of the site: whether the navigation offers it.
+    Open(Area),
+}
+
+/// Whose account an action is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whose {
+    /// The caller's own.
+    Own,
+    /// Someone else's.
+    Other,
+}
+
+/// A part of the site, across organisations: what the navigation offers a caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// "My training": their own requirements, for a learner linked to a staff record.
+    MyTraining,
+    /// "My team": the units they manage.
+    MyTeam,
+    /// Organisations as a whole (heatmaps, trends, reports): for those who oversee one, and platform admins.
+    Organisations,
+    /// An organisation's administration, for its admins (a platform admin goes there from an organisation's page).
+    Administration,
+}
+
+impl Action {
+    /// The organisation the action is in, if it is in one.
+    pub fn org(self) -> Option<OrgId> {
+        match self {
+            Action::ViewCompliance(o)
+            | Action::ViewPerson(o, _)
+            | Action::Audit(o)
+            | Action::Remind(o)
+            | Action::Administer(o)
+            | Action::ManageAccount(o, _)
+            | Action::ViewOwnTraining(o)
+            | Action::Grant(o, _)
+            | Action::Revoke(o, _, _) => Some(o),
+            Action::ListOrganisations | Action::OperatePlatform | Action::Open(_) => None,
+        }
+    }
 }
 
 /// Where an account's roles lie, seen from one organisation.
@@ -251,11 +331,27 @@ impl Principal {
     }
 
     fn has(&self, org: OrgId, roles: &[Role]) -> bool {
-        self.is_platform_admin()
-            || self
-                .grants
-                .iter()
-                .any(|g| g.org == Some(org) && roles.contains(&g.role))
+        self.is_platform_admin() || self.holds(org, roles)
+    }
+
+    /// Holds one of these roles in the organisation itself (a platform admin's reach aside).
+    fn holds(&self, org: OrgId, roles: &[Role]) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.org == Some(org) && roles.contains(&g.role))
+    }
+
+    /// Holds one of these roles in any organisation.
+    fn holds_anywhere(&self, roles: &[Role]) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.org.is_some() && roles.contains(&g.role))
+    }
+
+    /// Does the caller hold any role in this organisation? A refusal there may say that their role does not allow
+    /// it; anywhere else the organisation is not revealed at all.
+    pub fn belongs_to(&self, org: OrgId) -> bool {
+        !self.roles_in(org).is_empty()
     }
 
     /// The data this caller may see in one organisation (or everywhere, for a platform admin).
@@ -308,6 +404,20 @@ impl Principal {
                     || (span == AccountSpan::Within && self.has(org, &[OrgAdmin]))
             }
             Action::OperatePlatform => self.is_platform_admin(),
+            // Their own training is a learner's: a platform admin or a manager is not one by their office.
+            Action::ViewOwnTraining(org) => self.person.is_some() && self.holds(org, &[Learner]),
+            Action::Grant(org, role) => role != PlatformAdmin && self.has(org, &[OrgAdmin]),
+            Action::Revoke(org, role, whose) => {
+                self.has(org, &[OrgAdmin]) && !(whose == Whose::Own && role == OrgAdmin)
+            }
+            Action::Open(area) => match area {
+                Area::MyTraining => self.person.is_some() && self.holds_anywhere(&[Learner]),
+                Area::MyTeam => !self.scope().granted_units().is_empty(),
+                Area::Organisations => {
+                    self.is_platform_admin() || self.holds_anywhere(&[OrgAdmin, Auditor])
+                }
+                Area::Administration => self.holds_anywhere(&[OrgAdmin]),
+            },
         }
     }
 }
@@ -468,6 +578,139 @@ mod tests {
         assert!(!scope.sees_person(ORG, PersonId(6), [UnitId(2)], &h));
         assert!(!scope.sees_unit(ORG, UnitId(2), &h));
         assert!(rotating.may(Action::ViewPerson(OTHER, PersonId(5))));
+    }
+
+    #[test]
+    fn the_navigation_offers_each_role_its_own_areas() {
+        let areas = |p: &Principal| -> Vec<Area> {
+            [
+                Area::MyTraining,
+                Area::MyTeam,
+                Area::Organisations,
+                Area::Administration,
+            ]
+            .into_iter()
+            .filter(|a| p.may(Action::Open(*a)))
+            .collect()
+        };
+        let person = |grants: Vec<RoleGrant>| Principal {
+            person: Some(PersonId(7)),
+            grants,
+        };
+        assert_eq!(
+            areas(&person(vec![grant(Role::Learner, Some(1), None)])),
+            [Area::MyTraining]
+        );
+        // A learner role needs a staff record to show: an account without one has no training of its own.
+        assert!(
+            areas(&Principal {
+                person: None,
+                grants: vec![grant(Role::Learner, Some(1), None)],
+            })
+            .is_empty()
+        );
+        assert_eq!(
+            areas(&person(vec![
+                grant(Role::Learner, Some(1), None),
+                grant(Role::Manager, Some(1), Some(2)),
+            ])),
+            [Area::MyTraining, Area::MyTeam]
+        );
+        assert_eq!(
+            areas(&person(vec![grant(Role::Auditor, Some(1), None)])),
+            [Area::Organisations]
+        );
+        assert_eq!(
+            areas(&person(vec![grant(Role::OrgAdmin, Some(2), None)])),
+            [Area::Organisations, Area::Administration]
+        );
+        assert_eq!(
+            areas(&person(vec![grant(Role::PlatformAdmin, None, None)])),
+            [Area::Organisations]
+        );
+    }
+
+    #[test]
+    fn own_training_is_a_learners_in_that_organisation_only() {
+        let learner = Principal {
+            person: Some(PersonId(7)),
+            grants: vec![
+                grant(Role::Learner, Some(1), None),
+                grant(Role::Manager, Some(2), Some(4)),
+            ],
+        };
+        assert!(learner.may(Action::ViewOwnTraining(ORG)));
+        assert!(
+            !learner.may(Action::ViewOwnTraining(OTHER)),
+            "a manager there, not a learner"
+        );
+        let unlinked = Principal {
+            person: None,
+            ..learner.clone()
+        };
+        assert!(!unlinked.may(Action::ViewOwnTraining(ORG)));
+        let platform = Principal {
+            person: Some(PersonId(7)),
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
+        assert!(!platform.may(Action::ViewOwnTraining(ORG)));
+    }
+
+    #[test]
+    fn an_admin_grants_roles_in_their_organisation_but_never_platform_admin_nor_their_own_removal()
+    {
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let platform = Principal {
+            person: None,
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
+        for role in [Role::Learner, Role::Manager, Role::OrgAdmin, Role::Auditor] {
+            assert!(admin.may(Action::Grant(ORG, role)), "{role:?}");
+            assert!(!admin.may(Action::Grant(OTHER, role)), "{role:?} elsewhere");
+            assert!(admin.may(Action::Revoke(ORG, role, Whose::Other)));
+            assert!(platform.may(Action::Grant(OTHER, role)));
+        }
+        assert!(!admin.may(Action::Grant(ORG, Role::PlatformAdmin)));
+        assert!(
+            !platform.may(Action::Grant(ORG, Role::PlatformAdmin)),
+            "made on the command line"
+        );
+        assert!(!admin.may(Action::Revoke(ORG, Role::OrgAdmin, Whose::Own)));
+        assert!(admin.may(Action::Revoke(ORG, Role::Auditor, Whose::Own)));
+        assert!(!admin.may(Action::Revoke(OTHER, Role::Auditor, Whose::Other)));
+    }
+
+    #[test]
+    fn a_refusal_names_the_role_only_where_the_caller_belongs() {
+        let manager = Principal {
+            person: None,
+            grants: vec![grant(Role::Manager, Some(1), Some(2))],
+        };
+        assert!(manager.belongs_to(ORG) && !manager.belongs_to(OTHER));
+        assert_eq!(Action::Audit(ORG).org(), Some(ORG));
+        assert_eq!(Action::Open(Area::MyTeam).org(), None);
+    }
+
+    #[test]
+    fn a_managers_units_are_offered_in_the_order_granted_across_organisations() {
+        let manager = Principal {
+            person: Some(PersonId(3)),
+            grants: vec![
+                grant(Role::Manager, Some(2), Some(9)),
+                grant(Role::Learner, Some(1), None),
+                grant(Role::Manager, Some(1), Some(2)),
+                grant(Role::Manager, Some(1), Some(4)),
+                grant(Role::OrgAdmin, Some(1), None),
+            ],
+        };
+        assert_eq!(
+            manager.scope().granted_units(),
+            [(OTHER, UnitId(9)), (ORG, UnitId(2)), (ORG, UnitId(4))]
+        );
+        assert!(Scope::Platform.granted_units().is_empty());
     }
 
     #[test]

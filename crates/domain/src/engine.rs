@@ -71,6 +71,12 @@ impl Status {
         matches!(self, Status::Compliant | Status::Expiring)
     }
 
+    /// Overdue: out of date, or never done, with no new-starter grace or exemption left. The one definition of
+    /// "overdue" that counts, sorting and reminders use.
+    pub fn is_overdue(self) -> bool {
+        matches!(self, Status::Expired | Status::Missing)
+    }
+
     pub fn index(self) -> usize {
         Status::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }

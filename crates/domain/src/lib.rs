@@ -9,9 +9,11 @@ pub mod engine;
 pub mod framework;
 pub mod history;
 pub mod ids;
+pub mod local_time;
 pub mod model;
 pub mod revalidation;
 pub mod rollup;
+pub mod rule_versions;
 
 pub use dates::{Date, Timestamp};
 pub use engine::{Status, StatusSpan};

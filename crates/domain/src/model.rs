@@ -141,6 +141,16 @@ pub struct Organisation {
     pub org_type: OrgType,
     /// Compliance target in percent; locally set, typically 85, 90 or 95 (`shared/domain/README.md` section 7).
     pub target_percent: f64,
+    /// Where it works: what "today" and "the end of a day" mean for its answers.
+    #[serde(default)]
+    pub time_zone: crate::local_time::TimeZone,
+}
+
+impl Organisation {
+    /// The organisation's date at an instant: its "today" when `now` is the present.
+    pub fn today(&self, now: crate::Timestamp) -> crate::Date {
+        self.time_zone.date_at(now)
+    }
 }
 
 pub const DEFAULT_TARGET_PERCENT: f64 = 90.0;

@@ -75,9 +75,13 @@ impl Counts {
         (den > 0).then(|| 100.0 * f64::from(self.compliant + self.expiring) / f64::from(den))
     }
 
-    /// People out of date: expired or missing.
+    /// People overdue ([`Status::is_overdue`]).
     pub fn overdue(&self) -> u32 {
-        self.expired + self.missing
+        Status::ALL
+            .iter()
+            .filter(|s| s.is_overdue())
+            .map(|s| self.get(*s))
+            .sum()
     }
 }
 
@@ -421,9 +425,7 @@ impl RollupIndex {
                                 .iter()
                                 .filter(|&&(i, s, from, _)| {
                                     let s = Status::ALL[usize::from(s)];
-                                    i == ix
-                                        && from > day
-                                        && matches!(s, Status::Expired | Status::Missing)
+                                    i == ix && from > day && s.is_overdue()
                                 })
                                 .map(|&(_, _, from, _)| from)
                                 .min()

@@ -23,7 +23,8 @@ pub async fn run(
     seed: u64,
     samples: usize,
 ) -> anyhow::Result<()> {
-    let today = chrono::Utc::now().date_naive();
+    // The demo world is in London.
+    let today = lantern_domain::local_time::TimeZone::DEFAULT.date_at(chrono::Utc::now());
     println!("backend: {}", store.backend().name());
     if store.is_empty().await? {
         let t = Instant::now();
@@ -312,7 +313,7 @@ async fn export(store: Arc<dyn Store>, ods: &str, people: i64) -> anyhow::Result
             anyhow::Ok(bytes)
         }
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = lantern_domain::local_time::TimeZone::DEFAULT.date_at(chrono::Utc::now());
     // Warm the index (a server has it warm), then measure.
     get(format!("/orgs/{ods}/report.csv?as_at={today}")).await?;
     for (ext, runs) in [("csv", 20), ("xlsx", 3)] {

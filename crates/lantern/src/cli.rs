@@ -488,7 +488,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { staff, seed, today } => {
             let store = open(&cfg).await?;
-            let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            // The demo world is in London: its "today" is London's.
+            let today = today.unwrap_or_else(|| {
+                lantern_domain::local_time::TimeZone::DEFAULT.date_at(chrono::Utc::now())
+            });
             let summary = crate::demo::generate(store.as_ref(), staff, seed, today, true).await?;
             println!("{summary}");
             crate::users::print_demo_accounts(&crate::users::demo_accounts(store.as_ref()).await?);
@@ -531,7 +534,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cfg).await?;
             if demo && store.is_empty().await? {
                 println!("Loading the demo world ({demo_staff} staff); this happens once.");
-                let today = chrono::Utc::now().date_naive();
+                let today =
+                    lantern_domain::local_time::TimeZone::DEFAULT.date_at(chrono::Utc::now());
                 let summary =
                     crate::demo::generate(store.as_ref(), demo_staff, 2026, today, true).await?;
                 println!("{summary}");

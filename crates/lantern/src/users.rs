@@ -80,7 +80,7 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
         .await
         .context("the demo world has RJ1")?;
     let ctx = store.org_context(&Scope::Platform, rj1.id).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = rj1.today(chrono::Utc::now());
     let mut people = store
         .people(&Scope::Platform, rj1.id, &PeopleFilter::All)
         .await?;

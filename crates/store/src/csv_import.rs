@@ -438,7 +438,9 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
     };
     let completed_on = row.date("completed_on", true);
     if let Some(Some(d)) = completed_on {
-        if d > chrono::Utc::now().date_naive() {
+        // Today where? The rows may name several organisations: only a date after today everywhere is refused, so
+        // training done this morning in London is never "in the future" while UTC still says yesterday.
+        if d > lantern_domain::local_time::latest_date_at(chrono::Utc::now()) {
             row.fail("completed_on", format!("{d} is in the future"));
         }
     }

@@ -20,6 +20,7 @@ mod sql;
 mod sqlite;
 mod sso;
 mod throttle;
+pub mod time_zones;
 mod versions;
 
 pub use accounts::*;
@@ -31,6 +32,7 @@ pub use reminders::ReminderStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 pub use throttle::*;
+pub use time_zones::{TimeZoneChange, TimeZoneStore};
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -168,7 +170,7 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`].
+/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -177,6 +179,7 @@ pub trait Store:
     + ThrottleStore
     + OutboxStore
     + ReminderStore
+    + TimeZoneStore
     + Send
     + Sync
     + 'static

@@ -39,3 +39,4 @@ crate::lrs::impl_lrs_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::reminders::impl_reminder_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
+crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);

@@ -168,6 +168,7 @@ macro_rules! impl_store {
                 name: r.try_get("name")?,
                 org_type: vocab("organisations.org_type", &r.try_get::<String, _>("org_type")?, OrgType::parse)?,
                 target_percent: r.try_get("target_percent")?,
+                time_zone: vocab("organisations.time_zone", &r.try_get::<String, _>("time_zone")?, lantern_domain::local_time::TimeZone::parse)?,
             })
         }
 

@@ -110,3 +110,4 @@ crate::lrs::impl_lrs_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
 crate::reminders::impl_reminder_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
 crate::throttle::impl_throttle_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
+crate::time_zones::impl_time_zone_store!(SqliteStore, sqlx::Sqlite);

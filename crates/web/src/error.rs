@@ -83,25 +83,3 @@ pub fn parse_date(name: &str, value: Option<&str>) -> Result<Option<chrono::Naiv
         }),
     }
 }
-
-/// Parses an optional instant query parameter (RFC 3339, or a date meaning the end of that day in UTC).
-pub fn parse_instant(
-    name: &str,
-    value: Option<&str>,
-) -> Result<Option<lantern_domain::Timestamp>, AppError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-                return Ok(Some(t.with_timezone(&chrono::Utc)));
-            }
-            if let Ok(d) = v.parse::<chrono::NaiveDate>() {
-                let end = d.and_hms_opt(23, 59, 59).expect("valid time");
-                return Ok(Some(end.and_utc()));
-            }
-            Err(AppError::BadRequest(format!(
-                "{name} must be an RFC 3339 instant like 2025-03-31T17:00:00Z or a date, not {v:?}"
-            )))
-        }
-    }
-}

@@ -14,9 +14,12 @@ mod ops;
 pub mod pages;
 pub mod reminders;
 pub mod report;
+#[cfg(test)]
+mod role_checks;
 mod routes;
 mod source;
 pub mod views;
+pub mod when;
 pub mod xapi;
 
 use axum::Router;

@@ -12,8 +12,10 @@ use lantern_store::PeopleFilter;
 use lantern_store::reminders::{NewReminder, Reminder, ReminderOutcome};
 
 /// Someone to remind, and the overdue requirements to remind them about.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Target {
+    #[serde(rename = "person_id")]
+    #[schema(value_type = i64)]
     pub person: PersonId,
     pub name: String,
     /// Expired or missing requirements, as the team view shows them.

@@ -1,8 +1,17 @@
 //! What pages and the API show, computed once for both: an organisation's unit x requirement compliance, a unit's
 //! people, and a person's explained compliance. Each takes the caller, asks the access policy for its action, and
 //! reads the store within the caller's scope.
+//!
+//! Views with more logic have a file of their own: `team` (a manager's filtered team and whom to remind), `trends`
+//! (the leader's series, forecast and units below target), `rules` (requirement rules and what a new version may
+//! change).
+
+pub mod rules;
+pub mod team;
+pub mod trends;
 
 use crate::auth::Caller;
+use crate::when::AsAt;
 use crate::{AppError, AppState};
 use chrono::NaiveDate;
 use lantern_domain::access::Action;
@@ -87,12 +96,12 @@ pub async fn org_compliance(
     state: &AppState,
     caller: &Caller,
     ods: &str,
-    as_at: NaiveDate,
-    known_at: Option<Timestamp>,
+    when: AsAt,
 ) -> Result<OrgComplianceView, AppError> {
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewCompliance(org.id))?;
+    let (as_at, known_at) = when.resolve(&org);
     let rollup = state
         .read_model
         .rollup(state.store.as_ref(), scope, org.id, known_at)
@@ -255,11 +264,16 @@ pub async fn team_matrix(
     caller: &Caller,
     ods: &str,
     unit_id: UnitId,
-    as_at: NaiveDate,
+    as_at: Option<NaiveDate>,
 ) -> Result<UnitPeopleView, AppError> {
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewCompliance(org.id))?;
+    let (as_at, _) = AsAt {
+        date: as_at,
+        known_at: None,
+    }
+    .resolve(&org);
     let rollup = state
         .read_model
         .rollup(state.store.as_ref(), scope, org.id, None)
@@ -326,10 +340,7 @@ pub async fn team_matrix(
                 .first()
                 .map(|x| x.staff_group.label().to_owned())
                 .unwrap_or_default(),
-            overdue: briefs
-                .iter()
-                .filter(|b| matches!(b.status, Status::Expired | Status::Missing))
-                .count(),
+            overdue: briefs.iter().filter(|b| b.status.is_overdue()).count(),
             statuses: briefs,
         });
     }
@@ -353,14 +364,14 @@ pub async fn unit_people(
     caller: &Caller,
     ods: &str,
     unit_id: UnitId,
-    as_at: NaiveDate,
-    known_at: Option<Timestamp>,
+    when: AsAt,
     requirement: Option<&RequirementKey>,
     status: Option<Status>,
 ) -> Result<UnitPeopleView, AppError> {
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewCompliance(org.id))?;
+    let (as_at, known_at) = when.resolve(&org);
     let ctx = state
         .read_model
         .context(state.store.as_ref(), scope, org.id)
@@ -421,10 +432,7 @@ pub async fn unit_people(
                 .first()
                 .map(|x| x.staff_group.label().to_owned())
                 .unwrap_or_default(),
-            overdue: statuses
-                .iter()
-                .filter(|s| matches!(s.status, Status::Expired | Status::Missing))
-                .count(),
+            overdue: statuses.iter().filter(|s| s.status.is_overdue()).count(),
             statuses: statuses.iter().map(|s| brief(s, &titles)).collect(),
         });
     }
@@ -532,12 +540,12 @@ pub async fn person_compliance(
     caller: &Caller,
     ods: &str,
     person: PersonId,
-    as_at: NaiveDate,
-    known_at: Option<Timestamp>,
+    when: AsAt,
 ) -> Result<PersonComplianceView, AppError> {
     let scope = &caller.scope();
     let org = state.store.org_by_code(scope, ods).await?;
     caller.require(Action::ViewPerson(org.id, person))?;
+    let (as_at, known_at) = when.resolve(&org);
     let ctx = state
         .read_model
         .context(state.store.as_ref(), scope, org.id)
@@ -650,22 +658,10 @@ pub async fn my_training(
     let person = caller.principal.person.ok_or(AppError::NotFound)?;
     let mut out = Vec::new();
     for o in state.store.list_orgs(&caller.scope()).await? {
-        if !caller
-            .roles_in(o.org.id)
-            .contains(&lantern_domain::access::Role::Learner)
-        {
+        if !caller.may(Action::ViewOwnTraining(o.org.id)) {
             continue;
         }
-        match person_compliance(
-            state,
-            caller,
-            &o.org.ods_code,
-            person,
-            crate::api::today(),
-            None,
-        )
-        .await
-        {
+        match person_compliance(state, caller, &o.org.ods_code, person, AsAt::today()).await {
             Ok(v) => out.push(v),
             // A learner grant where they hold no post (yet): nothing to show there.
             Err(AppError::NotFound) => {}

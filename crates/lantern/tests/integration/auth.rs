@@ -704,6 +704,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("POST", "/orgs/{ods}/admin/settings")
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
+        | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/import")
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
@@ -777,6 +778,19 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             api_auth(in_rj1, 404)
         }
         ("GET", "/api/v1/me/training") => api_auth(who == Learner, 404),
+        ("GET", "/api/v1/team") => api_auth(who == Manager, 403),
+        ("GET", "/api/v1/organisations/{ods}/trends") => {
+            api_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)
+        }
+        ("GET", "/api/v1/organisations/{ods}/rules") => {
+            api_auth(matches!(who, OrgAdmin | Platform), deny)
+        }
+        // An empty form is not a JSON body: refused with a reason once access is granted, never before.
+        ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions") => match who {
+            Anonymous => 401,
+            OrgAdmin | Platform => 400,
+            _ => deny,
+        },
         // The LRS takes client credentials and the xAPI version header, never a session: a browser request without
         // the header is refused before anything is read, whoever is signed in. /xapi/about is public.
         ("GET", "/xapi/about") => 200,

@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod api;
+mod api_twins;
 mod auth;
 mod browser;
 mod history;
@@ -20,6 +21,7 @@ mod source;
 mod sso;
 mod story;
 mod throttle;
+mod time_zones;
 mod tls;
 mod web;
 mod xapi;

@@ -3,9 +3,12 @@
 
 mod my_training;
 mod organisation_compliance;
+mod organisation_rules;
+mod organisation_trends;
 mod organisations;
 mod person_compliance;
 pub mod security;
+mod team;
 pub(crate) mod unit_people;
 
 use crate::AppState;
@@ -21,7 +24,10 @@ use utoipa_axum::routes;
                        `known_at` answers what Lantern would have shown at that moment.",
         license(name = "AGPL-3.0-only")
     ),
-    tags((name = "compliance", description = "Who is compliant with what, and why"))
+    tags(
+        (name = "compliance", description = "Who is compliant with what, and why"),
+        (name = "rules", description = "Requirement rules and their versions")
+    )
 )]
 struct ApiDoc;
 
@@ -32,30 +38,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unit_people::get))
         .routes(routes!(person_compliance::get))
         .routes(routes!(my_training::get))
+        .routes(routes!(organisation_trends::get))
+        .routes(routes!(organisation_rules::list))
+        .routes(routes!(organisation_rules::add_version))
+        .routes(routes!(team::get))
 }
 
 /// Query parameters shared by the as-at endpoints.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AsAtQuery {
-    /// The date to answer for (YYYY-MM-DD). Default: today.
+    /// The date to answer for (YYYY-MM-DD). Default: today in the organisation's time zone.
     pub as_at: Option<String>,
-    /// Answer with only what Lantern knew at this instant (RFC 3339, or a date meaning the end of that day, UTC).
+    /// Answer with only what Lantern knew at this instant (RFC 3339, or a date meaning the end of that day in the
+    /// organisation's time zone).
     pub known_at: Option<String>,
 }
 
 impl AsAtQuery {
-    pub fn parse(
-        &self,
-    ) -> Result<(chrono::NaiveDate, Option<lantern_domain::Timestamp>), crate::AppError> {
-        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(today);
-        let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
-        Ok((as_at, known_at))
+    pub fn parse(&self) -> Result<crate::when::AsAt, crate::AppError> {
+        crate::when::AsAt::parse(self.as_at.as_deref(), self.known_at.as_deref())
     }
-}
-
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

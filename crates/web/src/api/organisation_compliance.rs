@@ -20,8 +20,7 @@ pub async fn get(
     Path(ods): Path<String>,
     Query(q): Query<AsAtQuery>,
 ) -> Result<Json<OrgComplianceView>, crate::AppError> {
-    let (as_at, known_at) = q.parse()?;
     Ok(Json(
-        views::org_compliance(&state, &caller, &ods, as_at, known_at).await?,
+        views::org_compliance(&state, &caller, &ods, q.parse()?).await?,
     ))
 }

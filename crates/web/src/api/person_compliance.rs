@@ -21,9 +21,7 @@ pub async fn get(
     Path((ods, person_id)): Path<(String, i64)>,
     Query(q): Query<AsAtQuery>,
 ) -> Result<Json<PersonComplianceView>, crate::AppError> {
-    let (as_at, known_at) = q.parse()?;
     Ok(Json(
-        views::person_compliance(&state, &caller, &ods, PersonId(person_id), as_at, known_at)
-            .await?,
+        views::person_compliance(&state, &caller, &ods, PersonId(person_id), q.parse()?).await?,
     ))
 }

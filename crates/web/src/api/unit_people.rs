@@ -8,9 +8,10 @@ use lantern_domain::{RequirementKey, Status, UnitId};
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UnitPeopleQuery {
-    /// The date to answer for (YYYY-MM-DD). Default: today.
+    /// The date to answer for (YYYY-MM-DD). Default: today in the organisation's time zone.
     pub as_at: Option<String>,
-    /// Answer with only what Lantern knew at this instant (RFC 3339, or a date meaning the end of that day, UTC).
+    /// Answer with only what Lantern knew at this instant (RFC 3339, or a date meaning the end of that day in the
+    /// organisation's time zone).
     pub known_at: Option<String>,
     /// Only people this requirement applies to: a subject code such as `cstf.fire_safety` (needs `level`).
     pub subject: Option<String>,
@@ -20,13 +21,13 @@ pub struct UnitPeopleQuery {
     pub status: Option<String>,
 }
 
+/// When the question is asked for (the date, None meaning the organisation's today, and the moment of knowledge),
+/// the requirement and the status.
+type UnitPeopleAsk = (crate::when::AsAt, Option<RequirementKey>, Option<Status>);
+
 impl UnitPeopleQuery {
-    pub fn parse(
-        &self,
-    ) -> Result<UnitPeopleQuestion, AppError> {
-        let as_at =
-            crate::error::parse_date("as_at", self.as_at.as_deref())?.unwrap_or_else(super::today);
-        let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
+    pub fn parse(&self) -> Result<UnitPeopleAsk, AppError> {
+        let as_at = crate::when::AsAt::parse(self.as_at.as_deref(), self.known_at.as_deref())?;
         let level =
             match self.level.as_deref().filter(|l| !l.is_empty()) {
                 None => None,
@@ -54,21 +55,8 @@ impl UnitPeopleQuery {
                 ))
             })?),
         };
-        Ok(UnitPeopleQuestion {
-            as_at,
-            known_at,
-            requirement,
-            status,
-        })
+        Ok((as_at, requirement, status))
     }
-}
-
-/// A unit-people question, parsed: the same for the page and the API.
-pub struct UnitPeopleQuestion {
-    pub as_at: chrono::NaiveDate,
-    pub known_at: Option<lantern_domain::Timestamp>,
-    pub requirement: Option<RequirementKey>,
-    pub status: Option<Status>,
 }
 
 /// A unit's people (with everyone in units below it) in post on the date, each with every requirement's status.
@@ -86,17 +74,16 @@ pub async fn get(
     Path((ods, unit_id)): Path<(String, i64)>,
     Query(q): Query<UnitPeopleQuery>,
 ) -> Result<Json<UnitPeopleView>, AppError> {
-    let q = q.parse()?;
+    let (as_at, requirement, status) = q.parse()?;
     Ok(Json(
         views::unit_people(
             &state,
             &caller,
             &ods,
             UnitId(unit_id),
-            q.as_at,
-            q.known_at,
-            q.requirement.as_ref(),
-            q.status,
+            as_at,
+            requirement.as_ref(),
+            status,
         )
         .await?,
     ))

@@ -26,8 +26,7 @@ pub mod throttle;
 use crate::AppError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use lantern_domain::OrgId;
-use lantern_domain::access::{Action, Principal, Role, Scope};
+use lantern_domain::access::{Action, Principal, Scope};
 use lantern_store::Account;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -116,17 +115,8 @@ impl Caller {
         if self.principal.may(action) {
             return Ok(());
         }
-        let org = match action {
-            Action::ViewCompliance(o)
-            | Action::ViewPerson(o, _)
-            | Action::Audit(o)
-            | Action::Remind(o)
-            | Action::Administer(o)
-            | Action::ManageAccount(o, _) => Some(o),
-            Action::ListOrganisations | Action::OperatePlatform => None,
-        };
-        match org {
-            Some(o) if self.principal.roles_in(o).is_empty() => Err(AppError::NotFound),
+        match action.org() {
+            Some(o) if !self.principal.belongs_to(o) => Err(AppError::NotFound),
             _ => Err(AppError::Forbidden(
                 "Your role does not allow this. Ask your organisation's Lantern administrator if you need it."
                     .to_owned(),
@@ -134,8 +124,9 @@ impl Caller {
         }
     }
 
-    pub fn roles_in(&self, org: OrgId) -> Vec<Role> {
-        self.principal.roles_in(org)
+    /// May the caller do this? For choices a page makes (a link, a button), where a refusal is not an error.
+    pub fn may(&self, action: Action) -> bool {
+        self.principal.may(action)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::auth::csrf::CsrfToken;
 use crate::pages::PageError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use lantern_domain::access::Role;
+use lantern_domain::access::{Action, Area};
 
 pub struct NavLink {
     pub href: &'static str,
@@ -31,37 +31,28 @@ impl Layout {
         }
     }
 
-    /// The navigation a caller's roles call for: their own training, their team, the organisations they oversee.
+    /// The navigation the access policy offers the caller: their own training, their team, the organisations they
+    /// oversee, administration.
     pub fn for_caller(caller: &Caller, csrf: &CsrfToken, path: &str) -> Self {
-        let roles: Vec<Role> = caller.principal.grants.iter().map(|g| g.role).collect();
-        let mut nav = Vec::new();
-        let mut link = |href: &'static str, label: &'static str| {
-            let current = match href {
-                "/" => path == "/" || (path.starts_with("/orgs") && !path.contains("/admin")),
-                "/admin" => path.starts_with("/admin") || path.contains("/admin"),
-                _ => path.starts_with(href),
-            };
-            nav.push(NavLink {
+        const LINKS: [(Area, &str, &str); 4] = [
+            (Area::MyTraining, "/me", "My training"),
+            (Area::MyTeam, "/team", "My team"),
+            (Area::Organisations, "/", "Organisations"),
+            (Area::Administration, "/admin", "Admin"),
+        ];
+        let nav = LINKS
+            .into_iter()
+            .filter(|(area, _, _)| caller.may(Action::Open(*area)))
+            .map(|(_, href, label)| NavLink {
                 href,
                 label,
-                current,
-            });
-        };
-        if caller.principal.person.is_some() && roles.contains(&Role::Learner) {
-            link("/me", "My training");
-        }
-        if roles.contains(&Role::Manager) {
-            link("/team", "My team");
-        }
-        if roles
-            .iter()
-            .any(|r| matches!(r, Role::OrgAdmin | Role::Auditor | Role::PlatformAdmin))
-        {
-            link("/", "Organisations");
-        }
-        if roles.contains(&Role::OrgAdmin) {
-            link("/admin", "Admin");
-        }
+                current: match href {
+                    "/" => path == "/" || (path.starts_with("/orgs") && !path.contains("/admin")),
+                    "/admin" => path.starts_with("/admin") || path.contains("/admin"),
+                    _ => path.starts_with(href),
+                },
+            })
+            .collect();
         Layout {
             v: crate::assets::asset_version(),
             csrf: csrf.0.clone(),

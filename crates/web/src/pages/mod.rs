@@ -8,17 +8,16 @@ mod report;
 mod team;
 mod trends;
 
-use crate::api::today;
-use crate::error::{parse_date, parse_instant};
 use crate::routes::Routes;
 use crate::views;
+use crate::when::AsAt;
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lantern_domain::access::Action;
+use lantern_domain::access::{Action, Area};
 use lantern_domain::{PersonId, RequirementKey, Status, UnitId};
 use layout::{Layout, Page};
 
@@ -45,6 +44,10 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/admin/settings/reminders",
             admin::reminder_settings_submit,
+        )
+        .post(
+            "/orgs/{ods}/admin/settings/time-zone",
+            admin::time_zone_submit,
         )
         .get("/orgs/{ods}/admin/people", admin::people_page)
         .upload(
@@ -244,10 +247,10 @@ async fn home(State(state): State<AppState>, page: Page) -> PageResult<Response>
         .list_orgs(&page.caller.scope())
         .await?
         .into_iter()
-        .filter(|o| page.caller.principal.may(Action::Audit(o.org.id)))
+        .filter(|o| page.caller.may(Action::Audit(o.org.id)))
         .collect();
     if orgs.is_empty() {
-        let to = if page.layout.nav.iter().any(|n| n.href == "/team") {
+        let to = if page.caller.may(Action::Open(Area::MyTeam)) {
             "/team"
         } else {
             "/me"
@@ -266,7 +269,7 @@ async fn admin_home(State(state): State<AppState>, page: Page) -> PageResult<Res
     let orgs = state.store.list_orgs(&page.caller.scope()).await?;
     let first = orgs
         .iter()
-        .find(|o| page.caller.principal.may(Action::Administer(o.org.id)))
+        .find(|o| page.caller.may(Action::Administer(o.org.id)))
         .ok_or(AppError::Forbidden(
             "Administration is for organisation admins.".into(),
         ))?;
@@ -331,15 +334,14 @@ async fn heatmap(
     Path(ods): Path<String>,
     Query(q): Query<AsAtParams>,
 ) -> PageResult<HeatmapPage> {
-    let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
-    let known_at = parse_instant("known_at", q.known_at.as_deref())?;
-    let view = views::org_compliance(&state, &page.caller, &ods, as_at, known_at).await?;
+    let when = AsAt::parse(q.as_at.as_deref(), q.known_at.as_deref())?;
+    let view = views::org_compliance(&state, &page.caller, &ods, when).await?;
     let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
     Ok(HeatmapPage {
         view,
-        today: today(),
+        today: crate::when::today(&org),
         layout: page.layout,
-        can_audit: page.caller.principal.may(Action::Audit(org.id)),
+        can_audit: page.caller.may(Action::Audit(org.id)),
     })
 }
 
@@ -360,19 +362,13 @@ async fn unit(
     Query(q): Query<crate::api::unit_people::UnitPeopleQuery>,
 ) -> PageResult<UnitPage> {
     // The page and the API read the same parameters the same way.
-    let crate::api::unit_people::UnitPeopleQuestion {
-        as_at,
-        known_at,
-        requirement,
-        status,
-    } = q.parse()?;
+    let (as_at, requirement, status) = q.parse()?;
     let view = views::unit_people(
         &state,
         &page.caller,
         &ods,
         UnitId(unit_id),
         as_at,
-        known_at,
         requirement.as_ref(),
         status,
     )
@@ -421,17 +417,9 @@ async fn person(
     Path((ods, person_id)): Path<(String, i64)>,
     Query(q): Query<AsAtParams>,
 ) -> PageResult<PersonPage> {
-    let as_at = parse_date("as_at", q.as_at.as_deref())?.unwrap_or_else(today);
-    let known_at = parse_instant("known_at", q.known_at.as_deref())?;
-    let view = views::person_compliance(
-        &state,
-        &page.caller,
-        &ods,
-        PersonId(person_id),
-        as_at,
-        known_at,
-    )
-    .await?;
+    let when = AsAt::parse(q.as_at.as_deref(), q.known_at.as_deref())?;
+    let view =
+        views::person_compliance(&state, &page.caller, &ods, PersonId(person_id), when).await?;
     let org = state
         .store
         .org_by_code(&page.caller.scope(), &view.ods_code)

@@ -24,25 +24,21 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
-    fn parse(
-        &self,
-    ) -> Result<(chrono::NaiveDate, Option<lantern_domain::Timestamp>, Option<UnitId>), AppError> {
-        let as_at = crate::error::parse_date("as_at", self.as_at.as_deref())?
-            .unwrap_or_else(crate::api::today);
-        let known_at = crate::error::parse_instant("known_at", self.known_at.as_deref())?;
+    fn parse(&self) -> Result<(crate::when::AsAt, Option<UnitId>), AppError> {
+        let as_at = crate::when::AsAt::parse(self.as_at.as_deref(), self.known_at.as_deref())?;
         let unit = match self.unit.as_deref().filter(|u| !u.is_empty()) {
             None => None,
             Some(u) => Some(UnitId(u.parse().map_err(|_| {
                 AppError::BadRequest(format!("unit must be a unit id, not {u:?}"))
             })?)),
         };
-        Ok((as_at, known_at, unit))
+        Ok((as_at, unit))
     }
 
     /// The report this query asks for, as the caller may see it.
     async fn build(&self, state: &AppState, page: &Page, ods: &str) -> Result<Report, AppError> {
-        let (as_at, known_at, unit) = self.parse()?;
-        report::build(state, &page.caller, ods, as_at, known_at, unit).await
+        let (when, unit) = self.parse()?;
+        report::build(state, &page.caller, ods, when, unit).await
     }
 
     fn query_string(&self, r: &Report) -> String {
@@ -76,8 +72,8 @@ pub async fn page(
     Ok(ReportPage {
         layout: page.layout,
         query: q.query_string(&report),
+        today: report.today,
         report,
-        today: crate::api::today(),
     })
 }
 

@@ -35,6 +35,8 @@ pub struct Report {
     /// When set, the report as Lantern had recorded things at this instant.
     pub known_at: Option<Timestamp>,
     pub generated_at: Timestamp,
+    /// The organisation's date when it was generated.
+    pub today: Date,
     /// Column headings: "Fire Safety L1", ...
     pub requirements: Vec<String>,
     pub summary: Vec<(String, Counts)>,
@@ -74,18 +76,21 @@ pub(crate) enum Value {
     Date(Option<Date>),
 }
 
-/// Builds the report for an organisation (or one unit of it) on `as_at`; auditors and organisation admins only.
+/// Builds the report for an organisation (or one unit of it) on `as_at` (default: the organisation's today);
+/// auditors and organisation admins only.
 pub async fn build(
     state: &AppState,
     caller: &Caller,
     ods: &str,
-    as_at: Date,
-    known_at: Option<Timestamp>,
+    when: crate::when::AsAt,
     unit: Option<UnitId>,
 ) -> Result<Report, AppError> {
     let scope = caller.scope();
     let org = state.store.org_by_code(&scope, ods).await?;
     caller.require(Action::Audit(org.id))?;
+    let generated_at = crate::when::now();
+    let today = org.today(generated_at);
+    let (as_at, known_at) = when.resolve_at(&org, generated_at);
     let rollup = state
         .read_model
         .rollup(state.store.as_ref(), &scope, org.id, known_at)
@@ -161,7 +166,8 @@ pub async fn build(
         unit: unit.map(|u| (u.0, units[&u].clone())),
         as_at,
         known_at,
-        generated_at: chrono::Utc::now(),
+        generated_at,
+        today,
         requirements,
         summary,
         units: unit_summaries,

@@ -117,7 +117,7 @@ fn requirement_label(rules: &[Rule], subject: &str, level: u8) -> String {
 
 /// The requirements in force, once each, by title: what a mapping can feed.
 fn requirement_choices(ctx: &OrgContext) -> Vec<RequirementChoice> {
-    let today = crate::api::today();
+    let today = crate::when::today(&ctx.org);
     let mut out: Vec<RequirementChoice> = Vec::new();
     let mut rules: Vec<&Rule> = ctx.rules.iter().filter(|r| r.in_force_on(today)).collect();
     rules.sort_by(|a, b| (&a.title, a.level).cmp(&(&b.title, b.level)));

@@ -53,7 +53,7 @@ pub async fn people_page(
         .read_model
         .rollup(state.store.as_ref(), &scope, ctx.org.id, None)
         .await?;
-    let today = crate::api::today();
+    let today = crate::when::today(&ctx.org);
     // One pass over the people in post today, counting each at their unit and every unit above it.
     let mut counts: std::collections::HashMap<lantern_domain::UnitId, usize> =
         std::collections::HashMap::new();

@@ -1,44 +1,29 @@
-//! Requirement rules and their versions: a change is a new version with an effective date, never an edit.
+//! Requirement rules and their versions: a change is a new version with an effective date, never an edit. The
+//! rules and what a version may change are `views::rules` (and `lantern_domain::rule_versions`); this file shows the
+//! pages and reads the form.
 
-use super::{Notice, admin_org};
-use super::{number, urlencode};
+use super::{Notice, admin_org, urlencode};
+use crate::AppState;
 use crate::auth::sign_in::FieldError;
+use crate::pages::PageResult;
 use crate::pages::layout::{Layout, Page};
-use crate::pages::{PageError, PageResult};
-use crate::{AppError, AppState};
+use crate::views::rules::{self as view, RulesView};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use lantern_domain::rule_versions::{self, VersionDraft};
 use lantern_domain::{Rule, RuleId, RuleKind};
-use lantern_store::{OrgContext, RuleRow, StoreError, WriteBatch};
 
-/// A requirement with its versions, newest first.
-pub struct RuleHistory {
-    pub current: Rule,
-    pub versions: Vec<Rule>,
-}
+pub use view::period;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_rules.html")]
 pub struct RulesPage {
     layout: Layout,
     ods: String,
-    org_name: String,
-    target: f64,
-    rules: Vec<RuleHistory>,
+    view: RulesView,
     saved: Option<String>,
-}
-
-pub fn period(kind: &RuleKind) -> String {
-    match kind {
-        RuleKind::Completion { refresher_months } if *refresher_months == 0 => "Once".to_owned(),
-        RuleKind::Completion { refresher_months } => format!("Every {refresher_months} months"),
-        RuleKind::Hours {
-            hours,
-            window_months,
-        } => format!("{hours} hours every {window_months} months"),
-    }
 }
 
 pub async fn rules(
@@ -47,33 +32,11 @@ pub async fn rules(
     Path(ods): Path<String>,
     Query(n): Query<Notice>,
 ) -> PageResult<RulesPage> {
-    let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let mut by_key: Vec<RuleHistory> = Vec::new();
-    let mut all = ctx.rules.clone();
-    all.sort_by(|a, b| {
-        (&a.title, a.level, std::cmp::Reverse(a.effective_from)).cmp(&(
-            &b.title,
-            b.level,
-            std::cmp::Reverse(b.effective_from),
-        ))
-    });
-    for r in all {
-        match by_key.last_mut() {
-            Some(h) if h.current.subject == r.subject && h.current.level == r.level => {
-                h.versions.push(r)
-            }
-            _ => by_key.push(RuleHistory {
-                current: r.clone(),
-                versions: vec![r],
-            }),
-        }
-    }
+    let view = view::rules(&state, &page.caller, &ods).await?;
     Ok(RulesPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
-        org_name: ctx.org.name.clone(),
-        target: ctx.org.target_percent,
-        rules: by_key,
+        ods: view.ods_code.clone(),
+        view,
         saved: n.saved,
     })
 }
@@ -120,29 +83,19 @@ pub struct RuleVersionForm {
     reason: String,
 }
 
-fn current_rule(ctx: &OrgContext, id: i64) -> Result<Rule, AppError> {
-    let rule = ctx
-        .rules
-        .iter()
-        .find(|r| r.id == RuleId(id))
-        .ok_or(AppError::NotFound)?;
-    // Always version the one in force (or the latest), whichever version's page was opened.
-    Ok(ctx
-        .rules
-        .iter()
-        .filter(|r| r.subject == rule.subject && r.level == rule.level)
-        .max_by_key(|r| r.effective_from)
-        .cloned()
-        .unwrap_or_else(|| rule.clone()))
-}
-
 pub async fn rule_version_page(
     State(state): State<AppState>,
     page: Page,
     Path((ods, id)): Path<(String, i64)>,
 ) -> PageResult<RuleVersionPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let rule = current_rule(&ctx, id)?;
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(id))
+        .ok_or(crate::AppError::NotFound)?;
+    // Always version the latest, whichever version's page was opened.
+    let rule = rule_versions::current(&ctx.rules, opened).clone();
     let (refresher, hours, window) = match rule.kind {
         RuleKind::Completion { refresher_months } => {
             (refresher_months.to_string(), String::new(), String::new())
@@ -171,140 +124,60 @@ pub async fn rule_version_page(
     })
 }
 
+impl RuleVersionForm {
+    /// The form's fields as a draft: a field that is not a number is left out, and the policy names it.
+    fn draft(&self) -> VersionDraft {
+        fn number<T: std::str::FromStr>(v: &str) -> Option<T> {
+            v.trim().parse().ok()
+        }
+        VersionDraft {
+            effective_from: number(&self.effective_from),
+            refresher_months: number(&self.refresher_months),
+            hours: number(&self.hours),
+            window_months: number(&self.window_months),
+            warning_days: number(&self.warning_days),
+            new_starter_days: number(&self.new_starter_days),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
 pub async fn rule_version_submit(
     State(state): State<AppState>,
     page: Page,
     Path((ods, id)): Path<(String, i64)>,
     Form(form): Form<RuleVersionForm>,
 ) -> PageResult<Response> {
+    let made = view::add_rule_version(&state, &page.caller, &ods, id, |_| form.draft()).await?;
+    let problems = match made {
+        Ok(rule) => {
+            let to = format!("/orgs/{}/admin?saved={}", ods, urlencode(&rule.title));
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(problems) => problems,
+    };
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let current = current_rule(&ctx, id)?;
-    let mut errors = Vec::new();
-    let effective_from = match form.effective_from.trim().parse::<chrono::NaiveDate>() {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(FieldError {
-                field: "effective_from",
-                message: "Enter the date the new version takes effect, like 2027-04-01".into(),
-            });
-            None
-        }
-    };
-    let kind = match current.kind {
-        RuleKind::Completion { refresher_months } => {
-            if current.adjustable {
-                number::<u32>(
-                    &mut errors,
-                    "refresher_months",
-                    &form.refresher_months,
-                    "a refresher period of 1 to 120 months",
-                    |m| (1..=120).contains(m),
-                )
-                .map(|m| RuleKind::Completion {
-                    refresher_months: m,
-                })
-            } else {
-                // The framework fixes this period: a new version keeps it.
-                Some(RuleKind::Completion { refresher_months })
-            }
-        }
-        RuleKind::Hours { .. } => {
-            let h = number::<f64>(
-                &mut errors,
-                "hours",
-                &form.hours,
-                "the hours required, more than 0",
-                |h| *h > 0.0 && *h <= 500.0,
-            );
-            let w = number::<u32>(
-                &mut errors,
-                "window_months",
-                &form.window_months,
-                "a window of 1 to 120 months",
-                |m| (1..=120).contains(m),
-            );
-            h.zip(w).map(|(hours, window_months)| RuleKind::Hours {
-                hours,
-                window_months,
-            })
-        }
-    };
-    let warning = number::<u32>(
-        &mut errors,
-        "warning_days",
-        &form.warning_days,
-        "a warning window of 0 to 365 days",
-        |d| *d <= 365,
-    );
-    let starter = number::<u32>(
-        &mut errors,
-        "new_starter_days",
-        &form.new_starter_days,
-        "a new-starter deadline of 0 to 365 days",
-        |d| *d <= 365,
-    );
-    if form.reason.trim().len() < 5 {
-        errors.push(FieldError {
-            field: "reason",
-            message: "Say why the rule changes, for the audit trail".into(),
-        });
-    }
-    if let (true, Some(from), Some(kind), Some(warning_days), Some(new_starter_days)) =
-        (errors.is_empty(), effective_from, kind, warning, starter)
-    {
-        let rule = Rule {
-            kind,
-            warning_days,
-            new_starter_days,
-            effective_from: from,
-            effective_to: None,
-            source: format!(
-                "{} local version by {} on {}: {}",
-                ctx.org.ods_code,
-                page.caller.account.display_name,
-                chrono::Utc::now().date_naive(),
-                form.reason.trim()
-            ),
-            ..current.clone()
-        };
-        let mut batch = WriteBatch {
-            only_org: Some(ctx.org.ods_code.clone()),
-            ..WriteBatch::default()
-        };
-        batch.rules.push(RuleRow {
-            org: ctx.org.ods_code.clone(),
-            rule,
-        });
-        match state.store.write(&batch).await {
-            Ok(_) => {
-                tracing::info!(org = %ctx.org.ods_code, subject = %current.subject, %from, "new rule version");
-                let to = format!(
-                    "/orgs/{}/admin?saved={}",
-                    ctx.org.ods_code,
-                    urlencode(&current.title)
-                );
-                return Ok(Redirect::to(&to).into_response());
-            }
-            Err(StoreError::Rejected(problems)) => {
-                for p in problems {
-                    errors.push(FieldError {
-                        field: "effective_from",
-                        message: p.message,
-                    });
-                }
-            }
-            Err(e) => return Err(PageError::from(e)),
-        }
-    }
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(id))
+        .ok_or(crate::AppError::NotFound)?;
+    let rule = rule_versions::current(&ctx.rules, opened).clone();
     Ok((
         axum::http::StatusCode::BAD_REQUEST,
         RuleVersionPage {
             layout: page.layout,
             ods: ctx.org.ods_code.clone(),
             org_name: ctx.org.name.clone(),
-            rule: current,
+            rule,
             form,
-            errors,
+            errors: problems
+                .into_iter()
+                .map(|p| FieldError {
+                    field: p.field,
+                    message: p.message,
+                })
+                .collect(),
         },
     )
         .into_response())

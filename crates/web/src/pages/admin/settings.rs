@@ -1,5 +1,6 @@
-//! Settings: the compliance target, and how often a person may be reminded about the same requirement. Each is its
-//! own form, written on its own, so neither can be half-saved with the other.
+//! Settings: the compliance target, how often a person may be reminded about the same requirement, and the
+//! organisation's time zone (what "today" is for its answers). Each is its own form, written on its own, so none can
+//! be half-saved with another.
 
 use super::admin_org;
 use super::number;
@@ -11,6 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use lantern_domain::local_time::TimeZone;
 use lantern_store::{OrgRow, WriteBatch};
 
 #[derive(Template, WebTemplate)]
@@ -22,6 +24,8 @@ pub struct SettingsPage {
     target: String,
     /// Days within which a person is not reminded about the same requirement again.
     reminder_interval: String,
+    /// The IANA time zone chosen (or asked for).
+    time_zone: String,
     errors: Vec<FieldError>,
 }
 
@@ -31,6 +35,11 @@ impl SettingsPage {
             .iter()
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
+    }
+
+    /// The zones to choose from, by name.
+    fn zones(&self) -> Vec<&'static str> {
+        TimeZone::all().into_iter().map(TimeZone::name).collect()
     }
 }
 
@@ -47,6 +56,7 @@ pub async fn settings_page(
         org_name: ctx.org.name.clone(),
         target: ctx.org.target_percent.to_string(),
         reminder_interval: interval.to_string(),
+        time_zone: ctx.org.time_zone.name().to_owned(),
         errors: Vec::new(),
     })
 }
@@ -97,6 +107,7 @@ pub async fn settings_submit(
             org_name: ctx.org.name.clone(),
             target: form.target,
             reminder_interval: interval.to_string(),
+            time_zone: ctx.org.time_zone.name().to_owned(),
             errors,
         },
     )
@@ -153,7 +164,52 @@ pub async fn reminder_settings_submit(
             org_name: ctx.org.name.clone(),
             target: ctx.org.target_percent.to_string(),
             reminder_interval: form.reminder_interval,
+            time_zone: ctx.org.time_zone.name().to_owned(),
             errors,
+        },
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// The organisation's time zone: which date "today" is for its dashboards, reminders and reports, and where a day
+/// ends for "as known at" a date.
+pub async fn time_zone_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    Form(form): Form<TimeZoneForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    if let Some(zone) = TimeZone::parse(form.time_zone.trim()) {
+        state
+            .store
+            .set_time_zone(ctx.org.id, zone, page.caller.account.id, crate::when::now())
+            .await?;
+        return Ok(
+            Redirect::to(&format!("/orgs/{}/admin?saved=Time+zone", ctx.org.ods_code))
+                .into_response(),
+        );
+    }
+    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
+    Ok((
+        axum::http::StatusCode::BAD_REQUEST,
+        SettingsPage {
+            layout: page.layout,
+            ods: ctx.org.ods_code.clone(),
+            org_name: ctx.org.name.clone(),
+            target: ctx.org.target_percent.to_string(),
+            reminder_interval: interval.to_string(),
+            time_zone: form.time_zone,
+            errors: vec![FieldError {
+                field: "time_zone",
+                message: "Choose a time zone from the list, like Europe/London".into(),
+            }],
         },
     )
         .into_response())

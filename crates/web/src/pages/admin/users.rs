@@ -21,7 +21,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use lantern_domain::access::{Action, Role, RoleGrant};
+use lantern_domain::access::{Action, Role, RoleGrant, Whose};
 use lantern_domain::{AccountId, UnitId};
 use lantern_store::{
     AccountInOrg, GrantSpec, InvitationId, InvitationState, NewInvitation, OrgContext, StoreError,
@@ -322,24 +322,23 @@ pub async fn users_submit(
         });
     }
     let role = match Role::parse(&form.role) {
-        // An organisation admin grants roles in their organisation; platform admins are made on the command line.
-        Some(Role::PlatformAdmin) | None => {
+        Some(r) if page.caller.may(Action::Grant(ctx.org.id, r)) => Some(r),
+        _ => {
             errors.push(FieldError {
                 field: "role",
                 message: "Choose a role".into(),
             });
             None
         }
-        Some(r) => Some(r),
     };
     let unit = form.unit.trim();
-    if role == Some(Role::Manager) && unit.is_empty() {
+    if role.is_some_and(Role::needs_unit) && unit.is_empty() {
         errors.push(FieldError {
             field: "unit",
             message: "Enter the code of the unit this manager manages".into(),
         });
     }
-    if role == Some(Role::Learner) && form.employee_number.trim().is_empty() {
+    if role.is_some_and(Role::needs_staff_record) && form.employee_number.trim().is_empty() {
         errors.push(FieldError {
             field: "employee_number",
             message: "Enter the learner's employee number".into(),
@@ -366,7 +365,7 @@ pub async fn users_submit(
         }
     }
     if let (true, Some(role)) = (errors.is_empty(), role) {
-        let unit = (role == Role::Manager).then(|| unit.to_owned());
+        let unit = role.needs_unit().then(|| unit.to_owned());
         // Someone who is already one of this organisation's accounts gets the role at once: the admin already
         // manages them (unless it would link their account to a staff record it is not linked to: they confirm
         // that by accepting an invitation). Anyone else is invited, and the answer is the same whether or not the
@@ -549,7 +548,12 @@ pub async fn grant_remove(
     let found = account_here(&state, &ctx, account).await?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("unknown role {:?}", form.role)))?;
-    if role == Role::OrgAdmin && found.account.id == page.caller.account.id {
+    let whose = if found.account.id == page.caller.account.id {
+        Whose::Own
+    } else {
+        Whose::Other
+    };
+    if !page.caller.may(Action::Revoke(ctx.org.id, role, whose)) {
         return Err(AppError::BadRequest("You cannot remove your own admin role.".into()).into());
     }
     let grant = RoleGrant {

@@ -53,19 +53,20 @@ async fn targets(
     req: &RemindRequest,
 ) -> Result<(TeamPage, Vec<Target>, usize), AppError> {
     let team = team(state, &page.caller, page.layout, &req.query).await?;
-    page.caller.require(Action::Remind(team.org_id))?;
+    page.caller.require(Action::Remind(team.view.org.id))?;
     if req.people.is_empty() {
-        let targets = team.targets.clone();
+        let targets = team.view.reminder_targets.clone();
         return Ok((team, targets, 0));
     }
     // Each person picked must be in the manager's unit (the unfiltered view, which is within their scope).
     for id in &req.people {
-        if !team.view.people.iter().any(|p| p.person_id == *id) {
+        if !team.view.everyone.iter().any(|p| p.0 == *id) {
             return Err(AppError::NotFound);
         }
     }
     let targets: Vec<Target> = team
-        .targets
+        .view
+        .reminder_targets
         .iter()
         .filter(|t| req.people.contains(&t.person.0))
         .cloned()
@@ -106,10 +107,10 @@ pub async fn remind_confirm(
 ) -> PageResult<ConfirmPage> {
     let req = parse(raw.unwrap_or_default().as_bytes())?;
     let (team, targets, _) = targets(&state, page, &req).await?;
-    let interval_days = state.store.reminder_interval_days(team.org_id).await?;
+    let interval_days = state.store.reminder_interval_days(team.view.org.id).await?;
     let last = targets
         .iter()
-        .map(|t| team.last_reminded.get(&t.person.0).map(reminded_line))
+        .map(|t| team.view.reminders.get(&t.person.0).map(reminded_line))
         .collect();
     Ok(ConfirmPage {
         requirement: team.requirement_heading().map(str::to_owned),
@@ -133,11 +134,7 @@ pub async fn remind(
     let req = parse(&body)?;
     let caller = page.caller.clone();
     let (team, targets, unmatched) = targets(&state, page, &req).await?;
-    let org = state
-        .store
-        .org_by_code(&caller.scope(), &team.view.ods_code)
-        .await?;
-    let round = reminders::send(&state, &caller, &org, &targets).await?;
+    let round = reminders::send(&state, &caller, &team.view.org, &targets).await?;
     Ok(Redirect::to(&format!(
         "/team?{}&reminded={}&skipped={}&no_email={}&failed={}&unmatched={unmatched}",
         team.query, round.reminded, round.skipped, round.no_email, round.failed

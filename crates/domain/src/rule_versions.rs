@@ -1,0 +1,378 @@
+//! What an organisation may change in a requirement rule, and when: a change is always a new version of the version
+//! in force (or the latest), taking effect after it; history is never edited.
+//!
+//! - The refresher period of a completion rule may change only where the framework marks it adjustable (its source
+//!   leaves the period to local risk assessment); elsewhere the framework fixes it and a new version keeps it.
+//! - The hours and rolling window of an hours rule, the warning window and the new-starter deadline may change within
+//!   the bounds below.
+//! - A new version takes effect strictly after the current version took effect, and says why it was made (for the
+//!   audit trail).
+//!
+//! The admin page and `POST /api/v1/organisations/{ods}/rules/{rule_id}/versions` both ask [`new_version`]; the store
+//! refuses a version that would take effect before the one in force as well.
+
+use crate::dates::Date;
+use crate::model::{Rule, RuleKind};
+use std::ops::RangeInclusive;
+
+/// A refresher period, in months.
+pub const REFRESHER_MONTHS: RangeInclusive<u32> = 1..=120;
+/// The hours an hours rule may ask for: more than 0, at most this.
+pub const MAX_HOURS: f64 = 500.0;
+/// An hours rule's rolling window, in months.
+pub const WINDOW_MONTHS: RangeInclusive<u32> = 1..=120;
+/// The warning window before expiry, in days.
+pub const WARNING_DAYS: RangeInclusive<u32> = 0..=365;
+/// The new-starter deadline, in days from the start of the post.
+pub const NEW_STARTER_DAYS: RangeInclusive<u32> = 0..=365;
+/// The shortest reason accepted, in characters.
+pub const MIN_REASON: usize = 5;
+
+/// A new version as asked for. A number that was not given, or was not a number, is None.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VersionDraft {
+    pub effective_from: Option<Date>,
+    /// Completion rules only; ignored where the period is fixed.
+    pub refresher_months: Option<u32>,
+    /// Hours rules only.
+    pub hours: Option<f64>,
+    /// Hours rules only.
+    pub window_months: Option<u32>,
+    pub warning_days: Option<u32>,
+    pub new_starter_days: Option<u32>,
+    pub reason: String,
+}
+
+/// Who makes a version, and when: for its source line.
+#[derive(Clone, Debug)]
+pub struct Author<'a> {
+    pub org_code: &'a str,
+    pub name: &'a str,
+    /// The organisation's date when it is made.
+    pub today: Date,
+}
+
+/// Why a draft was refused, naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// The version a change builds on: of `rule`'s requirement (subject and level), the one that takes effect latest.
+pub fn current<'a>(rules: &'a [Rule], rule: &Rule) -> &'a Rule {
+    rules
+        .iter()
+        .filter(|r| r.subject == rule.subject && r.level == rule.level)
+        .max_by_key(|r| r.effective_from)
+        .unwrap_or_else(|| {
+            rules
+                .iter()
+                .find(|r| r.id == rule.id)
+                .expect("the rule is one of the rules")
+        })
+}
+
+/// Whether a new version of this rule may set its own refresher period.
+pub fn period_may_change(current: &Rule) -> bool {
+    matches!(current.kind, RuleKind::Completion { .. }) && current.adjustable
+}
+
+/// The new version of `current` a draft asks for, or every problem with it.
+pub fn new_version(
+    current: &Rule,
+    draft: &VersionDraft,
+    author: &Author,
+) -> Result<Rule, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut need = |field: &'static str, message: String| problems.push(Problem { field, message });
+    let effective_from = match draft.effective_from {
+        None => {
+            need(
+                "effective_from",
+                "Enter the date the new version takes effect, like 2027-04-01".into(),
+            );
+            None
+        }
+        Some(d) if d <= current.effective_from => {
+            need(
+                "effective_from",
+                format!(
+                    "The new version must take effect after {}, when the current version took effect: history is \
+                     never edited",
+                    current.effective_from
+                ),
+            );
+            None
+        }
+        Some(d) => Some(d),
+    };
+    let kind = match current.kind {
+        RuleKind::Completion { refresher_months } if !period_may_change(current) => {
+            // The framework fixes this period: a new version keeps it.
+            Some(RuleKind::Completion { refresher_months })
+        }
+        RuleKind::Completion { .. } => match draft.refresher_months {
+            Some(m) if REFRESHER_MONTHS.contains(&m) => Some(RuleKind::Completion {
+                refresher_months: m,
+            }),
+            _ => {
+                need(
+                    "refresher_months",
+                    format!(
+                        "Enter a refresher period of {}",
+                        span(&REFRESHER_MONTHS, "months")
+                    ),
+                );
+                None
+            }
+        },
+        RuleKind::Hours { .. } => {
+            let hours = draft.hours.filter(|h| *h > 0.0 && *h <= MAX_HOURS);
+            if hours.is_none() {
+                need(
+                    "hours",
+                    format!("Enter the hours required, more than 0 and at most {MAX_HOURS}"),
+                );
+            }
+            let window = draft.window_months.filter(|w| WINDOW_MONTHS.contains(w));
+            if window.is_none() {
+                need(
+                    "window_months",
+                    format!("Enter a window of {}", span(&WINDOW_MONTHS, "months")),
+                );
+            }
+            hours
+                .zip(window)
+                .map(|(hours, window_months)| RuleKind::Hours {
+                    hours,
+                    window_months,
+                })
+        }
+    };
+    let warning_days = draft.warning_days.filter(|d| WARNING_DAYS.contains(d));
+    if warning_days.is_none() {
+        need(
+            "warning_days",
+            format!("Enter a warning window of {}", span(&WARNING_DAYS, "days")),
+        );
+    }
+    let new_starter_days = draft
+        .new_starter_days
+        .filter(|d| NEW_STARTER_DAYS.contains(d));
+    if new_starter_days.is_none() {
+        need(
+            "new_starter_days",
+            format!(
+                "Enter a new-starter deadline of {}",
+                span(&NEW_STARTER_DAYS, "days")
+            ),
+        );
+    }
+    let reason = draft.reason.trim();
+    if reason.chars().count() < MIN_REASON {
+        need(
+            "reason",
+            "Say why the rule changes, for the audit trail".into(),
+        );
+    }
+    match (effective_from, kind, warning_days, new_starter_days) {
+        (Some(from), Some(kind), Some(warning_days), Some(new_starter_days))
+            if problems.is_empty() =>
+        {
+            Ok(Rule {
+                kind,
+                warning_days,
+                new_starter_days,
+                effective_from: from,
+                effective_to: None,
+                source: format!(
+                    "{} local version by {} on {}: {reason}",
+                    author.org_code, author.name, author.today
+                ),
+                ..current.clone()
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn span(range: &RangeInclusive<u32>, unit: &str) -> String {
+    format!("{} to {} {unit}", range.start(), range.end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Applicability, RenewalBase};
+    use crate::{OrgId, RuleId};
+
+    fn date(s: &str) -> Date {
+        s.parse().expect("a date")
+    }
+
+    fn rule(id: i64, kind: RuleKind, adjustable: bool, from: &str) -> Rule {
+        Rule {
+            id: RuleId(id),
+            org_id: OrgId(1),
+            framework: "cstf".into(),
+            framework_version: "1.1".into(),
+            subject: "cstf.fire_safety".into(),
+            level: 1,
+            title: "Fire Safety".into(),
+            kind,
+            applies_to: Applicability::everyone(),
+            renewal_base: RenewalBase::Completion,
+            warning_days: 60,
+            new_starter_days: 28,
+            effective_from: date(from),
+            effective_to: None,
+            adjustable,
+            source: "CSTF".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn author() -> Author<'static> {
+        Author {
+            org_code: "RJ1",
+            name: "Sam Admin",
+            today: date("2026-05-01"),
+        }
+    }
+
+    fn draft() -> VersionDraft {
+        VersionDraft {
+            effective_from: Some(date("2026-06-01")),
+            refresher_months: Some(12),
+            hours: None,
+            window_months: None,
+            warning_days: Some(30),
+            new_starter_days: Some(14),
+            reason: "Local risk assessment".into(),
+        }
+    }
+
+    const YEARLY: RuleKind = RuleKind::Completion {
+        refresher_months: 24,
+    };
+
+    #[test]
+    fn an_adjustable_period_may_change_and_the_version_says_who_made_it() {
+        let current = rule(1, YEARLY, true, "2020-01-01");
+        let v = new_version(&current, &draft(), &author()).expect("accepted");
+        assert_eq!(
+            v.kind,
+            RuleKind::Completion {
+                refresher_months: 12
+            }
+        );
+        assert_eq!((v.warning_days, v.new_starter_days), (30, 14));
+        assert_eq!(v.effective_from, date("2026-06-01"));
+        assert_eq!(v.effective_to, None);
+        assert_eq!(
+            v.source,
+            "RJ1 local version by Sam Admin on 2026-05-01: Local risk assessment"
+        );
+        assert_eq!(v.subject, current.subject);
+    }
+
+    #[test]
+    fn a_period_the_framework_fixes_is_kept() {
+        let current = rule(1, YEARLY, false, "2020-01-01");
+        assert!(!period_may_change(&current));
+        let v = new_version(&current, &draft(), &author()).expect("accepted");
+        assert_eq!(v.kind, YEARLY, "the asked-for 12 months are ignored");
+    }
+
+    #[test]
+    fn a_version_takes_effect_after_the_current_one_and_gives_a_reason() {
+        let current = rule(1, YEARLY, true, "2026-06-01");
+        let problems = new_version(
+            &current,
+            &VersionDraft {
+                reason: " no ".into(),
+                ..draft()
+            },
+            &author(),
+        )
+        .expect_err("refused");
+        let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["effective_from", "reason"]);
+        assert!(problems[0].message.contains("after 2026-06-01"));
+        let none = new_version(&current, &VersionDraft::default(), &author()).unwrap_err();
+        let fields: Vec<&str> = none.iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "effective_from",
+                "refresher_months",
+                "warning_days",
+                "new_starter_days",
+                "reason"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_hours_rule_takes_its_hours_and_window_within_bounds() {
+        let current = rule(
+            1,
+            RuleKind::Hours {
+                hours: 8.0,
+                window_months: 36,
+            },
+            false,
+            "2020-01-01",
+        );
+        let ok = new_version(
+            &current,
+            &VersionDraft {
+                hours: Some(12.0),
+                window_months: Some(36),
+                ..draft()
+            },
+            &author(),
+        )
+        .expect("accepted");
+        assert_eq!(
+            ok.kind,
+            RuleKind::Hours {
+                hours: 12.0,
+                window_months: 36
+            }
+        );
+        for (hours, window) in [
+            (Some(0.0), Some(36)),
+            (Some(501.0), Some(36)),
+            (None, Some(0)),
+        ] {
+            let bad = new_version(
+                &current,
+                &VersionDraft {
+                    hours,
+                    window_months: window,
+                    ..draft()
+                },
+                &author(),
+            )
+            .unwrap_err();
+            assert!(
+                bad.iter()
+                    .any(|p| p.field == "hours" || p.field == "window_months"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_builds_on_the_latest_version_whichever_was_opened() {
+        let old = rule(1, YEARLY, true, "2020-01-01");
+        let newer = rule(2, YEARLY, true, "2024-01-01");
+        let mut other = rule(3, YEARLY, true, "2025-01-01");
+        other.level = 2;
+        let rules = [old.clone(), newer.clone(), other];
+        assert_eq!(current(&rules, &old).id, RuleId(2));
+        assert_eq!(current(&rules, &newer).id, RuleId(2));
+    }
+}

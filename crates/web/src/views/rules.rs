@@ -1,0 +1,195 @@
+//! An organisation's requirement rules with their versions, and new versions: what the admin's rules pages and
+//! `GET /api/v1/organisations/{ods}/rules` and `POST /api/v1/organisations/{ods}/rules/{rule_id}/versions` share.
+//! What a version may change, and when, is `lantern_domain::rule_versions`; this file only reads and writes.
+
+use crate::auth::Caller;
+use crate::{AppError, AppState};
+use chrono::NaiveDate;
+use lantern_domain::access::Action;
+use lantern_domain::rule_versions::{self, Author, Problem, VersionDraft};
+use lantern_domain::{Rule, RuleId, RuleKind};
+use lantern_store::{RuleRow, StoreError, WriteBatch};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A rule's period in words: "Every 24 months", "8 hours every 36 months", "Once".
+pub fn period(kind: &RuleKind) -> String {
+    match kind {
+        RuleKind::Completion { refresher_months } if *refresher_months == 0 => "Once".to_owned(),
+        RuleKind::Completion { refresher_months } => format!("Every {refresher_months} months"),
+        RuleKind::Hours {
+            hours,
+            window_months,
+        } => format!("{hours} hours every {window_months} months"),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RulesView {
+    pub ods_code: String,
+    pub name: String,
+    pub target_percent: f64,
+    /// Each requirement (a subject at a level), by title.
+    pub requirements: Vec<RequirementRules>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequirementRules {
+    pub subject: String,
+    pub level: u8,
+    pub title: String,
+    pub framework: String,
+    pub framework_version: String,
+    /// Who it applies to, in words.
+    pub applies_to: String,
+    /// The framework leaves the period to local risk assessment.
+    pub adjustable: bool,
+    /// A new version may set its own refresher period (an adjustable completion rule); otherwise it keeps the
+    /// framework's.
+    pub period_may_change: bool,
+    /// The version a new one builds on: the one that takes effect latest.
+    pub current_rule_id: i64,
+    /// A new version must take effect after this date.
+    pub new_version_after: NaiveDate,
+    /// Every version, newest first.
+    pub versions: Vec<RuleVersionView>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RuleVersionView {
+    pub rule_id: i64,
+    pub effective_from: NaiveDate,
+    /// The first day it is no longer in force; null while current.
+    pub effective_to: Option<NaiveDate>,
+    /// "Every 24 months", "8 hours every 36 months".
+    pub period: String,
+    pub refresher_months: Option<u32>,
+    pub hours: Option<f64>,
+    pub window_months: Option<u32>,
+    pub warning_days: u32,
+    pub new_starter_days: u32,
+    /// Where the figures come from, or who made a local version and why.
+    pub source: String,
+}
+
+impl From<&Rule> for RuleVersionView {
+    fn from(r: &Rule) -> Self {
+        let (refresher_months, hours, window_months) = match r.kind {
+            RuleKind::Completion { refresher_months } => (Some(refresher_months), None, None),
+            RuleKind::Hours {
+                hours,
+                window_months,
+            } => (None, Some(hours), Some(window_months)),
+        };
+        RuleVersionView {
+            rule_id: r.id.0,
+            effective_from: r.effective_from,
+            effective_to: r.effective_to,
+            period: period(&r.kind),
+            refresher_months,
+            hours,
+            window_months,
+            warning_days: r.warning_days,
+            new_starter_days: r.new_starter_days,
+            source: r.source.clone(),
+        }
+    }
+}
+
+/// The organisation's rules, grouped by requirement; organisation admins only.
+pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<RulesView, AppError> {
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, ods).await?;
+    caller.require(Action::Administer(org.id))?;
+    let ctx = state.store.org_context(&scope, org.id).await?;
+    let mut all: Vec<&Rule> = ctx.rules.iter().collect();
+    all.sort_by(|a, b| {
+        (&a.title, a.level, std::cmp::Reverse(a.effective_from)).cmp(&(
+            &b.title,
+            b.level,
+            std::cmp::Reverse(b.effective_from),
+        ))
+    });
+    let mut requirements: Vec<RequirementRules> = Vec::new();
+    for r in all {
+        match requirements.last_mut() {
+            Some(h) if h.subject == r.subject && h.level == r.level => h.versions.push(r.into()),
+            _ => {
+                // The first of a requirement is its latest version: the one a new version builds on.
+                requirements.push(RequirementRules {
+                    subject: r.subject.clone(),
+                    level: r.level,
+                    title: r.title.clone(),
+                    framework: r.framework.clone(),
+                    framework_version: r.framework_version.clone(),
+                    applies_to: r.applies_to.describe(),
+                    adjustable: r.adjustable,
+                    period_may_change: rule_versions::period_may_change(r),
+                    current_rule_id: r.id.0,
+                    new_version_after: r.effective_from,
+                    versions: vec![r.into()],
+                })
+            }
+        }
+    }
+    Ok(RulesView {
+        ods_code: org.ods_code,
+        name: org.name,
+        target_percent: org.target_percent,
+        requirements,
+    })
+}
+
+/// A new version of a rule's requirement, as the caller asks it (`draft` is given the version it builds on), made
+/// as the caller today in the organisation's time zone. The outer error is access (404 outside, 403 without the
+/// admin role, 404 for a rule not in the organisation); the inner one is every problem with the draft, by field.
+pub async fn add_rule_version(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+    rule_id: i64,
+    draft: impl FnOnce(&Rule) -> VersionDraft,
+) -> Result<Result<Rule, Vec<Problem>>, AppError> {
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, ods).await?;
+    caller.require(Action::Administer(org.id))?;
+    let ctx = state.store.org_context(&scope, org.id).await?;
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(rule_id))
+        .ok_or(AppError::NotFound)?;
+    let current = rule_versions::current(&ctx.rules, opened);
+    let author = Author {
+        org_code: &org.ods_code,
+        name: &caller.account.display_name,
+        today: crate::when::today(&org),
+    };
+    let rule = match rule_versions::new_version(current, &draft(current), &author) {
+        Ok(rule) => rule,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let mut batch = WriteBatch {
+        only_org: Some(org.ods_code.clone()),
+        ..WriteBatch::default()
+    };
+    batch.rules.push(RuleRow {
+        org: org.ods_code.clone(),
+        rule: rule.clone(),
+    });
+    match state.store.write(&batch).await {
+        Ok(_) => {
+            tracing::info!(org = %org.ods_code, subject = %rule.subject, from = %rule.effective_from, "new rule version");
+            Ok(Ok(rule))
+        }
+        // The store's own guard (a version written meanwhile): said against the date.
+        Err(StoreError::Rejected(problems)) => Ok(Err(problems
+            .into_iter()
+            .map(|p| Problem {
+                field: "effective_from",
+                message: p.message,
+            })
+            .collect())),
+        Err(e) => Err(e.into()),
+    }
+}
