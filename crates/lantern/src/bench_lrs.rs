@@ -277,11 +277,14 @@ pub async fn run(store: Arc<dyn Store>, opts: Options) -> anyhow::Result<()> {
     let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
     store
         .create_lrs_credential(
-            org.id,
-            "benchmark client",
-            &key,
-            &hash,
-            true,
+            &lantern_store::lrs::NewLrsCredential {
+                org: org.id,
+                name: "benchmark client",
+                api_key: &key,
+                secret_hash: &hash,
+                can_write: true,
+                default_version: lantern_xapi::Version::V1_0_3,
+            },
             chrono::Utc::now(),
         )
         .await?;

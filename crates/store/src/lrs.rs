@@ -12,7 +12,7 @@
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use lantern_domain::{AccountId, OrgId, PersonId, RecordId, Timestamp};
-use lantern_xapi::Prepared;
+use lantern_xapi::{Prepared, Version};
 
 /// A client application's credential (the key half of HTTP Basic; the secret is stored hashed).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,8 +22,22 @@ pub struct LrsCredential {
     pub name: String,
     pub api_key: String,
     pub can_write: bool,
+    /// The xAPI version the client speaks, chosen when the credential is made: what the LRS announces when one of
+    /// its requests names no version it can use.
+    pub default_version: Version,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// A credential to make. The secret itself is never stored, only its hash.
+#[derive(Clone, Debug)]
+pub struct NewLrsCredential<'a> {
+    pub org: OrgId,
+    pub name: &'a str,
+    pub api_key: &'a str,
+    pub secret_hash: &'a str,
+    pub can_write: bool,
+    pub default_version: Version,
 }
 
 /// An attachment's bytes, from a multipart request.
@@ -249,11 +263,7 @@ pub struct ErasureRecord {
 pub trait LrsStore: Send + Sync {
     async fn create_lrs_credential(
         &self,
-        org: OrgId,
-        name: &str,
-        api_key: &str,
-        secret_hash: &str,
-        can_write: bool,
+        new: &NewLrsCredential<'_>,
         now: Timestamp,
     ) -> Result<LrsCredential>;
     /// The credential with this key and its secret's hash, revoked or not (the caller refuses revoked ones).
@@ -1101,6 +1111,13 @@ macro_rules! impl_lrs_store {
                     name: r.try_get("name")?,
                     api_key: r.try_get("api_key")?,
                     can_write: r.try_get("can_write")?,
+                    default_version: {
+                        let v: String = r.try_get("default_version")?;
+                        lantern_xapi::Version::named(&v).ok_or_else(|| StoreError::Corrupt {
+                            column: "lrs_credentials.default_version",
+                            message: format!("{v:?} is not an xAPI version this LRS speaks"),
+                        })?
+                    },
                     created_at: r.try_get("created_at")?,
                     revoked_at: r.try_get("revoked_at")?,
                 })
@@ -1823,12 +1840,13 @@ macro_rules! impl_lrs_store {
 
             #[async_trait]
             impl LrsStore for $store {
-                async fn create_lrs_credential(&self, org: OrgId, name: &str, api_key: &str, secret_hash: &str, can_write: bool, now: Timestamp) -> Result<LrsCredential> {
+                async fn create_lrs_credential(&self, new: &NewLrsCredential<'_>, now: Timestamp) -> Result<LrsCredential> {
                     let r = sqlx::query(
-                        "INSERT INTO lrs_credentials (org_id, name, api_key, secret_hash, can_write, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                        "INSERT INTO lrs_credentials (org_id, name, api_key, secret_hash, can_write, default_version, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
                     )
-                    .bind(org.0).bind(name).bind(api_key).bind(secret_hash).bind(can_write).bind(now)
+                    .bind(new.org.0).bind(new.name).bind(new.api_key).bind(new.secret_hash).bind(new.can_write)
+                    .bind(new.default_version.as_str()).bind(now)
                     .fetch_one(&self.pool).await?;
                     credential_from_row(&r)
                 }
