@@ -190,9 +190,12 @@ async fn ingest(
     ))
 }
 
+/// The query string of a query kind's i-th sample.
+type QueryOf = Box<dyn Fn(usize) -> String>;
+
 async fn queries(http: &Http, t: &Target, samples: usize) -> anyhow::Result<()> {
     let enc = |s: &str| -> String { form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let kinds: Vec<(&str, QueryOf)> = vec![
         (
             "agent",
             Box::new(move |i| {

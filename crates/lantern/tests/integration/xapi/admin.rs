@@ -29,7 +29,9 @@ async fn credentials_mappings_and_erasure_from_the_admin_pages() {
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{n}");
         assert!(
             res.body.contains("Enter what this credential is for")
-                && res.body.contains("Choose the xAPI version the client speaks"),
+                && res
+                    .body
+                    .contains("Choose the xAPI version the client speaks"),
             "{n}"
         );
         let res = admin

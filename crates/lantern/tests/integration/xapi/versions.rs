@@ -21,7 +21,11 @@ async fn a_request_without_a_version_is_refused_in_its_credentials_version() {
             ..w.lrs.clone()
         };
         let id = uuid();
-        let s = statement("a.nurse@nhs.test", COMPLETED, "https://elearning.test/versions");
+        let s = statement(
+            "a.nurse@nhs.test",
+            COMPLETED,
+            "https://elearning.test/versions",
+        );
         let activity = enc("https://elearning.test/versions");
         let state = format!(
             "/xapi/activities/state?activityId={activity}&agent={}&stateId=s",
@@ -107,7 +111,10 @@ async fn a_request_without_a_version_is_refused_in_its_credentials_version() {
             .into_iter()
             .map(|c| (c.api_key, c.default_version))
             .collect();
-        assert!(versions.contains(&(k2.clone(), Version::V2_0_0)), "{n}: {versions:?}");
+        assert!(
+            versions.contains(&(k2.clone(), Version::V2_0_0)),
+            "{n}: {versions:?}"
+        );
         assert!(
             versions
                 .iter()
