@@ -11,6 +11,7 @@ pub mod ids;
 pub mod model;
 pub mod revalidation;
 pub mod rollup;
+pub mod xapi_mapping;
 
 pub use dates::{Date, Timestamp};
 pub use engine::{Status, StatusSpan};

@@ -11,6 +11,7 @@
 
 use crate::{Result, StoreError};
 use async_trait::async_trait;
+use lantern_domain::xapi_mapping::StatementOutcome;
 use lantern_domain::{AccountId, OrgId, PersonId, RecordId, Timestamp};
 use lantern_xapi::{Prepared, Version};
 
@@ -195,37 +196,8 @@ pub enum DocumentWrite {
     Merge,
 }
 
-/// A mapping that turns statements into training records (issue 4, "feeding compliance").
-#[derive(Clone, Debug, PartialEq)]
-pub struct XapiMapping {
-    pub id: i64,
-    pub org: OrgId,
-    /// An activity IRI, or a prefix ending in `*`.
-    pub activity: String,
-    /// The competency and level the record is for.
-    pub subject: String,
-    pub level: u8,
-    /// Verb IRIs that count.
-    pub verbs: Vec<String>,
-    /// Only statements whose result.success is true.
-    pub require_success: bool,
-    /// Only statements whose result.score.scaled is at least this.
-    pub min_scaled_score: Option<f64>,
-    /// Hours credited (for hours-based requirements such as safeguarding); else result.duration is used if given.
-    pub hours: Option<f64>,
-    pub created_at: Timestamp,
-    pub retired_at: Option<Timestamp>,
-}
-
-impl XapiMapping {
-    /// True when the mapping's activity pattern covers the IRI.
-    pub fn covers(&self, iri: &str) -> bool {
-        match self.activity.strip_suffix('*') {
-            Some(prefix) => iri.starts_with(prefix),
-            None => iri == self.activity,
-        }
-    }
-}
+/// A mapping that turns statements into training records: the rules are the domain's.
+pub use lantern_domain::xapi_mapping::XapiMapping;
 
 /// A training record an xAPI statement became, for the admin's page.
 #[derive(Clone, Debug, PartialEq)]
@@ -399,92 +371,17 @@ pub(crate) fn check_precondition(
     Ok(())
 }
 
-/// What a statement says that a mapping looks at.
-pub(crate) struct Outcome<'a> {
-    pub verb: &'a str,
-    pub activity: Option<&'a str>,
-    pub success: Option<bool>,
-    pub scaled: Option<f64>,
-    pub duration_hours: Option<f64>,
-}
-
-impl<'a> Outcome<'a> {
-    pub(crate) fn of(p: &'a Prepared) -> Outcome<'a> {
-        let result = p.statement.get("result");
-        Outcome {
-            verb: &p.index.verb,
-            activity: p.index.object_activity.as_deref(),
-            success: result
-                .and_then(|r| r.get("success"))
-                .and_then(|v| v.as_bool()),
-            scaled: result
-                .and_then(|r| r.get("score"))
-                .and_then(|s| s.get("scaled"))
-                .and_then(|v| v.as_f64()),
-            duration_hours: result
-                .and_then(|r| r.get("duration"))
-                .and_then(|v| v.as_str())
-                .and_then(duration_hours),
-        }
+/// What a statement says that a mapping looks at, for the domain's rules.
+pub(crate) fn outcome_of(p: &Prepared) -> StatementOutcome<'_> {
+    let result = lantern_xapi::result_facts(&p.statement);
+    StatementOutcome {
+        verb: &p.index.verb,
+        activity: p.index.object_activity.as_deref(),
+        success: result.success,
+        scaled: result.scaled,
+        duration: result.duration,
+        timestamp: p.index.timestamp,
     }
-}
-
-/// Hours in an ISO 8601 duration (`PT1H30M`, `P1DT2H`, `PT45M`): days count 24 hours; years, months and weeks are
-/// not training durations and give none.
-pub(crate) fn duration_hours(d: &str) -> Option<f64> {
-    let rest = d.strip_prefix('P')?;
-    let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
-    let mut hours = 0.0;
-    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
-        let mut num = String::new();
-        for c in part.chars() {
-            if c.is_ascii_digit() || c == '.' {
-                num.push(c);
-            } else {
-                let factor = units.iter().find(|(u, _)| *u == c)?.1;
-                hours += num.parse::<f64>().ok()? * factor;
-                num.clear();
-            }
-        }
-        num.is_empty().then_some(())
-    };
-    take(date, &[('D', 24.0)])?;
-    take(time, &[('H', 1.0), ('M', 1.0 / 60.0), ('S', 1.0 / 3600.0)])?;
-    Some(hours)
-}
-
-/// The first live mapping a statement meets, if any: its verb is one the mapping counts, its object is an activity
-/// the mapping covers, and its result passes the mapping's success and score conditions.
-pub(crate) fn matching_mapping<'m>(
-    mappings: &'m [XapiMapping],
-    o: &Outcome<'_>,
-) -> Option<&'m XapiMapping> {
-    let activity = o.activity?;
-    mappings.iter().find(|m| {
-        m.retired_at.is_none()
-            && m.covers(activity)
-            && m.verbs.iter().any(|v| v == o.verb)
-            && (!m.require_success || o.success == Some(true))
-            && m.min_scaled_score
-                .is_none_or(|min| o.scaled.is_some_and(|s| s >= min))
-    })
-}
-
-/// The person an actor key names in the organisation: `mbox:mailto:EMAIL` by the person's email, or
-/// `account:HOMEPAGE|NAME` by employee number when the account's home page is Lantern's own (the actor Lantern
-/// gives content it launches, as cmi5 does).
-pub(crate) enum PersonRef<'a> {
-    Email(String),
-    EmployeeNumber(&'a str),
-}
-
-pub(crate) fn person_ref<'a>(key: &'a str, home_page: &str) -> Option<PersonRef<'a>> {
-    if let Some(email) = key.strip_prefix("mbox:mailto:") {
-        return Some(PersonRef::Email(email.to_lowercase()));
-    }
-    let (page, name) = key.strip_prefix("account:")?.split_once('|')?;
-    (page.trim_end_matches('/') == home_page.trim_end_matches('/'))
-        .then_some(PersonRef::EmployeeNumber(name))
 }
 
 #[cfg(test)]
@@ -545,137 +442,6 @@ mod tests {
         let stored: serde_json::Value = serde_json::from_str(&filled(&s, text)).unwrap();
         assert_eq!(stored["stored"], text);
         assert_eq!(stored["timestamp"], "2026-11-30T09:00:00Z");
-    }
-
-    fn mapping(activity: &str) -> XapiMapping {
-        XapiMapping {
-            id: 1,
-            org: OrgId(1),
-            activity: activity.into(),
-            subject: "fire_safety".into(),
-            level: 1,
-            verbs: vec!["http://adlnet.gov/expapi/verbs/passed".into()],
-            require_success: true,
-            min_scaled_score: Some(0.8),
-            hours: None,
-            created_at: chrono::Utc::now(),
-            retired_at: None,
-        }
-    }
-
-    fn outcome<'a>(activity: &'a str, success: Option<bool>, scaled: Option<f64>) -> Outcome<'a> {
-        Outcome {
-            verb: "http://adlnet.gov/expapi/verbs/passed",
-            activity: Some(activity),
-            success,
-            scaled,
-            duration_hours: None,
-        }
-    }
-
-    #[test]
-    fn mappings_need_the_verb_activity_success_and_score() {
-        let ms = [mapping("https://elearning.example/fire/*")];
-        let hit = |o: &Outcome| matching_mapping(&ms, o).is_some();
-        assert!(hit(&outcome(
-            "https://elearning.example/fire/module-1",
-            Some(true),
-            Some(0.8)
-        )));
-        assert!(
-            !hit(&outcome(
-                "https://elearning.example/ipc/module-1",
-                Some(true),
-                Some(0.9)
-            )),
-            "another activity"
-        );
-        assert!(
-            !hit(&outcome(
-                "https://elearning.example/fire/module-1",
-                Some(false),
-                Some(0.9)
-            )),
-            "failed"
-        );
-        assert!(
-            !hit(&outcome(
-                "https://elearning.example/fire/module-1",
-                None,
-                Some(0.9)
-            )),
-            "no success given"
-        );
-        assert!(
-            !hit(&outcome(
-                "https://elearning.example/fire/module-1",
-                Some(true),
-                Some(0.79)
-            )),
-            "below the score"
-        );
-        assert!(
-            !hit(&outcome(
-                "https://elearning.example/fire/module-1",
-                Some(true),
-                None
-            )),
-            "no score given"
-        );
-        let exact = [mapping("https://elearning.example/fire")];
-        assert!(
-            matching_mapping(
-                &exact,
-                &outcome("https://elearning.example/fire", Some(true), Some(1.0))
-            )
-            .is_some()
-        );
-        assert!(
-            matching_mapping(
-                &exact,
-                &outcome("https://elearning.example/fire/2", Some(true), Some(1.0))
-            )
-            .is_none()
-        );
-        let mut retired = mapping("https://elearning.example/fire/*");
-        retired.retired_at = Some(chrono::Utc::now());
-        assert!(
-            matching_mapping(
-                &[retired],
-                &outcome("https://elearning.example/fire/1", Some(true), Some(1.0))
-            )
-            .is_none()
-        );
-    }
-
-    #[test]
-    fn actors_name_people_by_email_or_by_lantern_account() {
-        assert!(
-            matches!(person_ref("mbox:mailto:A.Nurse@nhs.net", "https://l.test"), Some(PersonRef::Email(e)) if e == "a.nurse@nhs.net")
-        );
-        assert!(matches!(
-            person_ref("account:https://l.test/|E123", "https://l.test"),
-            Some(PersonRef::EmployeeNumber("E123"))
-        ));
-        assert!(
-            person_ref("account:https://other.lms|E123", "https://l.test").is_none(),
-            "another system's accounts"
-        );
-        assert!(person_ref("openid:https://id.example/u", "https://l.test").is_none());
-    }
-
-    #[test]
-    fn durations_become_hours() {
-        assert_eq!(duration_hours("PT1H30M"), Some(1.5));
-        assert_eq!(duration_hours("P1DT2H"), Some(26.0));
-        assert_eq!(duration_hours("PT45M"), Some(0.75));
-        assert_eq!(duration_hours("PT90S"), Some(0.025));
-        assert_eq!(
-            duration_hours("P1Y"),
-            None,
-            "a year is no training duration"
-        );
-        assert_eq!(duration_hours("1H"), None);
     }
 
     #[test]
@@ -1079,7 +845,8 @@ macro_rules! impl_lrs_store {
             use crate::lrs::*;
             use crate::{Backend, Result, StoreError};
             use async_trait::async_trait;
-            use lantern_domain::{AccountId, OrgId, PersonId, ProviderType, RecordId, RecordSource, Timestamp};
+            use lantern_domain::{AccountId, OrgId, OrgType, PersonId, RecordId, RecordSource, Timestamp};
+            use lantern_domain::xapi_mapping::{Learner, MappedRecord, learner, mapped_record, provider_type_of, withdrawal_reason};
             use lantern_xapi::Prepared;
             use sqlx::{QueryBuilder, Row};
             use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -1635,15 +1402,15 @@ macro_rules! impl_lrs_store {
                     &self,
                     tx: &mut Tx<'_>,
                     org: OrgId,
-                    keys: &BTreeSet<&str>,
+                    keys: &BTreeSet<&lantern_xapi::AgentKey>,
                     home_page: &str,
                 ) -> Result<HashMap<String, (PersonId, String)>> {
                     let mut emails: HashMap<String, &str> = HashMap::new();
                     let mut numbers: HashMap<&str, &str> = HashMap::new();
                     for k in keys {
-                        match person_ref(k, home_page) {
-                            Some(PersonRef::Email(e)) => { emails.insert(e, k); }
-                            Some(PersonRef::EmployeeNumber(n)) => { numbers.insert(n, k); }
+                        match learner(k.mbox(), k.account(), home_page) {
+                            Some(Learner::Email(e)) => { emails.insert(e, k.as_str()); }
+                            Some(Learner::EmployeeNumber(n)) => { numbers.insert(n, k.as_str()); }
                             None => {}
                         }
                     }
@@ -1693,7 +1460,8 @@ macro_rules! impl_lrs_store {
                     home_page: &str,
                     now: Timestamp,
                 ) -> Result<(usize, usize)> {
-                    let mappings: Vec<XapiMapping> = sqlx::query("SELECT * FROM xapi_mappings WHERE org_id = $1 AND retired_at IS NULL")
+                    // In the order they were made: the first a statement meets is the one it counts under.
+                    let mappings: Vec<XapiMapping> = sqlx::query("SELECT * FROM xapi_mappings WHERE org_id = $1 AND retired_at IS NULL ORDER BY id")
                         .bind(org.0).fetch_all(&mut **tx).await?
                         .iter().map(mapping_from_row).collect::<Result<_>>()?;
                     let voided: Vec<uuid::Uuid> = new.iter().filter_map(|p| p.index.voids).collect();
@@ -1704,14 +1472,15 @@ macro_rules! impl_lrs_store {
                         .bind(org.0).fetch_one(&mut **tx).await?;
                     let org_type: String = sqlx::query_scalar("SELECT org_type FROM organisations WHERE id = $1")
                         .bind(org.0).fetch_one(&mut **tx).await?;
+                    let provider_type = provider_type_of(OrgType::parse(&org_type).unwrap_or(OrgType::NhsTrust));
                     let provider: String = sqlx::query_scalar("SELECT name FROM lrs_credentials WHERE id = $1")
                         .bind(credential).fetch_one(&mut **tx).await?;
-                    let hits: Vec<(&Prepared, &XapiMapping)> = new
+                    let hits: Vec<(&Prepared, MappedRecord)> = new
                         .iter()
                         .filter(|p| p.index.voids.is_none())
-                        .filter_map(|p| matching_mapping(&mappings, &Outcome::of(p)).map(|m| (*p, m)))
+                        .filter_map(|p| mapped_record(&mappings, &outcome_of(p)).map(|m| (*p, m)))
                         .collect();
-                    let actors: BTreeSet<&str> = hits.iter().map(|(p, _)| p.index.actor.as_str()).collect();
+                    let actors: BTreeSet<&lantern_xapi::AgentKey> = hits.iter().map(|(p, _)| &p.index.actor).collect();
                     let people = self.actor_people(tx, org, &actors, home_page).await?;
                     let mut batch = WriteBatch { only_org: Some(ods), recorded_at: Some(now), ..WriteBatch::default() };
                     let mut fed: Vec<(uuid::Uuid, String)> = Vec::new();
@@ -1722,10 +1491,10 @@ macro_rules! impl_lrs_store {
                             employee_number: number.clone(),
                             subject: m.subject.clone(),
                             level: m.level,
-                            completed_on: p.index.timestamp.date_naive(),
-                            hours: m.hours.or_else(|| Outcome::of(p).duration_hours),
+                            completed_on: m.completed_on,
+                            hours: m.hours,
                             provider: provider.clone(),
-                            provider_type: provider_type_of(&org_type),
+                            provider_type,
                             provider_org: batch.only_org.clone(),
                             source: RecordSource::Xapi,
                             evidence_ref: Some(format!("xAPI statement {}", p.id)),
@@ -1746,7 +1515,7 @@ macro_rules! impl_lrs_store {
                             batch.supersessions.push(SupersessionRow {
                                 record_id: RecordId(id),
                                 replaced_by: None,
-                                reason: format!("withdrawn: xAPI statement {target} was voided"),
+                                reason: withdrawal_reason(target),
                             });
                             withdrawn += 1;
                         }
@@ -1764,18 +1533,6 @@ macro_rules! impl_lrs_store {
                         .execute(&mut **tx).await?;
                     }
                     Ok((usize::try_from(outcome.records_created).unwrap_or(0), withdrawn))
-                }
-            }
-
-            /// The provider type of training an organisation delivers itself.
-            fn provider_type_of(org_type: &str) -> ProviderType {
-                match org_type {
-                    "private_hospital" => ProviderType::PrivateHospital,
-                    "medical_school" => ProviderType::University,
-                    "gp_practice" => ProviderType::GpPractice,
-                    "icb" => ProviderType::Icb,
-                    "research_institute" | "other" => ProviderType::Commercial,
-                    _ => ProviderType::NhsTrust,
                 }
             }
 
