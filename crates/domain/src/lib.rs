@@ -14,6 +14,7 @@ pub mod model;
 pub mod revalidation;
 pub mod rollup;
 pub mod rule_versions;
+pub mod xapi_mapping;
 
 pub use dates::{Date, Timestamp};
 pub use engine::{Status, StatusSpan};

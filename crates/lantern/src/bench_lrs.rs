@@ -190,9 +190,12 @@ async fn ingest(
     ))
 }
 
+/// The query string of a query kind's i-th sample.
+type QueryOf = Box<dyn Fn(usize) -> String>;
+
 async fn queries(http: &Http, t: &Target, samples: usize) -> anyhow::Result<()> {
     let enc = |s: &str| -> String { form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let kinds: Vec<(&str, QueryOf)> = vec![
         (
             "agent",
             Box::new(move |i| {
@@ -277,11 +280,14 @@ pub async fn run(store: Arc<dyn Store>, opts: Options) -> anyhow::Result<()> {
     let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
     store
         .create_lrs_credential(
-            org.id,
-            "benchmark client",
-            &key,
-            &hash,
-            true,
+            &lantern_store::lrs::NewLrsCredential {
+                org: org.id,
+                name: "benchmark client",
+                api_key: &key,
+                secret_hash: &hash,
+                can_write: true,
+                default_version: lantern_xapi::Version::V1_0_3,
+            },
             chrono::Utc::now(),
         )
         .await?;

@@ -238,6 +238,10 @@ fn parse_role(s: &str) -> Result<lantern_domain::access::Role, String> {
         .ok_or_else(|| "one of learner, manager, org_admin, auditor, platform_admin".to_owned())
 }
 
+fn parse_xapi_version(s: &str) -> Result<lantern_xapi::Version, String> {
+    lantern_xapi::Version::named(s).ok_or_else(|| "1.0.3 or 2.0.0".to_owned())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum FrameworkCommand {
     /// List the loaded frameworks and versions.
@@ -271,6 +275,10 @@ pub enum LrsCredentialsCommand {
         /// The credential may read statements and documents but not write them.
         #[arg(long)]
         read_only: bool,
+        /// The xAPI version the client speaks (1.0.3 or 2.0.0): what the LRS announces when one of its requests
+        /// names no version it can use.
+        #[arg(long, default_value = "1.0.3", value_parser = parse_xapi_version)]
+        xapi_version: lantern_xapi::Version,
     },
     /// List an organisation's credentials (keys only; secrets are never shown again).
     List {
@@ -389,6 +397,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org,
             name,
             read_only,
+            xapi_version,
         })) => {
             let store = open(&cfg).await?;
             let o = store
@@ -397,7 +406,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
             let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
             store
-                .create_lrs_credential(o.id, &name, &key, &hash, !read_only, chrono::Utc::now())
+                .create_lrs_credential(
+                    &lantern_store::lrs::NewLrsCredential {
+                        org: o.id,
+                        name: &name,
+                        api_key: &key,
+                        secret_hash: &hash,
+                        can_write: !read_only,
+                        default_version: xapi_version,
+                    },
+                    chrono::Utc::now(),
+                )
                 .await?;
             let endpoint = format!("{}/xapi/", cfg.public_url.trim_end_matches('/'));
             println!("LRS credential for {} ({org}): {name}", o.name);
@@ -412,6 +431,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "read and write"
                 }
             );
+            println!("  xAPI:     {xapi_version}");
             println!("The secret is shown only now: store it in the client's configuration.");
             Ok(ExitCode::SUCCESS)
         }
@@ -423,7 +443,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
             for c in store.lrs_credentials(o.id).await? {
                 println!(
-                    "{:<30} {:<40} {:<10} created {}{}",
+                    "{:<30} {:<40} {:<10} xAPI {} created {}{}",
                     c.api_key,
                     c.name,
                     if c.can_write {
@@ -431,6 +451,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     } else {
                         "read-only"
                     },
+                    c.default_version,
                     c.created_at.format("%Y-%m-%d"),
                     c.revoked_at
                         .map(|r| format!(", revoked {}", r.format("%Y-%m-%d")))

@@ -100,7 +100,15 @@ const FAMILY: &[&str] = &[
 ];
 
 /// (staff group, share in percent, job roles, bands, patient-facing share in percent)
-const GROUPS: &[(StaffGroup, u32, &[&str], &[&str], u32)] = &[
+type GroupPlan = (
+    StaffGroup,
+    u32,
+    &'static [&'static str],
+    &'static [&'static str],
+    u32,
+);
+
+const GROUPS: &[GroupPlan] = &[
     (
         StaffGroup::NursingMidwiferyRegistered,
         27,
@@ -341,15 +349,7 @@ pub async fn generate(
         for i in 0..n {
             let index = made + i;
             let org_ix = pick_weighted(&mut rng, &weights, weight_total);
-            let person = make_person(
-                &mut rng,
-                index,
-                seed,
-                &plans,
-                org_ix,
-                today,
-                &rule_templates,
-            );
+            let person = make_person(&mut rng, index, &plans, org_ix, today, &rule_templates);
             records += person.records.len() as u64;
             batch.people.push(person.row);
             batch.posts.extend(person.posts);
@@ -414,13 +414,13 @@ struct MadePerson {
 fn make_person(
     rng: &mut fastrand::Rng,
     index: usize,
-    seed: u64,
     plans: &[(OrgPlan, usize)],
     org_ix: usize,
     today: Date,
     templates: &[(&FrameworkFile, &lantern_domain::framework::RuleTemplate)],
 ) -> MadePerson {
-    let employee_number = format!("{:08}", 10_000_000 + index + (seed as usize % 1000) * 0);
+    // The same index gives the same number whatever the seed.
+    let employee_number = format!("{:08}", 10_000_000 + index);
     let given = GIVEN[rng.usize(0..GIVEN.len())];
     let family = FAMILY[rng.usize(0..FAMILY.len())];
     let share: u32 = rng.u32(0..100);
@@ -544,7 +544,8 @@ fn make_person(
         } else {
             sub_days(today, rng.u32(60..365 * 15))
         };
-        let end = (roll >= 3 && roll < 10)
+        let end = (3..10)
+            .contains(&roll)
             .then(|| sub_days(today, rng.u32(1..700)))
             .filter(|e| *e > start);
         posts.push(post_of(plan, w, start, end, 1));

@@ -114,10 +114,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         if let Ok(res) = http
             .request(Request::get(format!("{base}/healthz")).body(Full::default())?)
             .await
+            && res.status().is_success()
         {
-            if res.status().is_success() {
-                break;
-            }
+            break;
         }
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(600),

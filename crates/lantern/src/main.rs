@@ -39,15 +39,16 @@ fn return_freed_memory_promptly_when_serving() {
         const OPTION: &str = "MIMALLOC_PURGE_DELAY";
         // The server, and the benchmarks that measure it in-process.
         let serving = std::env::args_os().any(|a| a == "serve" || a == "bench" || a == "bench-lrs");
-        if serving && std::env::var_os(OPTION).is_none() {
-            if let Ok(exe) = std::env::current_exe() {
-                let err = std::process::Command::new(exe)
-                    .args(std::env::args_os().skip(1))
-                    .env(OPTION, "0")
-                    .exec();
-                // exec returns only on failure; the server then runs with the default purging.
-                eprintln!("note: could not restart with {OPTION}=0 ({err}); continuing");
-            }
+        if serving
+            && std::env::var_os(OPTION).is_none()
+            && let Ok(exe) = std::env::current_exe()
+        {
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env(OPTION, "0")
+                .exec();
+            // exec returns only on failure; the server then runs with the default purging.
+            eprintln!("note: could not restart with {OPTION}=0 ({err}); continuing");
         }
     }
 }

@@ -260,10 +260,10 @@ fn staff_row(
     let given_name = row.req("given_name");
     let family_name = row.req("family_name");
     let email = row.opt("email");
-    if let Some(e) = &email {
-        if !e.contains('@') || e.starts_with('@') || e.ends_with('@') {
-            row.fail("email", format!("{e:?} is not an email address"));
-        }
+    if let Some(e) = &email
+        && (!e.contains('@') || e.starts_with('@') || e.ends_with('@'))
+    {
+        row.fail("email", format!("{e:?} is not an email address"));
     }
     let org = row.req("org_code");
     let unit = row.req("unit_code");
@@ -290,10 +290,10 @@ fn staff_row(
     };
     let start = row.date("start_date", true);
     let end = row.date("end_date", false);
-    if let (Some(Some(s)), Some(Some(e))) = (start, end) {
-        if e < s {
-            row.fail("end_date", format!("{e} is before the start date {s}"));
-        }
+    if let (Some(Some(s)), Some(Some(e))) = (start, end)
+        && e < s
+    {
+        row.fail("end_date", format!("{e} is before the start date {s}"));
     }
     let unit_kind = row.vocab(
         "unit_kind",
@@ -351,18 +351,18 @@ fn staff_row(
     else {
         return;
     };
-    if let Some(unit_name) = row.opt("unit_name") {
-        if units_seen.insert((org.clone(), unit.clone()), ()).is_none() {
-            batch.units.push(UnitRow {
-                line,
-                org: org.clone(),
-                code: unit.clone(),
-                name: unit_name,
-                kind: unit_kind.unwrap_or(UnitKind::Ward),
-                parent: row.opt("parent_unit_code"),
-                site: None,
-            });
-        }
+    if let Some(unit_name) = row.opt("unit_name")
+        && units_seen.insert((org.clone(), unit.clone()), ()).is_none()
+    {
+        batch.units.push(UnitRow {
+            line,
+            org: org.clone(),
+            code: unit.clone(),
+            name: unit_name,
+            kind: unit_kind.unwrap_or(UnitKind::Ward),
+            parent: row.opt("parent_unit_code"),
+            site: None,
+        });
     }
     // One person may hold several posts: one row per post, the person's details repeated.
     let registrations = match (body, reg_number) {
@@ -437,12 +437,12 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
         None => None,
     };
     let completed_on = row.date("completed_on", true);
-    if let Some(Some(d)) = completed_on {
-        // Today where? The rows may name several organisations: only a date after today everywhere is refused, so
-        // training done this morning in London is never "in the future" while UTC still says yesterday.
-        if d > lantern_domain::local_time::latest_date_at(chrono::Utc::now()) {
-            row.fail("completed_on", format!("{d} is in the future"));
-        }
+    // Today where? The rows may name several organisations: only a date after today everywhere is refused, so
+    // training done this morning in London is never "in the future" while UTC still says yesterday.
+    if let Some(Some(d)) = completed_on
+        && d > lantern_domain::local_time::latest_date_at(chrono::Utc::now())
+    {
+        row.fail("completed_on", format!("{d} is in the future"));
     }
     let hours = match row.opt("hours") {
         Some(v) => match v.parse::<f64>() {

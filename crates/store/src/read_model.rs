@@ -88,10 +88,10 @@ impl ReadModel {
             return Err(crate::StoreError::NotFound);
         }
         let version = store.org_data_version(org).await?;
-        if let Some((v, ctx)) = self.contexts.lock().expect("context lock").get(&org) {
-            if *v == version {
-                return Ok(ctx.clone());
-            }
+        if let Some((v, ctx)) = self.contexts.lock().expect("context lock").get(&org)
+            && *v == version
+        {
+            return Ok(ctx.clone());
         }
         let ctx = Arc::new(store.org_context(&Scope::Platform, org).await?);
         self.contexts

@@ -58,7 +58,7 @@ impl SqliteStore {
             .max_lifetime(None)
             // Foreign keys are not checked by the statement writer's connection: every id it writes comes from its
             // own lookups in the same transaction, and an immediate check makes each multi-row INSERT keep a
-            // statement journal (see `INSERT` in lrs.rs), besides six parent lookups a statement. The same code runs
+            // statement journal (see `INSERT` in lrs/mod.rs), besides six parent lookups a statement. The same code runs
             // on PostgreSQL with the constraints enforced, in every test.
             .connect_with(
                 options

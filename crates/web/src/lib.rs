@@ -98,7 +98,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
         .merge(source::routes().router)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn_with_state(
             hsts,
@@ -108,7 +108,7 @@ pub fn app(state: AppState) -> Router {
     // under /xapi/ carry its headers too.
     Router::new().fallback_service(
         tower::ServiceBuilder::new()
-            .layer(axum::middleware::from_fn(xapi::edge))
+            .layer(axum::middleware::from_fn_with_state(state, xapi::edge))
             .service(routed),
     )
 }

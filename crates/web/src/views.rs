@@ -418,10 +418,10 @@ pub async fn unit_people(
                 (Some(s), Some(want)) if s.status != want => continue,
                 _ => {}
             }
-        } else if let Some(want) = status {
-            if !statuses.iter().any(|s| s.status == want) {
-                continue;
-            }
+        } else if let Some(want) = status
+            && !statuses.iter().any(|s| s.status == want)
+        {
+            continue;
         }
         rows.push(PersonRowView {
             person_id: p.person.id.0,
@@ -584,7 +584,7 @@ pub async fn person_compliance(
             end: x.end,
         })
         .collect();
-    posts.sort_by(|a, b| b.start.cmp(&a.start));
+    posts.sort_by_key(|x| std::cmp::Reverse(x.start));
     let titles = titles(&ctx.rules, known_at);
     let known = |t: Timestamp| lantern_domain::history::known(t, known_at);
     // What Lantern had recorded at `known_at`: the records, and the corrections, known then.

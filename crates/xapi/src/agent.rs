@@ -22,6 +22,16 @@ impl AgentKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The email address of an `mbox` identifier (without `mailto:`; the domain lowercased).
+    pub fn mbox(&self) -> Option<&str> {
+        self.0.strip_prefix("mbox:mailto:")
+    }
+
+    /// The home page and name of an `account` identifier.
+    pub fn account(&self) -> Option<(&str, &str)> {
+        self.0.strip_prefix("account:")?.split_once('|')
+    }
 }
 
 impl fmt::Display for AgentKey {

@@ -37,6 +37,7 @@ pub use format::{
     Format, accept_languages, best_language, format_statement, format_statement_with,
 };
 pub use json::parse_json;
+pub use result::{ResultFacts, result_facts};
 pub use signature::verify_signature;
 pub use statement::{
     Authority, PrepareContext, Prepared, StatementIndex, VOIDED_VERB, prepare, validate_statement,

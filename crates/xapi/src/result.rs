@@ -16,6 +16,31 @@ const RESULT_KEYS: [&str; 6] = [
 ];
 const SCORE_KEYS: [&str; 4] = ["scaled", "raw", "min", "max"];
 
+/// What a statement's result says of how the attempt went; a part the statement does not give is `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ResultFacts<'a> {
+    pub success: Option<bool>,
+    /// result.score.scaled, from -1 to 1.
+    pub scaled: Option<f64>,
+    /// result.duration, an ISO 8601 duration.
+    pub duration: Option<&'a str>,
+}
+
+/// The result facts of a statement (the statement itself, not a SubStatement in its object).
+pub fn result_facts(statement: &Value) -> ResultFacts<'_> {
+    let Some(r) = statement.get("result") else {
+        return ResultFacts::default();
+    };
+    ResultFacts {
+        success: r.get("success").and_then(Value::as_bool),
+        scaled: r
+            .get("score")
+            .and_then(|s| s.get("scaled"))
+            .and_then(Value::as_f64),
+        duration: r.get("duration").and_then(Value::as_str),
+    }
+}
+
 pub(crate) fn validate_result(v: &Value, path: &Path<'_>) -> Result<()> {
     let m = as_object(v, path, "a Result object")?;
     check_keys(m, &RESULT_KEYS, path, "a Result")?;

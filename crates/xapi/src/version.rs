@@ -30,6 +30,13 @@ impl Version {
         }
     }
 
+    /// The version with exactly this name, "1.0.3" or "2.0.0" (as a choice is stored or typed, not as a header).
+    pub fn named(s: &str) -> Option<Version> {
+        [Version::V1_0_3, Version::V2_0_0]
+            .into_iter()
+            .find(|v| v.as_str() == s.trim())
+    }
+
     /// The version to announce in responses: "1.0.3" or "2.0.0".
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -70,7 +70,7 @@ async fn team_trends_and_rules_answer_the_same_in_the_api_as_on_their_pages() {
                 .iter()
                 .map(|s| format!("{}:{}", s["subject"].as_str().unwrap(), s["level"]))
                 .collect();
-            assert_eq!(about, [key.clone()], "{name}");
+            assert_eq!(about, std::slice::from_ref(&key), "{name}");
         }
         let bad = manager.get("/api/v1/team?status=late").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");

@@ -100,7 +100,17 @@ async fn off_the_shelf_xapi_client() {
             .expect("RJ1");
         let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
         store
-            .create_lrs_credential(org.id, "xAPI.js", &key, &hash, true, chrono::Utc::now())
+            .create_lrs_credential(
+                &lantern_store::lrs::NewLrsCredential {
+                    org: org.id,
+                    name: "xAPI.js",
+                    api_key: &key,
+                    secret_hash: &hash,
+                    can_write: true,
+                    default_version: lantern_xapi::Version::V1_0_3,
+                },
+                chrono::Utc::now(),
+            )
             .await
             .expect("credential");
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));

@@ -210,7 +210,17 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
         .expect("mapping");
     let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
     store
-        .create_lrs_credential(org.id, "LMS", &key, &hash, true, chrono::Utc::now())
+        .create_lrs_credential(
+            &lantern_store::lrs::NewLrsCredential {
+                org: org.id,
+                name: "LMS",
+                api_key: &key,
+                secret_hash: &hash,
+                can_write: true,
+                default_version: lantern_xapi::Version::V1_0_3,
+            },
+            chrono::Utc::now(),
+        )
         .await
         .expect("credential");
     lantern::users::create(

@@ -38,11 +38,13 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir
         .collect()
 }
 
+/// A backend's name, its store, what keeps an SQLite database alive, and the database's URL.
+pub type BackendWithUrl = (String, Arc<dyn Store>, Option<tempfile::TempDir>, String);
+
 /// As [`backends`], with each database's URL, for the few tests that must reach past the store (to show that the
 /// database itself refuses something, such as an UPDATE of an append-only table).
-pub async fn backends_with_urls() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>, String)>
-{
-    let mut out: Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>, String)> = Vec::new();
+pub async fn backends_with_urls() -> Vec<BackendWithUrl> {
+    let mut out: Vec<BackendWithUrl> = Vec::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = lantern_store::open(&url).await.expect("open sqlite");

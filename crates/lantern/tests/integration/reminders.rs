@@ -131,7 +131,7 @@ async fn directorate_manager(store: &Arc<dyn Store>) -> lantern_domain::UnitId {
             Node::Unit(u) => Some(u),
             Node::Org => None,
         })
-        .last()
+        .next_back()
         .expect("a unit");
     let code = ctx
         .units

@@ -188,7 +188,7 @@ async fn the_inspection_pdf_is_paginated_tagged_and_states_its_hash_on_every_pag
             .as_dict()
             .unwrap()
             .clone();
-        assert_eq!(mark_info.get(b"Marked").unwrap().as_bool().unwrap(), true);
+        assert!(mark_info.get(b"Marked").unwrap().as_bool().unwrap());
         assert_eq!(
             catalog.get(b"Lang").unwrap().as_str().unwrap(),
             b"en-GB",
@@ -205,10 +205,7 @@ async fn the_inspection_pdf_is_paginated_tagged_and_states_its_hash_on_every_pag
             .as_dict()
             .unwrap()
             .clone();
-        assert_eq!(
-            prefs.get(b"DisplayDocTitle").unwrap().as_bool().unwrap(),
-            true
-        );
+        assert!(prefs.get(b"DisplayDocTitle").unwrap().as_bool().unwrap());
         let info = doc
             .dereference(doc.trailer.get(b"Info").expect("Info"))
             .unwrap()
@@ -231,11 +228,11 @@ async fn the_inspection_pdf_is_paginated_tagged_and_states_its_hash_on_every_pag
         // Real, embedded fonts: none of the standard 14, which PDF/UA does not allow.
         let mut descriptors = 0;
         for obj in doc.objects.values() {
-            if let Ok(dict) = obj.as_dict() {
-                if dict.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor") {
-                    descriptors += 1;
-                    assert!(dict.has(b"FontFile2") || dict.has(b"FontFile3"), "{name}");
-                }
+            if let Ok(dict) = obj.as_dict()
+                && dict.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor")
+            {
+                descriptors += 1;
+                assert!(dict.has(b"FontFile2") || dict.has(b"FontFile3"), "{name}");
             }
         }
         assert!(descriptors >= 2, "{name}: regular and bold");
@@ -340,8 +337,7 @@ async fn the_excel_report_has_real_dates_a_frozen_header_and_a_filter() {
             &xml[..xml.find("<sheetData").unwrap_or(0)]
         );
         assert!(
-            xml.contains(&format!(r#"<autoFilter ref="A1:"#))
-                && xml.contains(&format!("{last_row}\"/>")),
+            xml.contains(r#"<autoFilter ref="A1:"#) && xml.contains(&format!("{last_row}\"/>")),
             "{name}: the filter covers every row"
         );
         assert!(
@@ -354,10 +350,7 @@ async fn the_excel_report_has_real_dates_a_frozen_header_and_a_filter() {
             assert!(xml.contains("<autoFilter ref=\"A1:"), "{name}: sheet {n}");
         }
         let about = wb.worksheet_range("About").expect("about");
-        let as_at = about
-            .rows()
-            .find(|r| r[0].to_string() == "As at")
-            .expect("as at");
+        let as_at = about.rows().find(|r| r[0] == "As at").expect("as at");
         assert!(
             matches!(&as_at[1], Data::DateTime(dt) if dt.as_datetime().unwrap().date() == d(AS_AT)),
             "{name}: {:?}",

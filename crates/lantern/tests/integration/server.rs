@@ -248,19 +248,19 @@ async fn database_urls() -> Vec<(String, String, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("lantern.db").display());
     out.push(("sqlite".to_owned(), url, dir));
-    if let Ok(base) = std::env::var("LANTERN_TEST_POSTGRES") {
-        if !base.is_empty() {
-            use sqlx::Connection;
-            let schema = format!("t_{}_{}", std::process::id(), fastrand::u64(..));
-            let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            out.push(("postgres".to_owned(), url, tempfile::tempdir().unwrap()));
-        }
+    if let Ok(base) = std::env::var("LANTERN_TEST_POSTGRES")
+        && !base.is_empty()
+    {
+        use sqlx::Connection;
+        let schema = format!("t_{}_{}", std::process::id(), fastrand::u64(..));
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        out.push(("postgres".to_owned(), url, tempfile::tempdir().unwrap()));
     }
     out
 }

@@ -57,10 +57,10 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                         return crate::AppError::Internal(e.into()).into_response();
                     }
                 } else {
-                    if now - row.last_seen_at >= TOUCH_EVERY {
-                        if let Err(e) = state.store.touch_session(&hash, now).await {
-                            return crate::AppError::Internal(e.into()).into_response();
-                        }
+                    if now - row.last_seen_at >= TOUCH_EVERY
+                        && let Err(e) = state.store.touch_session(&hash, now).await
+                    {
+                        return crate::AppError::Internal(e.into()).into_response();
                     }
                     req.extensions_mut().insert(Caller {
                         principal: Principal {

@@ -1,7 +1,7 @@
 //! The organisation admin's LRS pages, under `/orgs/{ods}/admin/lrs`:
 //! - the endpoint, how many statements the LRS holds;
-//! - client credentials: add one (its secret is shown once, on the page that answers the form, never in a URL),
-//!   revoke one;
+//! - client credentials: add one (its secret is shown once, on the page that answers the form, never in a URL; the
+//!   xAPI version its client speaks is chosen then), revoke one;
 //! - mappings from statements to training records: add one (an activity IRI or a prefix ending in `*`, the
 //!   requirement, the verbs that count, whether success is needed, a minimum score, hours), retire one;
 //! - the latest training records fed by statements, withdrawn ones marked;
@@ -19,7 +19,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lantern_domain::Rule;
-use lantern_store::lrs::{ErasureRecord, FedRecord, LrsCredential, XapiMapping};
+use lantern_store::lrs::{ErasureRecord, FedRecord, LrsCredential, NewLrsCredential, XapiMapping};
 use lantern_store::{OrgContext, Scope};
 
 pub const VERB_CHOICES: [(&str, &str); 4] = [
@@ -95,6 +95,9 @@ pub struct CredentialForm {
     /// "write" or "read".
     #[serde(default)]
     access: String,
+    /// The xAPI version the client speaks: "1.0.3" or "2.0.0".
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Default)]
@@ -257,6 +260,13 @@ pub async fn create_credential(
             message: "Choose whether the client may store statements or only read them".into(),
         });
     }
+    let version = lantern_xapi::Version::named(&form.version);
+    if version.is_none() {
+        errors.push(FieldError {
+            field: "version-1-0-3",
+            message: "Choose the xAPI version the client speaks, 1.0.3 or 2.0.0".into(),
+        });
+    }
     if !errors.is_empty() {
         let p = page_for(
             &state,
@@ -275,11 +285,14 @@ pub async fn create_credential(
     state
         .store
         .create_lrs_credential(
-            ctx.org.id,
-            &name,
-            &key,
-            &hash,
-            write.unwrap_or(false),
+            &NewLrsCredential {
+                org: ctx.org.id,
+                name: &name,
+                api_key: &key,
+                secret_hash: &hash,
+                can_write: write.unwrap_or(false),
+                default_version: version.unwrap_or(lantern_xapi::Version::V1_0_3),
+            },
             chrono::Utc::now(),
         )
         .await?;

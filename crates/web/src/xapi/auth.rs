@@ -7,7 +7,7 @@ use super::{XapiHttpError, XapiResult};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use lantern_domain::OrgId;
@@ -79,50 +79,54 @@ impl FromRequestParts<AppState> for LrsClient {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let refuse = |why: &'static str| Unauthorised(why).into_response();
-        let Some(value) = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return Err(refuse(
-                "send the LRS key and secret as HTTP Basic credentials (Authorization: Basic ...)",
-            ));
-        };
-        let Some(encoded) = value
-            .strip_prefix("Basic ")
-            .or_else(|| value.strip_prefix("basic "))
-        else {
-            return Err(refuse("only HTTP Basic credentials are accepted"));
-        };
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        let Some((key, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-            return Err(refuse("the Basic credentials are not key:secret in base64"));
-        };
-        let found = state
-            .store
-            .lrs_credential(key)
-            .await
-            .map_err(|e| XapiHttpError::from(e).into_response())?;
-        // Compare in constant time, and compare even for an unknown key, so timing says nothing.
-        let presented = crate::auth::token_hash(secret);
-        let stored = found
-            .as_ref()
-            .map(|(_, h)| h.clone())
-            .unwrap_or_else(|| "0".repeat(64));
-        let matches = bool::from(presented.as_bytes().ct_eq(stored.as_bytes()));
-        match found {
-            Some((credential, _)) if matches && credential.revoked_at.is_none() => {
-                Ok(LrsClient { credential })
-            }
-            Some((c, _)) if matches => {
-                tracing::info!(key = %c.api_key, "revoked LRS credential used");
-                Err(refuse("this credential has been revoked"))
-            }
-            _ => Err(refuse("unknown key or wrong secret")),
+        authenticate(&parts.headers, state).await
+    }
+}
+
+/// The client whose HTTP Basic credentials the request carries, or the 401 (or 500) to answer.
+pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<LrsClient, Response> {
+    let refuse = |why: &'static str| Unauthorised(why).into_response();
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(refuse(
+            "send the LRS key and secret as HTTP Basic credentials (Authorization: Basic ...)",
+        ));
+    };
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
+        return Err(refuse("only HTTP Basic credentials are accepted"));
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((key, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Err(refuse("the Basic credentials are not key:secret in base64"));
+    };
+    let found = state
+        .store
+        .lrs_credential(key)
+        .await
+        .map_err(|e| XapiHttpError::from(e).into_response())?;
+    // Compare in constant time, and compare even for an unknown key, so timing says nothing.
+    let presented = crate::auth::token_hash(secret);
+    let stored = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| "0".repeat(64));
+    let matches = bool::from(presented.as_bytes().ct_eq(stored.as_bytes()));
+    match found {
+        Some((credential, _)) if matches && credential.revoked_at.is_none() => {
+            Ok(LrsClient { credential })
         }
+        Some((c, _)) if matches => {
+            tracing::info!(key = %c.api_key, "revoked LRS credential used");
+            Err(refuse("this credential has been revoked"))
+        }
+        _ => Err(refuse("unknown key or wrong secret")),
     }
 }

@@ -115,13 +115,23 @@ fn precondition(headers: &HeaderMap, required: bool) -> Precondition {
     }
 }
 
-async fn get_doc(
-    spec: &Spec,
-    state: &AppState,
-    client: &LrsClient,
+/// A request to one of the document resources: which resource, the server, the client, its version and the URI.
+struct DocRequest<'a> {
+    spec: &'a Spec,
+    state: &'a AppState,
+    client: &'a LrsClient,
     version: Version,
-    uri: &Uri,
-) -> XapiResult<Response> {
+    uri: &'a Uri,
+}
+
+async fn get_doc(r: DocRequest<'_>) -> XapiResult<Response> {
+    let DocRequest {
+        spec,
+        state,
+        client,
+        version,
+        uri,
+    } = r;
     let params = query_params(uri, spec.params)?;
     let key = key_of(spec, &params, version, false)?;
     if key.id.is_empty() {
@@ -159,15 +169,18 @@ async fn get_doc(
 }
 
 async fn write_doc(
-    spec: &Spec,
-    state: &AppState,
-    client: &LrsClient,
-    version: Version,
-    uri: &Uri,
+    r: DocRequest<'_>,
     headers: &HeaderMap,
     body: Bytes,
     how: DocumentWrite,
 ) -> XapiResult<Response> {
+    let DocRequest {
+        spec,
+        state,
+        client,
+        version,
+        uri,
+    } = r;
     client.require_write()?;
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
@@ -217,14 +230,14 @@ async fn write_doc(
     Ok(res)
 }
 
-async fn delete_doc(
-    spec: &Spec,
-    state: &AppState,
-    client: &LrsClient,
-    version: Version,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> XapiResult<Response> {
+async fn delete_doc(r: DocRequest<'_>, headers: &HeaderMap) -> XapiResult<Response> {
+    let DocRequest {
+        spec,
+        state,
+        client,
+        version,
+        uri,
+    } = r;
     client.require_write()?;
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
@@ -256,7 +269,7 @@ macro_rules! document_resource {
             RequestVersion(v): RequestVersion,
             uri: Uri,
         ) -> XapiResult<Response> {
-            get_doc(&$spec, &state, &client, v, &uri).await
+            get_doc(DocRequest { spec: &$spec, state: &state, client: &client, version: v, uri: &uri }).await
         }
 
         #[doc = concat!("Stores (replaces) a ", $what, " document.")]
@@ -277,7 +290,8 @@ macro_rules! document_resource {
             headers: HeaderMap,
             body: Bytes,
         ) -> XapiResult<Response> {
-            write_doc(&$spec, &state, &client, v, &uri, &headers, body, DocumentWrite::Replace).await
+            let r = DocRequest { spec: &$spec, state: &state, client: &client, version: v, uri: &uri };
+            write_doc(r, &headers, body, DocumentWrite::Replace).await
         }
 
         #[doc = concat!("Merges a JSON object into a ", $what, " document.")]
@@ -297,7 +311,8 @@ macro_rules! document_resource {
             headers: HeaderMap,
             body: Bytes,
         ) -> XapiResult<Response> {
-            write_doc(&$spec, &state, &client, v, &uri, &headers, body, DocumentWrite::Merge).await
+            let r = DocRequest { spec: &$spec, state: &state, client: &client, version: v, uri: &uri };
+            write_doc(r, &headers, body, DocumentWrite::Merge).await
         }
 
         #[doc = concat!("Deletes a ", $what, " document.")]
@@ -315,7 +330,8 @@ macro_rules! document_resource {
             uri: Uri,
             headers: HeaderMap,
         ) -> XapiResult<Response> {
-            delete_doc(&$spec, &state, &client, v, &uri, &headers).await
+            let r = DocRequest { spec: &$spec, state: &state, client: &client, version: v, uri: &uri };
+            delete_doc(r, &headers).await
         }
     };
 }

@@ -10,7 +10,8 @@
 //! - `admin.rs`: the organisation admin's pages (credentials, mappings to training records, erasure).
 //!
 //! Every request but /xapi/about must send `X-Experience-API-Version` (1.0.x or 2.0.x; 400 otherwise), and every
-//! response says which version served it. Validation is `lantern_xapi`'s; storage is the store's `LrsStore`. Browser
+//! response says which version served it; a refused request that named none says its credential's version (chosen
+//! when the credential was made), so a 2.0 client hears 2.0.0 and a 1.0.3 client 1.0.3. Validation is `lantern_xapi`'s; storage is the store's `LrsStore`. Browser
 //! content on other origins may call the LRS: CORS preflights are answered and credentials travel in the
 //! Authorization header, so no cookie is ever involved and CSRF does not arise.
 
@@ -23,7 +24,7 @@ pub mod resources;
 pub mod statements;
 
 use crate::AppState;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -87,7 +88,7 @@ pub fn mounted() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 /// What every /xapi request passes through before it is routed (so that it also covers 404s and 405s, and so that
 /// the alternate request syntax can change the method): CORS preflights, the alternate request syntax, the version
 /// header; and on the way out the version and consistency headers and CORS.
-pub async fn edge(req: Request, next: Next) -> Response {
+pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !(path == "/xapi" || path.starts_with("/xapi/")) {
         return next.run(req).await;
@@ -100,7 +101,7 @@ pub async fn edge(req: Request, next: Next) -> Response {
         Ok(r) => r,
         Err(e) => return cors(stamped(e.into_response(), None, statements), false),
     };
-    cors(version(req, next).await, false)
+    cors(version(&state, req, next).await, false)
 }
 
 /// An error from the LRS: a status and a message saying what was wrong, as JSON `{"error": "..."}`.
@@ -198,35 +199,37 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestVersion {
 
 /// Requires `X-Experience-API-Version` (except for /xapi/about, which says which versions there are) and announces
 /// the version that served each response.
-async fn version(mut req: Request, next: Next) -> Response {
+async fn version(state: &AppState, mut req: Request, next: Next) -> Response {
     let about = req.uri().path().trim_end_matches('/') == "/xapi/about";
     let sent = req
         .headers()
         .get(VERSION_HEADER)
         .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
     let statements = req.uri().path().starts_with("/xapi/statements");
-    let parsed = match sent.as_deref().map(Version::from_header) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(e)) if !about => {
-            return stamped(XapiHttpError::from(e).into_response(), None, statements);
+    let refused = match sent.as_deref().map(Version::from_header) {
+        Some(Ok(v)) => {
+            req.extensions_mut().insert(RequestVersion(v));
+            let res = next.run(req).await;
+            return stamped(res, Some(v), statements);
         }
-        None if !about && req.method() != Method::OPTIONS => {
-            return stamped(
-                XapiHttpError::bad_request(
-                    "the X-Experience-API-Version header is required: send 1.0.3 or 2.0.0",
-                )
-                .into_response(),
-                None,
-                statements,
-            );
-        }
-        _ => None,
+        Some(Err(e)) if !about => XapiHttpError::from(e),
+        None if !about => XapiHttpError::bad_request(
+            "the X-Experience-API-Version header is required: send 1.0.3 or 2.0.0",
+        ),
+        _ => return stamped(next.run(req).await, None, statements),
     };
-    if let Some(v) = parsed {
-        req.extensions_mut().insert(RequestVersion(v));
+    let announced = announced_version(state, req.headers()).await;
+    stamped(refused.into_response(), Some(announced), statements)
+}
+
+/// The version to announce when a request names none the LRS can use: its credential's (chosen when the admin made
+/// it, so that a 2.0 client is answered in 2.0), or 1.0.3 when the request does not authenticate (which tells a
+/// stranger nothing about any credential).
+async fn announced_version(state: &AppState, headers: &HeaderMap) -> Version {
+    match auth::authenticate(headers, state).await {
+        Ok(client) => client.credential.default_version,
+        Err(_) => Version::V1_0_3,
     }
-    let res = next.run(req).await;
-    stamped(res, parsed, statements)
 }
 
 /// Every response says which version served it: the request's, or 1.0.3 when it named none (which 1.0.3 and 2.0

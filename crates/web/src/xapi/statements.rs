@@ -114,13 +114,13 @@ fn prepare_all(
                 XapiHttpError::from(e.prefixed(&format!("statements[{i}]")))
             }
         })?;
-        if let Some(id) = put_id {
-            if p.id != id {
-                return Err(XapiHttpError::bad_request(format!(
-                    "the statement's id {} is not the statementId parameter {id}",
-                    p.id
-                )));
-            }
+        if let Some(id) = put_id
+            && p.id != id
+        {
+            return Err(XapiHttpError::bad_request(format!(
+                "the statement's id {} is not the statementId parameter {id}",
+                p.id
+            )));
         }
         prepared.push(p);
     }
@@ -390,7 +390,14 @@ pub async fn get(
             ));
         };
         let last_modified = found.stored;
-        let rendered = render(&state, org, &[found.clone()], format, &languages).await?;
+        let rendered = render(
+            &state,
+            org,
+            std::slice::from_ref(&found),
+            format,
+            &languages,
+        )
+        .await?;
         let body = serde_json::to_vec(&rendered[0]).expect("JSON serialises");
         let mut res = if attachments {
             let payloads = state
@@ -539,13 +546,12 @@ async fn render(
     ids.dedup();
     let mut canonical: HashMap<String, serde_json::Value> = HashMap::new();
     for id in ids {
-        if let Some(json) = state.store.activity(org, &id).await? {
-            if let Some(def) = serde_json::from_str::<serde_json::Value>(&json)
+        if let Some(json) = state.store.activity(org, &id).await?
+            && let Some(def) = serde_json::from_str::<serde_json::Value>(&json)
                 .ok()
                 .and_then(|a| a.get("definition").cloned())
-            {
-                canonical.insert(id, def);
-            }
+        {
+            canonical.insert(id, def);
         }
     }
     Ok(parsed

@@ -294,3 +294,18 @@ fn agent_parameter_is_validated_like_a_statement_agent() {
         "duplicate keys are refused too"
     );
 }
+
+#[test]
+fn keys_give_their_email_or_account() {
+    let mbox = agent_key(&json!({ "mbox": "mailto:A.Nurse@NHS.net" })).unwrap();
+    assert_eq!(mbox.mbox(), Some("A.Nurse@nhs.net"));
+    assert_eq!(mbox.account(), None);
+    let account =
+        agent_key(&json!({ "account": { "homePage": "https://lantern.test", "name": "E|123" } }))
+            .unwrap();
+    assert_eq!(account.account(), Some(("https://lantern.test", "E|123")));
+    assert_eq!(account.mbox(), None);
+    let hashed =
+        agent_key(&json!({ "mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9" })).unwrap();
+    assert_eq!((hashed.mbox(), hashed.account()), (None, None));
+}

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::fixtures::*;
+use crate::{ResultFacts, Version, result_facts};
 
 fn result(r: serde_json::Value) -> serde_json::Value {
     set(simplest(), "/result", r)
@@ -135,4 +136,28 @@ fn duration_is_an_iso_8601_duration() {
         &result(json!({ "duration": { "key": "invalid" } })),
         "result.duration",
     );
+}
+
+#[test]
+fn result_facts_say_how_the_attempt_went() {
+    let p = prep(
+        &result(
+            json!({ "success": true, "score": { "scaled": 0.85, "raw": 17 }, "duration": "PT1H30M" }),
+        ),
+        Version::V1_0_3,
+    );
+    assert_eq!(
+        result_facts(&p.statement),
+        ResultFacts {
+            success: Some(true),
+            scaled: Some(0.85),
+            duration: Some("PT1H30M"),
+        }
+    );
+    assert_eq!(
+        result_facts(&prep(&result(json!({ "score": { "raw": 3 } })), Version::V2_0_0).statement),
+        ResultFacts::default(),
+        "a raw score alone has no scaled score"
+    );
+    assert_eq!(result_facts(&simplest()), ResultFacts::default());
 }

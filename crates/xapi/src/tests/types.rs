@@ -36,6 +36,19 @@ fn version_headers() {
     assert_eq!(Version::V2_0_0.to_string(), "2.0.0");
 }
 
+#[test]
+fn versions_by_exact_name() {
+    assert_eq!(Version::named("1.0.3"), Some(Version::V1_0_3));
+    assert_eq!(Version::named("2.0.0"), Some(Version::V2_0_0));
+    for v in ["1.0", "1.0.1", "2.0", "2.0.1", "", "3.0.0"] {
+        assert_eq!(
+            Version::named(v),
+            None,
+            "{v}: a stored choice names a version exactly"
+        );
+    }
+}
+
 fn ts(s: &str, v: Version) -> Option<String> {
     parse_timestamp(s, v).map(format_timestamp)
 }

@@ -28,13 +28,20 @@ async fn credentials_mappings_and_erasure_from_the_admin_pages() {
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{n}");
         assert!(
-            res.body.contains("Enter what this credential is for"),
+            res.body.contains("Enter what this credential is for")
+                && res
+                    .body
+                    .contains("Choose the xAPI version the client speaks"),
             "{n}"
         );
         let res = admin
             .post_form(
                 "/orgs/RJ1/admin/lrs/credentials",
-                &[("name", "Resus simulator"), ("access", "write")],
+                &[
+                    ("name", "Resus simulator"),
+                    ("access", "write"),
+                    ("version", "2.0.0"),
+                ],
                 None,
             )
             .await;
@@ -65,13 +72,22 @@ async fn credentials_mappings_and_erasure_from_the_admin_pages() {
             StatusCode::OK,
             "{n}: the new credential works"
         );
+        // The version chosen on the form is the one a refusal names when the client sends none.
+        let silent = Lrs {
+            version: None,
+            ..lrs.clone()
+        };
+        let res = silent.get("/xapi/statements").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{n}");
+        assert_eq!(res.header("x-experience-api-version"), "2.0.0", "{n}");
+        let listed = admin.get("/orgs/RJ1/admin/lrs").await.body;
         assert!(
-            !admin
-                .get("/orgs/RJ1/admin/lrs")
-                .await
-                .body
-                .contains(&secret),
+            !listed.contains(&secret),
             "{n}: the secret is never shown again"
+        );
+        assert!(
+            listed.contains("xAPI 2.0.0"),
+            "{n}: the page shows the credential's version"
         );
 
         // A mapping from the page feeds compliance.

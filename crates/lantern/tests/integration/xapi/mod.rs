@@ -10,6 +10,7 @@ mod documents;
 mod queries;
 mod resources;
 mod statements;
+mod versions;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -199,10 +200,31 @@ async fn credential(
     name: &str,
     write: bool,
 ) -> (String, String) {
+    credential_speaking(store, ods, name, write, lantern_xapi::Version::V1_0_3).await
+}
+
+/// A credential whose client speaks `version`.
+async fn credential_speaking(
+    store: &Arc<dyn Store>,
+    ods: &str,
+    name: &str,
+    write: bool,
+    version: lantern_xapi::Version,
+) -> (String, String) {
     let org = store.org_by_code(&Scope::Platform, ods).await.expect("org");
     let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
     store
-        .create_lrs_credential(org.id, name, &key, &hash, write, chrono::Utc::now())
+        .create_lrs_credential(
+            &lantern_store::lrs::NewLrsCredential {
+                org: org.id,
+                name,
+                api_key: &key,
+                secret_hash: &hash,
+                can_write: write,
+                default_version: version,
+            },
+            chrono::Utc::now(),
+        )
         .await
         .expect("credential");
     (key, secret)
