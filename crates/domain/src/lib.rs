@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod dates;
+pub mod email;
 pub mod engine;
 pub mod framework;
 pub mod history;

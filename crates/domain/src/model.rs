@@ -408,6 +408,10 @@ pub struct TrainingRecord {
     pub recorded_at: Timestamp,
 }
 
+/// The most hours of learning one training record may carry, wherever records come from (a staff file, an xAPI
+/// mapping): a week of full-time study is about 40, a long course 100 or so; more in one record is a typing mistake.
+pub const MAX_RECORD_HOURS: f64 = 200.0;
+
 /// A record that no longer counts: corrected by a newer record, or withdrawn. Records themselves are never edited.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Supersession {

@@ -119,14 +119,7 @@ pub trait AccountStore: Send + Sync {
 
 /// Why a (trimmed, lower-cased) email address cannot be an account's, if it cannot.
 pub(crate) fn email_problem(email: &str) -> Option<&'static str> {
-    match email.split_once('@') {
-        Some((local, domain))
-            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
-        {
-            None
-        }
-        _ => Some("not an email address"),
-    }
+    lantern_domain::email::problem(email)
 }
 
 pub(crate) fn grant_from_parts(

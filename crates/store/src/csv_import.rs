@@ -261,9 +261,9 @@ fn staff_row(
     let family_name = row.req("family_name");
     let email = row.opt("email");
     if let Some(e) = &email
-        && (!e.contains('@') || e.starts_with('@') || e.ends_with('@'))
+        && let Some(problem) = lantern_domain::email::problem(e)
     {
-        row.fail("email", format!("{e:?} is not an email address"));
+        row.fail("email", format!("{e:?} {problem}"));
     }
     let org = row.req("org_code");
     let unit = row.req("unit_code");
@@ -446,11 +446,14 @@ fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
     }
     let hours = match row.opt("hours") {
         Some(v) => match v.parse::<f64>() {
-            Ok(h) if h > 0.0 && h <= 200.0 => Some(Some(h)),
+            Ok(h) if h > 0.0 && h <= lantern_domain::MAX_RECORD_HOURS => Some(Some(h)),
             _ => {
                 row.fail(
                     "hours",
-                    format!("{v:?} is not a number of hours between 0 and 200"),
+                    format!(
+                        "{v:?} is not a number of hours between 0 and {}",
+                        lantern_domain::MAX_RECORD_HOURS
+                    ),
                 );
                 None
             }

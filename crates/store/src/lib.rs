@@ -8,6 +8,7 @@
 
 mod accounts;
 mod batch;
+mod batch_write;
 pub mod csv_import;
 mod invitations;
 pub mod lrs;

@@ -32,6 +32,7 @@ impl PgStore {
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 crate::versions::impl_versioned_writes!(PgStore, sqlx::Postgres);
+crate::batch_write::impl_batch_writes!(PgStore, sqlx::Postgres);
 crate::accounts::impl_account_store!(PgStore, sqlx::Postgres);
 crate::invitations::impl_invitation_store!(PgStore, sqlx::Postgres);
 crate::sso::impl_sso_store!(PgStore, sqlx::Postgres);

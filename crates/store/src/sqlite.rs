@@ -103,6 +103,7 @@ async fn checkpoints(pool: sqlx::SqlitePool) {
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 crate::versions::impl_versioned_writes!(SqliteStore, sqlx::Sqlite);
+crate::batch_write::impl_batch_writes!(SqliteStore, sqlx::Sqlite);
 crate::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);
 crate::invitations::impl_invitation_store!(SqliteStore, sqlx::Sqlite);
 crate::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);

@@ -57,6 +57,15 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            // The store refused a write for reasons it names (a field and why): the request was wrong, and the
+            // caller is told exactly how, never "something went wrong".
+            StoreError::Rejected(problems) => AppError::BadRequest(
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             other => AppError::Internal(other.into()),
         }
     }

@@ -96,7 +96,7 @@ pub async fn reset_request_submit(
         )
             .into_response()
     };
-    if !email.contains('@') || email.len() > 320 {
+    if lantern_domain::email::problem(&email).is_some() {
         return Ok(again(
             StatusCode::BAD_REQUEST,
             "Enter an email address, like name@nhs.net".into(),

@@ -417,7 +417,7 @@ pub async fn create_mapping(
     let hours = match form.hours.trim() {
         "" => None,
         s => match s.parse::<f64>() {
-            Ok(h) if h > 0.0 && h <= 100.0 => Some(h),
+            Ok(h) if h > 0.0 && h <= lantern_domain::MAX_RECORD_HOURS => Some(h),
             _ => {
                 errors.push(FieldError {
                     field: "hours",

@@ -92,11 +92,25 @@ pub async fn settings_submit(
             org_type: ctx.org.org_type,
             target_percent: target,
         });
-        state.store.write(&batch).await?;
-        return Ok(
-            Redirect::to(&format!("/orgs/{}/admin?saved=Settings", ctx.org.ods_code))
-                .into_response(),
-        );
+        match state.store.write(&batch).await {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!(
+                    "/orgs/{}/admin?saved=Settings",
+                    ctx.org.ods_code
+                ))
+                .into_response());
+            }
+            // A refusal is shown on the form with its reason, like any other mistake.
+            Err(lantern_store::StoreError::Rejected(problems)) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| crate::auth::sign_in::FieldError {
+                        field: "target",
+                        message: p.message,
+                    }),
+            ),
+            Err(e) => return Err(e.into()),
+        }
     }
     let interval = state.store.reminder_interval_days(ctx.org.id).await?;
     Ok((

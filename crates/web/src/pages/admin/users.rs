@@ -312,10 +312,7 @@ pub async fn users_submit(
         });
     }
     let email = form.email.trim().to_lowercase();
-    if !email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-    {
+    if lantern_domain::email::problem(&email).is_some() {
         errors.push(FieldError {
             field: "email",
             message: "Enter an email address, like name@nhs.net".into(),
