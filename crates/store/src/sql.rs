@@ -80,6 +80,7 @@ pub(crate) fn rule_kind(
     refresher: Option<i64>,
     hours: Option<f64>,
     window: Option<i64>,
+    participatory_share: Option<f64>,
 ) -> Result<RuleKind> {
     let months = |v: Option<i64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     match kind {
@@ -89,6 +90,7 @@ pub(crate) fn rule_kind(
         "hours" => Ok(RuleKind::Hours {
             hours: hours.unwrap_or(0.0),
             window_months: months(window),
+            participatory_share,
         }),
         other => Err(StoreError::Corrupt {
             column: "rules.kind",
@@ -170,7 +172,9 @@ macro_rules! impl_store {
                     r.try_get("refresher_months")?,
                     r.try_get("hours")?,
                     r.try_get("window_months")?,
+                    r.try_get("participatory_share")?,
                 )?,
+                purpose: vocab("rules.purpose", &r.try_get::<String, _>("purpose")?, RulePurpose::parse)?,
                 applies_to: from_json("rules.applies_to", &r.try_get::<String, _>("applies_to")?)?,
                 renewal_base: renewal_base(&r.try_get::<String, _>("renewal_base")?),
                 warning_days: u32::try_from(r.try_get::<i64, _>("warning_days")?).unwrap_or(0),
@@ -179,6 +183,11 @@ macro_rules! impl_store {
                 effective_to: r.try_get("effective_to")?,
                 adjustable: r.try_get("adjustable")?,
                 source: r.try_get("source")?,
+                basis: RuleBasis {
+                    edition: r.try_get("edition")?,
+                    reading: r.try_get("reading")?,
+                    local_choice: r.try_get("local_choice")?,
+                },
                 created_at: r.try_get("created_at")?,
             })
         }
@@ -941,22 +950,27 @@ macro_rules! impl_store {
             }
 
             async fn insert_rule(tx: &mut Tx<'_>, rule: &Rule) -> Result<()> {
-                let (kind, refresher, hours, window) = match rule.kind {
-                    RuleKind::Completion { refresher_months } => ("completion", Some(i64::from(refresher_months)), None, None),
-                    RuleKind::Hours { hours, window_months } => ("hours", None, Some(hours), Some(i64::from(window_months))),
+                let (kind, refresher, hours, window, share) = match rule.kind {
+                    RuleKind::Completion { refresher_months } => ("completion", Some(i64::from(refresher_months)), None, None, None),
+                    RuleKind::Hours { hours, window_months, participatory_share } => {
+                        ("hours", None, Some(hours), Some(i64::from(window_months)), participatory_share)
+                    }
                 };
                 sqlx::query(
                     "INSERT INTO rules (org_id, framework, framework_version, subject, level, title, kind, refresher_months, \
                      hours, window_months, applies_to, renewal_base, warning_days, new_starter_days, effective_from, \
-                     effective_to, adjustable, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                     effective_to, adjustable, source, created_at, purpose, participatory_share, edition, reading, \
+                     local_choice) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, $22, $23, $24)",
                 )
                 .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(&rule.subject)
                 .bind(i16::from(rule.level)).bind(&rule.title).bind(kind).bind(refresher).bind(hours).bind(window)
                 .bind(json(&rule.applies_to)).bind(renewal_base_code(rule.renewal_base))
                 .bind(i64::from(rule.warning_days)).bind(i64::from(rule.new_starter_days))
                 .bind(rule.effective_from).bind(rule.effective_to).bind(rule.adjustable).bind(&rule.source)
-                .bind(rule.created_at)
+                .bind(rule.created_at).bind(rule.purpose.code()).bind(share).bind(&rule.basis.edition)
+                .bind(&rule.basis.reading).bind(rule.basis.local_choice)
                 .execute(&mut **tx).await?;
                 Ok(())
             }

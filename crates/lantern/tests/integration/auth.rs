@@ -1072,13 +1072,13 @@ async fn my_training_and_my_team_show_the_right_people() {
             "{name}: records in the API too"
         );
         assert!(
-            json[0]["cpd"][0]["standard"]
+            json[0]["revalidation"][0]["standard"]
                 .as_str()
                 .is_some_and(|s| s.starts_with("NMC")),
             "{name}"
         );
         assert!(
-            me.body.contains("NMC: 35 hours of CPD") && me.body.contains("Participatory hours"),
+            me.body.contains("35 hours of CPD (20 participatory)") && me.body.contains("Participatory hours"),
             "{name}: the demo nurse sees progress towards NMC revalidation"
         );
 

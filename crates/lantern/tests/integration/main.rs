@@ -10,6 +10,7 @@ mod browser;
 mod import;
 mod mail;
 mod postgres_tls;
+mod regulators;
 mod reminders;
 mod report;
 mod report_outputs;

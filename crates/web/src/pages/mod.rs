@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub mod layout;
 mod me;
 mod report;
+pub(crate) mod revalidation;
 mod team;
 mod trends;
 

@@ -18,7 +18,7 @@ mod users;
 pub use import::{MAX_UPLOAD, import_page, import_submit};
 pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
-pub use rules::{period, rule_version_page, rule_version_submit, rules};
+pub use rules::{basis, period, rule_version_page, rule_version_submit, rules};
 pub use settings::{reminder_settings_submit, settings_page, settings_submit};
 pub use users::{
     grant_remove, invitation_resend, invitation_withdraw, user_access, user_reset, users_page,
