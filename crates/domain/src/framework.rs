@@ -159,7 +159,8 @@ fn kind_of(
             })
         }
         (KindName::Completion, ..) => Err(
-            "a completion rule needs refresher_months > 0, and no hours or participatory_share".into(),
+            "a completion rule needs refresher_months > 0, and no hours or participatory_share"
+                .into(),
         ),
         (KindName::Hours, None, Some(h), Some(w)) if h > 0.0 && w > 0 => {
             if participatory_share.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
@@ -277,7 +278,9 @@ impl FrameworkFile {
                 .iter()
                 .find(|r| r.subject == reading.subject && r.level == reading.level)
             else {
-                return Err(fail("no rule in the file has this subject and level".into()));
+                return Err(fail(
+                    "no rule in the file has this subject and level".into(),
+                ));
             };
             if reading.name.trim().is_empty() {
                 return Err(fail("name the reading".into()));
@@ -459,7 +462,10 @@ mod tests {
             }
         );
         assert!(readings[1].basis.local_choice && !readings[0].basis.local_choice);
-        assert_eq!(readings[1].basis.edition, l3.edition, "a reading of the same edition");
+        assert_eq!(
+            readings[1].basis.edition, l3.edition,
+            "a reading of the same edition"
+        );
         for subject in ["cstf.safeguarding_children", "cstf.safeguarding_adults"] {
             for level in [4, 5] {
                 let r = rule(subject, level);
@@ -481,11 +487,9 @@ mod tests {
         assert_eq!(ai.framework.purpose, RulePurpose::Development);
         let rules = ai.instantiate(OrgId(1), chrono::Utc::now());
         assert!(!rules.is_empty());
-        assert!(
-            rules
-                .iter()
-                .all(|r| r.purpose == RulePurpose::Development && r.basis.local_choice && r.adjustable)
-        );
+        assert!(rules.iter().all(|r| r.purpose == RulePurpose::Development
+            && r.basis.local_choice
+            && r.adjustable));
     }
 
     #[test]
@@ -520,12 +524,19 @@ hours = 2.0
 window_months = 36
 source = "test"
 "#;
-        let err = FrameworkFile::parse("x.toml", text).unwrap_err().to_string();
-        assert!(err.contains("local reading 1") && err.contains("no rule"), "{err}");
+        let err = FrameworkFile::parse("x.toml", text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("local reading 1") && err.contains("no rule"),
+            "{err}"
+        );
         let share = text
             .replace("level = 2\nname", "level = 1\nname")
             .replace("hours = 2.0", "hours = 2.0\nparticipatory_share = 1.5");
-        let err = FrameworkFile::parse("x.toml", &share).unwrap_err().to_string();
+        let err = FrameworkFile::parse("x.toml", &share)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("participatory_share"), "{err}");
     }
 

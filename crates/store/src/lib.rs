@@ -15,6 +15,7 @@ mod outbox;
 mod postgres;
 pub mod read_model;
 pub mod reminders;
+pub mod revalidation;
 mod scope;
 mod sql;
 mod sqlite;
@@ -27,6 +28,7 @@ pub use invitations::*;
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use reminders::ReminderStore;
+pub use revalidation::RevalidationStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 pub use throttle::*;
@@ -146,7 +148,7 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`].
+/// [`ReminderStore`], revalidation evidence's [`RevalidationStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -155,6 +157,7 @@ pub trait Store:
     + ThrottleStore
     + OutboxStore
     + ReminderStore
+    + RevalidationStore
     + Send
     + Sync
     + 'static

@@ -14,6 +14,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+pub mod revalidation;
+
 /// A column of the heatmap: a subject at a level.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequirementColumn {
@@ -200,10 +202,9 @@ pub fn what_to_do(status: Status, due: Option<NaiveDate>) -> String {
         (Status::Expiring, Some(d)) => format!("Renew before {d}."),
         (Status::Pending, Some(d)) => format!("As a new starter, complete this by {d}."),
         // `due` is the first day it is no longer in date.
-        (Status::Compliant, Some(d)) => format!(
-            "In date until {}.",
-            lantern_domain::dates::sub_days(d, 1)
-        ),
+        (Status::Compliant, Some(d)) => {
+            format!("In date until {}.", lantern_domain::dates::sub_days(d, 1))
+        }
         (Status::Exempt, _) => "You are exempt from this.".to_owned(),
         (_, None) => String::new(),
     }
@@ -616,12 +617,9 @@ pub async fn person_compliance(
         })
         .collect();
     records.sort_by(|a, b| b.completed_on.cmp(&a.completed_on).then(b.id.cmp(&a.id)));
-    let revalidation = p
-        .person
-        .registrations
-        .iter()
-        .map(|reg| lantern_domain::revalidation::summarise(reg, &p.records, &[], as_at))
-        .collect();
+    let (_, evidence) = revalidation::evidence(state, caller, org.id, person, known_at).await?;
+    let revalidation =
+        revalidation::summaries(&p.person.registrations, &p.records, &evidence, as_at);
     Ok(PersonComplianceView {
         ods_code: org.ods_code,
         org_name: org.name,

@@ -1056,11 +1056,13 @@ fn arb_kind() -> impl Strategy<Value = RuleKind> {
             prop::sample::select(vec![6u32, 12, 36]),
             prop::sample::select(vec![None, Some(0.5)])
         )
-            .prop_map(|(hours, window_months, participatory_share)| RuleKind::Hours {
-                hours,
-                window_months,
-                participatory_share
-            }),
+            .prop_map(
+                |(hours, window_months, participatory_share)| RuleKind::Hours {
+                    hours,
+                    window_months,
+                    participatory_share
+                }
+            ),
     ]
 }
 

@@ -120,21 +120,35 @@ fn valid_until_names_the_last_valid_day_across_29_february() {
         let rules = completion(months);
         let records = [record("fire", done, None, RecordSource::Elearning)];
         let on_last = one(&rules, &records, last);
-        assert!(on_last.status.is_in_date(), "{done} + {months}: in date on {last}");
+        assert!(
+            on_last.status.is_in_date(),
+            "{done} + {months}: in date on {last}"
+        );
         assert_eq!(on_last.due_on, Some(d(expiry)), "{done} + {months}");
         let used = &on_last.explanation.used[0];
         assert_eq!(used.expires_on, Some(d(expiry)));
         assert_eq!(used.last_valid_day(), Some(d(last)));
         let summary = &on_last.explanation.summary;
         assert!(
-            summary.contains(&format!("valid until {last}")) && summary.contains(&format!("expires on {expiry}")),
+            summary.contains(&format!("valid until {last}"))
+                && summary.contains(&format!("expires on {expiry}")),
             "{done} + {months}: {summary}"
         );
-        assert!(!summary.contains(&format!("valid until {expiry}")), "{summary}");
-        let expired = one(&rules, &records, expiry);
-        assert_eq!(expired.status, Status::Expired, "{done} + {months} on {expiry}");
         assert!(
-            expired.explanation.summary.contains(&format!("expired on {expiry}")),
+            !summary.contains(&format!("valid until {expiry}")),
+            "{summary}"
+        );
+        let expired = one(&rules, &records, expiry);
+        assert_eq!(
+            expired.status,
+            Status::Expired,
+            "{done} + {months} on {expiry}"
+        );
+        assert!(
+            expired
+                .explanation
+                .summary
+                .contains(&format!("expired on {expiry}")),
             "{}",
             expired.explanation.summary
         );
@@ -193,7 +207,12 @@ fn safeguarding(share: Option<f64>) -> Vec<Rule> {
 
 #[test]
 fn a_record_without_hours_is_explained_not_called_no_record() {
-    let records = [record("safeguarding", "2025-06-01", None, RecordSource::Import)];
+    let records = [record(
+        "safeguarding",
+        "2025-06-01",
+        None,
+        RecordSource::Import,
+    )];
     let s = one(&safeguarding(None), &records, "2025-07-01");
     assert_eq!(s.status, Status::Missing);
     assert_eq!(
@@ -201,7 +220,13 @@ fn a_record_without_hours_is_explained_not_called_no_record() {
         "A record of Safeguarding Children level 1 was found, with no hours; 12 hours are needed since 2022-07-02."
     );
     assert!(!s.explanation.summary.contains("No record"));
-    assert_eq!(s.explanation.hours.as_ref().map(|h| h.records_without_hours), Some(1));
+    assert_eq!(
+        s.explanation
+            .hours
+            .as_ref()
+            .map(|h| h.records_without_hours),
+        Some(1)
+    );
     let two = [
         records[0].clone(),
         record("safeguarding", "2025-06-02", None, RecordSource::Import),
@@ -230,8 +255,18 @@ fn a_participatory_share_needs_that_many_hours_learning_with_others() {
     );
     // Twelve hours of e-learning: enough hours, none participatory.
     let alone = [
-        record("safeguarding", "2025-01-10", Some(6.0), RecordSource::Elearning),
-        record("safeguarding", "2025-02-10", Some(6.0), RecordSource::Elearning),
+        record(
+            "safeguarding",
+            "2025-01-10",
+            Some(6.0),
+            RecordSource::Elearning,
+        ),
+        record(
+            "safeguarding",
+            "2025-02-10",
+            Some(6.0),
+            RecordSource::Elearning,
+        ),
     ];
     let s = one(&rules, &alone, "2025-07-01");
     assert_eq!(s.status, Status::Expired);
@@ -249,22 +284,47 @@ fn a_participatory_share_needs_that_many_hours_learning_with_others() {
     );
     // Half in a classroom: compliant, and the summary says how many were participatory.
     let mixed = [
-        record("safeguarding", "2025-01-10", Some(6.0), RecordSource::Classroom),
-        record("safeguarding", "2025-02-10", Some(6.0), RecordSource::Elearning),
+        record(
+            "safeguarding",
+            "2025-01-10",
+            Some(6.0),
+            RecordSource::Classroom,
+        ),
+        record(
+            "safeguarding",
+            "2025-02-10",
+            Some(6.0),
+            RecordSource::Elearning,
+        ),
     ];
     let s = one(&rules, &mixed, "2025-07-01");
     assert_eq!(s.status, Status::Compliant);
     assert!(
-        s.explanation.summary.contains("6 of them participatory (6 needed)"),
+        s.explanation
+            .summary
+            .contains("6 of them participatory (6 needed)"),
         "{}",
         s.explanation.summary
     );
     // When the classroom session leaves the window first, the requirement falls due then.
     let leaving = [
-        record("safeguarding", "2022-09-01", Some(6.0), RecordSource::Classroom),
-        record("safeguarding", "2025-02-10", Some(12.0), RecordSource::Elearning),
+        record(
+            "safeguarding",
+            "2022-09-01",
+            Some(6.0),
+            RecordSource::Classroom,
+        ),
+        record(
+            "safeguarding",
+            "2025-02-10",
+            Some(12.0),
+            RecordSource::Elearning,
+        ),
     ];
-    assert_eq!(one(&rules, &leaving, "2025-07-01").status, Status::Compliant);
+    assert_eq!(
+        one(&rules, &leaving, "2025-07-01").status,
+        Status::Compliant
+    );
     let s = one(&rules, &leaving, "2025-07-15");
     assert_eq!(s.status, Status::Expiring);
     assert_eq!(s.due_on, Some(d("2025-09-01")));
@@ -304,5 +364,8 @@ fn community_interest_companies_are_accepted_by_default() {
     assert!(one(&completion(12), &[r], "2025-02-01").status.is_in_date());
     let mut gp = record("fire", "2025-01-01", None, RecordSource::Classroom);
     gp.record.provider_type = ProviderType::GpPractice;
-    assert_eq!(one(&completion(12), &[gp], "2025-02-01").status, Status::Missing);
+    assert_eq!(
+        one(&completion(12), &[gp], "2025-02-01").status,
+        Status::Missing
+    );
 }

@@ -69,9 +69,8 @@ pub(super) fn summarise(
     let year = Items::new(reg, records, evidence, year_from, today, today);
     out.cpd = year.tally(year_from, today);
     out.cpd.target_hours = Some(RECOMMENDED_HOURS_A_YEAR);
-    out.cpd.target_by = Some(
-        "a year, recommended by the royal colleges; not a GMC requirement".to_owned(),
-    );
+    out.cpd.target_by =
+        Some("a year, recommended by the royal colleges; not a GMC requirement".to_owned());
     out.standard = "GMC: revalidation every 5 years on your responsible officer's recommendation, after an annual \
                     appraisal, with the six types of supporting information in each cycle"
         .to_owned();
@@ -105,7 +104,10 @@ fn appraisals(cycle: &Items<'_>, from: Date, today: Date) -> Check {
     let current = years.iter().copied().find(|y| y.0 < today && today <= y.1);
     let detail = match current {
         Some(y) if has(y) => format!("This appraisal year, to {}, has its appraisal.", y.1),
-        Some(y) => format!("This appraisal year runs to {}: it needs an appraisal.", y.1),
+        Some(y) => format!(
+            "This appraisal year runs to {}: it needs an appraisal.",
+            y.1
+        ),
         None => String::new(),
     };
     let missing_text = missing

@@ -56,7 +56,8 @@ pub(super) fn summarise(
         },
     ];
     let mut out = items.summary(reg, from, to, checks);
-    out.standard = "HCPC: renewal every 2 years, declaring that you meet the five standards of CPD".to_owned();
+    out.standard =
+        "HCPC: renewal every 2 years, declaring that you meet the five standards of CPD".to_owned();
     out.notes = vec![
         "The five standards: keep a continuous, up-to-date and accurate record of your CPD (1); make it a mixture of \
          learning activities relevant to your current or future practice (2); make sure it has contributed to the \

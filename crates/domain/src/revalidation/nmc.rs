@@ -12,14 +12,14 @@
 //! - a health and character declaration and a professional indemnity arrangement;
 //! - confirmation by a confirmer, in the final 12 months of the 3 years.
 
+use super::Evidence;
 use super::{
     Check, EvidenceKind, Items, Revalidation, count_check, cycle_end, hours_text, months_before,
     renewal_check,
 };
+use crate::Date;
 use crate::dates::{add_days, sub_days};
 use crate::model::{RecordFact, Registration};
-use super::Evidence;
-use crate::Date;
 use chrono::Datelike;
 
 const PRACTICE_HOURS: f64 = 450.0;
@@ -123,7 +123,10 @@ pub(super) fn summarise(
         },
         met: confirmed > 0,
         evidence: Some(EvidenceKind::Confirmation),
-        detail: Some(format!("Confirmations from {} count.", add_days(final_year, 1))),
+        detail: Some(format!(
+            "Confirmations from {} count.",
+            add_days(final_year, 1)
+        )),
     });
 
     let mut out = items.summary(reg, from, to, checks);

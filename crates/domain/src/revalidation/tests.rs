@@ -128,7 +128,10 @@ fn nmc_is_on_track_only_with_every_requirement_not_just_the_hours() {
         "Professional indemnity arrangement",
         "Confirmation",
     ] {
-        assert!(!check(&bare, kind).met, "{kind} is not met without evidence");
+        assert!(
+            !check(&bare, kind).met,
+            "{kind} is not met without evidence"
+        );
     }
     assert!(summarise(&reg, &records, &nmc_portfolio(), d("2026-11-23")).on_track());
     // Each item missing in turn keeps it off track.
@@ -163,7 +166,13 @@ fn nmc_application_date_is_the_first_of_the_renewal_month_with_a_reminder_sixty_
     let late = on("2027-03-02").reminder.expect("late");
     assert!(late.contains("has passed: apply now"), "{late}");
     let stale = on("2027-04-01");
-    assert!(stale.reminder.clone().expect("stale").contains("has passed: ask for it to be updated"));
+    assert!(
+        stale
+            .reminder
+            .clone()
+            .expect("stale")
+            .contains("has passed: ask for it to be updated")
+    );
     assert!(!check(&stale, "Renewal date").met);
 }
 
@@ -178,14 +187,24 @@ fn nmc_confirmation_counts_only_in_the_final_year() {
     )];
     let s = summarise(&reg, &[], &early, d("2026-11-23"));
     assert!(!check(&s, "Confirmation").met);
-    assert!(check(&s, "Confirmation").have.contains("earlier than the final 12 months"));
+    assert!(
+        check(&s, "Confirmation")
+            .have
+            .contains("earlier than the final 12 months")
+    );
     let recent = [item(
         RegulatoryBody::Nmc,
         EvidenceKind::Confirmation,
         "2026-04-01",
         None,
     )];
-    assert!(check(&summarise(&reg, &[], &recent, d("2026-11-23")), "Confirmation").met);
+    assert!(
+        check(
+            &summarise(&reg, &[], &recent, d("2026-11-23")),
+            "Confirmation"
+        )
+        .met
+    );
 }
 
 #[test]
@@ -206,7 +225,10 @@ fn hcpc_is_a_two_year_cycle_that_names_gaps_and_explains_the_standards() {
             (d("2025-09-01"), d("2026-01-31"))
         ]
     );
-    assert!(!s.on_track(), "3 activities: not enough for an audit profile");
+    assert!(
+        !s.on_track(),
+        "3 activities: not enough for an audit profile"
+    );
     let notes = s.notes.join(" ");
     assert!(notes.contains("2.5% of each profession") && notes.contains("five standards"));
     let mut more = records.clone();
@@ -259,11 +281,17 @@ fn gmc_sets_no_hours_and_checks_appraisals_and_the_six_types() {
             .is_some_and(|b| b.contains("royal colleges") && b.contains("not a GMC requirement"))
     );
     assert!(
-        s.checks.iter().all(|c| !c.item.contains("hours") && !c.have.contains("hours")),
+        s.checks
+            .iter()
+            .all(|c| !c.item.contains("hours") && !c.have.contains("hours")),
         "no hours check for the GMC: {:?}",
         s.checks
     );
-    assert!(s.notes.join(" ").contains("The GMC sets no minimum CPD hours"));
+    assert!(
+        s.notes
+            .join(" ")
+            .contains("The GMC sets no minimum CPD hours")
+    );
     // Appraisal year 2024-01-01..2025-01-01 ended with no appraisal; the six types are not all there.
     assert!(!check(&s, "Annual appraisal").met);
     assert!(!s.on_track());

@@ -15,6 +15,7 @@ mod reminders;
 mod report;
 mod report_outputs;
 mod reset;
+mod revalidation;
 mod server;
 mod source;
 mod sso;

@@ -35,7 +35,10 @@ async fn wording_development_competencies_and_local_readings() {
             .expect("accounts");
         let (app, _state) = crate::app_with(&store, test_auth());
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
 
         // Settings: trusts set their own target; no claim about what most use.
         let settings = admin.get("/orgs/RJ1/admin/settings").await.body;
@@ -57,14 +60,20 @@ async fn wording_development_competencies_and_local_readings() {
         assert!(page.contains("Development competency"), "{name}");
 
         // The organisation opts in to one as a requirement, with a new rule version.
-        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
+        let ctx = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx");
         let ai = ctx
             .rules
             .iter()
             .find(|r| r.subject == "ai.artificial_intelligence" && r.level == 1)
             .expect("AI rule");
         assert_eq!(ai.purpose, RulePurpose::Development, "{name}");
-        assert!(ai.basis.local_choice, "{name}: its period is a local choice");
+        assert!(
+            ai.basis.local_choice,
+            "{name}: its period is a local choice"
+        );
         let url = format!("/orgs/RJ1/admin/rules/{}/new-version", ai.id);
         let form = admin.get(&url).await;
         assert!(
@@ -80,7 +89,10 @@ async fn wording_development_competencies_and_local_readings() {
                 ("refresher_months", "36"),
                 ("warning_days", "60"),
                 ("new_starter_days", "90"),
-                ("reason", "Digital board, 2024-12-01: AI awareness for clinicians"),
+                (
+                    "reason",
+                    "Digital board, 2024-12-01: AI awareness for clinicians",
+                ),
             ],
         )
         .await;
@@ -127,12 +139,18 @@ async fn wording_development_competencies_and_local_readings() {
                 ("window_months", "36"),
                 ("warning_days", "60"),
                 ("new_starter_days", "28"),
-                ("reason", "Safeguarding committee, 2025-12-01: follow the ICB"),
+                (
+                    "reason",
+                    "Safeguarding committee, 2025-12-01: follow the ICB",
+                ),
             ],
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
-        let ctx = store.org_context(&Scope::Platform, rj1.id).await.expect("ctx");
+        let ctx = store
+            .org_context(&Scope::Platform, rj1.id)
+            .await
+            .expect("ctx");
         let london = ctx
             .rules
             .iter()
@@ -206,7 +224,10 @@ async fn wording_development_competencies_and_local_readings() {
         let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
         let me = learner.get("/me").await.body;
         assert!(!me.contains("Not yet enough hours"), "{name}");
-        assert!(me.contains("Practice hours") && me.contains("Not yet:"), "{name}");
+        assert!(
+            me.contains("Practice hours") && me.contains("Not yet:"),
+            "{name}"
+        );
         let api = learner.get("/api/v1/me/training").await.json();
         assert_eq!(api[0]["revalidation"][0]["body"], "NMC", "{name}");
         assert_eq!(api[0]["revalidation"][0]["readiness"], "not_yet", "{name}");

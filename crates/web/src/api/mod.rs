@@ -5,6 +5,7 @@ mod my_training;
 mod organisation_compliance;
 mod organisations;
 mod person_compliance;
+mod person_revalidation;
 pub mod security;
 pub(crate) mod unit_people;
 
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation_compliance::get))
         .routes(routes!(unit_people::get))
         .routes(routes!(person_compliance::get))
+        .routes(routes!(person_revalidation::get))
         .routes(routes!(my_training::get))
 }
 

@@ -121,6 +121,7 @@ impl Caller {
             | Action::ViewPerson(o, _)
             | Action::Audit(o)
             | Action::Remind(o)
+            | Action::RecordEvidence(o, _)
             | Action::Administer(o)
             | Action::ManageAccount(o, _) => Some(o),
             Action::ListOrganisations | Action::OperatePlatform => None,

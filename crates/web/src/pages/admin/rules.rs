@@ -53,7 +53,11 @@ pub fn basis(rule: &Rule) -> String {
     if let Some(r) = &b.reading {
         parts.push(r.clone());
     }
-    if b.local_choice && b.reading.as_deref().is_none_or(|r| !r.starts_with("Local choice")) {
+    if b.local_choice
+        && b.reading
+            .as_deref()
+            .is_none_or(|r| !r.starts_with("Local choice"))
+    {
         parts.push("a local choice".to_owned());
     }
     if let Some(e) = &b.edition {
@@ -275,7 +279,8 @@ pub async fn rule_version_submit(
             None => {
                 errors.push(FieldError {
                     field: "purpose",
-                    message: "Choose whether it is a requirement or a development competency".into(),
+                    message: "Choose whether it is a requirement or a development competency"
+                        .into(),
                 });
                 current.purpose
             }
@@ -340,11 +345,13 @@ pub async fn rule_version_submit(
             );
             h.zip(w)
                 .zip(share)
-                .map(|((hours, window_months), participatory_share)| RuleKind::Hours {
-                    hours,
-                    window_months,
-                    participatory_share,
-                })
+                .map(
+                    |((hours, window_months), participatory_share)| RuleKind::Hours {
+                        hours,
+                        window_months,
+                        participatory_share,
+                    },
+                )
         }
     };
     let warning = number::<u32>(

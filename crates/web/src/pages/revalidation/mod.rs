@@ -1,6 +1,8 @@
-//! Revalidation pages: a registrant's requirements and evidence (`person.rs`), the evidence files (`file.rs`), and a
-//! manager's view of their team's revalidation dates and readiness (`team.rs`). What each regulator asks for is
+//! Revalidation pages: a registrant's requirements and evidence, recording and withdrawing items and downloading
+//! their files (`person.rs`). A manager's team view is `pages/team/revalidation.rs`. What each regulator asks for is
 //! decided in `lantern_domain::revalidation`; these pages show it and record evidence.
+
+pub mod person;
 
 use lantern_domain::revalidation::{Readiness, Revalidation};
 

@@ -1,0 +1,56 @@
+//! "Revalidation" under My team: a manager's registrants, in the unit chosen and below it, with their renewal and
+//! application dates and readiness, soonest first, each linking to the person's revalidation page.
+
+use super::{ManagedUnit, select};
+use crate::AppState;
+use crate::pages::PageResult;
+use crate::pages::layout::{Layout, Page};
+use crate::views::revalidation::{TeamRevalidationView, team_revalidation};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RevalidationQuery {
+    /// Which of the manager's units; default the first.
+    unit: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "team_revalidation.html")]
+pub struct TeamRevalidationPage {
+    layout: Layout,
+    units: Vec<ManagedUnit>,
+    view: TeamRevalidationView,
+}
+
+impl TeamRevalidationPage {
+    fn tag(&self, readiness: &str) -> &'static str {
+        match readiness {
+            "on_track" => "nhsuk-tag--green",
+            "not_yet" => "nhsuk-tag--yellow",
+            _ => "nhsuk-tag--grey",
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<RevalidationQuery>,
+) -> PageResult<TeamRevalidationPage> {
+    let sel = select(&state, &page.caller, q.unit).await?;
+    let view = team_revalidation(
+        &state,
+        &page.caller,
+        &sel.ods,
+        sel.unit,
+        crate::api::today(),
+    )
+    .await?;
+    Ok(TeamRevalidationPage {
+        layout: page.layout,
+        units: sel.units,
+        view,
+    })
+}
