@@ -190,6 +190,8 @@ pub(crate) struct Items<'a> {
     activities: Vec<Activity>,
     /// This regulator's other evidence in the period (not withdrawn).
     evidence: Vec<&'a Evidence>,
+    /// The last day counted: the end of the period, or today when that is sooner.
+    end: Date,
 }
 
 struct Activity {
@@ -234,6 +236,7 @@ impl<'a> Items<'a> {
             .collect();
         activities.sort_by_key(|a| a.on);
         Items {
+            end,
             activities,
             evidence: ours
                 .into_iter()
@@ -262,8 +265,10 @@ impl<'a> Items<'a> {
         self.activities.len()
     }
 
-    /// Gaps of three months or more between activities, from `from` to the end of the period (or today).
-    fn gaps(&self, from: Date, end: Date) -> Vec<(Date, Date)> {
+    /// Gaps of three months or more between activities, from `from` up to today (or the end of the period, if
+    /// sooner): a gap cannot run into the future.
+    fn gaps(&self, from: Date) -> Vec<(Date, Date)> {
+        let end = self.end;
         let mut gaps = Vec::new();
         let mut previous = from;
         for a in &self.activities {
@@ -328,7 +333,7 @@ impl<'a> Items<'a> {
             application_opens: None,
             reminder: None,
             cpd: self.tally(from, to),
-            gaps: self.gaps(from, to),
+            gaps: self.gaps(from),
             checks,
             standard: String::new(),
             notes: Vec::new(),

@@ -242,6 +242,11 @@ fn hcpc_is_a_two_year_cycle_that_names_gaps_and_explains_the_standards() {
         d("2026-01-31"),
     );
     assert_eq!((dated.from, dated.to), (d("2025-06-30"), d("2027-06-30")));
+    assert_eq!(
+        dated.gaps,
+        vec![(d("2025-06-30"), d("2026-01-31"))],
+        "a gap runs to today, not into the future"
+    );
 }
 
 #[test]

@@ -25,6 +25,15 @@ pub struct TeamRevalidationPage {
 }
 
 impl TeamRevalidationPage {
+    /// What the regulator calls the date: the GMC revalidates a licence, the others renew a registration.
+    fn date_name(&self, body: &str) -> &'static str {
+        if body == "GMC" {
+            "Revalidation"
+        } else {
+            "Renewal"
+        }
+    }
+
     fn tag(&self, readiness: &str) -> &'static str {
         match readiness {
             "on_track" => "nhsuk-tag--green",
