@@ -117,6 +117,28 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('text=See the full explanation')]);
   check(await page.locator('.nhsuk-card').count() >= 10, 'the explanation has a card per requirement');
   await audit(page, 'learner-explanation');
+
+  // Learner: revalidation. The NMC card lists every requirement; a file that is not a PDF, PNG or JPEG is refused;
+  // feedback with a signed PDF is recorded and listed with its download.
+  await page.goto(`${BASE}/me`);
+  check((await page.textContent('main')).includes('Practice hours'), 'the NMC card lists the practice hours');
+  await Promise.all([page.waitForNavigation(), page.click('text=Record your revalidation evidence')]);
+  check(page.url().endsWith('/revalidation'), `the revalidation page: ${page.url()}`);
+  check((await page.textContent('h1')).includes('Revalidation'), 'the revalidation heading');
+  await audit(page, 'learner-revalidation');
+  await narrow(page, 'learner-revalidation');
+  await page.selectOption('#kind', 'nmc.practice_feedback');
+  await page.fill('#note', "A thank-you card from a patient's family");
+  await page.setInputFiles('#file', { name: 'card.html', mimeType: 'text/html', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Record it")')]);
+  check((await page.textContent('.nhsuk-error-summary')).includes('must be a PDF, PNG or JPEG'), 'a file of another type is refused');
+  await audit(page, 'learner-revalidation-error');
+  await page.setInputFiles('#file', { name: 'card.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Record it")')]);
+  check((await page.textContent('main')).includes('Saved: Practice-related feedback'), 'the feedback is recorded');
+  check(await page.locator('a[href*="/revalidation/evidence/"][href$="/file"]').count() >= 1, 'and its file can be downloaded');
+  await audit(page, 'learner-revalidation-saved');
+  await narrow(page, 'learner-revalidation-saved');
   await signOut(page);
 
   // Manager: My team, filter, export, drill down.
@@ -153,6 +175,13 @@ try {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download this table as CSV')]);
   const csv = readFileSync(await download.path(), 'utf8');
   check(csv.startsWith('"Employee number","Name"'), `the CSV export has its header: ${csv.slice(0, 80)}`);
+  // The team's revalidation: registrants with their dates and readiness, the learner's feedback among them.
+  await Promise.all([page.waitForNavigation(), page.click('text=Revalidation dates and readiness')]);
+  check((await page.textContent('h1')).includes('Revalidation'), 'the team revalidation page');
+  check(await page.locator('table tbody tr').count() >= 1, 'it lists the registrants');
+  await audit(page, 'manager-team-revalidation');
+  await narrow(page, 'manager-team-revalidation');
+  await page.goBack();
   await Promise.all([page.waitForNavigation(), page.locator('table tbody tr th a').first().click()]);
   check(page.url().includes('/people/'), 'drill down from the team to a person');
   check((await page.textContent('main')).includes('Reminders'), 'the person page has their reminder history');
@@ -179,6 +208,12 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('.nhsuk-header__navigation-link >> text=Admin')]);
   check(page.url().endsWith('/orgs/RJ1/admin'), `Admin opens the organisation's rules: ${page.url()}`);
   await audit(page, 'admin-rules');
+  // Safeguarding children level 3: the national figures, with the London reading offered as a local choice.
+  await Promise.all([page.waitForNavigation(), page.click('a:has-text("New version of Safeguarding Children level 3")')]);
+  check((await page.textContent('main')).includes('London ICB reading'), 'the London reading is offered');
+  await audit(page, 'admin-rule-version-readings');
+  await narrow(page, 'admin-rule-version-readings');
+  await page.goBack();
   await Promise.all([page.waitForNavigation(), page.locator('a:has-text("New version")').first().click()]);
   await audit(page, 'admin-rule-version');
   await page.fill('#effective_from', '2000-01-01');

@@ -226,6 +226,10 @@ pub enum Action {
     Audit(OrgId),
     /// Remind people about their training.
     Remind(OrgId),
+    /// Record or withdraw revalidation evidence for a person: the registrant themselves, a manager (for people in
+    /// their units, which the scope decides) or the organisation's admin (a workforce team entering confirmations).
+    /// Seeing it is `ViewPerson`; auditors read, never write.
+    RecordEvidence(OrgId, PersonId),
     /// Rules, settings, units, people, imports and accounts of an organisation: granting and removing roles there.
     Administer(OrgId),
     /// An account's own credentials and status (disable, enable, reset its password), asked from one organisation.
@@ -276,6 +280,7 @@ impl Action {
             | Action::ViewPerson(o, _)
             | Action::Audit(o)
             | Action::Remind(o)
+            | Action::RecordEvidence(o, _)
             | Action::Administer(o)
             | Action::ManageAccount(o, _)
             | Action::ViewOwnTraining(o)
@@ -398,6 +403,10 @@ impl Principal {
             }
             Action::Audit(org) => self.has(org, &[OrgAdmin, Auditor]),
             Action::Remind(org) => self.has(org, &[Manager, OrgAdmin]),
+            Action::RecordEvidence(org, person) => {
+                self.has(org, &[Manager, OrgAdmin])
+                    || (self.person == Some(person) && self.has(org, &[Learner]))
+            }
             Action::Administer(org) => self.has(org, &[OrgAdmin]),
             Action::ManageAccount(org, span) => {
                 self.is_platform_admin()
@@ -501,6 +510,48 @@ mod tests {
             assert!(!p.may(Action::OperatePlatform));
         }
         assert!(platform.may(Action::Administer(OTHER)) && platform.may(Action::OperatePlatform));
+    }
+
+    #[test]
+    fn revalidation_evidence_is_recorded_by_the_registrant_or_a_manager() {
+        let me = PersonId(7);
+        let learner = Principal {
+            person: Some(me),
+            grants: vec![grant(Role::Learner, Some(1), None)],
+        };
+        let manager = Principal {
+            person: None,
+            grants: vec![grant(Role::Manager, Some(1), Some(2))],
+        };
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let auditor = Principal {
+            person: None,
+            grants: vec![grant(Role::Auditor, Some(1), None)],
+        };
+        assert!(learner.may(Action::RecordEvidence(ORG, me)));
+        assert!(
+            !learner.may(Action::RecordEvidence(ORG, PersonId(8))),
+            "not someone else's"
+        );
+        assert!(
+            !learner.may(Action::RecordEvidence(OTHER, me)),
+            "not where they are no learner"
+        );
+        assert!(
+            manager.may(Action::RecordEvidence(ORG, PersonId(8))),
+            "their scope decides who"
+        );
+        assert!(!manager.may(Action::RecordEvidence(OTHER, PersonId(8))));
+        assert!(admin.may(Action::RecordEvidence(ORG, me)));
+        assert!(!admin.may(Action::RecordEvidence(OTHER, me)));
+        assert!(
+            !auditor.may(Action::RecordEvidence(ORG, me)),
+            "auditors read"
+        );
+        assert!(auditor.may(Action::ViewPerson(ORG, me)));
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct RuleRef {
     /// "one in-date completion every 12 months" or "8 hours within 36 months".
     pub requirement: String,
     pub source: String,
+    /// The edition and reading the figures follow, and whether they are a local choice.
+    pub basis: RuleBasis,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,10 +162,17 @@ pub struct RecordRef {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsedRecord {
     pub record: RecordRef,
-    /// For completion rules: the first day the record no longer counts.
+    /// The first day the record no longer counts (its expiry, or the day it leaves an hours rule's window).
     pub expires_on: Option<Date>,
     /// True when the expiry runs from the previous record's expiry (renewal base "previous expiry").
     pub renewed_from_previous_expiry: bool,
+}
+
+impl UsedRecord {
+    /// The last day the record counts: what "valid until" and "counts until" mean (the day before `expires_on`).
+    pub fn last_valid_day(&self) -> Option<Date> {
+        self.expires_on.map(|e| sub_days(e, 1))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -176,6 +185,12 @@ pub struct HoursTally {
     pub window_months: u32,
     /// Hours that will still be in the window at the end of the warning period.
     pub counted_at_warning_end: f64,
+    /// Participatory hours among those counted (classroom sessions and assessments).
+    pub participatory_counted: f64,
+    /// Participatory hours the rule asks for, when it asks for a share.
+    pub participatory_required: Option<f64>,
+    /// Records in the window with no hours recorded: they count for nothing, and the explanation says so.
+    pub records_without_hours: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -486,9 +501,14 @@ impl<'a> PersonEngine<'a> {
         if active.is_empty() {
             return None;
         }
+        // Development competencies count nowhere: only requirements are assessed.
         let rule = rules
             .iter()
-            .filter(|r| r.in_force_on(d) && active.iter().any(|p| r.applies_to.matches(p)))
+            .filter(|r| {
+                r.is_requirement()
+                    && r.in_force_on(d)
+                    && active.iter().any(|p| r.applies_to.matches(p))
+            })
             .max_by_key(|r| (r.level, r.effective_from, r.id))?;
         Some(self.assess(rule, &active, d, explain))
     }
@@ -585,9 +605,25 @@ impl<'a> PersonEngine<'a> {
             RuleKind::Hours {
                 hours,
                 window_months,
+                ..
             } => {
+                let participatory_needed = rule.kind.participatory_hours();
+                // Enough hours, and enough of them participatory where the rule asks for a share.
+                let met = |all: f64, part: f64| {
+                    all >= hours && participatory_needed.is_none_or(|n| part >= n)
+                };
+                let participatory_h = |f: &RecordFact| {
+                    if f.record.source.is_participatory() {
+                        f.record.hours.unwrap_or(0.0)
+                    } else {
+                        0.0
+                    }
+                };
                 let mut counted = 0.0;
+                let mut part_counted = 0.0;
                 let mut at_warning_end = 0.0;
+                let mut part_at_warning_end = 0.0;
+                let mut without_hours = 0;
                 let warning_end = add_days(d, rule.warning_days);
                 ever_counted = counting.iter().any(|f| f.record.hours.unwrap_or(0.0) > 0.0);
                 for &fact in &counting {
@@ -595,8 +631,13 @@ impl<'a> PersonEngine<'a> {
                     let leaves = add_months(fact.record.completed_on, window_months);
                     if d < leaves {
                         counted += h;
+                        part_counted += participatory_h(fact);
+                        if fact.record.hours.is_none() {
+                            without_hours += 1;
+                        }
                         if warning_end < leaves {
                             at_warning_end += h;
+                            part_at_warning_end += participatory_h(fact);
                         }
                         if explain {
                             used.push(UsedRecord {
@@ -616,23 +657,37 @@ impl<'a> PersonEngine<'a> {
                         window_starts: window_start(d, window_months),
                         window_months,
                         counted_at_warning_end: at_warning_end,
+                        participatory_counted: part_counted,
+                        participatory_required: participatory_needed,
+                        records_without_hours: without_hours,
                     });
                 }
-                // Due on the first day a record leaves the window and leaves fewer than the hours required.
+                // Due on the first day a record leaves the window and leaves fewer hours (or participatory hours)
+                // than the rule asks for.
                 let leaves = |f: &RecordFact| add_months(f.record.completed_on, window_months);
-                let hours_after = |day: Date| -> f64 {
-                    let still_in = counting.iter().filter(|f| d < leaves(f) && day < leaves(f));
-                    still_in.map(|f| f.record.hours.unwrap_or(0.0)).sum()
+                let met_after = |day: Date| -> bool {
+                    let still_in = || {
+                        counting
+                            .iter()
+                            .filter(move |f| d < leaves(f) && day < leaves(f))
+                    };
+                    met(
+                        still_in().map(|f| f.record.hours.unwrap_or(0.0)).sum(),
+                        still_in().map(|f| participatory_h(f)).sum(),
+                    )
                 };
-                (counted >= hours).then(|| {
+                met(counted, part_counted).then(|| {
                     let mut exits: Vec<Date> = counting
                         .iter()
                         .map(|f| leaves(f))
                         .filter(|&l| d < l)
                         .collect();
                     exits.sort_unstable();
-                    let short_on = exits.into_iter().find(|&exit| hours_after(exit) < hours);
-                    (short_on.unwrap_or(Date::MAX), at_warning_end < hours)
+                    let short_on = exits.into_iter().find(|&exit| !met_after(exit));
+                    (
+                        short_on.unwrap_or(Date::MAX),
+                        !met(at_warning_end, part_at_warning_end),
+                    )
                 })
             }
         };
@@ -786,12 +841,20 @@ pub fn describe_kind(kind: &RuleKind) -> String {
         RuleKind::Hours {
             hours,
             window_months,
+            ..
         } => {
-            format!(
+            let mut s = format!(
                 "{} hours of learning within the last {}",
                 trim_hours(*hours),
                 months_text(*window_months)
-            )
+            );
+            if let Some(p) = kind.participatory_hours() {
+                s.push_str(&format!(
+                    ", at least {} of them participatory",
+                    trim_hours(p)
+                ));
+            }
+            s
         }
     }
 }
@@ -822,6 +885,7 @@ fn rule_ref(rule: &Rule) -> RuleRef {
         effective_to: rule.effective_to,
         requirement: describe_kind(&rule.kind),
         source: rule.source.clone(),
+        basis: rule.basis.clone(),
     }
 }
 
@@ -868,11 +932,19 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
         Status::Compliant | Status::Expiring => match &e.hours {
             Some(h) => {
                 let mut s = format!(
-                    "{} of {} hours completed since {}.",
+                    "{} of {} hours completed since {}",
                     trim_hours(h.counted),
                     trim_hours(h.required),
                     h.window_starts
                 );
+                if let Some(p) = h.participatory_required {
+                    s.push_str(&format!(
+                        ", {} of them participatory ({} needed)",
+                        trim_hours(h.participatory_counted),
+                        trim_hours(p)
+                    ));
+                }
+                s.push('.');
                 if status == Status::Expiring {
                     s.push_str(&format!(
                         " Older hours leave the window soon: only {} will still count in {} days.",
@@ -887,14 +959,20 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
                 let done = used
                     .map(|u| u.record.completed_on.to_string())
                     .unwrap_or_default();
+                // `due_on` is the expiry: the first day the record no longer counts. "Valid until" names the last
+                // day it does, so the words and the stored date agree.
                 let expiry = e.due_on.map(|x| x.to_string()).unwrap_or_default();
+                let last_day = e
+                    .due_on
+                    .map(|x| sub_days(x, 1).to_string())
+                    .unwrap_or_default();
                 if status == Status::Expiring {
                     let days = e.due_on.map(|x| (x - d).num_days()).unwrap_or(0);
                     format!(
-                        "Completed {done}; expires {expiry}, in {days} days. Book a refresher now."
+                        "Completed {done}; valid until {last_day} (expires on {expiry}, in {days} days). Book a refresher now."
                     )
                 } else {
-                    format!("Completed {done}; valid until {expiry}.")
+                    format!("Completed {done}; valid until {last_day}.")
                 }
             }
         },
@@ -903,6 +981,14 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
             deadline.map(|x| x.to_string()).unwrap_or_default()
         ),
         Status::Expired => match &e.hours {
+            Some(h) if h.counted >= h.required => format!(
+                "{} of {} hours completed since {}, but only {} of them participatory: at least {} must be.",
+                trim_hours(h.counted),
+                trim_hours(h.required),
+                h.window_starts,
+                trim_hours(h.participatory_counted),
+                trim_hours(h.participatory_required.unwrap_or(0.0))
+            ),
             Some(h) => format!(
                 "Only {} of {} hours completed since {}: {} more needed.",
                 trim_hours(h.counted),
@@ -920,7 +1006,22 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
             },
         },
         Status::Missing => {
-            if e.not_counted.is_empty() {
+            if let Some(h) = e.hours.as_ref().filter(|h| h.records_without_hours > 0) {
+                // A record exists but says nothing about hours: say so, rather than "No record".
+                let records = if h.records_without_hours == 1 {
+                    format!("A record of {rule} was found, with no hours")
+                } else {
+                    format!(
+                        "{} records of {rule} were found, with no hours",
+                        h.records_without_hours
+                    )
+                };
+                format!(
+                    "{records}; {} hours are needed since {}.",
+                    trim_hours(h.required),
+                    h.window_starts
+                )
+            } else if e.not_counted.is_empty() {
                 format!("No record of {rule}.")
             } else {
                 format!(
@@ -934,3 +1035,5 @@ fn summarise(status: Status, e: &Explanation, deadline: Option<Date>, d: Date) -
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wording_tests;

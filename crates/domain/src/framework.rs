@@ -4,7 +4,9 @@
 //! first start; each organisation then gets its own rule versions made from the templates, which its admins may
 //! supersede with new versions (never edits) where the file marks a period as adjustable.
 
-use crate::model::{Applicability, Clause, Competency, RenewalBase, Rule, RuleKind};
+use crate::model::{
+    Applicability, Clause, Competency, RenewalBase, Rule, RuleBasis, RuleKind, RulePurpose,
+};
 use crate::{DEFAULT_NEW_STARTER_DAYS, DEFAULT_WARNING_DAYS, Date, OrgId, RuleId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +34,9 @@ pub struct FrameworkFile {
     pub competencies: Vec<CompetencyDef>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleTemplate>,
+    /// Other readings of the source for some rules, which an organisation may choose as a local rule version.
+    #[serde(default, rename = "local_reading")]
+    pub local_readings: Vec<LocalReading>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +50,14 @@ pub struct FrameworkMeta {
     pub source: String,
     #[serde(default)]
     pub notes: Option<String>,
+    /// "requirement" (the default): its rules count in compliance; "development": a capability framework that sets
+    /// no mandatory training, whose rules count nowhere until an organisation makes one a requirement.
+    #[serde(default = "requirement")]
+    pub purpose: RulePurpose,
+}
+
+fn requirement() -> RulePurpose {
+    RulePurpose::Requirement
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,6 +81,9 @@ pub struct RuleTemplate {
     pub hours: Option<f64>,
     #[serde(default)]
     pub window_months: Option<u32>,
+    /// For an hours rule: the share of the hours (0 to 1) that must be participatory.
+    #[serde(default)]
+    pub participatory_share: Option<f64>,
     pub applies_to: Vec<Clause>,
     #[serde(default)]
     pub renewal_base: RenewalBase,
@@ -79,6 +95,46 @@ pub struct RuleTemplate {
     #[serde(default)]
     pub adjustable: bool,
     pub source: String,
+    /// The edition of the source document the figures come from.
+    #[serde(default)]
+    pub edition: Option<String>,
+    /// Whose reading of the source the figures are, for example "National figures".
+    #[serde(default)]
+    pub reading: Option<String>,
+    /// True where the source sets no figure and this one is a choice (Lantern's suggestion, for the organisation to
+    /// confirm or change).
+    #[serde(default)]
+    pub local_choice: bool,
+}
+
+/// Another reading of the source for one rule, offered to organisations as a local choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalReading {
+    pub subject: String,
+    pub level: u8,
+    /// For example "London ICB reading".
+    pub name: String,
+    #[serde(default)]
+    pub refresher_months: Option<u32>,
+    #[serde(default)]
+    pub hours: Option<f64>,
+    #[serde(default)]
+    pub window_months: Option<u32>,
+    #[serde(default)]
+    pub participatory_share: Option<f64>,
+    #[serde(default)]
+    pub edition: Option<String>,
+    pub source: String,
+}
+
+/// One way of reading a rule's source, as the rule version page offers it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    pub name: String,
+    pub kind: RuleKind,
+    pub basis: RuleBasis,
+    pub source: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,29 +144,69 @@ pub enum KindName {
     Hours,
 }
 
+/// A rule kind from a file's fields, checking that the fields it needs are present and in range.
+fn kind_of(
+    kind: KindName,
+    refresher_months: Option<u32>,
+    hours: Option<f64>,
+    window_months: Option<u32>,
+    participatory_share: Option<f64>,
+) -> Result<RuleKind, String> {
+    match (kind, refresher_months, hours, window_months) {
+        (KindName::Completion, Some(m), None, None) if m > 0 && participatory_share.is_none() => {
+            Ok(RuleKind::Completion {
+                refresher_months: m,
+            })
+        }
+        (KindName::Completion, ..) => Err(
+            "a completion rule needs refresher_months > 0, and no hours or participatory_share"
+                .into(),
+        ),
+        (KindName::Hours, None, Some(h), Some(w)) if h > 0.0 && w > 0 => {
+            if participatory_share.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
+                return Err("participatory_share must be more than 0 and at most 1".into());
+            }
+            Ok(RuleKind::Hours {
+                hours: h,
+                window_months: w,
+                participatory_share,
+            })
+        }
+        (KindName::Hours, ..) => Err("an hours rule needs hours > 0 and window_months > 0".into()),
+    }
+}
+
 impl RuleTemplate {
     /// The rule kind, checking that the fields it needs are present and positive.
     pub fn kind(&self) -> Result<RuleKind, String> {
-        match (
+        kind_of(
             self.kind,
             self.refresher_months,
             self.hours,
             self.window_months,
-        ) {
-            (KindName::Completion, Some(m), None, None) if m > 0 => Ok(RuleKind::Completion {
-                refresher_months: m,
-            }),
-            (KindName::Completion, ..) => {
-                Err("a completion rule needs refresher_months > 0 and no hours".into())
-            }
-            (KindName::Hours, None, Some(h), Some(w)) if h > 0.0 && w > 0 => Ok(RuleKind::Hours {
-                hours: h,
-                window_months: w,
-            }),
-            (KindName::Hours, ..) => {
-                Err("an hours rule needs hours > 0 and window_months > 0".into())
-            }
+            self.participatory_share,
+        )
+    }
+
+    fn basis(&self) -> RuleBasis {
+        RuleBasis {
+            edition: self.edition.clone(),
+            reading: self.reading.clone(),
+            local_choice: self.local_choice,
         }
+    }
+}
+
+impl LocalReading {
+    /// The figures of this reading, of the same kind as the rule it reads.
+    pub fn kind(&self, of: KindName) -> Result<RuleKind, String> {
+        kind_of(
+            of,
+            self.refresher_months,
+            self.hours,
+            self.window_months,
+            self.participatory_share,
+        )
     }
 }
 
@@ -120,6 +216,14 @@ pub enum FrameworkError {
     Parse { file: String, message: String },
     #[error("{file}: rule {index} ({subject} level {level}): {message}")]
     Rule {
+        file: String,
+        index: usize,
+        subject: String,
+        level: u8,
+        message: String,
+    },
+    #[error("{file}: local reading {index} ({subject} level {level}): {message}")]
+    Reading {
         file: String,
         index: usize,
         subject: String,
@@ -161,7 +265,72 @@ impl FrameworkFile {
             }
             rule.kind().map_err(fail)?;
         }
+        for (index, reading) in parsed.local_readings.iter().enumerate() {
+            let fail = |message: String| FrameworkError::Reading {
+                file: file.to_owned(),
+                index: index + 1,
+                subject: reading.subject.clone(),
+                level: reading.level,
+                message,
+            };
+            let Some(rule) = parsed
+                .rules
+                .iter()
+                .find(|r| r.subject == reading.subject && r.level == reading.level)
+            else {
+                return Err(fail(
+                    "no rule in the file has this subject and level".into(),
+                ));
+            };
+            if reading.name.trim().is_empty() {
+                return Err(fail("name the reading".into()));
+            }
+            reading.kind(rule.kind).map_err(fail)?;
+        }
         Ok(parsed)
+    }
+
+    /// The readings an organisation may choose between for a rule of this file: the file's own figures first, then
+    /// the local readings. Empty when the file has no rule for the subject and level.
+    pub fn readings(&self, subject: &str, level: u8) -> Vec<Reading> {
+        let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.subject == subject && r.level == level)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Ok(kind) = rule.kind() {
+            out.push(Reading {
+                name: rule
+                    .reading
+                    .clone()
+                    .unwrap_or_else(|| format!("{} figures", self.framework.name)),
+                kind,
+                basis: rule.basis(),
+                source: rule.source.clone(),
+            });
+        }
+        for r in self
+            .local_readings
+            .iter()
+            .filter(|r| r.subject == subject && r.level == level)
+        {
+            if let Ok(kind) = r.kind(rule.kind) {
+                out.push(Reading {
+                    name: r.name.clone(),
+                    kind,
+                    basis: RuleBasis {
+                        edition: r.edition.clone().or_else(|| rule.edition.clone()),
+                        reading: Some(r.name.clone()),
+                        local_choice: true,
+                    },
+                    source: r.source.clone(),
+                });
+            }
+        }
+        out
     }
 
     pub fn competencies(&self) -> Vec<Competency> {
@@ -196,6 +365,7 @@ impl FrameworkFile {
                     level: t.level,
                     title,
                     kind: t.kind().expect("checked by parse"),
+                    purpose: self.framework.purpose,
                     applies_to: Applicability(t.applies_to.clone()),
                     renewal_base: t.renewal_base,
                     warning_days: t.warning_days.unwrap_or(DEFAULT_WARNING_DAYS),
@@ -204,6 +374,7 @@ impl FrameworkFile {
                     effective_to: None,
                     adjustable: t.adjustable,
                     source: t.source.clone(),
+                    basis: t.basis(),
                     created_at,
                 }
             })
@@ -250,6 +421,123 @@ mod tests {
                     })
                 ))
         );
+    }
+
+    #[test]
+    fn safeguarding_hours_are_the_national_figures_with_the_london_reading_as_a_choice() {
+        let all = built_in().expect("built-in frameworks parse");
+        let cstf = all
+            .iter()
+            .find(|f| f.framework.code == "cstf-england")
+            .expect("CSTF shipped");
+        let rule = |subject: &str, level: u8| {
+            cstf.rules
+                .iter()
+                .find(|r| r.subject == subject && r.level == level)
+                .unwrap_or_else(|| panic!("{subject} level {level}"))
+        };
+        let l3 = rule("cstf.safeguarding_children", 3);
+        assert_eq!(
+            l3.kind(),
+            Ok(RuleKind::Hours {
+                hours: 12.0,
+                window_months: 36,
+                participatory_share: Some(0.5)
+            })
+        );
+        assert!(l3.edition.as_deref().is_some_and(|e| e.contains("2019")));
+        assert_eq!(l3.reading.as_deref(), Some("National figures"));
+        assert!(!l3.local_choice);
+        let readings = cstf.readings("cstf.safeguarding_children", 3);
+        assert_eq!(
+            readings.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["National figures", "London ICB reading"]
+        );
+        assert_eq!(
+            readings[1].kind,
+            RuleKind::Hours {
+                hours: 8.0,
+                window_months: 36,
+                participatory_share: None
+            }
+        );
+        assert!(readings[1].basis.local_choice && !readings[0].basis.local_choice);
+        assert_eq!(
+            readings[1].basis.edition, l3.edition,
+            "a reading of the same edition"
+        );
+        for subject in ["cstf.safeguarding_children", "cstf.safeguarding_adults"] {
+            for level in [4, 5] {
+                let r = rule(subject, level);
+                assert!(matches!(r.kind(), Ok(RuleKind::Hours { hours, .. }) if hours == 24.0));
+                assert!(!r.applies_to.is_empty() && !r.applies_to[0].job_roles.is_empty());
+            }
+        }
+        let rules = cstf.instantiate(OrgId(1), chrono::Utc::now());
+        assert!(rules.iter().all(|r| r.purpose == RulePurpose::Requirement));
+    }
+
+    #[test]
+    fn the_ai_framework_is_development_competencies_with_local_periods() {
+        let all = built_in().expect("built-in frameworks parse");
+        let ai = all
+            .iter()
+            .find(|f| f.framework.code == "hee-ai-digital")
+            .expect("AI framework shipped");
+        assert_eq!(ai.framework.purpose, RulePurpose::Development);
+        let rules = ai.instantiate(OrgId(1), chrono::Utc::now());
+        assert!(!rules.is_empty());
+        assert!(rules.iter().all(|r| r.purpose == RulePurpose::Development
+            && r.basis.local_choice
+            && r.adjustable));
+    }
+
+    #[test]
+    fn a_local_reading_must_read_a_rule_of_the_file() {
+        let text = r#"
+[framework]
+code = "x"
+name = "X"
+version = "1"
+effective_from = "2024-01-01"
+source = "test"
+
+[[competency]]
+code = "x.a"
+name = "A"
+levels = ["L1", "L2"]
+
+[[rule]]
+subject = "x.a"
+level = 1
+kind = "hours"
+hours = 4.0
+window_months = 36
+applies_to = [{}]
+source = "test"
+
+[[local_reading]]
+subject = "x.a"
+level = 2
+name = "Elsewhere"
+hours = 2.0
+window_months = 36
+source = "test"
+"#;
+        let err = FrameworkFile::parse("x.toml", text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("local reading 1") && err.contains("no rule"),
+            "{err}"
+        );
+        let share = text
+            .replace("level = 2\nname", "level = 1\nname")
+            .replace("hours = 2.0", "hours = 2.0\nparticipatory_share = 1.5");
+        let err = FrameworkFile::parse("x.toml", &share)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("participatory_share"), "{err}");
     }
 
     #[test]

@@ -36,4 +36,6 @@ id_type!(
     ExemptionId,
     /// A sign-in account (a person's, or an auditor's or administrator's who is not staff).
     AccountId,
+    /// An item of revalidation evidence (practice hours, feedback, a reflection, a declaration, ...).
+    EvidenceId,
 );

@@ -1,7 +1,9 @@
 //! The workforce model: organisations and their units, people and their posts, competencies, requirement rules,
 //! training records (owned by the person, not the employer), exemptions and acceptance policies.
 //!
-//! Sources: `shared/domain/README.md` sections 1, 2 and 8 (CSTF, movement between employers, London organisations).
+//! Sources: Skills for Health's Core Skills Training Framework (subjects, levels, audiences), the NHS Streamlining
+//! Programme (training that moves with staff between employers) and the NHS Organisation Data Service (ODS codes);
+//! see docs/compliance.md.
 
 use crate::{
     Date, ExemptionId, OrgId, PersonId, PostId, RecordId, RuleId, SiteId, Timestamp, UnitId,
@@ -43,6 +45,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// The kind of organisation.
@@ -94,7 +97,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Who delivered training. Acceptance policies are written over these (`shared/domain/README.md` section 2).
+    /// Who delivered training. Acceptance policies are written over these (docs/regulators.md, "Accepted providers").
     ProviderType {
         NhsTrust = "nhs_trust" / "NHS trust",
         Icb = "icb" / "Integrated care board",
@@ -122,15 +125,27 @@ vocabulary!(
     }
 );
 
-/// Provider types accepted when an organisation has not set its own policy: NHS bodies, the national e-learning
-/// service and the resuscitation councils (`shared/domain/README.md` section 2, one London trust's rule).
+/// Provider types accepted when an organisation has not set its own policy: NHS trusts, integrated care boards,
+/// community interest companies, commissioning support units, the national e-learning service and the UK and
+/// European resuscitation councils. This is one London trust's published rule for training done elsewhere; it
+/// refuses GP practices, local authorities and commercial companies (docs/regulators.md, "Accepted providers").
 pub const DEFAULT_ACCEPTED_PROVIDERS: &[ProviderType] = &[
     ProviderType::NhsTrust,
     ProviderType::Icb,
+    ProviderType::CommunityInterestCompany,
     ProviderType::CommissioningSupportUnit,
     ProviderType::NationalElearning,
     ProviderType::ResuscitationCouncil,
 ];
+
+impl RecordSource {
+    /// Learning done with other people (a classroom session, an assessment), as against learning alone (e-learning)
+    /// or a record whose form Lantern cannot know (an import, a transfer, an xAPI statement). Safeguarding's
+    /// participatory share and the NMC's 20 participatory CPD hours both count these.
+    pub fn is_participatory(self) -> bool {
+        matches!(self, RecordSource::Classroom | RecordSource::Assessment)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organisation {
@@ -139,7 +154,7 @@ pub struct Organisation {
     pub ods_code: String,
     pub name: String,
     pub org_type: OrgType,
-    /// Compliance target in percent; locally set, typically 85, 90 or 95 (`shared/domain/README.md` section 7).
+    /// Compliance target in percent; each organisation sets its own, typically between 85 and 95.
     pub target_percent: f64,
     /// Where it works: what "today" and "the end of a day" mean for its answers.
     #[serde(default)]
@@ -254,8 +269,51 @@ pub enum RuleKind {
     /// One in-date completion, renewed every `refresher_months`.
     Completion { refresher_months: u32 },
     /// At least `hours` of learning completed within a rolling window of `window_months` (the safeguarding model of the
-    /// Intercollegiate Documents).
-    Hours { hours: f64, window_months: u32 },
+    /// Intercollegiate Documents), of which at least `participatory_share` (0 to 1) participatory when it is set.
+    Hours {
+        hours: f64,
+        window_months: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participatory_share: Option<f64>,
+    },
+}
+
+impl RuleKind {
+    /// Participatory hours an hours rule asks for (its share of the hours), if it asks for any.
+    pub fn participatory_hours(&self) -> Option<f64> {
+        match *self {
+            RuleKind::Hours {
+                hours,
+                participatory_share: Some(share),
+                ..
+            } if share > 0.0 => Some(hours * share),
+            _ => None,
+        }
+    }
+}
+
+vocabulary!(
+    /// Whether a rule counts in compliance. A development competency is offered (a person's page shows their
+    /// progress) but counts nowhere until an organisation makes it a requirement with a new rule version.
+    RulePurpose {
+        Requirement = "requirement" / "Requirement",
+        Development = "development" / "Development competency",
+    }
+);
+
+/// Where a rule's figures come from: the edition of the source document, and whose reading of it. National bodies'
+/// documents are read differently in places (one London ICB reads the level 3 children's safeguarding hours as 8
+/// where the national document says 12 to 16); an organisation's choice of reading is a rule version like any other.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RuleBasis {
+    /// For example "Intercollegiate Document, children, 4th edition (January 2019)".
+    pub edition: Option<String>,
+    /// For example "National figures" or "London ICB reading".
+    pub reading: Option<String>,
+    /// True where the figures are a local choice rather than the source's: the source sets none (the AI and
+    /// digital framework sets no periods), or the organisation chose its own or a local reading.
+    pub local_choice: bool,
 }
 
 /// Where a renewal's validity runs from.
@@ -359,6 +417,8 @@ pub struct Rule {
     pub level: u8,
     pub title: String,
     pub kind: RuleKind,
+    /// A requirement, or a development competency that counts nowhere.
+    pub purpose: RulePurpose,
     pub applies_to: Applicability,
     pub renewal_base: RenewalBase,
     pub warning_days: u32,
@@ -371,10 +431,17 @@ pub struct Rule {
     pub adjustable: bool,
     /// Citation for the period or hours.
     pub source: String,
+    /// The edition and reading the figures follow, and whether they are a local choice.
+    pub basis: RuleBasis,
     pub created_at: Timestamp,
 }
 
 impl Rule {
+    /// True when the rule counts in compliance (development competencies do not).
+    pub fn is_requirement(&self) -> bool {
+        self.purpose == RulePurpose::Requirement
+    }
+
     pub fn requirement(&self) -> RequirementKey {
         RequirementKey {
             subject: self.subject.clone(),

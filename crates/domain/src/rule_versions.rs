@@ -12,7 +12,8 @@
 //! refuses a version that would take effect before the one in force as well.
 
 use crate::dates::Date;
-use crate::model::{Rule, RuleKind};
+use crate::framework::Reading;
+use crate::model::{Rule, RuleBasis, RuleKind, RulePurpose};
 use std::ops::RangeInclusive;
 
 /// A refresher period, in months.
@@ -38,6 +39,12 @@ pub struct VersionDraft {
     pub hours: Option<f64>,
     /// Hours rules only.
     pub window_months: Option<u32>,
+    /// Hours rules only: the per cent of the hours that must be participatory (None: no share).
+    pub participatory_percent: Option<f64>,
+    /// A reading of the rule's source (its own figures and basis) chosen instead of figures typed.
+    pub reading: Option<Reading>,
+    /// Requirement or development competency, where the rule offers the choice; None keeps the current purpose.
+    pub purpose: Option<RulePurpose>,
     pub warning_days: Option<u32>,
     pub new_starter_days: Option<u32>,
     pub reason: String,
@@ -127,7 +134,19 @@ pub fn new_version(
                 None
             }
         },
+        RuleKind::Hours { .. } if draft.reading.is_some() => draft.reading.as_ref().map(|r| r.kind.clone()),
         RuleKind::Hours { .. } => {
+            let share = match draft.participatory_percent {
+                None => Some(None),
+                Some(p) if p > 0.0 && p <= 100.0 => Some(Some(p / 100.0)),
+                Some(_) => {
+                    need(
+                        "participatory_percent",
+                        "Enter a participatory share of 1 to 100 per cent, or leave it empty".into(),
+                    );
+                    None
+                }
+            };
             let hours = draft.hours.filter(|h| *h > 0.0 && *h <= MAX_HOURS);
             if hours.is_none() {
                 need(
@@ -142,12 +161,13 @@ pub fn new_version(
                     format!("Enter a window of {}", span(&WINDOW_MONTHS, "months")),
                 );
             }
-            hours
-                .zip(window)
-                .map(|(hours, window_months)| RuleKind::Hours {
+            hours.zip(window).zip(share).map(
+                |((hours, window_months), participatory_share)| RuleKind::Hours {
                     hours,
                     window_months,
-                })
+                    participatory_share,
+                },
+            )
         }
     };
     let warning_days = draft.warning_days.filter(|d| WARNING_DAYS.contains(d));
@@ -180,16 +200,33 @@ pub fn new_version(
         (Some(from), Some(kind), Some(warning_days), Some(new_starter_days))
             if problems.is_empty() =>
         {
+            let local = format!(
+                "{} local version by {} on {}: {reason}",
+                author.org_code, author.name, author.today
+            );
+            // Where the figures come from: a chosen reading's own basis and citation; unchanged figures keep
+            // theirs; anything else is the organisation's own choice.
+            let (basis, source) = match &draft.reading {
+                Some(r) => (r.basis.clone(), format!("{}. {local}", r.source)),
+                None if kind == current.kind => (current.basis.clone(), local),
+                None => (
+                    RuleBasis {
+                        edition: current.basis.edition.clone(),
+                        reading: Some("Local choice".to_owned()),
+                        local_choice: true,
+                    },
+                    local,
+                ),
+            };
             Ok(Rule {
                 kind,
+                purpose: draft.purpose.unwrap_or(current.purpose),
                 warning_days,
                 new_starter_days,
                 effective_from: from,
                 effective_to: None,
-                source: format!(
-                    "{} local version by {} on {}: {reason}",
-                    author.org_code, author.name, author.today
-                ),
+                source,
+                basis,
                 ..current.clone()
             })
         }
@@ -229,6 +266,8 @@ mod tests {
             effective_to: None,
             adjustable,
             source: "CSTF".into(),
+            purpose: RulePurpose::Requirement,
+            basis: RuleBasis::default(),
             created_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
@@ -247,6 +286,9 @@ mod tests {
             refresher_months: Some(12),
             hours: None,
             window_months: None,
+            participatory_percent: None,
+            reading: None,
+            purpose: None,
             warning_days: Some(30),
             new_starter_days: Some(14),
             reason: "Local risk assessment".into(),
@@ -321,6 +363,7 @@ mod tests {
             RuleKind::Hours {
                 hours: 8.0,
                 window_months: 36,
+                participatory_share: None,
             },
             false,
             "2020-01-01",
@@ -339,7 +382,8 @@ mod tests {
             ok.kind,
             RuleKind::Hours {
                 hours: 12.0,
-                window_months: 36
+                window_months: 36,
+                participatory_share: None,
             }
         );
         for (hours, window) in [

@@ -427,22 +427,26 @@ macro_rules! impl_batch_writes {
             }
 
             async fn insert_rule(tx: &mut Tx<'_>, rule: &Rule) -> Result<()> {
-                let (kind, refresher, hours, window) = match rule.kind {
-                    RuleKind::Completion { refresher_months } => ("completion", Some(i64::from(refresher_months)), None, None),
-                    RuleKind::Hours { hours, window_months } => ("hours", None, Some(hours), Some(i64::from(window_months))),
+                let (kind, refresher, hours, window, share) = match rule.kind {
+                    RuleKind::Completion { refresher_months } => ("completion", Some(i64::from(refresher_months)), None, None, None),
+                    RuleKind::Hours { hours, window_months, participatory_share } => {
+                        ("hours", None, Some(hours), Some(i64::from(window_months)), participatory_share)
+                    }
                 };
                 sqlx::query(
                     "INSERT INTO rules (org_id, framework, framework_version, subject, level, title, kind, refresher_months, \
                      hours, window_months, applies_to, renewal_base, warning_days, new_starter_days, effective_from, \
-                     adjustable, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                     adjustable, source, created_at, purpose, participatory_share, edition, reading, local_choice) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, $22, $23)",
                 )
                 .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(&rule.subject)
                 .bind(i16::from(rule.level)).bind(&rule.title).bind(kind).bind(refresher).bind(hours).bind(window)
                 .bind(json(&rule.applies_to)).bind(renewal_base_code(rule.renewal_base))
                 .bind(i64::from(rule.warning_days)).bind(i64::from(rule.new_starter_days))
                 .bind(rule.effective_from).bind(rule.adjustable).bind(&rule.source)
-                .bind(rule.created_at)
+                .bind(rule.created_at).bind(rule.purpose.code()).bind(share).bind(&rule.basis.edition)
+                .bind(&rule.basis.reading).bind(rule.basis.local_choice)
                 .execute(&mut **tx).await?;
                 Ok(())
             }

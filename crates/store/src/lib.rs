@@ -16,6 +16,7 @@ mod outbox;
 mod postgres;
 pub mod read_model;
 pub mod reminders;
+pub mod revalidation;
 mod scope;
 mod sql;
 mod sqlite;
@@ -30,6 +31,7 @@ pub use invitations::*;
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use reminders::ReminderStore;
+pub use revalidation::RevalidationStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sso::*;
 pub use throttle::*;
@@ -171,7 +173,7 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`].
+/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -181,6 +183,7 @@ pub trait Store:
     + OutboxStore
     + ReminderStore
     + TimeZoneStore
+    + RevalidationStore
     + Send
     + Sync
     + 'static

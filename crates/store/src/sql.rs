@@ -107,6 +107,7 @@ pub(crate) fn rule_kind(
     refresher: Option<i64>,
     hours: Option<f64>,
     window: Option<i64>,
+    participatory_share: Option<f64>,
 ) -> Result<RuleKind> {
     let months = |v: Option<i64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     match kind {
@@ -116,6 +117,7 @@ pub(crate) fn rule_kind(
         "hours" => Ok(RuleKind::Hours {
             hours: hours.unwrap_or(0.0),
             window_months: months(window),
+            participatory_share,
         }),
         other => Err(StoreError::Corrupt {
             column: "rules.kind",
@@ -199,7 +201,9 @@ macro_rules! impl_store {
                     r.try_get("refresher_months")?,
                     r.try_get("hours")?,
                     r.try_get("window_months")?,
+                    r.try_get("participatory_share")?,
                 )?,
+                purpose: vocab("rules.purpose", &r.try_get::<String, _>("purpose")?, RulePurpose::parse)?,
                 applies_to: from_json("rules.applies_to", &r.try_get::<String, _>("applies_to")?)?,
                 renewal_base: renewal_base(&r.try_get::<String, _>("renewal_base")?),
                 warning_days: u32::try_from(r.try_get::<i64, _>("warning_days")?).unwrap_or(0),
@@ -208,6 +212,11 @@ macro_rules! impl_store {
                 effective_to: None, // derived by history::rule_versions, never stored
                 adjustable: r.try_get("adjustable")?,
                 source: r.try_get("source")?,
+                basis: RuleBasis {
+                    edition: r.try_get("edition")?,
+                    reading: r.try_get("reading")?,
+                    local_choice: r.try_get("local_choice")?,
+                },
                 created_at: r.try_get("created_at")?,
             })
         }

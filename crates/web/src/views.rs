@@ -23,6 +23,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+pub mod revalidation;
+
 /// A column of the heatmap: a subject at a level.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequirementColumn {
@@ -215,7 +217,10 @@ pub fn what_to_do(status: Status, due: Option<NaiveDate>) -> String {
         (Status::Expired, _) => "This has expired: complete the refresher now.".to_owned(),
         (Status::Expiring, Some(d)) => format!("Renew before {d}."),
         (Status::Pending, Some(d)) => format!("As a new starter, complete this by {d}."),
-        (Status::Compliant, Some(d)) => format!("In date until {d}."),
+        // `due` is the first day it is no longer in date.
+        (Status::Compliant, Some(d)) => {
+            format!("In date until {}.", lantern_domain::dates::sub_days(d, 1))
+        }
         (Status::Exempt, _) => "You are exempt from this.".to_owned(),
         (_, None) => String::new(),
     }
@@ -513,11 +518,14 @@ pub struct PersonComplianceView {
     pub known_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Every applicable requirement, worst first, each with its explanation.
     pub requirements: Vec<RequirementStatus>,
+    /// Development competencies the organisation offers for the person's posts (a capability framework's, not made
+    /// requirements): their progress, explained the same way, counted nowhere.
+    pub development: Vec<RequirementStatus>,
     pub counts: Counts,
     /// The person's training records (they follow the person between employers), newest first.
     pub records: Vec<RecordView>,
-    /// CPD against each professional registration's revalidation cycle.
-    pub cpd: Vec<lantern_domain::revalidation::CpdSummary>,
+    /// Each professional registration's revalidation: its cycle, dates, requirements and readiness.
+    pub revalidation: Vec<lantern_domain::revalidation::Revalidation>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -558,6 +566,24 @@ pub async fn person_compliance(
         exemptions: &p.exemptions,
     };
     let requirements = engine.person(facts).explain_at(as_at);
+    // Development competencies, assessed as if they were required so the person sees their progress; they stay out
+    // of every count (the engine ignores them everywhere else).
+    let offered: Vec<Rule> = ctx
+        .rules
+        .iter()
+        .filter(|r| !r.is_requirement())
+        .map(|r| Rule {
+            purpose: RulePurpose::Requirement,
+            ..r.clone()
+        })
+        .collect();
+    let development = if offered.is_empty() {
+        Vec::new()
+    } else {
+        OrgEngine::new(org.id, &offered, &ctx.policies, known_at)
+            .person(facts)
+            .explain_at(as_at)
+    };
     let mut counts = Counts::default();
     for r in &requirements {
         counts.add(r.status, 1);
@@ -616,12 +642,9 @@ pub async fn person_compliance(
         })
         .collect();
     records.sort_by(|a, b| b.completed_on.cmp(&a.completed_on).then(b.id.cmp(&a.id)));
-    let cpd = p
-        .person
-        .registrations
-        .iter()
-        .map(|reg| lantern_domain::revalidation::summarise(reg, &known_records, as_at))
-        .collect();
+    let (_, evidence) = revalidation::evidence(state, caller, org.id, person, known_at).await?;
+    let revalidation =
+        revalidation::summaries(&p.person.registrations, &known_records, &evidence, as_at);
     Ok(PersonComplianceView {
         ods_code: org.ods_code,
         org_name: org.name,
@@ -643,9 +666,10 @@ pub async fn person_compliance(
         as_at,
         known_at,
         requirements,
+        development,
         counts,
         records,
-        cpd,
+        revalidation,
     })
 }
 

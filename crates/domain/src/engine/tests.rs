@@ -46,6 +46,7 @@ fn completion_rule(id: i64, subject: &str, level: u8, refresher_months: u32) -> 
         level,
         title: format!("Title of {subject}"),
         kind: RuleKind::Completion { refresher_months },
+        purpose: RulePurpose::Requirement,
         applies_to: Applicability::everyone(),
         renewal_base: RenewalBase::Completion,
         warning_days: DEFAULT_WARNING_DAYS,
@@ -54,6 +55,7 @@ fn completion_rule(id: i64, subject: &str, level: u8, refresher_months: u32) -> 
         effective_to: None,
         adjustable: false,
         source: "test".to_owned(),
+        basis: RuleBasis::default(),
         created_at: ts("2015-01-01"),
     }
 }
@@ -64,6 +66,7 @@ fn hours_rule(id: i64, subject: &str, level: u8, hours: f64, window_months: u32)
         kind: RuleKind::Hours {
             hours,
             window_months,
+            participatory_share: None,
         },
         ..completion_rule(id, subject, level, 12)
     }
@@ -256,9 +259,10 @@ fn completion_compliant_with_an_in_date_record() {
     );
     assert_eq!(s.explanation.rule.id, RuleId(1));
     assert_eq!(s.explanation.rule.framework_version, "1.1");
+    // Expiry is the first day it no longer counts; "valid until" names the last day it does.
     assert!(
         s.explanation.summary.contains("2024-01-10")
-            && s.explanation.summary.contains("2025-01-10")
+            && s.explanation.summary.contains("valid until 2025-01-09")
     );
     assert!(s.explanation.exemption.is_none());
 }
@@ -1051,12 +1055,16 @@ fn arb_kind() -> impl Strategy<Value = RuleKind> {
         }),
         (
             prop::sample::select(vec![2.0, 4.0, 8.0]),
-            prop::sample::select(vec![6u32, 12, 36])
+            prop::sample::select(vec![6u32, 12, 36]),
+            prop::sample::select(vec![None, Some(0.5)])
         )
-            .prop_map(|(hours, window_months)| RuleKind::Hours {
-                hours,
-                window_months
-            }),
+            .prop_map(
+                |(hours, window_months, participatory_share)| RuleKind::Hours {
+                    hours,
+                    window_months,
+                    participatory_share
+                }
+            ),
     ]
 }
 
@@ -1143,6 +1151,10 @@ fn arb_record() -> impl Strategy<Value = RecordFact> {
                 r.record.hours = hours;
                 r.record.provider_type = PROVIDERS[p];
                 r.record.provider_org_id = own.then_some(ORG);
+                // Some classroom sessions, for rules with a participatory share.
+                if delay % 3 == 0 {
+                    r.record.source = RecordSource::Classroom;
+                }
                 r.record.recorded_at = at(add_days(completed, delay));
                 r.superseded = superseded.map(|n| Supersession {
                     record_id: RecordId(0),
@@ -1505,6 +1517,8 @@ proptest! {
         let mut r = hours_record(99, subject, 3, "2019-01-01", 100.0);
         r.record.completed_on = on;
         r.record.provider_org_id = Some(ORG);
+        r.record.source = RecordSource::Classroom; // participatory, for rules that ask for a share
+
         more.records.push(r);
         let before = w.status(subject, on);
         let after = more.status(subject, on);

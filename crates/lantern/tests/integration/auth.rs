@@ -676,7 +676,23 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => {
             page_auth(oversees, deny)
         }
-        ("GET", "/orgs/{ods}/people/{person_id}") => page_auth(in_rj1, 404),
+        ("GET", "/orgs/{ods}/people/{person_id}")
+        | ("GET", "/orgs/{ods}/people/{person_id}/revalidation") => page_auth(in_rj1, 404),
+        // Recording evidence is the registrant's or their manager's; an empty (not multipart) form is refused after
+        // the access check. Withdrawing an item that does not exist, or fetching its file, is 404.
+        ("POST", "/orgs/{ods}/people/{person_id}/revalidation") => match who {
+            Anonymous => 303,
+            Auditor | Foreign => deny,
+            _ => 400,
+        },
+        ("POST", "/orgs/{ods}/people/{person_id}/revalidation/evidence/{evidence_id}/withdraw") => match who {
+            Anonymous => 303,
+            Auditor => 403,
+            _ => 404,
+        },
+        ("GET", "/orgs/{ods}/people/{person_id}/revalidation/evidence/{evidence_id}/file") => {
+            page_auth(false, 404)
+        }
         ("GET", "/me") => page_auth(who == Learner, 404),
         ("GET", "/orgs/{ods}/trends")
         | ("GET", "/orgs/{ods}/report")
@@ -730,7 +746,10 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 404,
             _ => deny,
         },
-        ("GET", "/team") | ("GET", "/team.csv") | ("GET", "/team.xlsx") => {
+        ("GET", "/team")
+        | ("GET", "/team.csv")
+        | ("GET", "/team.xlsx")
+        | ("GET", "/team/revalidation") => {
             page_auth(who == Manager, 403)
         }
         // The confirmation lists everyone shown who is overdue; an empty form reminds everyone overdue in the
@@ -774,7 +793,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/api/v1/organisations") => api_auth(true, 0),
         ("GET", "/api/v1/organisations/{ods}/compliance")
         | ("GET", "/api/v1/organisations/{ods}/units/{unit_id}/people") => api_auth(oversees, deny),
-        ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance") => {
+        ("GET", "/api/v1/organisations/{ods}/people/{person_id}/compliance")
+        | ("GET", "/api/v1/organisations/{ods}/people/{person_id}/revalidation") => {
             api_auth(in_rj1, 404)
         }
         ("GET", "/api/v1/me/training") => api_auth(who == Learner, 404),
@@ -815,6 +835,7 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{invitation_id}", "999999")
         .replace("{credential_id}", "999999")
         .replace("{mapping_id}", "999999")
+        .replace("{evidence_id}", "999999")
         .replace("{token}", "not-a-real-token")
         .replace("{version}", "any")
         .replace("{*file}", "nhsuk.min.css")
@@ -1086,13 +1107,14 @@ async fn my_training_and_my_team_show_the_right_people() {
             "{name}: records in the API too"
         );
         assert!(
-            json[0]["cpd"][0]["standard"]
+            json[0]["revalidation"][0]["standard"]
                 .as_str()
                 .is_some_and(|s| s.starts_with("NMC")),
             "{name}"
         );
         assert!(
-            me.body.contains("NMC: 35 hours of CPD") && me.body.contains("Participatory hours"),
+            me.body.contains("35 hours of CPD (20 participatory)")
+                && me.body.contains("Participatory hours"),
             "{name}: the demo nurse sees progress towards NMC revalidation"
         );
 

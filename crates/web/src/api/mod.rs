@@ -7,6 +7,7 @@ mod organisation_rules;
 mod organisation_trends;
 mod organisations;
 mod person_compliance;
+mod person_revalidation;
 pub mod security;
 mod team;
 pub(crate) mod unit_people;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation_compliance::get))
         .routes(routes!(unit_people::get))
         .routes(routes!(person_compliance::get))
+        .routes(routes!(person_revalidation::get))
         .routes(routes!(my_training::get))
         .routes(routes!(organisation_trends::get))
         .routes(routes!(organisation_rules::list))

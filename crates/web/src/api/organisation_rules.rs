@@ -41,6 +41,12 @@ pub struct NewRuleVersion {
     pub hours: Option<f64>,
     /// Hours rules: the rolling window, in months (1 to 120).
     pub window_months: Option<u32>,
+    /// Hours rules: the per cent of the hours that must be participatory (1 to 100); left out keeps the current
+    /// share, 0 removes it.
+    pub participatory_percent: Option<f64>,
+    /// Rules of a development framework: `requirement` to make it count in compliance, `development` to leave it
+    /// counted nowhere; left out keeps the current purpose.
+    pub purpose: Option<String>,
     /// Days before expiry that a requirement shows as expiring (0 to 365).
     pub warning_days: Option<u32>,
     /// Days a new starter has to complete it (0 to 365).
@@ -51,18 +57,33 @@ pub struct NewRuleVersion {
 
 impl NewRuleVersion {
     fn draft(&self, current: &Rule) -> VersionDraft {
-        let (refresher, hours, window) = match current.kind {
-            RuleKind::Completion { refresher_months } => (Some(refresher_months), None, None),
+        let (refresher, hours, window, share) = match current.kind {
+            RuleKind::Completion { refresher_months } => (Some(refresher_months), None, None, None),
             RuleKind::Hours {
                 hours,
                 window_months,
-            } => (None, Some(hours), Some(window_months)),
+                participatory_share,
+            } => (
+                None,
+                Some(hours),
+                Some(window_months),
+                participatory_share.map(|s| 100.0 * s),
+            ),
         };
         VersionDraft {
             effective_from: Some(self.effective_from),
             refresher_months: self.refresher_months.or(refresher),
             hours: self.hours.or(hours),
             window_months: self.window_months.or(window),
+            participatory_percent: match self.participatory_percent {
+                Some(0.0) => None,
+                Some(p) => Some(p),
+                None => share,
+            },
+            reading: None,
+            purpose: self.purpose.as_deref().map(|p| {
+                lantern_domain::RulePurpose::parse(p).unwrap_or(current.purpose)
+            }),
             warning_days: Some(self.warning_days.unwrap_or(current.warning_days)),
             new_starter_days: Some(self.new_starter_days.unwrap_or(current.new_starter_days)),
             reason: self.reason.clone(),

@@ -2,6 +2,7 @@
 //! do about each, and the records they hold.
 
 use super::layout::{Layout, Page};
+use super::revalidation::RevalidationExt;
 use super::{PageResult, StatusExt};
 use crate::AppState;
 use crate::views::{self, PersonComplianceView};

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub mod layout;
 mod me;
 mod report;
+pub(crate) mod revalidation;
 mod team;
 mod trends;
 
@@ -20,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use lantern_domain::access::{Action, Area};
 use lantern_domain::{PersonId, RequirementKey, Status, UnitId};
 use layout::{Layout, Page};
+use revalidation::RevalidationExt;
 
 /// Every page route. Each handler names the action it needs (see `views` and `lantern_domain::access`).
 pub fn routes() -> Routes {
@@ -29,6 +31,20 @@ pub fn routes() -> Routes {
         .get("/orgs/{ods}", heatmap)
         .get("/orgs/{ods}/units/{unit_id}", unit)
         .get("/orgs/{ods}/people/{person_id}", person)
+        .upload(
+            "/orgs/{ods}/people/{person_id}/revalidation",
+            revalidation::person::page,
+            revalidation::person::record,
+            revalidation::person::MAX_REQUEST,
+        )
+        .get(
+            "/orgs/{ods}/people/{person_id}/revalidation/evidence/{evidence_id}/file",
+            revalidation::person::file,
+        )
+        .post(
+            "/orgs/{ods}/people/{person_id}/revalidation/evidence/{evidence_id}/withdraw",
+            revalidation::person::withdraw,
+        )
         .get("/admin", admin_home)
         .get("/orgs/{ods}/admin", admin::rules)
         .form(
@@ -131,6 +147,7 @@ pub fn routes() -> Routes {
         .get("/team.csv", team::csv)
         .get("/team.xlsx", team::xlsx)
         .form("/team/remind", team::remind_confirm, team::remind)
+        .get("/team/revalidation", team::revalidation)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
         .get("/sign-in/sso/callback", crate::auth::sso::flow::callback)

@@ -4,8 +4,10 @@
 //! with when each was last reminded and by whom.
 
 mod remind;
+mod revalidation;
 
 pub use remind::{remind, remind_confirm};
+pub use revalidation::page as revalidation;
 
 use super::layout::{Layout, Page};
 use super::{PageResult, StatusExt};

@@ -20,8 +20,32 @@ pub fn period(kind: &RuleKind) -> String {
         RuleKind::Hours {
             hours,
             window_months,
-        } => format!("{hours} hours every {window_months} months"),
+            ..
+        } => match kind.participatory_hours() {
+            Some(p) => format!("{hours} hours every {window_months} months, {p} participatory"),
+            None => format!("{hours} hours every {window_months} months"),
+        },
     }
+}
+
+/// Where a version's figures come from, in a line: edition, reading, and whether they are a local choice.
+pub fn basis(rule: &Rule) -> String {
+    let b = &rule.basis;
+    let mut parts = Vec::new();
+    if let Some(r) = &b.reading {
+        parts.push(r.clone());
+    }
+    if b.local_choice
+        && b.reading
+            .as_deref()
+            .is_none_or(|r| !r.starts_with("Local choice"))
+    {
+        parts.push("a local choice".to_owned());
+    }
+    if let Some(e) = &b.edition {
+        parts.push(format!("edition: {e}"));
+    }
+    parts.join("; ")
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -44,6 +68,10 @@ pub struct RequirementRules {
     pub applies_to: String,
     /// The framework leaves the period to local risk assessment.
     pub adjustable: bool,
+    /// The latest version is a development competency: shown to staff, counted nowhere.
+    pub development: bool,
+    /// The latest version's figures are the organisation's own choice.
+    pub local_choice: bool,
     /// A new version may set its own refresher period (an adjustable completion rule); otherwise it keeps the
     /// framework's.
     pub period_may_change: bool,
@@ -70,6 +98,10 @@ pub struct RuleVersionView {
     pub new_starter_days: u32,
     /// Where the figures come from, or who made a local version and why.
     pub source: String,
+    /// Whose figures: the edition and reading of the source, and whether they are a local choice.
+    pub basis: String,
+    /// A development competency in this version: counted nowhere.
+    pub development: bool,
 }
 
 impl From<&Rule> for RuleVersionView {
@@ -79,6 +111,7 @@ impl From<&Rule> for RuleVersionView {
             RuleKind::Hours {
                 hours,
                 window_months,
+                ..
             } => (None, Some(hours), Some(window_months)),
         };
         RuleVersionView {
@@ -92,6 +125,8 @@ impl From<&Rule> for RuleVersionView {
             warning_days: r.warning_days,
             new_starter_days: r.new_starter_days,
             source: r.source.clone(),
+            basis: basis(r),
+            development: !r.is_requirement(),
         }
     }
 }
@@ -124,6 +159,8 @@ pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<Rules
                     framework_version: r.framework_version.clone(),
                     applies_to: r.applies_to.describe(),
                     adjustable: r.adjustable,
+                    development: !r.is_requirement(),
+                    local_choice: r.basis.local_choice,
                     period_may_change: rule_versions::period_may_change(r),
                     current_rule_id: r.id.0,
                     new_version_after: r.effective_from,

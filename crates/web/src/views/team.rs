@@ -3,7 +3,7 @@
 //! downloads, the reminder confirmation and sending, and `GET /api/v1/team` all read this one view, so a reminder
 //! goes to exactly the people a manager sees.
 
-use super::{PersonRowView, PersonStatusBrief, team_matrix};
+use super::{PersonRowView, PersonStatusBrief, UnitPeopleView, team_matrix};
 use crate::auth::Caller;
 use crate::reminders::Target;
 use crate::{AppError, AppState};
@@ -191,6 +191,29 @@ pub async fn my_team(
     caller: &Caller,
     filter: &TeamFilter,
 ) -> Result<TeamView, AppError> {
+    let Selection { units, ods, unit } = select(state, caller, filter.unit).await?;
+    let scope = caller.scope();
+    let matrix = team_matrix(state, caller, &ods, unit, None).await?;
+    let org = state.store.org_by_code(&scope, &ods).await?;
+    team_from(state, caller, filter, units, matrix, org).await
+}
+
+/// The units a manager manages, and the one chosen.
+pub struct Selection {
+    /// Every unit the caller manages, across organisations, with the chosen one marked.
+    pub units: Vec<ManagedUnit>,
+    /// The chosen unit's organisation.
+    pub ods: String,
+    pub unit: UnitId,
+}
+
+/// The caller's managed units, with `wanted` chosen (default the first). 403 for callers who manage no unit; a unit
+/// they do not manage is 404. My team and its revalidation page share it.
+pub async fn select(
+    state: &AppState,
+    caller: &Caller,
+    wanted: Option<UnitId>,
+) -> Result<Selection, AppError> {
     if !caller.may(Action::Open(Area::MyTeam)) {
         return Err(AppError::Forbidden(
             "My team is for managers of a ward or team.".into(),
@@ -214,7 +237,7 @@ pub async fn my_team(
             .find(|u| u.id == unit)
             .map(|u| u.name.clone())
             .unwrap_or_default();
-        let selected = filter.unit.map_or(units.is_empty(), |a| a == unit);
+        let selected = wanted.map_or(units.is_empty(), |a| a == unit);
         if selected {
             chosen = Some((o.org.ods_code.clone(), unit));
         }
@@ -227,8 +250,19 @@ pub async fn my_team(
     }
     // A unit they do not manage is refused like any other out of reach.
     let (ods, unit) = chosen.ok_or(AppError::NotFound)?;
-    let matrix = team_matrix(state, caller, &ods, unit, None).await?;
-    let org = state.store.org_by_code(&scope, &ods).await?;
+    Ok(Selection { units, ods, unit })
+}
+
+/// The team view from the chosen unit's matrix.
+async fn team_from(
+    state: &AppState,
+    caller: &Caller,
+    filter: &TeamFilter,
+    units: Vec<ManagedUnit>,
+    matrix: UnitPeopleView,
+    org: Organisation,
+) -> Result<TeamView, AppError> {
+    let scope = caller.scope();
 
     let mut columns: Vec<TeamColumn> = Vec::new();
     for p in &matrix.people {

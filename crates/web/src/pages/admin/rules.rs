@@ -12,10 +12,28 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use lantern_domain::framework::Reading;
 use lantern_domain::rule_versions::{self, VersionDraft};
-use lantern_domain::{Rule, RuleId, RuleKind};
+use lantern_domain::{Rule, RuleId, RuleKind, RulePurpose};
 
 pub use view::period;
+
+/// The readings a rule's framework file offers for it, and whether the rule may be made a requirement or left as
+/// development (it comes from a development framework).
+async fn choices(state: &AppState, rule: &Rule) -> Result<(Vec<Reading>, bool), crate::AppError> {
+    let files = state.store.frameworks().await?;
+    let file = files.iter().find(|f| {
+        f.framework.code == rule.framework && f.framework.version == rule.framework_version
+    });
+    Ok(match file {
+        Some(f) => (
+            f.readings(&rule.subject, rule.level),
+            f.framework.purpose == RulePurpose::Development
+                || rule.purpose == RulePurpose::Development,
+        ),
+        None => (Vec::new(), rule.purpose == RulePurpose::Development),
+    })
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_rules.html")]
@@ -50,6 +68,10 @@ pub struct RuleVersionPage {
     rule: Rule,
     form: RuleVersionForm,
     errors: Vec<FieldError>,
+    /// Readings of the rule's source the organisation may choose between (the framework's own figures first).
+    readings: Vec<Reading>,
+    /// Whether the rule comes from a development framework, so it may be made a requirement (or left as development).
+    offers_purpose: bool,
 }
 
 impl RuleVersionPage {
@@ -63,6 +85,10 @@ impl RuleVersionPage {
     fn is_hours(&self) -> bool {
         matches!(self.rule.kind, RuleKind::Hours { .. })
     }
+
+    fn is_requirement(&self) -> bool {
+        self.form.purpose != RulePurpose::Development.code()
+    }
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -75,6 +101,15 @@ pub struct RuleVersionForm {
     hours: String,
     #[serde(default)]
     window_months: String,
+    /// Per cent of the hours that must be participatory; empty for none.
+    #[serde(default)]
+    participatory_percent: String,
+    /// The index of a reading in `readings`, or "own" for the organisation's own figures.
+    #[serde(default)]
+    reading: String,
+    /// "requirement" or "development", where the rule offers the choice.
+    #[serde(default)]
+    purpose: String,
     #[serde(default)]
     warning_days: String,
     #[serde(default)]
@@ -96,6 +131,7 @@ pub async fn rule_version_page(
         .ok_or(crate::AppError::NotFound)?;
     // Always version the latest, whichever version's page was opened.
     let rule = rule_versions::current(&ctx.rules, opened).clone();
+    let (readings, offers_purpose) = choices(&state, &rule).await?;
     let (refresher, hours, window) = match rule.kind {
         RuleKind::Completion { refresher_months } => {
             (refresher_months.to_string(), String::new(), String::new())
@@ -103,13 +139,28 @@ pub async fn rule_version_page(
         RuleKind::Hours {
             hours,
             window_months,
+            ..
         } => (String::new(), hours.to_string(), window_months.to_string()),
     };
+    // The reading in force is chosen; figures of the organisation's own are "own".
+    let reading = readings
+        .iter()
+        .position(|r| r.kind == rule.kind && r.basis.reading == rule.basis.reading)
+        .map_or_else(|| "own".to_owned(), |i| i.to_string());
     let form = RuleVersionForm {
         effective_from: String::new(),
         refresher_months: refresher,
         hours,
         window_months: window,
+        participatory_percent: match rule.kind {
+            RuleKind::Hours {
+                participatory_share: Some(s),
+                ..
+            } => (100.0 * s).round().to_string(),
+            _ => String::new(),
+        },
+        reading,
+        purpose: rule.purpose.code().to_owned(),
         warning_days: rule.warning_days.to_string(),
         new_starter_days: rule.new_starter_days.to_string(),
         reason: String::new(),
@@ -121,12 +172,15 @@ pub async fn rule_version_page(
         rule,
         form,
         errors: Vec::new(),
+        readings,
+        offers_purpose,
     })
 }
 
 impl RuleVersionForm {
-    /// The form's fields as a draft: a field that is not a number is left out, and the policy names it.
-    fn draft(&self) -> VersionDraft {
+    /// The form's fields as a draft: a field that is not a number is left out, and the policy names it. A reading
+    /// is one of `readings` by index ("own" or empty: the figures typed).
+    fn draft(&self, readings: &[Reading], offers_purpose: bool) -> VersionDraft {
         fn number<T: std::str::FromStr>(v: &str) -> Option<T> {
             v.trim().parse().ok()
         }
@@ -135,6 +189,16 @@ impl RuleVersionForm {
             refresher_months: number(&self.refresher_months),
             hours: number(&self.hours),
             window_months: number(&self.window_months),
+            participatory_percent: match self.participatory_percent.trim() {
+                "" | "0" => None,
+                p => Some(p.parse().unwrap_or(f64::NAN)),
+            },
+            reading: number::<usize>(&self.reading).and_then(|i| readings.get(i).cloned()),
+            purpose: if offers_purpose {
+                RulePurpose::parse(&self.purpose)
+            } else {
+                None
+            },
             warning_days: number(&self.warning_days),
             new_starter_days: number(&self.new_starter_days),
             reason: self.reason.clone(),
@@ -148,7 +212,18 @@ pub async fn rule_version_submit(
     Path((ods, id)): Path<(String, i64)>,
     Form(form): Form<RuleVersionForm>,
 ) -> PageResult<Response> {
-    let made = view::add_rule_version(&state, &page.caller, &ods, id, |_| form.draft()).await?;
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(id))
+        .ok_or(crate::AppError::NotFound)?;
+    let (readings, offers_purpose) =
+        choices(&state, rule_versions::current(&ctx.rules, opened)).await?;
+    let made = view::add_rule_version(&state, &page.caller, &ods, id, |_| {
+        form.draft(&readings, offers_purpose)
+    })
+    .await?;
     let problems = match made {
         Ok(rule) => {
             let to = format!("/orgs/{}/admin?saved={}", ods, urlencode(&rule.title));
@@ -171,6 +246,8 @@ pub async fn rule_version_submit(
             org_name: ctx.org.name.clone(),
             rule,
             form,
+            readings,
+            offers_purpose,
             errors: problems
                 .into_iter()
                 .map(|p| FieldError {
