@@ -203,7 +203,7 @@ macro_rules! impl_revalidation_store {
                     }
                     let mut posts: Vec<(i64, i64)> = Vec::new();
                     for chunk in people.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new("SELECT person_id, unit_id FROM posts WHERE org_id = ");
+                        let mut q = QueryBuilder::<$db>::new("SELECT person_id, unit_id FROM current_posts WHERE org_id = ");
                         q.push_bind(org.0);
                         q.push(" AND person_id IN (");
                         push_ids(&mut q, chunk.iter().map(|p| p.0));
@@ -223,7 +223,7 @@ macro_rules! impl_revalidation_store {
                 }
 
                 async fn evidence_hierarchy(&self, org: OrgId) -> Result<Hierarchy> {
-                    let units: Vec<Unit> = sqlx::query("SELECT * FROM units WHERE org_id = $1")
+                    let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
                         .iter().map(super::unit_from_row).collect::<Result<_>>()?;
                     Ok(Hierarchy::new(&units))
@@ -385,7 +385,7 @@ macro_rules! impl_revalidation_store {
                     for chunk in units.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new(
                             "SELECT p.id, p.employee_number, p.given_name, p.family_name, g.body, g.number, g.renewal_date \
-                             FROM registrations g JOIN people p ON p.id = g.person_id WHERE EXISTS (SELECT 1 FROM posts x \
+                             FROM registrations g JOIN people p ON p.id = g.person_id WHERE EXISTS (SELECT 1 FROM current_posts x \
                              WHERE x.person_id = p.id AND x.org_id = ",
                         );
                         q.push_bind(org.0);

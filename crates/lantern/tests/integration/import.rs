@@ -33,7 +33,7 @@ fn org_batch() -> lantern_store::WriteBatch {
 fn a_bad_staff_file_gets_every_row_column_and_reason() {
     let bad = "\
 employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date,end_date,email
-1,1-1,Ada,L,RJ1,W1,Nurses,Staff nurse,Y,2021-04-01,,ada@x
+1,1-1,Ada,L,RJ1,W1,Nurses,Staff nurse,Y,2021-04-01,,ada@nhs.net
 2,2-1,,Okafor,RJ1,W1,medical_dental,Consultant,maybe,2021-13-01,,
 3,3-1,Cal,Smith,RJ1,W1,medical_dental,Consultant,N,2024-01-01,2023-01-01,not-an-email
 ";
