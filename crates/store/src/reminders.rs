@@ -187,8 +187,9 @@ macro_rules! impl_reminder_store {
             }
 
             impl $store {
-                /// Those of `people` who hold a post in the organisation and are in the caller's scope.
-                async fn reminder_visible(
+                /// Those of `people` who hold a post in the organisation and are in the caller's scope (by where
+                /// they work now). Reminders and revalidation evidence both ask it.
+                pub(crate) async fn visible_people(
                     &self,
                     scope: &Scope,
                     org: OrgId,
@@ -255,7 +256,7 @@ macro_rules! impl_reminder_store {
                         let set: std::collections::BTreeSet<i64> = wanted.iter().map(|w| w.person.0).collect();
                         set.into_iter().map(PersonId).collect()
                     };
-                    let visible = self.reminder_visible(scope, org, &people).await?;
+                    let visible = self.visible_people(scope, org, &people).await?;
                     if people.iter().any(|p| !visible.contains(&p.0)) {
                         return Err(StoreError::NotFound);
                     }
@@ -350,7 +351,7 @@ macro_rules! impl_reminder_store {
                 }
 
                 async fn last_reminders(&self, scope: &Scope, org: OrgId, people: &[PersonId]) -> Result<Vec<Reminder>> {
-                    let visible = self.reminder_visible(scope, org, people).await?;
+                    let visible = self.visible_people(scope, org, people).await?;
                     let ids: Vec<i64> = people.iter().map(|p| p.0).filter(|p| visible.contains(p)).collect();
                     let mut out = Vec::new();
                     for chunk in ids.chunks(CHUNK) {
@@ -371,7 +372,7 @@ macro_rules! impl_reminder_store {
                 }
 
                 async fn person_reminders(&self, scope: &Scope, org: OrgId, person: PersonId, limit: u32) -> Result<Vec<Reminder>> {
-                    if !self.reminder_visible(scope, org, &[person]).await?.contains(&person.0) {
+                    if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         return Err(StoreError::NotFound);
                     }
                     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -196,32 +196,6 @@ macro_rules! impl_revalidation_store {
             }
 
             impl $store {
-                /// Those of `people` who hold a post in the organisation and are in the caller's scope.
-                async fn evidence_visible(&self, scope: &Scope, org: OrgId, people: &[PersonId]) -> Result<HashSet<i64>> {
-                    if !scope.sees_org(org) || people.is_empty() {
-                        return Ok(HashSet::new());
-                    }
-                    let mut posts: Vec<(i64, i64)> = Vec::new();
-                    for chunk in people.chunks(CHUNK) {
-                        let mut q = QueryBuilder::<$db>::new("SELECT person_id, unit_id FROM current_posts WHERE org_id = ");
-                        q.push_bind(org.0);
-                        q.push(" AND person_id IN (");
-                        push_ids(&mut q, chunk.iter().map(|p| p.0));
-                        for r in q.build().fetch_all(&self.pool).await? {
-                            posts.push((r.try_get("person_id")?, r.try_get("unit_id")?));
-                        }
-                    }
-                    if scope.sees_whole_org(org) {
-                        return Ok(posts.into_iter().map(|(p, _)| p).collect());
-                    }
-                    let hierarchy = self.evidence_hierarchy(org).await?;
-                    Ok(posts
-                        .into_iter()
-                        .filter(|(p, u)| scope.sees_person(org, PersonId(*p), [UnitId(*u)], &hierarchy))
-                        .map(|(p, _)| p)
-                        .collect())
-                }
-
                 async fn evidence_hierarchy(&self, org: OrgId) -> Result<Hierarchy> {
                     let units: Vec<Unit> = sqlx::query("SELECT * FROM current_units WHERE org_id = $1")
                         .bind(org.0).fetch_all(&self.pool).await?
@@ -230,7 +204,7 @@ macro_rules! impl_revalidation_store {
                 }
 
                 async fn require_visible(&self, scope: &Scope, org: OrgId, person: PersonId) -> Result<()> {
-                    if self.evidence_visible(scope, org, &[person]).await?.contains(&person.0) {
+                    if self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         Ok(())
                     } else {
                         Err(StoreError::NotFound)
@@ -422,7 +396,7 @@ macro_rules! impl_revalidation_store {
                 }
 
                 async fn evidence_of(&self, scope: &Scope, org: OrgId, people: &[PersonId]) -> Result<Vec<Evidence>> {
-                    let visible = self.evidence_visible(scope, org, people).await?;
+                    let visible = self.visible_people(scope, org, people).await?;
                     let ids: Vec<i64> = people.iter().map(|p| p.0).filter(|p| visible.contains(p)).collect();
                     let mut out = Vec::new();
                     for chunk in ids.chunks(CHUNK) {
