@@ -37,7 +37,18 @@ mod tests {
         for ok in ["a@b.nhs.net", "first.last+tag@nhs.net", "X@Y.UK"] {
             assert_eq!(problem(ok), None, "{ok}");
         }
-        for bad in ["", "a", "@nhs.net", "a@", "a@b", "a@@b.net", "a@b@c.net", "a b@c.net", "a@.net", "a@net."] {
+        for bad in [
+            "",
+            "a",
+            "@nhs.net",
+            "a@",
+            "a@b",
+            "a@@b.net",
+            "a@b@c.net",
+            "a b@c.net",
+            "a@.net",
+            "a@net.",
+        ] {
             assert!(problem(bad).is_some(), "{bad}");
         }
         assert!(problem(&format!("{}@nhs.net", "a".repeat(250))).is_some());

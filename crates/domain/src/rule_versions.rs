@@ -134,7 +134,9 @@ pub fn new_version(
                 None
             }
         },
-        RuleKind::Hours { .. } if draft.reading.is_some() => draft.reading.as_ref().map(|r| r.kind.clone()),
+        RuleKind::Hours { .. } if draft.reading.is_some() => {
+            draft.reading.as_ref().map(|r| r.kind.clone())
+        }
         RuleKind::Hours { .. } => {
             let share = match draft.participatory_percent {
                 None => Some(None),
@@ -142,7 +144,8 @@ pub fn new_version(
                 Some(_) => {
                     need(
                         "participatory_percent",
-                        "Enter a participatory share of 1 to 100 per cent, or leave it empty".into(),
+                        "Enter a participatory share of 1 to 100 per cent, or leave it empty"
+                            .into(),
                     );
                     None
                 }
@@ -161,13 +164,16 @@ pub fn new_version(
                     format!("Enter a window of {}", span(&WINDOW_MONTHS, "months")),
                 );
             }
-            hours.zip(window).zip(share).map(
-                |((hours, window_months), participatory_share)| RuleKind::Hours {
-                    hours,
-                    window_months,
-                    participatory_share,
-                },
-            )
+            hours
+                .zip(window)
+                .zip(share)
+                .map(
+                    |((hours, window_months), participatory_share)| RuleKind::Hours {
+                        hours,
+                        window_months,
+                        participatory_share,
+                    },
+                )
         }
     };
     let warning_days = draft.warning_days.filter(|d| WARNING_DAYS.contains(d));

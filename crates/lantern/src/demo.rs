@@ -33,11 +33,13 @@ fn demo_orgs() -> Vec<(String, String, OrgType, u32)> {
     struct File {
         organisation: Vec<DemoOrg>,
     }
-    let file: File = toml::from_str(include_str!("demo_organisations.toml")).expect("demo_organisations.toml parses");
+    let file: File = toml::from_str(include_str!("demo_organisations.toml"))
+        .expect("demo_organisations.toml parses");
     file.organisation
         .into_iter()
         .map(|o| {
-            let t = OrgType::parse(&o.org_type).unwrap_or_else(|| panic!("{}: unknown type {:?}", o.ods, o.org_type));
+            let t = OrgType::parse(&o.org_type)
+                .unwrap_or_else(|| panic!("{}: unknown type {:?}", o.ods, o.org_type));
             (o.ods, o.name, t, o.weight)
         })
         .collect()
@@ -315,7 +317,13 @@ pub async fn generate(
                 }
             }
         }
-        plans.push((OrgPlan { ods: ods.clone(), wards }, org_staff as usize));
+        plans.push((
+            OrgPlan {
+                ods: ods.clone(),
+                wards,
+            },
+            org_staff as usize,
+        ));
     }
     store.write(&structure).await?;
 

@@ -62,10 +62,22 @@ pub(crate) struct OrgCodes<'a> {
 
 impl OrgCodes<'_> {
     /// The organisation a row names in `field`, or a problem: unknown, or not the one the batch is confined to.
-    pub(crate) fn id(&self, code: &str, line: usize, field: &str, problems: &mut Vec<crate::BatchProblem>) -> Option<i64> {
-        let problem = |message: String| crate::BatchProblem { line, field: field.to_owned(), message };
+    pub(crate) fn id(
+        &self,
+        code: &str,
+        line: usize,
+        field: &str,
+        problems: &mut Vec<crate::BatchProblem>,
+    ) -> Option<i64> {
+        let problem = |message: String| crate::BatchProblem {
+            line,
+            field: field.to_owned(),
+            message,
+        };
         if let Some(only) = self.only.filter(|o| *o != code) {
-            problems.push(problem(format!("{code:?} is another organisation: this import is for {only} only")));
+            problems.push(problem(format!(
+                "{code:?} is another organisation: this import is for {only} only"
+            )));
             return None;
         }
         let id = self.ids.get(code).copied();

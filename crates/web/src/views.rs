@@ -77,7 +77,10 @@ pub struct OrgComplianceView {
 }
 
 /// Each requirement's title and framework, from the latest version known at `known_at`.
-pub(crate) fn titles(rules: &[Rule], known_at: Option<Timestamp>) -> HashMap<(String, u8), (String, String)> {
+pub(crate) fn titles(
+    rules: &[Rule],
+    known_at: Option<Timestamp>,
+) -> HashMap<(String, u8), (String, String)> {
     let mut known: Vec<&Rule> = rules
         .iter()
         .filter(|r| lantern_domain::history::known(r.created_at, known_at))

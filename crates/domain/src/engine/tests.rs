@@ -925,7 +925,11 @@ fn a_rule_version_is_in_force_until_the_next_version_takes_effect() {
         vec![record(1, "fire", 1, "2023-01-10")],
     );
     assert_eq!(w.explain(d("2024-06-30")).len(), 1);
-    assert_eq!(w.explain(d("2024-07-01")).len(), 1, "no later version: still in force");
+    assert_eq!(
+        w.explain(d("2024-07-01")).len(),
+        1,
+        "no later version: still in force"
+    );
     v1.effective_to = None;
 
     // A new version with a longer period takes over on that date.

@@ -60,11 +60,20 @@ enum Op {
         start: u16,
     },
     /// A leaver: the post gets an end date (recorded later than the post itself).
-    Leave { person: usize, end: u16 },
+    Leave {
+        person: usize,
+        end: u16,
+    },
     /// A ward moves to another directorate.
-    MoveWard { ward: usize, directorate: usize },
+    MoveWard {
+        ward: usize,
+        directorate: usize,
+    },
     /// A ward is renamed.
-    RenameWard { ward: usize, name: u8 },
+    RenameWard {
+        ward: usize,
+        name: u8,
+    },
     Record {
         person: usize,
         subject: usize,
@@ -84,12 +93,21 @@ enum Op {
         from: u16,
         days: Option<u16>,
     },
-    Policy { accepted: u8, effective: u16 },
-    Target { percent: u8 },
+    Policy {
+        accepted: u8,
+        effective: u16,
+    },
+    Target {
+        percent: u8,
+    },
     /// An e-learning statement passes fire safety for the person: the LRS turns it into a training record.
-    Xapi { person: usize },
+    Xapi {
+        person: usize,
+    },
     /// A statement sent earlier is voided: its training record is withdrawn.
-    Void { statement: usize },
+    Void {
+        statement: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -132,7 +150,14 @@ fn number(person: usize) -> String {
     format!("E{person}")
 }
 
-fn post_row(person: usize, ward: usize, group: usize, patient_facing: bool, start: Date, end: Option<Date>) -> PostRow {
+fn post_row(
+    person: usize,
+    ward: usize,
+    group: usize,
+    patient_facing: bool,
+    start: Date,
+    end: Option<Date>,
+) -> PostRow {
     PostRow {
         line: 1,
         employee_number: number(person),
@@ -170,10 +195,20 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
         target_percent: 90.0,
     });
     for d in DIRECTORATES {
-        b.units.push(unit_row(d, &format!("Directorate {d}"), UnitKind::Directorate, None));
+        b.units.push(unit_row(
+            d,
+            &format!("Directorate {d}"),
+            UnitKind::Directorate,
+            None,
+        ));
     }
     for (i, w) in WARDS.iter().enumerate() {
-        b.units.push(unit_row(w, &format!("Ward {w}"), UnitKind::Ward, Some(DIRECTORATES[i])));
+        b.units.push(unit_row(
+            w,
+            &format!("Ward {w}"),
+            UnitKind::Ward,
+            Some(DIRECTORATES[i]),
+        ));
     }
     for p in 0..PEOPLE {
         b.people.push(PersonRow {
@@ -184,7 +219,14 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
             email: Some(format!("p{p}@tst.test")),
             registrations: vec![],
         });
-        b.posts.push(post_row(p, p % 2, p % GROUPS.len(), true, crate::d("2023-06-01"), None));
+        b.posts.push(post_row(
+            p,
+            p % 2,
+            p % GROUPS.len(),
+            true,
+            crate::d("2023-06-01"),
+            None,
+        ));
     }
     store.write(&b).await.expect("the test world");
     // A mapping from fire safety e-learning to training records, and an LRS credential.
@@ -237,7 +279,10 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
     )
     .await
     .expect("auditor");
-    let app = lantern_web::app(lantern_web::AppState::new(store.clone(), crate::test_auth()));
+    let app = lantern_web::app(lantern_web::AppState::new(
+        store.clone(),
+        crate::test_auth(),
+    ));
     let client = Client::signed_in(&app, "auditor@tst.test", "auditor-oracle-password").await;
     let mut people = Vec::new();
     for p in 0..PEOPLE {
@@ -248,8 +293,18 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
                 .expect("person"),
         );
     }
-    let ctx = store.org_context(&Scope::Platform, org.id).await.expect("context");
-    let ward = |code: &str| ctx.units.iter().find(|u| u.code == code).expect("ward").id.0;
+    let ctx = store
+        .org_context(&Scope::Platform, org.id)
+        .await
+        .expect("context");
+    let ward = |code: &str| {
+        ctx.units
+            .iter()
+            .find(|u| u.code == code)
+            .expect("ward")
+            .id
+            .0
+    };
     World {
         wards: [ward("W1"), ward("W2")],
         lrs: Lrs::new(&app, &key, &secret),
@@ -266,30 +321,82 @@ async fn set_up(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> World 
 async fn apply(w: &mut World, op: &Op) {
     let mut b = WriteBatch::default();
     match op {
-        Op::Post { person, ward, group, patient_facing, start } => {
-            b.posts.push(post_row(*person, *ward, *group, *patient_facing, day(*start), None));
+        Op::Post {
+            person,
+            ward,
+            group,
+            patient_facing,
+            start,
+        } => {
+            b.posts.push(post_row(
+                *person,
+                *ward,
+                *group,
+                *patient_facing,
+                day(*start),
+                None,
+            ));
         }
         Op::Leave { person, end } => {
-            let org = w.store.org_by_code(&Scope::Platform, ORG).await.expect("org");
-            let bundle = w.store.person(&Scope::Platform, org.id, w.people[*person]).await.expect("person");
+            let org = w
+                .store
+                .org_by_code(&Scope::Platform, ORG)
+                .await
+                .expect("org");
+            let bundle = w
+                .store
+                .person(&Scope::Platform, org.id, w.people[*person])
+                .await
+                .expect("person");
             let current = history::posts(&bundle.posts, None)[0].clone();
-            let ctx = w.store.org_context(&Scope::Platform, org.id).await.expect("context");
-            let ward = ctx.units.iter().find(|u| u.id == current.unit_id).expect("unit");
+            let ctx = w
+                .store
+                .org_context(&Scope::Platform, org.id)
+                .await
+                .expect("context");
+            let ward = ctx
+                .units
+                .iter()
+                .find(|u| u.id == current.unit_id)
+                .expect("unit");
             let end = day(*end).max(current.start);
-            let mut row = post_row(*person, 0, 0, current.patient_facing, current.start, Some(end));
+            let mut row = post_row(
+                *person,
+                0,
+                0,
+                current.patient_facing,
+                current.start,
+                Some(end),
+            );
             row.unit = ward.code.clone();
             row.staff_group = current.staff_group;
             b.posts.push(row);
         }
         Op::MoveWard { ward, directorate } => {
             let name = current_name(w, WARDS[*ward]).await;
-            b.units.push(unit_row(WARDS[*ward], &name, UnitKind::Ward, Some(DIRECTORATES[*directorate])));
+            b.units.push(unit_row(
+                WARDS[*ward],
+                &name,
+                UnitKind::Ward,
+                Some(DIRECTORATES[*directorate]),
+            ));
         }
         Op::RenameWard { ward, name } => {
             let parent = current_parent(w, WARDS[*ward]).await;
-            b.units.push(unit_row(WARDS[*ward], &format!("Ward {} ({name})", WARDS[*ward]), UnitKind::Ward, parent.as_deref()));
+            b.units.push(unit_row(
+                WARDS[*ward],
+                &format!("Ward {} ({name})", WARDS[*ward]),
+                UnitKind::Ward,
+                parent.as_deref(),
+            ));
         }
-        Op::Record { person, subject, level, completed, provider } => {
+        Op::Record {
+            person,
+            subject,
+            level,
+            completed,
+            provider,
+        } => {
             let (subject, max) = SUBJECTS[*subject];
             b.records.push(RecordRow {
                 line: 1,
@@ -306,9 +413,21 @@ async fn apply(w: &mut World, op: &Op) {
                 recorded_at: None,
             });
         }
-        Op::Rule { subject, months, effective } => {
-            let org = w.store.org_by_code(&Scope::Platform, ORG).await.expect("org");
-            let ctx = w.store.org_context(&Scope::Platform, org.id).await.expect("context");
+        Op::Rule {
+            subject,
+            months,
+            effective,
+        } => {
+            let org = w
+                .store
+                .org_by_code(&Scope::Platform, ORG)
+                .await
+                .expect("org");
+            let ctx = w
+                .store
+                .org_context(&Scope::Platform, org.id)
+                .await
+                .expect("context");
             let (subject, _) = SUBJECTS[*subject];
             let mut rule = ctx
                 .rules
@@ -317,12 +436,22 @@ async fn apply(w: &mut World, op: &Op) {
                 .max_by_key(|r| (r.effective_from, r.level))
                 .expect("a rule for the subject")
                 .clone();
-            rule.kind = RuleKind::Completion { refresher_months: u32::from(*months) };
+            rule.kind = RuleKind::Completion {
+                refresher_months: u32::from(*months),
+            };
             rule.effective_from = day(*effective);
             rule.framework_version = format!("local {months}");
-            b.rules.push(RuleRow { org: ORG.into(), rule });
+            b.rules.push(RuleRow {
+                org: ORG.into(),
+                rule,
+            });
         }
-        Op::Exempt { person, subject, from, days } => {
+        Op::Exempt {
+            person,
+            subject,
+            from,
+            days,
+        } => {
             b.exemptions.push(ExemptionRow {
                 line: 1,
                 employee_number: number(*person),
@@ -333,7 +462,10 @@ async fn apply(w: &mut World, op: &Op) {
                 until: days.map(|n| day(*from) + chrono::Days::new(u64::from(n))),
             });
         }
-        Op::Policy { accepted, effective } => {
+        Op::Policy {
+            accepted,
+            effective,
+        } => {
             b.policies.push(PolicyRow {
                 org: ORG.into(),
                 accepted: PROVIDERS
@@ -373,7 +505,9 @@ async fn apply(w: &mut World, op: &Op) {
             return;
         }
         Op::Void { statement } => {
-            let Some(target) = w.statements.get(*statement).cloned() else { return };
+            let Some(target) = w.statements.get(*statement).cloned() else {
+                return;
+            };
             let res = w
                 .lrs
                 .post(
@@ -394,12 +528,25 @@ async fn apply(w: &mut World, op: &Op) {
 }
 
 async fn current_units(w: &World) -> Vec<Unit> {
-    let org = w.store.org_by_code(&Scope::Platform, ORG).await.expect("org");
-    w.store.org_context(&Scope::Platform, org.id).await.expect("context").units
+    let org = w
+        .store
+        .org_by_code(&Scope::Platform, ORG)
+        .await
+        .expect("org");
+    w.store
+        .org_context(&Scope::Platform, org.id)
+        .await
+        .expect("context")
+        .units
 }
 
 async fn current_name(w: &World, code: &str) -> String {
-    current_units(w).await.into_iter().find(|u| u.code == code).expect("unit").name
+    current_units(w)
+        .await
+        .into_iter()
+        .find(|u| u.code == code)
+        .expect("unit")
+        .name
 }
 
 async fn current_parent(w: &World, code: &str) -> Option<String> {
@@ -468,7 +615,10 @@ async fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 fn env_or(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
@@ -484,7 +634,10 @@ fn answers_as_known_at_a_moment_are_the_answers_given_then() {
     };
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -509,14 +662,37 @@ async fn a_new_rule_version_does_not_hide_the_old_one_from_earlier_questions() {
         let t = chrono::Utc::now();
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         // Fire safety every 12 months from 2025-01-01, recorded now (backdated).
-        apply(&mut w, &Op::Rule { subject: 0, months: 12, effective: 731 }).await;
+        apply(
+            &mut w,
+            &Op::Rule {
+                subject: 0,
+                months: 12,
+                effective: 731,
+            },
+        )
+        .await;
         let k = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let again = answer(&mut w.client, &format!("{q}&known_at={k}")).await;
-        assert_eq!(again, before, "{backend}: the answer as known before the new version");
-        let columns = |a: &str| serde_json::from_str::<Value>(a).unwrap()["requirements"].as_array().unwrap().len();
-        assert!(columns(&again) >= 4, "{backend}: every requirement is still there: {again}");
+        assert_eq!(
+            again, before,
+            "{backend}: the answer as known before the new version"
+        );
+        let columns = |a: &str| {
+            serde_json::from_str::<Value>(a).unwrap()["requirements"]
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        assert!(
+            columns(&again) >= 4,
+            "{backend}: every requirement is still there: {again}"
+        );
         let now = answer(&mut w.client, &q).await;
-        assert_eq!(columns(&now), columns(&before), "{backend}: the new version replaces, not removes");
+        assert_eq!(
+            columns(&now),
+            columns(&before),
+            "{backend}: the new version replaces, not removes"
+        );
     }
 }
 
@@ -528,16 +704,40 @@ async fn a_leavers_end_date_does_not_remove_them_from_earlier_answers() {
         let mut w = set_up(store, dir).await;
         let person = w.people[0].0;
         let q = format!("/api/v1/organisations/{ORG}/people/{person}/compliance?as_at=2026-06-15");
-        let unit = format!("/api/v1/organisations/{ORG}/units/{}/people?as_at=2026-06-15", w.wards[0]);
-        let (before, unit_before) = (answer(&mut w.client, &q).await, answer(&mut w.client, &unit).await);
+        let unit = format!(
+            "/api/v1/organisations/{ORG}/units/{}/people?as_at=2026-06-15",
+            w.wards[0]
+        );
+        let (before, unit_before) = (
+            answer(&mut w.client, &q).await,
+            answer(&mut w.client, &unit).await,
+        );
         assert!(unit_before.contains("Person0"), "{backend}: {unit_before}");
         let t = chrono::Utc::now();
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        apply(&mut w, &Op::Leave { person: 0, end: 700 }).await;
+        apply(
+            &mut w,
+            &Op::Leave {
+                person: 0,
+                end: 700,
+            },
+        )
+        .await;
         let k = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        assert_eq!(answer(&mut w.client, &format!("{q}&known_at={k}")).await, before, "{backend}");
-        assert_eq!(answer(&mut w.client, &format!("{unit}&known_at={k}")).await, unit_before, "{backend}");
+        assert_eq!(
+            answer(&mut w.client, &format!("{q}&known_at={k}")).await,
+            before,
+            "{backend}"
+        );
+        assert_eq!(
+            answer(&mut w.client, &format!("{unit}&known_at={k}")).await,
+            unit_before,
+            "{backend}"
+        );
         let now = answer(&mut w.client, &unit).await;
-        assert!(!now.contains("Person0"), "{backend}: gone from the ward after their last day: {now}");
+        assert!(
+            !now.contains("Person0"),
+            "{backend}: gone from the ward after their last day: {now}"
+        );
     }
 }

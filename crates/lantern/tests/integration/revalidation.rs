@@ -113,7 +113,14 @@ async fn a_nurse_records_her_nmc_evidence_until_she_is_on_track() {
         let tomorrow = (today + chrono::Days::new(1)).to_string();
         let html = b"<html><script>alert(1)</script></html>";
         // (kind, on, hours, note, (file name, bytes), the field named)
-        type Case<'a> = (&'a str, &'a str, &'a str, &'a str, (&'a str, &'a [u8]), &'a str);
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            (&'a str, &'a [u8]),
+            &'a str,
+        );
         let cases: [Case; 5] = [
             (
                 "nmc.practice_feedback",

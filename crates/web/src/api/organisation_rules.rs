@@ -81,9 +81,10 @@ impl NewRuleVersion {
                 None => share,
             },
             reading: None,
-            purpose: self.purpose.as_deref().map(|p| {
-                lantern_domain::RulePurpose::parse(p).unwrap_or(current.purpose)
-            }),
+            purpose: self
+                .purpose
+                .as_deref()
+                .map(|p| lantern_domain::RulePurpose::parse(p).unwrap_or(current.purpose)),
             warning_days: Some(self.warning_days.unwrap_or(current.warning_days)),
             new_starter_days: Some(self.new_starter_days.unwrap_or(current.new_starter_days)),
             reason: self.reason.clone(),

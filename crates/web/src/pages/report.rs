@@ -44,7 +44,10 @@ impl ReportQuery {
     fn query_string(&self, r: &Report) -> String {
         let mut q = format!("as_at={}", r.as_at);
         if let Some(k) = r.known_at {
-            q.push_str(&format!("&known_at={}", k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            q.push_str(&format!(
+                "&known_at={}",
+                k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ));
         }
         if let Some((id, _)) = &r.unit {
             q.push_str(&format!("&unit={id}"));

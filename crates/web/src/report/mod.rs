@@ -117,10 +117,11 @@ pub async fn build(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let titles: HashMap<(String, u8), String> = crate::views::titles(&rollup.context.rules, known_at)
-        .into_iter()
-        .map(|(k, (title, _))| (k, title))
-        .collect();
+    let titles: HashMap<(String, u8), String> =
+        crate::views::titles(&rollup.context.rules, known_at)
+            .into_iter()
+            .map(|(k, (title, _))| (k, title))
+            .collect();
     let requirements: Vec<String> = rollup
         .index
         .requirements()

@@ -118,7 +118,8 @@ pub async fn page(
     Query(n): Query<Notice>,
 ) -> PageResult<RevalidationPage> {
     let form = EvidenceForm {
-        on: crate::when::today(&state.store.org_by_code(&page.caller.scope(), &ods).await?).to_string(),
+        on: crate::when::today(&state.store.org_by_code(&page.caller.scope(), &ods).await?)
+            .to_string(),
         ..EvidenceForm::default()
     };
     Ok(render(

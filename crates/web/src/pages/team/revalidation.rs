@@ -1,11 +1,11 @@
 //! "Revalidation" under My team: a manager's registrants, in the unit chosen and below it, with their renewal and
 //! application dates and readiness, soonest first, each linking to the person's revalidation page.
 
-use crate::views::team::{ManagedUnit, Selection, select};
 use crate::AppState;
 use crate::pages::PageResult;
 use crate::pages::layout::{Layout, Page};
 use crate::views::revalidation::{TeamRevalidationView, team_revalidation};
+use crate::views::team::{ManagedUnit, Selection, select};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -51,14 +51,8 @@ pub async fn page(
     let Selection { units, ods, unit } =
         select(&state, &page.caller, q.unit.map(lantern_domain::UnitId)).await?;
     let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
-    let view = team_revalidation(
-        &state,
-        &page.caller,
-        &ods,
-        unit,
-        crate::when::today(&org),
-    )
-    .await?;
+    let view =
+        team_revalidation(&state, &page.caller, &ods, unit, crate::when::today(&org)).await?;
     Ok(TeamRevalidationPage {
         layout: page.layout,
         units,
