@@ -505,9 +505,6 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                let units = sqlx::query("SELECT * FROM current_units WHERE org_id = $1 ORDER BY name")
-                    .bind(org.0).fetch_all(&self.pool).await?
-                    .iter().map(unit_from_row).collect::<Result<_>>()?;
                 let rules = sqlx::query("SELECT * FROM rules WHERE org_id = $1 ORDER BY subject, level, effective_from, created_at, id")
                     .bind(org.0).fetch_all(&self.pool).await?
                     .iter().map(rule_from_row).collect::<Result<Vec<_>>>()?;
@@ -526,11 +523,14 @@ macro_rules! impl_store {
                         })
                     })
                     .collect::<Result<_>>()?;
-                let unit_history = sqlx::query(sqlx::AssertSqlSafe(format!(
+                let unit_history: Vec<Unit> = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{UNIT_VERSIONS} WHERE u.org_id = $1 ORDER BY v.recorded_at, v.id"
                 )))
                 .bind(org.0).fetch_all(&self.pool).await?
                 .iter().map(unit_from_row).collect::<Result<_>>()?;
+                // The current units are the latest versions, read the one way every reader reads history.
+                let mut units = history::units(&unit_history, None);
+                units.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
                 let targets = sqlx::query(
                     "SELECT target_percent, recorded_at FROM organisation_targets WHERE org_id = $1 ORDER BY recorded_at, id",
                 )
