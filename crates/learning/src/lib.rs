@@ -1,0 +1,11 @@
+//! Learning delivery's rules and formats, with no I/O: the store and the web layer do the reading, writing and
+//! serving, and ask this crate what a package, a course or an answer means.
+//!
+//! - [`xml`]: a small element tree over quick-xml that refuses any document type declaration, so no external entity
+//!   is ever fetched and no entity is ever expanded (XXE and "billion laughs" have nothing to work with).
+//! - [`scorm`]: SCORM 1.2 and SCORM 2004 (3rd and 4th edition) content packages: the manifest
+//!   ([`scorm::manifest`]) and the zip around it ([`scorm::package`]: path escapes, symlinks and zip bombs refused
+//!   before anything is stored).
+
+pub mod scorm;
+pub mod xml;
