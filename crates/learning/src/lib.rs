@@ -3,9 +3,15 @@
 //!
 //! - [`xml`]: a small element tree over quick-xml that refuses any document type declaration, so no external entity
 //!   is ever fetched and no entity is ever expanded (XXE and "billion laughs" have nothing to work with).
+//! - [`assessment`]: question banks by learning outcome, the seeded draw, marking (exact sets, no part marks) and
+//!   item statistics (facility and point-biserial discrimination) with flags for questions that look broken.
+//! - [`pathway`]: the prerequisite graph (a cycle is refused and named) and a person's pathway order (prerequisites
+//!   first, then the most urgent course free to start).
 //! - [`scorm`]: SCORM 1.2 and SCORM 2004 (3rd and 4th edition) content packages: the manifest
 //!   ([`scorm::manifest`]) and the zip around it ([`scorm::package`]: path escapes, symlinks and zip bombs refused
 //!   before anything is stored).
 
+pub mod assessment;
+pub mod pathway;
 pub mod scorm;
 pub mod xml;
