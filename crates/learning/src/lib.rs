@@ -5,6 +5,8 @@
 //!   is ever fetched and no entity is ever expanded (XXE and "billion laughs" have nothing to work with).
 //! - [`assessment`]: question banks by learning outcome, the seeded draw, marking (exact sets, no part marks) and
 //!   item statistics (facility and point-biserial discrimination) with flags for questions that look broken.
+//! - [`cmi5`]: cmi5 course structures (blocks, assignable units, moveOn, mastery scores, launch methods) and when an
+//!   AU, a block and the course are satisfied.
 //! - [`pathway`]: the prerequisite graph (a cycle is refused and named) and a person's pathway order (prerequisites
 //!   first, then the most urgent course free to start).
 //! - [`scorm`]: SCORM 1.2 and SCORM 2004 (3rd and 4th edition) content packages: the manifest
@@ -12,6 +14,7 @@
 //!   before anything is stored).
 
 pub mod assessment;
+pub mod cmi5;
 pub mod pathway;
 pub mod scorm;
 pub mod xml;
