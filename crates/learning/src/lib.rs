@@ -7,6 +7,8 @@
 //!   item statistics (facility and point-biserial discrimination) with flags for questions that look broken.
 //! - [`cmi5`]: cmi5 course structures (blocks, assignable units, moveOn, mastery scores, launch methods) and when an
 //!   AU, a block and the course are satisfied.
+//! - [`lesson`]: native lessons, Markdown rendered to HTML that cannot carry script (raw HTML shown as text, unsafe
+//!   link schemes dropped, only uploaded images).
 //! - [`pathway`]: the prerequisite graph (a cycle is refused and named) and a person's pathway order (prerequisites
 //!   first, then the most urgent course free to start).
 //! - [`scorm`]: SCORM 1.2 and SCORM 2004 (3rd and 4th edition) content packages: the manifest
@@ -15,6 +17,7 @@
 
 pub mod assessment;
 pub mod cmi5;
+pub mod lesson;
 pub mod pathway;
 pub mod scorm;
 pub mod xml;
