@@ -7,6 +7,8 @@
 //!   item statistics (facility and point-biserial discrimination) with flags for questions that look broken.
 //! - [`cmi5`]: cmi5 course structures (blocks, assignable units, moveOn, mastery scores, launch methods) and when an
 //!   AU, a block and the course are satisfied.
+//! - [`course`]: courses as numbered versions of ordered or free modules (lesson, SCORM, cmi5, assessment,
+//!   simulation), what a learner may open next, progress, and the record source a completion carries.
 //! - [`lesson`]: native lessons, Markdown rendered to HTML that cannot carry script (raw HTML shown as text, unsafe
 //!   link schemes dropped, only uploaded images).
 //! - [`pathway`]: the prerequisite graph (a cycle is refused and named) and a person's pathway order (prerequisites
@@ -17,6 +19,7 @@
 
 pub mod assessment;
 pub mod cmi5;
+pub mod course;
 pub mod lesson;
 pub mod pathway;
 pub mod scorm;
