@@ -4,6 +4,7 @@
 
 pub mod manifest;
 pub mod package;
+pub mod runtime;
 
 pub use manifest::{
     Item, Manifest, ManifestError, Organization, Resource, ScormType, ScormVersion,
