@@ -161,7 +161,7 @@ macro_rules! impl_courses {
 
                 pub(crate) async fn learning_courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>> {
                     let mut out: Vec<CourseEntry> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{LATEST} AND c.org_id = $1 AND EXISTS (SELECT 1 FROM course_satisfies s WHERE s.course_version_id = v.id AND s.subject = $2 AND s.level = $3)"
+                        "{LATEST} AND c.org_id = $1 AND EXISTS (SELECT 1 FROM course_satisfies s WHERE s.course_version_id = v.id AND s.subject = $2 AND s.level >= $3)"
                     )))
                     .bind(org.0).bind(subject).bind(i64::from(level)).fetch_all(&self.pool).await?
                     .iter().map(entry_from_row).collect::<Result<_>>()?;
