@@ -560,7 +560,8 @@ async fn the_demo_learner_goes_from_due_to_compliant_in_the_browser() {
         assert!(!gap.status.is_in_date(), "{name}: {:?}", gap.status);
         let mut c = course();
         c.code = "gap-course".into();
-        c.title = format!("{} refresher", gap.explanation.rule.title);
+        // Named to sort before the built-in courses, so "My training" offers this one.
+        c.title = format!("A refresher: {}", gap.explanation.rule.title);
         c.satisfies = vec![Satisfies {
             subject: gap.subject.clone(),
             level: gap.level,
