@@ -255,6 +255,8 @@ pub struct OrgEngine<'a> {
     rules_by_subject: BTreeMap<String, Vec<Rule>>,
     policies: Vec<&'a AcceptancePolicy>,
     known_at: Option<Timestamp>,
+    /// A break in service of at least this many days makes a returning person a new starter again.
+    rehire_break_days: u32,
 }
 
 /// The facts about one person that matter to one organisation.
@@ -294,7 +296,14 @@ impl<'a> OrgEngine<'a> {
             rules_by_subject,
             policies,
             known_at,
+            rehire_break_days: DEFAULT_REHIRE_BREAK_DAYS,
         }
+    }
+
+    /// The organisation's re-hire break as known at `known_at` (the default, `DEFAULT_REHIRE_BREAK_DAYS`, unless set).
+    pub fn with_rehire_break_days(mut self, days: u32) -> Self {
+        self.rehire_break_days = days.max(1);
+        self
     }
 
     pub fn known_at(&self) -> Option<Timestamp> {
