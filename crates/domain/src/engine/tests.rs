@@ -1,4 +1,4 @@
-//! Tests for the compliance engine (`engine.rs`) and the roll-up index (`rollup.rs`), against the product semantics of
+//! Tests for the compliance engine (`engine/`) and the roll-up index (`rollup.rs`), against the product semantics of
 //! `docs/compliance.md`.
 //!
 //! Layout:

@@ -3,7 +3,7 @@
 //! share and records without hours; development competencies that count nowhere; the default accepted providers.
 
 use super::*;
-use crate::{PersonId, RuleId};
+use crate::{PersonId, PostId, RecordId, RuleId};
 
 const ORG: OrgId = OrgId(1);
 
