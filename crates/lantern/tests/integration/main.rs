@@ -25,6 +25,7 @@ mod story;
 mod throttle;
 mod time_zones;
 mod tls;
+mod transitions;
 mod web;
 mod xapi;
 
