@@ -11,6 +11,7 @@ mod batch;
 mod batch_write;
 pub mod csv_import;
 mod invitations;
+pub mod learning;
 pub mod lrs;
 mod outbox;
 mod postgres;
@@ -28,6 +29,7 @@ mod versions;
 pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
+pub use learning::LearningStore;
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use reminders::ReminderStore;
@@ -187,7 +189,8 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`].
+/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
+/// courses and attempts [`LearningStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -198,6 +201,7 @@ pub trait Store:
     + ReminderStore
     + TimeZoneStore
     + RevalidationStore
+    + LearningStore
     + Send
     + Sync
     + 'static

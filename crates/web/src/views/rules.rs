@@ -206,7 +206,7 @@ pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<Rules
         }
     }
     Ok(RulesView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         name: org.name,
         target_percent: org.target_percent,
         requirements,
@@ -243,11 +243,11 @@ pub async fn add_rule_version(
         Err(problems) => return Ok(Err(problems)),
     };
     let mut batch = WriteBatch {
-        only_org: Some(org.ods_code.clone()),
+        only_org: Some(org.ods_code.to_string()),
         ..WriteBatch::default()
     };
     batch.rules.push(RuleRow {
-        org: org.ods_code.clone(),
+        org: org.ods_code.to_string(),
         rule: rule.clone(),
     });
     match state.store.write(&batch).await {

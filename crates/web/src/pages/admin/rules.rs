@@ -187,7 +187,7 @@ pub async fn rule_version_page(
     };
     Ok(RuleVersionPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         rule,
         form,
@@ -274,7 +274,7 @@ pub async fn rule_version_submit(
         axum::http::StatusCode::BAD_REQUEST,
         RuleVersionPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             rule,
             form,
