@@ -278,7 +278,7 @@ pub async fn rehire_settings_submit(
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             target: ctx.org.target_percent.to_string(),
             reminder_interval: interval.to_string(),
