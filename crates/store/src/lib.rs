@@ -184,6 +184,7 @@ pub trait Store:
     + ReminderStore
     + TimeZoneStore
     + RevalidationStore
+    + read_model::durable::Rollups
     + Send
     + Sync
     + 'static

@@ -12,6 +12,7 @@ mod history;
 mod import;
 mod mail;
 mod postgres_tls;
+mod read_model;
 mod regulators;
 mod reminders;
 mod report;
