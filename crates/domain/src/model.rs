@@ -262,6 +262,46 @@ pub struct RequirementKey {
     pub level: u8,
 }
 
+/// The one text form of a requirement, `subject:level` (for example `resuscitation:2`), used in query strings,
+/// form values and column keys. Subjects never contain a colon's right-hand side: the level is after the last colon.
+impl std::fmt::Display for RequirementKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.subject, self.level)
+    }
+}
+
+impl std::str::FromStr for RequirementKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (subject, level) = text
+            .rsplit_once(':')
+            .filter(|(s, _)| !s.is_empty())
+            .ok_or_else(|| format!("a requirement is subject:level, not {text:?}"))?;
+        let level = level
+            .parse()
+            .map_err(|_| format!("a requirement's level is a number, not {level:?}"))?;
+        Ok(RequirementKey {
+            subject: subject.to_owned(),
+            level,
+        })
+    }
+}
+
+impl RequirementKey {
+    pub fn new(subject: impl Into<String>, level: u8) -> Self {
+        RequirementKey {
+            subject: subject.into(),
+            level,
+        }
+    }
+
+    /// True when this is the requirement `subject` at `level`.
+    pub fn is(&self, subject: &str, level: u8) -> bool {
+        self.subject == subject && self.level == level
+    }
+}
+
 /// What a rule asks for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

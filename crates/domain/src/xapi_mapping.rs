@@ -4,10 +4,11 @@
 //!
 //! A statement counts when a live mapping covers its object activity (exactly, or by a prefix ending in `*`), counts
 //! its verb, and its result meets the mapping's conditions (success, a minimum scaled score). The record is for the
-//! mapping's competency and level, completed on the statement's timestamp (UTC date), with the mapping's hours or
+//! mapping's competency and level, completed on the statement's date in the organisation's time zone, with the mapping's hours or
 //! else the hours of the result's duration. The actor must be a person of the organisation: by email, or by an
 //! account on Lantern itself whose name is the employee number.
 
+use crate::local_time::TimeZone;
 use crate::{Date, OrgId, OrgType, ProviderType, Timestamp};
 
 /// A mapping that turns statements into training records.
@@ -78,13 +79,19 @@ pub struct MappedRecord {
     pub hours: Option<f64>,
 }
 
-/// The record the statement becomes under the first live mapping it meets, if any.
-pub fn mapped_record(mappings: &[XapiMapping], o: &StatementOutcome<'_>) -> Option<MappedRecord> {
+/// The record the statement becomes under the first live mapping it meets, if any. It was completed on the
+/// statement's date in the organisation's time zone: a course finished at 00:30 on a summer morning in London was
+/// finished that day, not the day before as UTC would say.
+pub fn mapped_record(
+    mappings: &[XapiMapping],
+    o: &StatementOutcome<'_>,
+    zone: TimeZone,
+) -> Option<MappedRecord> {
     let m = mappings.iter().find(|m| m.counts(o))?;
     Some(MappedRecord {
         subject: m.subject.clone(),
         level: m.level,
-        completed_on: o.timestamp.date_naive(),
+        completed_on: zone.date_at(o.timestamp),
         hours: m.hours.or_else(|| o.duration.and_then(duration_hours)),
     })
 }
@@ -176,6 +183,10 @@ mod tests {
         }
     }
 
+    fn london() -> TimeZone {
+        TimeZone::parse("Europe/London").expect("a zone")
+    }
+
     fn at(s: &str) -> Timestamp {
         s.parse().expect("an RFC 3339 time")
     }
@@ -194,7 +205,7 @@ mod tests {
     #[test]
     fn mappings_need_the_verb_activity_success_and_score() {
         let ms = [mapping("https://elearning.example/fire/*")];
-        let hit = |o: &StatementOutcome| mapped_record(&ms, o).is_some();
+        let hit = |o: &StatementOutcome| mapped_record(&ms, o, london()).is_some();
         assert!(hit(&outcome(
             "https://elearning.example/fire/module-1",
             Some(true),
@@ -255,14 +266,16 @@ mod tests {
         assert!(
             mapped_record(
                 &exact,
-                &outcome("https://elearning.example/fire", Some(true), Some(1.0))
+                &outcome("https://elearning.example/fire", Some(true), Some(1.0)),
+                london()
             )
             .is_some()
         );
         assert!(
             mapped_record(
                 &exact,
-                &outcome("https://elearning.example/fire/2", Some(true), Some(1.0))
+                &outcome("https://elearning.example/fire/2", Some(true), Some(1.0)),
+                london()
             )
             .is_none()
         );
@@ -271,7 +284,8 @@ mod tests {
         assert!(
             mapped_record(
                 &[retired],
-                &outcome("https://elearning.example/fire/1", Some(true), Some(1.0))
+                &outcome("https://elearning.example/fire/1", Some(true), Some(1.0)),
+                london()
             )
             .is_none()
         );
@@ -282,7 +296,8 @@ mod tests {
         assert!(
             mapped_record(
                 &[lenient],
-                &outcome("https://elearning.example/fire/1", None, None)
+                &outcome("https://elearning.example/fire/1", None, None),
+                london()
             )
             .is_some(),
             "a mapping without conditions takes any result"
@@ -302,7 +317,8 @@ mod tests {
             duration: Some("PT45M"),
             ..outcome("https://elearning.example/fire/1", Some(true), Some(0.9))
         };
-        let r = mapped_record(&[retired, first.clone(), second.clone()], &o).expect("a record");
+        let r = mapped_record(&[retired, first.clone(), second.clone()], &o, london())
+            .expect("a record");
         assert_eq!(
             r,
             MappedRecord {
@@ -315,12 +331,39 @@ mod tests {
         );
         first.hours = None;
         assert_eq!(
-            mapped_record(&[first.clone()], &o).unwrap().hours,
+            mapped_record(&[first.clone()], &o, london()).unwrap().hours,
             Some(0.75),
             "else the duration's"
         );
         let no_duration = outcome("https://elearning.example/fire/1", Some(true), Some(0.9));
-        assert_eq!(mapped_record(&[first], &no_duration).unwrap().hours, None);
+        assert_eq!(
+            mapped_record(&[first], &no_duration, london())
+                .unwrap()
+                .hours,
+            None
+        );
+    }
+
+    #[test]
+    fn the_completion_date_is_the_organisations_local_date() {
+        let ms = [mapping("https://elearning.example/fire/*")];
+        // 23:30 UTC on 30 June is 00:30 on 1 July in London (British Summer Time); in winter the dates agree.
+        let summer = StatementOutcome {
+            timestamp: at("2026-06-30T23:30:00Z"),
+            ..outcome("https://elearning.example/fire/1", Some(true), Some(1.0))
+        };
+        let day = |o: &StatementOutcome, zone| mapped_record(&ms, o, zone).unwrap().completed_on;
+        assert_eq!(
+            day(&summer, london()),
+            Date::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        let utc = TimeZone::parse("UTC").expect("a zone");
+        assert_eq!(day(&summer, utc), Date::from_ymd_opt(2026, 6, 30).unwrap());
+        let winter = outcome("https://elearning.example/fire/1", Some(true), Some(1.0));
+        assert_eq!(
+            day(&winter, london()),
+            Date::from_ymd_opt(2026, 11, 30).unwrap()
+        );
     }
 
     #[test]

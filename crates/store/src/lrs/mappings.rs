@@ -131,15 +131,19 @@ macro_rules! mappings_sql {
                     }
                     let ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
                         .bind(org.0).fetch_one(&mut **tx).await?;
-                    let org_type: String = sqlx::query_scalar("SELECT org_type FROM organisations WHERE id = $1")
+                    let (org_type, zone): (String, String) = sqlx::query_as("SELECT org_type, time_zone FROM organisations WHERE id = $1")
                         .bind(org.0).fetch_one(&mut **tx).await?;
+                    let zone = lantern_domain::local_time::TimeZone::parse(&zone).ok_or_else(|| StoreError::Corrupt {
+                        column: "organisations.time_zone",
+                        message: format!("unknown time zone {zone:?}"),
+                    })?;
                     let provider_type = provider_type_of(OrgType::parse(&org_type).unwrap_or(OrgType::NhsTrust));
                     let provider: String = sqlx::query_scalar("SELECT name FROM lrs_credentials WHERE id = $1")
                         .bind(credential).fetch_one(&mut **tx).await?;
                     let hits: Vec<(&Prepared, MappedRecord)> = new
                         .iter()
                         .filter(|p| p.index.voids.is_none())
-                        .filter_map(|p| mapped_record(&mappings, &outcome_of(p)).map(|m| (*p, m)))
+                        .filter_map(|p| mapped_record(&mappings, &outcome_of(p), zone).map(|m| (*p, m)))
                         .collect();
                     let actors: BTreeSet<&lantern_xapi::AgentKey> = hits.iter().map(|(p, _)| &p.index.actor).collect();
                     let people = self.actor_people(tx, org, &actors, home_page).await?;

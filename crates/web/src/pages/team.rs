@@ -20,6 +20,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use lantern_domain::RequirementKey;
 use lantern_domain::{Status, UnitId};
 use lantern_store::reminders::Reminder;
 
@@ -76,7 +77,7 @@ impl TeamPage {
     fn cell<'a>(&self, row: &'a PersonRowView, key: &str) -> Option<&'a views::PersonStatusBrief> {
         row.statuses
             .iter()
-            .find(|s| format!("{}:{}", s.subject, s.level) == key)
+            .find(|s| RequirementKey::new(s.subject.as_str(), s.level).to_string() == key)
     }
 
     /// "Last reminded 3 Dec 2026 by Sam Ward", when the person has been.

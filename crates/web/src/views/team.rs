@@ -72,20 +72,7 @@ impl TeamFilter {
         };
         let requirement = match given(requirement) {
             None => None,
-            Some(r) => {
-                let (subject, level) = r.rsplit_once(':').ok_or_else(|| {
-                    AppError::BadRequest(format!("requirement must be subject:level, not {r:?}"))
-                })?;
-                let level = level.parse().map_err(|_| {
-                    AppError::BadRequest(format!(
-                        "requirement level must be a number, not {level:?}"
-                    ))
-                })?;
-                Some(RequirementKey {
-                    subject: subject.to_owned(),
-                    level,
-                })
-            }
+            Some(r) => Some(r.parse::<RequirementKey>().map_err(AppError::BadRequest)?),
         };
         Ok(TeamFilter {
             unit,
@@ -121,7 +108,7 @@ fn given(v: Option<&str>) -> Option<&str> {
 
 /// A requirement as the team's filter and columns name it: `subject:level`.
 pub fn column_key(k: &RequirementKey) -> String {
-    format!("{}:{}", k.subject, k.level)
+    k.to_string()
 }
 
 /// One of the caller's managed units, for the unit picker.
@@ -267,7 +254,7 @@ async fn team_from(
     let mut columns: Vec<TeamColumn> = Vec::new();
     for p in &matrix.people {
         for s in &p.statuses {
-            let key = format!("{}:{}", s.subject, s.level);
+            let key = RequirementKey::new(s.subject.as_str(), s.level).to_string();
             if !columns.iter().any(|c| c.key == key) {
                 columns.push(TeamColumn {
                     key,
@@ -374,9 +361,9 @@ fn reminder_targets(people: &[PersonRowView], columns: &[TeamColumn]) -> Vec<Tar
                 .iter()
                 .filter(|s| s.status.is_overdue())
                 .filter(|s| {
-                    columns
-                        .iter()
-                        .any(|c| c.key == format!("{}:{}", s.subject, s.level))
+                    columns.iter().any(|c| {
+                        c.key == RequirementKey::new(s.subject.as_str(), s.level).to_string()
+                    })
                 })
                 .cloned()
                 .collect();

@@ -18,7 +18,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lantern_domain::Rule;
+use lantern_domain::{RequirementKey, Rule};
 use lantern_store::lrs::{ErasureRecord, FedRecord, LrsCredential, NewLrsCredential, XapiMapping};
 use lantern_store::{OrgContext, Scope};
 
@@ -45,7 +45,7 @@ pub struct MappingLine {
     pub verbs: String,
 }
 
-/// A requirement an admin can map to: (value "subject|level", label).
+/// A requirement an admin can map to: (value `subject:level`, label).
 pub struct RequirementChoice {
     pub value: String,
     pub label: String,
@@ -125,7 +125,7 @@ fn requirement_choices(ctx: &OrgContext) -> Vec<RequirementChoice> {
     let mut rules: Vec<&Rule> = ctx.rules.iter().filter(|r| r.in_force_on(today)).collect();
     rules.sort_by(|a, b| (&a.title, a.level).cmp(&(&b.title, b.level)));
     for r in rules {
-        let value = format!("{}|{}", r.subject, r.level);
+        let value = r.requirement().to_string();
         if !out.iter().any(|c| c.value == value) {
             out.push(RequirementChoice {
                 value,
@@ -379,9 +379,10 @@ pub async fn create_mapping(
     }
     let requirement = form
         .requirement
-        .split_once('|')
-        .and_then(|(s, l)| Some((s.to_owned(), l.parse::<u8>().ok()?)))
-        .filter(|(s, l)| ctx.rules.iter().any(|r| &r.subject == s && r.level == *l));
+        .parse::<RequirementKey>()
+        .ok()
+        .filter(|k| ctx.rules.iter().any(|r| k.is(&r.subject, r.level)))
+        .map(|k| (k.subject, k.level));
     if requirement.is_none() {
         errors.push(FieldError {
             field: "requirement",

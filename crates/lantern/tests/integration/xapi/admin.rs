@@ -109,7 +109,7 @@ async fn credentials_mappings_and_erasure_from_the_admin_pages() {
                 "/orgs/RJ1/admin/lrs/mappings",
                 &[
                     ("activity", "https://sim.test/resus/*"),
-                    ("requirement", "cstf.resuscitation|2"),
+                    ("requirement", "cstf.resuscitation:2"),
                     ("verb", PASSED),
                     ("require_success", "on"),
                     ("min_score", "80"),
