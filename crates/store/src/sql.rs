@@ -188,6 +188,18 @@ macro_rules! impl_store {
     ($store:ident, $db:ty, $backend:expr) => {
         use crate::batch::*;
         use crate::sql::*;
+
+        impl $store {
+            /// A transaction that reads and then writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so
+            /// another connection's commit between its reads and its first write (the read model stores layers in
+            /// the background) cannot make it fail to upgrade; the busy timeout makes it wait its turn instead.
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'_, $db>> {
+                Ok(match $backend {
+                    Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    Backend::Postgres => self.pool.begin().await?,
+                })
+            }
+        }
         use crate::*;
         use lantern_domain::framework::FrameworkFile;
 
@@ -427,7 +439,7 @@ macro_rules! impl_store {
             }
 
             async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<FrameworkLoad> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut load = FrameworkLoad::default();
                 let mut problems = Vec::new();
                 let now = chrono::Utc::now();
@@ -848,7 +860,7 @@ macro_rules! impl_store {
             }
 
             async fn write(&self, batch: &WriteBatch) -> Result<BatchOutcome> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let outcome = self.write_tx(&mut tx, batch).await;
                 match outcome {
                     Ok(o) => {

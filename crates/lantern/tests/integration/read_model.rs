@@ -6,7 +6,7 @@ use crate::{backends, d};
 use chrono::{Duration, Utc};
 use lantern_domain::rollup::Node;
 use lantern_domain::*;
-use lantern_store::read_model::durable::{LayerHead, Rollups, engine_fingerprint};
+use lantern_store::read_model::durable::{LayerHead, engine_fingerprint};
 use lantern_store::read_model::{OrgRollup, ReadModel, build};
 use lantern_store::*;
 
@@ -26,7 +26,13 @@ fn assert_same(name: &str, what: &str, got: &OrgRollup, want: &OrgRollup) {
     let nodes: Vec<Node> = std::iter::once(Node::Org)
         .chain(units.iter().map(|u| Node::Unit(u.id)))
         .collect();
-    for on in ["2021-06-30", "2024-02-29", "2026-11-05", "2026-11-23", "2027-06-01"] {
+    for on in [
+        "2021-06-30",
+        "2024-02-29",
+        "2026-11-05",
+        "2026-11-23",
+        "2027-06-01",
+    ] {
         let on = d(on);
         for node in &nodes {
             assert_eq!(
@@ -76,19 +82,32 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
         lantern::demo::generate(store, 300, 11, d("2026-11-23"), false)
             .await
             .expect("demo");
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1");
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
         let org = rj1.id;
         let platform = &Scope::Platform;
 
         // The first build stores a full layer; a new read model (a restart) reads it instead of the engine.
         let first = ReadModel::new();
-        let built = first.rollup(store, platform, org, None).await.expect("rollup");
+        let built = first
+            .rollup(store, platform, org, None)
+            .await
+            .expect("rollup");
         first.flush().await;
         let stored = layers(store, org).await;
         assert_eq!(stored.len(), 1, "{name}: one full layer: {stored:?}");
-        assert_eq!((stored[0].base, stored[0].version), (0, built.version), "{name}");
+        assert_eq!(
+            (stored[0].base, stored[0].version),
+            (0, built.version),
+            "{name}"
+        );
         let restarted = ReadModel::new();
-        let restored = restarted.rollup(store, platform, org, None).await.expect("restored");
+        let restored = restarted
+            .rollup(store, platform, org, None)
+            .await
+            .expect("restored");
         let fresh = build(store, platform, org, None).await.expect("fresh");
         assert_same(&name, "restored", &restored, &fresh);
         assert_same(&name, "first build", &built, &fresh);
@@ -106,7 +125,11 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
             .take(4)
             .collect();
         let mut batch = WriteBatch::default();
-        batch.records.push(record(&current[0].person.employee_number, "2026-11-20", None));
+        batch.records.push(record(
+            &current[0].person.employee_number,
+            "2026-11-20",
+            None,
+        ));
         batch.exemptions.push(ExemptionRow {
             line: 1,
             employee_number: current[1].person.employee_number.clone(),
@@ -118,24 +141,41 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
         });
         store.write(&batch).await.expect("write");
         let after_first_write = Utc::now();
-        let updated = first.rollup(store, platform, org, None).await.expect("updated");
+        let updated = first
+            .rollup(store, platform, org, None)
+            .await
+            .expect("updated");
         first.flush().await;
         let stored = layers(store, org).await;
-        assert_eq!(stored.len(), 2, "{name}: a full layer and one of changes: {stored:?}");
+        assert_eq!(
+            stored.len(),
+            2,
+            "{name}: a full layer and one of changes: {stored:?}"
+        );
         assert_eq!(stored[1].base, stored[0].version, "{name}");
         assert_eq!(stored[1].people, 2, "{name}: only the two people changed");
         let fresh = build(store, platform, org, None).await.expect("fresh");
         assert_same(&name, "updated", &updated, &fresh);
         let restarted = ReadModel::new();
-        let restored = restarted.rollup(store, platform, org, None).await.expect("restored");
+        let restored = restarted
+            .rollup(store, platform, org, None)
+            .await
+            .expect("restored");
         assert_same(&name, "restored from two layers", &restored, &fresh);
 
         // A write nobody read before the restart: the stored chain, with that person re-assessed.
         let mut batch = WriteBatch::default();
-        batch.records.push(record(&current[2].person.employee_number, "2026-11-21", None));
+        batch.records.push(record(
+            &current[2].person.employee_number,
+            "2026-11-21",
+            None,
+        ));
         store.write(&batch).await.expect("write");
         let restarted = ReadModel::new();
-        let restored = restarted.rollup(store, platform, org, None).await.expect("restored");
+        let restored = restarted
+            .rollup(store, platform, org, None)
+            .await
+            .expect("restored");
         let fresh = build(store, platform, org, None).await.expect("fresh");
         assert_same(&name, "restored with a change since", &restored, &fresh);
         restarted.flush().await;
@@ -148,13 +188,22 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
             ("now", Utc::now()),
         ] {
             let want = build(store, platform, org, Some(at)).await.expect("engine");
-            let got = first.rollup(store, platform, org, Some(at)).await.expect("known at");
+            let got = first
+                .rollup(store, platform, org, Some(at))
+                .await
+                .expect("known at");
             assert_same(&name, what, &got, &want);
-            let again = first.rollup(store, platform, org, Some(at)).await.expect("again");
+            let again = first
+                .rollup(store, platform, org, Some(at))
+                .await
+                .expect("again");
             assert!(std::sync::Arc::ptr_eq(&got, &again), "{name}: {what}: kept");
             first.flush().await;
             let restarted = ReadModel::new();
-            let got = restarted.rollup(store, platform, org, Some(at)).await.expect("known at");
+            let got = restarted
+                .rollup(store, platform, org, Some(at))
+                .await
+                .expect("known at");
             assert_same(&name, &format!("{what}, after a restart"), &got, &want);
         }
 
@@ -168,7 +217,9 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
             Some(before_writes - Duration::seconds(1)),
         ));
         store.write(&batch).await.expect("backdated write");
-        let want = build(store, platform, org, Some(before_writes)).await.expect("engine");
+        let want = build(store, platform, org, Some(before_writes))
+            .await
+            .expect("engine");
         let got = first
             .rollup(store, platform, org, Some(before_writes))
             .await
@@ -189,21 +240,37 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
             .expect("fire rule")
             .clone();
         rule.effective_from = d("2026-12-01");
-        rule.kind = RuleKind::Completion { refresher_months: 24 };
+        rule.kind = RuleKind::Completion {
+            refresher_months: 24,
+        };
         let mut batch = WriteBatch::default();
-        batch.rules.push(RuleRow { org: "RJ1".into(), rule });
+        batch.rules.push(RuleRow {
+            org: "RJ1".into(),
+            rule,
+        });
         store.write(&batch).await.expect("rule version");
         let fresh = build(store, platform, org, None).await.expect("fresh");
-        let updated = first.rollup(store, platform, org, None).await.expect("updated");
+        let updated = first
+            .rollup(store, platform, org, None)
+            .await
+            .expect("updated");
         assert_same(&name, "after a rule version", &updated, &fresh);
         first.flush().await;
         let restarted = ReadModel::new();
-        let restored = restarted.rollup(store, platform, org, None).await.expect("restored");
+        let restored = restarted
+            .rollup(store, platform, org, None)
+            .await
+            .expect("restored");
         assert_same(&name, "restored after a rule version", &restored, &fresh);
         let last = layers(store, org).await;
         assert_eq!(last[0].base, 0, "{name}");
-        assert_eq!(last[0].version, fresh.version, "{name}: a full layer at the rule version");
-        let want = build(store, platform, org, Some(after_first_write)).await.expect("engine");
+        assert_eq!(
+            last[0].version, fresh.version,
+            "{name}: a full layer at the rule version"
+        );
+        let want = build(store, platform, org, Some(after_first_write))
+            .await
+            .expect("engine");
         let got = restarted
             .rollup(store, platform, org, Some(after_first_write))
             .await
@@ -221,11 +288,21 @@ async fn the_version_known_at_an_instant_follows_when_facts_were_recorded() {
         lantern::demo::generate(store, 40, 3, d("2026-11-23"), false)
             .await
             .expect("demo");
-        let org = store.org_by_code(&Scope::Platform, "RJ1").await.expect("RJ1").id;
+        let org = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1")
+            .id;
         let rollups = store.rollups();
         let v0 = store.org_data_version(org).await.expect("version");
-        let t0 = Utc::now();
-        assert_eq!(rollups.version_known_at(org, t0).await.expect("known"), Some(v0), "{name}");
+        // Whole microseconds, as stored: an instant with nanoseconds is compared conservatively (rounded outwards).
+        let t0 =
+            chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
+        assert_eq!(
+            rollups.version_known_at(org, t0).await.expect("known"),
+            Some(v0),
+            "{name}"
+        );
         let people = store
             .people(&Scope::Platform, org, &PeopleFilter::All)
             .await
@@ -238,7 +315,11 @@ async fn the_version_known_at_an_instant_follows_when_facts_were_recorded() {
         batch.records.push(record(&who, "2026-11-20", None));
         store.write(&batch).await.expect("write");
         let v1 = store.org_data_version(org).await.expect("version");
-        assert_eq!(rollups.version_known_at(org, t0).await.expect("known"), Some(v0), "{name}");
+        assert_eq!(
+            rollups.version_known_at(org, t0).await.expect("known"),
+            Some(v0),
+            "{name}"
+        );
         assert_eq!(
             rollups
                 .version_known_at(org, t0 + Duration::hours(1))
@@ -254,10 +335,16 @@ async fn the_version_known_at_an_instant_follows_when_facts_were_recorded() {
         );
         // A record recorded (by its own account) before t0, written after: late for t0.
         let mut batch = WriteBatch::default();
-        batch.records.push(record(&who, "2026-11-18", Some(t0 - Duration::minutes(1))));
+        batch
+            .records
+            .push(record(&who, "2026-11-18", Some(t0 - Duration::minutes(1))));
         store.write(&batch).await.expect("write");
         let v2 = store.org_data_version(org).await.expect("version");
-        assert_eq!(rollups.version_known_at(org, t0).await.expect("known"), Some(v0), "{name}");
+        assert_eq!(
+            rollups.version_known_at(org, t0).await.expect("known"),
+            Some(v0),
+            "{name}"
+        );
         assert_eq!(
             rollups.recorded_late(org, v0, v2, t0).await.expect("late"),
             Changes::People(vec![people[0].person.id]),

@@ -23,7 +23,11 @@ pub fn encode(index: &RollupIndex, people: &[(PersonId, Option<&Contribution>)])
     for (_, c) in people {
         for &(ix, ..) in c.map_or(&[][..], |c| &c.spans[..]) {
             local.entry(ix).or_insert_with(|| {
-                keys.push(index.requirement_key(ix).expect("a span's requirement is in its index"));
+                keys.push(
+                    index
+                        .requirement_key(ix)
+                        .expect("a span's requirement is in its index"),
+                );
                 u32::try_from(keys.len() - 1).expect("few requirements")
             });
         }
@@ -216,8 +220,14 @@ mod tests {
     #[test]
     fn parts_round_trip() {
         let mut index = RollupIndex::builder(Hierarchy::default()).finish();
-        let a = index.intern(&RequirementKey { subject: "cstf.fire_safety".into(), level: 1 });
-        let b = index.intern(&RequirementKey { subject: "cstf.resuscitation".into(), level: 2 });
+        let a = index.intern(&RequirementKey {
+            subject: "cstf.fire_safety".into(),
+            level: 1,
+        });
+        let b = index.intern(&RequirementKey {
+            subject: "cstf.resuscitation".into(),
+            level: 2,
+        });
         let one = Contribution {
             posts: vec![(UnitId(7), 738_000, i32::MAX), (UnitId(-3), -5, 12)],
             spans: vec![(b, 2, 738_000, 738_400), (a, 0, 738_001, i32::MAX)],
@@ -232,7 +242,11 @@ mod tests {
         assert_eq!(out[0].0, PersonId(5));
         let got = out[0].1.clone().expect("in the index");
         assert_eq!(got.posts, one.posts);
-        let spans: Vec<_> = got.spans.iter().map(|&(ix, s, f, t)| (key(ix), s, f, t)).collect();
+        let spans: Vec<_> = got
+            .spans
+            .iter()
+            .map(|&(ix, s, f, t)| (key(ix), s, f, t))
+            .collect();
         let want: Vec<_> = one
             .spans
             .iter()

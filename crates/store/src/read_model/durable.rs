@@ -28,7 +28,7 @@ pub(crate) fn micros_down(t: Timestamp) -> i64 {
 
 /// An instant in microseconds, rounded up.
 pub(crate) fn micros_up(t: Timestamp) -> i64 {
-    t.timestamp_micros() + i64::from(t.timestamp_subsec_nanos() % 1000 != 0)
+    t.timestamp_micros() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1000))
 }
 
 /// The code that computed a layer: a hash of the domain and store crates' source, made at build time, and the
@@ -72,8 +72,12 @@ pub trait RollupStore: Send + Sync {
     /// ordered by version.
     async fn layers(&self, org: OrgId, engine: &str, upto: i64) -> Result<Vec<LayerHead>>;
     /// A layer's parts, in order.
-    async fn layer_parts(&self, org: OrgId, engine: &str, layer: &LayerHead)
-    -> Result<Vec<Vec<u8>>>;
+    async fn layer_parts(
+        &self,
+        org: OrgId,
+        engine: &str,
+        layer: &LayerHead,
+    ) -> Result<Vec<Vec<u8>>>;
     /// Stores a layer whole, unless it is there already (then false).
     async fn put_layer(
         &self,
@@ -140,7 +144,7 @@ pub(crate) async fn load_chain(
 }
 
 macro_rules! impl_rollup_store {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, $backend:expr) => {
         mod rollup_store {
             use super::$store;
             use crate::read_model::durable::{LayerHead, RollupStore, Rollups};
@@ -218,7 +222,11 @@ macro_rules! impl_rollup_store {
                 }
 
                 async fn put_layer(&self, org: OrgId, engine: &str, head: &LayerHead, parts: Vec<Vec<u8>>) -> Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    // SQLite: the write lock from the start, waiting its turn behind other writers.
+                    let mut tx = match $backend {
+                        crate::Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                        crate::Backend::Postgres => self.pool.begin().await?,
+                    };
                     let n = sqlx::query(
                         "INSERT INTO rollup_layers (org_id, engine, data_version, base_version, people, parts) \
                          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",

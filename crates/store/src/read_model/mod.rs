@@ -192,7 +192,10 @@ impl ReadModel {
             .iter()
             .map(|k| bytes(&k.rollup))
             .sum();
-        (cache.len(), cache.values().map(|r| bytes(r)).sum::<usize>() + known)
+        (
+            cache.len(),
+            cache.values().map(|r| bytes(r)).sum::<usize>() + known,
+        )
     }
 
     /// Waits for the layers being stored in the background (tests, benchmarks and shutdown).
@@ -224,9 +227,16 @@ impl ReadModel {
             if let Changes::People(ids) = store.changes_since(org, point, version).await?
                 && ids.len() <= INCREMENTAL_PEOPLE.max(full / 10)
             {
-                let mut built =
-                    from_layers(store, rollups.as_ref(), &self.engine, org, None, &chain, &ids)
-                        .await?;
+                let mut built = from_layers(
+                    store,
+                    rollups.as_ref(),
+                    &self.engine,
+                    org,
+                    None,
+                    &chain,
+                    &ids,
+                )
+                .await?;
                 built.version = version;
                 built.stored = Stored {
                     exact: false,
@@ -248,7 +258,12 @@ impl ReadModel {
     /// A roll-up as Lantern knew things at `at`: kept in memory while still valid, else from the stored layers of the
     /// version Lantern had then with the people changed since re-assessed as known at `at`, else the engine over
     /// everyone (and stored, when it is exactly a version's roll-up).
-    async fn known_at(&self, store: &dyn Store, org: OrgId, at: Timestamp) -> Result<Arc<OrgRollup>> {
+    async fn known_at(
+        &self,
+        store: &dyn Store,
+        org: OrgId,
+        at: Timestamp,
+    ) -> Result<Arc<OrgRollup>> {
         let rollups = store.rollups();
         if let Some(hit) = self.known_hit(store, rollups.as_ref(), org, at).await? {
             return Ok(hit);
@@ -285,8 +300,16 @@ impl ReadModel {
         };
         let mut built = match (&chain, &reassess) {
             (Some(chain), Some((_, ids))) => {
-                from_layers(store, rollups.as_ref(), &self.engine, org, Some(at), chain, ids)
-                    .await?
+                from_layers(
+                    store,
+                    rollups.as_ref(),
+                    &self.engine,
+                    org,
+                    Some(at),
+                    chain,
+                    ids,
+                )
+                .await?
             }
             _ => build(store, &Scope::Platform, org, Some(at)).await?,
         };
@@ -346,14 +369,15 @@ impl ReadModel {
         };
         let current = store.org_data_version(org).await?;
         let valid = current == checked
-            || rollups.recorded_late(org, checked, current, at).await? == Changes::People(Vec::new());
+            || rollups.recorded_late(org, checked, current, at).await?
+                == Changes::People(Vec::new());
         let mut known = self.known.lock().expect("known lock");
         let i = known.iter().position(|k| k.org == org && k.at == at);
-        if let Some(mut k) = i.and_then(|i| known.remove(i)) {
-            if valid {
-                k.checked = k.checked.max(current);
-                known.push_back(k);
-            }
+        if let Some(mut k) = i.and_then(|i| known.remove(i))
+            && valid
+        {
+            k.checked = k.checked.max(current);
+            known.push_back(k);
         }
         Ok(valid.then_some(rollup))
     }
@@ -443,7 +467,10 @@ fn encode_layer(rollup: &OrgRollup, plan: Plan) -> (LayerHead, Vec<Vec<u8>>) {
     let index = &rollup.index;
     let mut people: Vec<(PersonId, Option<&lantern_domain::rollup::Contribution>)> =
         match &plan.people {
-            Some(ids) => ids.iter().map(|&id| (id, index.contribution_of(id))).collect(),
+            Some(ids) => ids
+                .iter()
+                .map(|&id| (id, index.contribution_of(id)))
+                .collect(),
             None => index.contributions().map(|(id, c)| (id, Some(c))).collect(),
         };
     people.sort_unstable_by_key(|p| p.0);
