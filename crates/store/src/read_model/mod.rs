@@ -345,7 +345,8 @@ impl ReadModel {
         if let Some(plan) = plan {
             self.store_layer(store, &built, plan);
         }
-        self.keep_known(org, at, after, built.clone());
+        // Checked from the version read before the build: a late fact landing while it ran drops it next time.
+        self.keep_known(org, at, current, built.clone());
         Ok(built)
     }
 
