@@ -202,6 +202,7 @@ pub trait Store:
     + TimeZoneStore
     + RevalidationStore
     + LearningStore
+    + read_model::durable::Rollups
     + Send
     + Sync
     + 'static

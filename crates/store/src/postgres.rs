@@ -44,3 +44,4 @@ crate::learning::impl_attempts!(PgStore, sqlx::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);
+crate::read_model::durable::impl_rollup_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
