@@ -15,6 +15,7 @@ pub mod lrs;
 mod outbox;
 mod postgres;
 pub mod read_model;
+pub mod regulatory_changes;
 pub mod reminders;
 pub mod revalidation;
 mod scope;
@@ -30,6 +31,7 @@ pub use batch::*;
 pub use invitations::*;
 pub use lrs::LrsStore;
 pub use outbox::*;
+pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
 pub use reminders::ReminderStore;
 pub use revalidation::RevalidationStore;
 pub use scope::{Grant, Reach, Scope};
@@ -173,7 +175,8 @@ pub enum Changes {
 #[async_trait]
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
-/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`].
+/// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
+/// regulatory changes applied [`ChangeStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -184,6 +187,7 @@ pub trait Store:
     + ReminderStore
     + TimeZoneStore
     + RevalidationStore
+    + ChangeStore
     + Send
     + Sync
     + 'static

@@ -42,3 +42,4 @@ crate::revalidation::impl_revalidation_store!(PgStore, sqlx::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);
+crate::regulatory_changes::impl_change_store!(PgStore, sqlx::Postgres);

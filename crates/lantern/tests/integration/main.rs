@@ -13,6 +13,7 @@ mod import;
 mod mail;
 mod postgres_tls;
 mod regulators;
+mod regulatory_change;
 mod reminders;
 mod report;
 mod report_outputs;

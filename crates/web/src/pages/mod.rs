@@ -2,6 +2,7 @@
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
 pub(crate) mod admin;
+mod changes;
 pub mod layout;
 mod me;
 mod report;
@@ -66,6 +67,15 @@ pub fn routes() -> Routes {
             admin::time_zone_submit,
         )
         .get("/orgs/{ods}/admin/people", admin::people_page)
+        .upload(
+            "/orgs/{ods}/admin/framework",
+            admin::framework_page,
+            admin::framework_preview,
+            admin::MAX_FRAMEWORK,
+        )
+        .post("/orgs/{ods}/admin/framework/apply", admin::framework_apply)
+        .get("/orgs/{ods}/changes", changes::page)
+        .get("/orgs/{ods}/changes/{change_id}", changes::detail)
         .upload(
             "/orgs/{ods}/admin/import",
             admin::import_page,
