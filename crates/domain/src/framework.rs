@@ -372,9 +372,12 @@ impl FrameworkFile {
                     new_starter_days: t.new_starter_days.unwrap_or(DEFAULT_NEW_STARTER_DAYS),
                     effective_from: self.framework.effective_from,
                     effective_to: None,
+                    transition_ends: None,
+                    retired: false,
                     adjustable: t.adjustable,
                     source: t.source.clone(),
                     basis: t.basis(),
+                    local_reason: None,
                     created_at,
                 }
             })

@@ -467,19 +467,44 @@ pub struct Rule {
     /// First day the rule is no longer in force (exclusive). None while current. Never stored: derived from the next
     /// version known at the time by `history::rule_versions`, which every reader uses.
     pub effective_to: Option<Date>,
+    /// The first day after this version's transition (exclusive, like every stored end; pages show the day before as
+    /// "due by"). Until then, a person whom this version made overdue (out of scope, or in date under the version
+    /// before, on the day before it took effect) is Pending with this date as their deadline rather than Missing or
+    /// Expired; see `engine::transition`. None: no transition, the version bites on its first day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition_ends: Option<Date>,
+    /// A retired version ends the requirement from `effective_from`: it is the successor that closes the version
+    /// before it (as any version does, `history::rule_versions`) and applies to no one. A framework dropping a
+    /// subject, or an organisation withdrawing a local requirement, is a retired version, never a deletion.
+    #[serde(default)]
+    pub retired: bool,
     /// True where the source marks the period as uncertain: the organisation may adjust it after local risk assessment.
     pub adjustable: bool,
     /// Citation for the period or hours.
     pub source: String,
     /// The edition and reading the figures follow, and whether they are a local choice.
     pub basis: RuleBasis,
+    /// Why the organisation set its own refresher period: the reference of its local risk assessment (the CSTF lets
+    /// an organisation set a local period after one). Required on a version whose period differs from the source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_reason: Option<String>,
     pub created_at: Timestamp,
 }
 
 impl Rule {
-    /// True when the rule counts in compliance (development competencies do not).
+    /// True when the rule counts in compliance (development competencies and retired versions do not).
     pub fn is_requirement(&self) -> bool {
-        self.purpose == RulePurpose::Requirement
+        self.purpose == RulePurpose::Requirement && !self.retired
+    }
+
+    /// True for a development competency still offered (not retired): a person's page shows their progress.
+    pub fn is_development(&self) -> bool {
+        self.purpose == RulePurpose::Development && !self.retired
+    }
+
+    /// Whether `d` falls in this version's transition: from its first day until `transition_ends` (exclusive).
+    pub fn in_transition_on(&self, d: Date) -> bool {
+        self.effective_from <= d && self.transition_ends.is_some_and(|t| d < t)
     }
 
     pub fn requirement(&self) -> RequirementKey {
@@ -496,6 +521,15 @@ impl Rule {
 
 pub const DEFAULT_WARNING_DAYS: u32 = 60;
 pub const DEFAULT_NEW_STARTER_DAYS: u32 = 28;
+
+/// A break in service of at least this many days (from the day after one post's last day to the next post's first
+/// day in the organisation) makes a returning person a new starter again: their new-starter deadlines count from the
+/// start of their latest continuous service. 365 days follows the NHS Terms and Conditions of Service (Agenda for
+/// Change) handbook's reading of continuous service, which disregards breaks of up to 12 months (docs/compliance.md,
+/// "Re-hired staff"). Each organisation may set its own (`organisation_rehire_breaks`).
+pub const DEFAULT_REHIRE_BREAK_DAYS: u32 = 365;
+/// The re-hire break an organisation may set, in days.
+pub const REHIRE_BREAK_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 
 /// A completed piece of training or assessment. It belongs to the person and follows them between employers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -28,6 +28,9 @@ pub const WARNING_DAYS: RangeInclusive<u32> = 0..=365;
 pub const NEW_STARTER_DAYS: RangeInclusive<u32> = 0..=365;
 /// The shortest reason accepted, in characters.
 pub const MIN_REASON: usize = 5;
+/// The longest transition, in days after the version takes effect: a guard against a mistyped year, not a
+/// regulatory figure (a transition is the organisation's choice).
+pub const MAX_TRANSITION_DAYS: i64 = 730;
 
 /// A new version as asked for. A number that was not given, or was not a number, is None.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,6 +50,14 @@ pub struct VersionDraft {
     pub purpose: Option<RulePurpose>,
     pub warning_days: Option<u32>,
     pub new_starter_days: Option<u32>,
+    /// The first day after the transition (exclusive; forms and the API ask for the last day, `transition_until`,
+    /// and add one). None: no transition, the version applies in full from its first day.
+    pub transition_ends: Option<Date>,
+    /// The version retires the requirement from `effective_from` (it then applies to no one); figures are ignored.
+    pub retire: bool,
+    /// The reference of the local risk assessment behind a local refresher period; required where the framework
+    /// gives a figure of its own (`period_needs_assessment`) and the period changes.
+    pub local_reason: Option<String>,
     pub reason: String,
 }
 
@@ -80,9 +91,23 @@ pub fn current<'a>(rules: &'a [Rule], rule: &Rule) -> &'a Rule {
         })
 }
 
-/// Whether a new version of this rule may set its own refresher period.
+/// Whether a new version of this rule may set its own refresher period: a completion rule whose framework marks the
+/// period adjustable, or any CSTF subject's completion rule. The CSTF's refresher periods are recommendations: an
+/// organisation may set a local period after a local risk assessment (docs/compliance.md, "Local refresher
+/// periods"), and must then say which assessment ([`period_needs_assessment`]).
 pub fn period_may_change(current: &Rule) -> bool {
-    matches!(current.kind, RuleKind::Completion { .. }) && current.adjustable
+    matches!(current.kind, RuleKind::Completion { .. }) && (current.adjustable || is_cstf(current))
+}
+
+/// Whether a new refresher period on this rule needs the reference of a local risk assessment: the framework gives
+/// a figure of its own (a CSTF subject whose period it does not mark uncertain).
+pub fn period_needs_assessment(current: &Rule) -> bool {
+    period_may_change(current) && !current.adjustable
+}
+
+/// A Core Skills Training Framework subject (every version of the framework names its subjects `cstf.*`).
+fn is_cstf(rule: &Rule) -> bool {
+    rule.subject.starts_with("cstf.")
 }
 
 /// The new version of `current` a draft asks for, or every problem with it.
@@ -114,6 +139,55 @@ pub fn new_version(
         }
         Some(d) => Some(d),
     };
+    let transition_ends = match (draft.transition_ends, effective_from) {
+        (Some(t), Some(from)) if t <= from || (t - from).num_days() > MAX_TRANSITION_DAYS => {
+            need(
+                "transition_until",
+                format!(
+                    "The transition's last day must be on or after {from}, when the version takes effect, and \
+                     within {MAX_TRANSITION_DAYS} days of it"
+                ),
+            );
+            None
+        }
+        (t, _) => t,
+    };
+    if draft.retire {
+        if current.retired {
+            need(
+                "retire",
+                "This requirement is already retired: a new version with figures brings it back"
+                    .into(),
+            );
+        }
+        if transition_ends.is_some() {
+            need(
+                "transition_until",
+                "A retired requirement applies to no one: it has no transition".into(),
+            );
+        }
+        let reason = draft.reason.trim();
+        if reason.chars().count() < MIN_REASON {
+            need(
+                "reason",
+                "Say why the requirement is retired, for the audit trail".into(),
+            );
+        }
+        return match effective_from {
+            Some(from) if problems.is_empty() => Ok(Rule {
+                effective_from: from,
+                effective_to: None,
+                transition_ends: None,
+                retired: true,
+                source: format!(
+                    "{} retired by {} on {}: {reason}",
+                    author.org_code, author.name, author.today
+                ),
+                ..current.clone()
+            }),
+            _ => Err(problems),
+        };
+    }
     let kind = match current.kind {
         RuleKind::Completion { refresher_months } if !period_may_change(current) => {
             // The framework fixes this period: a new version keeps it.
@@ -176,6 +250,32 @@ pub fn new_version(
                 )
         }
     };
+    let local_reason = draft
+        .local_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let period_changes = kind.as_ref().is_some_and(|k| *k != current.kind);
+    if period_changes
+        && period_needs_assessment(current)
+        && local_reason
+            .as_ref()
+            .is_none_or(|r| r.chars().count() < MIN_REASON)
+    {
+        need(
+            "local_reason",
+            format!(
+                "Give the reference of the local risk assessment that sets this period: {} gives {}",
+                current.framework,
+                match current.kind {
+                    RuleKind::Completion { refresher_months } =>
+                        format!("{refresher_months} months"),
+                    _ => "its own figures".to_owned(),
+                }
+            ),
+        );
+    }
     let warning_days = draft.warning_days.filter(|d| WARNING_DAYS.contains(d));
     if warning_days.is_none() {
         need(
@@ -224,13 +324,22 @@ pub fn new_version(
                     local,
                 ),
             };
+            // The assessment behind a local period stays with the versions that keep that period.
+            let local_reason = if kind == current.kind {
+                local_reason.or_else(|| current.local_reason.clone())
+            } else {
+                local_reason
+            };
             Ok(Rule {
                 kind,
+                local_reason,
                 purpose: draft.purpose.unwrap_or(current.purpose),
                 warning_days,
                 new_starter_days,
                 effective_from: from,
                 effective_to: None,
+                transition_ends,
+                retired: false,
                 source,
                 basis,
                 ..current.clone()
@@ -270,10 +379,13 @@ mod tests {
             new_starter_days: 28,
             effective_from: date(from),
             effective_to: None,
+            transition_ends: None,
+            retired: false,
             adjustable,
             source: "CSTF".into(),
             purpose: RulePurpose::Requirement,
             basis: RuleBasis::default(),
+            local_reason: None,
             created_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
@@ -297,6 +409,9 @@ mod tests {
             purpose: None,
             warning_days: Some(30),
             new_starter_days: Some(14),
+            transition_ends: None,
+            retire: false,
+            local_reason: None,
             reason: "Local risk assessment".into(),
         }
     }
@@ -326,11 +441,117 @@ mod tests {
     }
 
     #[test]
-    fn a_period_the_framework_fixes_is_kept() {
-        let current = rule(1, YEARLY, false, "2020-01-01");
+    fn a_period_the_framework_fixes_is_kept_outside_the_cstf() {
+        let mut current = rule(1, YEARLY, false, "2020-01-01");
+        current.subject = "omt.learning_disability_autism".into();
         assert!(!period_may_change(&current));
         let v = new_version(&current, &draft(), &author()).expect("accepted");
         assert_eq!(v.kind, YEARLY, "the asked-for 12 months are ignored");
+    }
+
+    #[test]
+    fn a_cstf_period_may_be_set_locally_with_the_risk_assessment_named() {
+        let current = rule(1, YEARLY, false, "2020-01-01");
+        assert!(period_may_change(&current) && period_needs_assessment(&current));
+        let problems = new_version(&current, &draft(), &author()).expect_err("no assessment named");
+        assert_eq!(
+            problems.iter().map(|p| p.field).collect::<Vec<_>>(),
+            ["local_reason"]
+        );
+        assert!(problems[0].message.contains("24 months"), "{problems:?}");
+        let v = new_version(
+            &current,
+            &VersionDraft {
+                local_reason: Some(" RA-2026-014 fire committee ".into()),
+                ..draft()
+            },
+            &author(),
+        )
+        .expect("accepted");
+        assert_eq!(
+            v.kind,
+            RuleKind::Completion {
+                refresher_months: 12
+            }
+        );
+        assert_eq!(
+            v.local_reason.as_deref(),
+            Some("RA-2026-014 fire committee")
+        );
+        assert!(v.basis.local_choice);
+        // A later version keeping the local period keeps the assessment; the same period needs none.
+        let later = new_version(
+            &v,
+            &VersionDraft {
+                effective_from: Some(date("2027-01-01")),
+                ..draft()
+            },
+            &author(),
+        )
+        .expect("accepted");
+        assert_eq!(later.local_reason, v.local_reason);
+        // An adjustable period needs no assessment reference.
+        let adjustable = rule(1, YEARLY, true, "2020-01-01");
+        assert!(!period_needs_assessment(&adjustable));
+        assert!(new_version(&adjustable, &draft(), &author()).is_ok());
+    }
+
+    #[test]
+    fn a_transition_ends_after_the_version_takes_effect() {
+        let current = rule(1, YEARLY, true, "2020-01-01");
+        let v = new_version(
+            &current,
+            &VersionDraft {
+                transition_ends: Some(date("2026-09-01")),
+                ..draft()
+            },
+            &author(),
+        )
+        .expect("accepted");
+        assert_eq!(v.transition_ends, Some(date("2026-09-01")));
+        for bad in ["2026-06-01", "2028-06-02"] {
+            let problems = new_version(
+                &current,
+                &VersionDraft {
+                    transition_ends: Some(date(bad)),
+                    ..draft()
+                },
+                &author(),
+            )
+            .expect_err("refused");
+            assert_eq!(problems[0].field, "transition_until", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_retired_version_needs_only_a_date_and_a_reason() {
+        let current = rule(1, YEARLY, false, "2020-01-01");
+        let v = new_version(
+            &current,
+            &VersionDraft {
+                effective_from: Some(date("2026-06-01")),
+                retire: true,
+                reason: "Dropped by CSTF 1.2".into(),
+                ..VersionDraft::default()
+            },
+            &author(),
+        )
+        .expect("accepted");
+        assert!(v.retired && !v.is_requirement());
+        assert_eq!(v.effective_from, date("2026-06-01"));
+        assert!(v.source.contains("retired by Sam Admin"), "{}", v.source);
+        let again = new_version(
+            &v,
+            &VersionDraft {
+                effective_from: Some(date("2026-07-01")),
+                retire: true,
+                reason: "Twice".into(),
+                ..VersionDraft::default()
+            },
+            &author(),
+        )
+        .expect_err("already retired");
+        assert_eq!(again[0].field, "retire");
     }
 
     #[test]

@@ -436,9 +436,10 @@ macro_rules! impl_batch_writes {
                 sqlx::query(
                     "INSERT INTO rules (org_id, framework, framework_version, subject, level, title, kind, refresher_months, \
                      hours, window_months, applies_to, renewal_base, warning_days, new_starter_days, effective_from, \
-                     adjustable, source, created_at, purpose, participatory_share, edition, reading, local_choice) \
+                     adjustable, source, created_at, purpose, participatory_share, edition, reading, local_choice, \
+                     transition_ends, retired, local_reason) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23)",
+                     $21, $22, $23, $24, $25, $26)",
                 )
                 .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(&rule.subject)
                 .bind(i16::from(rule.level)).bind(&rule.title).bind(kind).bind(refresher).bind(hours).bind(window)
@@ -447,6 +448,7 @@ macro_rules! impl_batch_writes {
                 .bind(rule.effective_from).bind(rule.adjustable).bind(&rule.source)
                 .bind(rule.created_at).bind(rule.purpose.code()).bind(share).bind(&rule.basis.edition)
                 .bind(&rule.basis.reading).bind(rule.basis.local_choice)
+                .bind(rule.transition_ends).bind(rule.retired).bind(&rule.local_reason)
                 .execute(&mut **tx).await?;
                 Ok(())
             }

@@ -101,6 +101,8 @@ pub struct OrgContext {
     pub unit_history: Vec<Unit>,
     /// The compliance target's versions (percent, recorded at), oldest first.
     pub targets: Vec<(f64, Timestamp)>,
+    /// The re-hire break's versions (days, recorded at), oldest first; none while the default holds.
+    pub rehire_breaks: Vec<(u32, Timestamp)>,
     /// Every rule version (`history::rule_versions` derives when each stops).
     pub rules: Vec<Rule>,
     pub policies: Vec<AcceptancePolicy>,
@@ -117,6 +119,18 @@ impl OrgContext {
     /// The compliance target as recorded at `known_at`.
     pub fn target_known_at(&self, known_at: Option<Timestamp>) -> f64 {
         lantern_domain::history::setting(&self.targets, known_at).unwrap_or(self.org.target_percent)
+    }
+
+    /// The re-hire break, in days, as recorded at `known_at` (`DEFAULT_REHIRE_BREAK_DAYS` before any was set).
+    pub fn rehire_break_known_at(&self, known_at: Option<Timestamp>) -> u32 {
+        lantern_domain::history::setting(&self.rehire_breaks, known_at)
+            .unwrap_or(lantern_domain::DEFAULT_REHIRE_BREAK_DAYS)
+    }
+
+    /// The engine for this organisation as known at `known_at`: its rules, policies and re-hire break then.
+    pub fn engine(&self, known_at: Option<Timestamp>) -> lantern_domain::engine::OrgEngine<'_> {
+        lantern_domain::engine::OrgEngine::new(self.org.id, &self.rules, &self.policies, known_at)
+            .with_rehire_break_days(self.rehire_break_known_at(known_at))
     }
 }
 
@@ -213,6 +227,16 @@ pub trait Store:
     async fn org_context(&self, scope: &Scope, org: OrgId) -> Result<OrgContext>;
     /// Increases whenever anything that can change the organisation's compliance is written.
     async fn org_data_version(&self, org: OrgId) -> Result<i64>;
+
+    /// Records a new re-hire break for the organisation (a version; the old value stays for `known_at`), as `by` at
+    /// `now`, and marks everyone's compliance as changed. Rejected, naming the field, outside `REHIRE_BREAK_DAYS`.
+    async fn set_rehire_break_days(
+        &self,
+        org: OrgId,
+        days: u32,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<()>;
     /// What the writes after data version `since`, up to and including `until`, changed in the organisation.
     async fn changes_since(&self, org: OrgId, since: i64, until: i64) -> Result<Changes>;
 

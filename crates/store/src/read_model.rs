@@ -5,7 +5,7 @@
 //! it rebuilds the organisation.
 
 use crate::{Changes, OrgContext, PeopleFilter, PersonBundle, Result, Scope, Store};
-use lantern_domain::engine::{OrgEngine, PersonFacts};
+use lantern_domain::engine::PersonFacts;
 use lantern_domain::rollup::{Hierarchy, RollupIndex};
 use lantern_domain::{OrgId, PersonId, Post, Timestamp};
 use std::collections::HashMap;
@@ -214,7 +214,7 @@ fn for_each_assessed(
     known_at: Option<Timestamp>,
     mut f: impl FnMut(PersonId, &[&Post], &[lantern_domain::engine::StatusSpan]),
 ) {
-    let engine = OrgEngine::new(context.org.id, &context.rules, &context.policies, known_at);
+    let engine = context.engine(known_at);
     for p in people {
         let facts = PersonFacts {
             posts: &p.posts,

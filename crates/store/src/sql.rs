@@ -222,6 +222,8 @@ macro_rules! impl_store {
                 new_starter_days: u32::try_from(r.try_get::<i64, _>("new_starter_days")?).unwrap_or(0),
                 effective_from: r.try_get("effective_from")?,
                 effective_to: None, // derived by history::rule_versions, never stored
+                transition_ends: r.try_get("transition_ends")?,
+                retired: r.try_get("retired")?,
                 adjustable: r.try_get("adjustable")?,
                 source: r.try_get("source")?,
                 basis: RuleBasis {
@@ -229,6 +231,7 @@ macro_rules! impl_store {
                     reading: r.try_get("reading")?,
                     local_choice: r.try_get("local_choice")?,
                 },
+                local_reason: r.try_get("local_reason")?,
                 created_at: r.try_get("created_at")?,
             })
         }
@@ -538,7 +541,42 @@ macro_rules! impl_store {
                 .iter()
                 .map(|r| Ok((r.try_get("target_percent")?, r.try_get("recorded_at")?)))
                 .collect::<Result<_>>()?;
-                Ok(OrgContext { org: org_from_row(&row)?, units, unit_history, targets, rules, policies })
+                let rehire_breaks = sqlx::query(
+                    "SELECT break_days, recorded_at FROM organisation_rehire_breaks WHERE org_id = $1 ORDER BY recorded_at, id",
+                )
+                .bind(org.0).fetch_all(&self.pool).await?
+                .iter()
+                .map(|r| Ok((u32::try_from(r.try_get::<i32, _>("break_days")?).unwrap_or(1), r.try_get("recorded_at")?)))
+                .collect::<Result<_>>()?;
+                Ok(OrgContext { org: org_from_row(&row)?, units, unit_history, targets, rehire_breaks, rules, policies })
+            }
+
+            async fn set_rehire_break_days(&self, org: OrgId, days: u32, by: AccountId, now: Timestamp) -> Result<()> {
+                let range = lantern_domain::REHIRE_BREAK_DAYS;
+                if !range.contains(&days) {
+                    return Err(StoreError::Rejected(vec![BatchProblem {
+                        line: 1,
+                        field: "rehire_break_days".to_owned(),
+                        message: format!("must be between {} and {} days, not {days}", range.start(), range.end()),
+                    }]));
+                }
+                let mut tx = self.pool.begin().await?;
+                // Everyone's new-starter deadlines may move: bump the data version and log a change for everyone.
+                let version: Option<i64> = sqlx::query_scalar(
+                    "UPDATE organisations SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version",
+                )
+                .bind(org.0).fetch_optional(&mut *tx).await?;
+                let version = version.ok_or(StoreError::NotFound)?;
+                sqlx::query(
+                    "INSERT INTO organisation_rehire_breaks (org_id, break_days, recorded_at, recorded_by) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(org.0).bind(i32::try_from(days).unwrap_or(i32::MAX)).bind(now).bind(by.0)
+                .execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO compliance_changes (org_id, data_version, person_id) VALUES ($1, $2, NULL)")
+                    .bind(org.0).bind(version)
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn org_data_version(&self, org: OrgId) -> Result<i64> {

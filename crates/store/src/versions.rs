@@ -266,6 +266,12 @@ macro_rules! impl_versioned_writes {
                         rule.subject, rule.level
                     )));
                 }
+                if let Some(ends) = rule.transition_ends.filter(|t| *t <= rule.effective_from) {
+                    return Ok(Some(format!(
+                        "{} level {}: the transition must end after {}, when the version takes effect, not {ends}",
+                        rule.subject, rule.level, rule.effective_from
+                    )));
+                }
                 Self::insert_rule(tx, rule).await?;
                 Ok(None)
             }

@@ -402,7 +402,7 @@ pub async fn unit_people(
         .store
         .people(scope, org.id, &PeopleFilter::Units(vec![unit_id]))
         .await?;
-    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
+    let engine = ctx.engine(known_at);
     let titles = titles(&ctx.rules, known_at);
     let mut rows = Vec::new();
     for p in &people {
@@ -565,7 +565,7 @@ pub async fn person_compliance(
         .context(state.store.as_ref(), scope, org.id)
         .await?;
     let p = state.store.person(scope, org.id, person).await?;
-    let engine = OrgEngine::new(org.id, &ctx.rules, &ctx.policies, known_at);
+    let engine = ctx.engine(known_at);
     let facts = PersonFacts {
         posts: &p.posts,
         records: &p.records,
@@ -577,7 +577,7 @@ pub async fn person_compliance(
     let offered: Vec<Rule> = ctx
         .rules
         .iter()
-        .filter(|r| !r.is_requirement())
+        .filter(|r| r.purpose == RulePurpose::Development)
         .map(|r| Rule {
             purpose: RulePurpose::Requirement,
             ..r.clone()
@@ -587,6 +587,7 @@ pub async fn person_compliance(
         Vec::new()
     } else {
         OrgEngine::new(org.id, &offered, &ctx.policies, known_at)
+            .with_rehire_break_days(ctx.rehire_break_known_at(known_at))
             .person(facts)
             .explain_at(as_at)
     };

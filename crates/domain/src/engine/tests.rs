@@ -1,4 +1,4 @@
-//! Tests for the compliance engine (`engine.rs`) and the roll-up index (`rollup.rs`), against the product semantics of
+//! Tests for the compliance engine (`engine/`) and the roll-up index (`rollup.rs`), against the product semantics of
 //! `docs/compliance.md`.
 //!
 //! Layout:
@@ -53,9 +53,12 @@ fn completion_rule(id: i64, subject: &str, level: u8, refresher_months: u32) -> 
         new_starter_days: DEFAULT_NEW_STARTER_DAYS,
         effective_from: d("2015-01-01"),
         effective_to: None,
+        transition_ends: None,
+        retired: false,
         adjustable: false,
         source: "test".to_owned(),
         basis: RuleBasis::default(),
+        local_reason: None,
         created_at: ts("2015-01-01"),
     }
 }

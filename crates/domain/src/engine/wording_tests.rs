@@ -3,7 +3,7 @@
 //! share and records without hours; development competencies that count nowhere; the default accepted providers.
 
 use super::*;
-use crate::{PersonId, RuleId};
+use crate::{PersonId, PostId, RecordId, RuleId};
 
 const ORG: OrgId = OrgId(1);
 
@@ -32,9 +32,12 @@ fn rule(subject: &str, kind: RuleKind) -> Rule {
         new_starter_days: 0,
         effective_from: d("2015-01-01"),
         effective_to: None,
+        transition_ends: None,
+        retired: false,
         adjustable: false,
         source: "test".into(),
         basis: RuleBasis::default(),
+        local_reason: None,
         created_at: at("2015-01-01"),
     }
 }

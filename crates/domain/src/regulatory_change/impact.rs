@@ -117,15 +117,23 @@ pub fn impact(
     units: &[Unit],
     current: &[Rule],
     policies: &[AcceptancePolicy],
+    rehire_break_days: u32,
     candidate: &Candidate,
     transition: Transition,
     people: &[ImpactPerson],
 ) -> Impact {
     let e = candidate.effective_from;
     let day_before = sub_days(e, 1);
-    let new_rules = candidate.rules_with(current);
-    let before_engine = OrgEngine::new(org, current, policies, None);
-    let after_engine = OrgEngine::new(org, &new_rules, policies, None);
+    // Without the transition: the engine would show the candidate's transition itself, and the figures without one
+    // are the point of comparison. "With" is worked out below from who the change makes overdue.
+    let mut new_rules = candidate.rules_with(current);
+    for r in new_rules.iter_mut().skip(current.len()) {
+        r.transition_ends = None;
+    }
+    let before_engine =
+        OrgEngine::new(org, current, policies, None).with_rehire_break_days(rehire_break_days);
+    let after_engine =
+        OrgEngine::new(org, &new_rules, policies, None).with_rehire_break_days(rehire_break_days);
     let touched: BTreeSet<&str> = candidate
         .versions
         .iter()

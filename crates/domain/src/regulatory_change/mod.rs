@@ -374,16 +374,17 @@ pub fn diff_version(rules: &[Rule], new: &Rule) -> Candidate {
     }
 }
 
-/// Whether a version ends its requirement (a retired version applies to no one).
+/// Whether a version ends its requirement.
 fn is_retired(rule: &Rule) -> bool {
-    // Until the model names retirement, a version that applies to no post is one.
-    rule.applies_to.0.is_empty()
+    rule.retired
 }
 
 /// The version that ends `rule`'s requirement from `from`.
 fn retired(rule: &Rule, by: &crate::framework::FrameworkMeta, now: Timestamp) -> Rule {
     let mut r = rule.clone();
-    r.applies_to = crate::model::Applicability(Vec::new());
+    r.retired = true;
+    r.transition_ends = None;
+    r.local_reason = None;
     r.framework_version = by.version.clone();
     r.source = format!("Retired by {} {}", by.name, by.version);
     r.effective_from = by.effective_from;

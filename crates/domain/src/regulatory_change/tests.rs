@@ -171,7 +171,16 @@ fn the_impact_finds_the_record_that_stops_counting_and_the_transition_keeps_its_
     let w = world();
     let units = [unit(7, "Ward 7")];
     let transition = Transition::until(c.effective_from, d("2025-03-31")).expect("valid");
-    let with = impact(ORG, &units, &rules, &[], &c, transition, &w.inputs());
+    let with = impact(
+        ORG,
+        &units,
+        &rules,
+        &[],
+        crate::DEFAULT_REHIRE_BREAK_DAYS,
+        &c,
+        transition,
+        &w.inputs(),
+    );
     assert_eq!(with.people_assessed, 3);
     assert_eq!(with.newly_in_scope_people, 0, "nobody is newly in scope");
     assert!(with.newly_in_scope.is_empty());
@@ -207,7 +216,16 @@ fn the_impact_finds_the_record_that_stops_counting_and_the_transition_keeps_its_
     assert!(with.with_transition_percent > with.without_transition_percent);
     assert!(with.before_percent > with.without_transition_percent);
     // Without a transition, the same person is affected and due on the effective date.
-    let without = impact(ORG, &units, &rules, &[], &c, Transition::NONE, &w.inputs());
+    let without = impact(
+        ORG,
+        &units,
+        &rules,
+        &[],
+        crate::DEFAULT_REHIRE_BREAK_DAYS,
+        &c,
+        Transition::NONE,
+        &w.inputs(),
+    );
     assert_eq!(without.with_transition, without.without_transition);
     assert_eq!(without.affected[0].requirements[0].due_by, d("2025-01-01"));
 }
@@ -250,7 +268,16 @@ source = "test"
     let today = d("2026-12-06");
     let t = Transition::default_for(&c.diff.kinds(), c.effective_from, today);
     assert_eq!(t.ends, Some(d("2028-01-01")), "365 days from 2027-01-01");
-    let i = impact(ORG, &units, &rules, &[], &c, t, &w.inputs());
+    let i = impact(
+        ORG,
+        &units,
+        &rules,
+        &[],
+        crate::DEFAULT_REHIRE_BREAK_DAYS,
+        &c,
+        t,
+        &w.inputs(),
+    );
     assert_eq!(i.newly_in_scope_people, 3);
     assert_eq!(i.newly_in_scope.len(), 1);
     let g = &i.newly_in_scope[0];
@@ -295,7 +322,16 @@ fn a_subject_the_new_version_drops_is_retired_and_leaves_the_counts() {
     assert_eq!(c.diff.removed[0].subject, "cstf.fire_safety");
     assert_eq!(c.diff.removed[0].kind, Some(ChangeKind::Retired));
     let w = world();
-    let i = impact(ORG, &[], &rules, &[], &c, Transition::NONE, &w.inputs());
+    let i = impact(
+        ORG,
+        &[],
+        &rules,
+        &[],
+        crate::DEFAULT_REHIRE_BREAK_DAYS,
+        &c,
+        Transition::NONE,
+        &w.inputs(),
+    );
     let fire_after = c
         .rules_with(&rules)
         .iter()

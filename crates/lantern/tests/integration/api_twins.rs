@@ -131,15 +131,17 @@ async fn team_trends_and_rules_answer_the_same_in_the_api_as_on_their_pages() {
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
         let rules = admin.get("/api/v1/organisations/RJ1/rules").await.json();
         let requirements = rules["requirements"].as_array().expect("requirements");
-        let fixed = requirements
+        // A CSTF subject whose period the framework gives: a local period needs its risk assessment named.
+        let national = requirements
             .iter()
             .find(|r| {
-                r["period_may_change"] == false && r["versions"][0]["refresher_months"].is_u64()
+                r["period_needs_assessment"] == true
+                    && r["versions"][0]["refresher_months"].is_u64()
             })
-            .expect("a period the framework fixes");
+            .expect("a CSTF period the framework gives");
         let adjustable = requirements
             .iter()
-            .find(|r| r["period_may_change"] == true)
+            .find(|r| r["period_may_change"] == true && r["period_needs_assessment"] == false)
             .expect("an adjustable period");
         let after = |r: &serde_json::Value| {
             chrono::NaiveDate::parse_from_str(r["new_version_after"].as_str().unwrap(), "%Y-%m-%d")
@@ -175,7 +177,7 @@ async fn team_trends_and_rules_answer_the_same_in_the_api_as_on_their_pages() {
             "{name}"
         );
 
-        // An adjustable period changes; a fixed one is kept whatever is asked.
+        // An adjustable period changes; a CSTF period the framework gives changes with its risk assessment named.
         let from = after(adjustable) + chrono::Days::new(400);
         let res = admin
             .post_json(
@@ -193,21 +195,50 @@ async fn team_trends_and_rules_answer_the_same_in_the_api_as_on_their_pages() {
                 .contains("RJ1 local version by"),
             "{name}: {made}"
         );
-        let fixed_months = fixed["versions"][0]["refresher_months"].clone();
-        let from = after(fixed) + chrono::Days::new(400);
+        let national_months = national["versions"][0]["refresher_months"].clone();
+        let from = after(national) + chrono::Days::new(400);
+        let local = json!({"effective_from": from.to_string(), "refresher_months": 1, "warning_days": 30, "reason": "Shorter period"});
         let res = admin
-            .post_json(
-                &versions(&fixed["current_rule_id"]),
-                &json!({"effective_from": from.to_string(), "refresher_months": 1, "warning_days": 30, "reason": "Shorter warning"}),
-            )
+            .post_json(&versions(&national["current_rule_id"]), &local)
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {}", res.body);
+        assert_eq!(
+            res.json()["problems"][0]["field"],
+            "local_reason",
+            "{name}: the risk assessment must be named"
+        );
+        let mut local = local;
+        local["local_reason"] = json!("RA-2027-003, Health and Safety Committee");
+        let res = admin
+            .post_json(&versions(&national["current_rule_id"]), &local)
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{name}: {}", res.body);
-        assert_eq!(
-            res.json()["refresher_months"],
-            fixed_months,
-            "{name}: fixed by the framework"
-        );
+        assert_eq!(res.json()["refresher_months"], 1, "{name}: a local period");
         assert_eq!(res.json()["warning_days"], 30, "{name}");
+        let listed = admin.get("/api/v1/organisations/RJ1/rules").await.json();
+        let listed = listed["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["subject"] == national["subject"] && r["level"] == national["level"])
+            .unwrap()
+            .clone();
+        assert_eq!(
+            listed["national_period"],
+            json!(format!("Every {national_months} months")),
+            "{name}: the national figure beside the local one"
+        );
+        assert_eq!(
+            listed["local_reason"], "RA-2027-003, Health and Safety Committee",
+            "{name}"
+        );
+        let page = admin.get("/orgs/RJ1/admin").await;
+        assert!(
+            page.body.contains(&format!(
+                "Local: Every 1 months; national: Every {national_months} months; reason: RA-2027-003"
+            )),
+            "{name}: the rules page shows the local period beside the national one"
+        );
         let rules = admin.get("/api/v1/organisations/RJ1/rules").await.json();
         let now = rules["requirements"]
             .as_array()

@@ -737,6 +737,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings")
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
+        | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/import")
         | ("POST", "/orgs/{ods}/admin/framework")
         | ("POST", "/orgs/{ods}/admin/users")

@@ -86,6 +86,10 @@ enum Op {
         subject: usize,
         months: u8,
         effective: u16,
+        /// Days of transition after the effective date, if any.
+        transition: Option<u16>,
+        /// The version retires the requirement.
+        retire: bool,
     },
     Exempt {
         person: usize,
@@ -99,6 +103,10 @@ enum Op {
     },
     Target {
         percent: u8,
+    },
+    /// The organisation's re-hire break changes.
+    Rehire {
+        days: u16,
     },
     /// An e-learning statement passes fire safety for the person: the LRS turns it into a training record.
     Xapi {
@@ -121,12 +129,25 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..2usize, 0..3u8).prop_map(|(ward, name)| Op::RenameWard { ward, name }),
         4 => (person.clone(), 0..SUBJECTS.len(), 1..=2u8, date.clone(), 0..PROVIDERS.len())
             .prop_map(|(person, subject, level, completed, provider)| Op::Record { person, subject, level, completed, provider }),
-        2 => (0..SUBJECTS.len(), prop::sample::select(vec![6u8, 12, 24, 36]), date.clone())
-            .prop_map(|(subject, months, effective)| Op::Rule { subject, months, effective }),
+        2 => (
+            0..SUBJECTS.len(),
+            prop::sample::select(vec![6u8, 12, 24, 36]),
+            date.clone(),
+            prop::option::weighted(0.5, 1u16..400),
+            prop::bool::weighted(0.15),
+        )
+            .prop_map(|(subject, months, effective, transition, retire)| Op::Rule {
+                subject,
+                months,
+                effective,
+                transition,
+                retire,
+            }),
         1 => (person.clone(), 0..SUBJECTS.len(), date.clone(), prop::option::of(0u16..400))
             .prop_map(|(person, subject, from, days)| Op::Exempt { person, subject, from, days }),
         1 => (1u8..8, date.clone()).prop_map(|(accepted, effective)| Op::Policy { accepted, effective }),
         1 => (80u8..=99).prop_map(|percent| Op::Target { percent }),
+        1 => prop::sample::select(vec![30u16, 180, 365, 730]).prop_map(|days| Op::Rehire { days }),
         2 => person.clone().prop_map(|person| Op::Xapi { person }),
         1 => (0..8usize).prop_map(|statement| Op::Void { statement }),
     ]
@@ -417,6 +438,8 @@ async fn apply(w: &mut World, op: &Op) {
             subject,
             months,
             effective,
+            transition,
+            retire,
         } => {
             let org = w
                 .store
@@ -440,6 +463,9 @@ async fn apply(w: &mut World, op: &Op) {
                 refresher_months: u32::from(*months),
             };
             rule.effective_from = day(*effective);
+            rule.transition_ends =
+                transition.map(|n| day(*effective) + chrono::Days::new(u64::from(n)));
+            rule.retired = *retire;
             rule.framework_version = format!("local {months}");
             b.rules.push(RuleRow {
                 org: ORG.into(),
@@ -484,6 +510,24 @@ async fn apply(w: &mut World, op: &Op) {
                 org_type: OrgType::NhsTrust,
                 target_percent: f64::from(*percent),
             });
+        }
+        Op::Rehire { days } => {
+            let org = w
+                .store
+                .org_by_code(&Scope::Platform, ORG)
+                .await
+                .expect("org");
+            let by = w
+                .store
+                .account_by_email("auditor@tst.test")
+                .await
+                .expect("account")
+                .expect("the auditor");
+            w.store
+                .set_rehire_break_days(org.id, u32::from(*days), by.id, chrono::Utc::now())
+                .await
+                .expect("a re-hire break");
+            return;
         }
         Op::Xapi { person } => {
             let id = uuid();
@@ -674,6 +718,8 @@ async fn a_new_rule_version_does_not_hide_the_old_one_from_earlier_questions() {
                 subject: 0,
                 months: 12,
                 effective: 731,
+                transition: None,
+                retire: false,
             },
         )
         .await;

@@ -6,6 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
+use lantern_domain::dates::add_days;
 use lantern_domain::rule_versions::VersionDraft;
 use lantern_domain::{Rule, RuleKind};
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,15 @@ pub struct NewRuleVersion {
     pub warning_days: Option<u32>,
     /// Days a new starter has to complete it (0 to 365).
     pub new_starter_days: Option<u32>,
+    /// The last day of a transition: until then, people the version makes overdue are due by this day instead.
+    /// Left out: no transition.
+    pub transition_until: Option<NaiveDate>,
+    /// True to retire the requirement from `effective_from`: it then applies to no one (figures are ignored).
+    #[serde(default)]
+    pub retire: bool,
+    /// The reference of the local risk assessment behind a local refresher period: required when a CSTF subject's
+    /// period changes from the framework's own figure; left out keeps the current version's.
+    pub local_reason: Option<String>,
     /// Why it changes, for the audit trail (5 characters or more).
     pub reason: String,
 }
@@ -87,6 +97,9 @@ impl NewRuleVersion {
                 .map(|p| lantern_domain::RulePurpose::parse(p).unwrap_or(current.purpose)),
             warning_days: Some(self.warning_days.unwrap_or(current.warning_days)),
             new_starter_days: Some(self.new_starter_days.unwrap_or(current.new_starter_days)),
+            transition_ends: self.transition_until.map(|d| add_days(d, 1)),
+            retire: self.retire,
+            local_reason: self.local_reason.clone(),
             reason: self.reason.clone(),
         }
     }

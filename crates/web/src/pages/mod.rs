@@ -66,6 +66,10 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/settings/time-zone",
             admin::time_zone_submit,
         )
+        .post(
+            "/orgs/{ods}/admin/settings/rehire",
+            admin::rehire_settings_submit,
+        )
         .get("/orgs/{ods}/admin/people", admin::people_page)
         .upload(
             "/orgs/{ods}/admin/framework",

@@ -201,7 +201,9 @@ fn with_transition(versions: &mut [Rule], diff: &RuleDiff, t: Transition) {
 }
 
 /// The rule's own transition field (the engine's): people the version makes overdue are due by its last day.
-fn set_transition_ends(_rule: &mut Rule, _ends: Option<NaiveDate>) {}
+fn set_transition_ends(rule: &mut Rule, ends: Option<NaiveDate>) {
+    rule.transition_ends = ends;
+}
 
 /// One organisation's preview, read within `scope` (the caller's, or the platform's for the command line).
 pub async fn preview_org(
@@ -244,6 +246,7 @@ pub async fn preview_org(
         &ctx.units,
         &ctx.rules,
         &ctx.policies,
+        ctx.rehire_break_known_at(None),
         &candidate,
         transition,
         &inputs,

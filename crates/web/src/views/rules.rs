@@ -6,8 +6,9 @@ use crate::auth::Caller;
 use crate::{AppError, AppState};
 use chrono::NaiveDate;
 use lantern_domain::access::Action;
+use lantern_domain::framework::FrameworkFile;
 use lantern_domain::rule_versions::{self, Author, Problem, VersionDraft};
-use lantern_domain::{Rule, RuleId, RuleKind};
+use lantern_domain::{Rule, RuleId, RuleKind, RulePurpose};
 use lantern_store::{RuleRow, StoreError, WriteBatch};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -70,11 +71,21 @@ pub struct RequirementRules {
     pub adjustable: bool,
     /// The latest version is a development competency: shown to staff, counted nowhere.
     pub development: bool,
+    /// The latest version retires the requirement: it applies to no one from its effective date.
+    pub retired: bool,
+    /// The framework's own period for this requirement, in words, where the latest version's differs (a local
+    /// period); null where they agree or the framework file is not known.
+    pub national_period: Option<String>,
+    /// The local risk assessment behind the latest version's local period, when one was named.
+    pub local_reason: Option<String>,
     /// The latest version's figures are the organisation's own choice.
     pub local_choice: bool,
     /// A new version may set its own refresher period (an adjustable completion rule); otherwise it keeps the
     /// framework's.
     pub period_may_change: bool,
+    /// A new period needs the reference of a local risk assessment (`local_reason`): the framework gives a figure
+    /// of its own (a CSTF subject it does not mark adjustable).
+    pub period_needs_assessment: bool,
     /// The version a new one builds on: the one that takes effect latest.
     pub current_rule_id: i64,
     /// A new version must take effect after this date.
@@ -102,6 +113,10 @@ pub struct RuleVersionView {
     pub basis: String,
     /// A development competency in this version: counted nowhere.
     pub development: bool,
+    /// This version retires the requirement from `effective_from`: it applies to no one.
+    pub retired: bool,
+    /// The last day of this version's transition, if it has one: until then people it made overdue are due by it.
+    pub transition_until: Option<NaiveDate>,
 }
 
 impl From<&Rule> for RuleVersionView {
@@ -126,9 +141,25 @@ impl From<&Rule> for RuleVersionView {
             new_starter_days: r.new_starter_days,
             source: r.source.clone(),
             basis: basis(r),
-            development: !r.is_requirement(),
+            development: r.purpose == RulePurpose::Development,
+            retired: r.retired,
+            transition_until: r
+                .transition_ends
+                .map(|t| lantern_domain::dates::sub_days(t, 1)),
         }
     }
+}
+
+/// The framework file's own period for a rule's requirement, in words, when the rule's differs from it.
+fn national(files: &[FrameworkFile], rule: &Rule) -> Option<String> {
+    let file = files.iter().find(|f| {
+        f.framework.code == rule.framework && f.framework.version == rule.framework_version
+    })?;
+    let own = file
+        .readings(&rule.subject, rule.level)
+        .into_iter()
+        .next()?;
+    (own.kind != rule.kind && !rule.retired).then(|| period(&own.kind))
 }
 
 /// The organisation's rules, grouped by requirement; organisation admins only.
@@ -137,6 +168,7 @@ pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<Rules
     let org = state.store.org_by_code(&scope, ods).await?;
     caller.require(Action::Administer(org.id))?;
     let ctx = state.store.org_context(&scope, org.id).await?;
+    let files = state.store.frameworks().await?;
     let mut all: Vec<&Rule> = ctx.rules.iter().collect();
     all.sort_by(|a, b| {
         (&a.title, a.level, std::cmp::Reverse(a.effective_from)).cmp(&(
@@ -159,9 +191,13 @@ pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<Rules
                     framework_version: r.framework_version.clone(),
                     applies_to: r.applies_to.describe(),
                     adjustable: r.adjustable,
-                    development: !r.is_requirement(),
+                    development: r.purpose == RulePurpose::Development,
+                    retired: r.retired,
+                    national_period: national(&files, r),
+                    local_reason: r.local_reason.clone(),
                     local_choice: r.basis.local_choice,
                     period_may_change: rule_versions::period_may_change(r),
+                    period_needs_assessment: rule_versions::period_needs_assessment(r),
                     current_rule_id: r.id.0,
                     new_version_after: r.effective_from,
                     versions: vec![r.into()],

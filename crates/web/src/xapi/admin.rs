@@ -122,7 +122,11 @@ fn requirement_label(rules: &[Rule], subject: &str, level: u8) -> String {
 fn requirement_choices(ctx: &OrgContext) -> Vec<RequirementChoice> {
     let today = crate::when::today(&ctx.org);
     let mut out: Vec<RequirementChoice> = Vec::new();
-    let mut rules: Vec<&Rule> = ctx.rules.iter().filter(|r| r.in_force_on(today)).collect();
+    let mut rules: Vec<&Rule> = ctx
+        .rules
+        .iter()
+        .filter(|r| r.in_force_on(today) && !r.retired)
+        .collect();
     rules.sort_by(|a, b| (&a.title, a.level).cmp(&(&b.title, b.level)));
     for r in rules {
         let value = r.requirement().to_string();

@@ -1,6 +1,6 @@
 //! The organisation admin's pages, under `/orgs/{ods}/admin`, one file a page:
 //! - `rules`: requirement rules and their versions (a change is a new version with an effective date, never an edit);
-//! - `settings`: the compliance target, the reminder interval and the time zone;
+//! - `settings`: the compliance target, the reminder interval, the time zone and the re-hire break;
 //! - `import`: CSV import through the browser (all-or-nothing, with a downloadable report of every problem);
 //! - `users`: accounts and roles, and password-reset links;
 //! - `locks`: accounts held up by failed sign-ins, and clearing that;
@@ -23,7 +23,10 @@ pub use import::{MAX_UPLOAD, import_page, import_submit};
 pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
-pub use settings::{reminder_settings_submit, settings_page, settings_submit, time_zone_submit};
+pub use settings::{
+    rehire_settings_submit, reminder_settings_submit, settings_page, settings_submit,
+    time_zone_submit,
+};
 pub use users::{
     grant_remove, invitation_resend, invitation_withdraw, user_access, user_reset, users_page,
     users_submit,

@@ -89,6 +89,14 @@ impl RuleVersionPage {
     fn is_requirement(&self) -> bool {
         self.form.purpose != RulePurpose::Development.code()
     }
+
+    fn period_may_change(&self) -> bool {
+        rule_versions::period_may_change(&self.rule)
+    }
+
+    fn period_needs_assessment(&self) -> bool {
+        rule_versions::period_needs_assessment(&self.rule)
+    }
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -114,6 +122,15 @@ pub struct RuleVersionForm {
     warning_days: String,
     #[serde(default)]
     new_starter_days: String,
+    /// The reference of the local risk assessment behind a local refresher period.
+    #[serde(default)]
+    local_reason: String,
+    /// The last day of a transition, or empty for none.
+    #[serde(default)]
+    transition_until: String,
+    /// "yes" to retire the requirement from the date.
+    #[serde(default)]
+    retire: String,
     #[serde(default)]
     reason: String,
 }
@@ -163,6 +180,9 @@ pub async fn rule_version_page(
         purpose: rule.purpose.code().to_owned(),
         warning_days: rule.warning_days.to_string(),
         new_starter_days: rule.new_starter_days.to_string(),
+        local_reason: String::new(),
+        transition_until: String::new(),
+        retire: String::new(),
         reason: String::new(),
     };
     Ok(RuleVersionPage {
@@ -201,6 +221,18 @@ impl RuleVersionForm {
             },
             warning_days: number(&self.warning_days),
             new_starter_days: number(&self.new_starter_days),
+            // A last day that is not a date is kept as a day no transition may end on, so the policy names it.
+            transition_ends: match self.transition_until.trim() {
+                "" => None,
+                t => Some(
+                    t.parse::<chrono::NaiveDate>()
+                        .map_or(chrono::NaiveDate::MIN, |d| {
+                            lantern_domain::dates::add_days(d, 1)
+                        }),
+                ),
+            },
+            retire: self.retire == "yes",
+            local_reason: Some(self.local_reason.clone()),
             reason: self.reason.clone(),
         }
     }

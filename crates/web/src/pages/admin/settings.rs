@@ -1,6 +1,6 @@
-//! Settings: the compliance target, how often a person may be reminded about the same requirement, and the
-//! organisation's time zone (what "today" is for its answers). Each is its own form, written on its own, so none can
-//! be half-saved with another.
+//! Settings: the compliance target, how often a person may be reminded about the same requirement, the
+//! organisation's time zone (what "today" is for its answers) and the re-hire break (after how long away a returning
+//! person is a new starter again). Each is its own form, written on its own, so none can be half-saved with another.
 
 use super::admin_org;
 use super::number;
@@ -26,6 +26,8 @@ pub struct SettingsPage {
     reminder_interval: String,
     /// The IANA time zone chosen (or asked for).
     time_zone: String,
+    /// Days without a post after which a returning person is a new starter again.
+    rehire_break: String,
     errors: Vec<FieldError>,
 }
 
@@ -57,6 +59,7 @@ pub async fn settings_page(
         target: ctx.org.target_percent.to_string(),
         reminder_interval: interval.to_string(),
         time_zone: ctx.org.time_zone.name().to_owned(),
+        rehire_break: ctx.rehire_break_known_at(None).to_string(),
         errors: Vec::new(),
     })
 }
@@ -122,6 +125,7 @@ pub async fn settings_submit(
             target: form.target,
             reminder_interval: interval.to_string(),
             time_zone: ctx.org.time_zone.name().to_owned(),
+            rehire_break: ctx.rehire_break_known_at(None).to_string(),
             errors,
         },
     )
@@ -179,6 +183,7 @@ pub async fn reminder_settings_submit(
             target: ctx.org.target_percent.to_string(),
             reminder_interval: form.reminder_interval,
             time_zone: ctx.org.time_zone.name().to_owned(),
+            rehire_break: ctx.rehire_break_known_at(None).to_string(),
             errors,
         },
     )
@@ -220,10 +225,66 @@ pub async fn time_zone_submit(
             target: ctx.org.target_percent.to_string(),
             reminder_interval: interval.to_string(),
             time_zone: form.time_zone,
+            rehire_break: ctx.rehire_break_known_at(None).to_string(),
             errors: vec![FieldError {
                 field: "time_zone",
                 message: "Choose a time zone from the list, like Europe/London".into(),
             }],
+        },
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct RehireForm {
+    #[serde(default)]
+    rehire_break: String,
+}
+
+/// After how many days without a post a returning person counts as a new starter again. Kept as versions, so an
+/// answer "as known at" an earlier moment uses the value recorded then.
+pub async fn rehire_settings_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    Form(form): Form<RehireForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let range = lantern_domain::REHIRE_BREAK_DAYS;
+    let mut errors = Vec::new();
+    if let Some(days) = number::<u32>(
+        &mut errors,
+        "rehire_break",
+        &form.rehire_break,
+        &format!(
+            "a number of days between {} and {}",
+            range.start(),
+            range.end()
+        ),
+        |d| range.contains(d),
+    ) {
+        state
+            .store
+            .set_rehire_break_days(ctx.org.id, days, page.caller.account.id, crate::when::now())
+            .await?;
+        return Ok(Redirect::to(&format!(
+            "/orgs/{}/admin?saved=Re-hire+break",
+            ctx.org.ods_code
+        ))
+        .into_response());
+    }
+    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
+    Ok((
+        axum::http::StatusCode::BAD_REQUEST,
+        SettingsPage {
+            layout: page.layout,
+            ods: ctx.org.ods_code.clone(),
+            org_name: ctx.org.name.clone(),
+            target: ctx.org.target_percent.to_string(),
+            reminder_interval: interval.to_string(),
+            time_zone: ctx.org.time_zone.name().to_owned(),
+            rehire_break: form.rehire_break,
+            errors,
         },
     )
         .into_response())

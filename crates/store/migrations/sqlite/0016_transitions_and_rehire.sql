@@ -1,0 +1,26 @@
+-- The engine side of regulatory change. Keep in step with ../postgres/0016_transitions_and_rehire.sql.
+--
+-- On a rule version:
+-- transition_ends: the first day after the version's transition (exclusive, like every stored end); NULL: none.
+--   Until then a person the version made overdue is due by that date instead (docs/compliance.md, "Transitions").
+-- retired: the version ends the requirement from its effective date and applies to no one.
+-- local_reason: why an organisation set its own refresher period (its local risk assessment reference).
+ALTER TABLE rules ADD COLUMN transition_ends TEXT;
+ALTER TABLE rules ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rules ADD COLUMN local_reason TEXT;
+
+-- How long a break in service (days between one post's last day and the next post's first day in the organisation)
+-- must be before a returning person counts as a new starter again. Versions, append-only, like the target: an
+-- answer "as known at" T uses the value recorded by T. No row: the default (lantern_domain::model).
+CREATE TABLE organisation_rehire_breaks (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    break_days INTEGER NOT NULL CHECK (break_days >= 1),
+    recorded_at TEXT NOT NULL,
+    recorded_by INTEGER NOT NULL REFERENCES accounts(id)
+);
+CREATE INDEX organisation_rehire_breaks_org ON organisation_rehire_breaks (org_id, recorded_at);
+CREATE TRIGGER organisation_rehire_breaks_append_only_update BEFORE UPDATE ON organisation_rehire_breaks
+BEGIN SELECT RAISE(ABORT, 'organisation_rehire_breaks is append-only: record a new version'); END;
+CREATE TRIGGER organisation_rehire_breaks_append_only_delete BEFORE DELETE ON organisation_rehire_breaks
+BEGIN SELECT RAISE(ABORT, 'organisation_rehire_breaks is append-only: record a new version'); END;
