@@ -131,80 +131,56 @@ mod tests {
 
     const LONDON: TimeZone = TimeZone::DEFAULT;
 
+    /// Each (zone, instant, the local date then).
+    fn assert_dates(cases: &[(TimeZone, &str, &str)]) {
+        for &(zone, instant, expected) in cases {
+            assert_eq!(
+                zone.date_at(at(instant)),
+                date(expected),
+                "{zone} at {instant}"
+            );
+        }
+    }
+
     #[test]
     fn half_past_midnight_on_a_summer_time_day_is_already_that_day_in_london() {
-        // 00:30 BST on 1 June 2025 is 23:30 UTC on 31 May.
-        assert_eq!(
-            LONDON.date_at(at("2025-05-31T23:30:00Z")),
-            date("2025-06-01")
-        );
-        assert_eq!(
-            LONDON.date_at(at("2025-05-31T22:59:59Z")),
-            date("2025-05-31")
-        );
-        // In winter London is on UTC: 00:30 GMT is 00:30 UTC.
-        assert_eq!(
-            LONDON.date_at(at("2025-12-01T00:30:00Z")),
-            date("2025-12-01")
-        );
-        assert_eq!(
-            LONDON.date_at(at("2025-11-30T23:59:59Z")),
-            date("2025-11-30")
-        );
+        assert_dates(&[
+            // 00:30 BST on 1 June 2025 is 23:30 UTC on 31 May.
+            (LONDON, "2025-05-31T23:30:00Z", "2025-06-01"),
+            (LONDON, "2025-05-31T22:59:59Z", "2025-05-31"),
+            // In winter London is on UTC: 00:30 GMT is 00:30 UTC.
+            (LONDON, "2025-12-01T00:30:00Z", "2025-12-01"),
+            (LONDON, "2025-11-30T23:59:59Z", "2025-11-30"),
+        ]);
     }
 
     #[test]
     fn the_dates_follow_the_clock_changes() {
-        // Clocks go forward at 01:00 UTC on 30 March 2025 and back at 01:00 UTC on 26 October 2025.
-        assert_eq!(
-            LONDON.date_at(at("2025-03-29T23:30:00Z")),
-            date("2025-03-29")
-        );
-        assert_eq!(
-            LONDON.date_at(at("2025-03-30T23:30:00Z")),
-            date("2025-03-31")
-        );
-        assert_eq!(
-            LONDON.date_at(at("2025-10-25T23:30:00Z")),
-            date("2025-10-26")
-        );
-        assert_eq!(
-            LONDON.date_at(at("2025-10-26T23:30:00Z")),
-            date("2025-10-26")
-        );
-        assert_eq!(
-            TimeZone::parse("UTC")
-                .expect("UTC")
-                .date_at(at("2025-05-31T23:30:00Z")),
-            date("2025-05-31")
-        );
+        let utc = TimeZone::parse("UTC").expect("UTC");
         let sydney = TimeZone::parse("Australia/Sydney").expect("a zone");
-        assert_eq!(
-            sydney.date_at(at("2025-05-31T14:30:00Z")),
-            date("2025-06-01")
-        );
+        assert_dates(&[
+            // Clocks go forward at 01:00 UTC on 30 March 2025 and back at 01:00 UTC on 26 October 2025.
+            (LONDON, "2025-03-29T23:30:00Z", "2025-03-29"),
+            (LONDON, "2025-03-30T23:30:00Z", "2025-03-31"),
+            (LONDON, "2025-10-25T23:30:00Z", "2025-10-26"),
+            (LONDON, "2025-10-26T23:30:00Z", "2025-10-26"),
+            (utc, "2025-05-31T23:30:00Z", "2025-05-31"),
+            (sydney, "2025-05-31T14:30:00Z", "2025-06-01"),
+        ]);
     }
 
     #[test]
     fn the_end_of_a_day_is_its_last_local_instant() {
-        // A summer day in London ends at 22:59:59.999999 UTC, a winter day at 23:59:59.999999 UTC.
-        assert_eq!(
-            LONDON.end_of_day(date("2025-06-01")),
-            at("2025-06-01T22:59:59.999999Z")
-        );
-        assert_eq!(
-            LONDON.end_of_day(date("2025-12-01")),
-            at("2025-12-01T23:59:59.999999Z")
-        );
-        // The day the clocks go forward has 23 hours, the day they go back 25.
-        assert_eq!(
-            LONDON.end_of_day(date("2025-03-30")),
-            at("2025-03-30T22:59:59.999999Z")
-        );
-        assert_eq!(
-            LONDON.end_of_day(date("2025-10-26")),
-            at("2025-10-26T23:59:59.999999Z")
-        );
+        for (day, end) in [
+            // A summer day in London ends at 22:59:59.999999 UTC, a winter day at 23:59:59.999999 UTC.
+            ("2025-06-01", "2025-06-01T22:59:59.999999Z"),
+            ("2025-12-01", "2025-12-01T23:59:59.999999Z"),
+            // The day the clocks go forward has 23 hours, the day they go back 25.
+            ("2025-03-30", "2025-03-30T22:59:59.999999Z"),
+            ("2025-10-26", "2025-10-26T23:59:59.999999Z"),
+        ] {
+            assert_eq!(LONDON.end_of_day(date(day)), at(end), "{day}");
+        }
         for d in ["2025-03-30", "2025-06-01", "2025-10-26", "2025-12-31"] {
             let end = LONDON.end_of_day(date(d));
             assert_eq!(LONDON.date_at(end), date(d));

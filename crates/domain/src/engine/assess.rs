@@ -41,6 +41,12 @@ impl<'a> PersonEngine<'a> {
         d: Date,
         explain: bool,
     ) -> Option<Assessment<'a>> {
+        let (rule, active) = self.applicable(subject, d)?;
+        Some(self.assess(rule, &active, d, explain))
+    }
+
+    /// The rule of `subject` that applies on `d`, with the posts active then; None when none does.
+    pub(super) fn applicable(&self, subject: &str, d: Date) -> Option<(&'a Rule, Vec<&'a Post>)> {
         let rules = self.org.rules_by_subject.get(subject)?;
         let active: Vec<&Post> = self
             .posts
@@ -51,7 +57,8 @@ impl<'a> PersonEngine<'a> {
         if active.is_empty() {
             return None;
         }
-        // Development competencies count nowhere: only requirements are assessed.
+        // Development competencies and retired versions count nowhere: only requirements are assessed. A retired
+        // version still ends the version before it (`history::rule_versions`), so nothing of its level applies.
         let rule = rules
             .iter()
             .filter(|r| {
@@ -60,7 +67,7 @@ impl<'a> PersonEngine<'a> {
                     && active.iter().any(|p| r.applies_to.matches(p))
             })
             .max_by_key(|r| (r.level, r.effective_from, r.id))?;
-        Some(self.assess(rule, &active, d, explain))
+        Some((rule, active))
     }
 
     /// Records of the rule's subject that count on `d`, judged against the policy in force on `policy_day`.
@@ -150,10 +157,13 @@ impl<'a> PersonEngine<'a> {
             ),
         };
 
+        // A new starter's deadline counts from their first post the rule applies to in their latest continuous
+        // service: a break of the organisation's re-hire length makes a returning person a new starter again.
+        let service_start = self.service_start(d);
         let deadline = self
             .posts
             .iter()
-            .filter(|p| p.start <= d && rule.applies_to.matches(p))
+            .filter(|p| service_start <= p.start && p.start <= d && rule.applies_to.matches(p))
             .map(|p| p.start)
             .min()
             .map(|start| add_days(start, rule.new_starter_days));
@@ -175,6 +185,16 @@ impl<'a> PersonEngine<'a> {
             (Status::Expired, lapsed_on)
         } else {
             (Status::Missing, None)
+        };
+        // A version with a transition does not make overdue on its first day someone it found in date.
+        let transition = if status.is_overdue() {
+            self.transition(rule, d)
+        } else {
+            None
+        };
+        let (status, due_on) = match &transition {
+            Some(t) => (Status::Pending, Some(t.until)),
+            None => (status, due_on),
         };
         // For an hours rule, the due date is the first day a record leaves the window only if that makes it short.
         let due_on = match (rule.kind.clone(), status) {
@@ -217,7 +237,15 @@ impl<'a> PersonEngine<'a> {
                 due_on,
                 exemption,
                 not_counted,
+                required_since: None,
+                required_by: None,
+                transition,
             };
+            if let Some((since, by)) = self.required_since(&rule.subject, d) {
+                explanation.required_since = Some(since);
+                explanation.required_by =
+                    Some(format!("{} {}", by.framework, by.framework_version));
+            }
             explanation.summary = summarise(status, &explanation, deadline, d);
             explanation
         });

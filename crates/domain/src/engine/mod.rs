@@ -11,14 +11,16 @@
 //!   starts, expiries, window exits, deadlines, exemptions, policy changes) and merges equal neighbours.
 //!
 //! Modules: `status` (the answer's types), `assess` (one rule on one date, and the status precedence), `completion`
-//! and `hours` (each rule kind's own test), `timeline` (status spans over time) and `wording` (every sentence the
-//! engine writes).
+//! and `hours` (each rule kind's own test), `transition` (re-hired staff, when a requirement began to apply, and a
+//! rule version's transition), `timeline` (status spans over time) and `wording` (every sentence the engine
+//! writes).
 
 mod assess;
 mod completion;
 mod hours;
 mod status;
 mod timeline;
+mod transition;
 mod wording;
 
 pub use status::*;

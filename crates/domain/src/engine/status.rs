@@ -216,6 +216,34 @@ pub struct Explanation {
     pub due_on: Option<Date>,
     pub exemption: Option<ExemptionRef>,
     pub not_counted: Vec<NotCounted>,
+    /// The first day of the continuous span, up to the date asked about, in which this requirement applied to the
+    /// person.
+    #[serde(default)]
+    pub required_since: Option<Date>,
+    /// The framework and version that required it on that day, for example "cstf 1.1".
+    #[serde(default)]
+    pub required_by: Option<String>,
+    /// Set while a rule version's transition keeps the person due rather than overdue.
+    #[serde(default)]
+    pub transition: Option<TransitionRef>,
+}
+
+/// A rule version's transition, as it applies to one person: the version made them overdue, and they are due by
+/// `until` instead (status Pending) until it ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransitionRef {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub rule_id: RuleId,
+    pub framework: String,
+    pub framework_version: String,
+    /// The day the version took effect.
+    pub effective_from: Date,
+    /// The transition's last day: the person is due by then.
+    pub until: Date,
+    /// True when the requirement did not apply to the person the day before the version took effect (a new
+    /// requirement for them); false when it did and they were in date under the version before (a changed one).
+    pub new_requirement: bool,
 }
 
 /// One applicable requirement's status on a date, explained.
@@ -227,6 +255,17 @@ pub struct RequirementStatus {
     pub status: Status,
     pub due_on: Option<Date>,
     pub explanation: Explanation,
+}
+
+impl RequirementStatus {
+    /// The status as a person's page tags it: a transition is not a new start.
+    pub fn tag_label(&self) -> &'static str {
+        match &self.explanation.transition {
+            Some(t) if t.new_requirement => "New requirement",
+            Some(_) => "Changed requirement",
+            None => self.status.label(),
+        }
+    }
 }
 
 /// A period during which one requirement had one status for a person. `to` is exclusive; None means "from then on".

@@ -152,6 +152,8 @@ struct World {
     records: Vec<RecordFact>,
     exemptions: Vec<Exemption>,
     known_at: Option<Timestamp>,
+    /// The organisation's re-hire break; None: the default.
+    rehire_break_days: Option<u32>,
 }
 
 impl World {
@@ -165,7 +167,10 @@ impl World {
     }
 
     fn with<R>(&self, f: impl FnOnce(&PersonEngine<'_>) -> R) -> R {
-        let org = OrgEngine::new(ORG, &self.rules, &self.policies, self.known_at);
+        let mut org = OrgEngine::new(ORG, &self.rules, &self.policies, self.known_at);
+        if let Some(days) = self.rehire_break_days {
+            org = org.with_rehire_break_days(days);
+        }
         let person = org.person(PersonFacts {
             posts: &self.posts,
             records: &self.records,
@@ -993,6 +998,240 @@ fn timeline_of_a_new_starter_who_completes_then_lapses() {
     );
 }
 
+// --- Transitions, retired versions and re-hired staff (docs/compliance.md) ----------------------------------------
+
+/// Fire safety for administrative staff only until 2024; from 2024-01-01 (CSTF 1.2) for everyone, with a transition
+/// until 2024-03-31. A nurse in post since 2020 with no record.
+fn widened_world() -> World {
+    let mut v1 = completion_rule(1, "fire", 1, 12);
+    v1.applies_to = Applicability(vec![Clause {
+        staff_groups: vec![StaffGroup::AdministrativeClerical],
+        ..Clause::default()
+    }]);
+    let mut v2 = completion_rule(2, "fire", 1, 12);
+    v2.framework_version = "1.2".to_owned();
+    v2.effective_from = d("2024-01-01");
+    v2.transition_ends = Some(d("2024-04-01"));
+    v2.created_at = ts("2023-12-01");
+    World::new(vec![v1, v2], vec![post(1, "2020-01-01", None)], vec![])
+}
+
+#[test]
+fn someone_newly_in_scope_is_due_by_the_end_of_the_transition() {
+    let w = widened_world();
+    assert!(w.explain(d("2023-12-31")).is_empty(), "not required before");
+    let s = w.one("fire", "2024-02-01");
+    assert_eq!(s.status, Status::Pending);
+    assert_eq!(s.due_on, Some(d("2024-03-31")), "the transition's last day");
+    let t = s.explanation.transition.as_ref().expect("a transition");
+    assert_eq!(
+        (t.rule_id, t.effective_from, t.until, t.new_requirement),
+        (RuleId(2), d("2024-01-01"), d("2024-03-31"), true)
+    );
+    assert_eq!(s.explanation.required_since, Some(d("2024-01-01")));
+    assert_eq!(s.explanation.required_by.as_deref(), Some("CSTF 1.2"));
+    assert_eq!(
+        s.explanation.summary,
+        "Due by 2024-03-31 (new requirement): Title of fire level 1 is required from 2024-01-01 by CSTF 1.2, \
+         with a transition until 2024-03-31."
+    );
+    assert_eq!(s.tag_label(), "New requirement");
+    assert_eq!(w.st("fire", "2024-03-31"), Status::Pending);
+    // After the transition, overdue as usual, and the explanation no longer mentions it.
+    let s = w.one("fire", "2024-04-01");
+    assert_eq!(s.status, Status::Missing);
+    assert!(s.explanation.transition.is_none());
+    assert_eq!(s.explanation.required_since, Some(d("2024-01-01")));
+}
+
+#[test]
+fn a_transition_does_not_hold_back_someone_in_date() {
+    let mut w = widened_world();
+    w.records = vec![record(1, "fire", 1, "2024-01-20")];
+    let s = w.one("fire", "2024-02-01");
+    assert_eq!(s.status, Status::Compliant);
+    assert!(s.explanation.transition.is_none());
+}
+
+/// Fire safety every 24 months until 2024; CSTF 1.2 cuts it to 12 from 2024-01-01 with a transition until
+/// 2024-06-30.
+fn shortened_world(completed: &str) -> World {
+    let v1 = completion_rule(1, "fire", 1, 24);
+    let mut v2 = completion_rule(2, "fire", 1, 12);
+    v2.framework_version = "1.2".to_owned();
+    v2.effective_from = d("2024-01-01");
+    v2.transition_ends = Some(d("2024-07-01"));
+    v2.created_at = ts("2023-12-01");
+    World::new(
+        vec![v1, v2],
+        vec![post(1, "2020-01-01", None)],
+        vec![record(1, "fire", 1, completed)],
+    )
+}
+
+#[test]
+fn a_shortened_period_gives_those_it_makes_overdue_until_the_transition_ends() {
+    // Valid until 2024-05-31 under 24 months; expired since 2023-06-01 under 12.
+    let w = shortened_world("2022-06-01");
+    assert_eq!(w.st("fire", "2023-12-31"), Status::Compliant);
+    let s = w.one("fire", "2024-01-01");
+    assert_eq!(s.status, Status::Pending);
+    assert_eq!(s.due_on, Some(d("2024-06-30")));
+    let t = s.explanation.transition.as_ref().expect("a transition");
+    assert!(
+        !t.new_requirement,
+        "it applied before: a changed requirement"
+    );
+    assert!(
+        s.explanation
+            .summary
+            .starts_with("Due by 2024-06-30 (changed requirement)"),
+        "{}",
+        s.explanation.summary
+    );
+    assert_eq!(s.tag_label(), "Changed requirement");
+    assert_eq!(
+        s.explanation.required_since,
+        Some(d("2020-01-01")),
+        "required continuously since the post began"
+    );
+    assert_eq!(s.explanation.required_by.as_deref(), Some("CSTF 1.1"));
+    assert_eq!(w.st("fire", "2024-06-30"), Status::Pending);
+    assert_eq!(w.st("fire", "2024-07-01"), Status::Expired);
+    // The timeline has the transition's end as a change date.
+    let spans: Vec<(Date, Status)> = w
+        .timeline()
+        .into_iter()
+        .filter(|s| s.from >= d("2023-01-01"))
+        .map(|s| (s.from, s.status))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (d("2024-01-01"), Status::Pending),
+            (d("2024-07-01"), Status::Expired)
+        ]
+    );
+}
+
+#[test]
+fn someone_already_overdue_before_the_change_stays_overdue() {
+    // Expired on 2023-06-01 under 24 months already.
+    let w = shortened_world("2021-06-01");
+    assert_eq!(w.st("fire", "2023-12-31"), Status::Expired);
+    let s = w.one("fire", "2024-02-01");
+    assert_eq!(s.status, Status::Expired);
+    assert!(s.explanation.transition.is_none());
+}
+
+#[test]
+fn a_transition_is_not_known_before_its_version_was_recorded() {
+    let mut w = shortened_world("2022-06-01");
+    w.known_at = Some(ts("2023-11-30"));
+    assert_eq!(
+        w.st("fire", "2024-02-01"),
+        Status::Compliant,
+        "only 1.1 known"
+    );
+    w.known_at = Some(ts("2023-12-02"));
+    assert_eq!(w.st("fire", "2024-02-01"), Status::Pending);
+}
+
+#[test]
+fn a_starter_after_the_change_has_the_new_starter_deadline_not_the_transition() {
+    let mut w = widened_world();
+    w.posts = vec![post(1, "2024-02-01", None)];
+    let s = w.one("fire", "2024-02-10");
+    assert_eq!(
+        (s.status, s.due_on),
+        (Status::Pending, Some(d("2024-02-29")))
+    );
+    assert!(s.explanation.transition.is_none());
+    assert_eq!(w.st("fire", "2024-03-01"), Status::Missing);
+}
+
+#[test]
+fn a_retired_version_ends_the_requirement_for_everyone() {
+    let v1 = completion_rule(1, "fire", 1, 12);
+    let mut v2 = completion_rule(2, "fire", 1, 12);
+    v2.effective_from = d("2024-01-01");
+    v2.retired = true;
+    let w = World::new(vec![v1, v2], vec![post(1, "2020-01-01", None)], vec![]);
+    assert_eq!(w.st("fire", "2023-12-31"), Status::Missing);
+    assert!(w.explain(d("2024-01-01")).is_empty());
+    assert_eq!(w.status("fire", d("2024-01-01")), None);
+    let last = w.timeline().pop().expect("a span");
+    assert_eq!(
+        (last.status, last.to),
+        (Status::Missing, Some(d("2024-01-01")))
+    );
+    // Retiring a higher level leaves the lower one required.
+    let mut l2 = completion_rule(3, "fire", 2, 12);
+    l2.effective_from = d("2015-01-01");
+    let mut l2_retired = l2.clone();
+    l2_retired.id = RuleId(4);
+    l2_retired.effective_from = d("2024-01-01");
+    l2_retired.retired = true;
+    let w = World::new(
+        vec![completion_rule(1, "fire", 1, 12), l2, l2_retired],
+        vec![post(1, "2020-01-01", None)],
+        vec![record(1, "fire", 1, "2023-10-01")],
+    );
+    assert_eq!(w.one("fire", "2023-12-31").level, 2);
+    let s = w.one("fire", "2024-01-01");
+    assert_eq!((s.level, s.status), (1, Status::Compliant));
+}
+
+/// A nurse who left on 2019-12-31 and came back on `back`, with no fire safety record.
+fn returner(back: &str) -> World {
+    let mut w = fire_world(vec![]);
+    w.posts = vec![
+        post(1, "2015-01-01", Some("2019-12-31")),
+        post(2, back, None),
+    ];
+    w
+}
+
+#[test]
+fn a_returner_after_a_long_break_is_a_new_starter_again() {
+    // 365 days with no post (2020-01-01 to 2020-12-30): a new service from 2020-12-31.
+    let w = returner("2020-12-31");
+    let s = w.one("fire", "2021-01-05");
+    assert_eq!(
+        (s.status, s.due_on),
+        (Status::Pending, Some(d("2021-01-28")))
+    );
+    assert_eq!(w.st("fire", "2021-01-29"), Status::Missing);
+    assert_eq!(s.explanation.required_since, Some(d("2020-12-31")));
+    // One day shorter: the same service, so no new grace.
+    let w = returner("2020-12-30");
+    assert_eq!(w.st("fire", "2021-01-05"), Status::Missing);
+    // The organisation's own setting decides.
+    let mut w = returner("2020-12-31");
+    w.rehire_break_days = Some(400);
+    assert_eq!(w.st("fire", "2021-01-05"), Status::Missing);
+    w.rehire_break_days = Some(30);
+    let w = World {
+        posts: vec![
+            post(1, "2015-01-01", Some("2019-12-31")),
+            post(2, "2020-02-15", None),
+        ],
+        ..w
+    };
+    assert_eq!(w.st("fire", "2020-02-20"), Status::Pending);
+}
+
+#[test]
+fn overlapping_posts_are_one_service() {
+    let mut w = fire_world(vec![]);
+    w.posts = vec![
+        post(1, "2015-01-01", None),
+        post(2, "2019-01-01", Some("2019-06-30")),
+        post(3, "2022-01-01", None),
+    ];
+    assert_eq!(w.st("fire", "2022-01-05"), Status::Missing);
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // 3. Property tests over random small worlds
 // ---------------------------------------------------------------------------------------------------------------------
@@ -1091,9 +1330,17 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
             prop::option::of(1u32..2500),
             arb_date(),
         ),
+        (
+            prop::option::weighted(0.3, 1u32..400),
+            prop::bool::weighted(0.1),
+        ),
     )
         .prop_map(
-            |((s, level, kind, applies_to, previous), (warning, starter, from, len, created))| {
+            |(
+                (s, level, kind, applies_to, previous),
+                (warning, starter, from, len, created),
+                (transition, retired),
+            )| {
                 Rule {
                     kind,
                     applies_to,
@@ -1106,6 +1353,8 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
                     new_starter_days: starter,
                     effective_from: from,
                     effective_to: len.map(|n| add_days(from, n)),
+                    transition_ends: transition.map(|n| add_days(from, n)),
+                    retired,
                     created_at: at(created),
                     ..completion_rule(0, SUBJECTS[s], level, 12)
                 }
@@ -1214,30 +1463,34 @@ fn arb_world() -> impl Strategy<Value = World> {
         prop::collection::vec(arb_rule(), 2..=5),
         prop::option::weighted(0.3, arb_exemption()),
         prop::collection::vec(arb_policy(), 0..=2),
+        prop::sample::select(vec![None, Some(30u32), Some(365)]),
     )
-        .prop_map(|(mut posts, mut records, mut rules, exemption, policies)| {
-            for (i, p) in posts.iter_mut().enumerate() {
-                p.id = PostId(i as i64 + 1);
-                p.assignment_number = format!("A{}", i + 1);
-            }
-            for (i, r) in records.iter_mut().enumerate() {
-                r.record.id = RecordId(i as i64 + 1);
-                if let Some(s) = r.superseded.as_mut() {
-                    s.record_id = r.record.id;
+        .prop_map(
+            |(mut posts, mut records, mut rules, exemption, policies, rehire_break_days)| {
+                for (i, p) in posts.iter_mut().enumerate() {
+                    p.id = PostId(i as i64 + 1);
+                    p.assignment_number = format!("A{}", i + 1);
                 }
-            }
-            for (i, r) in rules.iter_mut().enumerate() {
-                r.id = RuleId(i as i64 + 1);
-            }
-            World {
-                rules,
-                policies,
-                posts,
-                records,
-                exemptions: exemption.into_iter().collect(),
-                known_at: None,
-            }
-        })
+                for (i, r) in records.iter_mut().enumerate() {
+                    r.record.id = RecordId(i as i64 + 1);
+                    if let Some(s) = r.superseded.as_mut() {
+                        s.record_id = r.record.id;
+                    }
+                }
+                for (i, r) in rules.iter_mut().enumerate() {
+                    r.id = RuleId(i as i64 + 1);
+                }
+                World {
+                    rules,
+                    policies,
+                    posts,
+                    records,
+                    exemptions: exemption.into_iter().collect(),
+                    known_at: None,
+                    rehire_break_days,
+                }
+            },
+        )
 }
 
 fn arb_known_at() -> impl Strategy<Value = Option<Timestamp>> {
@@ -1328,8 +1581,10 @@ fn no_worse(old: Status, new: Status) -> bool {
         Compliant => new == Compliant,
         Expiring => matches!(new, Expiring | Compliant),
         Pending => matches!(new, Pending | Expiring | Compliant),
-        Expired => matches!(new, Expired | Expiring | Compliant),
-        Missing => matches!(new, Missing | Expired | Expiring | Compliant),
+        // A record that kept someone in date the day before a version with a transition took effect makes them due
+        // by its end (Pending) rather than overdue.
+        Expired => matches!(new, Expired | Pending | Expiring | Compliant),
+        Missing => matches!(new, Missing | Expired | Pending | Expiring | Compliant),
     }
 }
 
@@ -1430,6 +1685,14 @@ proptest! {
                     }
                     _ => {}
                 }
+                // A transition keeps someone due, only within its version's transition; the requirement began to
+                // apply on or before the date asked about.
+                if let Some(t) = &e.transition {
+                    prop_assert_eq!(s.status, Status::Pending);
+                    prop_assert_eq!(t.rule_id, rule.id);
+                    prop_assert!(rule.transition_ends.is_some_and(|end| on < end && t.until == sub_days(end, 1)));
+                }
+                prop_assert!(e.required_since.is_some_and(|since| since <= on), "required since: {:?}", s);
                 match s.status {
                     Status::Pending => prop_assert!(s.due_on.is_some_and(|due| on <= due)),
                     Status::Missing => {
@@ -1613,9 +1876,12 @@ fn index_of(people: &[World]) -> RollupIndex {
     builder.finish()
 }
 
-/// A person's posts in ORG and timeline, assessed under `rules_from`'s rules and policies.
+/// A person's posts in ORG and timeline, assessed under `rules_from`'s rules, policies and re-hire break.
 fn contribution_of<'a>(rules_from: &World, person: &'a World) -> (Vec<&'a Post>, Vec<StatusSpan>) {
-    let org = OrgEngine::new(ORG, &rules_from.rules, &rules_from.policies, None);
+    let mut org = OrgEngine::new(ORG, &rules_from.rules, &rules_from.policies, None);
+    if let Some(days) = rules_from.rehire_break_days {
+        org = org.with_rehire_break_days(days);
+    }
     let engine = org.person(PersonFacts {
         posts: &person.posts,
         records: &person.records,
@@ -1884,7 +2150,12 @@ proptest! {
         let (rules, policies) = (&people[0].rules, &people[0].policies);
         let timelines: Vec<Vec<StatusSpan>> = people
             .iter()
-            .map(|p| World { rules: rules.clone(), policies: policies.clone(), ..p.clone() }.timeline())
+            .map(|p| World {
+                rules: rules.clone(),
+                policies: policies.clone(),
+                rehire_break_days: people[0].rehire_break_days,
+                ..p.clone()
+            }.timeline())
             .collect();
         let mut keys: Vec<RequirementKey> = timelines.iter().flatten().map(|s| s.requirement.clone()).collect();
         keys.sort();
@@ -1935,7 +2206,12 @@ proptest! {
         for (i, next) in after.iter().enumerate() {
             let id = PersonId(i as i64 + 1);
             let person = match next {
-                Some(w) => World { rules: before[0].rules.clone(), policies: before[0].policies.clone(), ..w.clone() },
+                Some(w) => World {
+                    rules: before[0].rules.clone(),
+                    policies: before[0].policies.clone(),
+                    rehire_break_days: before[0].rehire_break_days,
+                    ..w.clone()
+                },
                 None => World { posts: Vec::new(), ..before[0].clone() },
             };
             let (posts, spans) = contribution_of(&before[0], &person);

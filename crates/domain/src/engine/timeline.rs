@@ -72,6 +72,8 @@ impl PersonEngine<'_> {
         for rule in self.org.rules_by_subject.get(subject).into_iter().flatten() {
             dates.push(rule.effective_from);
             dates.extend(rule.effective_to);
+            // A transition's end turns those it kept due overdue.
+            dates.extend(rule.transition_ends);
             for p in self.posts.iter().filter(|p| rule.applies_to.matches(p)) {
                 dates.push(add_days(p.start, rule.new_starter_days + 1));
             }

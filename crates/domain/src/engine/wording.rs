@@ -145,10 +145,20 @@ pub(super) fn summarise(
                 }
             }
         },
-        Status::Pending => format!(
-            "New starter: {rule} is due by {}.",
-            deadline.map(|x| x.to_string()).unwrap_or_default()
-        ),
+        Status::Pending => match &e.transition {
+            Some(t) if t.new_requirement => format!(
+                "Due by {} (new requirement): {rule} is required from {} by {} {}, with a transition until {}.",
+                t.until, t.effective_from, t.framework, t.framework_version, t.until
+            ),
+            Some(t) => format!(
+                "Due by {} (changed requirement): {rule} changed on {} ({} {}), with a transition until {}.",
+                t.until, t.effective_from, t.framework, t.framework_version, t.until
+            ),
+            None => format!(
+                "New starter: {rule} is due by {}.",
+                deadline.map(|x| x.to_string()).unwrap_or_default()
+            ),
+        },
         Status::Expired => match &e.hours {
             Some(h) if h.counted >= h.required => format!(
                 "{} of {} hours completed since {}, but only {} of them participatory: at least {} must be.",

@@ -26,6 +26,7 @@ mod story;
 mod throttle;
 mod time_zones;
 mod tls;
+mod transitions;
 mod web;
 mod xapi;
 
