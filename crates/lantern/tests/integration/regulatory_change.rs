@@ -144,6 +144,13 @@ async fn a_new_cstf_version_is_previewed_then_applied_once_with_a_transition() {
                     .expect("removed")
                     .is_empty()
         );
+        let affected_ids: Vec<i64> = rj1["affected"]
+            .as_array()
+            .expect("affected")
+            .iter()
+            .take(25)
+            .map(|a| a["person_id"].as_i64().expect("a person"))
+            .collect();
         let stopped = rj1["stopped_records"].as_array().expect("stopped").len();
         let affected = rj1["affected"].as_array().expect("affected").len();
         assert!(
@@ -216,6 +223,42 @@ async fn a_new_cstf_version_is_previewed_then_applied_once_with_a_transition() {
             recipients.len(),
             fire_mail.len(),
             "{name}: one email per person or manager"
+        );
+
+        // The people it made due, through the person page's API twin: in date again (renewed since) or due by the
+        // transition's last day, with why; never overdue while it runs.
+        let mut due = None;
+        for id in &affected_ids {
+            let res = admin
+                .get(&format!("/api/v1/organisations/RJ1/people/{id}/compliance"))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{name}");
+            let person = res.json();
+            let fire = person["requirements"]
+                .as_array()
+                .expect("requirements")
+                .iter()
+                .find(|r| r["subject"] == "cstf.fire_safety")
+                .unwrap_or_else(|| panic!("{name}: fire safety applies: {person}"))
+                .clone();
+            let status = fire["status"].as_str().expect("status").to_owned();
+            assert!(
+                ["compliant", "expiring", "pending"].contains(&status.as_str()),
+                "{name}: {fire}"
+            );
+            if status == "pending" {
+                assert_eq!(fire["due_on"], "2027-03-31", "{name}: {fire}");
+                let t = &fire["explanation"]["transition"];
+                assert_eq!(t["framework_version"], "1.2", "{name}: {fire}");
+                assert_eq!(t["until"], "2027-03-31", "{name}: {fire}");
+                due = Some(*id);
+            }
+        }
+        let due = due.unwrap_or_else(|| panic!("{name}: someone is within the transition"));
+        let page = admin.get(&format!("/orgs/RJ1/people/{due}")).await;
+        assert!(
+            page.body.contains("2027-03-31"),
+            "{name}: the person's page says until when"
         );
 
         // Applied once: the same version again is refused and nothing more is sent.
