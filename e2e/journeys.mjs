@@ -224,6 +224,9 @@ try {
   await audit(page, 'admin-rule-version-error');
   await page.fill('#effective_from', '2030-01-01');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create the new version")')]);
+  check((await page.textContent('main')).includes('Nothing has been saved yet'), 'a new rule version is previewed first');
+  await audit(page, 'admin-rule-version-preview');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Apply this version")')]);
   check((await page.textContent('main')).includes('Saved'), 'the new version is saved');
   check((await page.textContent('main')).includes('From 2030-01-01'), 'and listed with its history');
 

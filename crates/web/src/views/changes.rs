@@ -575,6 +575,44 @@ pub async fn apply_framework(
     Ok(applied)
 }
 
+/// Writes one new rule version as a regulatory change of its organisation: the version, its record and the emails
+/// to the people its preview found it makes due, in one transaction.
+pub async fn apply_rule_version(
+    state: &AppState,
+    caller: &Caller,
+    org: &Organisation,
+    rule: &Rule,
+    preview: OrgPreview,
+) -> Result<(), StoreError> {
+    let mail = notifications(state.store.as_ref(), &preview, &state.auth.public_url)
+        .await
+        .map_err(|e| StoreError::Corrupt {
+            column: "notifications",
+            message: e.message(),
+        })?;
+    let change = NewChange {
+        org: org.id,
+        kind: AppliedKind::RuleVersion,
+        framework: rule.framework.clone(),
+        framework_version: rule.framework_version.clone(),
+        subject: Some(rule.subject.clone()),
+        level: Some(rule.level),
+        effective_from: rule.effective_from,
+        transition_ends: rule.transition_ends,
+        applied_by: Some(caller.account.id),
+        applied_by_name: caller.account.display_name.clone(),
+        summary: serde_json::to_string(&preview.summary).unwrap_or_default(),
+        versions: vec![rule.clone()],
+        mail,
+    };
+    state
+        .store
+        .apply_rule_change(&change, crate::when::now())
+        .await?;
+    state.auth.mail_queue.wake();
+    Ok(())
+}
+
 /// A change on the changes page.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ChangeView {
