@@ -324,6 +324,8 @@ struct HeatmapPage {
     layout: Layout,
     /// Auditors and admins get the point-in-time report link.
     can_audit: bool,
+    /// May see the organisation's changes to requirements.
+    can_see_changes: bool,
 }
 
 impl HeatmapPage {
@@ -373,6 +375,7 @@ async fn heatmap(
         today: crate::when::today(&org),
         layout: page.layout,
         can_audit: page.caller.may(Action::Audit(org.id)),
+        can_see_changes: page.caller.may(Action::ViewChanges(org.id)),
     })
 }
 
