@@ -552,31 +552,7 @@ macro_rules! impl_store {
             }
 
             async fn set_rehire_break_days(&self, org: OrgId, days: u32, by: AccountId, now: Timestamp) -> Result<()> {
-                let range = lantern_domain::REHIRE_BREAK_DAYS;
-                if !range.contains(&days) {
-                    return Err(StoreError::Rejected(vec![BatchProblem {
-                        line: 1,
-                        field: "rehire_break_days".to_owned(),
-                        message: format!("must be between {} and {} days, not {days}", range.start(), range.end()),
-                    }]));
-                }
-                let mut tx = self.pool.begin().await?;
-                // Everyone's new-starter deadlines may move: bump the data version and log a change for everyone.
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE organisations SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version",
-                )
-                .bind(org.0).fetch_optional(&mut *tx).await?;
-                let version = version.ok_or(StoreError::NotFound)?;
-                sqlx::query(
-                    "INSERT INTO organisation_rehire_breaks (org_id, break_days, recorded_at, recorded_by) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(org.0).bind(i32::try_from(days).unwrap_or(i32::MAX)).bind(now).bind(by.0)
-                .execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO compliance_changes (org_id, data_version, person_id) VALUES ($1, $2, NULL)")
-                    .bind(org.0).bind(version)
-                    .execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
+                self.add_rehire_break(org, days, by, now).await
             }
 
             async fn org_data_version(&self, org: OrgId) -> Result<i64> {

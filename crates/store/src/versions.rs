@@ -1,6 +1,7 @@
-//! Writes of the facts kept as recorded versions (see `lantern_domain::history`): organisations' compliance targets,
-//! units, posts and rule versions. Nothing here updates a fact in place: a change is a new version row, and rows the
-//! batch would leave as they are write nothing (so re-importing the same file changes no answer and no data version).
+//! Writes of the facts kept as recorded versions (see `lantern_domain::history`): organisations' compliance targets
+//! and re-hire breaks, units, posts and rule versions. Nothing here updates a fact in place: a change is a new version
+//! row, and rows the batch would leave as they are write nothing (so re-importing the same file changes no answer and
+//! no data version).
 //! Each function is one row kind of a batch's transaction (`write_tx` in `sql.rs` calls them in order).
 
 macro_rules! impl_versioned_writes {
@@ -56,6 +57,35 @@ macro_rules! impl_versioned_writes {
                         }
                     }
                 }
+                Ok(())
+            }
+
+            /// A new version of the organisation's re-hire break (`Store::set_rehire_break_days`).
+            async fn add_rehire_break(&self, org: OrgId, days: u32, by: AccountId, now: Timestamp) -> Result<()> {
+                let range = lantern_domain::REHIRE_BREAK_DAYS;
+                if !range.contains(&days) {
+                    return Err(StoreError::Rejected(vec![BatchProblem {
+                        line: 1,
+                        field: "rehire_break_days".to_owned(),
+                        message: format!("must be between {} and {} days, not {days}", range.start(), range.end()),
+                    }]));
+                }
+                let mut tx = self.pool.begin().await?;
+                // Everyone's new-starter deadlines may move: bump the data version and log a change for everyone.
+                let version: Option<i64> = sqlx::query_scalar(
+                    "UPDATE organisations SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version",
+                )
+                .bind(org.0).fetch_optional(&mut *tx).await?;
+                let version = version.ok_or(StoreError::NotFound)?;
+                sqlx::query(
+                    "INSERT INTO organisation_rehire_breaks (org_id, break_days, recorded_at, recorded_by) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(org.0).bind(i32::try_from(days).unwrap_or(i32::MAX)).bind(now).bind(by.0)
+                .execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO compliance_changes (org_id, data_version, person_id) VALUES ($1, $2, NULL)")
+                    .bind(org.0).bind(version)
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
