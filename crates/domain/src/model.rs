@@ -147,11 +147,95 @@ impl RecordSource {
     }
 }
 
+/// An organisation's code: its NHS Organisation Data Service (ODS) code, for example `RJ1` for Guy's and St Thomas'
+/// or `RYJ` for Imperial; organisations without one (a private hospital, a medical school) get a local code of the
+/// same form. Upper-case letters and digits, 3 to 10 of them; lower case is read as upper case. Codes appear in
+/// URLs (`/orgs/RJ1/...`) and in imports, so only a valid one can exist.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct OdsCode(String);
+
+impl OdsCode {
+    pub fn parse(text: &str) -> Result<OdsCode, String> {
+        let code = text.trim().to_ascii_uppercase();
+        if (3..=10).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            Ok(OdsCode(code))
+        } else {
+            Err(format!(
+                "{text:?} is not an organisation code: 3 to 10 letters and digits, like RJ1"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for OdsCode {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for OdsCode {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for OdsCode {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for OdsCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for OdsCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for OdsCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for OdsCode {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl<'de> Deserialize<'de> for OdsCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        OdsCode::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<OdsCode> for String {
+    fn from(code: OdsCode) -> String {
+        code.0
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organisation {
     pub id: OrgId,
-    /// NHS Organisation Data Service code, for example RJ1. Non-NHS bodies get a local code.
-    pub ods_code: String,
+    pub ods_code: OdsCode,
     pub name: String,
     pub org_type: OrgType,
     /// Compliance target in percent; each organisation sets its own, typically between 85 and 95.
@@ -595,4 +679,33 @@ pub struct AcceptancePolicy {
     pub accepted: Vec<ProviderType>,
     pub effective_from: Date,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_codes_are_checked_and_read_in_upper_case() {
+        assert_eq!(OdsCode::parse("RJ1").unwrap(), "RJ1");
+        assert_eq!(OdsCode::parse(" rj1 ").unwrap().as_str(), "RJ1");
+        assert_eq!(OdsCode::parse("LPH01").unwrap().to_string(), "LPH01");
+        for bad in ["", "R1", "RJ-1", "RJ1/../x", "ABCDEFGHIJK", "RJ 1"] {
+            let e = OdsCode::parse(bad).unwrap_err();
+            assert!(e.contains("not an organisation code"), "{bad}: {e}");
+        }
+        let from_toml: Result<std::collections::BTreeMap<String, OdsCode>, _> =
+            toml::from_str("code = \"x/y\"");
+        assert!(from_toml.is_err(), "deserialising checks too");
+    }
+
+    #[test]
+    fn a_requirement_has_one_text_form() {
+        let k = RequirementKey::new("cstf.resuscitation", 2);
+        assert_eq!(k.to_string(), "cstf.resuscitation:2");
+        assert_eq!("cstf.resuscitation:2".parse::<RequirementKey>().unwrap(), k);
+        assert!("cstf.resuscitation".parse::<RequirementKey>().is_err());
+        assert!("cstf.resuscitation:two".parse::<RequirementKey>().is_err());
+        assert!(":2".parse::<RequirementKey>().is_err());
+    }
 }

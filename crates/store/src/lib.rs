@@ -11,6 +11,7 @@ mod batch;
 mod batch_write;
 pub mod csv_import;
 mod invitations;
+pub mod learning;
 pub mod lrs;
 mod outbox;
 mod postgres;
@@ -29,6 +30,7 @@ mod versions;
 pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
+pub use learning::LearningStore;
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
@@ -190,7 +192,7 @@ pub enum Changes {
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
-/// regulatory changes applied [`ChangeStore`].
+/// courses and attempts [`LearningStore`], regulatory changes applied [`ChangeStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -201,6 +203,7 @@ pub trait Store:
     + ReminderStore
     + TimeZoneStore
     + RevalidationStore
+    + LearningStore
     + ChangeStore
     + Send
     + Sync

@@ -178,7 +178,7 @@ macro_rules! impl_store {
         fn org_from_row(r: &DbRow) -> Result<Organisation> {
             Ok(Organisation {
                 id: OrgId(r.try_get("id")?),
-                ods_code: r.try_get("ods_code")?,
+                ods_code: vocab("organisations.ods_code", &r.try_get::<String, _>("ods_code")?, |c| OdsCode::parse(c).ok())?,
                 name: r.try_get("name")?,
                 org_type: vocab("organisations.org_type", &r.try_get::<String, _>("org_type")?, OrgType::parse)?,
                 target_percent: r.try_get("target_percent")?,

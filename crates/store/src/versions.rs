@@ -19,6 +19,11 @@ macro_rules! impl_versioned_writes {
                 touched: &mut Touched,
             ) -> Result<()> {
                 for (i, o) in batch.orgs.iter().enumerate() {
+                    // Only a valid code may name an organisation (it appears in every URL of the organisation's).
+                    if let Err(message) = lantern_domain::OdsCode::parse(&o.ods_code) {
+                        problems.push(problem(i + 1, "org_code", message));
+                        continue;
+                    }
                     if let Some(only) = batch.only_org.as_deref().filter(|only| *only != o.ods_code) {
                         problems.push(problem(i + 1, "org_code", format!("{:?} is another organisation: this import is for {only} only", o.ods_code)));
                         continue;

@@ -157,7 +157,7 @@ pub async fn org_compliance(
             unit_id: unit.map(|u| u.id.0),
             code: unit
                 .map(|u| u.code.clone())
-                .unwrap_or_else(|| org.ods_code.clone()),
+                .unwrap_or_else(|| org.ods_code.to_string()),
             name: unit
                 .map(|u| u.name.clone())
                 .unwrap_or_else(|| org.name.clone()),
@@ -180,7 +180,7 @@ pub async fn org_compliance(
         }
     }
     Ok(OrgComplianceView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         name: org.name,
         target_percent: rollup.context.target_known_at(known_at),
         as_at,
@@ -357,7 +357,7 @@ pub async fn team_matrix(
     }
     rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.name.cmp(&b.name)));
     Ok(UnitPeopleView {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         org_name: org.name.clone(),
         unit_id: unit.id.0,
         unit_name: unit.name.clone(),
@@ -462,7 +462,7 @@ pub async fn unit_people(
         .collect();
     path.reverse();
     Ok(UnitPeopleView {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         org_name: org.name.clone(),
         unit_id: unit.id.0,
         unit_name: unit.name.clone(),
@@ -653,7 +653,7 @@ pub async fn person_compliance(
     let revalidation =
         revalidation::summaries(&p.person.registrations, &known_records, &evidence, as_at);
     Ok(PersonComplianceView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         org_name: org.name,
         person_id: p.person.id.0,
         employee_number: p.person.employee_number.clone(),

@@ -102,7 +102,7 @@ mod tests {
     fn org(zone: &str) -> Organisation {
         Organisation {
             id: OrgId(1),
-            ods_code: "RJ1".into(),
+            ods_code: lantern_domain::OdsCode::parse("RJ1").expect("a code"),
             name: "A trust".into(),
             org_type: OrgType::parse("nhs_trust").expect("a type"),
             target_percent: 90.0,

@@ -30,7 +30,8 @@ pub async fn world(store: &Arc<dyn Store>) -> String {
         .find(|o| o.org.ods_code != "RJ1" && o.people > 0)
         .expect("another organisation")
         .org
-        .ods_code;
+        .ods_code
+        .to_string();
     lantern::users::create(
         store.as_ref(),
         CreateUser {

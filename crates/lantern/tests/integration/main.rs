@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod history;
 mod import;
+mod learning;
 mod mail;
 mod postgres_tls;
 mod regulators;

@@ -28,7 +28,7 @@ pub async fn list(
     Ok(Json(
         orgs.into_iter()
             .map(|o| OrganisationItem {
-                ods_code: o.org.ods_code,
+                ods_code: o.org.ods_code.to_string(),
                 name: o.org.name,
                 org_type: o.org.org_type.code().to_owned(),
                 target_percent: o.org.target_percent,

@@ -78,7 +78,7 @@ pub async fn detail(
     let (org, change) = view::change_detail(&state, &page.caller, &ods, id).await?;
     Ok(ChangePage {
         layout: page.layout,
-        ods: org.ods_code,
+        ods: org.ods_code.to_string(),
         org_name: org.name,
         change,
     })

@@ -162,7 +162,7 @@ pub async fn build(
     });
     let unit_summaries = unit_summaries(&rollup, unit, &rows, as_at);
     let mut report = Report {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         org_name: org.name.clone(),
         unit: unit.map(|u| (u.0, units[&u].clone())),
         as_at,

@@ -253,7 +253,7 @@ pub async fn preview_org(
     );
     let first = candidate.versions.first();
     Ok(Ok(OrgPreview {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         name: org.name.clone(),
         framework: first.map(|r| r.framework.clone()).unwrap_or_default(),
         framework_version: first
@@ -671,7 +671,7 @@ pub async fn changes(
     caller.require(Action::ViewChanges(org.id))?;
     let changes = state.store.applied_changes(org.id).await?;
     Ok(ChangesView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         name: org.name,
         changes: changes.into_iter().map(ChangeView::from).collect(),
     })

@@ -122,7 +122,7 @@ pub async fn person_revalidation(
     let p = state.store.person(scope, org.id, person).await?;
     let (items, counted) = evidence(state, caller, org.id, person, None).await?;
     Ok(PersonRevalidationView {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         org_name: org.name.clone(),
         person_id: person.0,
         employee_number: p.person.employee_number.clone(),
@@ -252,7 +252,7 @@ pub async fn team_revalidation(
         )
     });
     Ok(TeamRevalidationView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         unit_id: unit.0,
         unit_name: this.name.clone(),
         today,

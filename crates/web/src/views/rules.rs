@@ -206,7 +206,7 @@ pub async fn rules(state: &AppState, caller: &Caller, ods: &str) -> Result<Rules
         }
     }
     Ok(RulesView {
-        ods_code: org.ods_code,
+        ods_code: org.ods_code.to_string(),
         name: org.name,
         target_percent: org.target_percent,
         requirements,

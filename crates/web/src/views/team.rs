@@ -226,11 +226,11 @@ pub async fn select(
             .unwrap_or_default();
         let selected = wanted.map_or(units.is_empty(), |a| a == unit);
         if selected {
-            chosen = Some((o.org.ods_code.clone(), unit));
+            chosen = Some((o.org.ods_code.to_string(), unit));
         }
         units.push(ManagedUnit {
             unit_id: unit.0,
-            ods_code: o.org.ods_code.clone(),
+            ods_code: o.org.ods_code.to_string(),
             label: format!("{name}, {}", o.org.name),
             selected,
         });

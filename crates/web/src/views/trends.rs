@@ -109,7 +109,7 @@ pub async fn trends(state: &AppState, caller: &Caller, ods: &str) -> Result<Tren
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     Ok(TrendsView {
-        ods_code: org.ods_code.clone(),
+        ods_code: org.ods_code.to_string(),
         name: org.name.clone(),
         target_percent: org.target_percent,
         today,

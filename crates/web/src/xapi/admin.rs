@@ -193,7 +193,7 @@ async fn page_for(
         .collect();
     Ok(LrsPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         endpoint: format!("{}/xapi/", state.auth.public_url.trim_end_matches('/')),
         statements: state.store.statement_count(org).await?,
@@ -532,7 +532,7 @@ pub async fn erase_page(
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     Ok(ErasePage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         form: EraseForm::default(),
         errors: Vec::new(),
@@ -598,7 +598,7 @@ pub async fn erase_submit(
     if !errors.is_empty() {
         let p = ErasePage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             erasures: state.store.xapi_erasures(ctx.org.id).await?,
             form,
@@ -652,7 +652,7 @@ pub async fn erase_submit(
     );
     Ok(ErasePage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         erasures: state.store.xapi_erasures(ctx.org.id).await?,
         form: EraseForm::default(),

@@ -120,7 +120,7 @@ async fn page_for(
     };
     Ok(SsoPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         form: form.unwrap_or_else(|| form_from(stored.as_ref())),
         has_secret: stored.as_ref().is_some_and(|p| !p.client_secret.is_empty()),

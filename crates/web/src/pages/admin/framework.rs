@@ -85,7 +85,7 @@ fn empty(page: Page, org: &lantern_domain::Organisation) -> FrameworkPage {
     FrameworkPage {
         may_apply: page.caller.may(Action::ApplyFramework),
         layout: page.layout,
-        ods: org.ods_code.clone(),
+        ods: org.ods_code.to_string(),
         org_name: org.name.clone(),
         errors: Vec::new(),
         defaults: changes::defaults(),

@@ -40,7 +40,7 @@ pub async fn import_page(
     let ctx = admin_org(&state, &page.caller, &ods).await?;
     Ok(ImportPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         errors: Vec::new(),
         problems: Vec::new(),
@@ -116,7 +116,7 @@ pub async fn import_submit(
     }
     let mut result = ImportPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         errors: Vec::new(),
         problems: Vec::new(),
@@ -134,7 +134,7 @@ pub async fn import_submit(
         .map_err(|e| AppError::Internal(e.into()))?;
     let outcome = match parsed {
         Ok(mut batch) => {
-            batch.only_org = Some(ctx.org.ods_code.clone());
+            batch.only_org = Some(ctx.org.ods_code.to_string());
             match state.store.write(&batch).await {
                 Ok(o) => Ok(o),
                 Err(StoreError::Rejected(p)) => Err(p),

@@ -104,7 +104,7 @@ pub async fn locks_page(
     }
     Ok(LocksPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         accounts,
         saved: n.saved,

@@ -107,7 +107,7 @@ pub async fn people_page(
     found.truncate(100);
     Ok(PeoplePage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         units,
         q,

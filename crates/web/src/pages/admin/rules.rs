@@ -231,7 +231,7 @@ pub async fn rule_version_page(
     };
     Ok(RuleVersionPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         rule,
         form,
@@ -311,7 +311,7 @@ pub async fn rule_version_submit(
             Ok((rule, preview)) => {
                 return Ok(RuleVersionPreviewPage {
                     layout: page.layout,
-                    ods: ctx.org.ods_code.clone(),
+                    ods: ctx.org.ods_code.to_string(),
                     org_name: ctx.org.name.clone(),
                     rule_id: id,
                     rule,
@@ -341,7 +341,7 @@ pub async fn rule_version_submit(
         axum::http::StatusCode::BAD_REQUEST,
         RuleVersionPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             rule,
             form,

@@ -54,7 +54,7 @@ pub async fn settings_page(
     let interval = state.store.reminder_interval_days(ctx.org.id).await?;
     Ok(SettingsPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         target: ctx.org.target_percent.to_string(),
         reminder_interval: interval.to_string(),
@@ -86,11 +86,11 @@ pub async fn settings_submit(
         |t| *t >= 1.0 && *t <= 100.0,
     ) {
         let mut batch = WriteBatch {
-            only_org: Some(ctx.org.ods_code.clone()),
+            only_org: Some(ctx.org.ods_code.to_string()),
             ..WriteBatch::default()
         };
         batch.orgs.push(OrgRow {
-            ods_code: ctx.org.ods_code.clone(),
+            ods_code: ctx.org.ods_code.to_string(),
             name: ctx.org.name.clone(),
             org_type: ctx.org.org_type,
             target_percent: target,
@@ -120,7 +120,7 @@ pub async fn settings_submit(
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             target: form.target,
             reminder_interval: interval.to_string(),
@@ -178,7 +178,7 @@ pub async fn reminder_settings_submit(
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             target: ctx.org.target_percent.to_string(),
             reminder_interval: form.reminder_interval,
@@ -220,7 +220,7 @@ pub async fn time_zone_submit(
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             target: ctx.org.target_percent.to_string(),
             reminder_interval: interval.to_string(),
@@ -278,7 +278,7 @@ pub async fn rehire_settings_submit(
         axum::http::StatusCode::BAD_REQUEST,
         SettingsPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             target: ctx.org.target_percent.to_string(),
             reminder_interval: interval.to_string(),

@@ -168,7 +168,7 @@ pub async fn users_page(
     let (accounts, invitations) = users_view(&state, &page, &ctx).await?;
     Ok(UsersPage {
         layout: page.layout,
-        ods: ctx.org.ods_code.clone(),
+        ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         accounts,
         invitations,
@@ -382,7 +382,7 @@ pub async fn users_submit(
                     existing.account.id,
                     &[GrantSpec {
                         role,
-                        org: Some(ctx.org.ods_code.clone()),
+                        org: Some(ctx.org.ods_code.to_string()),
                         unit: unit.clone(),
                     }],
                     chrono::Utc::now(),
@@ -443,7 +443,7 @@ pub async fn users_submit(
         axum::http::StatusCode::BAD_REQUEST,
         UsersPage {
             layout: page.layout,
-            ods: ctx.org.ods_code.clone(),
+            ods: ctx.org.ods_code.to_string(),
             org_name: ctx.org.name.clone(),
             accounts,
             invitations,

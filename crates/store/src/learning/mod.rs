@@ -1,0 +1,178 @@
+//! Learning delivery's storage: courses and question banks as numbered versions, attempts, module states,
+//! assessment papers and submissions, and completions, which become training records in the same transaction
+//! through the one batch path. The rules (what a course is, what a draw and a mark are) are `lantern_learning`'s;
+//! this module keeps what they decide. Everything is append-only (triggers on both backends, migration 0019).
+
+mod attempts;
+mod courses;
+
+pub(crate) use attempts::impl_attempts;
+pub(crate) use courses::impl_courses;
+
+use crate::Result;
+use crate::scope::Scope;
+use async_trait::async_trait;
+use lantern_domain::{AccountId, Date, OrgId, PersonId, Timestamp};
+use lantern_learning::assessment::{Answers, Drawn, Marked, Question};
+use lantern_learning::course::{CourseVersion, ModuleState};
+
+/// When something happens: the instant, and the organisation's date then (the completion date of any record it
+/// makes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub now: Timestamp,
+    pub today: Date,
+}
+
+/// A course as the catalogue lists it: its latest version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CourseEntry {
+    pub id: i64,
+    pub org: OrgId,
+    pub version_id: i64,
+    pub course: CourseVersion,
+    pub published_at: Timestamp,
+}
+
+/// An attempt and where it stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    pub org: OrgId,
+    pub person: PersonId,
+    pub course: CourseVersion,
+    pub course_version_id: i64,
+    pub started_at: Timestamp,
+    /// Each module's state, in module order.
+    pub states: Vec<ModuleState>,
+    /// When the course was completed (and the records were made).
+    pub completed_at: Option<Timestamp>,
+}
+
+/// A paper as the learner sees it: questions and options in the order drawn, without the answer key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paper {
+    pub id: i64,
+    pub module_key: String,
+    pub questions: Vec<PaperQuestion>,
+    pub deadline: Option<Timestamp>,
+    /// Which try this is, and how many are allowed.
+    pub attempt_number: u32,
+    pub attempt_limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaperQuestion {
+    pub id: String,
+    pub stem: String,
+    pub multiple: bool,
+    /// (option id, text), in the order shown.
+    pub options: Vec<(String, String)>,
+}
+
+/// A submitted paper: the mark, and the questions with their keys and explanations for the feedback page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submission {
+    pub paper_id: i64,
+    pub marked: Marked,
+    pub late: bool,
+    pub questions: Vec<Question>,
+    pub answers: Answers,
+    /// The attempt after the submission (the course may now be complete).
+    pub attempt: Attempt,
+}
+
+#[async_trait]
+pub trait LearningStore: Send + Sync {
+    /// Publishes a course's next version (the first creates the course), after checking it: the draft's problems,
+    /// banks that exist in the organisation, prerequisites that exist and make no cycle. Rejected naming each field.
+    async fn publish_course(
+        &self,
+        org: OrgId,
+        by: Option<AccountId>,
+        now: Timestamp,
+        draft: &CourseVersion,
+    ) -> Result<CourseEntry>;
+
+    /// Publishes a bank's next version; every question must check. Returns the version number.
+    async fn publish_bank(
+        &self,
+        org: OrgId,
+        by: Option<AccountId>,
+        now: Timestamp,
+        code: &str,
+        questions: &[Question],
+    ) -> Result<u32>;
+
+    /// The latest version of each of the organisation's courses, by title.
+    async fn courses(&self, org: OrgId) -> Result<Vec<CourseEntry>>;
+
+    /// The latest version of one course, by code.
+    async fn course(&self, org: OrgId, code: &str) -> Result<CourseEntry>;
+
+    /// The organisation's courses whose latest version satisfies a requirement.
+    async fn courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>>;
+
+    /// The person's open attempt at a course, or a new one on its latest version. NotFound when the person is
+    /// outside the caller's scope or has no post in the organisation.
+    async fn start_attempt(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        person: PersonId,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<Attempt>;
+
+    /// An attempt, within the caller's scope.
+    async fn attempt(&self, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt>;
+
+    /// The person's attempts, newest first.
+    async fn attempts_of(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        person: PersonId,
+    ) -> Result<Vec<Attempt>>;
+
+    /// Records a lesson or package module's new state. Refused for a module that is not open, for an assessment
+    /// (its state comes from its papers), and after the course is complete. When it completes the course, the
+    /// training records are written in the same transaction, completed on `at.today`.
+    async fn record_module(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        attempt: i64,
+        module_key: &str,
+        state: ModuleState,
+        at: At,
+    ) -> Result<Attempt>;
+
+    /// The open (unsubmitted) paper for an assessment module, or a new one drawn with `seed`. Refused when the
+    /// module is not open or its attempt limit is used up.
+    async fn paper(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        attempt: i64,
+        module_key: &str,
+        seed: u64,
+        now: Timestamp,
+    ) -> Result<Paper>;
+
+    /// Marks a paper once. A second submission of the same paper is a Conflict (the first counts); a submission
+    /// after the deadline counts as a fail. A pass completes the module, and perhaps the course (records written in
+    /// the same transaction, completed on `at.today`).
+    async fn submit_paper(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        attempt: i64,
+        paper: i64,
+        answers: &Answers,
+        at: At,
+    ) -> Result<Submission>;
+}
+
+/// The JSON of what a paper holds: the draw, in order.
+pub(crate) type StoredPaper = Vec<Drawn>;
