@@ -273,6 +273,31 @@ async fn a_new_cstf_version_is_previewed_then_applied_once_with_a_transition() {
             "{name}: nothing sent twice"
         );
 
+        // The record of a change is append-only in the database itself.
+        for sql in [
+            "UPDATE regulatory_changes SET emails = 0",
+            "DELETE FROM regulatory_changes",
+        ] {
+            use sqlx::Connection;
+            let res = if url.starts_with("postgres") {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .map(|_| ())
+            } else {
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .map(|_| ())
+            };
+            let err = res.expect_err(&format!("{name}: {sql} is refused"));
+            assert!(err.to_string().contains("append-only"), "{name}: {err}");
+        }
+
         // The changes page and its API twin, for admins and auditors.
         let res = admin.get("/api/v1/organisations/RJ1/changes").await;
         assert_eq!(res.status, StatusCode::OK, "{name}");
