@@ -248,6 +248,9 @@ pub enum Action {
     ViewChanges(OrgId),
     /// Their own requirements and records in one organisation, as a learner there ("My training").
     ViewOwnTraining(OrgId),
+    /// Take the organisation's courses and assessments, as a learner there. The attempt is always their own: the
+    /// store refuses anyone else's (its scope is the learner's own person).
+    Learn(OrgId),
     /// Give an account a role in this organisation from its admin pages (platform admins are made on the command
     /// line only).
     Grant(OrgId, Role),
@@ -292,6 +295,7 @@ impl Action {
             | Action::Administer(o)
             | Action::ManageAccount(o, _)
             | Action::ViewOwnTraining(o)
+            | Action::Learn(o)
             | Action::Grant(o, _)
             | Action::Revoke(o, _, _)
             | Action::PreviewChange(o)
@@ -430,7 +434,9 @@ impl Principal {
             // Auditors see what changed and when: the changes explain the figures they inspect.
             Action::ViewChanges(org) => self.has(org, &[OrgAdmin, Auditor]),
             // Their own training is a learner's: a platform admin or a manager is not one by their office.
-            Action::ViewOwnTraining(org) => self.person.is_some() && self.holds(org, &[Learner]),
+            Action::ViewOwnTraining(org) | Action::Learn(org) => {
+                self.person.is_some() && self.holds(org, &[Learner])
+            }
             Action::Grant(org, role) => role != PlatformAdmin && self.has(org, &[OrgAdmin]),
             Action::Revoke(org, role, whose) => {
                 self.has(org, &[OrgAdmin]) && !(whose == Whose::Own && role == OrgAdmin)
@@ -740,9 +746,14 @@ mod tests {
             ],
         };
         assert!(learner.may(Action::ViewOwnTraining(ORG)));
+        assert!(learner.may(Action::Learn(ORG)));
         assert!(
             !learner.may(Action::ViewOwnTraining(OTHER)),
             "a manager there, not a learner"
+        );
+        assert!(
+            !learner.may(Action::Learn(OTHER)),
+            "courses are a learner's"
         );
         let unlinked = Principal {
             person: None,

@@ -276,13 +276,16 @@ pub struct PersonStatuses {
     pub statuses: Vec<Option<(Status, Option<Date>)>>,
 }
 
-/// What one person put into the index, kept so that a change to them can be taken out again without rebuilding.
-#[derive(Clone, Debug)]
-struct Contribution {
-    /// (unit, first day, first day after) of each post in the organisation.
-    posts: Vec<(UnitId, i32, i32)>,
-    /// (requirement index, status index, first day, first day after; i32::MAX when open).
-    spans: Vec<(u16, u8, i32, i32)>,
+/// What one person put into the index, kept so that a change to them can be taken out again without rebuilding, and
+/// so that the store can keep it (`lantern_store::read_model`): an index made from the contributions it held answers
+/// exactly as the index did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contribution {
+    /// (unit, first day, first day after; i32::MAX when open) of each post in the organisation.
+    pub posts: Vec<(UnitId, i32, i32)>,
+    /// (requirement index, status index in [`Status::ALL`], first day, first day after; i32::MAX when open). The
+    /// requirement index is the index's own ([`RollupIndex::requirement_key`], [`RollupIndex::intern`]).
+    pub spans: Vec<(u16, u8, i32, i32)>,
 }
 
 /// Per (node, requirement) status histograms for one organisation.
@@ -340,6 +343,45 @@ impl RollupIndex {
             })
             .sum();
         (cells, people)
+    }
+
+    /// Every person in the index with what they put into it, in no particular order.
+    pub fn contributions(&self) -> impl Iterator<Item = (PersonId, &Contribution)> {
+        self.people.iter().map(|(id, c)| (*id, c))
+    }
+
+    /// What one person put into the index; None when they are not in it.
+    pub fn contribution_of(&self, person: PersonId) -> Option<&Contribution> {
+        self.people.get(&person)
+    }
+
+    /// The requirement with this index (as a [`Contribution`]'s spans name it).
+    pub fn requirement_key(&self, ix: u16) -> Option<&RequirementKey> {
+        self.keys.get(usize::from(ix))
+    }
+
+    /// The index of a requirement, given one if it has none yet (it is listed once someone holds it).
+    pub fn intern(&mut self, key: &RequirementKey) -> u16 {
+        self.requirement(key)
+    }
+
+    /// Replaces what the index holds for one person with a contribution made earlier (None removes them).
+    /// Its requirement indexes must be this index's ([`Self::intern`]).
+    pub fn replace_contribution(
+        &mut self,
+        hierarchy: &Hierarchy,
+        person: PersonId,
+        contribution: Option<Contribution>,
+    ) {
+        if let Some(old) = self.people.remove(&person) {
+            self.apply(hierarchy, &old, false);
+            self.hold(&old, false);
+        }
+        if let Some(c) = contribution.filter(|c| !c.posts.is_empty() && !c.spans.is_empty()) {
+            self.apply(hierarchy, &c, true);
+            self.hold(&c, true);
+            self.people.insert(person, c);
+        }
     }
 
     /// People with at least one applicable requirement in the organisation.
@@ -492,7 +534,7 @@ impl RollupIndex {
     }
 
     /// What a person puts into the index: their posts in the organisation and their spans, by requirement index.
-    fn contribution(&mut self, posts: &[&Post], spans: &[StatusSpan]) -> Option<Contribution> {
+    fn make_contribution(&mut self, posts: &[&Post], spans: &[StatusSpan]) -> Option<Contribution> {
         if posts.is_empty() || spans.is_empty() {
             return None;
         }
@@ -522,7 +564,7 @@ impl RollupIndex {
         posts: &[&Post],
         spans: &[StatusSpan],
     ) {
-        if let Some(c) = self.contribution(posts, spans) {
+        if let Some(c) = self.make_contribution(posts, spans) {
             self.apply(hierarchy, &c, true);
             self.hold(&c, true);
             self.people.insert(person, c);
@@ -596,14 +638,28 @@ pub struct RollupBuilder {
 impl RollupBuilder {
     /// Adds one person: their posts in the organisation (for unit membership over time) and their status spans.
     pub fn add_person(&mut self, person: PersonId, posts: &[&Post], spans: &[StatusSpan]) {
-        if let Some(c) = self.index.contribution(posts, spans) {
-            let staged = &mut self.staged;
-            walk(&self.hierarchy, &c, |key, slot, d| {
-                staged.entry(key).or_default()[slot].push(d)
-            });
-            self.index.hold(&c, true);
-            self.index.people.insert(person, c);
+        if let Some(c) = self.index.make_contribution(posts, spans) {
+            self.add_contribution(person, c);
         }
+    }
+
+    /// The index of a requirement in the index being built, for contributions made outside it.
+    pub fn intern(&mut self, key: &RequirementKey) -> u16 {
+        self.index.requirement(key)
+    }
+
+    /// Adds one person from a contribution made earlier (its requirement indexes from [`Self::intern`]); one with no
+    /// posts or no spans is not in the index. Each person is added once.
+    pub fn add_contribution(&mut self, person: PersonId, c: Contribution) {
+        if c.posts.is_empty() || c.spans.is_empty() {
+            return;
+        }
+        let staged = &mut self.staged;
+        walk(&self.hierarchy, &c, |key, slot, d| {
+            staged.entry(key).or_default()[slot].push(d)
+        });
+        self.index.hold(&c, true);
+        self.index.people.insert(person, c);
     }
 
     /// Sorts every cell's days into one arena allocation of exactly the size needed.

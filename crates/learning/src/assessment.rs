@@ -41,8 +41,10 @@ pub struct AnswerOption {
     /// Stable within its question ("a", "b", ... or an author's id).
     pub id: String,
     pub text: String,
+    #[serde(default)]
     pub correct: bool,
     /// Shown after submission beside this option: why it is right or wrong.
+    #[serde(default)]
     pub feedback: Option<String>,
 }
 
@@ -55,6 +57,7 @@ pub struct Question {
     pub stem: String,
     pub options: Vec<AnswerOption>,
     /// Shown after submission: the reasoning, with its source.
+    #[serde(default)]
     pub explanation: Option<String>,
 }
 
@@ -125,6 +128,7 @@ impl Question {
 
 /// How an assessment is drawn and passed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Rules {
     pub per_outcome: usize,
     pub pass_percent: u8,

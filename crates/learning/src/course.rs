@@ -53,23 +53,34 @@ pub struct Module {
     /// Stable across versions (`fire-intro`), so progress can be shown against the right module.
     pub key: String,
     pub title: String,
+    /// Flattened, so a course file says `kind = "lesson"` and `markdown = ...` beside the title.
+    #[serde(flatten)]
     pub kind: ModuleKind,
     /// Optional modules (further reading) do not hold back completion.
+    #[serde(default = "yes")]
     pub required: bool,
     pub estimated_minutes: u32,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourseVersion {
     /// The course's code (`cstf-fire-safety-1`), stable across versions.
     pub code: String,
+    /// Given by the store when the version is published.
+    #[serde(default)]
     pub version: u32,
     pub title: String,
     pub summary: String,
+    #[serde(default)]
     pub satisfies: Vec<Satisfies>,
     pub order: ModuleOrder,
     pub modules: Vec<Module>,
     /// Courses to complete first (their codes).
+    #[serde(default)]
     pub prerequisites: Vec<String>,
 }
 

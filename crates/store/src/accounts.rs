@@ -235,7 +235,7 @@ macro_rules! impl_account_store {
             #[async_trait]
             impl AccountStore for $store {
                 async fn create_account(&self, new: &NewAccount, now: Timestamp) -> Result<AccountId> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut problems = Vec::new();
                     let email = new.email.trim().to_lowercase();
                     if crate::accounts::email_problem(&email).is_some() {
@@ -291,7 +291,7 @@ macro_rules! impl_account_store {
                 }
 
                 async fn add_grants(&self, account: AccountId, grants: &[GrantSpec], now: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut problems = Vec::new();
                     insert_grants(&mut tx, account, grants, now, &mut problems).await?;
                     if !problems.is_empty() {
@@ -317,7 +317,7 @@ macro_rules! impl_account_store {
                 }
 
                 async fn grants(&self, account: AccountId) -> Result<Vec<RoleGrant>> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let grants = grants_of(&mut tx, account).await?;
                     tx.commit().await?;
                     Ok(grants)
@@ -361,7 +361,7 @@ macro_rules! impl_account_store {
                 }
 
                 async fn set_disabled(&self, account: AccountId, disabled: bool, now: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE id = $2")
                         .bind(disabled.then_some(now)).bind(account.0).execute(&mut *tx).await?;
                     if disabled {
@@ -372,7 +372,7 @@ macro_rules! impl_account_store {
                 }
 
                 async fn set_password(&self, account: AccountId, hash: &str) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
                         .bind(hash).bind(account.0).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM sessions WHERE account_id = $1")

@@ -82,7 +82,7 @@ macro_rules! impl_batch_writes {
                 let now = batch.recorded_at.unwrap_or_else(chrono::Utc::now);
                 let mut out = BatchOutcome::default();
                 let mut problems: Vec<BatchProblem> = Vec::new();
-                let mut touched = Touched::default();
+                let mut touched = Touched::at(now);
 
                 Self::write_orgs(tx, batch, now, &mut out, &mut problems, &mut touched).await?;
                 let orgs = OrgCodes { ids: Self::org_ids(tx).await?, only: batch.only_org.as_deref() };
@@ -247,6 +247,9 @@ macro_rules! impl_batch_writes {
                             },
                             None => None,
                         };
+                        if let Some(at) = r.recorded_at {
+                            touched.recorded(at);
+                        }
                         rows.push((person, provider_org, r.content_key(), r));
                     }
                     // An organisation's upload may only add records for its own people (records follow the person,
@@ -389,6 +392,13 @@ macro_rules! impl_batch_writes {
                          unit_count = (SELECT COUNT(*) FROM units u WHERE u.org_id = $1) WHERE id = $1",
                     )
                     .bind(org).execute(&mut **tx).await?;
+                }
+                // When this version's facts were recorded, for questions "as known at" (read_model::durable).
+                let (from, to) = touched.recorded_span();
+                for (org, version) in &versions {
+                    sqlx::query(crate::read_model::durable::STAMP_VERSION)
+                        .bind(*org).bind(*version).bind(from).bind(to)
+                        .execute(&mut **tx).await?;
                 }
                 for chunk in rows.chunks(CHUNK) {
                     let mut q = QueryBuilder::<$db>::new("INSERT INTO compliance_changes (org_id, data_version, person_id) ");

@@ -172,7 +172,7 @@ macro_rules! impl_invitation_store {
                     if new.display_name.trim().is_empty() {
                         problems.push(problem("name", "a display name is needed"));
                     }
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let unit: Option<i64> = match &new.unit {
                         Some(code) => {
                             let id: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND code = $2")
@@ -229,7 +229,7 @@ macro_rules! impl_invitation_store {
 
                 async fn accept_invitation(&self, token_hash: &str, how: Acceptance<'_>, now: Timestamp) -> Result<AccountId> {
                     // Every early return drops `tx`, which rolls it back: nothing is half-accepted.
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     // Claiming the invitation first makes two racing acceptances one success and one refusal.
                     let claimed = sqlx::query(
                         "UPDATE role_invitations SET accepted_at = $1 WHERE token_hash = $2 AND accepted_at IS NULL \

@@ -205,6 +205,7 @@ pub trait Store:
     + RevalidationStore
     + LearningStore
     + ChangeStore
+    + read_model::durable::Rollups
     + Send
     + Sync
     + 'static

@@ -163,7 +163,7 @@ macro_rules! impl_outbox_store {
             #[async_trait]
             impl OutboxStore for $store {
                 async fn queue_mail(&self, mail: &[OutgoingMail], now: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     for m in mail {
                         insert_mail(&mut tx, m, now).await?;
                     }
@@ -172,7 +172,7 @@ macro_rules! impl_outbox_store {
                 }
 
                 async fn claim_mail(&self, now: Timestamp, hold_until: Timestamp, limit: i64) -> Result<Vec<QueuedMail>> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "DELETE FROM mail_outbox WHERE created_at < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)",
                     )
@@ -250,7 +250,7 @@ macro_rules! impl_outbox_store {
                     let mut tx = match $backend {
                         Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
                         Backend::Postgres => {
-                            let mut tx = self.pool.begin().await?;
+                            let mut tx = self.begin_write().await?;
                             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('lantern password reset', 0))")
                                 .execute(&mut *tx).await?;
                             tx
@@ -289,7 +289,7 @@ macro_rules! impl_outbox_store {
                 }
 
                 async fn claim_reset_requests(&self, now: Timestamp, hold_until: Timestamp, limit: i64) -> Result<Vec<ResetRequest>> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE password_reset_requests SET claimed_until = $2 WHERE id IN ( \
                            SELECT id FROM password_reset_requests WHERE handled_at IS NULL \
@@ -308,7 +308,7 @@ macro_rules! impl_outbox_store {
                 }
 
                 async fn complete_reset_request(&self, id: i64, now: Timestamp, reset: Option<&NewReset>) -> Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let marked = sqlx::query(
                         "UPDATE password_reset_requests SET handled_at = $2, claimed_until = NULL WHERE id = $1 AND handled_at IS NULL",
                     )

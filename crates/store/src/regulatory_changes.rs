@@ -182,7 +182,7 @@ macro_rules! impl_change_store {
             #[async_trait::async_trait]
             impl ChangeStore for $store {
                 async fn apply_framework(&self, file_name: &str, text: &str, file: &FrameworkFile, changes: &[NewChange], now: Timestamp) -> Result<Vec<i64>> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let f = &file.framework;
                     let res = sqlx::query(
                         "INSERT INTO frameworks (code, version, name, source, effective_from, file_name, file_text, loaded_at) \
@@ -238,7 +238,7 @@ macro_rules! impl_change_store {
                 }
 
                 async fn apply_rule_change(&self, change: &NewChange, now: Timestamp) -> Result<i64> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut problems = Vec::new();
                     let id = write_change(&mut tx, change, now, &mut problems).await?;
                     let Some(id) = id else {

@@ -224,7 +224,7 @@ macro_rules! impl_revalidation_store {
                     new: &NewEvidence,
                 ) -> Result<EvidenceId> {
                     self.require_visible(scope, org, new.person).await?;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM registrations WHERE person_id = $1")
                         .bind(new.person.0).fetch_all(&mut *tx).await?;
                     let registered: Vec<RegulatoryBody> = bodies.iter().filter_map(|b| RegulatoryBody::parse(b)).collect();
@@ -281,7 +281,7 @@ macro_rules! impl_revalidation_store {
                 ) -> Result<()> {
                     let (person, id, reason) = (item.person, item.id, item.reason);
                     self.require_visible(scope, org, person).await?;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let theirs: Option<i64> = sqlx::query_scalar(
                         "SELECT id FROM revalidation_evidence WHERE id = $1 AND person_id = $2",
                     )

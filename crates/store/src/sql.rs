@@ -11,8 +11,14 @@ use std::collections::BTreeSet;
 pub(crate) const CHUNK: usize = 1000;
 
 /// What a batch changed, for the organisations' data versions and the change log behind incremental roll-ups.
-#[derive(Default)]
+///
+/// It is made with the instant the write records ([`Touched::at`]) and told of any other `recorded_at` it writes
+/// ([`Touched::recorded`]), so each data version is stored with when its facts were recorded (`data_version_times`):
+/// that is how a question "as known at T" finds the data version Lantern had then. There is deliberately no
+/// `Default`: a write that forgot its instants would make those answers wrong.
 pub(crate) struct Touched {
+    /// The earliest and latest `recorded_at` the write stores, in microseconds since 1970.
+    recorded: (i64, i64),
     /// Organisations changed as a whole: their units, rules, policies or settings.
     whole: BTreeSet<i64>,
     /// (organisation, person) pairs whose posts, records or exemptions changed.
@@ -22,6 +28,31 @@ pub(crate) struct Touched {
 }
 
 impl Touched {
+    /// Nothing touched yet, by a write recording its facts at `now`.
+    pub(crate) fn at(now: Timestamp) -> Self {
+        use crate::read_model::durable::{micros_down, micros_up};
+        Touched {
+            recorded: (micros_down(now), micros_up(now)),
+            whole: BTreeSet::new(),
+            people: BTreeSet::new(),
+            recount: BTreeSet::new(),
+        }
+    }
+
+    /// The write also stores a fact recorded at `at` (a record imported with its own `recorded_at`).
+    pub(crate) fn recorded(&mut self, at: Timestamp) {
+        use crate::read_model::durable::{micros_down, micros_up};
+        self.recorded = (
+            self.recorded.0.min(micros_down(at)),
+            self.recorded.1.max(micros_up(at)),
+        );
+    }
+
+    /// The earliest and latest `recorded_at` the write stores, in microseconds since 1970.
+    pub(crate) fn recorded_span(&self) -> (i64, i64) {
+        self.recorded
+    }
+
     pub(crate) fn org(&mut self, org: i64) {
         self.whole.insert(org);
     }
@@ -157,6 +188,18 @@ macro_rules! impl_store {
     ($store:ident, $db:ty, $backend:expr) => {
         use crate::batch::*;
         use crate::sql::*;
+
+        impl $store {
+            /// A transaction that reads and then writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so
+            /// another connection's commit between its reads and its first write (the read model stores layers in
+            /// the background) cannot make it fail to upgrade; the busy timeout makes it wait its turn instead.
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'_, $db>> {
+                Ok(match $backend {
+                    Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    Backend::Postgres => self.pool.begin().await?,
+                })
+            }
+        }
         use crate::*;
         use lantern_domain::framework::FrameworkFile;
 
@@ -399,11 +442,11 @@ macro_rules! impl_store {
             }
 
             async fn load_frameworks(&self, files: &[(String, String, FrameworkFile)]) -> Result<FrameworkLoad> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut load = FrameworkLoad::default();
                 let mut problems = Vec::new();
-                let mut touched = Touched::default();
                 let now = chrono::Utc::now();
+                let mut touched = Touched::at(now);
                 let org_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM organisations ORDER BY id").fetch_all(&mut *tx).await?;
                 for (i, (name, text, file)) in files.iter().enumerate() {
                     let f = &file.framework;
@@ -831,7 +874,7 @@ macro_rules! impl_store {
             }
 
             async fn write(&self, batch: &WriteBatch) -> Result<BatchOutcome> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let outcome = self.write_tx(&mut tx, batch).await;
                 match outcome {
                     Ok(o) => {

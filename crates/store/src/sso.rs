@@ -198,7 +198,7 @@ macro_rules! impl_sso_store {
                 }
 
                 async fn create_sso_login(&self, state_hash: &str, login: &SsoLogin, now: Timestamp, expires_at: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     // Abandoned sign-ins (the person closed the provider's page) are cleared as new ones start.
                     sqlx::query("DELETE FROM sso_logins WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
                     sqlx::query(
@@ -254,7 +254,7 @@ macro_rules! impl_sso_store {
                 }
 
                 async fn link_sso_identity(&self, org: OrgId, issuer: &str, subject: &str, account: AccountId, now: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let holder: Option<i64> = sqlx::query_scalar(
                         "SELECT account_id FROM sso_identities WHERE org_id = $1 AND issuer = $2 AND subject = $3",
                     )

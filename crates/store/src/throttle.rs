@@ -114,7 +114,7 @@ macro_rules! impl_throttle_store {
                     let mut tx = match $backend {
                         Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
                         Backend::Postgres => {
-                            let mut tx = self.pool.begin().await?;
+                            let mut tx = self.begin_write().await?;
                             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('lantern sign-in ' || $1, 0))")
                                 .bind(email).execute(&mut *tx).await?;
                             tx
@@ -183,7 +183,7 @@ macro_rules! impl_throttle_store {
                 }
 
                 async fn clear_sign_in_lock(&self, email: &str) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     sqlx::query("DELETE FROM sign_in_locks WHERE email = $1").bind(email).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM sign_in_failures WHERE email = $1").bind(email).execute(&mut *tx).await?;
                     tx.commit().await?;

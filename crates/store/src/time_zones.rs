@@ -45,16 +45,19 @@ macro_rules! impl_time_zone_store {
             #[async_trait]
             impl TimeZoneStore for $store {
                 async fn set_time_zone(&self, org: OrgId, zone: TimeZone, by: AccountId, now: Timestamp) -> Result<()> {
-                    let mut tx = self.pool.begin().await?;
-                    let n = sqlx::query(
-                        "UPDATE organisations SET time_zone = $1, data_version = data_version + 1 WHERE id = $2",
+                    let mut tx = self.begin_write().await?;
+                    let version: i64 = sqlx::query_scalar(
+                        "UPDATE organisations SET time_zone = $1, data_version = data_version + 1 WHERE id = $2 \
+                         RETURNING data_version",
                     )
                     .bind(zone.name()).bind(org.0)
-                    .execute(&mut *tx).await?
-                    .rows_affected();
-                    if n != 1 {
-                        return Err(StoreError::NotFound);
-                    }
+                    .fetch_optional(&mut *tx).await?
+                    .ok_or(StoreError::NotFound)?;
+                    sqlx::query(crate::read_model::durable::STAMP_VERSION)
+                        .bind(org.0).bind(version)
+                        .bind(crate::read_model::durable::micros_down(now))
+                        .bind(crate::read_model::durable::micros_up(now))
+                        .execute(&mut *tx).await?;
                     sqlx::query(
                         "INSERT INTO organisation_time_zones (org_id, time_zone, recorded_at, recorded_by) VALUES ($1, $2, $3, $4)",
                     )

@@ -75,7 +75,7 @@ macro_rules! impl_versioned_writes {
                         message: format!("must be between {} and {} days, not {days}", range.start(), range.end()),
                     }]));
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Everyone's new-starter deadlines may move: bump the data version and log a change for everyone.
                 let version: Option<i64> = sqlx::query_scalar(
                     "UPDATE organisations SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version",

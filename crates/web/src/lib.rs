@@ -9,6 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 mod error;
+pub mod learning;
 pub mod mail;
 mod ops;
 pub mod pages;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
     );
     let signed_in = Router::new()
         .merge(pages::routes().router)
+        .merge(learning::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -125,6 +127,7 @@ pub fn route_list() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let ours = [
         pages::routes(),
+        learning::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

@@ -17,6 +17,7 @@ use lantern_store::*;
 use person::make_person;
 use workforce::DIRECTORATES;
 
+pub mod courses;
 mod person;
 mod workforce;
 
@@ -210,6 +211,8 @@ pub async fn generate(
         bar.set_position(made as u64);
     }
     bar.finish_with_message("done");
+    // The project's own courses, so a learner with a gap can close it here.
+    courses::publish(store, chrono::Utc::now()).await?;
     store.refresh_statistics().await?;
     Ok(format!(
         "Demo world: {} organisations, {made} staff, {records} training records, as at {today}, seed {seed}, in {:.1} s.",

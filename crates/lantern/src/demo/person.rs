@@ -308,7 +308,9 @@ fn provider_for(
 
 fn recorded_at(rng: &mut fastrand::Rng, completed: NaiveDate, today: Date) -> Timestamp {
     let day = add_days(completed, rng.u32(0..8)).min(today);
+    // Never after the moment the world is made: a record cannot have been recorded after it was imported.
     day.and_hms_opt(9 + rng.u32(0..9), rng.u32(0..60), 0)
         .expect("valid time")
         .and_utc()
+        .min(chrono::Utc::now())
 }

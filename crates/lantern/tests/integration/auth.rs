@@ -695,6 +695,24 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             page_auth(false, 404)
         }
         ("GET", "/me") => page_auth(who == Learner, 404),
+        // Courses are a learner's (their own attempts only); the matrix's course and attempt do not exist, so a
+        // learner gets 404 (400 for a submission naming no paper), everyone else in RJ1 403 (a platform admin is no
+        // learner either), the foreign admin 404.
+        ("GET", "/orgs/{ods}/learning/courses/{code}")
+        | ("POST", "/orgs/{ods}/learning/courses/{code}/start")
+        | ("GET", "/orgs/{ods}/learning/attempts/{attempt}")
+        | ("GET", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}")
+        | ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/complete") => match who {
+            Anonymous => 303,
+            Learner | Foreign => 404,
+            _ => 403,
+        },
+        ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit") => match who {
+            Anonymous => 303,
+            Learner => 400,
+            Foreign => 404,
+            _ => 403,
+        },
         ("GET", "/orgs/{ods}/trends")
         | ("GET", "/orgs/{ods}/report")
         | ("GET", "/orgs/{ods}/report.csv")
@@ -869,6 +887,9 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{mapping_id}", "999999")
         .replace("{evidence_id}", "999999")
         .replace("{change_id}", "999999")
+        .replace("{code}", "no-such-course")
+        .replace("{attempt}", "999999")
+        .replace("{key}", "no-such-module")
         .replace("{token}", "not-a-real-token")
         .replace("{version}", "any")
         .replace("{*file}", "nhsuk.min.css")

@@ -472,3 +472,205 @@ async fn tries_are_limited_late_papers_fail_and_cycles_are_refused() {
         ));
     }
 }
+
+/// Over HTTP, as the demo learner: "My training" offers the course for a requirement out of date; the lesson, a failed
+/// paper with feedback, a passed one; then the requirement is compliant on "My training". A manager cannot open
+/// the learner's attempt.
+#[tokio::test]
+async fn the_demo_learner_goes_from_due_to_compliant_in_the_browser() {
+    use crate::web::Client;
+    use axum::http::StatusCode;
+    const LEARNER: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
+    const MANAGER: (&str, &str) = ("manager@demo.lantern.test", "manager-demo-password");
+    for (name, store, _dir) in backends().await {
+        lantern::demo::generate(
+            store.as_ref(),
+            300,
+            11,
+            chrono::Utc::now().date_naive(),
+            false,
+        )
+        .await
+        .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("accounts");
+        let (app, state) = crate::app_with(&store, crate::test_auth());
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let person = store
+            .account_by_email(LEARNER.0)
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+            .unwrap();
+        // A course for the first requirement the learner is not in date with.
+        let bundle = store
+            .person(&Scope::Platform, rj1.id, person)
+            .await
+            .unwrap();
+        let ctx = store.org_context(&Scope::Platform, rj1.id).await.unwrap();
+        let engine = OrgEngine::new(rj1.id, &ctx.rules, &ctx.policies, None);
+        let facts = PersonFacts {
+            posts: &bundle.posts,
+            records: &bundle.records,
+            exemptions: &bundle.exemptions,
+        };
+        let today = rj1.today(chrono::Utc::now());
+        // Make one of her requirements overdue, as a withdrawn record would: the first one kept by completion.
+        let target = engine
+            .person(facts)
+            .explain_at(today)
+            .into_iter()
+            .find(|r| r.explanation.hours.is_none() && r.status != Status::Exempt)
+            .expect("a completion requirement");
+        let withdrawals: Vec<SupersessionRow> = bundle
+            .records
+            .iter()
+            .filter(|r| r.record.subject == target.subject && r.superseded.is_none())
+            .map(|r| SupersessionRow {
+                record_id: r.record.id,
+                replaced_by: None,
+                reason: "withdrawn for the test".into(),
+            })
+            .collect();
+        store
+            .write(&WriteBatch {
+                supersessions: withdrawals,
+                ..WriteBatch::default()
+            })
+            .await
+            .expect("withdrawn");
+        let bundle = store
+            .person(&Scope::Platform, rj1.id, person)
+            .await
+            .unwrap();
+        let facts = PersonFacts {
+            posts: &bundle.posts,
+            records: &bundle.records,
+            exemptions: &bundle.exemptions,
+        };
+        let gap = engine
+            .person(facts)
+            .explain_at(today)
+            .into_iter()
+            .find(|r| r.subject == target.subject)
+            .expect("still required");
+        // Overdue, or due as a new starter: either way, not in date, so "My training" offers the course.
+        assert!(!gap.status.is_in_date(), "{name}: {:?}", gap.status);
+        let mut c = course();
+        c.code = "gap-course".into();
+        // Named to sort before the built-in courses, so "My training" offers this one.
+        c.title = format!("A refresher: {}", gap.explanation.rule.title);
+        c.satisfies = vec![Satisfies {
+            subject: gap.subject.clone(),
+            level: gap.level,
+        }];
+        let now = chrono::Utc::now();
+        store
+            .publish_bank(rj1.id, None, now, "fire", &bank())
+            .await
+            .unwrap();
+        store.publish_course(rj1.id, None, now, &c).await.unwrap();
+        drop(state);
+
+        let mut web = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let me = web.get("/me").await;
+        assert!(
+            me.body.contains("/orgs/RJ1/learning/courses/gap-course"),
+            "{name}: My training offers the course"
+        );
+        let page = web.get("/orgs/RJ1/learning/courses/gap-course").await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(page.body.contains("Start the course"), "{name}");
+        let started = web
+            .post_form("/orgs/RJ1/learning/courses/gap-course/start", &[], None)
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{name}");
+        let attempt = started.location().to_owned();
+        assert!(
+            attempt.starts_with("/orgs/RJ1/learning/attempts/"),
+            "{attempt}"
+        );
+
+        let lesson = web.get(&format!("{attempt}/modules/lesson")).await;
+        assert!(
+            lesson.body.contains("<h1>Fire</h1>"),
+            "{name}: the lesson renders"
+        );
+        let read = web
+            .post_form(&format!("{attempt}/modules/lesson/complete"), &[], None)
+            .await;
+        assert_eq!(read.status, StatusCode::SEE_OTHER);
+
+        // The paper carries no answer key.
+        let paper = web.get(&format!("{attempt}/modules/check")).await;
+        assert_eq!(paper.status, StatusCode::OK, "{name}");
+        assert!(
+            !paper.body.contains("correct"),
+            "{name}: no key in the page"
+        );
+        let paper_id = paper
+            .body
+            .split("name=\"paper\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("the paper's id")
+            .to_owned();
+        let questions: Vec<String> = paper
+            .body
+            .split("name=\"q:")
+            .skip(1)
+            .filter_map(|r| r.split('"').next().map(str::to_owned))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(questions.len(), 3, "{name}");
+
+        // A manager cannot see the learner's attempt.
+        let mut boss = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        assert_eq!(
+            boss.get(&attempt).await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+
+        let mut fields: Vec<(&str, &str)> = vec![("paper", &paper_id)];
+        let keys: Vec<String> = questions.iter().map(|q| format!("q:{q}")).collect();
+        for k in &keys {
+            fields.push((k, "b"));
+        }
+        let result = web
+            .post_form(&format!("{attempt}/modules/check/submit"), &fields, None)
+            .await;
+        assert_eq!(result.status, StatusCode::OK, "{name}");
+        assert!(result.body.contains("Passed: 100%"), "{name}");
+        assert!(result.body.contains("on your training record"), "{name}");
+        assert!(
+            result
+                .body
+                .contains("Because the fire safety policy says so."),
+            "{name}: feedback"
+        );
+
+        let me = web.get("/me").await;
+        let row = me
+            .body
+            .split("<tr")
+            .find(|r| {
+                r.contains(&format!(
+                    "{} level {}",
+                    gap.explanation.rule.title, gap.level
+                ))
+            })
+            .expect("the requirement's row");
+        assert!(
+            row.contains("Compliant"),
+            "{name}: the requirement is compliant now: {row}"
+        );
+        assert!(
+            !row.contains("gap-course"),
+            "{name}: no course offered for a requirement in date"
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod import;
 mod learning;
 mod mail;
 mod postgres_tls;
+mod read_model;
 mod regulators;
 mod regulatory_change;
 mod reminders;

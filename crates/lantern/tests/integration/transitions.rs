@@ -243,6 +243,48 @@ async fn a_transition_is_shown_on_the_persons_page_and_in_the_api_and_ends() {
             .is_none(),
             "{name}: retired"
         );
+        // The admin's form asks the same policy: a last day that is not a date is refused by name; retiring needs
+        // only a date and a reason.
+        let rule = current_rule(&mut c, "cstf.equality_diversity_human_rights").await;
+        let form = format!("/orgs/{ORG}/admin/rules/{rule}/new-version");
+        let res = c
+            .post_form(
+                &form,
+                &[
+                    ("effective_from", "2026-03-01"),
+                    ("refresher_months", "36"),
+                    ("warning_days", "60"),
+                    ("new_starter_days", "28"),
+                    ("transition_until", "31/12/2026"),
+                    ("reason", "Equality committee"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(res.body.contains("within 730 days"), "{name}: {}", res.body);
+        let res = c
+            .post_form(
+                &form,
+                &[
+                    ("effective_from", "2026-03-01"),
+                    ("retire", "yes"),
+                    ("reason", "Equality committee"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let subject = "cstf.equality_diversity_human_rights";
+        assert!(
+            requirement(&c.get(&api("2026-02-28")).await.json(), subject).is_some(),
+            "{name}"
+        );
+        assert!(
+            requirement(&c.get(&api("2026-03-01")).await.json(), subject).is_none(),
+            "{name}"
+        );
+
         let rules = c.get(&format!("/orgs/{ORG}/admin")).await;
         assert!(rules.body.contains("Transition until 2026-09-30"), "{name}");
         assert!(

@@ -211,7 +211,7 @@ macro_rules! impl_attempts {
                         return Err(StoreError::NotFound);
                     }
                     let course = self.learning_course(org, code).await?;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     // An attempt not yet complete is resumed, on the version it started on.
                     let open: Option<i64> = sqlx::query_scalar(
                         "SELECT a.id FROM course_attempts a JOIN course_versions v ON v.id = a.course_version_id \
@@ -230,7 +230,7 @@ macro_rules! impl_attempts {
                 }
 
                 async fn attempt(&self, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let a = self.learning_visible_attempt(&mut tx, scope, org, id).await?;
                     tx.commit().await?;
                     Ok(a)
@@ -240,7 +240,7 @@ macro_rules! impl_attempts {
                     if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         return Err(StoreError::NotFound);
                     }
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM course_attempts WHERE person_id = $1 AND org_id = $2 ORDER BY id DESC")
                         .bind(person.0).bind(org.0).fetch_all(&mut *tx).await?;
                     let mut out = Vec::with_capacity(ids.len());
@@ -253,7 +253,7 @@ macro_rules! impl_attempts {
 
                 async fn record_module(&self, scope: &Scope, org: OrgId, attempt: i64, key: &str, state: ModuleState, at: At) -> Result<Attempt> {
                     let At { now, today } = at;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut a = self.learning_visible_attempt(&mut tx, scope, org, attempt).await?;
                     let i = Self::learning_check_open(&a, key)?;
                     if matches!(a.course.modules[i].kind, ModuleKind::Assessment { .. }) {
@@ -273,7 +273,7 @@ macro_rules! impl_attempts {
                 }
 
                 async fn paper(&self, scope: &Scope, org: OrgId, attempt: i64, key: &str, seed: u64, now: Timestamp) -> Result<Paper> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let a = self.learning_visible_attempt(&mut tx, scope, org, attempt).await?;
                     let i = Self::learning_check_open(&a, key)?;
                     let rules = Self::learning_rules(&a, key)?;
@@ -315,7 +315,7 @@ macro_rules! impl_attempts {
 
                 async fn submit_paper(&self, scope: &Scope, org: OrgId, attempt: i64, paper: i64, answers: &Answers, at: At) -> Result<Submission> {
                     let At { now, today } = at;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut a = self.learning_visible_attempt(&mut tx, scope, org, attempt).await?;
                     let row = sqlx::query("SELECT module_key, bank_version_id, paper, deadline FROM assessment_papers WHERE id = $1 AND attempt_id = $2")
                         .bind(paper).bind(a.id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;

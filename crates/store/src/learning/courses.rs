@@ -50,7 +50,7 @@ macro_rules! impl_courses {
                             problems.into_iter().map(|p| BatchProblem { line: 1, field: p.field, message: p.reason }).collect(),
                         ));
                     }
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let mut problems = Vec::new();
                     for m in &draft.modules {
                         if let ModuleKind::Assessment { bank, .. } = &m.kind {
@@ -130,7 +130,7 @@ macro_rules! impl_courses {
                     if !problems.is_empty() {
                         return Err(StoreError::Rejected(problems));
                     }
-                    let mut tx: Tx<'_> = self.pool.begin().await?;
+                    let mut tx: Tx<'_> = self.begin_write().await?;
                     sqlx::query("INSERT INTO question_banks (org_id, code, created_at) VALUES ($1, $2, $3) ON CONFLICT (org_id, code) DO NOTHING")
                         .bind(org.0).bind(code).bind(now).execute(&mut *tx).await?;
                     let bank_id: i64 = sqlx::query_scalar("SELECT id FROM question_banks WHERE org_id = $1 AND code = $2")
@@ -161,7 +161,7 @@ macro_rules! impl_courses {
 
                 pub(crate) async fn learning_courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>> {
                     let mut out: Vec<CourseEntry> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{LATEST} AND c.org_id = $1 AND EXISTS (SELECT 1 FROM course_satisfies s WHERE s.course_version_id = v.id AND s.subject = $2 AND s.level = $3)"
+                        "{LATEST} AND c.org_id = $1 AND EXISTS (SELECT 1 FROM course_satisfies s WHERE s.course_version_id = v.id AND s.subject = $2 AND s.level >= $3)"
                     )))
                     .bind(org.0).bind(subject).bind(i64::from(level)).fetch_all(&self.pool).await?
                     .iter().map(entry_from_row).collect::<Result<_>>()?;

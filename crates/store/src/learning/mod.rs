@@ -110,7 +110,8 @@ pub trait LearningStore: Send + Sync {
     /// The latest version of one course, by code.
     async fn course(&self, org: OrgId, code: &str) -> Result<CourseEntry>;
 
-    /// The organisation's courses whose latest version satisfies a requirement.
+    /// The organisation's courses whose latest version satisfies a requirement (at its level or above: a record at a
+    /// higher level counts for a lower one).
     async fn courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>>;
 
     /// The person's open attempt at a course, or a new one on its latest version. NotFound when the person is

@@ -1,0 +1,39 @@
+//! Fingerprints the code that decides what a roll-up holds (the domain crate and this one), so roll-up layers stored
+//! by one build are never read by another that might assess people differently (`read_model::durable`).
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "toml") {
+            out.push(path);
+        }
+    }
+}
+
+fn main() {
+    let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let roots = [here.join("src"), here.join("../domain/src")];
+    let mut paths = Vec::new();
+    for root in &roots {
+        println!("cargo:rerun-if-changed={}", root.display());
+        files(root, &mut paths);
+    }
+    paths.sort();
+    let mut hash = Sha256::new();
+    for p in &paths {
+        let rel = p.strip_prefix(&here).unwrap_or(p);
+        hash.update(rel.to_string_lossy().as_bytes());
+        hash.update(std::fs::read(p).unwrap_or_default());
+    }
+    let digest = hash.finalize();
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=LANTERN_ROLLUP_FINGERPRINT={hex}");
+}

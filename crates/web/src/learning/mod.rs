@@ -1,0 +1,55 @@
+//! Learning pages: a course's page with "Start" or "Continue" (`course.rs`), and an attempt with its modules: a
+//! lesson to read and an assessment to sit, marked on the server with feedback (`attempt.rs`). Every route asks the
+//! policy for `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its
+//! scope is the learner's own person), so one learner can never reach another's.
+
+mod attempt;
+mod course;
+
+use crate::auth::Caller;
+use crate::routes::Routes;
+use crate::{AppError, AppState};
+use lantern_domain::access::{Action, Grant, Reach, Scope};
+use lantern_domain::{Organisation, PersonId};
+
+/// The learning pages' routes.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/orgs/{ods}/learning/courses/{code}", course::page)
+        .post("/orgs/{ods}/learning/courses/{code}/start", course::start)
+        .get("/orgs/{ods}/learning/attempts/{attempt}", attempt::page)
+        .get(
+            "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}",
+            attempt::module,
+        )
+        .post(
+            "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/complete",
+            attempt::complete,
+        )
+        .post(
+            "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit",
+            attempt::submit,
+        )
+}
+
+/// The organisation, the learner's own person, and a scope that reaches only them.
+pub(crate) async fn learner(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+) -> Result<(Organisation, PersonId, Scope), AppError> {
+    // An organisation outside the caller's scope is not found; inside it, a caller who is not a learner there
+    // (a manager, an auditor, a platform admin) is refused.
+    let org = state.store.org_by_code(&caller.scope(), ods).await?;
+    if !caller.may(Action::Learn(org.id)) {
+        return Err(AppError::Forbidden(
+            "Courses are taken by learners, in the organisation where they work.".into(),
+        ));
+    }
+    let person = caller.principal.person.ok_or(AppError::NotFound)?;
+    let scope = Scope::Grants(vec![Grant {
+        org: org.id,
+        reach: Reach::Person(person),
+    }]);
+    Ok((org, person, scope))
+}

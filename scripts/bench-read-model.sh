@@ -1,0 +1,57 @@
+#!/bin/sh
+# The read model over HTTP on a real `lantern serve` (issue 15): an organisation's dashboard, API and page, with and
+# without known_at, on the first request after a start and asked again, and the server's memory while it warms every
+# organisation and once it is steady. Run it twice on the same database: the first start finds no stored layers (the
+# engine builds and stores them), the second is a restart.
+#
+#   scripts/bench-read-model.sh DATA_DIR [ODS] [KNOWN_AT]
+#
+# LANTERN_BIN names the binary (default target/release/lantern); KNOWN_AT defaults to now (UTC).
+set -eu
+BIN=${LANTERN_BIN:-target/release/lantern}
+DIR=$1
+ODS=${2:-RJ1}
+KNOWN_AT=${3:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+PORT=${PORT:-18282}
+BASE=http://127.0.0.1:$PORT
+EMAIL=bench-read-model@lantern.test
+PASS=bench-read-model-password
+REPEATS=${REPEATS:-50}
+JAR=$(mktemp)
+LOG=$(mktemp)
+LANTERN_PASSWORD=$PASS "$BIN" --data-dir "$DIR" user create --email "$EMAIL" --role platform_admin >/dev/null 2>&1 || true
+
+"$BIN" --data-dir "$DIR" serve --listen 127.0.0.1:$PORT >"$LOG" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; rm -f "$JAR"' EXIT
+until curl -sf -o /dev/null $BASE/healthz; do sleep 0.05; done
+echo "server $PID listening after start"
+
+curl -s -c "$JAR" -b "$JAR" -o /dev/null $BASE/sign-in
+CSRF=$(awk '$6 == "lantern_csrf" { print $7 }' "$JAR")
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data "csrf_token=$CSRF&email=$EMAIL&password=$PASS" $BASE/sign-in
+
+get() { curl -s -o /dev/null -b "$JAR" -w '%{http_code} %{time_total}\n' "$1"; }
+first() { printf '%-60s first: %s\n' "$1" "$(get "$BASE$1")"; }
+again() {
+    for _ in $(seq "$REPEATS"); do get "$BASE$1"; done | sort -k2 -n | awk -v what="$1" '
+        { code[NR] = $1; t[NR] = $2 }
+        END { p50 = t[int((NR - 1) * 0.5 + 1.5)]; p99 = t[int((NR - 1) * 0.99 + 1.5)];
+              printf "%-60s again x%d: p50 %.1f ms p99 %.1f ms (status %s)\n", what, NR, p50 * 1000, p99 * 1000, code[1] }'
+}
+rss() { awk '/^VmRSS|^VmHWM/ { printf "%s %.0f MB  ", $1, $2 / 1024 }' /proc/$PID/status; echo; }
+
+API=/api/v1/organisations/$ODS/compliance
+first "$API"
+first "$API?known_at=$KNOWN_AT"
+first "/orgs/$ODS"
+first "/orgs/$ODS?known_at=$KNOWN_AT"
+echo "memory after the first requests: $(rss)"
+until grep -q "compliance indexes ready" "$LOG"; do sleep 0.5; done
+grep "compliance indexes ready" "$LOG" | sed 's/\x1b\[[0-9;]*m//g'
+echo "memory once every organisation is warm: $(rss)"
+again "$API"
+again "$API?known_at=$KNOWN_AT"
+again "/orgs/$ODS"
+again "/orgs/$ODS?known_at=$KNOWN_AT"
+echo "memory at the end: $(rss)"
