@@ -147,7 +147,10 @@ macro_rules! impl_change_store {
                     if rule.org_id != c.org {
                         return Err(refused("org", "a rule version for another organisation".into()));
                     }
-                    if let Some(message) = $store::add_rule_version(tx, rule).await? {
+                    // Recorded now, with the change: an answer "as known at" an earlier moment does not see it.
+                    let mut rule = rule.clone();
+                    rule.created_at = now;
+                    if let Some(message) = $store::add_rule_version(tx, &rule).await? {
                         problems.push(BatchProblem { line: 1, field: "effective_from".into(), message });
                     }
                 }
@@ -217,7 +220,7 @@ macro_rules! impl_change_store {
                     }
                     let mut ids = Vec::new();
                     let mut problems = Vec::new();
-                    let mut touched = Touched::default();
+                    let mut touched = Touched::at(now);
                     for c in changes {
                         if c.kind != crate::AppliedKind::Framework || c.framework != f.code || c.framework_version != f.version {
                             return Err(refused("framework", "a change for another framework version".into()));
@@ -245,7 +248,7 @@ macro_rules! impl_change_store {
                         tx.rollback().await?;
                         return Err(StoreError::Rejected(problems));
                     };
-                    let mut touched = Touched::default();
+                    let mut touched = Touched::at(now);
                     touched.org(change.org.0);
                     $store::record_changes(&mut tx, touched).await?;
                     tx.commit().await?;
