@@ -224,6 +224,9 @@ try {
   await audit(page, 'admin-rule-version-error');
   await page.fill('#effective_from', '2030-01-01');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create the new version")')]);
+  check((await page.textContent('main')).includes('Nothing has been saved yet'), 'a new rule version is previewed first');
+  await audit(page, 'admin-rule-version-preview');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Apply this version")')]);
   check((await page.textContent('main')).includes('Saved'), 'the new version is saved');
   check((await page.textContent('main')).includes('From 2030-01-01'), 'and listed with its history');
 
@@ -305,6 +308,47 @@ try {
       const got = createHash('sha256').update(readFileSync(await dl.path())).digest('hex');
       check(got === hash, 'the downloaded CSV has the stated hash');
     }
+  }
+  await signOut(page);
+
+  // Platform admin: a new CSTF version that differs from 1.1 only in Fire Safety (12 months instead of 24, from
+  // 2025-01-01) is uploaded, previewed, applied with a transition, and explained on a person's page.
+  await signIn(page, 'platform');
+  await page.goto(`${BASE}/orgs/RJ1/admin/framework`);
+  await audit(page, 'platform-framework');
+  const cstf12 = readFileSync(new URL('../frameworks/cstf-england-1.1.toml', import.meta.url), 'utf8')
+    .replace('version = "1.1"', 'version = "1.2"')
+    .replace('effective_from = "2021-07-01"', 'effective_from = "2025-01-01"')
+    .replace('subject = "cstf.fire_safety"\nlevel = 1\nkind = "completion"\nrefresher_months = 24',
+      'subject = "cstf.fire_safety"\nlevel = 1\nkind = "completion"\nrefresher_months = 12');
+  await page.setInputFiles('#file', { name: 'cstf-england-1.2.toml', mimeType: 'text/plain', buffer: Buffer.from(cstf12) });
+  await page.check('#transition-until');
+  await page.fill('#transition_until', '2027-03-31');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Preview")')]);
+  const preview = await page.textContent('main');
+  check(preview.includes('Preview: Core Skills Training Framework (England) 1.2'), 'the preview names the version');
+  check(preview.includes('Nothing has been applied'), 'the preview says nothing is applied');
+  check(preview.includes('Fire Safety (level 1)') && preview.includes('24 months') && preview.includes('12 months'),
+    'the diff shows Fire Safety from 24 to 12 months');
+  check(await page.locator('svg.lantern-change-chart rect').count() === 6, 'compliance with and without the transition is charted');
+  await audit(page, 'platform-framework-preview');
+  await narrow(page, 'platform-framework-preview');
+  const person = await page.locator('table a[href*="/people/"]').first().getAttribute('href');
+  check(person !== null, 'a record that stops counting links to its person');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Apply to every organisation")')]);
+  check(page.url().includes('/orgs/RJ1/changes'), `applying lands on the changes page: ${page.url()}`);
+  const changes = await page.textContent('main');
+  check(changes.includes('applied to') && changes.includes('Platform admin') && changes.includes('2027-03-31'),
+    'the changes page lists the change with who applied it and its transition');
+  await audit(page, 'platform-changes');
+  await narrow(page, 'platform-changes');
+  await Promise.all([page.waitForNavigation(), page.click('a:has-text("Core Skills Training Framework (England) 1.2")')]);
+  await audit(page, 'platform-change');
+  if (person) {
+    await page.goto(`${BASE}${person}`);
+    const text = await page.textContent('main');
+    check(text.includes('2027-03-31'), 'the person page explains the new requirement with its transition date');
+    await audit(page, 'platform-person-transition');
   }
   await signOut(page);
 

@@ -238,6 +238,14 @@ pub enum Action {
     ManageAccount(OrgId, AccountSpan),
     /// Everything across organisations (platform operations).
     OperatePlatform,
+    /// Apply a new framework version. A framework is national and every organisation gets its new rule versions at
+    /// once, so only a platform admin applies one; an organisation admin previews its impact on their own
+    /// organisation (`PreviewChange`) and sees it applied on the changes page.
+    ApplyFramework,
+    /// Preview what a framework file or a new rule version would change in this organisation (read only).
+    PreviewChange(OrgId),
+    /// The organisation's changes page: each regulatory change applied, by whom and when, with its detail.
+    ViewChanges(OrgId),
     /// Their own requirements and records in one organisation, as a learner there ("My training").
     ViewOwnTraining(OrgId),
     /// Take the organisation's courses and assessments, as a learner there. The attempt is always their own: the
@@ -289,8 +297,13 @@ impl Action {
             | Action::ViewOwnTraining(o)
             | Action::Learn(o)
             | Action::Grant(o, _)
-            | Action::Revoke(o, _, _) => Some(o),
-            Action::ListOrganisations | Action::OperatePlatform | Action::Open(_) => None,
+            | Action::Revoke(o, _, _)
+            | Action::PreviewChange(o)
+            | Action::ViewChanges(o) => Some(o),
+            Action::ListOrganisations
+            | Action::OperatePlatform
+            | Action::ApplyFramework
+            | Action::Open(_) => None,
         }
     }
 }
@@ -416,7 +429,10 @@ impl Principal {
                 self.is_platform_admin()
                     || (span == AccountSpan::Within && self.has(org, &[OrgAdmin]))
             }
-            Action::OperatePlatform => self.is_platform_admin(),
+            Action::OperatePlatform | Action::ApplyFramework => self.is_platform_admin(),
+            Action::PreviewChange(org) => self.has(org, &[OrgAdmin]),
+            // Auditors see what changed and when: the changes explain the figures they inspect.
+            Action::ViewChanges(org) => self.has(org, &[OrgAdmin, Auditor]),
             // Their own training is a learner's: a platform admin or a manager is not one by their office.
             Action::ViewOwnTraining(org) | Action::Learn(org) => {
                 self.person.is_some() && self.holds(org, &[Learner])
@@ -516,6 +532,39 @@ mod tests {
             assert!(!p.may(Action::OperatePlatform));
         }
         assert!(platform.may(Action::Administer(OTHER)) && platform.may(Action::OperatePlatform));
+    }
+
+    #[test]
+    fn a_framework_is_applied_by_a_platform_admin_and_previewed_by_an_organisation_admin() {
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let auditor = Principal {
+            person: None,
+            grants: vec![grant(Role::Auditor, Some(1), None)],
+        };
+        let manager = Principal {
+            person: None,
+            grants: vec![grant(Role::Manager, Some(1), Some(2))],
+        };
+        let platform = Principal {
+            person: None,
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
+        assert!(platform.may(Action::ApplyFramework));
+        assert!(
+            platform.may(Action::PreviewChange(OTHER)) && platform.may(Action::ViewChanges(OTHER))
+        );
+        assert!(
+            !admin.may(Action::ApplyFramework),
+            "a national change reaches every organisation"
+        );
+        assert!(admin.may(Action::PreviewChange(ORG)) && admin.may(Action::ViewChanges(ORG)));
+        assert!(!admin.may(Action::PreviewChange(OTHER)) && !admin.may(Action::ViewChanges(OTHER)));
+        assert!(auditor.may(Action::ViewChanges(ORG)) && !auditor.may(Action::PreviewChange(ORG)));
+        assert!(!manager.may(Action::ViewChanges(ORG)) && !manager.may(Action::PreviewChange(ORG)));
+        assert!(!auditor.may(Action::ApplyFramework) && !manager.may(Action::ApplyFramework));
     }
 
     #[test]

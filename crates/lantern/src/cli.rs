@@ -246,11 +246,38 @@ fn parse_xapi_version(s: &str) -> Result<lantern_xapi::Version, String> {
 pub enum FrameworkCommand {
     /// List the loaded frameworks and versions.
     List,
-    /// Load a framework file (TOML, as in frameworks/). A new version becomes new rule versions in every
-    /// organisation from its effective date; the versions it replaces stay as history. All-or-nothing.
+    /// Preview a framework file against every organisation, then apply it with --yes. A new version becomes new
+    /// rule versions in every organisation from its effective date (the versions it replaces stay as history),
+    /// with a transition for the people it makes due; all-or-nothing. Without --yes nothing is applied.
     Load {
         /// The framework file.
         file: PathBuf,
+        /// Apply after showing the preview.
+        #[arg(long)]
+        yes: bool,
+        /// Show the preview only, even with --yes.
+        #[arg(long)]
+        dry_run: bool,
+        /// The transition in days, from the later of the effective date and today (default: per kind of change).
+        #[arg(long)]
+        transition_days: Option<u32>,
+        /// The transition's last day, YYYY-MM-DD.
+        #[arg(long)]
+        transition_until: Option<chrono::NaiveDate>,
+        /// No transition: people are overdue from the effective date.
+        #[arg(long)]
+        no_transition: bool,
+    },
+    /// Show what loading a framework file would change, per organisation, without applying anything.
+    Preview {
+        /// The framework file.
+        file: PathBuf,
+        #[arg(long)]
+        transition_days: Option<u32>,
+        #[arg(long)]
+        transition_until: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        no_transition: bool,
     },
 }
 
@@ -475,37 +502,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Framework(FrameworkCommand::Load { file }) => {
+        Command::Framework(FrameworkCommand::Load {
+            file,
+            yes,
+            dry_run,
+            transition_days,
+            transition_until,
+            no_transition,
+        }) => {
             let store = open(&cfg).await?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let name = file.display().to_string();
-            let parsed = lantern_domain::framework::FrameworkFile::parse(&name, &text)?;
-            match store.load_frameworks(&[(name.clone(), text, parsed)]).await {
-                Ok(load) if load.loaded.is_empty() => {
-                    println!(
-                        "{name}: {} is already loaded; nothing changed.",
-                        load.already_loaded.join(", ")
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Ok(load) => {
-                    println!(
-                        "Loaded {}: {} rule versions created across the organisations.",
-                        load.loaded.join(", "),
-                        load.rules_created
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(lantern_store::StoreError::Rejected(problems)) => {
-                    eprintln!("{name} was not loaded; nothing was written:");
-                    for p in problems {
-                        eprintln!("  {}", p.message);
-                    }
-                    Ok(ExitCode::FAILURE)
-                }
-                Err(e) => Err(e.into()),
-            }
+            let choice =
+                crate::framework::choice(transition_days, transition_until, no_transition)?;
+            let mode = if yes && !dry_run {
+                crate::framework::Mode::Apply
+            } else {
+                crate::framework::Mode::Preview
+            };
+            crate::framework::load(store.as_ref(), &file, mode, choice, &cfg.public_url).await
+        }
+        Command::Framework(FrameworkCommand::Preview {
+            file,
+            transition_days,
+            transition_until,
+            no_transition,
+        }) => {
+            let store = open(&cfg).await?;
+            let choice =
+                crate::framework::choice(transition_days, transition_until, no_transition)?;
+            crate::framework::load(
+                store.as_ref(),
+                &file,
+                crate::framework::Mode::Preview,
+                choice,
+                &cfg.public_url,
+            )
+            .await
         }
         Command::Demo { staff, seed, today } => {
             let store = open(&cfg).await?;

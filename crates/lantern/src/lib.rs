@@ -6,6 +6,7 @@ pub mod bench_lrs;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod framework;
 pub mod import;
 pub mod loadtest;
 pub mod server;

@@ -16,6 +16,7 @@ pub mod lrs;
 mod outbox;
 mod postgres;
 pub mod read_model;
+pub mod regulatory_changes;
 pub mod reminders;
 pub mod revalidation;
 mod scope;
@@ -32,6 +33,7 @@ pub use invitations::*;
 pub use learning::LearningStore;
 pub use lrs::LrsStore;
 pub use outbox::*;
+pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
 pub use reminders::ReminderStore;
 pub use revalidation::RevalidationStore;
 pub use scope::{Grant, Reach, Scope};
@@ -190,7 +192,7 @@ pub enum Changes {
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
-/// courses and attempts [`LearningStore`].
+/// courses and attempts [`LearningStore`], regulatory changes applied [`ChangeStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -202,6 +204,7 @@ pub trait Store:
     + TimeZoneStore
     + RevalidationStore
     + LearningStore
+    + ChangeStore
     + read_model::durable::Rollups
     + Send
     + Sync

@@ -44,4 +44,5 @@ crate::learning::impl_attempts!(PgStore, sqlx::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);
+crate::regulatory_changes::impl_change_store!(PgStore, sqlx::Postgres);
 crate::read_model::durable::impl_rollup_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

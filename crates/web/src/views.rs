@@ -4,8 +4,11 @@
 //!
 //! Views with more logic have a file of their own: `team` (a manager's filtered team and whom to remind), `trends`
 //! (the leader's series, forecast and units below target), `rules` (requirement rules and what a new version may
-//! change).
+//! change), `changes` (a regulatory change's preview, applying it, and an organisation's changes) with the emails
+//! it sends (`change_mail`).
 
+mod change_mail;
+pub mod changes;
 pub mod rules;
 pub mod team;
 pub mod trends;

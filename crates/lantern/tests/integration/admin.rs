@@ -76,13 +76,38 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
         );
         let res = post(&mut admin, &url, &form("2027-01-01", "")).await;
         assert!(res.body.contains("Say why the rule changes"), "{name}");
+        // A valid version is previewed first (what it changes, whom it affects) and nothing is saved...
+        let counts = store.table_counts().await.expect("counts");
         let res = post(
             &mut admin,
             &url,
             &form("2027-01-01", "Fire safety committee, 2026-11-01"),
         )
         .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert!(
+            res.body.contains("Nothing has been saved yet")
+                && res.body.contains("Apply this version")
+                && res.body.contains("Warning days"),
+            "{name}: {}",
+            res.body
+        );
+        assert_eq!(
+            store.table_counts().await.expect("counts"),
+            counts,
+            "{name}: a preview writes nothing"
+        );
+        // ...until it is confirmed, when it is made and listed on the changes page.
+        let mut confirmed = form("2027-01-01", "Fire safety committee, 2026-11-01");
+        confirmed.push(("confirm", "yes".to_owned()));
+        let res = post(&mut admin, &url, &confirmed).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let changes = admin.get("/orgs/RJ1/changes").await;
+        assert!(
+            changes.body.contains("Fire Safety level 1 from 2027-01-01"),
+            "{name}: {}",
+            changes.body
+        );
         let ctx = store
             .org_context(&Scope::Platform, rj1.id)
             .await

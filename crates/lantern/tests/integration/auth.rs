@@ -733,7 +733,23 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/locks")
         | ("GET", "/orgs/{ods}/admin/sso")
         | ("GET", "/orgs/{ods}/admin/lrs")
-        | ("GET", "/orgs/{ods}/admin/lrs/erase") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        | ("GET", "/orgs/{ods}/admin/lrs/erase")
+        | ("GET", "/orgs/{ods}/admin/framework") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        // The changes page: admins and auditors; a change that does not exist is 404.
+        ("GET", "/orgs/{ods}/changes") => page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny),
+        ("GET", "/orgs/{ods}/changes/{change_id}") => {
+            match page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny) {
+                200 => 404,
+                other => other,
+            }
+        }
+        // Applying a framework is a platform admin's (it reaches every organisation); an empty form names the file.
+        ("POST", "/orgs/{ods}/admin/framework/apply") => match who {
+            Anonymous => 303,
+            Platform => 400,
+            OrgAdmin => 403,
+            _ => deny,
+        },
         // Empty forms: an admin is told what is missing; an upload that is not multipart is refused after the
         // access check; resetting an account that holds no role here is 404.
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
@@ -742,6 +758,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/import")
+        | ("POST", "/orgs/{ods}/admin/framework")
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
         // Linking an identity before single sign-on is set up is refused with a reason.
@@ -831,6 +848,19 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 400,
             _ => deny,
         },
+        ("POST", "/api/v1/organisations/{ods}/framework-preview") => match who {
+            Anonymous => 401,
+            OrgAdmin | Platform => 400,
+            _ => deny,
+        },
+        ("POST", "/api/v1/frameworks") => match who {
+            Anonymous => 401,
+            Platform => 400,
+            _ => 403,
+        },
+        ("GET", "/api/v1/organisations/{ods}/changes") => {
+            api_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)
+        }
         // The LRS takes client credentials and the xAPI version header, never a session: a browser request without
         // the header is refused before anything is read, whoever is signed in. /xapi/about is public.
         ("GET", "/xapi/about") => 200,
@@ -856,6 +886,7 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{credential_id}", "999999")
         .replace("{mapping_id}", "999999")
         .replace("{evidence_id}", "999999")
+        .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")
         .replace("{attempt}", "999999")
         .replace("{key}", "no-such-module")
@@ -999,6 +1030,10 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                         }
                         Who::Anonymous if path.starts_with("/api") => 401,
                         Who::Anonymous => 303,
+                        // Applying a framework is the platform admin's alone, wherever it is asked from.
+                        Who::Platform if path.ends_with("/admin/framework/apply") => {
+                            expected(method, path, Who::Platform).expect("listed")
+                        }
                         _ if sees => expected(method, path, Who::OrgAdmin).expect("listed"),
                         _ => 404,
                     };

@@ -15,6 +15,7 @@ mod mail;
 mod postgres_tls;
 mod read_model;
 mod regulators;
+mod regulatory_change;
 mod reminders;
 mod report;
 mod report_outputs;

@@ -93,6 +93,7 @@ async fn wording_development_competencies_and_local_readings() {
                     "reason",
                     "Digital board, 2024-12-01: AI awareness for clinicians",
                 ),
+                ("confirm", "yes"),
             ],
         )
         .await;
@@ -143,6 +144,7 @@ async fn wording_development_competencies_and_local_readings() {
                     "reason",
                     "Safeguarding committee, 2025-12-01: follow the ICB",
                 ),
+                ("confirm", "yes"),
             ],
         )
         .await;

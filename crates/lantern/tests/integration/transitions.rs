@@ -270,6 +270,8 @@ async fn a_transition_is_shown_on_the_persons_page_and_in_the_api_and_ends() {
                     ("effective_from", "2026-03-01"),
                     ("retire", "yes"),
                     ("reason", "Equality committee"),
+                    // Past the preview (regulatory_change.rs tests it): the version is made.
+                    ("confirm", "yes"),
                 ],
                 None,
             )

@@ -8,6 +8,7 @@ mod organisation_trends;
 mod organisations;
 mod person_compliance;
 mod person_revalidation;
+mod regulatory_changes;
 pub mod security;
 mod team;
 pub(crate) mod unit_people;
@@ -44,6 +45,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation_rules::list))
         .routes(routes!(organisation_rules::add_version))
         .routes(routes!(team::get))
+        .routes(routes!(regulatory_changes::preview))
+        .routes(routes!(regulatory_changes::apply))
+        .routes(routes!(regulatory_changes::list))
 }
 
 /// Query parameters shared by the as-at endpoints.

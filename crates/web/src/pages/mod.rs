@@ -2,6 +2,7 @@
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
 pub(crate) mod admin;
+mod changes;
 pub mod layout;
 mod me;
 mod report;
@@ -70,6 +71,15 @@ pub fn routes() -> Routes {
             admin::rehire_settings_submit,
         )
         .get("/orgs/{ods}/admin/people", admin::people_page)
+        .upload(
+            "/orgs/{ods}/admin/framework",
+            admin::framework_page,
+            admin::framework_preview,
+            admin::MAX_FRAMEWORK,
+        )
+        .post("/orgs/{ods}/admin/framework/apply", admin::framework_apply)
+        .get("/orgs/{ods}/changes", changes::page)
+        .get("/orgs/{ods}/changes/{change_id}", changes::detail)
         .upload(
             "/orgs/{ods}/admin/import",
             admin::import_page,
@@ -314,6 +324,8 @@ struct HeatmapPage {
     layout: Layout,
     /// Auditors and admins get the point-in-time report link.
     can_audit: bool,
+    /// May see the organisation's changes to requirements.
+    can_see_changes: bool,
 }
 
 impl HeatmapPage {
@@ -363,6 +375,7 @@ async fn heatmap(
         today: crate::when::today(&org),
         layout: page.layout,
         can_audit: page.caller.may(Action::Audit(org.id)),
+        can_see_changes: page.caller.may(Action::ViewChanges(org.id)),
     })
 }
 

@@ -9,7 +9,7 @@ use lantern_domain::access::Action;
 use lantern_domain::framework::FrameworkFile;
 use lantern_domain::rule_versions::{self, Author, Problem, VersionDraft};
 use lantern_domain::{Rule, RuleId, RuleKind, RulePurpose};
-use lantern_store::{RuleRow, StoreError, WriteBatch};
+use lantern_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -242,16 +242,10 @@ pub async fn add_rule_version(
         Ok(rule) => rule,
         Err(problems) => return Ok(Err(problems)),
     };
-    let mut batch = WriteBatch {
-        only_org: Some(org.ods_code.to_string()),
-        ..WriteBatch::default()
-    };
-    batch.rules.push(RuleRow {
-        org: org.ods_code.to_string(),
-        rule: rule.clone(),
-    });
-    match state.store.write(&batch).await {
-        Ok(_) => {
+    // Written as a regulatory change: its record on the changes page and the emails to the people it makes due.
+    let preview = preview_of(state, caller, &org, &rule).await?;
+    match crate::views::changes::apply_rule_version(state, caller, &org, &rule, preview).await {
+        Ok(()) => {
             tracing::info!(org = %org.ods_code, subject = %rule.subject, from = %rule.effective_from, "new rule version");
             Ok(Ok(rule))
         }
@@ -265,4 +259,66 @@ pub async fn add_rule_version(
             .collect())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The preview of a new version: what it changes and whom it affects, as a regulatory change.
+async fn preview_of(
+    state: &AppState,
+    caller: &Caller,
+    org: &lantern_domain::Organisation,
+    rule: &Rule,
+) -> Result<crate::views::changes::OrgPreview, AppError> {
+    use crate::views::changes::{TransitionChoice, preview_org};
+    let choice = match rule.transition_ends {
+        Some(end) => TransitionChoice::Until(end - chrono::Days::new(1)),
+        None => TransitionChoice::None,
+    };
+    let title = format!(
+        "{} level {} from {}",
+        rule.title, rule.level, rule.effective_from
+    );
+    let version = rule.clone();
+    preview_org(
+        state.store.as_ref(),
+        &caller.scope(),
+        org,
+        move |rules| lantern_domain::regulatory_change::diff_version(rules, &version),
+        title,
+        choice,
+        crate::when::now(),
+    )
+    .await?
+    .map_err(|(_, m)| AppError::BadRequest(m))
+}
+
+/// What a new version would change, without making it: the version as it would be made, and its preview; or every
+/// problem with the draft. The same access as making it.
+pub async fn preview_rule_version(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+    rule_id: i64,
+    draft: impl FnOnce(&Rule) -> VersionDraft,
+) -> Result<Result<(Rule, crate::views::changes::OrgPreview), Vec<Problem>>, AppError> {
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, ods).await?;
+    caller.require(Action::Administer(org.id))?;
+    let ctx = state.store.org_context(&scope, org.id).await?;
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(rule_id))
+        .ok_or(AppError::NotFound)?;
+    let current = rule_versions::current(&ctx.rules, opened);
+    let author = Author {
+        org_code: &org.ods_code,
+        name: &caller.account.display_name,
+        today: crate::when::today(&org),
+    };
+    let rule = match rule_versions::new_version(current, &draft(current), &author) {
+        Ok(rule) => rule,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let preview = preview_of(state, caller, &org, &rule).await?;
+    Ok(Ok((rule, preview)))
 }

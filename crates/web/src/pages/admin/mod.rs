@@ -4,10 +4,13 @@
 //! - `import`: CSV import through the browser (all-or-nothing, with a downloadable report of every problem);
 //! - `users`: accounts and roles, and password-reset links;
 //! - `locks`: accounts held up by failed sign-ins, and clearing that;
-//! - `people`: the unit tree and a search for people.
+//! - `people`: the unit tree and a search for people;
+//! - `framework`: a new framework version uploaded, previewed for this organisation and (by a platform admin)
+//!   applied to every organisation with a transition.
 //!
 //! Every handler starts with [`admin_org`], which refuses anyone who may not administer the organisation.
 
+mod framework;
 mod import;
 mod locks;
 mod people;
@@ -15,6 +18,7 @@ mod rules;
 mod settings;
 mod users;
 
+pub use framework::{MAX_FRAMEWORK, framework_apply, framework_page, framework_preview};
 pub use import::{MAX_UPLOAD, import_page, import_submit};
 pub use locks::{lock_clear, locks_page};
 pub use people::people_page;

@@ -133,6 +133,49 @@ pub struct RuleVersionForm {
     retire: String,
     #[serde(default)]
     reason: String,
+    /// "yes" once the preview was shown: only then is the version made.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// A new version's preview: what it changes and whom it affects, before it is made.
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_rule_version_preview.html")]
+pub struct RuleVersionPreviewPage {
+    layout: Layout,
+    ods: String,
+    org_name: String,
+    rule_id: i64,
+    rule: Rule,
+    preview: crate::views::changes::OrgPreview,
+    /// The form's fields, sent again with the confirmation.
+    fields: Vec<(&'static str, String)>,
+}
+
+impl RuleVersionPreviewPage {
+    fn bars(&self) -> Vec<(&'static str, String, u32)> {
+        super::framework::bars(&self.preview)
+    }
+}
+
+impl RuleVersionForm {
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("effective_from", self.effective_from.clone()),
+            ("refresher_months", self.refresher_months.clone()),
+            ("hours", self.hours.clone()),
+            ("window_months", self.window_months.clone()),
+            ("participatory_percent", self.participatory_percent.clone()),
+            ("reading", self.reading.clone()),
+            ("purpose", self.purpose.clone()),
+            ("warning_days", self.warning_days.clone()),
+            ("new_starter_days", self.new_starter_days.clone()),
+            ("local_reason", self.local_reason.clone()),
+            ("transition_until", self.transition_until.clone()),
+            ("retire", self.retire.clone()),
+            ("reason", self.reason.clone()),
+        ]
+    }
 }
 
 pub async fn rule_version_page(
@@ -184,6 +227,7 @@ pub async fn rule_version_page(
         transition_until: String::new(),
         retire: String::new(),
         reason: String::new(),
+        confirm: String::new(),
     };
     Ok(RuleVersionPage {
         layout: page.layout,
@@ -252,10 +296,33 @@ pub async fn rule_version_submit(
         .ok_or(crate::AppError::NotFound)?;
     let (readings, offers_purpose) =
         choices(&state, rule_versions::current(&ctx.rules, opened)).await?;
-    let made = view::add_rule_version(&state, &page.caller, &ods, id, |_| {
-        form.draft(&readings, offers_purpose)
-    })
-    .await?;
+    // First the preview; the version is made only when it is confirmed.
+    let made = if form.confirm == "yes" {
+        view::add_rule_version(&state, &page.caller, &ods, id, |_| {
+            form.draft(&readings, offers_purpose)
+        })
+        .await?
+    } else {
+        match view::preview_rule_version(&state, &page.caller, &ods, id, |_| {
+            form.draft(&readings, offers_purpose)
+        })
+        .await?
+        {
+            Ok((rule, preview)) => {
+                return Ok(RuleVersionPreviewPage {
+                    layout: page.layout,
+                    ods: ctx.org.ods_code.to_string(),
+                    org_name: ctx.org.name.clone(),
+                    rule_id: id,
+                    rule,
+                    preview,
+                    fields: form.fields(),
+                }
+                .into_response());
+            }
+            Err(problems) => Err(problems),
+        }
+    };
     let problems = match made {
         Ok(rule) => {
             let to = format!("/orgs/{}/admin?saved={}", ods, urlencode(&rule.title));
