@@ -24,6 +24,7 @@ mod sql;
 mod sqlite;
 mod sso;
 mod throttle;
+mod touched;
 pub mod time_zones;
 mod versions;
 
