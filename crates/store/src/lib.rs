@@ -24,8 +24,8 @@ mod sql;
 mod sqlite;
 mod sso;
 mod throttle;
-mod touched;
 pub mod time_zones;
+mod touched;
 mod versions;
 
 pub use accounts::*;
