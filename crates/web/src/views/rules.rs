@@ -223,23 +223,8 @@ pub async fn add_rule_version(
     rule_id: i64,
     draft: impl FnOnce(&Rule) -> VersionDraft,
 ) -> Result<Result<Rule, Vec<Problem>>, AppError> {
-    let scope = caller.scope();
-    let org = state.store.org_by_code(&scope, ods).await?;
-    caller.require(Action::Administer(org.id))?;
-    let ctx = state.store.org_context(&scope, org.id).await?;
-    let opened = ctx
-        .rules
-        .iter()
-        .find(|r| r.id == RuleId(rule_id))
-        .ok_or(AppError::NotFound)?;
-    let current = rule_versions::current(&ctx.rules, opened);
-    let author = Author {
-        org_code: &org.ods_code,
-        name: &caller.account.display_name,
-        today: crate::when::today(&org),
-    };
-    let rule = match rule_versions::new_version(current, &draft(current), &author) {
-        Ok(rule) => rule,
+    let (org, rule) = match drafted(state, caller, ods, rule_id, draft).await? {
+        Ok(made) => made,
         Err(problems) => return Ok(Err(problems)),
     };
     // Written as a regulatory change: its record on the changes page and the emails to the people it makes due.
@@ -259,6 +244,37 @@ pub async fn add_rule_version(
             .collect())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The version as the caller's draft would make it, after the access check, in its organisation; or every problem
+/// with the draft. Both making and previewing start here.
+async fn drafted(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+    rule_id: i64,
+    draft: impl FnOnce(&Rule) -> VersionDraft,
+) -> Result<Result<(lantern_domain::Organisation, Rule), Vec<Problem>>, AppError> {
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, ods).await?;
+    caller.require(Action::Administer(org.id))?;
+    let ctx = state.store.org_context(&scope, org.id).await?;
+    let opened = ctx
+        .rules
+        .iter()
+        .find(|r| r.id == RuleId(rule_id))
+        .ok_or(AppError::NotFound)?;
+    let current = rule_versions::current(&ctx.rules, opened);
+    let author = Author {
+        org_code: &org.ods_code,
+        name: &caller.account.display_name,
+        today: crate::when::today(&org),
+    };
+    let rule = match rule_versions::new_version(current, &draft(current), &author) {
+        Ok(rule) => rule,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    Ok(Ok((org, rule)))
 }
 
 /// The preview of a new version: what it changes and whom it affects, as a regulatory change.
@@ -300,23 +316,8 @@ pub async fn preview_rule_version(
     rule_id: i64,
     draft: impl FnOnce(&Rule) -> VersionDraft,
 ) -> Result<Result<(Rule, crate::views::changes::OrgPreview), Vec<Problem>>, AppError> {
-    let scope = caller.scope();
-    let org = state.store.org_by_code(&scope, ods).await?;
-    caller.require(Action::Administer(org.id))?;
-    let ctx = state.store.org_context(&scope, org.id).await?;
-    let opened = ctx
-        .rules
-        .iter()
-        .find(|r| r.id == RuleId(rule_id))
-        .ok_or(AppError::NotFound)?;
-    let current = rule_versions::current(&ctx.rules, opened);
-    let author = Author {
-        org_code: &org.ods_code,
-        name: &caller.account.display_name,
-        today: crate::when::today(&org),
-    };
-    let rule = match rule_versions::new_version(current, &draft(current), &author) {
-        Ok(rule) => rule,
+    let (org, rule) = match drafted(state, caller, ods, rule_id, draft).await? {
+        Ok(made) => made,
         Err(problems) => return Ok(Err(problems)),
     };
     let preview = preview_of(state, caller, &org, &rule).await?;

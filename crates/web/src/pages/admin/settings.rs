@@ -146,18 +146,12 @@ pub async fn reminder_settings_submit(
     Form(form): Form<ReminderSettingsForm>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let range = lantern_store::reminders::INTERVAL_DAYS;
     let mut errors = Vec::new();
-    if let Some(days) = number::<u32>(
+    if let Some(days) = days_within(
         &mut errors,
         "reminder_interval",
         &form.reminder_interval,
-        &format!(
-            "a number of days between {} and {}",
-            range.start(),
-            range.end()
-        ),
-        |d| range.contains(d),
+        lantern_store::reminders::INTERVAL_DAYS,
     ) {
         state
             .store
@@ -250,18 +244,12 @@ pub async fn rehire_settings_submit(
     Form(form): Form<RehireForm>,
 ) -> PageResult<Response> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let range = lantern_domain::REHIRE_BREAK_DAYS;
     let mut errors = Vec::new();
-    if let Some(days) = number::<u32>(
+    if let Some(days) = days_within(
         &mut errors,
         "rehire_break",
         &form.rehire_break,
-        &format!(
-            "a number of days between {} and {}",
-            range.start(),
-            range.end()
-        ),
-        |d| range.contains(d),
+        lantern_domain::REHIRE_BREAK_DAYS,
     ) {
         state
             .store
@@ -288,4 +276,24 @@ pub async fn rehire_settings_submit(
         },
     )
         .into_response())
+}
+
+/// A number of days within a setting's range, or a problem naming the field and the range.
+fn days_within(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Option<u32> {
+    number::<u32>(
+        errors,
+        field,
+        value,
+        &format!(
+            "a number of days between {} and {}",
+            range.start(),
+            range.end()
+        ),
+        |d| range.contains(d),
+    )
 }
