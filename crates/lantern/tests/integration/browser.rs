@@ -46,6 +46,26 @@ async fn browser_journeys_in_chromium() {
         lantern::users::demo_accounts(store.as_ref())
             .await
             .expect("demo accounts");
+        // The learner's fire safety has expired, and a course renews it (the test-out journey).
+        let rj1 = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let learner = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .expect("learner")
+            .and_then(|a| a.person_id)
+            .expect("linked");
+        crate::learning_paths::renewal(
+            &store,
+            &rj1,
+            learner,
+            "cstf.fire_safety",
+            1,
+            "A fire safety renewal",
+        )
+        .await;
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -66,6 +86,7 @@ async fn browser_journeys_in_chromium() {
                 .env("BASE_URL", format!("http://{addr}"))
                 .env("SCREENSHOTS", &shots)
                 .env("LABEL", &label)
+                .env("LEARNER_PERSON", learner.0.to_string())
                 .output()
                 .expect("run node")
         })

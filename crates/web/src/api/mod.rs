@@ -1,11 +1,15 @@
 //! The JSON API under `/api/v1`. The router is built with utoipa-axum's `routes!`, so every route is in the OpenAPI
 //! document by construction. One handler per file, named by what it serves.
 
+mod attempts;
+mod my_courses;
+mod my_pathway;
 mod my_training;
 mod organisation_compliance;
 mod organisation_rules;
 mod organisation_trends;
 mod organisations;
+mod papers;
 mod person_compliance;
 mod person_revalidation;
 mod regulatory_changes;
@@ -28,7 +32,8 @@ use utoipa_axum::routes;
     ),
     tags(
         (name = "compliance", description = "Who is compliant with what, and why"),
-        (name = "rules", description = "Requirement rules and their versions")
+        (name = "rules", description = "Requirement rules and their versions"),
+        (name = "learning", description = "A learner's courses, attempts, papers and pathway")
     )
 )]
 struct ApiDoc;
@@ -48,6 +53,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regulatory_changes::preview))
         .routes(routes!(regulatory_changes::apply))
         .routes(routes!(regulatory_changes::list))
+        .routes(routes!(my_courses::list))
+        .routes(routes!(my_pathway::get))
+        .routes(routes!(attempts::start))
+        .routes(routes!(attempts::get))
+        .routes(routes!(papers::paper))
+        .routes(routes!(papers::submit))
 }
 
 /// Query parameters shared by the as-at endpoints.

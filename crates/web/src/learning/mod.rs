@@ -1,10 +1,16 @@
-//! Learning pages: a course's page with "Start" or "Continue" (`course.rs`), and an attempt with its modules: a
-//! lesson to read and an assessment to sit, marked on the server with feedback (`attempt.rs`). Every route asks the
-//! policy for `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its
-//! scope is the learner's own person), so one learner can never reach another's.
+//! Learning pages: a course's page with "Start" or "Continue", and "Test out" where the learner may take the
+//! assessment first (`course.rs`); an attempt with its modules: a lesson to read and an assessment to sit, marked on
+//! the server with feedback (`attempt.rs`); a completed attempt's certificate as a PDF (`certificate.rs`). Every
+//! learner's route asks the policy for `Action::Learn` in the organisation, and the store only ever opens the
+//! caller's own attempts (its scope is the learner's own person), so one learner can never reach another's.
+//! `assignments.rs` is the manager's side: courses assigned to a person or a unit (`Action::Assign`).
 
+mod assignments;
 mod attempt;
+mod certificate;
 mod course;
+
+pub(crate) use course::start_test_out;
 
 use crate::auth::Caller;
 use crate::routes::Routes;
@@ -17,7 +23,15 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/orgs/{ods}/learning/courses/{code}", course::page)
         .post("/orgs/{ods}/learning/courses/{code}/start", course::start)
+        .post(
+            "/orgs/{ods}/learning/courses/{code}/test-out",
+            course::test_out,
+        )
         .get("/orgs/{ods}/learning/attempts/{attempt}", attempt::page)
+        .get(
+            "/orgs/{ods}/learning/attempts/{attempt}/certificate.pdf",
+            certificate::download,
+        )
         .get(
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}",
             attempt::module,
@@ -29,6 +43,15 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit",
             attempt::submit,
+        )
+        .form(
+            "/orgs/{ods}/learning/assignments",
+            assignments::page,
+            assignments::submit,
+        )
+        .post(
+            "/orgs/{ods}/learning/assignments/{assignment}/cancel",
+            assignments::cancel,
         )
 }
 
