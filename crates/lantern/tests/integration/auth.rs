@@ -843,7 +843,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             api_auth(matches!(who, OrgAdmin | Platform), deny)
         }
         // An empty form is not a JSON body: refused with a reason once access is granted, never before.
-        ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions") => match who {
+        ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions")
+        | ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions/preview") => match who {
             Anonymous => 401,
             OrgAdmin | Platform => 400,
             _ => deny,
