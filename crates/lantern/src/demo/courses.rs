@@ -15,14 +15,16 @@ macro_rules! course_file {
     };
 }
 
-/// One course per subject of the Core Skills Training Framework (level 1, the level for all staff), and AI in
-/// clinical practice for the AI and digital capability framework.
+/// One course per subject of the Core Skills Training Framework at level 1, the level for all staff (and infection
+/// prevention and control at level 2, for staff who give care, which a course can teach without a practical
+/// session), and AI in clinical practice for the AI and digital capability framework.
 const FILES: &[(&str, &str)] = &[
     course_file!("cstf-conflict-resolution-1.toml"),
     course_file!("cstf-equality-diversity-human-rights-1.toml"),
     course_file!("cstf-fire-safety-1.toml"),
     course_file!("cstf-health-safety-welfare-1.toml"),
     course_file!("cstf-infection-prevention-1.toml"),
+    course_file!("cstf-infection-prevention-2.toml"),
     course_file!("cstf-information-governance-1.toml"),
     course_file!("cstf-moving-handling-1.toml"),
     course_file!("cstf-preventing-radicalisation-1.toml"),
