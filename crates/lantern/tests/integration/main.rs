@@ -21,6 +21,7 @@ mod report;
 mod report_outputs;
 mod reset;
 mod revalidation;
+mod scorm;
 mod server;
 mod source;
 mod sso;

@@ -5,9 +5,12 @@
 
 mod attempts;
 mod courses;
+pub mod packages;
 
 pub(crate) use attempts::impl_attempts;
 pub(crate) use courses::impl_courses;
+pub use packages::PackageStore;
+pub(crate) use packages::impl_packages;
 
 use crate::Result;
 use crate::scope::Scope;
