@@ -11,6 +11,7 @@ mod browser;
 mod history;
 mod import;
 mod learning;
+mod learning_content;
 mod mail;
 mod postgres_tls;
 mod read_model;
