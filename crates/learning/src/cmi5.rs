@@ -5,11 +5,14 @@
 //! `launchParameters`, `entitlementKey`) and sections 9.3 and 10 (an AU is satisfied by its moveOn criteria or by a
 //! waiver; a block when all its children are; the course when all its children are).
 //!
+//! - [`documents`]: the `cmi5LearnerPreferences` agent profile and what an AU's session credential may read and
+//!   write besides statements (never `LMS.LaunchData`).
 //! - [`launch`]: the launch URL, `LMS.LaunchData`, the fetch URL's bodies and the statements the LMS issues
 //!   (launched, abandoned, waived, satisfied).
 //! - [`session`]: an AU session's statements checked in order, and the AU's result they add up to.
 //! - [`vocab`]: the verbs, categories, extensions and activity types cmi5 defines.
 
+pub mod documents;
 pub mod launch;
 pub mod session;
 pub mod vocab;
