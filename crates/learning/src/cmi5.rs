@@ -9,11 +9,14 @@
 //!   write besides statements (never `LMS.LaunchData`).
 //! - [`launch`]: the launch URL, `LMS.LaunchData`, the fetch URL's bodies and the statements the LMS issues
 //!   (launched, abandoned, waived, satisfied).
+//! - [`registration`]: a registration's statements read back: each AU's result and the blocks and course already
+//!   satisfied, so what to issue next.
 //! - [`session`]: an AU session's statements checked in order, and the AU's result they add up to.
 //! - [`vocab`]: the verbs, categories, extensions and activity types cmi5 defines.
 
 pub mod documents;
 pub mod launch;
+pub mod registration;
 pub mod session;
 pub mod vocab;
 
@@ -21,6 +24,7 @@ pub use launch::{
     Actor, AuInRegistration, FetchError, Launch, LaunchData, LaunchError, LaunchMode, LaunchSetup,
     NodeKind, Satisfied, WaiveReason,
 };
+pub use registration::RegistrationState;
 pub use session::{Accepted, Phase, Rejection, Session};
 pub use vocab::Verb;
 

@@ -727,3 +727,99 @@ fn strip_category(mut st: Value, id: &str) -> Value {
         .retain(|c| c["id"] != id);
     st
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Valid and broken statements an AU might send, in any order.
+    fn pool(l: &Launch) -> Vec<Value> {
+        vec![
+            initialized(l),
+            completed(l),
+            passed(l, 0.9),
+            passed(l, 0.5),
+            failed(l, 0.3),
+            failed(l, 0.95),
+            terminated(l),
+            au_statement(l, 6, EXPERIENCED, None),
+            au_statement(l, 7, COMPLETED, Some(json!({"completion": true}))),
+            au_statement(l, 8, "https://w3id.org/xapi/adl/verbs/waived", None),
+        ]
+    }
+
+    fn before_strategy() -> impl Strategy<Value = AuResult> {
+        (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(completed, passed, failed)| {
+            AuResult {
+                completed,
+                passed,
+                failed,
+                waived: false,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whatever an AU sends, the session keeps cmi5's order rules, its result only grows, a refusal changes
+        /// nothing, a batch is the same as one at a time, and replaying what it accepted rebuilds it.
+        #[test]
+        fn the_rules_hold_for_any_sequence(
+            picks in proptest::collection::vec(0usize..10, 0..14),
+            before in before_strategy(),
+        ) {
+            let l = launch();
+            let pool = pool(&l);
+            let sent: Vec<Value> = picks.iter().map(|&i| pool[i].clone()).collect();
+            let mut s = Session::new(l.clone(), before);
+            let mut accepted: Vec<Value> = Vec::new();
+            let mut verbs: Vec<Verb> = Vec::new();
+            let mut first_refusal = None;
+            for (i, st) in sent.iter().enumerate() {
+                let was = s.clone();
+                match s.accept(st) {
+                    Ok(a) => {
+                        prop_assert!(was.phase() != Phase::Terminated);
+                        if accepted.is_empty() {
+                            prop_assert_eq!(a.verb, Some(Verb::Initialized));
+                        }
+                        let (r0, r1) = (was.result(), a.result);
+                        prop_assert!((!r0.completed || r1.completed) && (!r0.passed || r1.passed) && (!r0.failed || r1.failed));
+                        if let Some(v) = a.verb { verbs.push(v); }
+                        accepted.push(st.clone());
+                    }
+                    Err(_) => {
+                        prop_assert_eq!(&s, &was);
+                        first_refusal.get_or_insert(i);
+                    }
+                }
+            }
+            let count = |v: Verb| verbs.iter().filter(|x| **x == v).count();
+            prop_assert!(count(Verb::Initialized) <= 1 && count(Verb::Terminated) <= 1);
+            prop_assert!(count(Verb::Completed) + usize::from(before.completed) <= 1);
+            prop_assert!(count(Verb::Passed) + usize::from(before.passed) <= 1);
+            prop_assert!(count(Verb::Passed) + count(Verb::Failed) <= 1);
+            prop_assert!(!(before.passed && count(Verb::Failed) > 0));
+            if let Some(t) = verbs.iter().position(|v| *v == Verb::Terminated) {
+                prop_assert_eq!(t, verbs.len() - 1);
+            }
+            let result = s.result();
+            prop_assert!(result.completed == (before.completed || count(Verb::Completed) == 1));
+            prop_assert!(result.passed == (before.passed || count(Verb::Passed) == 1));
+
+            let again = Session::replay(l.clone(), before, &accepted).unwrap();
+            prop_assert_eq!(&again, &s);
+
+            let mut batch = Session::new(l.clone(), before);
+            match (batch.accept_all(&sent), first_refusal) {
+                (Ok(_), None) => prop_assert_eq!(&batch, &s),
+                (Err((i, _)), Some(j)) => {
+                    prop_assert_eq!(i, j);
+                    prop_assert_eq!(&batch, &Session::new(l.clone(), before));
+                }
+                (got, want) => prop_assert!(false, "batch {:?} but one at a time refused {:?}", got.map(|v| v.len()), want),
+            }
+        }
+    }
+}
