@@ -8,11 +8,14 @@
 mod assignments;
 mod attempts;
 mod courses;
+pub mod packages;
 mod test_out;
 
 pub(crate) use assignments::impl_assignments;
 pub(crate) use attempts::impl_attempts;
 pub(crate) use courses::impl_courses;
+pub use packages::PackageStore;
+pub(crate) use packages::impl_packages;
 pub(crate) use test_out::impl_test_out;
 
 use crate::Result;

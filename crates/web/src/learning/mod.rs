@@ -1,14 +1,20 @@
-//! Learning pages: a course's page with "Start" or "Continue", and "Test out" where the learner may take the
-//! assessment first (`course.rs`); an attempt with its modules: a lesson to read and an assessment to sit, marked on
-//! the server with feedback (`attempt.rs`); a completed attempt's certificate as a PDF (`certificate.rs`). Every
-//! learner's route asks the policy for `Action::Learn` in the organisation, and the store only ever opens the
-//! caller's own attempts (its scope is the learner's own person), so one learner can never reach another's.
-//! `assignments.rs` is the manager's side: courses assigned to a person or a unit (`Action::Assign`).
+//! Learning pages: a course's page with "Start" or "Continue", and "Take the assessment first" where the learner may
+//! test out (`course.rs`); an attempt with its modules: a lesson to read and an assessment to sit, marked on the
+//! server with feedback (`attempt.rs`), and a SCORM package, played in a frame from the content origin (`package.rs`,
+//! `crate::content`); a completed attempt's certificate as a PDF (`certificate.rs`); an organisation admin's upload
+//! of a package, which becomes a course (`package_import.rs`). Every learner's route asks the policy for
+//! `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its scope is the
+//! learner's own person), so one learner can never reach another's. `assignments.rs` is the manager's side: courses
+//! assigned to a person or a unit (`Action::Assign`).
 
 mod assignments;
 mod attempt;
 mod certificate;
 mod course;
+mod package;
+mod package_import;
+
+pub use package_import::{CourseSettings, ImportError, import as import_package};
 
 pub(crate) use course::start_test_out;
 
@@ -52,6 +58,12 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/learning/assignments/{assignment}/cancel",
             assignments::cancel,
+        )
+        .upload(
+            "/orgs/{ods}/learning/packages",
+            package_import::page,
+            package_import::upload,
+            package_import::MAX_UPLOAD,
         )
 }
 
