@@ -577,6 +577,60 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
         let me = web.get("/me").await;
         assert!(me.body.contains(&format!("due {tomorrow}")), "{name}");
 
+        // A course that requires the renewal first, assigned: the pathway puts the overdue renewal first and says
+        // the other is locked until it is done.
+        let mut advanced = course();
+        advanced.code = "renewal-advanced".into();
+        advanced.title = "Beyond the refresher".into();
+        advanced.satisfies = vec![];
+        advanced.prerequisites = vec!["renewal".into()];
+        for m in &mut advanced.modules {
+            if let lantern_learning::course::ModuleKind::Assessment { bank, .. } = &mut m.kind {
+                *bank = "renewal-bank".into();
+            }
+        }
+        s.store
+            .publish_course(s.rj1.id, None, chrono::Utc::now(), &advanced)
+            .await
+            .unwrap();
+        let res = boss
+            .post_form(
+                "/orgs/RJ1/learning/assignments",
+                &[
+                    ("course", "renewal-advanced"),
+                    ("person", &number),
+                    ("due_on", &tomorrow),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let pathway = web.get("/api/v1/me/pathway").await.json();
+        let steps: Vec<(&str, &str, usize)> = pathway[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["course_code"].as_str().unwrap(),
+                    x["kind"].as_str().unwrap(),
+                    x["locked_by"].as_array().unwrap().len(),
+                )
+            })
+            .collect();
+        let at = |code: &str| steps.iter().position(|x| x.0 == code).expect(code);
+        assert!(at("renewal") < at("renewal-advanced"), "{name}: {steps:?}");
+        assert_eq!(steps[at("renewal")].1, "mandatory", "{name}");
+        assert_eq!(
+            steps[at("renewal-advanced")],
+            ("renewal-advanced", "assigned", 1),
+            "{name}"
+        );
+        assert!(
+            web.get("/me").await.body.contains("Complete A refresher:"),
+            "{name}: locked, saying what comes first"
+        );
+
         // A unit assignment reaches everyone in post in it; the assignment itself is never edited.
         let unit = s
             .store
@@ -634,6 +688,21 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
         );
 
         // Cancelled: a new row; counted no more. A second cancel changes nothing.
+        let advanced_id = s
+            .store
+            .assignments(&Scope::Platform, s.rj1.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.course_code == "renewal-advanced")
+            .expect("the advanced course's assignment")
+            .id;
+        boss.post_form(
+            &format!("/orgs/RJ1/learning/assignments/{advanced_id}/cancel"),
+            &[],
+            None,
+        )
+        .await;
         let id = live[0].id;
         let cancel = format!("/orgs/RJ1/learning/assignments/{id}/cancel");
         assert_eq!(
