@@ -192,6 +192,21 @@ pub enum Command {
         #[arg(long, default_value_t = 18181)]
         port: u16,
     },
+    /// SCORM benchmark: a server on this database (the demo world loaded if it is empty) and many learners, each a
+    /// different person with their own attempt and launch, committing a SCORM package's data every few seconds.
+    BenchScorm {
+        #[arg(long, default_value_t = 500)]
+        learners: usize,
+        #[arg(long, default_value_t = 90)]
+        seconds: u64,
+        #[arg(long, default_value_t = 30)]
+        commit_seconds: u64,
+        #[arg(long, default_value_t = 18281)]
+        port: u16,
+        /// Staff in the demo world, if it is loaded (RJ1 needs at least --learners people).
+        #[arg(long, default_value_t = 5_000)]
+        demo_staff: usize,
+    },
     /// LRS benchmark: statements through HTTP on loopback (single, batches of 10, 100 and 1000, low and high variety
     /// of actors), then up to --statements in batches of 100, with filtered-query latency at each checkpoint.
     BenchLrs {
@@ -650,6 +665,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { kind, file, report } => {
             let store = open(&cfg).await?;
             crate::import::run(store.as_ref(), kind, &file, report.as_deref()).await
+        }
+        Command::BenchScorm {
+            learners,
+            seconds,
+            commit_seconds,
+            port,
+            demo_staff,
+        } => {
+            let mut database_args = vec!["--database".to_owned(), cfg.database.clone()];
+            database_args.extend(["--data-dir".to_owned(), cfg.data_dir.display().to_string()]);
+            crate::bench_scorm::run(crate::bench_scorm::Options {
+                learners,
+                seconds,
+                commit_seconds,
+                port,
+                database: cfg.database.clone(),
+                database_args,
+                demo_staff,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::BenchLoad {
             sessions,

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_lrs;
+pub mod bench_scorm;
 pub mod cli;
 pub mod config;
 pub mod demo;

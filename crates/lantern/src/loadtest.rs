@@ -12,7 +12,7 @@ use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type Http = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type Http = Client<HttpConnector, Full<Bytes>>;
 
 pub struct Options {
     pub sessions: usize,
@@ -34,7 +34,12 @@ fn cookie_value(res_headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
         })
 }
 
-async fn sign_in(http: &Http, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+pub(crate) async fn sign_in(
+    http: &Http,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let res = http
         .request(Request::get(format!("{base}/sign-in")).body(Full::default())?)
         .await?;
@@ -71,7 +76,7 @@ fn rss_split_kb(pid: u32) -> (u64, u64) {
     (field("RssAnon:"), field("RssFile:"))
 }
 
-fn rss_kb(pid: u32) -> (u64, u64) {
+pub(crate) fn rss_kb(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status

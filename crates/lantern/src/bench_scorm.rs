@@ -1,0 +1,213 @@
+//! `lantern bench-scorm`: many learners playing a SCORM package at once, each committing its run-time data to the
+//! content origin every `--commit-seconds` (as scorm-again's autocommit and a SCO's own commits do), against a real
+//! server (this binary, a child process on the same database) on loopback; latency per commit and the server's
+//! memory. Each learner is a different person of the demo world with an attempt and a launch of their own, made
+//! through the store as a module page would make them.
+
+use crate::loadtest::{Http, rss_kb};
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use lantern_store::Scope;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub learners: usize,
+    pub seconds: u64,
+    pub commit_seconds: u64,
+    pub port: u16,
+    pub database: String,
+    /// Arguments that choose the database, passed on to the server.
+    pub database_args: Vec<String>,
+    pub demo_staff: usize,
+}
+
+pub async fn run(o: Options) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let content_port = o.port + 1;
+    let mut child = tokio::process::Command::new(exe)
+        .args(&o.database_args)
+        .args([
+            "serve",
+            "--demo",
+            "--demo-staff",
+            &o.demo_staff.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{}", o.port),
+            "--content-listen",
+            &format!("127.0.0.1:{content_port}"),
+        ])
+        .env("LANTERN_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("server pid")?;
+    let base = format!("http://127.0.0.1:{}", o.port);
+    let content = format!("http://127.0.0.1:{content_port}");
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let http: Http = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(o.learners)
+        .build(connector);
+    let started = Instant::now();
+    loop {
+        if let Ok(res) = http
+            .request(Request::get(format!("{base}/healthz")).body(Full::default())?)
+            .await
+            && res.status().is_success()
+        {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(1200),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // A launch per learner, each a different person with an attempt of their own.
+    let store = lantern_store::open(&o.database).await?;
+    let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await?;
+    let people = store.person_ids(&Scope::Platform, rj1.id).await?;
+    anyhow::ensure!(
+        people.len() >= o.learners,
+        "RJ1 has {} people; use a larger --demo-staff",
+        people.len()
+    );
+    let now = chrono::Utc::now();
+    let mut tokens = Vec::with_capacity(o.learners);
+    for p in people.iter().take(o.learners) {
+        let a = store
+            .start_attempt(
+                &Scope::Platform,
+                rj1.id,
+                *p,
+                "demo-scorm12-health-safety",
+                now,
+            )
+            .await?;
+        let token = lantern_web::auth::new_token();
+        store
+            .launch_package(
+                &Scope::Platform,
+                rj1.id,
+                a.id,
+                "package",
+                &lantern_web::auth::token_hash(&token),
+                now,
+                now + chrono::TimeDelta::hours(2),
+            )
+            .await?;
+        tokens.push(token);
+    }
+    let (rss0, _) = rss_kb(pid);
+    println!(
+        "server up (pid {pid}) in {:.1} s, RSS {:.0} MB; {} learners commit every {} s for {} s",
+        started.elapsed().as_secs_f64(),
+        rss0 as f64 / 1024.0,
+        o.learners,
+        o.commit_seconds,
+        o.seconds
+    );
+    let deadline = Instant::now() + Duration::from_secs(o.seconds);
+    let every = Duration::from_secs(o.commit_seconds);
+    let mut tasks = Vec::new();
+    for (i, token) in tokens.into_iter().enumerate() {
+        let (http, content) = (http.clone(), content.clone());
+        tasks.push(tokio::spawn(async move {
+            // Launches spread over one commit interval.
+            tokio::time::sleep(every.mul_f64(i as f64 / o.learners as f64)).await;
+            let mut times = Vec::new();
+            let mut errors = 0usize;
+            let t = Instant::now();
+            match send(
+                &http,
+                Request::get(format!("{content}/play/{token}/"))
+                    .body(Full::default())
+                    .unwrap(),
+            )
+            .await
+            {
+                Ok(()) => times.push(t.elapsed()),
+                Err(_) => errors += 1,
+            }
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                // A few kilobytes of suspend data, different each time, as an authoring tool's player writes.
+                let body = serde_json::json!({"item": "ITEM-HSW", "cmi": {
+                    "cmi.core.lesson_status": "incomplete",
+                    "cmi.core.lesson_location": n.to_string(),
+                    "cmi.core.exit": "suspend",
+                    "cmi.core.session_time": "00:00:30",
+                    "cmi.suspend_data": format!("{n}:{}", "a1b2c3d4".repeat(400)),
+                }});
+                let req = Request::post(format!("{content}/play/{token}/commit"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap();
+                let t = Instant::now();
+                match send(&http, req).await {
+                    Ok(()) => times.push(t.elapsed()),
+                    Err(_) => errors += 1,
+                }
+                tokio::time::sleep(every).await;
+            }
+            (times, errors)
+        }));
+    }
+    let sampled = tokio::spawn(async move {
+        let mut peak = 0;
+        while Instant::now() < deadline {
+            peak = peak.max(rss_kb(pid).0);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        peak
+    });
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (times, e) = t.await?;
+        all.extend(times);
+        errors += e;
+    }
+    let peak = sampled.await?;
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} learners, {} requests (launches and commits), {} errors: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
+         server RSS {:.0} MB before, {:.0} MB peak",
+        o.learners,
+        all.len(),
+        errors,
+        ms(pct(0.5)),
+        ms(pct(0.99)),
+        ms(all.last().copied().unwrap_or_default()),
+        rss0 as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    child.kill().await?;
+    Ok(())
+}
+
+async fn send(http: &Http, req: Request<Full<Bytes>>) -> anyhow::Result<()> {
+    let res = http.request(req).await?;
+    let status = res.status();
+    let body = res.into_body().collect().await?.to_bytes();
+    anyhow::ensure!(
+        status == StatusCode::OK,
+        "answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(())
+}
