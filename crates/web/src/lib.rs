@@ -8,6 +8,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod authoring;
 mod error;
 pub mod learning;
 pub mod mail;
@@ -82,6 +83,7 @@ pub fn app(state: AppState) -> Router {
     let signed_in = Router::new()
         .merge(pages::routes().router)
         .merge(learning::routes().router)
+        .merge(authoring::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -128,6 +130,7 @@ pub fn route_list() -> Vec<(String, String)> {
     let ours = [
         pages::routes(),
         learning::routes(),
+        authoring::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

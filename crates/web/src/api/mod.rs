@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. The router is built with utoipa-axum's `routes!`, so every route is in the OpenAPI
 //! document by construction. One handler per file, named by what it serves.
 
+mod authoring;
 mod my_training;
 mod organisation_compliance;
 mod organisation_rules;
@@ -28,7 +29,8 @@ use utoipa_axum::routes;
     ),
     tags(
         (name = "compliance", description = "Who is compliant with what, and why"),
-        (name = "rules", description = "Requirement rules and their versions")
+        (name = "rules", description = "Requirement rules and their versions"),
+        (name = "authoring", description = "Publishing courses and question banks")
     )
 )]
 struct ApiDoc;
@@ -48,6 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regulatory_changes::preview))
         .routes(routes!(regulatory_changes::apply))
         .routes(routes!(regulatory_changes::list))
+        .routes(routes!(authoring::publish_course))
+        .routes(routes!(authoring::publish_bank))
 }
 
 /// Query parameters shared by the as-at endpoints.

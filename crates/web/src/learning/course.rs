@@ -17,6 +17,8 @@ use lantern_store::learning::Attempt;
 pub struct CoursePage {
     layout: Layout,
     ods: String,
+    /// How the URL names the course (`code@ODS` for one shared by another organisation).
+    address: String,
     course: CourseVersion,
     /// "Fire safety level 1", for each requirement it satisfies.
     satisfies: Vec<String>,
@@ -49,7 +51,10 @@ pub async fn page(
         })
         .collect();
     let attempts = state.store.attempts_of(&scope, org.id, person).await?;
-    let mine = attempts.iter().filter(|a| a.course.code == code);
+    // A course is told apart by its versions' course (two organisations' courses may share a code).
+    let mine = attempts
+        .iter()
+        .filter(|a| a.course.code == entry.course.code && a.course_org == entry.org);
     let completed = mine.clone().filter(|a| a.completed_at.is_some()).count();
     let open_attempt = mine
         .filter(|a| a.completed_at.is_none())
@@ -58,6 +63,7 @@ pub async fn page(
     Ok(CoursePage {
         layout: page.layout,
         ods: org.ods_code.to_string(),
+        address: entry.address(org.id),
         course: entry.course,
         satisfies,
         open_attempt,
