@@ -838,7 +838,10 @@ mod tests {
             "an author sees no one"
         );
         assert!(!scope.sees_unit(ORG, UnitId(1), &hierarchy()) && scope.granted_units().is_empty());
-        assert!(!author.may(Action::Learn(ORG)), "taking courses is a learner's");
+        assert!(
+            !author.may(Action::Learn(ORG)),
+            "taking courses is a learner's"
+        );
         for p in [
             Principal {
                 person: None,
@@ -856,7 +859,9 @@ mod tests {
             assert!(!p.may(Action::Author(ORG)), "{p:?}");
             assert!(!p.may(Action::Open(Area::Authoring)), "{p:?}");
         }
-        assert!(author.may(Action::Open(Area::Authoring)) && admin.may(Action::Open(Area::Authoring)));
+        assert!(
+            author.may(Action::Open(Area::Authoring)) && admin.may(Action::Open(Area::Authoring))
+        );
         assert!(admin.may(Action::Grant(ORG, Role::Author)));
         assert!(!author.may(Action::Grant(ORG, Role::Author)));
         assert!(grant(Role::Author, Some(1), None).problem().is_none());

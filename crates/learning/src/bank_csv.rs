@@ -31,7 +31,8 @@ pub struct CsvProblem {
 pub fn export(questions: &[Question]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let row = |w: &mut csv::Writer<Vec<u8>>, cells: [&str; 9]| {
-        w.write_record(cells).expect("writing to memory cannot fail");
+        w.write_record(cells)
+            .expect("writing to memory cannot fail");
     };
     row(&mut w, COLUMNS);
     for q in questions {
@@ -78,9 +79,16 @@ pub fn import(bytes: &[u8]) -> Result<Vec<Question>, Vec<CsvProblem>> {
     };
     let mut index = [0usize; 9];
     for (n, name) in COLUMNS.iter().enumerate() {
-        match headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)) {
+        match headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+        {
             Some(i) => index[n] = i,
-            None => problems.push(problem(1, name, format!("the header has no {name:?} column"))),
+            None => problems.push(problem(
+                1,
+                name,
+                format!("the header has no {name:?} column"),
+            )),
         }
     }
     if let Some(extra) = headers
@@ -271,7 +279,11 @@ mod tests {
     #[test]
     fn an_export_reads_back_as_the_same_bank() {
         let csv = export(&bank());
-        assert!(csv.starts_with("question,outcome,kind,stem,explanation,option,text,correct,feedback\n"));
+        assert!(
+            csv.starts_with(
+                "question,outcome,kind,stem,explanation,option,text,correct,feedback\n"
+            )
+        );
         assert_eq!(csv.lines().count(), 1 + 2 + 3 + 1, "{csv}");
         assert_eq!(import(csv.as_bytes()).expect("reads"), bank());
     }
@@ -314,7 +326,17 @@ mod tests {
     fn a_file_without_the_columns_says_which_are_missing() {
         let problems = import(b"question,stem,colour\nq1,x,red\n").expect_err("refused");
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(text.contains(&"row 1, column outcome: the header has no \"outcome\" column".to_owned()), "{text:?}");
-        assert!(text.contains(&"row 1, column colour: \"colour\" is not a column of a bank file".to_owned()), "{text:?}");
+        assert!(
+            text.contains(
+                &"row 1, column outcome: the header has no \"outcome\" column".to_owned()
+            ),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(
+                &"row 1, column colour: \"colour\" is not a column of a bank file".to_owned()
+            ),
+            "{text:?}"
+        );
     }
 }

@@ -82,7 +82,9 @@ pub enum ImageProblem {
     Empty,
     #[error("the image is larger than 2 MB; save it smaller")]
     TooLarge,
-    #[error("the file is not a PNG, JPEG, GIF or WebP image (SVG is not taken: it can carry script)")]
+    #[error(
+        "the file is not a PNG, JPEG, GIF or WebP image (SVG is not taken: it can carry script)"
+    )]
     NotAnImage,
 }
 
@@ -156,7 +158,14 @@ mod tests {
         big.resize(MAX_IMAGE_BYTES + 1, 0);
         assert_eq!(image_type(&big), Err(ImageProblem::TooLarge));
         assert!(valid_image_name("fire-exit_2.png"));
-        for bad in ["", "../x.png", "a/b.png", "https://x.test/a.png", ".hidden", "a b.png"] {
+        for bad in [
+            "",
+            "../x.png",
+            "a/b.png",
+            "https://x.test/a.png",
+            ".hidden",
+            "a b.png",
+        ] {
             assert!(!valid_image_name(bad), "{bad:?}");
         }
     }

@@ -199,9 +199,8 @@ pub fn parse_choice_item(bytes: &[u8], outcome: &str) -> Result<Question, QtiErr
         .map(|f| f.inner_text(&|_| false))
         .filter(|t| !t.is_empty())
         .collect();
-    let mut stem_parts = vec![body.inner_text(&|e| {
-        e.name == "choiceInteraction" || e.name == "feedbackBlock"
-    })];
+    let mut stem_parts =
+        vec![body.inner_text(&|e| e.name == "choiceInteraction" || e.name == "feedbackBlock")];
     if let Some(p) = choice.child("prompt") {
         stem_parts.push(p.inner_text(&|_| false));
     }
@@ -315,10 +314,7 @@ mod tests {
             .iter()
             .map(|o| (o.id.as_str(), o.correct))
             .collect();
-        assert_eq!(
-            ids,
-            [("open", false), ("alarm", true), ("water", false)]
-        );
+        assert_eq!(ids, [("open", false), ("alarm", true), ("water", false)]);
         assert_eq!(
             q.options[0].text,
             "Open the door to see how big the fire is"
@@ -378,7 +374,10 @@ mod tests {
                 "not in the QTI 2.1 namespace",
             ),
             (
-                SINGLE.replace("<correctResponse><value>alarm</value></correctResponse>", ""),
+                SINGLE.replace(
+                    "<correctResponse><value>alarm</value></correctResponse>",
+                    "",
+                ),
                 "no <correctResponse>",
             ),
             (
@@ -390,11 +389,17 @@ mod tests {
                 "not a choice interaction",
             ),
             (
-                SINGLE.replace("cardinality=\"single\" baseType=\"identifier\"", "cardinality=\"ordered\" baseType=\"identifier\""),
+                SINGLE.replace(
+                    "cardinality=\"single\" baseType=\"identifier\"",
+                    "cardinality=\"ordered\" baseType=\"identifier\"",
+                ),
                 "cardinality \"ordered\"",
             ),
             (
-                SINGLE.replace("<value>alarm</value>", "<value>alarm</value><value>water</value>"),
+                SINGLE.replace(
+                    "<value>alarm</value>",
+                    "<value>alarm</value><value>water</value>",
+                ),
                 "exactly one correct option",
             ),
             (

@@ -280,10 +280,17 @@ mod tests {
 
     #[test]
     fn mixed_content_reads_in_document_order() {
-        let doc = parse(b"<p>Wash <b>hands</b> first<note>skip me</note>, then <i>dry</i>.</p>").expect("parses");
+        let doc = parse(b"<p>Wash <b>hands</b> first<note>skip me</note>, then <i>dry</i>.</p>")
+            .expect("parses");
         assert_eq!(doc.text, "Wash  first, then .");
-        assert_eq!(doc.inner_text(&|_| false), "Wash hands firstskip me, then dry.");
-        assert_eq!(doc.inner_text(&|e| e.name == "note"), "Wash hands first, then dry.");
+        assert_eq!(
+            doc.inner_text(&|_| false),
+            "Wash hands firstskip me, then dry."
+        );
+        assert_eq!(
+            doc.inner_text(&|e| e.name == "note"),
+            "Wash hands first, then dry."
+        );
     }
 
     #[test]

@@ -676,6 +676,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
     // Authoring is for RJ1's author and admin (and a platform admin); the foreign admin authors only at home.
     let authors = matches!(who, Author | OrgAdmin | Platform);
     Some(match (method, path) {
+        // An author belongs to RJ1 but sees none of its people: every person's page and record is 403.
+        (_, p) if who == Author && p.contains("/people/{person_id}") => 403,
         ("GET", "/") => match who {
             Anonymous | Learner | Manager | Author => 303,
             _ => 200,

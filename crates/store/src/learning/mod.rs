@@ -10,8 +10,8 @@ pub mod authoring;
 mod courses;
 
 pub(crate) use attempts::impl_attempts;
-pub(crate) use authoring::impl_authoring;
 pub use authoring::AuthoringStore;
+pub(crate) use authoring::impl_authoring;
 pub(crate) use courses::impl_courses;
 
 use crate::Result;

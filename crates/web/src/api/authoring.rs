@@ -42,7 +42,10 @@ async fn author(
     Ok(org)
 }
 
-fn refused(problems: Vec<lantern_store::BatchProblem>, field_of: impl Fn(&lantern_store::BatchProblem) -> String) -> Response {
+fn refused(
+    problems: Vec<lantern_store::BatchProblem>,
+    field_of: impl Fn(&lantern_store::BatchProblem) -> String,
+) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(PublishProblems {
@@ -79,13 +82,19 @@ pub async fn publish_course(
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let org = author(&state, &caller, &ods).await?;
-    let Json(value) = body.map_err(|e| AppError::BadRequest(format!("the body must be a JSON course: {}", e.body_text())))?;
+    let Json(value) = body.map_err(|e| {
+        AppError::BadRequest(format!("the body must be a JSON course: {}", e.body_text()))
+    })?;
     let course: CourseVersion = serde_json::from_value(value)
         .map_err(|e| AppError::BadRequest(format!("the body is not a course: {e}")))?;
     if let Err(problems) = course.check() {
         let problems = problems
             .into_iter()
-            .map(|p| lantern_store::BatchProblem { line: 1, field: p.field, message: p.reason })
+            .map(|p| lantern_store::BatchProblem {
+                line: 1,
+                field: p.field,
+                message: p.reason,
+            })
             .collect();
         return Ok(refused(problems, |p| p.field.clone()));
     }
@@ -135,7 +144,9 @@ pub async fn publish_bank(
     body: Result<Json<BankBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let org = author(&state, &caller, &ods).await?;
-    let Json(body) = body.map_err(|e| AppError::BadRequest(format!("the body must be a JSON bank: {}", e.body_text())))?;
+    let Json(body) = body.map_err(|e| {
+        AppError::BadRequest(format!("the body must be a JSON bank: {}", e.body_text()))
+    })?;
     if !crate::authoring::valid_code(&code) {
         return Err(AppError::BadRequest(format!(
             "{code:?} is not a bank code: use lower-case letters, digits and dashes"
@@ -149,7 +160,13 @@ pub async fn publish_bank(
     }
     match state
         .store
-        .publish_bank(org.id, Some(caller.account.id), chrono::Utc::now(), &code, &questions)
+        .publish_bank(
+            org.id,
+            Some(caller.account.id),
+            chrono::Utc::now(),
+            &code,
+            &questions,
+        )
         .await
     {
         Ok(version) => Ok((StatusCode::CREATED, Json(Published { code, version })).into_response()),

@@ -42,10 +42,17 @@ impl BankEditor {
         self.error(&format!("q{i}_{name}"))
     }
 
+    fn same(&self, a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
+        a.as_ref() == b.as_ref()
+    }
+
     fn kinds(&self) -> [(&'static str, &'static str); 3] {
         [
             ("single", "Single answer: one option is right"),
-            ("multiple", "Multiple answer: all the right options, and only them"),
+            (
+                "multiple",
+                "Multiple answer: all the right options, and only them",
+            ),
             ("true_false", "True or false"),
         ]
     }
@@ -185,7 +192,8 @@ pub async fn submit(
             if !problems.is_empty() {
                 return Ok(render(form, problems, StatusCode::BAD_REQUEST));
             }
-            let body = serde_json::to_string(&questions).map_err(|e| crate::AppError::Internal(e.into()))?;
+            let body = serde_json::to_string(&questions)
+                .map_err(|e| crate::AppError::Internal(e.into()))?;
             state
                 .store
                 .save_draft(
@@ -226,7 +234,9 @@ pub async fn submit(
                 Err(StoreError::Rejected(p)) => {
                     let problems = p
                         .into_iter()
-                        .map(|p| Problem::new(format!("q{}_stem", p.line.saturating_sub(1)), p.message))
+                        .map(|p| {
+                            Problem::new(format!("q{}_stem", p.line.saturating_sub(1)), p.message)
+                        })
                         .collect();
                     Ok(render(form, problems, StatusCode::BAD_REQUEST))
                 }
@@ -283,7 +293,13 @@ pub async fn import_page(
         layout: page.layout,
         ods: org.ods_code.to_string(),
         org_name: org.name.clone(),
-        banks: state.store.banks(org.id).await?.into_iter().map(|b| b.code).collect(),
+        banks: state
+            .store
+            .banks(org.id)
+            .await?
+            .into_iter()
+            .map(|b| b.code)
+            .collect(),
         code: String::new(),
         outcome: String::new(),
         errors: Vec::new(),
@@ -316,10 +332,9 @@ pub async fn import_submit(
             Some("outcome") => outcome = field.text().await.unwrap_or_default().trim().to_owned(),
             Some("files") => {
                 let name = field.file_name().unwrap_or("").to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
+                let bytes = field.bytes().await.map_err(|e| {
+                    AppError::BadRequest(format!("The upload could not be read: {e}"))
+                })?;
                 if !bytes.is_empty() || !name.is_empty() {
                     files.push((name, bytes.to_vec()));
                 }
@@ -373,7 +388,8 @@ pub async fn import_submit(
                 None => questions.push(q),
             }
         }
-        let body = serde_json::to_string(&questions).map_err(|e| crate::AppError::Internal(e.into()))?;
+        let body =
+            serde_json::to_string(&questions).map_err(|e| crate::AppError::Internal(e.into()))?;
         state
             .store
             .save_draft(
@@ -398,7 +414,13 @@ pub async fn import_submit(
             layout: page.layout,
             ods: org.ods_code.to_string(),
             org_name: org.name.clone(),
-            banks: state.store.banks(org.id).await?.into_iter().map(|b| b.code).collect(),
+            banks: state
+                .store
+                .banks(org.id)
+                .await?
+                .into_iter()
+                .map(|b| b.code)
+                .collect(),
             code,
             outcome,
             errors,

@@ -240,10 +240,19 @@ mod tests {
             .iter()
             .map(|o| (o.id.as_str(), o.text.as_str(), o.correct))
             .collect();
-        assert_eq!(ids, [("a", "Raise the alarm", true), ("b", "Open the door", false)]);
+        assert_eq!(
+            ids,
+            [
+                ("a", "Raise the alarm", true),
+                ("b", "Open the door", false)
+            ]
+        );
         assert_eq!(questions[1].kind, QuestionKind::TrueFalse);
         assert_eq!(questions[1].options[0].text, "True");
-        assert_eq!(questions[1].options[1].feedback.as_deref(), Some("Hot gases rise"));
+        assert_eq!(
+            questions[1].options[1].feedback.as_deref(),
+            Some("Hot gases rise")
+        );
         let back = BankForm::from_questions("fire", &questions);
         assert_eq!(back.questions[0].options.len(), 2);
         assert_eq!(back.questions[0].slots().len(), 4);

@@ -249,7 +249,8 @@ pub async fn submit(
             if !problems.is_empty() {
                 return Ok(again(layout, form, problems, StatusCode::BAD_REQUEST).await?);
             }
-            let body = serde_json::to_string(&course).map_err(|e| crate::AppError::Internal(e.into()))?;
+            let body =
+                serde_json::to_string(&course).map_err(|e| crate::AppError::Internal(e.into()))?;
             state
                 .store
                 .save_draft(
@@ -278,7 +279,12 @@ pub async fn submit(
             }
             match state
                 .store
-                .publish_course(org.id, Some(page.caller.account.id), chrono::Utc::now(), &course)
+                .publish_course(
+                    org.id,
+                    Some(page.caller.account.id),
+                    chrono::Utc::now(),
+                    &course,
+                )
                 .await
             {
                 Ok(entry) => Ok(Redirect::to(&format!(
@@ -291,10 +297,8 @@ pub async fn submit(
                 ))
                 .into_response()),
                 Err(StoreError::Rejected(p)) => {
-                    let problems = course_problems(
-                        &course,
-                        p.into_iter().map(|p| (p.field, p.message)),
-                    );
+                    let problems =
+                        course_problems(&course, p.into_iter().map(|p| (p.field, p.message)));
                     Ok(again(layout, form, problems, StatusCode::BAD_REQUEST).await?)
                 }
                 Err(e) => Err(e.into()),
@@ -373,7 +377,7 @@ async fn preview(
         let (kind, body) = match &m.kind {
             ModuleKind::Lesson { markdown } => (
                 "lesson".to_owned(),
-                lesson_html(&org.ods_code.to_string(), markdown, &images),
+                lesson_html(org.ods_code.as_ref(), markdown, &images),
             ),
             ModuleKind::Assessment { bank, rules } => {
                 let text = match state.store.bank(org.id, bank).await {
@@ -421,12 +425,11 @@ async fn preview(
 
 /// Every posted field but the action and the token, to post the same course again from the preview.
 fn fields_as_hidden(f: &Fields) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = f
-        .0
-        .iter()
-        .filter(|(k, _)| k.as_str() != "action" && k.as_str() != crate::auth::csrf::FIELD)
-        .flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone())))
-        .collect();
+    let mut out: Vec<(String, String)> =
+        f.0.iter()
+            .filter(|(k, _)| k.as_str() != "action" && k.as_str() != crate::auth::csrf::FIELD)
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone())))
+            .collect();
     out.sort();
     out
 }

@@ -50,7 +50,10 @@ impl ModuleRow {
             bank: bank.to_owned(),
             per_outcome: rules.per_outcome.to_string(),
             pass: rules.pass_percent.to_string(),
-            attempts: rules.attempt_limit.map(|a| a.to_string()).unwrap_or_default(),
+            attempts: rules
+                .attempt_limit
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
             ..ModuleRow::default()
         }
     }
@@ -102,8 +105,10 @@ impl CourseForm {
                             row.bank = bank.clone();
                             row.per_outcome = rules.per_outcome.to_string();
                             row.pass = rules.pass_percent.to_string();
-                            row.attempts =
-                                rules.attempt_limit.map(|a| a.to_string()).unwrap_or_default();
+                            row.attempts = rules
+                                .attempt_limit
+                                .map(|a| a.to_string())
+                                .unwrap_or_default();
                             row.time = rules
                                 .time_limit_minutes
                                 .map(|a| a.to_string())
@@ -318,9 +323,11 @@ pub fn course_problems(
                 .and_then(|r| r.strip_suffix(']'))
             {
                 Some(inner) => {
-                    let i = inner.parse::<usize>().ok().map(|n| n.saturating_sub(1)).or_else(|| {
-                        course.modules.iter().position(|m| m.key == inner)
-                    });
+                    let i = inner
+                        .parse::<usize>()
+                        .ok()
+                        .map(|n| n.saturating_sub(1))
+                        .or_else(|| course.modules.iter().position(|m| m.key == inner));
                     match i {
                         Some(i) => format!("m{i}_title"),
                         None => "modules".to_owned(),
@@ -462,7 +469,10 @@ mod tests {
         assert_eq!(keys, ["pkg", "check"]);
         assert_eq!(
             problems,
-            [Problem::new("m1_pass", "Enter a pass mark from 1 to 100 per cent")]
+            [Problem::new(
+                "m1_pass",
+                "Enter a pass mark from 1 to 100 per cent"
+            )]
         );
     }
 
@@ -490,9 +500,15 @@ mod tests {
         let problems = course_problems(
             &course,
             [
-                ("modules[quiz]".to_owned(), "no question bank \"x\"".to_owned()),
+                (
+                    "modules[quiz]".to_owned(),
+                    "no question bank \"x\"".to_owned(),
+                ),
                 ("modules[1]".to_owned(), "the lesson has no text".to_owned()),
-                ("prerequisites".to_owned(), "these would make a cycle".to_owned()),
+                (
+                    "prerequisites".to_owned(),
+                    "these would make a cycle".to_owned(),
+                ),
             ],
         );
         assert_eq!(

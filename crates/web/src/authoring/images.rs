@@ -91,10 +91,9 @@ pub async fn upload(
             Some("name") => name = field.text().await.unwrap_or_default().trim().to_owned(),
             Some("image") => {
                 let file_name = field.file_name().unwrap_or("").to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
+                let bytes = field.bytes().await.map_err(|e| {
+                    AppError::BadRequest(format!("The upload could not be read: {e}"))
+                })?;
                 if !bytes.is_empty() || !file_name.is_empty() {
                     file = Some((file_name, bytes.to_vec()));
                 }
@@ -145,7 +144,9 @@ pub async fn upload(
     Ok(axum::response::Redirect::to(&format!(
         "/orgs/{}/authoring/images?saved={}",
         org.ods_code,
-        crate::pages::admin::urlencode(&format!("{name} uploaded: use it in a lesson as ![description]({name})"))
+        crate::pages::admin::urlencode(&format!(
+            "{name} uploaded: use it in a lesson as ![description]({name})"
+        ))
     ))
     .into_response())
 }
@@ -192,12 +193,8 @@ pub async fn preview(
 ) -> Result<Response, PageError> {
     let org = author_org(&state, &page.caller, &ods).await?;
     let images = state.store.lesson_images(org.id).await?;
-    let html = lesson_html(&org.ods_code.to_string(), &form.markdown, &images);
-    Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response())
+    let html = lesson_html(org.ods_code.as_ref(), &form.markdown, &images);
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
 /// An image, for a lesson seen by someone who learns or authors in `ods`. The type comes from its content, as

@@ -102,7 +102,10 @@ pub async fn submit(
     Ok(Redirect::to(&format!(
         "/orgs/{}/authoring?saved={}",
         org.ods_code,
-        crate::pages::admin::urlencode(&format!("{} is now shared with {what}", course.course.title))
+        crate::pages::admin::urlencode(&format!(
+            "{} is now shared with {what}",
+            course.course.title
+        ))
     ))
     .into_response())
 }

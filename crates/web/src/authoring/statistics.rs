@@ -61,7 +61,9 @@ pub async fn page(
                     ItemFlag::NegativeDiscrimination => {
                         "Stronger candidates get it wrong more often: check the key and the wording"
                     }
-                    ItemFlag::VeryHard => "Fewer than 1 in 5 get it right: check the key and the wording",
+                    ItemFlag::VeryHard => {
+                        "Fewer than 1 in 5 get it right: check the key and the wording"
+                    }
                     ItemFlag::VeryEasy => "Almost everyone gets it right: it tells nobody apart",
                 }),
             }
@@ -75,7 +77,9 @@ pub async fn page(
                 outcome: String::new(),
                 attempts: s.attempts,
                 facility: (s.facility * 100.0).round() as u32,
-                discrimination: s.discrimination.map_or("-".to_owned(), |d| format!("{d:.2}")),
+                discrimination: s
+                    .discrimination
+                    .map_or("-".to_owned(), |d| format!("{d:.2}")),
                 flag: None,
             });
         }
