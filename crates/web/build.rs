@@ -19,6 +19,8 @@
 //! - `asset_version.txt`: a short hex hash of all of the above;
 //! - `nhsuk_images.rs`: a table of the images, for `include!`;
 //! - `NotoSans-Regular.ttf`, `NotoSans-Bold.ttf`: the PDF's fonts (not web assets);
+//! - `scorm-again.min.js`: the SCORM run-time API (npm package `scorm-again`), which the content origin's player
+//!   serves to packages; with `player.js` and `player.css`, the player's own script and style (`assets/player.*`);
 //! - `third_party_notices.txt`: each embedded package's name, version and
 //!   licence, with the licence files it ships, made from the installed
 //!   packages themselves so it always matches what is embedded.
@@ -35,6 +37,10 @@ use std::process::{Command, Stdio};
 const PACKAGE: &str = "nhsuk-frontend";
 /// The npm package of the PDF report's fonts, and its two files that are embedded.
 const FONT_PACKAGE: &str = "@expo-google-fonts/noto-sans";
+/// The SCORM run-time API the content origin's player serves (its UMD build sets `window.Scorm12API` and
+/// `window.Scorm2004API`).
+const SCORM_PACKAGE: &str = "scorm-again";
+const SCORM_FILE: &str = "dist/scorm-again.min.js";
 const FONT_FILES: [(&str, &str); 2] = [
     ("400Regular/NotoSans_400Regular.ttf", "NotoSans-Regular.ttf"),
     ("700Bold/NotoSans_700Bold.ttf", "NotoSans-Bold.ttf"),
@@ -72,6 +78,8 @@ fn main() {
     let lockfile = assets_dir.join("package-lock.json");
     let lantern_css_path = assets_dir.join("lantern.css");
     let lantern_js_path = assets_dir.join("lantern.js");
+    let player_js_path = assets_dir.join("player.js");
+    let player_css_path = assets_dir.join("player.css");
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={}", lockfile.display());
@@ -81,20 +89,35 @@ fn main() {
     );
     println!("cargo:rerun-if-changed={}", lantern_css_path.display());
     println!("cargo:rerun-if-changed={}", lantern_js_path.display());
+    println!("cargo:rerun-if-changed={}", player_js_path.display());
+    println!("cargo:rerun-if-changed={}", player_css_path.display());
 
     let package_dir = assets_dir.join("node_modules").join(PACKAGE);
     let font_dir = assets_dir.join("node_modules").join(FONT_PACKAGE);
+    let scorm_dir = assets_dir.join("node_modules").join(SCORM_PACKAGE);
     ensure_installed(
         &assets_dir,
         &lockfile,
-        &[(PACKAGE, &package_dir), (FONT_PACKAGE, &font_dir)],
+        &[
+            (PACKAGE, &package_dir),
+            (FONT_PACKAGE, &font_dir),
+            (SCORM_PACKAGE, &scorm_dir),
+        ],
     );
+    let scorm_js = String::from_utf8(read(&scorm_dir.join(SCORM_FILE)))
+        .unwrap_or_else(|_| fail(&format!("{SCORM_PACKAGE}'s {SCORM_FILE} is not UTF-8")));
+    let scorm_js = strip_source_map(&scorm_js);
+    let player_js = read(&player_js_path);
+    let player_css = read(&player_css_path);
+    write_if_changed(&out_dir.join("scorm-again.min.js"), scorm_js.as_bytes());
+    write_if_changed(&out_dir.join("player.js"), &player_js);
+    write_if_changed(&out_dir.join("player.css"), &player_css);
     for (from, to) in FONT_FILES {
         write_if_changed(&out_dir.join(to), &read(&font_dir.join(from)));
     }
     write_if_changed(
         &out_dir.join("third_party_notices.txt"),
-        notices(&[&package_dir, &font_dir]).as_bytes(),
+        notices(&[&package_dir, &font_dir, &scorm_dir]).as_bytes(),
     );
 
     let css_path = find_first(&package_dir, CSS_CANDIDATES, "minified CSS");
@@ -173,12 +196,15 @@ fn main() {
     // length and bytes, in a fixed order. Not cryptographic; it needs only
     // to change whenever any served byte changes.
     let mut hash = Fnv64::new();
-    let named: [(&str, &[u8]); 5] = [
+    let named: [(&str, &[u8]); 8] = [
         ("nhsuk.min.css", css.as_bytes()),
         ("nhsuk.min.js", js.as_bytes()),
         ("nhsuk-init.js", INIT_JS.as_bytes()),
         ("lantern.css", &lantern_css),
         ("lantern.js", &lantern_js),
+        ("scorm-again.min.js", scorm_js.as_bytes()),
+        ("player.js", &player_js),
+        ("player.css", &player_css),
     ];
     for (name, bytes) in named
         .into_iter()

@@ -75,6 +75,15 @@ pub struct Cli {
     #[arg(long, env = "LANTERN_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
 
+    /// The content origin's listener, where SCORM packages play, apart from Lantern's pages. Default: 127.0.0.1:8081.
+    #[arg(long, env = "LANTERN_CONTENT_LISTEN", global = true)]
+    pub content_listen: Option<String>,
+
+    /// The address browsers reach the content origin at; its host must differ from Lantern's. Default: Lantern's
+    /// address with localhost and 127.0.0.1 swapped, on the content listener's port.
+    #[arg(long, env = "LANTERN_CONTENT_URL", global = true)]
+    pub content_url: Option<String>,
+
     /// Seconds a connection has to send a whole request head, counted from when it is ready for a request (so a
     /// kept-alive connection idle this long is closed too). Default: 10.
     #[arg(long, env = "LANTERN_HTTP_HEADER_TIMEOUT_SECONDS", global = true)]
@@ -163,6 +172,9 @@ pub enum Command {
     /// The built-in xAPI Learning Record Store: client credentials.
     #[command(subcommand)]
     Lrs(LrsCommand),
+    /// Courses: import a SCORM package as a course.
+    #[command(subcommand)]
+    Course(CourseCommand),
     /// Print the effective configuration and where each value came from.
     Config,
     /// Print the OpenAPI document.
@@ -282,6 +294,31 @@ pub enum FrameworkCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CourseCommand {
+    /// Check a SCORM 1.2 or 2004 package (.zip) and publish it as a course of an organisation; a refused package
+    /// stores nothing and says why.
+    ImportScorm {
+        /// The package.
+        file: PathBuf,
+        /// The organisation's ODS code.
+        #[arg(long)]
+        org: String,
+        /// The course's title. Default: the package's.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// The course's code. Default: made from the title. An existing code gets its next version.
+        #[arg(long, default_value = "")]
+        code: String,
+        /// A requirement the course satisfies, as SUBJECT:LEVEL (e.g. cstf.fire_safety:1); repeat for more.
+        #[arg(long)]
+        satisfies: Vec<String>,
+        /// Estimated minutes. Default: 20.
+        #[arg(long, default_value_t = 0)]
+        minutes: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum LrsCommand {
     /// Client credentials (HTTP Basic key and secret) for e-learning and simulators that report to /xapi/.
     #[command(subcommand)]
@@ -343,6 +380,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mail_from: cli.mail_from,
             smtp_ca_file: cli.smtp_ca_file,
             metrics_listen: cli.metrics_listen,
+            content_listen: cli.content_listen,
+            content_url: cli.content_url,
             http_header_timeout_seconds: cli.http_header_timeout_seconds,
             http_max_connections: cli.http_max_connections,
             shutdown_grace_seconds: cli.shutdown_grace_seconds,
@@ -461,6 +500,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("  xAPI:     {xapi_version}");
             println!("The secret is shown only now: store it in the client's configuration.");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Course(CourseCommand::ImportScorm {
+            file,
+            org,
+            title,
+            code,
+            satisfies,
+            minutes,
+        }) => {
+            let store = open(&cfg).await?;
+            let o = store
+                .org_by_code(&lantern_store::Scope::Platform, &org)
+                .await
+                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
+            let mut wanted = Vec::new();
+            for s in &satisfies {
+                let (subject, level) = s
+                    .rsplit_once(':')
+                    .and_then(|(s, l)| Some((s.to_owned(), l.parse::<u8>().ok()?)))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--satisfies {s:?}: write SUBJECT:LEVEL, e.g. cstf.fire_safety:1"
+                        )
+                    })?;
+                wanted.push(lantern_learning::course::Satisfies { subject, level });
+            }
+            let settings = lantern_web::learning::CourseSettings {
+                title,
+                code,
+                satisfies: wanted,
+                estimated_minutes: minutes,
+            };
+            match lantern_web::learning::import_package(
+                store.as_ref(),
+                o.id,
+                None,
+                chrono::Utc::now(),
+                &file,
+                settings,
+            )
+            .await
+            {
+                Ok((package, course)) => {
+                    println!(
+                        "Imported {} ({}, {} files, {} bytes) as course {} version {}.",
+                        package.title,
+                        package.manifest.version.label(),
+                        package.file_count,
+                        package.unpacked_bytes,
+                        course.course.code,
+                        course.course.version
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::List { org })) => {
             let store = open(&cfg).await?;
@@ -635,8 +733,31 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let listen = cfg.listen.as_str();
     let limits = cfg.server_limits()?;
-    let state =
+    let mut state =
         lantern_web::AppState::new(store, cfg.auth()?).with_source(crate::source::archive());
+    // SCORM packages play on a listener and origin of their own (lantern_web::content).
+    let content = match (cfg.content_listen.trim(), cfg.content_url.trim()) {
+        ("", _) | (_, "") => {
+            tracing::warn!("no content_listen or content_url: SCORM packages cannot be played");
+            None
+        }
+        (addr, url) => {
+            state = state.with_content(lantern_web::ContentOrigin::new(url, &cfg.public_url)?);
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for the content origin on {addr}"))?;
+            println!(
+                "Packages play at {url} (listening on {})",
+                listener.local_addr()?
+            );
+            Some(tokio::spawn(crate::server::serve(
+                listener,
+                lantern_web::content_app(state.clone()),
+                limits,
+                std::future::pending(),
+            )))
+        }
+    };
     // Build every organisation's compliance index in the background, so the first dashboard of the day is quick.
     let warm = state.clone();
     let warming = tokio::spawn(async move {
@@ -707,6 +828,9 @@ async fn serve(
     warming.abort();
     if let Some(m) = metrics {
         m.abort();
+    }
+    if let Some(c) = content {
+        c.abort();
     }
     tracing::info!("stopped");
     Ok(())

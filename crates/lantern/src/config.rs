@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub smtp_ca_file: Option<String>,
     pub metrics_listen: Option<String>,
+    pub content_listen: Option<String>,
+    pub content_url: Option<String>,
     pub http_header_timeout_seconds: Option<u64>,
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
@@ -69,6 +71,12 @@ pub struct Effective {
     pub smtp_ca_file: String,
     /// A second listener that serves only /metrics (e.g. 127.0.0.1:9464); empty means metrics are not served.
     pub metrics_listen: String,
+    /// The content origin's listener, where SCORM packages play (empty: packages cannot be played).
+    pub content_listen: String,
+    /// The address browsers reach the content origin at; its host must differ from Lantern's (see
+    /// `lantern_web::content`). Default: Lantern's address with localhost and 127.0.0.1 swapped, on the content
+    /// listener's port.
+    pub content_url: String,
     /// Seconds a connection has to send a complete request head, counted from when it is ready for a request: a
     /// new connection, or a kept-alive one between requests (so it is the keep-alive idle timeout too).
     pub http_header_timeout_seconds: u64,
@@ -90,6 +98,23 @@ pub struct Effective {
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_CONTENT_LISTEN: &str = "127.0.0.1:8081";
+
+/// The content origin's default address: Lantern's host with `localhost` and `127.0.0.1` swapped (another host, so
+/// Lantern's cookies never go there), on the content listener's port. Empty (packages unplayable until
+/// `content_url` is set) when Lantern's host is neither.
+fn default_content_url(public_url: &str, content_listen: &str) -> String {
+    let Ok(public) = url::Url::parse(public_url) else {
+        return String::new();
+    };
+    let port = content_listen.rsplit_once(':').map_or("8081", |(_, p)| p);
+    let host = match public.host_str() {
+        Some("127.0.0.1") => "localhost",
+        Some("localhost") => "127.0.0.1",
+        _ => return String::new(),
+    };
+    format!("{}://{host}:{port}", public.scheme())
+}
 
 /// Merges one value: flag/env first, then the file, then the default.
 fn pick<T>(
@@ -130,6 +155,8 @@ pub struct CliValues {
     pub mail_from: Option<String>,
     pub smtp_ca_file: Option<String>,
     pub metrics_listen: Option<String>,
+    pub content_listen: Option<String>,
+    pub content_url: Option<String>,
     pub http_header_timeout_seconds: Option<u64>,
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
@@ -234,6 +261,21 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         String::new,
         &mut sources,
     );
+    let content_listen = pick(
+        "content_listen",
+        cli.content_listen,
+        file.content_listen,
+        || DEFAULT_CONTENT_LISTEN.to_owned(),
+        &mut sources,
+    );
+    let (public_for_content, listen_for_content) = (public_url.clone(), content_listen.clone());
+    let content_url = pick(
+        "content_url",
+        cli.content_url,
+        file.content_url,
+        || default_content_url(&public_for_content, &listen_for_content),
+        &mut sources,
+    );
     let http_header_timeout_seconds = pick(
         "http_header_timeout_seconds",
         cli.http_header_timeout_seconds,
@@ -297,6 +339,8 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         mail_from,
         smtp_ca_file,
         metrics_listen,
+        content_listen,
+        content_url,
         http_header_timeout_seconds,
         http_max_connections,
         shutdown_grace_seconds,
@@ -457,6 +501,8 @@ mod tests {
         let defaults = effective(CliValues::default(), FileConfig::default());
         assert!(!defaults.sso_allow_private_networks);
         assert_eq!(defaults.metrics_listen, "");
+        assert_eq!(defaults.content_listen, "127.0.0.1:8081");
+        assert_eq!(defaults.content_url, "http://localhost:8081");
         assert_eq!(defaults.http_max_connections, 1024);
         let none = effective(
             CliValues {

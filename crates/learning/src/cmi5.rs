@@ -4,11 +4,34 @@
 //! structure: course, blocks, assignable units with `moveOn`, `masteryScore`, `launchMethod`, `url`,
 //! `launchParameters`, `entitlementKey`) and sections 9.3 and 10 (an AU is satisfied by its moveOn criteria or by a
 //! waiver; a block when all its children are; the course when all its children are).
+//!
+//! - [`documents`]: the `cmi5LearnerPreferences` agent profile and what an AU's session credential may read and
+//!   write besides statements (never `LMS.LaunchData`).
+//! - [`launch`]: the launch URL, `LMS.LaunchData`, the fetch URL's bodies and the statements the LMS issues
+//!   (launched, abandoned, waived, satisfied).
+//! - [`registration`]: a registration's statements read back: each AU's result and the blocks and course already
+//!   satisfied, so what to issue next.
+//! - [`session`]: an AU session's statements checked in order, and the AU's result they add up to.
+//! - [`vocab`]: the verbs, categories, extensions and activity types cmi5 defines.
+
+pub mod documents;
+pub mod launch;
+pub mod registration;
+pub mod session;
+pub mod vocab;
+
+pub use launch::{
+    Actor, AuInRegistration, FetchError, Launch, LaunchData, LaunchError, LaunchMode, LaunchSetup,
+    NodeKind, Satisfied, WaiveReason,
+};
+pub use registration::RegistrationState;
+pub use session::{Accepted, Phase, Rejection, Session};
+pub use vocab::Verb;
 
 use crate::scorm::manifest::package_path;
 use crate::xml::{self, Element};
-use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CourseStructure {
@@ -56,8 +79,19 @@ pub enum AuUrl {
     External(String),
 }
 
+impl AuUrl {
+    /// The fully qualified URL to launch: an external URL as it is, a package path under `package_base` (where
+    /// the LMS serves this package's files).
+    pub fn resolve(&self, package_base: &str) -> String {
+        match self {
+            AuUrl::External(url) => url.clone(),
+            AuUrl::Package(path) => format!("{}/{path}", package_base.trim_end_matches('/')),
+        }
+    }
+}
+
 /// What satisfies an AU (cmi5 13.1.4, `moveOn`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MoveOn {
     Passed,
     Completed,
@@ -152,6 +186,45 @@ impl CourseStructure {
         s.course = each.into_iter().all(|b| b);
         s
     }
+
+    /// The blocks and the course that `results` satisfy and that have had no "satisfied" statement yet
+    /// (`already` holds their ids in the structure), inner blocks before outer ones and the course last, the order
+    /// the LMS issues them in (9.3.9: at most one per block or course in a registration). At registration, with
+    /// no results, this gives what NotApplicable AUs satisfy at once (9.6.1).
+    pub fn newly_satisfied(
+        &self,
+        results: &BTreeMap<String, AuResult>,
+        already: &BTreeSet<String>,
+    ) -> Vec<Satisfied> {
+        fn walk(
+            nodes: &[Node],
+            s: &Satisfaction,
+            already: &BTreeSet<String>,
+            out: &mut Vec<Satisfied>,
+        ) {
+            for n in nodes {
+                if let Node::Block(b) = n {
+                    walk(&b.children, s, already, out);
+                    if s.blocks.get(&b.id) == Some(&true) && !already.contains(&b.id) {
+                        out.push(Satisfied {
+                            kind: NodeKind::Block,
+                            publisher_id: b.id.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let s = self.satisfaction(results);
+        let mut out = Vec::new();
+        walk(&self.children, &s, already, &mut out);
+        if s.course && !already.contains(&self.id) {
+            out.push(Satisfied {
+                kind: NodeKind::Course,
+                publisher_id: self.id.clone(),
+            });
+        }
+        out
+    }
 }
 
 fn has_au(n: &Node) -> bool {
@@ -161,11 +234,14 @@ fn has_au(n: &Node) -> bool {
     }
 }
 
-/// What an AU's statements have said so far (cmi5 9.3: completed, passed, failed, waived).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What an AU's statements have said so far (cmi5 9.3: completed, passed, failed, waived); see
+/// [`AuResult::from_statements`] and [`Session::result`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuResult {
     pub completed: bool,
     pub passed: bool,
+    /// A fail satisfies nothing; kept so a learner's page can say so (and a later pass still counts).
+    pub failed: bool,
     pub waived: bool,
 }
 
@@ -249,6 +325,13 @@ fn au(here: &str, el: &Element, seen: &mut HashSet<String>) -> Result<Au, Cmi5Er
     let url = el
         .child_text("url")
         .ok_or_else(|| err(here, el, "an <au> must have a <url>"))?;
+    if let Some(name) = launch::reserved_query_name(url) {
+        return Err(err(
+            &format!("{here}/url"),
+            el,
+            format!("the query uses {name:?}, a name the cmi5 launch adds (cmi5 8.1)"),
+        ));
+    }
     let url = if url.starts_with("https://") || url.starts_with("http://") {
         AuUrl::External(url.to_owned())
     } else {

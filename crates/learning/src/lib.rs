@@ -8,7 +8,8 @@
 //! - [`bank_csv`]: question banks as CSV, one row per option; import all-or-nothing with every problem by row and
 //!   column.
 //! - [`cmi5`]: cmi5 course structures (blocks, assignable units, moveOn, mastery scores, launch methods) and when an
-//!   AU, a block and the course are satisfied.
+//!   AU, a block and the course are satisfied; the launch protocol ([`cmi5::launch`]: launch URL, `LMS.LaunchData`,
+//!   fetch bodies, the LMS's own statements) and an AU session's statements checked in order ([`cmi5::session`]).
 //! - [`course`]: courses as numbered versions of ordered or free modules (lesson, SCORM, cmi5, assessment,
 //!   simulation), what a learner may open next, progress, and the record source a completion carries.
 //! - [`lesson`]: native lessons, Markdown rendered to HTML that cannot carry script (raw HTML shown as text, unsafe

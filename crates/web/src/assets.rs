@@ -30,6 +30,28 @@ pub const LANTERN_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern
 /// Lantern's own script (progressive enhancements only: every page works without it), from `assets/lantern.js`.
 pub const LANTERN_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lantern.js"));
 
+/// The SCORM run-time API (npm package `scorm-again`), served only by the content origin's player.
+pub const SCORM_AGAIN_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorm-again.min.js"));
+
+/// The content origin's player: its script (`assets/player.js`) and style (`assets/player.css`).
+pub const PLAYER_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/player.js"));
+pub const PLAYER_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/player.css"));
+
+/// The content origin's assets, by path below the versioned prefix. The Lantern origin does not serve them, nor
+/// the content origin Lantern's.
+pub fn content_lookup(path: &str) -> Option<Asset> {
+    let bytes = match path {
+        "scorm-again.min.js" => SCORM_AGAIN_JS,
+        "player.js" => PLAYER_JS,
+        "player.css" => PLAYER_CSS,
+        _ => return None,
+    };
+    Some(Asset {
+        bytes,
+        content_type: content_type(path),
+    })
+}
+
 /// Images that [`NHSUK_CSS`] refers to, plus the NHS favicons, as
 /// `(path relative to the asset prefix, bytes)`, e.g. `("images/favicon.ico", ..)`.
 pub static NHSUK_IMAGES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/nhsuk_images.rs"));

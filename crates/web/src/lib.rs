@@ -9,6 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod authoring;
+pub mod content;
 mod error;
 pub mod learning;
 pub mod mail;
@@ -30,6 +31,7 @@ use lantern_store::read_model::ReadModel;
 use std::sync::Arc;
 
 pub use auth::AuthConfig;
+pub use content::{ContentOrigin, content_app};
 pub use error::AppError;
 pub use source::SourceArchive;
 
@@ -44,6 +46,9 @@ pub struct AppState {
     pub sso: Arc<auth::sso::Providers>,
     /// The running build's source, offered at /source (set by the binary: [`AppState::with_source`]).
     pub source: Option<SourceArchive>,
+    /// Where SCORM packages play (a second listener and origin, [`content_app`]); without it, package modules
+    /// cannot be opened.
+    pub content: Option<ContentOrigin>,
 }
 
 impl AppState {
@@ -55,7 +60,14 @@ impl AppState {
             sso: Arc::new(auth::sso::Providers::new(auth.sso_reach())),
             auth: Arc::new(auth),
             source: None,
+            content: None,
         }
+    }
+
+    /// Plays packages on this content origin ([`content_app`] serves it).
+    pub fn with_content(mut self, content: ContentOrigin) -> Self {
+        self.content = Some(content);
+        self
     }
 
     /// Offers this source archive at /source.

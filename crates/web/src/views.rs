@@ -222,7 +222,8 @@ pub fn what_to_do(status: Status, due: Option<NaiveDate>) -> String {
         (Status::Missing, _) => "Complete this training now.".to_owned(),
         (Status::Expired, _) => "This has expired: complete the refresher now.".to_owned(),
         (Status::Expiring, Some(d)) => format!("Renew before {d}."),
-        (Status::Pending, Some(d)) => format!("As a new starter, complete this by {d}."),
+        // Pending: a new starter, or someone a rule change made due; the tag beside it says which.
+        (Status::Pending, Some(d)) => format!("Complete this by {d}."),
         // `due` is the first day it is no longer in date.
         (Status::Compliant, Some(d)) => {
             format!("In date until {}.", lantern_domain::dates::sub_days(d, 1))

@@ -47,7 +47,7 @@ impl Status {
             Status::Expiring => "Expiring soon",
             Status::Expired => "Expired",
             Status::Missing => "Missing",
-            Status::Pending => "New starter",
+            Status::Pending => "Not yet due",
             Status::Exempt => "Exempt",
         }
     }
@@ -258,11 +258,14 @@ pub struct RequirementStatus {
 }
 
 impl RequirementStatus {
-    /// The status as a person's page tags it: a transition is not a new start.
+    /// The status as a person's page tags it: a transition is not a new start. Aggregates say "Not yet due" for
+    /// both, since a count of pending people mixes them.
     pub fn tag_label(&self) -> &'static str {
         match &self.explanation.transition {
             Some(t) if t.new_requirement => "New requirement",
             Some(_) => "Changed requirement",
+            // Pending with no transition: a new starter (or a re-hire) inside their deadline.
+            None if self.status == Status::Pending => "New starter",
             None => self.status.label(),
         }
     }

@@ -18,6 +18,7 @@ use person::make_person;
 use workforce::DIRECTORATES;
 
 pub mod courses;
+pub mod packages;
 mod person;
 mod workforce;
 
@@ -213,6 +214,8 @@ pub async fn generate(
     bar.finish_with_message("done");
     // The project's own courses, so a learner with a gap can close it here.
     courses::publish(store, chrono::Utc::now()).await?;
+    // And the SCORM packages built from the project's own SCOs.
+    packages::publish(store, chrono::Utc::now()).await?;
     store.refresh_statistics().await?;
     Ok(format!(
         "Demo world: {} organisations, {made} staff, {records} training records, as at {today}, seed {seed}, in {:.1} s.",

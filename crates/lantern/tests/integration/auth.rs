@@ -785,7 +785,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/sso")
         | ("GET", "/orgs/{ods}/admin/lrs")
         | ("GET", "/orgs/{ods}/admin/lrs/erase")
-        | ("GET", "/orgs/{ods}/admin/framework") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        | ("GET", "/orgs/{ods}/admin/framework")
+        // An organisation admin uploads SCORM packages (the page lists them).
+        | ("GET", "/orgs/{ods}/learning/packages") => page_auth(matches!(who, OrgAdmin | Platform), deny),
         // The changes page: admins and auditors; a change that does not exist is 404.
         ("GET", "/orgs/{ods}/changes") => page_auth(matches!(who, OrgAdmin | Auditor | Platform), deny),
         ("GET", "/orgs/{ods}/changes/{change_id}") => {
@@ -809,6 +811,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/import")
+        | ("POST", "/orgs/{ods}/learning/packages")
         | ("POST", "/orgs/{ods}/admin/framework")
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
@@ -894,7 +897,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             api_auth(matches!(who, OrgAdmin | Platform), deny)
         }
         // An empty form is not a JSON body: refused with a reason once access is granted, never before.
-        ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions") => match who {
+        ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions")
+        | ("POST", "/api/v1/organisations/{ods}/rules/{rule_id}/versions/preview") => match who {
             Anonymous => 401,
             OrgAdmin | Platform => 400,
             _ => deny,

@@ -76,7 +76,7 @@ async fn an_auditor_downloads_a_point_in_time_report_with_a_content_hash() {
             "Expiring soon",
             "Expired",
             "Missing",
-            "New starter",
+            "Not yet due",
             "Exempt",
             "Not applicable",
         ];

@@ -135,7 +135,7 @@ async fn the_inspection_pdf_is_paginated_tagged_and_states_its_hash_on_every_pag
             // Each page's table has its header row, repeated where a table runs on.
             assert!(
                 text.contains(
-                    "Applicable Compliant Expiring Expired Missing New starter Exempt Compliance"
+                    "Applicable Compliant Expiring Expired Missing Not yet due Exempt Compliance"
                 ),
                 "{name}: column headings on page {}: {text}",
                 i + 1

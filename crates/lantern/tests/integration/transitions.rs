@@ -158,11 +158,37 @@ async fn a_transition_is_shown_on_the_persons_page_and_in_the_api_and_ends() {
         // Fire safety every 12 months from 2026-01-01, with a transition until 2026-09-30: E1's record lapsed on
         // 2026-06-01 under the new version, but was in date the day before it took effect.
         let rule = current_rule(&mut c, "cstf.fire_safety").await;
+        let version = json!({"effective_from": "2026-01-01", "refresher_months": 12,
+                        "transition_until": "2026-09-30", "reason": "Fire committee, 2025-12"});
+        // Previewed first: the version it would make and the change (E1's record is still in date on the
+        // effective date, so no one is made due then); nothing is written.
+        let preview = c
+            .post_json(
+                &format!("/api/v1/organisations/{ORG}/rules/{rule}/versions/preview"),
+                &version,
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{name}: {}", preview.body);
+        let preview = preview.json();
+        assert_eq!(preview["version"]["refresher_months"], 12, "{name}");
+        assert_eq!(
+            preview["preview"]["transition_ends"], "2026-10-01",
+            "{name}"
+        );
+        assert_eq!(
+            preview["preview"]["summary"]["diff"]["changed"][0]["after"],
+            "one in-date completion, renewed every year",
+            "{name}: {preview}"
+        );
+        assert_eq!(
+            current_rule(&mut c, "cstf.fire_safety").await,
+            rule,
+            "{name}: a preview writes nothing"
+        );
         let res = c
             .post_json(
                 &format!("/api/v1/organisations/{ORG}/rules/{rule}/versions"),
-                &json!({"effective_from": "2026-01-01", "refresher_months": 12,
-                        "transition_until": "2026-09-30", "reason": "Fire committee, 2025-12"}),
+                &version,
             )
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{name}: {}", res.body);

@@ -92,7 +92,7 @@ fn the_course_is_satisfied_when_every_block_and_au_is() {
         AuResult {
             completed: true,
             passed: true,
-            waived: false,
+            ..AuResult::default()
         },
     );
     let s = c.satisfaction(&results);
@@ -130,7 +130,7 @@ fn each_move_on_rule_means_what_cmi5_says() {
     let both = AuResult {
         completed: true,
         passed: true,
-        waived: false,
+        ..AuResult::default()
     };
     let none = AuResult::default();
     let table = [

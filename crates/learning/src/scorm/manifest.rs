@@ -10,12 +10,12 @@
 //! author can fix it in the authoring tool's export or by hand.
 
 use crate::xml::{self, Element};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// The SCORM version a package is written for, which decides the runtime API it talks to (`API` for 1.2,
 /// `API_1484_11` for 2004).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "version")]
 pub enum ScormVersion {
     Scorm12,
@@ -45,14 +45,14 @@ fn ordinal_edition(e: u8) -> &'static str {
 }
 
 /// A resource is a SCO (it talks to the runtime) or an asset (it does not).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScormType {
     Sco,
     Asset,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub identifier: String,
     pub version: ScormVersion,
@@ -62,7 +62,7 @@ pub struct Manifest {
     pub resources: Vec<Resource>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
     pub identifier: String,
     pub title: String,
@@ -70,7 +70,7 @@ pub struct Organization {
     pub control: ControlMode,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub identifier: String,
     pub title: String,
@@ -93,7 +93,7 @@ pub struct Item {
 /// `imsss:controlMode` (SCORM 2004 SN 5.1.1): how a learner may move among a cluster's children. The defaults are the
 /// specification's: choice and choiceExit on, flow and forwardOnly off. SCORM 1.2 has no sequencing; its packages
 /// get the defaults, which is how 1.2 players behave (the learner picks from the table of contents).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlMode {
     pub choice: bool,
     pub choice_exit: bool,
@@ -112,7 +112,7 @@ impl Default for ControlMode {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     pub identifier: String,
     pub scorm_type: ScormType,

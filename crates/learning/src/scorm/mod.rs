@@ -5,6 +5,7 @@
 pub mod manifest;
 pub mod package;
 pub mod runtime;
+pub mod sequencing;
 
 pub use manifest::{
     Item, Manifest, ManifestError, Organization, Resource, ScormType, ScormVersion,

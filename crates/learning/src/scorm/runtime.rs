@@ -181,6 +181,96 @@ pub fn outcome(version: ScormVersion, item: &Item, cmi: &BTreeMap<String, String
     }
 }
 
+/// The learner, as the runtime names them (`cmi.core.student_id`/`student_name` in 1.2, `cmi.learner_id`/
+/// `learner_name` in 2004).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Learner {
+    pub id: String,
+    /// "Family, Given", the form both versions ask for.
+    pub name: String,
+}
+
+/// The data a SCO starts a session with: who the learner is, what the manifest gives it (mastery score, launch data,
+/// completion threshold), and, after an earlier session, what it stored (status, score, location, suspend data,
+/// objectives), so the learner resumes where they left off. `entry` is `ab-initio` the first time, `resume` when the
+/// last session ended with exit `suspend`, and empty otherwise (SCORM 1.2 RTE 3.4.2.1.4 `cmi.core.entry`; SCORM
+/// 2004 RTE 4.2.8 `cmi.entry`). Write-only elements (exit, session time) and the LMS's own (total time) are not
+/// carried over.
+pub fn initial(
+    version: ScormVersion,
+    item: &Item,
+    learner: &Learner,
+    last: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let kept = |k: &str| match version {
+        ScormVersion::Scorm12 => matches!(
+            k,
+            "cmi.core.lesson_status"
+                | "cmi.core.lesson_location"
+                | "cmi.core.score.raw"
+                | "cmi.core.score.min"
+                | "cmi.core.score.max"
+                | "cmi.suspend_data"
+        ),
+        ScormVersion::Scorm2004 { .. } => {
+            matches!(
+                k,
+                "cmi.completion_status"
+                    | "cmi.success_status"
+                    | "cmi.location"
+                    | "cmi.suspend_data"
+                    | "cmi.progress_measure"
+                    | "cmi.score.scaled"
+                    | "cmi.score.raw"
+                    | "cmi.score.min"
+                    | "cmi.score.max"
+            ) || (k.starts_with("cmi.objectives.") && !k.ends_with("._count"))
+        }
+    };
+    if let Some(last) = last {
+        for (k, v) in last {
+            if kept(k) && !v.is_empty() {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let exit = last.and_then(|l| match version {
+        ScormVersion::Scorm12 => l.get("cmi.core.exit"),
+        ScormVersion::Scorm2004 { .. } => l.get("cmi.exit"),
+    });
+    let entry = match (last, exit.map(|e| e.trim())) {
+        (None, _) => "ab-initio",
+        (Some(_), Some("suspend")) => "resume",
+        _ => "",
+    };
+    match version {
+        ScormVersion::Scorm12 => {
+            out.insert("cmi.core.student_id".into(), learner.id.clone());
+            out.insert("cmi.core.student_name".into(), learner.name.clone());
+            out.insert("cmi.core.entry".into(), entry.into());
+            if let Some(m) = item.mastery_score {
+                out.insert("cmi.student_data.mastery_score".into(), m.to_string());
+            }
+            if let Some(d) = &item.launch_data {
+                out.insert("cmi.launch_data".into(), d.clone());
+            }
+        }
+        ScormVersion::Scorm2004 { .. } => {
+            out.insert("cmi.learner_id".into(), learner.id.clone());
+            out.insert("cmi.learner_name".into(), learner.name.clone());
+            out.insert("cmi.entry".into(), entry.into());
+            if let Some(t) = item.completion_threshold {
+                out.insert("cmi.completion_threshold".into(), t.to_string());
+            }
+            if let Some(d) = &item.launch_data {
+                out.insert("cmi.launch_data".into(), d.clone());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +437,41 @@ mod tests {
             check_commit(V2004, &many),
             Err(CommitError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn a_session_resumes_with_what_the_last_one_stored() {
+        let learner = Learner {
+            id: "E1".into(),
+            name: "Learner, Ada".into(),
+        };
+        let first = initial(V12, &item(Some(80.0), None), &learner, None);
+        assert_eq!(first["cmi.core.entry"], "ab-initio");
+        assert_eq!(first["cmi.student_data.mastery_score"], "80");
+        assert_eq!(first["cmi.core.student_name"], "Learner, Ada");
+        let last = cmi(&[
+            ("cmi.core.lesson_status", "incomplete"),
+            ("cmi.core.exit", "suspend"),
+            ("cmi.core.session_time", "00:01:00"),
+            ("cmi.suspend_data", "page=2"),
+            ("cmi.core.lesson_location", "p2"),
+        ]);
+        let again = initial(V12, &item(None, None), &learner, Some(&last));
+        assert_eq!(again["cmi.core.entry"], "resume");
+        assert_eq!(again["cmi.suspend_data"], "page=2");
+        assert_eq!(again["cmi.core.lesson_location"], "p2");
+        assert!(
+            !again.contains_key("cmi.core.exit") && !again.contains_key("cmi.core.session_time")
+        );
+        let last = cmi(&[
+            ("cmi.exit", "normal"),
+            ("cmi.location", "3"),
+            ("cmi.objectives.0.id", "o1"),
+        ]);
+        let v = initial(V2004, &item(None, Some(0.5)), &learner, Some(&last));
+        assert_eq!(v["cmi.entry"], "");
+        assert_eq!(v["cmi.location"], "3");
+        assert_eq!(v["cmi.objectives.0.id"], "o1");
+        assert_eq!(v["cmi.completion_threshold"], "0.5");
     }
 }

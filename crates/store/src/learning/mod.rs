@@ -8,11 +8,14 @@
 mod attempts;
 pub mod authoring;
 mod courses;
+pub mod packages;
 
 pub(crate) use attempts::impl_attempts;
 pub use authoring::AuthoringStore;
 pub(crate) use authoring::impl_authoring;
 pub(crate) use courses::impl_courses;
+pub use packages::PackageStore;
+pub(crate) use packages::impl_packages;
 
 use crate::Result;
 use crate::scope::Scope;

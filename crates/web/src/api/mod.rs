@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation_trends::get))
         .routes(routes!(organisation_rules::list))
         .routes(routes!(organisation_rules::add_version))
+        .routes(routes!(organisation_rules::preview_version))
         .routes(routes!(team::get))
         .routes(routes!(regulatory_changes::preview))
         .routes(routes!(regulatory_changes::apply))

@@ -1,4 +1,5 @@
 use super::ErrorBody;
+use crate::views::changes::OrgPreview;
 use crate::views::rules::{self, RuleVersionView, RulesView};
 use crate::{AppError, AppState};
 use axum::Json;
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use lantern_domain::dates::add_days;
-use lantern_domain::rule_versions::VersionDraft;
+use lantern_domain::rule_versions::{Problem, VersionDraft};
 use lantern_domain::{Rule, RuleKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -137,34 +138,97 @@ pub async fn add_version(
     use axum::response::IntoResponse;
     // Access is decided before the body is read, so a caller without it learns nothing from a malformed one.
     let mut bad_body = None;
-    let made = rules::add_rule_version(&state, &caller, &ods, rule_id, |current| match &body {
-        Ok(Json(v)) => v.draft(current),
-        Err(e) => {
-            bad_body = Some(e.body_text());
-            VersionDraft::default()
-        }
+    let made = rules::add_rule_version(&state, &caller, &ods, rule_id, |current| {
+        draft_of(&body, current, &mut bad_body)
     })
     .await?;
-    if let Some(text) = bad_body {
-        return Err(AppError::BadRequest(format!(
-            "the body must be a JSON new rule version: {text}"
-        )));
-    }
+    refuse_bad_body(bad_body)?;
     Ok(match made {
         Ok(rule) => (StatusCode::CREATED, Json(RuleVersionView::from(&rule))).into_response(),
-        Err(problems) => (
-            StatusCode::BAD_REQUEST,
-            Json(VersionProblems {
-                error: "the new version was not made".into(),
-                problems: problems
-                    .into_iter()
-                    .map(|p| FieldProblem {
-                        field: p.field.to_owned(),
-                        message: p.message,
-                    })
-                    .collect(),
-            }),
-        )
-            .into_response(),
+        Err(problems) => not_made(problems),
     })
+}
+
+/// A new version as it would be made, and what it would change, without making it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleVersionPreview {
+    pub version: RuleVersionView,
+    pub preview: OrgPreview,
+}
+
+/// What a new version would change (the rules page's "Preview" before "Apply this version"): the version as it
+/// would be made, the people it makes due by unit and staff group, the records that would stop counting and the
+/// compliance on its effective date with and without its transition. Nothing is written.
+#[utoipa::path(post, path = "/api/v1/organisations/{ods}/rules/{rule_id}/versions/preview", tag = "rules",
+    params(("ods" = String, Path, description = "ODS code"), ("rule_id" = i64, Path, description = "Any version of the requirement's rule")),
+    request_body = NewRuleVersion,
+    responses(
+        (status = 200, description = "The version it would make and its preview", body = RuleVersionPreview),
+        (status = 400, description = "Not a version that may be made: each problem names its field", body = VersionProblems),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller's role does not allow this", body = ErrorBody),
+        (status = 404, description = "No such organisation or rule, or not visible to the caller", body = ErrorBody)))]
+pub async fn preview_version(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path((ods, rule_id)): Path<(String, i64)>,
+    body: Result<Json<NewRuleVersion>, JsonRejection>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let mut bad_body = None;
+    let previewed = rules::preview_rule_version(&state, &caller, &ods, rule_id, |current| {
+        draft_of(&body, current, &mut bad_body)
+    })
+    .await?;
+    refuse_bad_body(bad_body)?;
+    Ok(match previewed {
+        Ok((rule, preview)) => Json(RuleVersionPreview {
+            version: RuleVersionView::from(&rule),
+            preview,
+        })
+        .into_response(),
+        Err(problems) => not_made(problems),
+    })
+}
+
+/// The draft from the body; a body that is not a new version leaves an empty draft and its reason in `bad`.
+fn draft_of(
+    body: &Result<Json<NewRuleVersion>, JsonRejection>,
+    current: &Rule,
+    bad: &mut Option<String>,
+) -> VersionDraft {
+    match body {
+        Ok(Json(v)) => v.draft(current),
+        Err(e) => {
+            *bad = Some(e.body_text());
+            VersionDraft::default()
+        }
+    }
+}
+
+fn refuse_bad_body(bad: Option<String>) -> Result<(), AppError> {
+    match bad {
+        Some(text) => Err(AppError::BadRequest(format!(
+            "the body must be a JSON new rule version: {text}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn not_made(problems: Vec<Problem>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        StatusCode::BAD_REQUEST,
+        Json(VersionProblems {
+            error: "the new version was not made".into(),
+            problems: problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field.to_owned(),
+                    message: p.message,
+                })
+                .collect(),
+        }),
+    )
+        .into_response()
 }

@@ -160,6 +160,11 @@ pub async fn module(
             }
             .into_response())
         }
+        ModuleKind::Scorm { .. } => {
+            let page =
+                super::package::launch(&state, page.layout, &scope, org, attempt, module).await?;
+            Ok(page)
+        }
         other => Err(AppError::BadRequest(format!(
             "{} modules are not playable in this version of Lantern yet.",
             other.label()

@@ -1,10 +1,16 @@
 //! Learning pages: a course's page with "Start" or "Continue" (`course.rs`), and an attempt with its modules: a
-//! lesson to read and an assessment to sit, marked on the server with feedback (`attempt.rs`). Every route asks the
+//! lesson to read and an assessment to sit, marked on the server with feedback (`attempt.rs`), and a SCORM package,
+//! played in a frame from the content origin (`package.rs`, `crate::content`); an organisation admin's upload of a
+//! package, which becomes a course (`package_import.rs`). Every route asks the
 //! policy for `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its
 //! scope is the learner's own person), so one learner can never reach another's.
 
 mod attempt;
 mod course;
+mod package;
+mod package_import;
+
+pub use package_import::{CourseSettings, ImportError, import as import_package};
 
 use crate::auth::Caller;
 use crate::routes::Routes;
@@ -29,6 +35,12 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit",
             attempt::submit,
+        )
+        .upload(
+            "/orgs/{ods}/learning/packages",
+            package_import::page,
+            package_import::upload,
+            package_import::MAX_UPLOAD,
         )
 }
 

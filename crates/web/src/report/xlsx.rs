@@ -21,7 +21,7 @@ const COUNT_HEADINGS: [&str; 8] = [
     "Expiring",
     "Expired",
     "Missing",
-    "New starter",
+    "Not yet due",
     "Exempt",
     "%",
 ];
@@ -158,7 +158,7 @@ impl Report {
         sheet.write_string(
             r,
             0,
-            "% = (compliant + expiring) / (applicable - exempt - new starters inside their deadline).",
+            "% = (compliant + expiring) / (applicable - exempt - not yet due). Not yet due: new starters, and people a rule change made due, inside their deadline.",
         )?;
         Ok(())
     }

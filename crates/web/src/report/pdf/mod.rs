@@ -25,14 +25,14 @@ const COUNT_HEADINGS: [&str; 8] = [
     "Expiring",
     "Expired",
     "Missing",
-    "New starter",
+    "Not yet due",
     "Exempt",
     "Compliance",
 ];
 
 /// Explains the percentage, under the first table.
-const PERCENT_NOTE: &str = "Compliance = (compliant + expiring) / (applicable - exempt - new starters inside their \
-deadline). Each unit's figures include the units below it.";
+const PERCENT_NOTE: &str = "Compliance = (compliant + expiring) / (applicable - exempt - not yet due). Not yet due: \
+new starters, and people a rule change made due, inside their deadline. Each unit's figures include the units below it.";
 
 fn count_cells(c: &Counts) -> Vec<String> {
     vec![
