@@ -366,6 +366,54 @@ try {
   check((await page.textContent('main')).includes('The alarm'), 'and starts it');
   await signOut(page);
 
+  // Test-out: the learner's fire safety has expired (browser.rs set it up, with a course whose right answer is
+  // always "b"). The admin turns test-out on for it; the learner takes the assessment first from My training's
+  // pathway, passes, downloads the certificate, and is compliant at once on My training and on the manager's team.
+  await signIn(page, 'admin');
+  await page.goto(`${BASE}/orgs/RJ1/admin/test-out`);
+  await audit(page, 'admin-test-out');
+  await narrow(page, 'admin-test-out');
+  await Promise.all([page.waitForNavigation(),
+    page.click('form:has(input[name="subject"][value="cstf.fire_safety"]) button')]);
+  check((await page.textContent('main')).includes('Test-out turned on'), 'test-out is turned on for fire safety');
+  await signOut(page);
+  await signIn(page, 'learner');
+  await page.goto(`${BASE}/me`);
+  check((await page.textContent('main')).includes('Your pathway'), 'My training shows the pathway');
+  await audit(page, 'learner-pathway');
+  await narrow(page, 'learner-pathway');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Take the assessment first for A fire safety renewal")')]);
+  check(page.url().endsWith('/modules/check'), `test-out goes straight to the assessment: ${page.url()}`);
+  await audit(page, 'learner-test-out-paper');
+  await narrow(page, 'learner-test-out-paper');
+  for (const input of await page.locator('input[type=radio][value="b"], input[type=checkbox][value="b"]').all()) {
+    await input.check({ force: true });
+  }
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  check((await page.textContent('main')).includes('Passed: 100%'), 'the test-out is passed');
+  await audit(page, 'learner-test-out-result');
+  const [certificate] = await Promise.all([page.waitForEvent('download'), page.click('a[href$="/certificate.pdf"]')]);
+  check(certificate.suggestedFilename().endsWith('.pdf'), `the certificate downloads as a PDF: ${certificate.suggestedFilename()}`);
+  await page.goto(`${BASE}/me`);
+  const fireRow = await page.locator('tr', { hasText: 'Fire Safety level 1' }).first().textContent();
+  check(fireRow.includes('Compliant'), `fire safety is compliant on My training at once: ${fireRow}`);
+  await signOut(page);
+  await signIn(page, 'manager');
+  await page.goto(`${BASE}/team?requirement=cstf.fire_safety:1`);
+  const learnerRow = await page.locator(`tr:has(a[href$="/people/${process.env.LEARNER_PERSON}"])`).first().textContent();
+  check(learnerRow.includes('OK'), `and on the manager's team: ${learnerRow}`);
+  await page.goto(`${BASE}/orgs/RJ1/learning/assignments`);
+  await audit(page, 'manager-assignments');
+  await page.selectOption('#course', 'renewal');
+  await page.selectOption('#unit', { index: 1 });
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Assign the course")')]);
+  check((await page.textContent('main')).includes('A fire safety renewal assigned to'), 'a course is assigned to the unit');
+  await audit(page, 'manager-assignments-saved');
+  await narrow(page, 'manager-assignments-saved');
+  await page.goto(`${BASE}/team`);
+  check((await page.textContent('main')).includes('assigned courses not done'), 'My team counts assigned courses');
+  await signOut(page);
+
   // Platform admin: a new CSTF version that differs from 1.1 only in Fire Safety (12 months instead of 24, from
   // 2025-01-01) is uploaded, previewed, applied with a transition, and explained on a person's page.
   await signIn(page, 'platform');

@@ -258,6 +258,9 @@ pub enum Action {
     /// Take the organisation's courses and assessments, as a learner there. The attempt is always their own: the
     /// store refuses anyone else's (its scope is the learner's own person).
     Learn(OrgId),
+    /// Assign a course, with a due date, to a person or a unit: a manager within their units (the scope decides
+    /// whom), an organisation admin anywhere in it; and cancel an assignment.
+    Assign(OrgId),
     /// Give an account a role in this organisation from its admin pages (platform admins are made on the command
     /// line only).
     Grant(OrgId, Role),
@@ -309,6 +312,7 @@ impl Action {
             | Action::ViewOwnTraining(o)
             | Action::Learn(o)
             | Action::Author(o)
+            | Action::Assign(o)
             | Action::Grant(o, _)
             | Action::Revoke(o, _, _)
             | Action::PreviewChange(o)
@@ -433,7 +437,7 @@ impl Principal {
                     || (self.person == Some(person) && self.has(org, &[Learner]))
             }
             Action::Audit(org) => self.has(org, &[OrgAdmin, Auditor]),
-            Action::Remind(org) => self.has(org, &[Manager, OrgAdmin]),
+            Action::Remind(org) | Action::Assign(org) => self.has(org, &[Manager, OrgAdmin]),
             Action::RecordEvidence(org, person) => {
                 self.has(org, &[Manager, OrgAdmin])
                     || (self.person == Some(person) && self.has(org, &[Learner]))
@@ -532,6 +536,9 @@ mod tests {
         assert!(!learner.may(Action::ViewPerson(ORG, PersonId(8))));
         assert!(!learner.may(Action::ViewCompliance(ORG)));
         assert!(manager.may(Action::ViewCompliance(ORG)) && manager.may(Action::Remind(ORG)));
+        assert!(manager.may(Action::Assign(ORG)) && admin.may(Action::Assign(ORG)));
+        assert!(!learner.may(Action::Assign(ORG)) && !auditor.may(Action::Assign(ORG)));
+        assert!(!manager.may(Action::Assign(OTHER)));
         assert!(!manager.may(Action::Audit(ORG)) && !manager.may(Action::Administer(ORG)));
         assert!(auditor.may(Action::Audit(ORG)) && !auditor.may(Action::Administer(ORG)));
         assert!(!auditor.may(Action::Remind(ORG)));

@@ -4,7 +4,13 @@
 //! new version never rewrites an attempt or the training record it made; the next attempt takes the newest version.
 //! Completing a course is what turns into a training record for each requirement it satisfies (by the store, in
 //! the same transaction as the last module's result): its source is `assessment` when the course is only
-//! assessments (a test-out, say), else `elearning`.
+//! assessments, or when it was completed by testing out, else `elearning`.
+//!
+//! Test-out (assess first): an organisation may let a person whose requirement is expiring or expired take the
+//! course's assessment before the course. In a test-out attempt ([`Mode::TestOut`]) the required assessments are
+//! open at once and passing them completes the course without its other modules (a record with source
+//! `assessment`); a fail ends the test-out ([`Mode::TestOutFailed`]) and the attempt goes on as the course, the
+//! assessment waiting for the modules before it again.
 
 use crate::assessment::Rules;
 use serde::{Deserialize, Serialize};
@@ -94,6 +100,19 @@ pub enum ModuleState {
     Completed,
     /// Finished without passing (an assessment or package failed); may be tried again within its limits.
     Failed,
+}
+
+/// How an attempt is taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The course, module by module.
+    #[default]
+    Course,
+    /// Assessment first: the required assessments are open at once, and passing them all completes the course.
+    TestOut,
+    /// A test-out whose assessment was failed: the attempt goes on as the course.
+    TestOutFailed,
 }
 
 /// A problem with a course draft, naming the module where there is one.
@@ -188,8 +207,33 @@ impl CourseVersion {
         draft
     }
 
+    /// Whether a person may test out of this course: it has a required assessment, and something besides.
+    pub fn can_test_out(&self) -> bool {
+        let required = || self.modules.iter().filter(|m| m.required);
+        required().any(|m| matches!(m.kind, ModuleKind::Assessment { .. }))
+            && required().any(|m| !matches!(m.kind, ModuleKind::Assessment { .. }))
+    }
+
     /// Which modules a learner may open, given each module's state (in module order).
     pub fn open(&self, states: &[ModuleState]) -> Vec<bool> {
+        self.open_in(Mode::Course, states)
+    }
+
+    /// Which modules a learner may open in an attempt of this mode: in a live test-out, the required assessments
+    /// too, whatever comes before them.
+    pub fn open_in(&self, mode: Mode, states: &[ModuleState]) -> Vec<bool> {
+        let mut open = self.course_open(states);
+        if mode == Mode::TestOut {
+            for (i, m) in self.modules.iter().enumerate() {
+                if m.required && matches!(m.kind, ModuleKind::Assessment { .. }) {
+                    open[i] = true;
+                }
+            }
+        }
+        open
+    }
+
+    fn course_open(&self, states: &[ModuleState]) -> Vec<bool> {
         let mut blocked = false;
         self.modules
             .iter()
@@ -210,19 +254,27 @@ impl CourseVersion {
 
     /// Where an attempt stands.
     pub fn progress(&self, states: &[ModuleState]) -> Progress {
+        self.progress_in(Mode::Course, states)
+    }
+
+    /// Where an attempt of this mode stands: a live test-out needs only its required assessments.
+    pub fn progress_in(&self, mode: Mode, states: &[ModuleState]) -> Progress {
         let state = |i: usize| states.get(i).copied().unwrap_or(ModuleState::NotStarted);
+        let counts = |m: &Module| {
+            m.required && (mode != Mode::TestOut || matches!(m.kind, ModuleKind::Assessment { .. }))
+        };
         let required: Vec<usize> = (0..self.modules.len())
-            .filter(|&i| self.modules[i].required)
+            .filter(|&i| counts(&self.modules[i]))
             .collect();
         let done = required
             .iter()
             .filter(|&&i| state(i) == ModuleState::Completed)
             .count();
-        let open = self.open(states);
+        let open = self.open_in(mode, states);
         let next = (0..self.modules.len())
-            .find(|&i| open[i] && self.modules[i].required && state(i) != ModuleState::Completed);
+            .find(|&i| open[i] && counts(&self.modules[i]) && state(i) != ModuleState::Completed);
         let minutes_left = (0..self.modules.len())
-            .filter(|&i| self.modules[i].required && state(i) != ModuleState::Completed)
+            .filter(|&i| counts(&self.modules[i]) && state(i) != ModuleState::Completed)
             .map(|i| self.modules[i].estimated_minutes)
             .sum();
         Progress {
@@ -231,6 +283,14 @@ impl CourseVersion {
             done,
             next,
             minutes_left,
+        }
+    }
+
+    /// The record source a completion in this mode carries: `assessment` for a test-out passed, else the course's.
+    pub fn record_source_in(&self, mode: Mode) -> RecordSource {
+        match mode {
+            Mode::TestOut => RecordSource::Assessment,
+            Mode::Course | Mode::TestOutFailed => self.record_source(),
         }
     }
 
@@ -358,6 +418,37 @@ mod tests {
         assert_eq!(p.next, None);
         let free = course(ModuleOrder::Free, c.modules.clone());
         assert_eq!(free.open(&[]), [true, true, true]);
+    }
+
+    #[test]
+    fn a_test_out_opens_the_assessment_first_and_a_pass_completes_without_the_lesson() {
+        let c = course(
+            ModuleOrder::InOrder,
+            vec![lesson("intro"), lesson("more"), assessment("check")],
+        );
+        assert!(c.can_test_out());
+        assert!(!course(ModuleOrder::InOrder, vec![assessment("a")]).can_test_out());
+        assert!(!course(ModuleOrder::InOrder, vec![lesson("l")]).can_test_out());
+        let none = [NotStarted, NotStarted, NotStarted];
+        assert_eq!(c.open_in(Mode::TestOut, &none), [true, false, true]);
+        let p = c.progress_in(Mode::TestOut, &none);
+        assert_eq!((p.next, p.required, p.minutes_left), (Some(2), 1, 10));
+        let passed = [NotStarted, NotStarted, Completed];
+        assert!(c.progress_in(Mode::TestOut, &passed).complete);
+        assert!(!c.progress(&passed).complete, "the course itself is not");
+        assert_eq!(c.record_source_in(Mode::TestOut), RecordSource::Assessment);
+        // A fail ends the test-out: the assessment waits for the lessons, and the course is needed whole.
+        let failed = [NotStarted, NotStarted, Failed];
+        assert_eq!(
+            c.open_in(Mode::TestOutFailed, &failed),
+            [true, false, false]
+        );
+        let p = c.progress_in(Mode::TestOutFailed, &failed);
+        assert_eq!((p.next, p.required), (Some(0), 3));
+        assert_eq!(
+            c.record_source_in(Mode::TestOutFailed),
+            RecordSource::Elearning
+        );
     }
 
     #[test]

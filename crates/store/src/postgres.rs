@@ -41,6 +41,8 @@ crate::reminders::impl_reminder_store!(PgStore, sqlx::Postgres, crate::Backend::
 crate::revalidation::impl_revalidation_store!(PgStore, sqlx::Postgres);
 crate::learning::impl_courses!(PgStore, sqlx::Postgres);
 crate::learning::impl_attempts!(PgStore, sqlx::Postgres);
+crate::learning::impl_test_out!(PgStore, sqlx::Postgres);
+crate::learning::impl_assignments!(PgStore, sqlx::Postgres);
 crate::learning::impl_packages!(PgStore, sqlx::Postgres);
 crate::learning::impl_authoring!(PgStore, sqlx::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

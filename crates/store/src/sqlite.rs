@@ -112,6 +112,8 @@ crate::reminders::impl_reminder_store!(SqliteStore, sqlx::Sqlite, crate::Backend
 crate::revalidation::impl_revalidation_store!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_courses!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_attempts!(SqliteStore, sqlx::Sqlite);
+crate::learning::impl_test_out!(SqliteStore, sqlx::Sqlite);
+crate::learning::impl_assignments!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_packages!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_authoring!(SqliteStore, sqlx::Sqlite);
 crate::throttle::impl_throttle_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

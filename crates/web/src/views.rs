@@ -5,10 +5,14 @@
 //! Views with more logic have a file of their own: `team` (a manager's filtered team and whom to remind), `trends`
 //! (the leader's series, forecast and units below target), `rules` (requirement rules and what a new version may
 //! change), `changes` (a regulatory change's preview, applying it, and an organisation's changes) with the emails
-//! it sends (`change_mail`).
+//! it sends (`change_mail`), `pathway` (a learner's courses in order, with test-out) and `assignments` (courses
+//! assigned by managers, counted on My team).
 
+pub mod assignments;
 mod change_mail;
 pub mod changes;
+pub mod courses;
+pub mod pathway;
 pub mod rules;
 pub mod team;
 pub mod trends;

@@ -708,7 +708,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // learner either), the foreign admin 404.
         ("GET", "/orgs/{ods}/learning/courses/{code}")
         | ("POST", "/orgs/{ods}/learning/courses/{code}/start")
+        | ("POST", "/orgs/{ods}/learning/courses/{code}/test-out")
         | ("GET", "/orgs/{ods}/learning/attempts/{attempt}")
+        | ("GET", "/orgs/{ods}/learning/attempts/{attempt}/certificate.pdf")
         | ("GET", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}")
         | ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/complete") => match who {
             Anonymous => 303,
@@ -764,6 +766,21 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             _ if authors => 400,
             _ => deny,
         },
+        // Assigning courses is a manager's (within their units) or an admin's; an empty form names what is missing,
+        // and an assignment that does not exist is 404.
+        ("GET", "/orgs/{ods}/learning/assignments") => {
+            page_auth(matches!(who, Manager | OrgAdmin | Platform), deny)
+        }
+        ("POST", "/orgs/{ods}/learning/assignments") => match who {
+            Anonymous => 303,
+            Manager | OrgAdmin | Platform => 400,
+            _ => deny,
+        },
+        ("POST", "/orgs/{ods}/learning/assignments/{assignment}/cancel") => match who {
+            Anonymous => 303,
+            Manager | OrgAdmin | Platform => 404,
+            _ => deny,
+        },
         ("GET", "/orgs/{ods}/trends")
         | ("GET", "/orgs/{ods}/report")
         | ("GET", "/orgs/{ods}/report.csv")
@@ -778,6 +795,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}/admin")
         | ("GET", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("GET", "/orgs/{ods}/admin/settings")
+        | ("GET", "/orgs/{ods}/admin/test-out")
         | ("GET", "/orgs/{ods}/admin/people")
         | ("GET", "/orgs/{ods}/admin/import")
         | ("GET", "/orgs/{ods}/admin/users")
@@ -810,6 +828,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
+        | ("POST", "/orgs/{ods}/admin/test-out")
         | ("POST", "/orgs/{ods}/admin/import")
         | ("POST", "/orgs/{ods}/learning/packages")
         | ("POST", "/orgs/{ods}/admin/framework")
@@ -888,7 +907,26 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/api/v1/organisations/{ods}/people/{person_id}/revalidation") => {
             api_auth(in_rj1, 404)
         }
-        ("GET", "/api/v1/me/training") => api_auth(who == Learner, 404),
+        ("GET", "/api/v1/me/training") | ("GET", "/api/v1/me/pathway") => {
+            api_auth(who == Learner, 404)
+        }
+        // Everyone signed in gets their courses: none where they are no learner.
+        ("GET", "/api/v1/me/courses") => api_auth(true, 0),
+        // A learner's own attempts: the matrix's course, attempt and paper do not exist (404); an empty form is not
+        // a JSON submission (400, after the access check). Nobody else in RJ1 is a learner (403).
+        ("POST", "/api/v1/organisations/{ods}/courses/{code}/attempts")
+        | ("GET", "/api/v1/organisations/{ods}/attempts/{attempt}")
+        | ("GET", "/api/v1/organisations/{ods}/attempts/{attempt}/modules/{key}/paper") => match who {
+            Anonymous => 401,
+            Learner | Foreign => 404,
+            _ => 403,
+        },
+        ("POST", "/api/v1/organisations/{ods}/attempts/{attempt}/papers/{paper}/submission") => match who {
+            Anonymous => 401,
+            Learner => 400,
+            Foreign => 404,
+            _ => 403,
+        },
         ("GET", "/api/v1/team") => api_auth(who == Manager, 403),
         ("GET", "/api/v1/organisations/{ods}/trends") => {
             api_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)
@@ -945,6 +983,8 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")
         .replace("{attempt}", "999999")
+        .replace("{assignment}", "999999")
+        .replace("{paper}", "999999")
         .replace("{key}", "no-such-module")
         .replace("{token}", "not-a-real-token")
         .replace("{version}", "any")

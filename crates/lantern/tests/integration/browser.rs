@@ -46,6 +46,26 @@ async fn browser_journeys_in_chromium() {
         lantern::users::demo_accounts(store.as_ref())
             .await
             .expect("demo accounts");
+        // The learner's fire safety has expired, and a course renews it (the test-out journey).
+        let rj1 = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+        let learner = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .expect("learner")
+            .and_then(|a| a.person_id)
+            .expect("linked");
+        crate::learning_paths::renewal(
+            &store,
+            &rj1,
+            learner,
+            "cstf.fire_safety",
+            1,
+            "A fire safety renewal",
+        )
+        .await;
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -66,6 +86,7 @@ async fn browser_journeys_in_chromium() {
                 .env("BASE_URL", format!("http://{addr}"))
                 .env("SCREENSHOTS", &shots)
                 .env("LABEL", &label)
+                .env("LEARNER_PERSON", learner.0.to_string())
                 .output()
                 .expect("run node")
         })
@@ -77,6 +98,150 @@ async fn browser_journeys_in_chromium() {
         assert!(
             out.status.success(),
             "{name}: the browser journeys failed\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("pages checked with axe"),
+            "{name}: {stdout}"
+        );
+    }
+}
+
+/// SCORM packages in Chromium, on every backend (e2e/scorm.mjs): Lantern and the content origin on two listeners
+/// and two hosts (127.0.0.1 and localhost), the demo learner out of date with the two requirements the demo packages
+/// satisfy, and a hostile package imported beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scorm_packages_in_chromium() {
+    use lantern_store::*;
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/integration/fixtures/hostile-package");
+    for (name, store, _dir) in backends().await {
+        let today = chrono::Utc::now().date_naive();
+        lantern::demo::generate(store.as_ref(), 200, 3, today, false)
+            .await
+            .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        // The learner's records for the two subjects withdrawn, so both are out of date until the packages are done.
+        let person = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+            .unwrap();
+        let bundle = store
+            .person(&Scope::Platform, rj1.id, person)
+            .await
+            .unwrap();
+        let withdrawn: Vec<SupersessionRow> = bundle
+            .records
+            .iter()
+            .filter(|r| {
+                r.superseded.is_none()
+                    && matches!(
+                        r.record.subject.as_str(),
+                        "cstf.health_safety_welfare" | "cstf.equality_diversity_human_rights"
+                    )
+            })
+            .map(|r| SupersessionRow {
+                record_id: r.record.id,
+                replaced_by: None,
+                reason: "withdrawn for the SCORM journey".into(),
+            })
+            .collect();
+        if !withdrawn.is_empty() {
+            store
+                .write(&WriteBatch {
+                    supersessions: withdrawn,
+                    ..WriteBatch::default()
+                })
+                .await
+                .expect("withdrawn");
+        }
+        let files: Vec<(String, Vec<u8>)> = ["imsmanifest.xml", "hostile.html", "hostile.js"]
+            .iter()
+            .map(|f| {
+                (
+                    (*f).to_owned(),
+                    std::fs::read(fixtures.join(f)).expect("fixture"),
+                )
+            })
+            .collect();
+        let entries: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let zip = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            zip.path(),
+            lantern::demo::packages::zip_of(&entries).unwrap(),
+        )
+        .unwrap();
+        lantern_web::learning::import_package(
+            store.as_ref(),
+            rj1.id,
+            None,
+            chrono::Utc::now(),
+            zip.path(),
+            lantern_web::learning::CourseSettings {
+                code: "hostile-package".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the hostile package imports: it is well formed");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let content_url = format!(
+            "http://localhost:{}",
+            content_listener.local_addr().unwrap().port()
+        );
+        let content =
+            lantern_web::ContentOrigin::new(&content_url, &format!("http://{addr}")).unwrap();
+        let state = lantern_web::AppState::new(store.clone(), test_auth()).with_content(content);
+        let server = tokio::spawn(lantern::server::serve(
+            listener,
+            lantern_web::app(state.clone()),
+            lantern::server::Limits::default(),
+            std::future::pending(),
+        ));
+        let content_server = tokio::spawn(lantern::server::serve(
+            content_listener,
+            lantern_web::content_app(state),
+            lantern::server::Limits::default(),
+            std::future::pending(),
+        ));
+        let shots = shots.clone();
+        let label = name.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg(e2e_dir().join("scorm.mjs"))
+                .env("BASE_URL", format!("http://{addr}"))
+                .env("CONTENT_URL", content_url)
+                .env("SCREENSHOTS", &shots)
+                .env("LABEL", &label)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .expect("journeys");
+        server.abort();
+        content_server.abort();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{name}: the SCORM journeys failed\n{stdout}\n{stderr}"
         );
         assert!(
             stdout.contains("pages checked with axe"),

@@ -58,7 +58,7 @@ fn world() -> WriteBatch {
     b
 }
 
-fn bank() -> Vec<Question> {
+pub(crate) fn bank() -> Vec<Question> {
     let mut out = Vec::new();
     for outcome in ["raise the alarm", "evacuate", "extinguishers"] {
         for i in 0..2 {
@@ -83,7 +83,7 @@ fn bank() -> Vec<Question> {
     out
 }
 
-fn course() -> CourseVersion {
+pub(crate) fn course() -> CourseVersion {
     CourseVersion {
         code: "cstf-fire-safety-1".into(),
         version: 0,

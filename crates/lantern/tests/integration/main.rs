@@ -13,6 +13,7 @@ mod history;
 mod import;
 mod learning;
 mod learning_content;
+mod learning_paths;
 mod mail;
 mod postgres_tls;
 mod read_model;

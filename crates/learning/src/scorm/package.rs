@@ -201,6 +201,22 @@ impl<R: Read + Seek> Package<R> {
         Ok(())
     }
 
+    /// Unpacks every file, in path order, streaming each into the writer `open(path)` gives, so no file is held in
+    /// memory whole (a large video included). The same caps apply as for [`Package::unpack`].
+    pub fn unpack_into<W: Write>(
+        &mut self,
+        mut open: impl FnMut(&str) -> Result<W, PackageError>,
+        mut close: impl FnMut(&str, W) -> Result<(), PackageError>,
+    ) -> Result<(), PackageError> {
+        let files: Vec<PackageFile> = self.files.values().cloned().collect();
+        for f in &files {
+            let mut w = open(&f.path)?;
+            self.unpack_one(f, &mut w)?;
+            close(&f.path, w)?;
+        }
+        Ok(())
+    }
+
     fn unpack_one(&mut self, f: &PackageFile, out: &mut impl Write) -> Result<(), PackageError> {
         let corrupt = |e: &dyn std::fmt::Display| PackageError::Corrupt {
             path: f.path.clone(),

@@ -12,7 +12,7 @@ macro_rules! impl_attempts {
             use async_trait::async_trait;
             use lantern_domain::{AccountId, Date, OrgId, OrgType, PersonId, Timestamp};
             use lantern_learning::assessment::{self, Answers, Question};
-            use lantern_learning::course::{CourseVersion, ModuleKind, ModuleState, RecordSource};
+            use lantern_learning::course::{CourseVersion, Mode, ModuleKind, ModuleState, RecordSource};
             use sqlx::Row;
 
             type Tx<'c> = sqlx::Transaction<'c, $db>;
@@ -42,9 +42,13 @@ macro_rules! impl_attempts {
             impl $store {
                 async fn learning_attempt_in(&self, tx: &mut Tx<'_>, org: OrgId, id: i64) -> Result<Attempt> {
                     let row = sqlx::query(
-                        "SELECT a.id, a.org_id, a.person_id, a.course_version_id, a.started_at, v.body, c.completed_at, co.org_id AS course_org \
+                        "SELECT a.id, a.org_id, a.person_id, a.course_version_id, a.started_at, v.body, c.completed_at, co.org_id AS course_org, \
+                         t.attempt_id AS test_out, \
+                         EXISTS (SELECT 1 FROM assessment_papers p JOIN assessment_submissions s ON s.paper_id = p.id \
+                                 WHERE p.attempt_id = a.id AND NOT s.passed) AS failed \
                          FROM course_attempts a JOIN course_versions v ON v.id = a.course_version_id JOIN courses co ON co.id = v.course_id \
-                         LEFT JOIN course_completions c ON c.attempt_id = a.id WHERE a.id = $1 AND a.org_id = $2",
+                         LEFT JOIN course_completions c ON c.attempt_id = a.id \
+                         LEFT JOIN test_out_attempts t ON t.attempt_id = a.id WHERE a.id = $1 AND a.org_id = $2",
                     )
                     .bind(id).bind(org.0).fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
                     let course: CourseVersion = course_from_json(&row.try_get::<String, _>("body")?)?;
@@ -57,8 +61,15 @@ macro_rules! impl_attempts {
                             states[i] = state_of(&e.try_get::<String, _>("state")?);
                         }
                     }
+                    // A test-out lasts until a paper in it is failed; then the attempt goes on as the course.
+                    let mode = match (row.try_get::<Option<i64>, _>("test_out")?, row.try_get::<bool, _>("failed")?) {
+                        (None, _) => Mode::Course,
+                        (Some(_), false) => Mode::TestOut,
+                        (Some(_), true) => Mode::TestOutFailed,
+                    };
                     Ok(Attempt {
                         id,
+                        mode,
                         org: OrgId(row.try_get("org_id")?),
                         person: PersonId(row.try_get("person_id")?),
                         course_version_id: row.try_get("course_version_id")?,
@@ -88,10 +99,10 @@ macro_rules! impl_attempts {
                 /// When every required module is complete: the completion, and a training record per requirement the
                 /// course satisfies, written through the batch path in this transaction.
                 async fn learning_complete_if_done(&self, tx: &mut Tx<'_>, a: &mut Attempt, now: Timestamp, today: Date) -> Result<()> {
-                    if a.completed_at.is_some() || !a.course.progress(&a.states).complete {
+                    if a.completed_at.is_some() || !a.course.progress_in(a.mode, &a.states).complete {
                         return Ok(());
                     }
-                    let evidence = format!("Lantern course {} version {}, attempt {}", a.course.code, a.course.version, a.id);
+                    let evidence = a.reference();
                     sqlx::query("INSERT INTO course_completions (attempt_id, completed_at, evidence_ref) VALUES ($1, $2, $3)")
                         .bind(a.id).bind(now).bind(&evidence).execute(&mut **tx).await?;
                     a.completed_at = Some(now);
@@ -112,7 +123,7 @@ macro_rules! impl_attempts {
                     // The course's estimated time counts as hours, so hours-based rules (safeguarding) hear of it.
                     let minutes = a.course.estimated_minutes();
                     let hours = (minutes > 0).then(|| (f64::from(minutes) / 60.0 * 100.0).round() / 100.0);
-                    let source = match a.course.record_source() {
+                    let source = match a.course.record_source_in(a.mode) {
                         RecordSource::Assessment => lantern_domain::RecordSource::Assessment,
                         RecordSource::Elearning => lantern_domain::RecordSource::Elearning,
                     };
@@ -192,7 +203,7 @@ macro_rules! impl_attempts {
                         return Err(rejected("attempt", "this attempt is complete; start the course again to retake it".into()));
                     }
                     let i = a.course.modules.iter().position(|m| m.key == key).ok_or(StoreError::NotFound)?;
-                    if !a.course.open(&a.states)[i] {
+                    if !a.course.open_in(a.mode, &a.states)[i] {
                         return Err(rejected("module", format!("\"{}\" opens when the modules before it are complete", a.course.modules[i].title)));
                     }
                     Ok(i)
@@ -242,6 +253,72 @@ macro_rules! impl_attempts {
                     let a = self.learning_attempt_in(&mut tx, org, id).await?;
                     tx.commit().await?;
                     Ok(a)
+                }
+
+                async fn start_test_out(&self, scope: &Scope, org: OrgId, person: PersonId, code: &str, now: Timestamp) -> Result<Attempt> {
+                    if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
+                        return Err(StoreError::NotFound);
+                    }
+                    let course = self.learning_course(org, code).await?;
+                    let mut tx = self.begin_write().await?;
+                    let open: Option<i64> = sqlx::query_scalar(
+                        "SELECT a.id FROM course_attempts a JOIN course_versions v ON v.id = a.course_version_id \
+                         WHERE a.person_id = $1 AND a.org_id = $2 AND v.course_id = $3 \
+                         AND NOT EXISTS (SELECT 1 FROM course_completions c WHERE c.attempt_id = a.id) ORDER BY a.id DESC LIMIT 1",
+                    )
+                    .bind(person.0).bind(org.0).bind(course.id).fetch_optional(&mut *tx).await?;
+                    let open = match open {
+                        Some(id) => Some(self.learning_attempt_in(&mut tx, org, id).await?),
+                        None => None,
+                    };
+                    // The version a test-out sits is the open attempt's, or the latest.
+                    let version = open.as_ref().map_or(&course.course, |a| &a.course);
+                    if !version.can_test_out() {
+                        return Err(rejected("course", format!("\"{}\" has no assessment to test out with", version.title)));
+                    }
+                    let requirement = self.learning_test_out_requirement(&mut tx, org, version).await?.ok_or_else(|| {
+                        rejected("test_out", "test-out is not turned on for this course's requirement here: take the course".into())
+                    })?;
+                    let id = match open {
+                        Some(a) if a.mode != Mode::Course => {
+                            tx.commit().await?;
+                            return Ok(a);
+                        }
+                        // An attempt begun but untouched may become a test-out; one under way stays the course.
+                        Some(a) if a.states.iter().all(|s| *s == ModuleState::NotStarted) => a.id,
+                        Some(_) => return Err(rejected("attempt", "you have started this course already: carry on with it".into())),
+                        None => sqlx::query_scalar("INSERT INTO course_attempts (org_id, person_id, course_version_id, started_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                            .bind(org.0).bind(person.0).bind(course.version_id).bind(now).fetch_one(&mut *tx).await?,
+                    };
+                    sqlx::query("INSERT INTO test_out_attempts (attempt_id, subject, level, recorded_at) VALUES ($1, $2, $3, $4)")
+                        .bind(id).bind(&requirement.0).bind(i64::from(requirement.1)).bind(now).execute(&mut *tx).await?;
+                    let a = self.learning_attempt_in(&mut tx, org, id).await?;
+                    tx.commit().await?;
+                    Ok(a)
+                }
+
+                async fn test_out_settings(&self, org: OrgId) -> Result<Vec<TestOutSetting>> {
+                    self.learning_test_out_settings(org).await
+                }
+
+                async fn set_test_out(&self, org: OrgId, subject: &str, level: u8, enabled: bool, by: AccountId, now: Timestamp) -> Result<()> {
+                    self.learning_set_test_out(org, subject, level, enabled, by, now).await
+                }
+
+                async fn assign_course(&self, scope: &Scope, org: OrgId, code: &str, to: AssignTo, due_on: Date, by: AccountId, now: Timestamp) -> Result<Assignment> {
+                    self.learning_assign_course(scope, org, code, to, due_on, by, now).await
+                }
+
+                async fn cancel_assignment(&self, scope: &Scope, org: OrgId, id: i64, by: AccountId, now: Timestamp) -> Result<()> {
+                    self.learning_cancel_assignment(scope, org, id, by, now).await
+                }
+
+                async fn assignments(&self, scope: &Scope, org: OrgId) -> Result<Vec<Assignment>> {
+                    self.learning_assignments(scope, org).await
+                }
+
+                async fn assignments_of(&self, scope: &Scope, org: OrgId, people: &[PersonId], today: Date) -> Result<Vec<PersonAssignment>> {
+                    self.learning_assignments_of(scope, org, people, today).await
                 }
 
                 async fn attempt(&self, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt> {
@@ -364,6 +441,10 @@ macro_rules! impl_attempts {
                     let state = if marked.passed { ModuleState::Completed } else { ModuleState::Failed };
                     Self::learning_module_event(&mut tx, a.id, &key, state, now).await?;
                     a.states[i] = state;
+                    // A failed test-out sends the learner to the course, in this same attempt.
+                    if !marked.passed && a.mode == Mode::TestOut {
+                        a.mode = Mode::TestOutFailed;
+                    }
                     self.learning_complete_if_done(&mut tx, &mut a, now, today).await?;
                     tx.commit().await?;
                     Ok(Submission { paper_id: paper, marked, late, questions: paper_questions(&questions, &drawn), answers: answers.clone(), attempt: a })

@@ -1,28 +1,34 @@
 //! Learning delivery's storage: courses and question banks as numbered versions, attempts, module states,
 //! assessment papers and submissions, and completions, which become training records in the same transaction
 //! through the one batch path. The rules (what a course is, what a draw and a mark are) are `lantern_learning`'s;
-//! this module keeps what they decide. Everything is append-only (triggers on both backends, migration 0019).
+//! this module keeps what they decide. Everything is append-only (triggers on both backends, migrations 0019 and
+//! 0022). `assignments.rs` keeps courses assigned to a person or a unit and their cancellations, and
+//! `test_out.rs` each organisation's test-out settings per requirement and the test-out attempts.
 //! `authoring.rs` keeps what authors make around that: drafts, lesson images, sharing with other organisations, and
 //! the responses behind item statistics (migration 0021).
 
+mod assignments;
 mod attempts;
 pub mod authoring;
 mod courses;
 pub mod packages;
+mod test_out;
 
+pub(crate) use assignments::impl_assignments;
 pub(crate) use attempts::impl_attempts;
 pub use authoring::AuthoringStore;
 pub(crate) use authoring::impl_authoring;
 pub(crate) use courses::impl_courses;
 pub use packages::PackageStore;
 pub(crate) use packages::impl_packages;
+pub(crate) use test_out::impl_test_out;
 
 use crate::Result;
 use crate::scope::Scope;
 use async_trait::async_trait;
-use lantern_domain::{AccountId, Date, OrgId, PersonId, Timestamp};
+use lantern_domain::{AccountId, Date, OrgId, PersonId, Timestamp, UnitId};
 use lantern_learning::assessment::{Answers, Drawn, Marked, Question};
-use lantern_learning::course::{CourseVersion, ModuleState};
+use lantern_learning::course::{CourseVersion, Mode, ModuleState};
 
 /// When something happens: the instant, and the organisation's date then (the completion date of any record it
 /// makes).
@@ -81,8 +87,89 @@ pub struct Attempt {
     pub started_at: Timestamp,
     /// Each module's state, in module order.
     pub states: Vec<ModuleState>,
+    /// The course, or a test-out (live, or failed and so going on as the course).
+    pub mode: Mode,
     /// When the course was completed (and the records were made).
     pub completed_at: Option<Timestamp>,
+}
+
+impl Attempt {
+    /// The evidence reference of the records a completion makes (and of its certificate).
+    pub fn reference(&self) -> String {
+        let how = if self.mode == Mode::TestOut {
+            " (tested out by assessment)"
+        } else {
+            ""
+        };
+        format!(
+            "Lantern course {} version {}, attempt {}{how}",
+            self.course.code, self.course.version, self.id
+        )
+    }
+}
+
+/// One version of an organisation's test-out setting for a requirement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestOutSetting {
+    pub subject: String,
+    pub level: u8,
+    pub enabled: bool,
+    pub recorded_at: Timestamp,
+}
+
+/// Whether test-out is on for a requirement, as recorded at `known_at` (None: now). Off until turned on.
+pub fn test_out_on(
+    settings: &[TestOutSetting],
+    subject: &str,
+    level: u8,
+    known_at: Option<Timestamp>,
+) -> bool {
+    let versions: Vec<(bool, Timestamp)> = settings
+        .iter()
+        .filter(|s| s.subject == subject && s.level == level)
+        .map(|s| (s.enabled, s.recorded_at))
+        .collect();
+    lantern_domain::history::setting(&versions, known_at).unwrap_or(false)
+}
+
+/// Whom an assignment is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignTo {
+    Person(PersonId),
+    /// Everyone in post in the unit or below it, whenever they join.
+    Unit(UnitId),
+}
+
+/// A course assigned, not cancelled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub id: i64,
+    pub org: OrgId,
+    pub course_code: String,
+    pub course_title: String,
+    pub to: AssignTo,
+    /// The person's or the unit's name.
+    pub to_name: String,
+    pub due_on: Date,
+    pub assigned_at: Timestamp,
+    /// Who assigned it (their display name).
+    pub assigned_by: String,
+}
+
+/// An assignment as it stands for one person it reaches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PersonAssignment {
+    pub person: PersonId,
+    pub assignment: Assignment,
+    /// The attempt that completed the course since it was assigned, and when.
+    pub done: Option<(i64, Timestamp)>,
+}
+
+impl PersonAssignment {
+    /// Not done, and past its due date (due on the day itself is not yet late).
+    pub fn overdue(&self, today: Date) -> bool {
+        self.done.is_none() && self.assignment.due_on < today
+    }
 }
 
 /// A paper as the learner sees it: questions and options in the order drawn, without the answer key.
@@ -161,6 +248,69 @@ pub trait LearningStore: Send + Sync {
         code: &str,
         now: Timestamp,
     ) -> Result<Attempt>;
+
+    /// Starts a test-out of a course (its assessment first), or resumes one. Refused when the course has nothing
+    /// to test out with, when the organisation has not turned test-out on for a requirement the course satisfies,
+    /// and when an attempt at the course is already under way as the course. Whether the person's requirement is
+    /// due for renewal is the caller's to check (it needs the compliance engine).
+    async fn start_test_out(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        person: PersonId,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<Attempt>;
+
+    /// Every version of the organisation's test-out settings, oldest first ([`test_out_on`] reads them).
+    async fn test_out_settings(&self, org: OrgId) -> Result<Vec<TestOutSetting>>;
+
+    /// A new version of a requirement's test-out setting.
+    async fn set_test_out(
+        &self,
+        org: OrgId,
+        subject: &str,
+        level: u8,
+        enabled: bool,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Assigns a course to a person or a unit within the caller's scope (NotFound outside it), due by a date.
+    #[allow(clippy::too_many_arguments)]
+    async fn assign_course(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        code: &str,
+        to: AssignTo,
+        due_on: Date,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<Assignment>;
+
+    /// Cancels an assignment within the caller's scope (a cancellation row; the assignment stays as it was).
+    async fn cancel_assignment(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        id: i64,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// The organisation's assignments not cancelled, within the caller's scope, newest first.
+    async fn assignments(&self, scope: &Scope, org: OrgId) -> Result<Vec<Assignment>>;
+
+    /// The assignments reaching each of these people (directly, or through a unit they are in post in on `today`
+    /// or one above it), with whether each is done. People outside the caller's scope are left out.
+    async fn assignments_of(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        people: &[PersonId],
+        today: Date,
+    ) -> Result<Vec<PersonAssignment>>;
 
     /// An attempt, within the caller's scope.
     async fn attempt(&self, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt>;

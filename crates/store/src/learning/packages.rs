@@ -52,23 +52,44 @@ pub struct UnpackedFile {
 pub fn unpack(zip: &Path, limits: Limits, into: &Path) -> Result<UnpackedPackage, PackageError> {
     let file = std::fs::File::open(zip).map_err(|e| PackageError::NotAZip(e.to_string()))?;
     let mut package = Package::open(std::io::BufReader::new(file), limits)?;
-    let mut files = Vec::with_capacity(package.files.len());
-    package.unpack(|path, bytes| {
-        let on_disk = into.join(format!("{:06}", files.len()));
-        std::fs::File::create(&on_disk)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| PackageError::Corrupt {
+    let mut files: Vec<UnpackedFile> = Vec::with_capacity(package.files.len());
+    let count = std::cell::Cell::new(0usize);
+    // Each file streams to disk through a hash: at most a buffer's worth of it is in memory.
+    package.unpack_into(
+        |path| {
+            let on_disk = into.join(format!("{:06}", count.get()));
+            count.set(count.get() + 1);
+            let file = std::fs::File::create(&on_disk).map_err(|e| PackageError::Corrupt {
                 path: path.to_owned(),
                 message: format!("could not be written to a temporary file: {e}"),
             })?;
-        files.push(UnpackedFile {
-            path: path.to_owned(),
-            sha256: hex::encode(Sha256::digest(bytes)),
-            size: bytes.len() as u64,
-            on_disk,
-        });
-        Ok(())
-    })?;
+            Ok(Hashing {
+                on_disk,
+                file: std::io::BufWriter::new(file),
+                hash: Sha256::new(),
+                size: 0,
+            })
+        },
+        |path, w| {
+            let Hashing {
+                on_disk,
+                file,
+                hash,
+                size,
+            } = w;
+            file.into_inner().map_err(|e| PackageError::Corrupt {
+                path: path.to_owned(),
+                message: format!("could not be written to a temporary file: {e}"),
+            })?;
+            files.push(UnpackedFile {
+                path: path.to_owned(),
+                sha256: hex::encode(hash.finalize()),
+                size,
+                on_disk,
+            });
+            Ok(())
+        },
+    )?;
     let mut digest = Sha256::new();
     for f in &files {
         digest.update(f.path.as_bytes());
@@ -82,6 +103,27 @@ pub fn unpack(zip: &Path, limits: Limits, into: &Path) -> Result<UnpackedPackage
         unpacked_bytes: package.unpacked_bytes,
         files,
     })
+}
+
+/// A file being unpacked: written to disk and hashed as it goes.
+struct Hashing {
+    on_disk: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    hash: Sha256,
+    size: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// A stored package.
@@ -313,7 +355,7 @@ macro_rules! impl_packages {
                     let ModuleKind::Scorm { package } = &a.course.modules[i].kind else {
                         return Err(rejected("module", format!("{key:?} is not a package module")));
                     };
-                    if !a.course.open(&a.states)[i] {
+                    if !a.course.open_in(a.mode, &a.states)[i] {
                         return Err(rejected("module", format!("\"{}\" opens when the modules before it are complete", a.course.modules[i].title)));
                     }
                     let p = self.package(org, package).await?;

@@ -1,12 +1,16 @@
 //! The JSON API under `/api/v1`. The router is built with utoipa-axum's `routes!`, so every route is in the OpenAPI
 //! document by construction. One handler per file, named by what it serves.
 
+mod attempts;
 mod authoring;
+mod my_courses;
+mod my_pathway;
 mod my_training;
 mod organisation_compliance;
 mod organisation_rules;
 mod organisation_trends;
 mod organisations;
+mod papers;
 mod person_compliance;
 mod person_revalidation;
 mod regulatory_changes;
@@ -30,7 +34,8 @@ use utoipa_axum::routes;
     tags(
         (name = "compliance", description = "Who is compliant with what, and why"),
         (name = "rules", description = "Requirement rules and their versions"),
-        (name = "authoring", description = "Publishing courses and question banks")
+        (name = "authoring", description = "Publishing courses and question banks"),
+        (name = "learning", description = "A learner's courses, attempts, papers and pathway")
     )
 )]
 struct ApiDoc;
@@ -53,6 +58,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regulatory_changes::list))
         .routes(routes!(authoring::publish_course))
         .routes(routes!(authoring::publish_bank))
+        .routes(routes!(my_courses::list))
+        .routes(routes!(my_pathway::get))
+        .routes(routes!(attempts::start))
+        .routes(routes!(attempts::get))
+        .routes(routes!(papers::paper))
+        .routes(routes!(papers::submit))
 }
 
 /// Query parameters shared by the as-at endpoints.

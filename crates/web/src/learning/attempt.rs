@@ -58,7 +58,7 @@ pub async fn page(
 }
 
 fn render_attempt(layout: Layout, ods: String, attempt: Attempt) -> AttemptPage {
-    let open = attempt.course.open(&attempt.states);
+    let open = attempt.course.open_in(attempt.mode, &attempt.states);
     let modules = attempt
         .course
         .modules
@@ -70,7 +70,7 @@ fn render_attempt(layout: Layout, ods: String, attempt: Attempt) -> AttemptPage 
     AttemptPage {
         layout,
         ods,
-        progress: attempt.course.progress(&attempt.states),
+        progress: attempt.course.progress_in(attempt.mode, &attempt.states),
         attempt,
         modules,
     }
@@ -112,7 +112,7 @@ pub async fn module(
         .iter()
         .position(|m| m.key == key)
         .ok_or(AppError::NotFound)?;
-    if !attempt.course.open(&attempt.states)[i] {
+    if !attempt.course.open_in(attempt.mode, &attempt.states)[i] {
         return Err(AppError::BadRequest(
             "This module opens when the modules before it are complete.".into(),
         )

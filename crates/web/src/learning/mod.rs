@@ -1,16 +1,22 @@
-//! Learning pages: a course's page with "Start" or "Continue" (`course.rs`), and an attempt with its modules: a
-//! lesson to read and an assessment to sit, marked on the server with feedback (`attempt.rs`), and a SCORM package,
-//! played in a frame from the content origin (`package.rs`, `crate::content`); an organisation admin's upload of a
-//! package, which becomes a course (`package_import.rs`). Every route asks the
-//! policy for `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its
-//! scope is the learner's own person), so one learner can never reach another's.
+//! Learning pages: a course's page with "Start" or "Continue", and "Take the assessment first" where the learner may
+//! test out (`course.rs`); an attempt with its modules: a lesson to read and an assessment to sit, marked on the
+//! server with feedback (`attempt.rs`), and a SCORM package, played in a frame from the content origin (`package.rs`,
+//! `crate::content`); a completed attempt's certificate as a PDF (`certificate.rs`); an organisation admin's upload
+//! of a package, which becomes a course (`package_import.rs`). Every learner's route asks the policy for
+//! `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its scope is the
+//! learner's own person), so one learner can never reach another's. `assignments.rs` is the manager's side: courses
+//! assigned to a person or a unit (`Action::Assign`).
 
+mod assignments;
 mod attempt;
+mod certificate;
 mod course;
 mod package;
 mod package_import;
 
 pub use package_import::{CourseSettings, ImportError, import as import_package};
+
+pub(crate) use course::start_test_out;
 
 use crate::auth::Caller;
 use crate::routes::Routes;
@@ -23,7 +29,15 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/orgs/{ods}/learning/courses/{code}", course::page)
         .post("/orgs/{ods}/learning/courses/{code}/start", course::start)
+        .post(
+            "/orgs/{ods}/learning/courses/{code}/test-out",
+            course::test_out,
+        )
         .get("/orgs/{ods}/learning/attempts/{attempt}", attempt::page)
+        .get(
+            "/orgs/{ods}/learning/attempts/{attempt}/certificate.pdf",
+            certificate::download,
+        )
         .get(
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}",
             attempt::module,
@@ -35,6 +49,15 @@ pub fn routes() -> Routes {
         .post(
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit",
             attempt::submit,
+        )
+        .form(
+            "/orgs/{ods}/learning/assignments",
+            assignments::page,
+            assignments::submit,
+        )
+        .post(
+            "/orgs/{ods}/learning/assignments/{assignment}/cancel",
+            assignments::cancel,
         )
         .upload(
             "/orgs/{ods}/learning/packages",

@@ -1,10 +1,12 @@
 //! "My training": a learner's own requirements in each organisation where they work, overdue first, with what to
-//! do about each, and the records they hold.
+//! do about each, their pathway of courses (`views::pathway`: gaps, assigned courses, development, with progress,
+//! Start or Resume, and test-out where offered), and the records they hold.
 
 use super::layout::{Layout, Page};
 use super::revalidation::RevalidationExt;
 use super::{PageResult, StatusExt};
 use crate::AppState;
+use crate::views::pathway::PathwayView;
 use crate::views::{self, PersonComplianceView};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,12 +26,15 @@ pub struct MyTrainingPage {
     views: Vec<PersonComplianceView>,
     /// Each organisation's courses (by ODS code), to offer the one that satisfies a requirement.
     courses: HashMap<String, Vec<CourseEntry>>,
+    /// Each organisation's pathway (by ODS code), where the learner takes courses.
+    pathways: HashMap<String, PathwayView>,
 }
 
 pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTrainingPage> {
     let caller = &page.caller;
     let out = views::my_training(&state, caller).await?;
     let mut courses = HashMap::new();
+    let mut pathways = HashMap::new();
     for v in &out {
         let org = state
             .store
@@ -40,6 +45,10 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
             let mut list = state.store.courses(org.id).await?;
             list.extend(state.store.shared_courses(org.id).await?);
             courses.insert(v.ods_code.clone(), list);
+            pathways.insert(
+                v.ods_code.clone(),
+                views::pathway::pathway(&state, caller, v).await?,
+            );
         }
     }
     Ok(MyTrainingPage {
@@ -47,6 +56,7 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
         name: caller.account.display_name.clone(),
         views: out,
         courses,
+        pathways,
     })
 }
 
@@ -71,21 +81,7 @@ impl MyTrainingPage {
         if r.status.is_in_date() || r.status == Status::Exempt {
             return None;
         }
-        self.courses
-            .get(ods)?
-            .iter()
-            .filter_map(|c| {
-                let level = c
-                    .course
-                    .satisfies
-                    .iter()
-                    .filter(|s| s.subject == r.subject && s.level >= r.level)
-                    .map(|s| s.level)
-                    .min()?;
-                Some((level, c))
-            })
-            .min_by(|a, b| (a.0, &a.1.course.title).cmp(&(b.0, &b.1.course.title)))
-            .map(|(_, c)| c)
+        views::pathway::course_for(self.courses.get(ods)?, &r.subject, r.level)
     }
 
     /// What to do, in plain English, for a status (the same words as the reminder email's).

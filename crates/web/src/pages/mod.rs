@@ -70,6 +70,11 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/settings/rehire",
             admin::rehire_settings_submit,
         )
+        .form(
+            "/orgs/{ods}/admin/test-out",
+            admin::test_out::page,
+            admin::test_out::submit,
+        )
         .get("/orgs/{ods}/admin/people", admin::people_page)
         .upload(
             "/orgs/{ods}/admin/framework",

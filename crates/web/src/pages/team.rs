@@ -85,6 +85,14 @@ impl TeamPage {
         self.view.reminders.get(person_id).map(reminded_line)
     }
 
+    /// The person's assigned courses not done, if any.
+    fn assigned(&self, person_id: &i64) -> Option<&crate::views::team::PersonAssigned> {
+        self.view
+            .assigned
+            .iter()
+            .find(|a| a.person_id == *person_id)
+    }
+
     fn is_target(&self, person_id: &i64) -> bool {
         self.view
             .reminder_targets
@@ -190,6 +198,8 @@ impl TeamPage {
             "Name".into(),
             "Staff group".into(),
             "Overdue".into(),
+            "Assigned courses not done".into(),
+            "Assigned courses overdue".into(),
         ];
         for c in &self.view.columns {
             header.push(c.heading.clone());
@@ -203,6 +213,9 @@ impl TeamPage {
                 r.staff_group.clone(),
                 r.overdue.to_string(),
             ];
+            let a = self.assigned(&r.person_id);
+            fields.push(a.map_or(0, |a| a.open).to_string());
+            fields.push(a.map_or(0, |a| a.overdue).to_string());
             for c in &self.view.columns {
                 match self.cell(r, &c.key) {
                     Some(s) => {

@@ -11,7 +11,7 @@
 //! `csv.rs` writes the canonical CSV, `xlsx.rs` the workbook, `pdf/` the tagged, paginated PDF summary.
 
 mod csv;
-mod pdf;
+pub mod pdf;
 mod xlsx;
 
 use crate::auth::Caller;

@@ -129,6 +129,14 @@ pub struct TeamColumn {
     pub heading: String,
 }
 
+/// A person's assigned courses not done, and how many are overdue.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PersonAssigned {
+    pub person_id: i64,
+    pub open: usize,
+    pub overdue: usize,
+}
+
 /// When a person was last reminded, and by whom.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LastReminded {
@@ -162,6 +170,12 @@ pub struct TeamView {
     pub reminder_targets: Vec<Target>,
     /// Each shown person's latest reminder, where they have had one.
     pub last_reminded: Vec<LastReminded>,
+    /// Each shown person's assigned courses not done and overdue, where they have any (they count like
+    /// requirements: the page has a column for them).
+    pub assigned: Vec<PersonAssigned>,
+    /// Assigned courses not done among the people shown, and how many of those are overdue.
+    pub assigned_open: usize,
+    pub assigned_overdue: usize,
     /// Everyone in post in the unit, whatever the filter: the people a manager may pick to remind.
     #[serde(skip)]
     pub everyone: Vec<PersonId>,
@@ -309,7 +323,22 @@ async fn team_from(
         })
         .collect();
     last_reminded.sort_by_key(|l| l.person_id);
+    let counts = super::assignments::counts(state, &scope, &org, &shown_ids, matrix.as_at).await?;
+    let assigned: Vec<PersonAssigned> = people
+        .iter()
+        .filter_map(|p| {
+            let c = counts.get(&p.person_id)?;
+            Some(PersonAssigned {
+                person_id: p.person_id,
+                open: c.open,
+                overdue: c.overdue,
+            })
+        })
+        .collect();
     Ok(TeamView {
+        assigned_open: assigned.iter().map(|a| a.open).sum(),
+        assigned_overdue: assigned.iter().map(|a| a.overdue).sum(),
+        assigned,
         ods_code: matrix.ods_code,
         org_name: matrix.org_name,
         unit_id: matrix.unit_id,

@@ -6,7 +6,8 @@
 //! - `locks`: accounts held up by failed sign-ins, and clearing that;
 //! - `people`: the unit tree and a search for people;
 //! - `framework`: a new framework version uploaded, previewed for this organisation and (by a platform admin)
-//!   applied to every organisation with a transition.
+//!   applied to every organisation with a transition;
+//! - `test_out`: per requirement, whether people due for renewal may take a course's assessment first.
 //!
 //! Every handler starts with [`admin_org`], which refuses anyone who may not administer the organisation.
 
@@ -16,6 +17,7 @@ mod locks;
 mod people;
 mod rules;
 mod settings;
+pub mod test_out;
 mod users;
 
 pub use framework::{MAX_FRAMEWORK, framework_apply, framework_page, framework_preview};

@@ -6,6 +6,7 @@
 //! It is written as PDF/UA-1 (ISO 14289-1): tagged, with its language and title, embedded fonts and an outline;
 //! krilla checks those rules as it writes, and the download fails rather than hand out a document that breaks them.
 
+pub mod certificate;
 mod fonts;
 mod layout;
 
@@ -160,14 +161,6 @@ impl Report {
 
     /// The PDF; an error if krilla finds it breaks PDF/UA-1 (a bug here, never the data's fault).
     pub fn pdf(&self) -> anyhow::Result<Vec<u8>> {
-        let configuration = ConfigurationBuilder::new()
-            .set_validator(Validator::Ua(Accessibility::UA1))
-            .finish()
-            .map_err(|e| anyhow::anyhow!("PDF configuration: {e:?}"))?;
-        let mut doc = Document::new_with(SerializeSettings {
-            configuration,
-            ..SerializeSettings::default()
-        });
         let footer_head = format!(
             "Compliance report: {}, as at {}",
             self.scope_label(),
@@ -187,27 +180,51 @@ impl Report {
                 ]
             }),
         };
-        layout::draw(&mut doc, &content);
-        let g = self.generated_at;
-        use chrono::{Datelike, Timelike};
-        doc.set_metadata(
-            Metadata::new()
-                .title(self.pdf_title())
-                .language("en-GB".into())
-                .creator("Lantern".into())
-                .description(format!("SHA-256 of the person-level CSV: {}", self.sha256))
-                .creation_date(
-                    DateTime::new(g.year() as u16)
-                        .month(g.month() as u8)
-                        .day(g.day() as u8)
-                        .hour(g.hour() as u8)
-                        .minute(g.minute() as u8)
-                        .second(g.second() as u8)
-                        .utc_offset_hour(0)
-                        .utc_offset_minute(0),
-                ),
-        );
-        doc.finish()
-            .map_err(|e| anyhow::anyhow!("writing the report's PDF: {e:?}"))
+        write(
+            &content,
+            self.pdf_title(),
+            format!("SHA-256 of the person-level CSV: {}", self.sha256),
+            self.generated_at,
+        )
+        .map_err(|e| e.context("writing the report's PDF"))
     }
+}
+
+/// Writes a document as tagged PDF/UA-1 with its title, language, description and creation time; an error if
+/// krilla finds it breaks PDF/UA-1. The report and the certificates share it.
+fn write(
+    content: &Content,
+    title: String,
+    description: String,
+    created: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<u8>> {
+    let configuration = ConfigurationBuilder::new()
+        .set_validator(Validator::Ua(Accessibility::UA1))
+        .finish()
+        .map_err(|e| anyhow::anyhow!("PDF configuration: {e:?}"))?;
+    let mut doc = Document::new_with(SerializeSettings {
+        configuration,
+        ..SerializeSettings::default()
+    });
+    layout::draw(&mut doc, content);
+    let g = created;
+    use chrono::{Datelike, Timelike};
+    doc.set_metadata(
+        Metadata::new()
+            .title(title)
+            .language("en-GB".into())
+            .creator("Lantern".into())
+            .description(description)
+            .creation_date(
+                DateTime::new(g.year() as u16)
+                    .month(g.month() as u8)
+                    .day(g.day() as u8)
+                    .hour(g.hour() as u8)
+                    .minute(g.minute() as u8)
+                    .second(g.second() as u8)
+                    .utc_offset_hour(0)
+                    .utc_offset_minute(0),
+            ),
+    );
+    doc.finish().map_err(|e| anyhow::anyhow!("{e:?}"))
 }
