@@ -23,6 +23,7 @@ const ACCOUNTS = {
   admin: ['admin@demo.lantern.test', 'admin-demo-password'],
   auditor: ['auditor@demo.lantern.test', 'auditor-demo-password'],
   platform: ['platform@demo.lantern.test', 'platform-demo-password'],
+  author: ['author@demo.lantern.test', 'author-demo-password'],
 };
 
 const failures = [];
@@ -309,6 +310,60 @@ try {
       check(got === hash, 'the downloaded CSV has the stated hash');
     }
   }
+  await signOut(page);
+
+  // Author: a question bank and a course built in the browser, previewed and published; a learner then sees it.
+  await signIn(page, 'author');
+  check(page.url().endsWith('/orgs/RJ1/authoring'), `an author starts at authoring: ${page.url()}`);
+  await audit(page, 'author-list');
+  await narrow(page, 'author-list');
+  await page.goto(`${BASE}/orgs/RJ1/authoring/bank`);
+  await page.fill('#code', 'journey-bank');
+  const question = async (i, stem, right, wrong) => {
+    await page.fill(`#q${i}_id`, `journey-${i}`);
+    await page.fill(`#q${i}_outcome`, 'raise-the-alarm');
+    await page.fill(`#q${i}_stem`, stem);
+    await page.fill(`#q${i}_o0_text`, right);
+    await page.check(`#q${i}_o0_correct`);
+    await page.fill(`#q${i}_o0_feedback`, 'Yes: everyone is warned and help comes.');
+    await page.fill(`#q${i}_o1_text`, wrong);
+    await page.fill(`#q${i}_explanation`, 'Regulatory Reform (Fire Safety) Order 2005.');
+  };
+  await question(0, 'You see smoke. What do you do first?', 'Raise the alarm', 'Look for the fire');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add a question")')]);
+  check(await page.locator('#q1_stem').count() === 1, 'adding a question keeps the first and adds a second');
+  await question(1, 'Who raises the alarm?', 'Whoever finds the fire', 'Only the nurse in charge');
+  await audit(page, 'author-bank');
+  await narrow(page, 'author-bank');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Publish")')]);
+  check((await page.textContent('main')).includes('Bank journey-bank published as version 1'), 'the bank is published');
+  await page.goto(`${BASE}/orgs/RJ1/authoring/course`);
+  await page.fill('#code', 'journey-course');
+  await page.fill('#title', 'Raising the alarm');
+  await page.fill('#summary', 'What to do first when you find a fire.');
+  await page.fill('#m0_title', 'The alarm');
+  await page.fill('#m0_markdown', '# Raise the alarm\n\nBreak the glass at the **nearest call point**.');
+  await page.waitForFunction(() => document.querySelector('#m0_live strong')?.textContent === 'nearest call point');
+  check(true, 'the live preview renders the lesson as it is typed');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add an assessment")')]);
+  await page.selectOption('#m1_bank', 'journey-bank');
+  await page.fill('#m1_per_outcome', '2');
+  await audit(page, 'author-course');
+  await narrow(page, 'author-course');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Preview")')]);
+  const coursePreview = await page.textContent('main');
+  check(coursePreview.includes('Raise the alarm') && coursePreview.includes('2 questions drawn from bank journey-bank'),
+    'the preview shows the lesson and what the assessment draws');
+  await audit(page, 'author-preview');
+  await narrow(page, 'author-preview');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Publish")')]);
+  check((await page.textContent('main')).includes('Raising the alarm published as version 1'), 'the course is published');
+  await signOut(page);
+  await signIn(page, 'learner');
+  await page.goto(`${BASE}/orgs/RJ1/learning/courses/journey-course`);
+  check((await page.textContent('h1')).includes('Raising the alarm'), 'the learner sees the published course');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Start the course")')]);
+  check((await page.textContent('main')).includes('The alarm'), 'and starts it');
   await signOut(page);
 
   // Test-out: the learner's fire safety has expired (browser.rs set it up, with a course whose right answer is

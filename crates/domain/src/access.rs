@@ -23,15 +23,18 @@ pub enum Role {
     Auditor,
     /// Every organisation.
     PlatformAdmin,
+    /// Builds the organisation's courses, lessons and question banks, publishes them and shares them.
+    Author,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Learner,
         Role::Manager,
         Role::OrgAdmin,
         Role::Auditor,
         Role::PlatformAdmin,
+        Role::Author,
     ];
 
     pub fn code(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Role {
             Role::OrgAdmin => "org_admin",
             Role::Auditor => "auditor",
             Role::PlatformAdmin => "platform_admin",
+            Role::Author => "author",
         }
     }
 
@@ -65,6 +69,7 @@ impl Role {
             Role::OrgAdmin => "Organisation admin",
             Role::Auditor => "Auditor",
             Role::PlatformAdmin => "Platform admin",
+            Role::Author => "Author",
         }
     }
 }
@@ -103,6 +108,8 @@ pub enum Reach {
     Units(Vec<UnitId>),
     /// One person: a learner's own data.
     Person(PersonId),
+    /// The organisation itself but none of its people: an author builds its courses and sees no one's training.
+    NoPeople,
 }
 
 /// What a caller may see: the filter every people-returning store method applies.
@@ -174,7 +181,7 @@ impl Scope {
             || self.grants(org).any(|r| match r {
                 Reach::Org => true,
                 Reach::Units(units) => units.iter().any(|u| hierarchy.is_within(unit, *u)),
-                Reach::Person(_) => false,
+                Reach::Person(_) | Reach::NoPeople => false,
             })
     }
 
@@ -260,6 +267,9 @@ pub enum Action {
     /// Take a role in this organisation away from an account: their own or someone else's. An admin may not take
     /// their own admin role away, so an organisation is never left without one by accident.
     Revoke(OrgId, Role, Whose),
+    /// Build, preview, publish and share the organisation's courses and question banks, and read their item
+    /// statistics: its authors and its admins.
+    Author(OrgId),
     /// Open a part of the site: whether the navigation offers it.
     Open(Area),
 }
@@ -284,6 +294,8 @@ pub enum Area {
     Organisations,
     /// An organisation's administration, for its admins (a platform admin goes there from an organisation's page).
     Administration,
+    /// Authoring courses and banks, for authors and admins.
+    Authoring,
 }
 
 impl Action {
@@ -299,6 +311,7 @@ impl Action {
             | Action::ManageAccount(o, _)
             | Action::ViewOwnTraining(o)
             | Action::Learn(o)
+            | Action::Author(o)
             | Action::Assign(o)
             | Action::Grant(o, _)
             | Action::Revoke(o, _, _)
@@ -392,6 +405,7 @@ impl Principal {
                 (Role::OrgAdmin | Role::Auditor, _, _) => Reach::Org,
                 (Role::Manager, Some(unit), _) => Reach::Units(vec![unit]),
                 (Role::Learner, _, Some(person)) => Reach::Person(person),
+                (Role::Author, _, _) => Reach::NoPeople,
                 _ => continue,
             };
             // Merge a manager's several units into one grant.
@@ -441,6 +455,7 @@ impl Principal {
             Action::ViewOwnTraining(org) | Action::Learn(org) => {
                 self.person.is_some() && self.holds(org, &[Learner])
             }
+            Action::Author(org) => self.has(org, &[Author, OrgAdmin]),
             Action::Grant(org, role) => role != PlatformAdmin && self.has(org, &[OrgAdmin]),
             Action::Revoke(org, role, whose) => {
                 self.has(org, &[OrgAdmin]) && !(whose == Whose::Own && role == OrgAdmin)
@@ -452,6 +467,7 @@ impl Principal {
                     self.is_platform_admin() || self.holds_anywhere(&[OrgAdmin, Auditor])
                 }
                 Area::Administration => self.holds_anywhere(&[OrgAdmin]),
+                Area::Authoring => self.holds_anywhere(&[Author, OrgAdmin]),
             },
         }
     }
@@ -799,6 +815,65 @@ mod tests {
         assert!(!admin.may(Action::Revoke(ORG, Role::OrgAdmin, Whose::Own)));
         assert!(admin.may(Action::Revoke(ORG, Role::Auditor, Whose::Own)));
         assert!(!admin.may(Action::Revoke(OTHER, Role::Auditor, Whose::Other)));
+    }
+
+    #[test]
+    fn authors_and_admins_author_in_their_own_organisation_only() {
+        let author = Principal {
+            person: None,
+            grants: vec![grant(Role::Author, Some(1), None)],
+        };
+        let admin = Principal {
+            person: None,
+            grants: vec![grant(Role::OrgAdmin, Some(1), None)],
+        };
+        let platform = Principal {
+            person: None,
+            grants: vec![grant(Role::PlatformAdmin, None, None)],
+        };
+        assert!(author.may(Action::Author(ORG)) && admin.may(Action::Author(ORG)));
+        assert!(platform.may(Action::Author(OTHER)));
+        assert!(!author.may(Action::Author(OTHER)) && !admin.may(Action::Author(OTHER)));
+        assert!(
+            !author.may(Action::Administer(ORG)) && !author.may(Action::ViewCompliance(ORG)),
+            "an author builds courses; people's data is not theirs"
+        );
+        let scope = author.scope();
+        assert!(scope.sees_org(ORG) && !scope.sees_whole_org(ORG) && !scope.sees_org(OTHER));
+        assert!(
+            !scope.sees_person(ORG, PersonId(7), [UnitId(2)], &hierarchy()),
+            "an author sees no one"
+        );
+        assert!(!scope.sees_unit(ORG, UnitId(1), &hierarchy()) && scope.granted_units().is_empty());
+        assert!(
+            !author.may(Action::Learn(ORG)),
+            "taking courses is a learner's"
+        );
+        for p in [
+            Principal {
+                person: None,
+                grants: vec![grant(Role::Learner, Some(1), None)],
+            },
+            Principal {
+                person: None,
+                grants: vec![grant(Role::Manager, Some(1), Some(2))],
+            },
+            Principal {
+                person: None,
+                grants: vec![grant(Role::Auditor, Some(1), None)],
+            },
+        ] {
+            assert!(!p.may(Action::Author(ORG)), "{p:?}");
+            assert!(!p.may(Action::Open(Area::Authoring)), "{p:?}");
+        }
+        assert!(
+            author.may(Action::Open(Area::Authoring)) && admin.may(Action::Open(Area::Authoring))
+        );
+        assert!(admin.may(Action::Grant(ORG, Role::Author)));
+        assert!(!author.may(Action::Grant(ORG, Role::Author)));
+        assert!(grant(Role::Author, Some(1), None).problem().is_none());
+        assert!(grant(Role::Author, Some(1), Some(2)).problem().is_some());
+        assert_eq!(Role::parse("author"), Some(Role::Author));
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub struct DemoAccount {
 }
 
 /// The demo world's accounts: a learner (a nurse with a current post at Guy's and St Thomas', RJ1), their ward
-/// manager, an organisation admin and an auditor at RJ1, and a platform admin. Created once; later calls list them.
+/// manager, an organisation admin, an auditor and a course author at RJ1, and a platform admin. Created once; later calls list them.
 pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>> {
     let rj1 = store
         .org_by_code(&Scope::Platform, "RJ1")
@@ -145,6 +145,15 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
             vec![],
             "CQC inspection lead".to_owned(),
             format!("auditor at {}", rj1.name),
+        ),
+        (
+            Role::Author,
+            "author@demo.lantern.test",
+            "author-demo-password",
+            None,
+            vec![],
+            "RJ1 course author".to_owned(),
+            format!("author of courses and question banks at {}", rj1.name),
         ),
         (
             Role::PlatformAdmin,

@@ -72,6 +72,54 @@ fn safe_link(url: CowStr<'_>) -> CowStr<'_> {
     }
 }
 
+/// The largest lesson image taken: a photograph or diagram for a screen fits well within it.
+pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Why an upload is not taken as a lesson image.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageProblem {
+    #[error("the image is empty")]
+    Empty,
+    #[error("the image is larger than 2 MB; save it smaller")]
+    TooLarge,
+    #[error(
+        "the file is not a PNG, JPEG, GIF or WebP image (SVG is not taken: it can carry script)"
+    )]
+    NotAnImage,
+}
+
+/// The content type of a lesson image, recognised from its first bytes (the name and the type the browser claimed
+/// are never trusted), or why it is refused.
+pub fn image_type(bytes: &[u8]) -> Result<&'static str, ImageProblem> {
+    if bytes.is_empty() {
+        return Err(ImageProblem::Empty);
+    }
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(ImageProblem::TooLarge);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Ok("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Ok("image/webp")
+    } else {
+        Err(ImageProblem::NotAnImage)
+    }
+}
+
+/// Whether a name can be an image's name in a lesson: a plain file name, so a reference cannot be a URL or a path.
+pub fn valid_image_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// The images a lesson refers to, so an author is told which are not uploaded yet.
 pub fn image_references(markdown: &str) -> Vec<String> {
     Parser::new(markdown)
@@ -92,6 +140,34 @@ mod tests {
 
     fn uploaded(name: &str) -> Option<String> {
         (name == "exit.png").then(|| "/lessons/7/images/exit.png".to_owned())
+    }
+
+    #[test]
+    fn images_are_recognised_by_their_content_and_capped() {
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\nrest"), Ok("image/png"));
+        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0]), Ok("image/jpeg"));
+        assert_eq!(image_type(b"GIF89a..."), Ok("image/gif"));
+        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Ok("image/webp"));
+        assert_eq!(
+            image_type(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
+            Err(ImageProblem::NotAnImage)
+        );
+        assert_eq!(image_type(b"<html>"), Err(ImageProblem::NotAnImage));
+        assert_eq!(image_type(b""), Err(ImageProblem::Empty));
+        let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+        big.resize(MAX_IMAGE_BYTES + 1, 0);
+        assert_eq!(image_type(&big), Err(ImageProblem::TooLarge));
+        assert!(valid_image_name("fire-exit_2.png"));
+        for bad in [
+            "",
+            "../x.png",
+            "a/b.png",
+            "https://x.test/a.png",
+            ".hidden",
+            "a b.png",
+        ] {
+            assert!(!valid_image_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod versions;
 pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
-pub use learning::{LearningStore, PackageStore};
+pub use learning::{AuthoringStore, LearningStore, PackageStore};
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
@@ -193,7 +193,8 @@ pub enum Changes {
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
-/// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], regulatory changes applied [`ChangeStore`].
+/// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], what authors make
+/// [`AuthoringStore`], regulatory changes applied [`ChangeStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -206,6 +207,7 @@ pub trait Store:
     + RevalidationStore
     + LearningStore
     + PackageStore
+    + AuthoringStore
     + ChangeStore
     + read_model::durable::Rollups
     + Send

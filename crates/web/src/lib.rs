@@ -8,6 +8,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod authoring;
 pub mod content;
 mod error;
 pub mod learning;
@@ -94,6 +95,7 @@ pub fn app(state: AppState) -> Router {
     let signed_in = Router::new()
         .merge(pages::routes().router)
         .merge(learning::routes().router)
+        .merge(authoring::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -140,6 +142,7 @@ pub fn route_list() -> Vec<(String, String)> {
     let ours = [
         pages::routes(),
         learning::routes(),
+        authoring::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

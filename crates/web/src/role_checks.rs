@@ -16,12 +16,13 @@
 use std::path::{Path, PathBuf};
 
 /// What a role check looks like in code.
-const PATTERNS: [&str; 10] = [
+const PATTERNS: [&str; 11] = [
     "Role::Learner",
     "Role::Manager",
     "Role::OrgAdmin",
     "Role::Auditor",
     "Role::PlatformAdmin",
+    "Role::Author",
     ".role ==",
     ".role !=",
     "roles_in(",

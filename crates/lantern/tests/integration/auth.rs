@@ -14,6 +14,7 @@ pub const MANAGER: (&str, &str) = ("manager@demo.lantern.test", "manager-demo-pa
 pub const ADMIN: (&str, &str) = ("admin@demo.lantern.test", "admin-demo-password");
 pub const AUDITOR: (&str, &str) = ("auditor@demo.lantern.test", "auditor-demo-password");
 pub const PLATFORM: (&str, &str) = ("platform@demo.lantern.test", "platform-demo-password");
+pub const AUTHOR: (&str, &str) = ("author@demo.lantern.test", "author-demo-password");
 pub const FOREIGN: (&str, &str) = ("foreign-admin@example.nhs.test", "foreign-admin-password");
 
 /// A small demo world with its accounts, and an admin of another organisation. Returns that organisation's code.
@@ -634,9 +635,11 @@ enum Who {
     Platform,
     /// An organisation admin of another organisation.
     Foreign,
+    /// RJ1's course author.
+    Author,
 }
 
-const EVERYONE: [Who; 7] = [
+const EVERYONE: [Who; 8] = [
     Who::Anonymous,
     Who::Learner,
     Who::Manager,
@@ -644,6 +647,7 @@ const EVERYONE: [Who; 7] = [
     Who::Auditor,
     Who::Platform,
     Who::Foreign,
+    Who::Author,
 ];
 
 /// The status each caller gets for a route with RJ1's parameters (the learner's own person, the manager's unit).
@@ -669,9 +673,13 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
     let in_rj1 = matches!(who, Learner | Manager | OrgAdmin | Auditor | Platform);
     // Outside RJ1 (the foreign admin) it is 404, never data; inside, a learner's role is refused with 403.
     let deny = if who == Foreign { 404 } else { 403 };
+    // Authoring is for RJ1's author and admin (and a platform admin); the foreign admin authors only at home.
+    let authors = matches!(who, Author | OrgAdmin | Platform);
     Some(match (method, path) {
+        // An author belongs to RJ1 but sees none of its people: every person's page and record is 403.
+        (_, p) if who == Author && p.contains("/people/{person_id}") => 403,
         ("GET", "/") => match who {
-            Anonymous | Learner | Manager => 303,
+            Anonymous | Learner | Manager | Author => 303,
             _ => 200,
         },
         ("GET", "/orgs/{ods}") | ("GET", "/orgs/{ods}/units/{unit_id}") => {
@@ -714,6 +722,49 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Learner => 400,
             Foreign => 404,
             _ => 403,
+        },
+        // Authoring. "/authoring" goes to the first organisation where the caller authors.
+        ("GET", "/authoring") => match who {
+            Anonymous | Author | OrgAdmin | Platform | Foreign => 303,
+            _ => 403,
+        },
+        ("GET", "/orgs/{ods}/authoring")
+        | ("GET", "/orgs/{ods}/authoring/course")
+        | ("GET", "/orgs/{ods}/authoring/bank")
+        | ("GET", "/orgs/{ods}/authoring/bank/import")
+        | ("GET", "/orgs/{ods}/authoring/images")
+        // An empty lesson previews as nothing.
+        | ("POST", "/orgs/{ods}/authoring/lesson-preview") => page_auth(authors, deny),
+        // Empty forms name no action (the editors) or are not multipart (uploads): refused after the access check.
+        ("POST", "/orgs/{ods}/authoring/course")
+        | ("POST", "/orgs/{ods}/authoring/bank")
+        | ("POST", "/orgs/{ods}/authoring/bank/import")
+        | ("POST", "/orgs/{ods}/authoring/images") => match who {
+            Anonymous => 303,
+            _ if authors => 400,
+            _ => deny,
+        },
+        // The matrix's bank and course do not exist.
+        ("GET", "/orgs/{ods}/authoring/banks/{code}/export.csv")
+        | ("GET", "/orgs/{ods}/authoring/banks/{code}/statistics")
+        | ("GET", "/orgs/{ods}/authoring/courses/{code}/sharing")
+        | ("POST", "/orgs/{ods}/authoring/courses/{code}/sharing") => match who {
+            Anonymous => 303,
+            _ if authors => 404,
+            _ => deny,
+        },
+        // A lesson image is for those who learn or author here; the matrix's image does not exist.
+        ("GET", "/orgs/{ods}/learning/images/{image_id}") => match who {
+            Anonymous => 303,
+            Learner | Foreign => 404,
+            _ if authors => 404,
+            _ => 403,
+        },
+        ("POST", "/api/v1/organisations/{ods}/courses")
+        | ("POST", "/api/v1/organisations/{ods}/banks/{code}") => match who {
+            Anonymous => 401,
+            _ if authors => 400,
+            _ => deny,
         },
         // Assigning courses is a manager's (within their units) or an admin's; an empty form names what is missing,
         // and an assignment that does not exist is 404.
@@ -928,6 +979,7 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{credential_id}", "999999")
         .replace("{mapping_id}", "999999")
         .replace("{evidence_id}", "999999")
+        .replace("{image_id}", "999999")
         .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")
         .replace("{attempt}", "999999")
@@ -1036,6 +1088,7 @@ async fn authorisation_matrix_covers_every_route_and_never_leaks_across_organisa
                 Who::Auditor => Some(AUDITOR),
                 Who::Platform => Some(PLATFORM),
                 Who::Foreign => Some(FOREIGN),
+                Who::Author => Some(AUTHOR),
             };
             let client = match creds {
                 Some((e, p)) => Client::signed_in(&app, e, p).await,

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod api_twins;
 mod auth;
+mod authoring;
 mod browser;
 mod history;
 mod import;

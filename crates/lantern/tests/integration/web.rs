@@ -221,6 +221,48 @@ impl Client {
         self.send(req).await
     }
 
+    /// Posts a multipart form with named files (field name, file name, content), CSRF token in the query string.
+    pub async fn post_files(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
+        let csrf = self.csrf().await;
+        let boundary = "lantern-test-boundary-5c1e";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (field, name, content) in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend(*content);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        let req = Request::post(format!("{uri}{sep}csrf_token={csrf}"))
+            .header(header::COOKIE, self.cookie_header())
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::HOST, "localhost")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
         self.post_form(
             "/sign-in",

@@ -42,11 +42,11 @@ macro_rules! impl_attempts {
             impl $store {
                 async fn learning_attempt_in(&self, tx: &mut Tx<'_>, org: OrgId, id: i64) -> Result<Attempt> {
                     let row = sqlx::query(
-                        "SELECT a.id, a.org_id, a.person_id, a.course_version_id, a.started_at, v.body, c.completed_at, \
+                        "SELECT a.id, a.org_id, a.person_id, a.course_version_id, a.started_at, v.body, c.completed_at, co.org_id AS course_org, \
                          t.attempt_id AS test_out, \
                          EXISTS (SELECT 1 FROM assessment_papers p JOIN assessment_submissions s ON s.paper_id = p.id \
                                  WHERE p.attempt_id = a.id AND NOT s.passed) AS failed \
-                         FROM course_attempts a JOIN course_versions v ON v.id = a.course_version_id \
+                         FROM course_attempts a JOIN course_versions v ON v.id = a.course_version_id JOIN courses co ON co.id = v.course_id \
                          LEFT JOIN course_completions c ON c.attempt_id = a.id \
                          LEFT JOIN test_out_attempts t ON t.attempt_id = a.id WHERE a.id = $1 AND a.org_id = $2",
                     )
@@ -73,6 +73,7 @@ macro_rules! impl_attempts {
                         org: OrgId(row.try_get("org_id")?),
                         person: PersonId(row.try_get("person_id")?),
                         course_version_id: row.try_get("course_version_id")?,
+                        course_org: OrgId(row.try_get("course_org")?),
                         started_at: row.try_get("started_at")?,
                         course,
                         states,
@@ -108,9 +109,14 @@ macro_rules! impl_attempts {
                     if a.course.satisfies.is_empty() {
                         return Ok(());
                     }
-                    let org = sqlx::query("SELECT ods_code, name, org_type FROM organisations WHERE id = $1")
+                    let ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
                         .bind(a.org.0).fetch_one(&mut **tx).await?;
-                    let ods: String = org.try_get("ods_code")?;
+                    // The record is the learner's organisation's; its provider is the organisation that authored the
+                    // course (another one, for a course shared with the learner's).
+                    let owner = Self::learning_course_owner(tx, a.course_version_id).await?;
+                    let org = sqlx::query("SELECT ods_code, name, org_type FROM organisations WHERE id = $1")
+                        .bind(owner.0).fetch_one(&mut **tx).await?;
+                    let provider_ods: String = org.try_get("ods_code")?;
                     let org_type = OrgType::parse(&org.try_get::<String, _>("org_type")?).ok_or_else(|| corrupt("organisations.org_type", "unknown"))?;
                     let number: String = sqlx::query_scalar("SELECT employee_number FROM people WHERE id = $1")
                         .bind(a.person.0).fetch_one(&mut **tx).await?;
@@ -132,7 +138,9 @@ macro_rules! impl_attempts {
                             hours,
                             provider: org.try_get("name")?,
                             provider_type: lantern_domain::xapi_mapping::provider_type_of(org_type),
-                            provider_org: Some(ods.clone()),
+                            // A batch confined to the learner's organisation names no other by code: a shared course's
+                            // provider is named, with its type, but not linked.
+                            provider_org: (provider_ods == ods).then(|| ods.clone()),
                             source,
                             evidence_ref: Some(evidence.clone()),
                             recorded_at: None,
@@ -168,6 +176,13 @@ macro_rules! impl_attempts {
                         attempt_number: u32::try_from(tries).unwrap_or(u32::MAX),
                         attempt_limit: rules.attempt_limit,
                     })
+                }
+
+                /// The organisation that authored a course version.
+                async fn learning_course_owner(tx: &mut Tx<'_>, course_version: i64) -> Result<OrgId> {
+                    let id: i64 = sqlx::query_scalar("SELECT c.org_id FROM course_versions v JOIN courses c ON c.id = v.course_id WHERE v.id = $1")
+                        .bind(course_version).fetch_one(&mut **tx).await?;
+                    Ok(OrgId(id))
                 }
 
                 async fn learning_bank_version(tx: &mut Tx<'_>, id: i64) -> Result<Vec<Question>> {
@@ -371,7 +386,9 @@ macro_rules! impl_attempts {
                                 return Err(rejected("module", format!("all {limit} tries at this assessment are used; start the course again")));
                             }
                             let ModuleKind::Assessment { bank, .. } = &a.course.modules[i].kind else { unreachable!("checked by learning_rules") };
-                            let (bank_version, questions) = Self::learning_bank(&mut tx, org, bank).await?;
+                            // The bank is the course's authoring organisation's (another's, for a shared course).
+                            let owner = Self::learning_course_owner(&mut tx, a.course_version_id).await?;
+                            let (bank_version, questions) = Self::learning_bank(&mut tx, owner, bank).await?;
                             let drawn = assessment::draw(&questions, &rules, seed).map_err(|e| rejected("bank", e.to_string()))?;
                             let deadline = rules.time_limit_minutes.map(|m| now + chrono::TimeDelta::minutes(i64::from(m)));
                             let body = serde_json::to_string(&drawn).map_err(|e| corrupt("assessment_papers.paper", e))?;

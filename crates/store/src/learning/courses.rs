@@ -19,14 +19,20 @@ macro_rules! impl_courses {
                 StoreError::Rejected(vec![BatchProblem { line: 1, field: field.to_owned(), message }])
             }
 
-            const LATEST: &str = "SELECT c.id, c.org_id, v.id AS version_id, v.body, v.published_at \
-                FROM courses c JOIN course_versions v ON v.course_id = c.id \
+            pub(crate) const LATEST: &str = "SELECT c.id, c.org_id, o.ods_code AS owner_ods, v.id AS version_id, v.body, v.published_at \
+                FROM courses c JOIN course_versions v ON v.course_id = c.id JOIN organisations o ON o.id = c.org_id \
                 WHERE v.version = (SELECT MAX(version) FROM course_versions w WHERE w.course_id = c.id)";
+
+            /// The course `c` is shared with organisation $1 now: its latest share names $1 or every organisation.
+            pub(crate) const SHARED_WITH: &str = "EXISTS (SELECT 1 FROM course_shares s WHERE s.course_id = c.id \
+                AND s.id = (SELECT MAX(t.id) FROM course_shares t WHERE t.course_id = c.id) \
+                AND (s.everyone OR EXISTS (SELECT 1 FROM course_share_orgs so WHERE so.share_id = s.id AND so.org_id = $1)))";
 
             pub(crate) fn entry_from_row(r: &DbRow) -> Result<CourseEntry> {
                 Ok(CourseEntry {
                     id: r.try_get("id")?,
                     org: OrgId(r.try_get("org_id")?),
+                    owner_ods: r.try_get("owner_ods")?,
                     version_id: r.try_get("version_id")?,
                     course: course_from_json(&r.try_get::<String, _>("body")?)?,
                     published_at: r.try_get("published_at")?,
@@ -109,8 +115,10 @@ macro_rules! impl_courses {
                         sqlx::query("INSERT INTO course_satisfies (course_version_id, subject, level) VALUES ($1, $2, $3)")
                             .bind(version_id).bind(&s.subject).bind(i64::from(s.level)).execute(&mut *tx).await?;
                     }
+                    let owner_ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
+                        .bind(org.0).fetch_one(&mut *tx).await?;
                     tx.commit().await?;
-                    Ok(CourseEntry { id: course_id, org, version_id, course: version, published_at: now })
+                    Ok(CourseEntry { id: course_id, org, owner_ods, version_id, course: version, published_at: now })
                 }
 
                 pub(crate) async fn learning_publish_bank(
@@ -160,19 +168,30 @@ macro_rules! impl_courses {
                     Ok(out)
                 }
 
+                /// One course by its address: its code for the organisation's own, `code@ODS` for one another
+                /// organisation shares with it (codes never hold `@`, so the two cannot be confused).
                 pub(crate) async fn learning_course(&self, org: OrgId, code: &str) -> Result<CourseEntry> {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("{LATEST} AND c.org_id = $1 AND c.code = $2")))
-                        .bind(org.0).bind(code).fetch_optional(&self.pool).await?
+                    let query = match code.split_once('@') {
+                        None => sqlx::query(sqlx::AssertSqlSafe(format!("{LATEST} AND c.org_id = $1 AND c.code = $2")))
+                            .bind(org.0).bind(code),
+                        Some((code, owner)) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "{LATEST} AND o.ods_code = $3 AND c.code = $2 AND c.org_id <> $1 AND {SHARED_WITH}"
+                        )))
+                        .bind(org.0).bind(code).bind(owner),
+                    };
+                    query.fetch_optional(&self.pool).await?
                         .as_ref().map(entry_from_row).transpose()?.ok_or(StoreError::NotFound)
                 }
 
                 pub(crate) async fn learning_courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>> {
                     let mut out: Vec<CourseEntry> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{LATEST} AND c.org_id = $1 AND EXISTS (SELECT 1 FROM course_satisfies s WHERE s.course_version_id = v.id AND s.subject = $2 AND s.level >= $3)"
+                        "{LATEST} AND (c.org_id = $1 OR {SHARED_WITH}) \
+                         AND EXISTS (SELECT 1 FROM course_satisfies cs WHERE cs.course_version_id = v.id AND cs.subject = $2 AND cs.level >= $3)"
                     )))
                     .bind(org.0).bind(subject).bind(i64::from(level)).fetch_all(&self.pool).await?
                     .iter().map(entry_from_row).collect::<Result<_>>()?;
-                    out.sort_by(|a, b| a.course.title.cmp(&b.course.title));
+                    // The organisation's own course first, then shared ones, each by title.
+                    out.sort_by(|a, b| ((a.org != org), &a.course.title).cmp(&((b.org != org), &b.course.title)));
                     Ok(out)
                 }
 

@@ -4,15 +4,20 @@
 //! this module keeps what they decide. Everything is append-only (triggers on both backends, migrations 0019 and
 //! 0022). `assignments.rs` keeps courses assigned to a person or a unit and their cancellations, and
 //! `test_out.rs` each organisation's test-out settings per requirement and the test-out attempts.
+//! `authoring.rs` keeps what authors make around that: drafts, lesson images, sharing with other organisations, and
+//! the responses behind item statistics (migration 0021).
 
 mod assignments;
 mod attempts;
+pub mod authoring;
 mod courses;
 pub mod packages;
 mod test_out;
 
 pub(crate) use assignments::impl_assignments;
 pub(crate) use attempts::impl_attempts;
+pub use authoring::AuthoringStore;
+pub(crate) use authoring::impl_authoring;
 pub(crate) use courses::impl_courses;
 pub use packages::PackageStore;
 pub(crate) use packages::impl_packages;
@@ -37,10 +42,36 @@ pub struct At {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CourseEntry {
     pub id: i64,
+    /// The organisation that authored it (for a shared course, not the learner's).
     pub org: OrgId,
+    /// The authoring organisation's ODS code.
+    pub owner_ods: String,
     pub version_id: i64,
     pub course: CourseVersion,
     pub published_at: Timestamp,
+}
+
+impl CourseEntry {
+    /// How a learner in `viewer` names the course in a URL: its code for their own organisation's course, `code@ODS`
+    /// for one another organisation shares with them (see `LearningStore::course`).
+    pub fn address(&self, viewer: OrgId) -> String {
+        if self.org == viewer {
+            self.course.code.clone()
+        } else {
+            format!("{}@{}", self.course.code, self.owner_ods)
+        }
+    }
+}
+
+impl CourseEntry {
+    /// [`CourseEntry::address`] for a viewer known by ODS code.
+    pub fn address_in(&self, viewer_ods: &str) -> String {
+        if self.owner_ods == viewer_ods {
+            self.course.code.clone()
+        } else {
+            format!("{}@{}", self.course.code, self.owner_ods)
+        }
+    }
 }
 
 /// An attempt and where it stands.
@@ -51,6 +82,8 @@ pub struct Attempt {
     pub person: PersonId,
     pub course: CourseVersion,
     pub course_version_id: i64,
+    /// The organisation that authored the course (not the learner's, for a shared course).
+    pub course_org: OrgId,
     pub started_at: Timestamp,
     /// Each module's state, in module order.
     pub states: Vec<ModuleState>,
@@ -197,11 +230,12 @@ pub trait LearningStore: Send + Sync {
     /// The latest version of each of the organisation's courses, by title.
     async fn courses(&self, org: OrgId) -> Result<Vec<CourseEntry>>;
 
-    /// The latest version of one course, by code.
+    /// The latest version of one course, by its address: its code for the organisation's own courses, `code@ODS` for
+    /// a course the organisation with that ODS code shares with this one (NotFound when it does not).
     async fn course(&self, org: OrgId, code: &str) -> Result<CourseEntry>;
 
-    /// The organisation's courses whose latest version satisfies a requirement (at its level or above: a record at a
-    /// higher level counts for a lower one).
+    /// The courses whose latest version satisfies a requirement (at its level or above: a record at a higher level
+    /// counts for a lower one): the organisation's own, then those other organisations share with it.
     async fn courses_for(&self, org: OrgId, subject: &str, level: u8) -> Result<Vec<CourseEntry>>;
 
     /// The person's open attempt at a course, or a new one on its latest version. NotFound when the person is

@@ -2,6 +2,7 @@
 //! document by construction. One handler per file, named by what it serves.
 
 mod attempts;
+mod authoring;
 mod my_courses;
 mod my_pathway;
 mod my_training;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
     tags(
         (name = "compliance", description = "Who is compliant with what, and why"),
         (name = "rules", description = "Requirement rules and their versions"),
+        (name = "authoring", description = "Publishing courses and question banks"),
         (name = "learning", description = "A learner's courses, attempts, papers and pathway")
     )
 )]
@@ -54,6 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regulatory_changes::preview))
         .routes(routes!(regulatory_changes::apply))
         .routes(routes!(regulatory_changes::list))
+        .routes(routes!(authoring::publish_course))
+        .routes(routes!(authoring::publish_bank))
         .routes(routes!(my_courses::list))
         .routes(routes!(my_pathway::get))
         .routes(routes!(attempts::start))

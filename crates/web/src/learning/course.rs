@@ -20,6 +20,8 @@ use lantern_store::learning::Attempt;
 pub struct CoursePage {
     layout: Layout,
     ods: String,
+    /// How the URL names the course (`code@ODS` for one shared by another organisation).
+    address: String,
     course: CourseVersion,
     /// "Fire safety level 1", for each requirement it satisfies.
     satisfies: Vec<String>,
@@ -54,7 +56,10 @@ pub async fn page(
         })
         .collect();
     let attempts = state.store.attempts_of(&scope, org.id, person).await?;
-    let mine = attempts.iter().filter(|a| a.course.code == code);
+    // A course is told apart by its versions' course (two organisations' courses may share a code).
+    let mine = attempts
+        .iter()
+        .filter(|a| a.course.code == entry.course.code && a.course_org == entry.org);
     let completed = mine.clone().filter(|a| a.completed_at.is_some()).count();
     let open_attempt = mine
         .filter(|a| a.completed_at.is_none())
@@ -71,6 +76,7 @@ pub async fn page(
         test_out,
         layout: page.layout,
         ods: org.ods_code.to_string(),
+        address: entry.address(org.id),
         course: entry.course,
         satisfies,
         open_attempt,

@@ -34,11 +34,12 @@ impl Layout {
     /// The navigation the access policy offers the caller: their own training, their team, the organisations they
     /// oversee, administration.
     pub fn for_caller(caller: &Caller, csrf: &CsrfToken, path: &str) -> Self {
-        const LINKS: [(Area, &str, &str); 4] = [
+        const LINKS: [(Area, &str, &str); 5] = [
             (Area::MyTraining, "/me", "My training"),
             (Area::MyTeam, "/team", "My team"),
             (Area::Organisations, "/", "Organisations"),
             (Area::Administration, "/admin", "Admin"),
+            (Area::Authoring, "/authoring", "Authoring"),
         ];
         let nav = LINKS
             .into_iter()
@@ -47,8 +48,14 @@ impl Layout {
                 href,
                 label,
                 current: match href {
-                    "/" => path == "/" || (path.starts_with("/orgs") && !path.contains("/admin")),
+                    "/" => {
+                        path == "/"
+                            || (path.starts_with("/orgs")
+                                && !path.contains("/admin")
+                                && !path.contains("/authoring"))
+                    }
                     "/admin" => path.starts_with("/admin") || path.contains("/admin"),
+                    "/authoring" => path.contains("/authoring"),
                     _ => path.starts_with(href),
                 },
             })

@@ -41,7 +41,10 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
             .org_by_code(&caller.scope(), &v.ods_code)
             .await?;
         if caller.may(Action::Learn(org.id)) {
-            courses.insert(v.ods_code.clone(), state.store.courses(org.id).await?);
+            // The organisation's own courses, and those other organisations share with it.
+            let mut list = state.store.courses(org.id).await?;
+            list.extend(state.store.shared_courses(org.id).await?);
+            courses.insert(v.ods_code.clone(), list);
             pathways.insert(
                 v.ods_code.clone(),
                 views::pathway::pathway(&state, caller, v).await?,

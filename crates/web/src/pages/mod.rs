@@ -288,6 +288,10 @@ async fn home(State(state): State<AppState>, page: Page) -> PageResult<Response>
     if orgs.is_empty() {
         let to = if page.caller.may(Action::Open(Area::MyTeam)) {
             "/team"
+        } else if !page.caller.may(Action::Open(Area::MyTraining))
+            && page.caller.may(Action::Open(Area::Authoring))
+        {
+            "/authoring"
         } else {
             "/me"
         };
