@@ -415,7 +415,10 @@ async fn older_layers_are_deleted_and_answers_stay_exact() {
         let rollups = store.rollups();
         let model = ReadModel::new();
         let stored = async |model: &ReadModel| {
-            model.rollup(store, platform, org, None).await.expect("rollup");
+            model
+                .rollup(store, platform, org, None)
+                .await
+                .expect("rollup");
             model.flush().await;
             store.org_data_version(org).await.expect("version")
         };
@@ -458,7 +461,11 @@ async fn older_layers_are_deleted_and_answers_stay_exact() {
         fire_rule_version(store, org, "2026-12-01", 24).await;
         let full2 = stored(&model).await;
         let chain1 = rollups.layers(org, &engine, delta1).await.expect("layers");
-        assert_eq!(chain1.len(), 2, "{name}: the chain before the newest is kept");
+        assert_eq!(
+            chain1.len(),
+            2,
+            "{name}: the chain before the newest is kept"
+        );
         let others = rollups
             .layers(org, "an-older-build", full1)
             .await

@@ -198,7 +198,11 @@ impl ReadModel {
         if let Some(hit) = self.cached(org, version) {
             return Ok(hit);
         }
-        let _permit = self.builds.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .builds
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let waited = asked.elapsed();
         let previous = self.cache.lock().expect("cache lock").remove(&org);
         let (mut built, delta) = match previous {
@@ -370,7 +374,11 @@ impl ReadModel {
         if let Some(hit) = self.known_hit(store, rollups.as_ref(), org, at).await? {
             return Ok(hit);
         }
-        let _permit = self.builds.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .builds
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let then = rollups.version_known_at(org, at).await?;
         let current = store.org_data_version(org).await?;
         let Some(then) = then else {
@@ -609,7 +617,8 @@ async fn from_layers(
     let hierarchy = Hierarchy::new(&context.units_known_at(known_at));
     let mut builder = RollupIndex::builder(hierarchy.clone());
     let contexted = started.elapsed();
-    let (mut people, read) = match durable::load_chain(rollups, org, engine, chain, &mut builder).await
+    let (mut people, read) = match durable::load_chain(rollups, org, engine, chain, &mut builder)
+        .await
     {
         Ok(loaded) => loaded,
         Err(e @ crate::StoreError::Corrupt { .. }) => {
