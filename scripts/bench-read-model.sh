@@ -6,7 +6,9 @@
 #
 #   scripts/bench-read-model.sh DATA_DIR [ODS] [KNOWN_AT]
 #
-# LANTERN_BIN names the binary (default target/release/lantern); KNOWN_AT defaults to now (UTC).
+# LANTERN_BIN names the binary (default target/release/lantern); KNOWN_AT defaults to now (UTC). With
+# LANTERN_LOG=info,lantern_store::read_model=debug the server logs where each build's time went; the script prints
+# those lines at the end.
 set -eu
 BIN=${LANTERN_BIN:-target/release/lantern}
 DIR=$1
@@ -55,3 +57,4 @@ again "$API?known_at=$KNOWN_AT"
 again "/orgs/$ODS"
 again "/orgs/$ODS?known_at=$KNOWN_AT"
 echo "memory at the end: $(rss)"
+grep -E "roll-up restored|roll-up made" "$LOG" | sed 's/\x1b\[[0-9;]*m//g' || true

@@ -313,7 +313,10 @@ impl RollupIndex {
         RollupBuilder {
             hierarchy,
             index: RollupIndex::default(),
-            staged: HashMap::new(),
+            nodes: Vec::new(),
+            node_numbers: HashMap::new(),
+            paths: HashMap::new(),
+            staged: Vec::new(),
         }
     }
 
@@ -573,8 +576,10 @@ impl RollupIndex {
 
     fn apply(&mut self, hierarchy: &Hierarchy, c: &Contribution, add: bool) {
         let (cells, arena) = (&mut self.cells, &self.arena);
-        walk(hierarchy, c, |key, slot, d| {
-            let days = &mut cells.entry(key).or_default().days[slot];
+        let paths: Vec<Vec<Node>> = c.posts.iter().map(|p| hierarchy.path(p.0)).collect();
+        let paths: Vec<&[Node]> = paths.iter().map(Vec::as_slice).collect();
+        walk(&paths, c, |node, ix, slot, d| {
+            let days = &mut cells.entry((node, ix)).or_default().days[slot];
             if add {
                 days.insert(arena, d);
             } else {
@@ -600,39 +605,63 @@ fn status_code(status: Status) -> u8 {
 }
 
 /// Walks a person's contribution: for every node their posts reach, the days where each span starts (slot s) and
-/// ends (slot 6 + s) while they are a member of that node.
-fn walk(hierarchy: &Hierarchy, c: &Contribution, mut put: impl FnMut((Node, u16), usize, i32)) {
-    // Membership of each node over time: the union of the periods of the posts at or below it.
-    let mut membership: HashMap<Node, Vec<(i32, i32)>> = HashMap::new();
-    for &(unit, from, to) in &c.posts {
-        for node in hierarchy.path(unit) {
-            membership.entry(node).or_default().push((from, to));
-        }
-    }
-    for intervals in membership.values_mut() {
-        *intervals = merge_intervals(std::mem::take(intervals));
-    }
-    for &(ix, s, from, to) in &c.spans {
-        let s = usize::from(s);
-        for (node, intervals) in &membership {
+/// ends (slot 6 + s) while they are a member of that node. `paths[i]` is the path ([`Hierarchy::path`]) of the unit
+/// of the contribution's post i, as nodes or as the builder's node numbers.
+fn walk<N: Copy + PartialEq>(
+    paths: &[&[N]],
+    c: &Contribution,
+    mut put: impl FnMut(N, u16, usize, i32),
+) {
+    let mut emit = |node: N, intervals: &[(i32, i32)]| {
+        for &(ix, s, from, to) in &c.spans {
+            let s = usize::from(s);
             for &(a, b) in intervals {
                 let (lo, hi) = (a.max(from), b.min(to));
                 if lo < hi {
-                    put((*node, ix), s, lo);
+                    put(node, ix, s, lo);
                     if hi != i32::MAX {
-                        put((*node, ix), 6 + s, hi);
+                        put(node, ix, 6 + s, hi);
                     }
                 }
             }
         }
+    };
+    // Most people hold one post: their membership of each node on its path is that post's period.
+    if let ([path], [(_, from, to)]) = (paths, &c.posts[..]) {
+        for &node in *path {
+            emit(node, &[(*from, *to)]);
+        }
+        return;
+    }
+    // Membership of each node over time: the union of the periods of the posts at or below it. Paths are short, so a
+    // list searched in order beats a map.
+    let mut membership: Vec<(N, Vec<(i32, i32)>)> = Vec::new();
+    for (path, &(_, from, to)) in paths.iter().zip(&c.posts) {
+        for &node in *path {
+            match membership.iter_mut().find(|m| m.0 == node) {
+                Some(m) => m.1.push((from, to)),
+                None => membership.push((node, vec![(from, to)])),
+            }
+        }
+    }
+    for (node, intervals) in membership {
+        emit(node, &merge_intervals(intervals));
     }
 }
+
+/// One cell's days in each of its twelve slots, as people are added, unsorted.
+type Staged = [Vec<i32>; 12];
 
 pub struct RollupBuilder {
     hierarchy: Hierarchy,
     index: RollupIndex,
-    /// Each cell's days as people are added, unsorted; `finish` sorts them into the arena.
-    staged: HashMap<(Node, u16), [Vec<i32>; 12]>,
+    /// The nodes met so far, numbered in order of meeting, and each unit's path as those numbers: made once per unit
+    /// rather than once per person.
+    nodes: Vec<Node>,
+    node_numbers: HashMap<Node, u32>,
+    paths: HashMap<UnitId, Vec<u32>>,
+    /// staged[node number][requirement index]: the cell's days; `finish` sorts them into the arena.
+    staged: Vec<Vec<Option<Box<Staged>>>>,
 }
 
 impl RollupBuilder {
@@ -654,9 +683,32 @@ impl RollupBuilder {
         if c.posts.is_empty() || c.spans.is_empty() {
             return;
         }
+        for &(unit, ..) in &c.posts {
+            if !self.paths.contains_key(&unit) {
+                let path = self
+                    .hierarchy
+                    .path(unit)
+                    .into_iter()
+                    .map(|node| {
+                        *self.node_numbers.entry(node).or_insert_with(|| {
+                            self.nodes.push(node);
+                            self.staged.push(Vec::new());
+                            u32::try_from(self.nodes.len() - 1).expect("fewer than 4 billion units")
+                        })
+                    })
+                    .collect();
+                self.paths.insert(unit, path);
+            }
+        }
+        let paths: Vec<&[u32]> = c.posts.iter().map(|p| &self.paths[&p.0][..]).collect();
         let staged = &mut self.staged;
-        walk(&self.hierarchy, &c, |key, slot, d| {
-            staged.entry(key).or_default()[slot].push(d)
+        walk(&paths, &c, |node, ix, slot, d| {
+            let row = &mut staged[node as usize];
+            let ix = usize::from(ix);
+            if row.len() <= ix {
+                row.resize_with(ix + 1, || None);
+            }
+            row[ix].get_or_insert_default()[slot].push(d);
         });
         self.index.hold(&c, true);
         self.index.people.insert(person, c);
@@ -666,25 +718,32 @@ impl RollupBuilder {
     pub fn finish(mut self) -> RollupIndex {
         let total: usize = self
             .staged
-            .values()
+            .iter()
+            .flatten()
+            .flatten()
             .flat_map(|d| d.iter().map(Vec::len))
             .sum();
         let mut arena: Vec<i32> = Vec::with_capacity(total);
-        let mut cells = HashMap::with_capacity(self.staged.len());
-        for (key, staged) in self.staged.drain() {
-            let mut h = Histogram::default();
-            for (slot, mut days) in staged.into_iter().enumerate() {
-                days.sort_unstable();
-                let start =
-                    u32::try_from(arena.len()).expect("fewer than 4 billion days in an index");
-                arena.extend_from_slice(&days);
-                h.days[slot] = Days {
-                    start,
-                    len: u32::try_from(days.len()).expect("fewer than 4 billion days in a cell"),
-                    changes: None,
-                };
+        let mut cells = HashMap::new();
+        for (node, row) in self.nodes.iter().zip(std::mem::take(&mut self.staged)) {
+            for (ix, staged) in row.into_iter().enumerate() {
+                let Some(staged) = staged else { continue };
+                let mut h = Histogram::default();
+                for (slot, mut days) in (*staged).into_iter().enumerate() {
+                    days.sort_unstable();
+                    let start =
+                        u32::try_from(arena.len()).expect("fewer than 4 billion days in an index");
+                    arena.extend_from_slice(&days);
+                    h.days[slot] = Days {
+                        start,
+                        len: u32::try_from(days.len())
+                            .expect("fewer than 4 billion days in a cell"),
+                        changes: None,
+                    };
+                }
+                let ix = u16::try_from(ix).expect("fewer than 65536 requirements");
+                cells.insert((*node, ix), h);
             }
-            cells.insert(key, h);
         }
         self.index.cells = cells;
         self.index.arena = arena;

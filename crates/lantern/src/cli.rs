@@ -803,16 +803,8 @@ async fn serve(
             Err(e) => return tracing::warn!(error = %e, "could not list organisations to warm up"),
         };
         for o in &orgs {
-            if let Err(e) = warm
-                .read_model
-                .rollup(
-                    warm.store.as_ref(),
-                    &lantern_store::Scope::Platform,
-                    o.org.id,
-                    None,
-                )
-                .await
-            {
+            // Gives way to requests: an organisation someone asks for is made first (`ReadModel::warm`).
+            if let Err(e) = warm.read_model.warm(warm.store.as_ref(), o.org.id).await {
                 tracing::warn!(org = %o.org.ods_code, error = %e, "warm-up failed");
             }
         }

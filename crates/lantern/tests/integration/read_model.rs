@@ -368,3 +368,161 @@ async fn the_version_known_at_an_instant_follows_when_facts_were_recorded() {
         );
     }
 }
+
+/// A new version of RJ1's fire safety rule, taking effect on `from`: everyone changes, so the next roll-up is built
+/// whole and stored as a full layer.
+async fn fire_rule_version(store: &dyn Store, org: OrgId, from: &str, months: u32) {
+    let context = store
+        .org_context(&Scope::Platform, org)
+        .await
+        .expect("context");
+    let mut rule = context
+        .rules
+        .iter()
+        .filter(|r| r.subject == "cstf.fire_safety")
+        .max_by_key(|r| r.effective_from)
+        .expect("fire rule")
+        .clone();
+    rule.effective_from = d(from);
+    rule.kind = RuleKind::Completion {
+        refresher_months: months,
+    };
+    let mut batch = WriteBatch::default();
+    batch.rules.push(RuleRow {
+        org: "RJ1".into(),
+        rule,
+    });
+    store.write(&batch).await.expect("rule version");
+}
+
+/// Once a new full layer is stored, the layers of versions before the full layer preceding it are deleted, whichever
+/// build computed them; the newest two chains stay. A question "as known at" an instant whose layers are gone is
+/// still the engine's answer, and its version's layer is stored again.
+#[tokio::test]
+async fn older_layers_are_deleted_and_answers_stay_exact() {
+    for (name, store, _dir) in backends().await {
+        let store = store.as_ref();
+        lantern::demo::generate(store, 60, 5, d("2026-11-23"), false)
+            .await
+            .expect("demo");
+        let org = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1")
+            .id;
+        let platform = &Scope::Platform;
+        let engine = engine_fingerprint();
+        let rollups = store.rollups();
+        let model = ReadModel::new();
+        let stored = async |model: &ReadModel| {
+            model
+                .rollup(store, platform, org, None)
+                .await
+                .expect("rollup");
+            model.flush().await;
+            store.org_data_version(org).await.expect("version")
+        };
+
+        let full1 = stored(&model).await;
+        // A layer another build of Lantern stored (this one never reads it).
+        let other = LayerHead {
+            version: full1,
+            base: 0,
+            people: 0,
+            parts: 0,
+        };
+        assert!(
+            rollups
+                .put_layer(org, "an-older-build", &other, Vec::new())
+                .await
+                .expect("put"),
+            "{name}"
+        );
+        // One person changes: a layer on the full one.
+        let people = store
+            .people(platform, org, &PeopleFilter::All)
+            .await
+            .expect("people");
+        let who = &people
+            .iter()
+            .find(|p| p.posts.iter().any(|x| x.end.is_none()))
+            .expect("someone in post")
+            .person
+            .employee_number;
+        let mut batch = WriteBatch::default();
+        batch.records.push(record(who, "2026-11-20", None));
+        store.write(&batch).await.expect("write");
+        let delta1 = stored(&model).await;
+        assert_eq!(layers(store, org).await.len(), 2, "{name}: full and change");
+        let between = Utc::now();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+        // A second full layer: both chains are kept, and the other build's layer of the first version too.
+        fire_rule_version(store, org, "2026-12-01", 24).await;
+        let full2 = stored(&model).await;
+        let chain1 = rollups.layers(org, &engine, delta1).await.expect("layers");
+        assert_eq!(
+            chain1.len(),
+            2,
+            "{name}: the chain before the newest is kept"
+        );
+        let others = rollups
+            .layers(org, "an-older-build", full1)
+            .await
+            .expect("layers");
+        assert_eq!(others, vec![other.clone()], "{name}");
+
+        // A third: everything before the second full layer goes.
+        fire_rule_version(store, org, "2026-12-02", 12).await;
+        let full3 = stored(&model).await;
+        assert_eq!(
+            rollups.layers(org, &engine, delta1).await.expect("layers"),
+            Vec::new(),
+            "{name}: the oldest chain is deleted"
+        );
+        assert_eq!(
+            rollups
+                .layers(org, "an-older-build", full1)
+                .await
+                .expect("layers"),
+            Vec::new(),
+            "{name}: so is the other build's layer of that version"
+        );
+        let kept: Vec<i64> = rollups
+            .layers(org, &engine, full2)
+            .await
+            .expect("layers")
+            .iter()
+            .map(|l| l.version)
+            .collect();
+        assert_eq!(kept, vec![full2], "{name}: the previous full layer is kept");
+        let newest = layers(store, org).await;
+        assert_eq!((newest.len(), newest[0].version), (1, full3), "{name}");
+
+        // As known at an instant of the deleted chain: the engine's answer, after a restart too, and that version's
+        // roll-up stored again as a full layer (which deletes nothing newer).
+        let want = build(store, platform, org, Some(between))
+            .await
+            .expect("engine");
+        let got = model
+            .rollup(store, platform, org, Some(between))
+            .await
+            .expect("known at");
+        assert_same(&name, "as known at a deleted chain", &got, &want);
+        model.flush().await;
+        let again: Vec<(i64, i64)> = rollups
+            .layers(org, &engine, delta1)
+            .await
+            .expect("layers")
+            .iter()
+            .map(|l| (l.version, l.base))
+            .collect();
+        assert_eq!(again, vec![(delta1, 0)], "{name}: stored again");
+        assert_eq!(layers(store, org).await.len(), 1, "{name}: newest kept");
+        let got = ReadModel::new()
+            .rollup(store, platform, org, Some(between))
+            .await
+            .expect("known at");
+        assert_same(&name, "as known at a deleted chain, restarted", &got, &want);
+    }
+}

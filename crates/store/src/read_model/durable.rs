@@ -93,6 +93,20 @@ pub trait Rollups {
     fn rollups(&self) -> Arc<dyn RollupStore>;
 }
 
+/// The oldest version whose layers are kept once a new full layer at `version` is stored, the newest full layer of
+/// the code that runs; `previous` is its full layer before that, if any.
+///
+/// The rule: keep the newest two chains (the new full layer, and the full layer before it with the layers built on
+/// it); delete the layers of older versions and layers built on them, whichever build of Lantern computed them (so
+/// an older build's layers go once they are that old, while a server of that build sharing the database during an
+/// upgrade still finds its current ones). Kept so, a restart reads the newest chain and questions "as known at" a
+/// recent instant find their version's layers. No answer depends on a layer being kept: with none for the version
+/// Lantern had at an instant, the engine assesses everyone as known then, exactly (only slower), and that layer is
+/// stored again. What is kept stays bounded: a chain ends with a full layer after at most `CHAIN_LAYERS` layers.
+pub fn keep_from(version: i64, previous: Option<i64>) -> i64 {
+    previous.unwrap_or(version)
+}
+
 /// The chain of layers giving the roll-up at the latest version it can: a full layer, then layers each based on the
 /// one before. None when there is no full layer.
 pub fn best_chain(heads: &[LayerHead]) -> Option<Vec<LayerHead>> {
@@ -120,17 +134,25 @@ pub fn best_chain(heads: &[LayerHead]) -> Option<Vec<LayerHead>> {
     chains.into_iter().max_by_key(|(v, _)| *v).map(|(_, c)| c)
 }
 
-/// Decodes a chain's layers into each person's latest contribution (None: not in the index at the chain's end).
+/// Decodes a chain's layers into each person's latest contribution (None: not in the index at the chain's end), and
+/// says how long reading the parts from the database took.
 pub(crate) async fn load_chain(
     rollups: &dyn RollupStore,
     org: OrgId,
     engine: &str,
     chain: &[LayerHead],
     builder: &mut lantern_domain::rollup::RollupBuilder,
-) -> Result<HashMap<PersonId, Option<lantern_domain::rollup::Contribution>>> {
+) -> Result<(
+    HashMap<PersonId, Option<lantern_domain::rollup::Contribution>>,
+    std::time::Duration,
+)> {
     let mut people = HashMap::new();
+    let mut read = std::time::Duration::ZERO;
     for layer in chain {
-        for body in rollups.layer_parts(org, engine, layer).await? {
+        let started = std::time::Instant::now();
+        let parts = rollups.layer_parts(org, engine, layer).await?;
+        read += started.elapsed();
+        for body in parts {
             super::codec::decode(
                 &body,
                 |k| builder.intern(k),
@@ -140,7 +162,7 @@ pub(crate) async fn load_chain(
             )?;
         }
     }
-    Ok(people)
+    Ok((people, read))
 }
 
 macro_rules! impl_rollup_store {
@@ -249,9 +271,49 @@ macro_rules! impl_rollup_store {
                         .bind(i64::try_from(i).unwrap_or(i64::MAX)).bind(body)
                         .execute(&mut *tx).await?;
                     }
+                    if head.base == 0 {
+                        prune(&mut tx, org, engine, head.version).await?;
+                    }
                     tx.commit().await?;
                     Ok(true)
                 }
+            }
+
+            /// Deletes the layers nothing needs once a new full layer at `version` is stored, by the rule in
+            /// `durable`'s comment (`keep_from`).
+            async fn prune(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                org: OrgId,
+                engine: &str,
+                version: i64,
+            ) -> Result<()> {
+                let (newest, previous): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT MAX(data_version), MAX(CASE WHEN data_version < $3 THEN data_version END) \
+                     FROM rollup_layers WHERE org_id = $1 AND engine = $2 AND base_version = 0",
+                )
+                .bind(org.0).bind(engine).bind(version)
+                .fetch_one(&mut **tx).await?;
+                if newest != Some(version) {
+                    // A layer for an older version (asked about "as known at"): the newest chains stay as they are.
+                    return Ok(());
+                }
+                let keep_from = crate::read_model::durable::keep_from(version, previous);
+                let mut gone = 0;
+                for delete in [
+                    "DELETE FROM rollup_parts WHERE org_id = $1 AND (data_version < $2 \
+                     OR (base_version <> 0 AND base_version < $2))",
+                    "DELETE FROM rollup_layers WHERE org_id = $1 AND (data_version < $2 \
+                     OR (base_version <> 0 AND base_version < $2))",
+                ] {
+                    gone += sqlx::query(delete)
+                        .bind(org.0).bind(keep_from)
+                        .execute(&mut **tx).await?
+                        .rows_affected();
+                }
+                if gone > 0 {
+                    tracing::debug!(org = org.0, keep_from, rows = gone, "older roll-up layers deleted");
+                }
+                Ok(())
             }
         }
     };

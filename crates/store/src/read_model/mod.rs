@@ -12,7 +12,11 @@
 //! then exactly those the engine gives asked as known at T, except for people with facts recorded by T but written
 //! in a later version (a backdated `recorded_at`): they, and anyone changed since the stored layer, are re-assessed
 //! with the engine as known at T. A change to rules, units or policies among them means the engine assesses
-//! everyone, as before.
+//! everyone, as before. When every fact Lantern holds was recorded by T, the answer is the current roll-up itself.
+//!
+//! Builds (and restores) take their organisation's lock, so a second request for it waits and reuses the result,
+//! and at most `BUILDS_AT_ONCE` run at once. The warm-up after a start (`ReadModel::warm`) starts no organisation
+//! while a request is waiting for one, so a request never queues behind the warming of another organisation.
 
 pub mod codec;
 pub mod durable;
@@ -23,7 +27,9 @@ use lantern_domain::engine::PersonFacts;
 use lantern_domain::rollup::{Hierarchy, RollupBuilder, RollupIndex};
 use lantern_domain::{OrgId, PersonId, Post, Timestamp};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// An incremental update re-assesses at most this many people, or a tenth of the organisation if more; beyond that
 /// a rebuild is as quick.
@@ -42,6 +48,13 @@ const CHAIN_LAYERS: usize = 16;
 /// Roll-ups asked "as known at" an instant that are kept in memory, and the heap they may hold between them.
 const KNOWN_AT_KEPT: usize = 4;
 const KNOWN_AT_BYTES: usize = 1 << 30;
+
+/// Builds (and restores) running at once in a process: the warm-up's and one a request is waiting for. Each holds a
+/// build's working memory (about one organisation's index), so warming stays well under twice the steady memory.
+const BUILDS_AT_ONCE: usize = 2;
+
+/// How often the warm-up looks again whether requests are still waiting for a build.
+const WARM_PAUSE: Duration = Duration::from_millis(20);
 
 /// One organisation's roll-up, as of one data version.
 #[derive(Clone)]
@@ -81,15 +94,44 @@ struct Plan {
     people: Option<Vec<PersonId>>,
 }
 
+/// Who asked for a current roll-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Asker {
+    Request,
+    WarmUp,
+}
+
+/// Counts a request in `ReadModel::asking` for as long as it lives.
+struct Asking<'a>(&'a AtomicUsize);
+
+impl<'a> Asking<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::AcqRel);
+        Asking(n)
+    }
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 pub struct ReadModel {
     cache: Mutex<HashMap<OrgId, Arc<OrgRollup>>>,
     /// Organisation contexts (units, rules, policies) by data version: every page needs one.
     contexts: Mutex<HashMap<OrgId, (i64, Arc<OrgContext>)>>,
     /// Roll-ups asked "as known at", least recently used first.
     known: Mutex<VecDeque<Known>>,
-    /// One build at a time per process: a second request for the same organisation waits and reuses the result, and
-    /// warming every organisation never holds more than one build's working memory.
-    building: tokio::sync::Mutex<()>,
+    /// One build at a time per organisation: a second request for the same organisation waits and reuses the result.
+    building: Mutex<HashMap<OrgId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Builds running at once (`BUILDS_AT_ONCE`), so that a request never waits for another organisation's build
+    /// while memory stays bounded: the warm-up's one build and a request's.
+    builds: tokio::sync::Semaphore,
+    /// Requests waiting for or running a build: the warm-up starts no organisation while there are any, so a request
+    /// after a restart has the cores to itself rather than sharing them with the warming of organisations nobody
+    /// asked for yet.
+    asking: AtomicUsize,
     /// Layers being written in the background.
     writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     engine: String,
@@ -101,7 +143,9 @@ impl Default for ReadModel {
             cache: Mutex::default(),
             contexts: Mutex::default(),
             known: Mutex::default(),
-            building: tokio::sync::Mutex::default(),
+            building: Mutex::default(),
+            builds: tokio::sync::Semaphore::new(BUILDS_AT_ONCE),
+            asking: AtomicUsize::new(0),
             writes: Mutex::default(),
             engine: durable::engine_fingerprint(),
         }
@@ -127,14 +171,39 @@ impl ReadModel {
         if let Some(at) = known_at {
             return self.known_at(store, org, at).await;
         }
+        self.current(store, org, Asker::Request).await
+    }
+
+    /// Makes the organisation's current roll-up ready ahead of any request, giving way to requests: it starts
+    /// nothing while a request is waiting for a build, so the first request after a restart does not queue behind
+    /// (or share the cores with) the warming of another organisation.
+    pub async fn warm(&self, store: &dyn Store, org: OrgId) -> Result<()> {
+        while self.asking.load(Ordering::Acquire) > 0 {
+            tokio::time::sleep(WARM_PAUSE).await;
+        }
+        self.current(store, org, Asker::WarmUp).await.map(drop)
+    }
+
+    /// The current roll-up: the cached one if it is at the organisation's data version, else brought up to it (or
+    /// restored, or built) under the organisation's build lock.
+    async fn current(&self, store: &dyn Store, org: OrgId, asker: Asker) -> Result<Arc<OrgRollup>> {
         if let Some(hit) = self.cached(org, store.org_data_version(org).await?) {
             return Ok(hit);
         }
-        let _guard = self.building.lock().await;
+        let _asking = (asker == Asker::Request).then(|| Asking::new(&self.asking));
+        let asked = Instant::now();
+        let lock = self.org_lock(org);
+        let _guard = lock.lock().await;
         let version = store.org_data_version(org).await?;
         if let Some(hit) = self.cached(org, version) {
             return Ok(hit);
         }
+        let _permit = self
+            .builds
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let waited = asked.elapsed();
         let previous = self.cache.lock().expect("cache lock").remove(&org);
         let (mut built, delta) = match previous {
             Some(previous) => update(store, previous, version).await?,
@@ -150,7 +219,25 @@ impl ReadModel {
         if let Some(plan) = plan {
             self.store_layer(store, &built, plan);
         }
+        tracing::debug!(
+            org = org.0,
+            version,
+            ?asker,
+            waited_ms = waited.as_millis() as u64,
+            total_ms = asked.elapsed().as_millis() as u64,
+            "current roll-up made"
+        );
         Ok(built)
+    }
+
+    /// The build lock of one organisation.
+    fn org_lock(&self, org: OrgId) -> Arc<tokio::sync::Mutex<()>> {
+        self.building
+            .lock()
+            .expect("building lock")
+            .entry(org)
+            .or_default()
+            .clone()
     }
 
     /// The organisation's units, rules and policies, cached until its data version changes.
@@ -227,7 +314,7 @@ impl ReadModel {
             if let Changes::People(ids) = store.changes_since(org, point, version).await?
                 && ids.len() <= INCREMENTAL_PEOPLE.max(full / 10)
             {
-                let mut built = from_layers(
+                let restored = from_layers(
                     store,
                     rollups.as_ref(),
                     &self.engine,
@@ -237,6 +324,9 @@ impl ReadModel {
                     &ids,
                 )
                 .await?;
+                let Some(mut built) = restored else {
+                    return Ok((build(store, &Scope::Platform, org, None).await?, None));
+                };
                 built.version = version;
                 built.stored = Stored {
                     exact: false,
@@ -268,10 +358,27 @@ impl ReadModel {
         if let Some(hit) = self.known_hit(store, rollups.as_ref(), org, at).await? {
             return Ok(hit);
         }
-        let _guard = self.building.lock().await;
+        let then = rollups.version_known_at(org, at).await?;
+        let current = store.org_data_version(org).await?;
+        if then == Some(current) {
+            // Every fact of every version Lantern holds was recorded by `at`, so the answer as known then is the
+            // current roll-up (the same contributions, by the same engine, over the same unit tree): no second copy.
+            let now = self.current(store, org, Asker::Request).await?;
+            if now.version == current {
+                return Ok(now);
+            }
+        }
+        let _asking = Asking::new(&self.asking);
+        let lock = self.org_lock(org);
+        let _guard = lock.lock().await;
         if let Some(hit) = self.known_hit(store, rollups.as_ref(), org, at).await? {
             return Ok(hit);
         }
+        let _permit = self
+            .builds
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let then = rollups.version_known_at(org, at).await?;
         let current = store.org_data_version(org).await?;
         let Some(then) = then else {
@@ -298,7 +405,7 @@ impl ReadModel {
             }
             _ => None,
         };
-        let mut built = match (&chain, &reassess) {
+        let restored = match (&chain, &reassess) {
             (Some(chain), Some((_, ids))) => {
                 from_layers(
                     store,
@@ -311,7 +418,11 @@ impl ReadModel {
                 )
                 .await?
             }
-            _ => build(store, &Scope::Platform, org, Some(at)).await?,
+            _ => None,
+        };
+        let mut built = match restored {
+            Some(built) => built,
+            None => build(store, &Scope::Platform, org, Some(at)).await?,
         };
         built.version = current;
         // With nothing recorded by `at` written after `then` (still, now that it is built), this is exactly the
@@ -488,7 +599,9 @@ fn encode_layer(rollup: &OrgRollup, plan: Plan) -> (LayerHead, Vec<Vec<u8>>) {
     (head, parts)
 }
 
-/// A roll-up from a chain of stored layers, with `reassess` assessed by the engine (as known at `known_at`).
+/// A roll-up from a chain of stored layers, with `reassess` assessed by the engine (as known at `known_at`); None
+/// when the layers cannot be read whole (deleted by a newer full layer since their heads were read, or damaged):
+/// the caller builds with the engine instead.
 async fn from_layers(
     store: &dyn Store,
     rollups: &dyn RollupStore,
@@ -497,12 +610,24 @@ async fn from_layers(
     known_at: Option<Timestamp>,
     chain: &[LayerHead],
     reassess: &[PersonId],
-) -> Result<OrgRollup> {
+) -> Result<Option<OrgRollup>> {
+    let started = Instant::now();
     let version = store.org_data_version(org).await?;
     let context = store.org_context(&Scope::Platform, org).await?;
     let hierarchy = Hierarchy::new(&context.units_known_at(known_at));
     let mut builder = RollupIndex::builder(hierarchy.clone());
-    let mut people = durable::load_chain(rollups, org, engine, chain, &mut builder).await?;
+    let contexted = started.elapsed();
+    let (mut people, read) = match durable::load_chain(rollups, org, engine, chain, &mut builder)
+        .await
+    {
+        Ok(loaded) => loaded,
+        Err(e @ crate::StoreError::Corrupt { .. }) => {
+            tracing::warn!(org = org.0, error = %e, "stored roll-up layers unreadable; building instead");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let loaded = started.elapsed();
     for id in reassess {
         people.remove(id);
     }
@@ -516,18 +641,35 @@ async fn from_layers(
     })
     .await
     .expect("indexing does not panic");
+    let added = started.elapsed();
     builder = assess_into(store, &context, org, known_at, reassess, builder).await?;
+    let assessed = started.elapsed();
     let index = tokio::task::spawn_blocking(move || builder.finish())
         .await
         .expect("indexing does not panic");
-    Ok(OrgRollup {
+    // Where a restore's time goes, for BENCHMARKS.md (`LANTERN_LOG=lantern_store::read_model=debug`).
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    tracing::debug!(
+        org = org.0,
+        people = index.people_indexed(),
+        layers = chain.len(),
+        reassessed = reassess.len(),
+        context_ms = ms(contexted),
+        read_ms = ms(read),
+        decode_ms = ms(loaded - contexted - read),
+        index_ms = ms(added - loaded),
+        assess_ms = ms(assessed - added),
+        finish_ms = ms(started.elapsed() - assessed),
+        "roll-up restored from stored layers"
+    );
+    Ok(Some(OrgRollup {
         version,
         known_at,
         context,
         hierarchy,
         index,
         stored: Stored::default(),
-    })
+    }))
 }
 
 /// Loads and assesses these people a slice at a time, adding them to the index being built.
