@@ -486,6 +486,18 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
             .unwrap()
             .person
             .employee_number;
+        // From the learner's page, the form comes with them chosen.
+        let person_page = boss.get(&format!("/orgs/RJ1/people/{}", s.person.0)).await;
+        assert!(person_page.body.contains("Assign a course to"), "{name}");
+        let prefilled = boss
+            .get(&format!("/orgs/RJ1/learning/assignments?person={number}"))
+            .await;
+        assert!(
+            prefilled
+                .body
+                .contains(&format!("value=\"{number}\" selected")),
+            "{name}"
+        );
         // Problems name their fields; nothing is assigned.
         let bad = boss
             .post_form(

@@ -440,6 +440,8 @@ struct PersonPage {
     reminders: Vec<ReminderRow>,
     /// "Last reminded 3 Dec 2026 by Sam Ward", from the latest reminder that went out.
     last_reminded: Option<String>,
+    /// The caller may assign them a course (a manager of their unit, an admin).
+    may_assign: bool,
     layout: Layout,
 }
 
@@ -488,6 +490,9 @@ async fn person(
         })
         .map(team::reminded_line);
     Ok(PersonPage {
+        may_assign: page
+            .caller
+            .may(lantern_domain::access::Action::Assign(org.id)),
         view,
         reminders,
         last_reminded,
