@@ -331,6 +331,28 @@ pub enum CourseCommand {
         #[arg(long, default_value_t = 0)]
         minutes: u32,
     },
+    /// Check a cmi5 course (a .zip with cmi5.xml at its root, or a cmi5.xml whose units are hosted elsewhere) and
+    /// publish it as a course of an organisation; a refused one stores nothing and says why (the element and line
+    /// of a bad cmi5.xml).
+    ImportCmi5 {
+        /// The package (.zip) or cmi5.xml.
+        file: PathBuf,
+        /// The organisation's ODS code.
+        #[arg(long)]
+        org: String,
+        /// The course's title. Default: the course structure's.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// The course's code. Default: made from the title. An existing code gets its next version.
+        #[arg(long, default_value = "")]
+        code: String,
+        /// A requirement the course satisfies, as SUBJECT:LEVEL (e.g. cstf.fire_safety:1); repeat for more.
+        #[arg(long)]
+        satisfies: Vec<String>,
+        /// Estimated minutes. Default: 20.
+        #[arg(long, default_value_t = 0)]
+        minutes: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -408,6 +430,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         file,
     );
     init_logging(&cfg);
+    let cmi5_import = matches!(
+        cli.command,
+        Command::Course(CourseCommand::ImportCmi5 { .. })
+    );
     match cli.command {
         Command::Config => {
             print!("{}", cfg.to_toml());
@@ -516,14 +542,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("The secret is shown only now: store it in the client's configuration.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Course(CourseCommand::ImportScorm {
-            file,
-            org,
-            title,
-            code,
-            satisfies,
-            minutes,
-        }) => {
+        Command::Course(
+            CourseCommand::ImportScorm {
+                file,
+                org,
+                title,
+                code,
+                satisfies,
+                minutes,
+            }
+            | CourseCommand::ImportCmi5 {
+                file,
+                org,
+                title,
+                code,
+                satisfies,
+                minutes,
+            },
+        ) => {
             let store = open(&cfg).await?;
             let o = store
                 .org_by_code(&lantern_store::Scope::Platform, &org)
@@ -547,6 +583,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 satisfies: wanted,
                 estimated_minutes: minutes,
             };
+            if cmi5_import {
+                return match lantern_web::learning::cmi5::import_cmi5(
+                    store.as_ref(),
+                    o.id,
+                    None,
+                    chrono::Utc::now(),
+                    &file,
+                    settings,
+                )
+                .await
+                {
+                    Ok((package, course)) => {
+                        println!(
+                            "Imported {} (cmi5, {} units, {} files, {} bytes) as course {} version {}.",
+                            package.title,
+                            package.structure.aus().len(),
+                            package.file_count,
+                            package.unpacked_bytes,
+                            course.course.code,
+                            course.course.version
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", file.display());
+                        Ok(ExitCode::FAILURE)
+                    }
+                };
+            }
             match lantern_web::learning::import_package(
                 store.as_ref(),
                 o.id,

@@ -9,6 +9,8 @@
 //!   write besides statements (never `LMS.LaunchData`).
 //! - [`launch`]: the launch URL, `LMS.LaunchData`, the fetch URL's bodies and the statements the LMS issues
 //!   (launched, abandoned, waived, satisfied).
+//! - [`package`]: a cmi5 course package (a zip with `cmi5.xml` at its root, checked as SCORM packages are) or a
+//!   bare `cmi5.xml` whose AUs are all on other sites.
 //! - [`registration`]: a registration's statements read back: each AU's result and the blocks and course already
 //!   satisfied, so what to issue next.
 //! - [`session`]: an AU session's statements checked in order, and the AU's result they add up to.
@@ -16,6 +18,7 @@
 
 pub mod documents;
 pub mod launch;
+pub mod package;
 pub mod registration;
 pub mod session;
 pub mod vocab;
@@ -33,7 +36,7 @@ use crate::xml::{self, Element};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourseStructure {
     pub id: String,
     pub title: String,
@@ -41,14 +44,14 @@ pub struct CourseStructure {
     pub children: Vec<Node>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Node {
     Block(Block),
     Au(Au),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Block {
     pub id: String,
     pub title: String,
@@ -56,7 +59,7 @@ pub struct Block {
 }
 
 /// An assignable unit: one launchable piece of content that reports by xAPI.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Au {
     pub id: String,
     pub title: String,
@@ -72,7 +75,7 @@ pub struct Au {
 }
 
 /// Where an AU's content is: inside the imported package, or on another site (a cmi5 AU may be hosted anywhere).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "url", rename_all = "snake_case")]
 pub enum AuUrl {
     Package(String),
@@ -100,7 +103,7 @@ pub enum MoveOn {
     NotApplicable,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LaunchMethod {
     AnyWindow,
     OwnWindow,

@@ -31,7 +31,7 @@ mod versions;
 pub use accounts::*;
 pub use batch::*;
 pub use invitations::*;
-pub use learning::{AuthoringStore, LearningStore, PackageStore};
+pub use learning::{AuthoringStore, Cmi5Store, LearningStore, PackageStore};
 pub use lrs::LrsStore;
 pub use outbox::*;
 pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
@@ -193,7 +193,8 @@ pub enum Changes {
 /// The whole storage interface. Sign-in storage is its [`AccountStore`], [`InvitationStore`], [`SsoStore`] and
 /// [`ThrottleStore`] parts; outgoing email is its [`OutboxStore`], the LRS's [`LrsStore`], reminders'
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
-/// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], what authors make
+/// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], cmi5 packages,
+/// registrations and launch sessions [`Cmi5Store`], what authors make
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`].
 pub trait Store:
     AccountStore
@@ -207,6 +208,7 @@ pub trait Store:
     + RevalidationStore
     + LearningStore
     + PackageStore
+    + Cmi5Store
     + AuthoringStore
     + ChangeStore
     + read_model::durable::Rollups

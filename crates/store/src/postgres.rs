@@ -44,6 +44,7 @@ crate::learning::impl_attempts!(PgStore, sqlx::Postgres);
 crate::learning::impl_test_out!(PgStore, sqlx::Postgres);
 crate::learning::impl_assignments!(PgStore, sqlx::Postgres);
 crate::learning::impl_packages!(PgStore, sqlx::Postgres);
+crate::learning::impl_cmi5!(PgStore, sqlx::Postgres);
 crate::learning::impl_authoring!(PgStore, sqlx::Postgres);
 crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

@@ -115,6 +115,7 @@ crate::learning::impl_attempts!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_test_out!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_assignments!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_packages!(SqliteStore, sqlx::Sqlite);
+crate::learning::impl_cmi5!(SqliteStore, sqlx::Sqlite);
 crate::learning::impl_authoring!(SqliteStore, sqlx::Sqlite);
 crate::throttle::impl_throttle_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -111,6 +111,8 @@ pub fn app(state: AppState) -> Router {
         .merge(signed_in)
         // The LRS authenticates each request with a client's Basic credentials: no session, so no CSRF.
         .merge(lrs_router)
+        // The cmi5 fetch URL: the AU's one-time request for its LRS credential, from any origin, with no session.
+        .merge(learning::cmi5_routes().router)
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
         .merge(source::routes().router)
@@ -142,6 +144,7 @@ pub fn route_list() -> Vec<(String, String)> {
     let ours = [
         pages::routes(),
         learning::routes(),
+        learning::cmi5_routes(),
         authoring::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),

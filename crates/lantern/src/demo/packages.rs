@@ -1,7 +1,9 @@
 //! The demo world's SCORM packages, built here from the project's own SCOs (`demo/scorm/`): a SCORM 1.2 package
 //! (one SCO with a mastery score) and a SCORM 2004 4th edition package (two SCOs with flow and choice, rolled up).
 //! Each is imported into every organisation through the same path as an admin's upload and published as a course
-//! that satisfies a CSTF requirement, so a demo learner can go from overdue to compliant through a package.
+//! that satisfies a CSTF requirement, so a demo learner can go from overdue to compliant through a package. The cmi5
+//! course (`demo/cmi5/`: `cmi5.xml` and one AU whose plain script follows the cmi5 launch protocol) is imported the
+//! same way, as a course satisfying fire safety.
 
 use lantern_domain::Timestamp;
 use lantern_learning::course::Satisfies;
@@ -13,6 +15,27 @@ const SCO_CSS: &str = include_str!("scorm/sco.css");
 const HSW: &str = include_str!("scorm/hsw.html");
 const EDHR_1: &str = include_str!("scorm/edhr-1.html");
 const EDHR_2: &str = include_str!("scorm/edhr-2.html");
+const AU_JS: &str = include_str!("cmi5/au.js");
+const AU_CSS: &str = include_str!("cmi5/au.css");
+const FIRE: &str = include_str!("cmi5/fire.html");
+
+/// cmi5 (section 13, the course structure): one block with one AU, passed at a scaled score of 0.8 and completed.
+const CMI5_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://lantern.invalid/demo/cmi5/fire-safety">
+    <title><langstring lang="en-GB">Fire safety</langstring></title>
+    <description><langstring lang="en-GB">How a fire starts, what to do if you discover one, and how patients are moved to safety.</langstring></description>
+  </course>
+  <block id="https://lantern.invalid/demo/cmi5/fire-safety/essentials">
+    <title><langstring lang="en-GB">Fire safety essentials</langstring></title>
+    <au id="https://lantern.invalid/demo/cmi5/fire-safety/essentials/au" moveOn="CompletedAndPassed" masteryScore="0.8" launchMethod="OwnWindow">
+      <title><langstring lang="en-GB">Fire safety in healthcare</langstring></title>
+      <description><langstring lang="en-GB">Read the page and answer three questions.</langstring></description>
+      <url>fire.html</url>
+    </au>
+  </block>
+</courseStructure>
+"#;
 
 /// SCORM 1.2 Content Aggregation Model 3.4: one organisation, one SCO with `adlcp:masteryscore`.
 const MANIFEST_12: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -65,6 +88,19 @@ const MANIFEST_2004: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </resources>
 </manifest>
 "#;
+
+/// The cmi5 demo course: `cmi5.xml` and its one AU, a page whose script follows the cmi5 launch protocol.
+pub fn cmi5_fire_safety() -> anyhow::Result<Vec<u8>> {
+    zip_of(&[
+        ("cmi5.xml", CMI5_XML.as_bytes()),
+        ("fire.html", FIRE.as_bytes()),
+        ("au.js", AU_JS.as_bytes()),
+        ("au.css", AU_CSS.as_bytes()),
+    ])
+}
+
+/// The cmi5 demo course's code.
+pub const CMI5_COURSE: &str = "demo-cmi5-fire-safety";
 
 /// A package's zip, from (path, content) pairs.
 pub fn zip_of(entries: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
@@ -136,6 +172,8 @@ pub async fn publish(store: &dyn Store, now: Timestamp) -> anyhow::Result<usize>
         std::fs::write(&path, zip)?;
         files.push(path);
     }
+    let cmi5 = dir.path().join("cmi5.zip");
+    std::fs::write(&cmi5, cmi5_fire_safety()?)?;
     let mut published = 0;
     for o in store.list_orgs(&lantern_store::Scope::Platform).await? {
         for ((code, title, _, satisfies), path) in courses.iter().zip(&files) {
@@ -156,6 +194,25 @@ pub async fn publish(store: &dyn Store, now: Timestamp) -> anyhow::Result<usize>
             .map_err(|e| anyhow::anyhow!("demo package {code}: {e}"))?;
             published += 1;
         }
+        lantern_web::learning::cmi5::import_cmi5(
+            store,
+            o.org.id,
+            None,
+            now,
+            &cmi5,
+            lantern_web::learning::CourseSettings {
+                title: "Fire safety (cmi5 e-learning)".into(),
+                code: CMI5_COURSE.into(),
+                satisfies: vec![Satisfies {
+                    subject: "cstf.fire_safety".into(),
+                    level: 1,
+                }],
+                estimated_minutes: 5,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo cmi5 course: {e}"))?;
+        published += 1;
     }
     Ok(published)
 }

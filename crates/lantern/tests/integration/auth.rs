@@ -712,7 +712,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/learning/attempts/{attempt}")
         | ("GET", "/orgs/{ods}/learning/attempts/{attempt}/certificate.pdf")
         | ("GET", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}")
-        | ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/complete") => match who {
+        | ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/complete")
+        | ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/launch") => match who {
             Anonymous => 303,
             Learner | Foreign => 404,
             _ => 403,
@@ -957,6 +958,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // The LRS takes client credentials and the xAPI version header, never a session: a browser request without
         // the header is refused before anything is read, whoever is signed in. /xapi/about is public.
         ("GET", "/xapi/about") => 200,
+        // The cmi5 fetch URL needs no session: its token is the credential. An unknown one is answered 200 with the
+        // spec's error body (error code 2), whoever asks.
+        ("POST", "/cmi5/fetch/{token}") => 200,
         (_, p) if p.starts_with("/xapi/") => 400,
         _ => return None,
     })

@@ -61,6 +61,10 @@ pub enum PackageError {
     ManifestTooLarge { bytes: u64, max: u64 },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("there is no cmi5.xml at the root of the package (is it a cmi5 course?)")]
+    NoCourseStructure,
+    #[error(transparent)]
+    Cmi5(#[from] crate::cmi5::Cmi5Error),
     #[error("{path} is launched by the manifest (resource {resource}) but is not in the package")]
     MissingLaunchFile { path: String, resource: String },
     #[error("{path}: the entry unpacks to more bytes than its header declares")]
@@ -92,6 +96,46 @@ pub struct Package<R> {
 impl<R: Read + Seek> Package<R> {
     /// Reads the zip's directory and manifest and checks them. Nothing is unpacked but the manifest.
     pub fn open(reader: R, limits: Limits) -> Result<Self, PackageError> {
+        let (mut package, manifest_file) =
+            Package::open_checked(reader, limits, "imsmanifest.xml", PackageError::NoManifest)?;
+        let mut bytes = Vec::new();
+        package.unpack_one(&manifest_file, &mut bytes)?;
+        package.manifest = Manifest::parse(&bytes)?;
+        for r in &package.manifest.resources {
+            if let Some(href) = &r.href {
+                let file = href.split(['?', '#']).next().unwrap_or(href);
+                if !package.files.contains_key(file) {
+                    return Err(PackageError::MissingLaunchFile {
+                        path: file.to_owned(),
+                        resource: r.identifier.clone(),
+                    });
+                }
+            }
+        }
+        Ok(package)
+    }
+
+    /// Reads the zip's directory, checks every entry, and reads the file at the root named `root` (at most
+    /// `max_manifest_bytes`): for a SCORM package its manifest, for a cmi5 package `cmi5.xml`. The package's
+    /// `manifest` is left empty.
+    pub fn open_root(
+        reader: R,
+        limits: Limits,
+        root: &str,
+        missing: PackageError,
+    ) -> Result<(Self, Vec<u8>), PackageError> {
+        let (mut package, file) = Package::open_checked(reader, limits, root, missing)?;
+        let mut bytes = Vec::new();
+        package.unpack_one(&file, &mut bytes)?;
+        Ok((package, bytes))
+    }
+
+    fn open_checked(
+        reader: R,
+        limits: Limits,
+        root: &str,
+        missing: PackageError,
+    ) -> Result<(Self, PackageFile), PackageError> {
         let mut archive =
             zip::ZipArchive::new(reader).map_err(|e| PackageError::NotAZip(e.to_string()))?;
         if archive.len() > limits.max_files {
@@ -145,17 +189,16 @@ impl<R: Read + Seek> Package<R> {
                 },
             );
         }
-        let manifest_file = files
-            .get("imsmanifest.xml")
-            .ok_or(PackageError::NoManifest)?
-            .clone();
+        let Some(manifest_file) = files.get(root).cloned() else {
+            return Err(missing);
+        };
         if manifest_file.size > limits.max_manifest_bytes {
             return Err(PackageError::ManifestTooLarge {
                 bytes: manifest_file.size,
                 max: limits.max_manifest_bytes,
             });
         }
-        let mut package = Package {
+        let package = Package {
             manifest: Manifest {
                 identifier: String::new(),
                 version: super::ScormVersion::Scorm12,
@@ -168,21 +211,7 @@ impl<R: Read + Seek> Package<R> {
             archive,
             limits,
         };
-        let mut bytes = Vec::new();
-        package.unpack_one(&manifest_file, &mut bytes)?;
-        package.manifest = Manifest::parse(&bytes)?;
-        for r in &package.manifest.resources {
-            if let Some(href) = &r.href {
-                let file = href.split(['?', '#']).next().unwrap_or(href);
-                if !package.files.contains_key(file) {
-                    return Err(PackageError::MissingLaunchFile {
-                        path: file.to_owned(),
-                        resource: r.identifier.clone(),
-                    });
-                }
-            }
-        }
-        Ok(package)
+        Ok((package, manifest_file))
     }
 
     /// Unpacks every file, in path order, through `sink(path, bytes)`. Each entry is read through a cap at its

@@ -66,8 +66,15 @@ macro_rules! impl_courses {
                                 problems.push(BatchProblem { line: 1, field: format!("modules[{}]", m.key), message: format!("no question bank {bank:?} in this organisation") });
                             }
                         }
+                        if let ModuleKind::Cmi5 { package } = &m.kind {
+                            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM scorm_packages WHERE org_id = $1 AND digest = $2 AND kind = 'cmi5'")
+                                .bind(org.0).bind(package).fetch_optional(&mut *tx).await?;
+                            if found.is_none() {
+                                problems.push(BatchProblem { line: 1, field: format!("modules[{}]", m.key), message: format!("no cmi5 package {package:?} in this organisation; upload it first") });
+                            }
+                        }
                         if let ModuleKind::Scorm { package } = &m.kind {
-                            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM scorm_packages WHERE org_id = $1 AND digest = $2")
+                            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM scorm_packages WHERE org_id = $1 AND digest = $2 AND kind = 'scorm'")
                                 .bind(org.0).bind(package).fetch_optional(&mut *tx).await?;
                             if found.is_none() {
                                 problems.push(BatchProblem { line: 1, field: format!("modules[{}]", m.key), message: format!("no SCORM package {package:?} in this organisation; upload it first") });

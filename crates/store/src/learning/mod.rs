@@ -10,6 +10,7 @@
 mod assignments;
 mod attempts;
 pub mod authoring;
+pub mod cmi5;
 mod courses;
 pub mod packages;
 mod test_out;
@@ -18,6 +19,8 @@ pub(crate) use assignments::impl_assignments;
 pub(crate) use attempts::impl_attempts;
 pub use authoring::AuthoringStore;
 pub(crate) use authoring::impl_authoring;
+pub use cmi5::Cmi5Store;
+pub(crate) use cmi5::impl_cmi5;
 pub(crate) use courses::impl_courses;
 pub use packages::PackageStore;
 pub(crate) use packages::impl_packages;

@@ -52,6 +52,20 @@ pub struct UnpackedFile {
 pub fn unpack(zip: &Path, limits: Limits, into: &Path) -> Result<UnpackedPackage, PackageError> {
     let file = std::fs::File::open(zip).map_err(|e| PackageError::NotAZip(e.to_string()))?;
     let mut package = Package::open(std::io::BufReader::new(file), limits)?;
+    let (files, digest) = unpack_files(&mut package, into)?;
+    Ok(UnpackedPackage {
+        manifest: package.manifest,
+        digest,
+        unpacked_bytes: package.unpacked_bytes,
+        files,
+    })
+}
+
+/// Every file of a checked package streamed to disk under `into` through SHA-256, and the package's digest.
+pub(crate) fn unpack_files<R: std::io::Read + std::io::Seek>(
+    package: &mut Package<R>,
+    into: &Path,
+) -> Result<(Vec<UnpackedFile>, String), PackageError> {
     let mut files: Vec<UnpackedFile> = Vec::with_capacity(package.files.len());
     let count = std::cell::Cell::new(0usize);
     // Each file streams to disk through a hash: at most a buffer's worth of it is in memory.
@@ -97,12 +111,7 @@ pub fn unpack(zip: &Path, limits: Limits, into: &Path) -> Result<UnpackedPackage
         digest.update(f.sha256.as_bytes());
         digest.update([b'\n']);
     }
-    Ok(UnpackedPackage {
-        manifest: package.manifest,
-        digest: hex::encode(digest.finalize()),
-        unpacked_bytes: package.unpacked_bytes,
-        files,
-    })
+    Ok((files, hex::encode(digest.finalize())))
 }
 
 /// A file being unpacked: written to disk and hashed as it goes.
@@ -252,7 +261,7 @@ macro_rules! impl_packages {
 
             type DbRow = <$db as sqlx::Database>::Row;
 
-            const PACKAGE: &str = "SELECT id, org_id, digest, title, manifest, file_count, unpacked_bytes, imported_at FROM scorm_packages";
+            const PACKAGE: &str = "SELECT id, org_id, digest, title, manifest, file_count, unpacked_bytes, imported_at FROM scorm_packages WHERE kind = 'scorm'";
 
             fn corrupt(column: &'static str, e: impl std::fmt::Display) -> StoreError {
                 StoreError::Corrupt { column, message: e.to_string() }
@@ -277,23 +286,12 @@ macro_rules! impl_packages {
             }
 
             impl $store {
-                async fn package_by_id(&self, id: i64) -> Result<StoredPackage> {
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} WHERE id = $1")))
-                        .bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
-                    package_from_row(&row)
-                }
-            }
-
-            #[async_trait]
-            impl PackageStore for $store {
-                async fn import_package(&self, org: OrgId, by: Option<AccountId>, now: Timestamp, p: &UnpackedPackage) -> Result<StoredPackage> {
-                    if let Ok(existing) = self.package(org, &p.digest).await {
-                        return Ok(existing);
-                    }
-                    let manifest = serde_json::to_string(&p.manifest).map_err(|e| corrupt("scorm_packages.manifest", e))?;
-                    let title = p.manifest.default_organization().title.clone();
+                /// Stores a checked package's files (each file's content once, in chunks) and its row of `kind`, in one
+                /// transaction: a package refused part-way leaves nothing. Shared by SCORM and cmi5 packages.
+                #[allow(clippy::too_many_arguments)]
+                pub(crate) async fn store_package_files(&self, org: OrgId, by: Option<AccountId>, now: Timestamp, kind: &str, title: &str, manifest: &str, digest: &str, files: &[UnpackedFile], unpacked_bytes: u64) -> Result<i64> {
                     let mut tx = self.begin_write().await?;
-                    for f in &p.files {
+                    for f in files {
                         let known: Option<i64> = sqlx::query_scalar("SELECT size FROM package_blobs WHERE sha256 = $1")
                             .bind(&f.sha256).fetch_optional(&mut *tx).await?;
                         if known.is_some() {
@@ -321,27 +319,46 @@ macro_rules! impl_packages {
                         }
                     }
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO scorm_packages (org_id, digest, title, manifest, file_count, unpacked_bytes, imported_at, imported_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                        "INSERT INTO scorm_packages (org_id, digest, title, manifest, file_count, unpacked_bytes, imported_at, imported_by, kind) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                     )
-                    .bind(org.0).bind(&p.digest).bind(&title).bind(&manifest).bind(p.files.len() as i64)
-                    .bind(i64::try_from(p.unpacked_bytes).unwrap_or(i64::MAX)).bind(now).bind(by.map(|a| a.0))
+                    .bind(org.0).bind(digest).bind(title).bind(manifest).bind(files.len() as i64)
+                    .bind(i64::try_from(unpacked_bytes).unwrap_or(i64::MAX)).bind(now).bind(by.map(|a| a.0)).bind(kind)
                     .fetch_one(&mut *tx).await?;
-                    for f in &p.files {
+                    for f in files {
                         sqlx::query("INSERT INTO scorm_package_files (package_id, path, sha256) VALUES ($1, $2, $3)")
                             .bind(id).bind(&f.path).bind(&f.sha256).execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
+                    Ok(id)
+                }
+
+                async fn package_by_id(&self, id: i64) -> Result<StoredPackage> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} AND id = $1")))
+                        .bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
+                    package_from_row(&row)
+                }
+            }
+
+            #[async_trait]
+            impl PackageStore for $store {
+                async fn import_package(&self, org: OrgId, by: Option<AccountId>, now: Timestamp, p: &UnpackedPackage) -> Result<StoredPackage> {
+                    if let Ok(existing) = self.package(org, &p.digest).await {
+                        return Ok(existing);
+                    }
+                    let manifest = serde_json::to_string(&p.manifest).map_err(|e| corrupt("scorm_packages.manifest", e))?;
+                    let title = p.manifest.default_organization().title.clone();
+                    let id = self.store_package_files(org, by, now, "scorm", &title, &manifest, &p.digest, &p.files, p.unpacked_bytes).await?;
                     self.package_by_id(id).await
                 }
 
                 async fn packages(&self, org: OrgId) -> Result<Vec<StoredPackage>> {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} WHERE org_id = $1 ORDER BY id DESC")))
+                    sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} AND org_id = $1 ORDER BY id DESC")))
                         .bind(org.0).fetch_all(&self.pool).await?.iter().map(package_from_row).collect()
                 }
 
                 async fn package(&self, org: OrgId, digest: &str) -> Result<StoredPackage> {
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} WHERE org_id = $1 AND digest = $2")))
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PACKAGE} AND org_id = $1 AND digest = $2")))
                         .bind(org.0).bind(digest).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
                     package_from_row(&row)
                 }

@@ -34,6 +34,19 @@ pub(crate) fn outcome_of(p: &Prepared) -> StatementOutcome<'_> {
     }
 }
 
+/// A "cmi5 defined" statement (cmi5 7.1.3: the cmi5 category in its context), or one the LMS issues for cmi5.
+pub(crate) fn is_cmi5(statement: &serde_json::Value) -> bool {
+    statement
+        .pointer("/context/contextActivities/category")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|c| {
+            c.iter().any(|a| {
+                a.get("id").and_then(serde_json::Value::as_str)
+                    == Some(lantern_learning::cmi5::vocab::CATEGORY_CMI5)
+            })
+        })
+}
+
 /// The mappings' SQL, for one backend (expanded by `impl_lrs_store!`).
 macro_rules! mappings_sql {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -143,6 +156,9 @@ macro_rules! mappings_sql {
                     let hits: Vec<(&Prepared, MappedRecord)> = new
                         .iter()
                         .filter(|p| p.index.voids.is_none())
+                        // A cmi5 statement counts through its course (the attempt's module, then the course's
+                        // records), never through a mapping as well: one completion, one record.
+                        .filter(|p| !crate::lrs::is_cmi5(&p.statement))
                         .filter_map(|p| mapped_record(&mappings, &outcome_of(p), zone).map(|m| (*p, m)))
                         .collect();
                     let actors: BTreeSet<&lantern_xapi::AgentKey> = hits.iter().map(|(p, _)| &p.index.actor).collect();

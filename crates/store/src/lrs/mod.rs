@@ -42,7 +42,7 @@ pub(crate) use credentials::credentials_sql;
 pub(crate) use documents::{check_precondition, documents_sql};
 pub(crate) use erasure::{erasure_sql, pseudonymise};
 pub(crate) use ids::{ACTIVITY, AGENT, CacheWrites, IdCache, VERB};
-pub(crate) use mappings::{mappings_sql, outcome_of};
+pub(crate) use mappings::{is_cmi5, mappings_sql, outcome_of};
 pub(crate) use queries::queries_sql;
 pub(crate) use statements::{
     Serialised, defined_activities, digest, filled, serialise, statements_sql, value_digest,

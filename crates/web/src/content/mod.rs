@@ -10,12 +10,17 @@
 //! and commit that module's run-time data, which the server checks (`lantern_learning::scorm::runtime`) and keeps
 //! append-only; it cannot name another attempt.
 //!
+//! cmi5 AUs are served here too, under `/cmi5/{digest}/...` (the package's SHA-256 digest: content-addressed and
+//! unguessable without the package): an AU is launched in its own window by the cmi5 launch protocol and reaches
+//! Lantern only through the LRS and the fetch URL, with the credential that URL gives it once (`content/cmi5.rs`).
+//!
 //! Limits, by design of SCORM rather than of Lantern: the SCO and the player share this origin (the SCO finds the API
 //! on its parent window), so a package can set its own module's status as it likes, as any SCORM package can; and
 //! packages share this origin's storage (localStorage), so one package could read what another left there. Lantern
 //! keeps nothing there. Run the content origin on a host that is not a subdomain of Lantern's, so that not even
 //! cookies set for a parent domain reach it.
 
+mod cmi5;
 mod commit;
 mod player;
 
@@ -105,6 +110,7 @@ pub fn content_app(state: AppState) -> Router {
             post(commit::commit).layer(axum::extract::DefaultBodyLimit::max(commit::MAX_BODY)),
         )
         .route("/assets/{version}/{file}", get(player::asset))
+        .route("/cmi5/{digest}/{*path}", get(cmi5::file))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
         .layer(axum::middleware::from_fn(headers))
@@ -118,6 +124,7 @@ pub fn content_routes() -> Vec<(&'static str, &'static str)> {
         ("GET", "/play/{token}/files/{*path}"),
         ("POST", "/play/{token}/commit"),
         ("GET", "/assets/{version}/{file}"),
+        ("GET", "/cmi5/{digest}/{*path}"),
         ("GET", "/healthz"),
     ]
 }

@@ -273,6 +273,27 @@ pub async fn file(
         }
         Err(e) => return internal(e),
     };
+    let lantern = origin(&state)
+        .map(|c| c.lantern.clone())
+        .unwrap_or_default();
+    // Packages need inline script, eval (authoring tools' players use it) and data/blob URLs; they may reach only
+    // this origin, and only the player (and Lantern above it) may frame them.
+    let csp = format!(
+        "default-src 'self' data: blob:; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; \
+         font-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'self' {lantern}"
+    );
+    stream_file(&state, &path, file, &csp)
+}
+
+/// A package file's bytes, streamed chunk by chunk from the store, typed by its extension, with `csp`.
+pub(crate) fn stream_file(
+    state: &AppState,
+    path: &str,
+    file: lantern_store::learning::packages::PackageFileRef,
+    csp: &str,
+) -> Response {
     let store = state.store.clone();
     let sha = file.sha256.clone();
     let chunks = futures_util::stream::unfold(0i64, move |seq| {
@@ -286,25 +307,14 @@ pub async fn file(
             }
         }
     });
-    let lantern = origin(&state)
-        .map(|c| c.lantern.clone())
-        .unwrap_or_default();
-    // Packages need inline script, eval (authoring tools' players use it) and data/blob URLs; they may reach only
-    // this origin, and only the player (and Lantern above it) may frame them.
-    let csp = format!(
-        "default-src 'self' data: blob:; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; \
-         font-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; \
-         form-action 'self'; frame-ancestors 'self' {lantern}"
-    );
     let mut res = Response::new(Body::from_stream(chunks));
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&path)),
+        HeaderValue::from_static(content_type(path)),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    if let Ok(v) = HeaderValue::from_str(csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(

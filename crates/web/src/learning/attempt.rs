@@ -165,6 +165,10 @@ pub async fn module(
                 super::package::launch(&state, page.layout, &scope, org, attempt, module).await?;
             Ok(page)
         }
+        ModuleKind::Cmi5 { .. } => {
+            let page = super::cmi5::page(&state, page.layout, &scope, org, attempt, module).await?;
+            Ok(page)
+        }
         other => Err(AppError::BadRequest(format!(
             "{} modules are not playable in this version of Lantern yet.",
             other.label()
@@ -235,7 +239,7 @@ pub async fn submit(
     Path((ods, attempt, key)): Path<(String, i64, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    let (org, _, scope) = learner(&state, &page.caller, &ods).await?;
+    let (org, person, scope) = learner(&state, &page.caller, &ods).await?;
     let paper: i64 = fields
         .iter()
         .find(|(k, _)| k == "paper")
@@ -262,6 +266,14 @@ pub async fn submit(
             },
         )
         .await?;
+    // A test-out passed: the course's cmi5 units are waived (cmi5 9.3.7), so its registration agrees.
+    if submission.attempt.mode == lantern_learning::course::Mode::TestOut
+        && submission.attempt.completed_at.is_some()
+        && let Err(e) =
+            super::cmi5::waive_tested_out(&state, &scope, &org, person, &submission.attempt).await
+    {
+        tracing::error!(error = %e, "waiving a tested-out course's cmi5 units");
+    }
     let module = submission
         .attempt
         .course

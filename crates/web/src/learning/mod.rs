@@ -2,7 +2,9 @@
 //! test out (`course.rs`); an attempt with its modules: a lesson to read and an assessment to sit, marked on the
 //! server with feedback (`attempt.rs`), and a SCORM package, played in a frame from the content origin (`package.rs`,
 //! `crate::content`); a completed attempt's certificate as a PDF (`certificate.rs`); an organisation admin's upload
-//! of a package, which becomes a course (`package_import.rs`). Every learner's route asks the policy for
+//! of a package, which becomes a course (`package_import.rs`); a cmi5 course's assignable units, each launched by
+//! the cmi5 launch protocol (`cmi5.rs`, with the LRS's side in `crate::xapi::cmi5`). Every learner's route asks the
+//! policy for
 //! `Action::Learn` in the organisation, and the store only ever opens the caller's own attempts (its scope is the
 //! learner's own person), so one learner can never reach another's. `assignments.rs` is the manager's side: courses
 //! assigned to a person or a unit (`Action::Assign`).
@@ -10,6 +12,7 @@
 mod assignments;
 mod attempt;
 mod certificate;
+pub mod cmi5;
 mod course;
 mod package;
 mod package_import;
@@ -50,6 +53,10 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit",
             attempt::submit,
         )
+        .post(
+            "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/launch",
+            cmi5::launch,
+        )
         .form(
             "/orgs/{ods}/learning/assignments",
             assignments::page,
@@ -65,6 +72,20 @@ pub fn routes() -> Routes {
             package_import::upload,
             package_import::MAX_UPLOAD,
         )
+}
+
+/// The cmi5 fetch URL (cmi5 8.2), outside the session and CSRF layers: an AU on another origin calls it with no
+/// cookie, and its token is its only credential (`crate::xapi::cmi5::fetch`).
+pub fn cmi5_routes() -> Routes {
+    let path = "/cmi5/fetch/{token}";
+    Routes {
+        router: axum::Router::new().route(
+            path,
+            axum::routing::post(crate::xapi::cmi5::fetch)
+                .options(crate::xapi::cmi5::fetch_preflight),
+        ),
+        list: vec![(axum::http::Method::POST, path)],
+    }
 }
 
 /// The organisation, the learner's own person, and a scope that reaches only them.

@@ -17,6 +17,7 @@ use lantern_domain::{AccountId, OrgId, RulePurpose, Timestamp};
 use lantern_learning::course::{CourseVersion, Module, ModuleKind, ModuleOrder, Satisfies};
 use lantern_learning::scorm::package::{Limits, PackageError};
 use lantern_store::learning::CourseEntry;
+use lantern_store::learning::cmi5::StoredCmi5Package;
 use lantern_store::learning::packages::{StoredPackage, unpack};
 use lantern_store::{Store, StoreError};
 use std::io::Write;
@@ -95,7 +96,25 @@ pub async fn import(
         }],
         prerequisites: Vec::new(),
     };
-    // The draft is checked before anything is stored, so a bad title or code stores no package either.
+    publish_with(store, org, by, now, course, async move {
+        store
+            .import_package(org, by, now, &unpacked)
+            .await
+            .map_err(|e| anyhow::anyhow!("storing the package: {e}").into())
+    })
+    .await
+}
+
+/// Checks the course made from a package, then stores the package (`store_package`) and publishes the course. The
+/// draft is checked before anything is stored, so a bad title or code stores no package either.
+pub(super) async fn publish_with<P>(
+    store: &dyn Store,
+    org: OrgId,
+    by: Option<AccountId>,
+    now: Timestamp,
+    course: CourseVersion,
+    store_package: impl std::future::Future<Output = Result<P, ImportError>>,
+) -> Result<(P, CourseEntry), ImportError> {
     if let Err(problems) = course.check() {
         return Err(ImportError::Course(
             problems
@@ -105,10 +124,7 @@ pub async fn import(
                 .join("; "),
         ));
     }
-    let package = store
-        .import_package(org, by, now, &unpacked)
-        .await
-        .map_err(|e| anyhow::anyhow!("storing the package: {e}"))?;
+    let package = store_package.await?;
     let entry = store
         .publish_course(org, by, now, &course)
         .await
@@ -125,7 +141,7 @@ pub async fn import(
 }
 
 /// A course code from a title: lower-case letters and digits joined by dashes.
-fn code_from(title: &str) -> String {
+pub(super) fn code_from(title: &str) -> String {
     let mut code = String::new();
     for c in title.chars() {
         if c.is_ascii_alphanumeric() {
@@ -150,6 +166,7 @@ pub struct PackagesPage {
     ods: String,
     org_name: String,
     packages: Vec<StoredPackage>,
+    cmi5_packages: Vec<StoredCmi5Package>,
     /// (value "subject:level", label)
     requirements: Vec<(String, String)>,
     errors: Vec<FieldError>,
@@ -165,6 +182,7 @@ async fn render(
 ) -> Result<PackagesPage, AppError> {
     let ctx = admin_org(state, &page.caller, ods).await?;
     let packages = state.store.packages(ctx.org.id).await?;
+    let cmi5_packages = state.store.cmi5_packages(ctx.org.id).await?;
     let mut requirements: Vec<(String, String)> = ctx
         .rules
         .iter()
@@ -183,6 +201,7 @@ async fn render(
         ods: ctx.org.ods_code.to_string(),
         org_name: ctx.org.name.clone(),
         packages,
+        cmi5_packages,
         requirements,
         errors,
         done,
@@ -287,30 +306,32 @@ pub async fn upload(
             message: "Select a SCORM package (a .zip file)".into(),
         });
     }
+    let (store, org, by, now) = (
+        state.store.as_ref(),
+        ctx.org.id,
+        Some(page.caller.account.id),
+        chrono::Utc::now(),
+    );
+    // One page takes both kinds: a cmi5 course (cmi5.xml at the zip's root, or on its own) or a SCORM package.
     let outcome = match (&file, errors.is_empty()) {
+        (Some(f), true) if is_cmi5_upload(f.path()) => Some(
+            super::cmi5::import_cmi5(store, org, by, now, f.path(), settings)
+                .await
+                .map(|(p, c)| (p.title, p.file_count, c)),
+        ),
         (Some(f), true) => Some(
-            import(
-                state.store.as_ref(),
-                ctx.org.id,
-                Some(page.caller.account.id),
-                chrono::Utc::now(),
-                f.path(),
-                settings,
-            )
-            .await,
+            import(store, org, by, now, f.path(), settings)
+                .await
+                .map(|(p, c)| (p.title, p.file_count, c)),
         ),
         _ => None,
     };
     let ods = ctx.org.ods_code.to_string();
     match outcome {
-        Some(Ok((package, course))) => {
+        Some(Ok((title, file_count, course))) => {
             let done = format!(
                 "Imported {} ({} files). The course \u{201c}{}\u{201d} (code {}) is published as version {}.",
-                package.title,
-                package.file_count,
-                course.course.title,
-                course.course.code,
-                course.course.version
+                title, file_count, course.course.title, course.course.code, course.course.version
             );
             Ok(render(&state, page, &ods, Vec::new(), Some(done))
                 .await?
@@ -330,6 +351,27 @@ pub async fn upload(
             Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response())
         }
     }
+}
+
+/// Whether an upload is a cmi5 course: a zip with `cmi5.xml` at its root and no `imsmanifest.xml`, or an XML file
+/// (a bare `cmi5.xml`). Anything else goes to the SCORM import, which says what is wrong with it.
+pub(super) fn is_cmi5_upload(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = [0u8; 512];
+    let n = f.read(&mut first).unwrap_or(0);
+    let head = &first[..n];
+    if lantern_learning::cmi5::package::is_zip(head) {
+        return std::fs::File::open(path)
+            .map(|f| lantern_learning::cmi5::package::is_cmi5_zip(std::io::BufReader::new(f)))
+            .unwrap_or(false);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    text.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ use subtle::ConstantTimeEq;
 #[derive(Clone, Debug)]
 pub struct LrsClient {
     pub credential: LrsCredential,
+    /// A cmi5 AU's session, when the credential is one the fetch URL gave out (`super::cmi5`): it may do only what
+    /// that session may.
+    pub cmi5: Option<std::sync::Arc<lantern_store::learning::cmi5::Cmi5Session>>,
 }
 
 impl LrsClient {
@@ -107,6 +110,22 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<LrsCl
     let Some((key, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
         return Err(refuse("the Basic credentials are not key:secret in base64"));
     };
+    if key.starts_with(super::cmi5::KEY_PREFIX) {
+        return match super::cmi5::authenticate(state, key, secret).await {
+            Ok(Some(client)) => Ok(client),
+            Ok(None) => Err(refuse(
+                "unknown key or wrong secret, or the cmi5 session has expired",
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "cmi5 session credential");
+                Err(XapiHttpError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. It has been logged.",
+                )
+                .into_response())
+            }
+        };
+    }
     let found = state
         .store
         .lrs_credential(key)
@@ -120,9 +139,10 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<LrsCl
         .unwrap_or_else(|| "0".repeat(64));
     let matches = bool::from(presented.as_bytes().ct_eq(stored.as_bytes()));
     match found {
-        Some((credential, _)) if matches && credential.revoked_at.is_none() => {
-            Ok(LrsClient { credential })
-        }
+        Some((credential, _)) if matches && credential.revoked_at.is_none() => Ok(LrsClient {
+            credential,
+            cmi5: None,
+        }),
         Some((c, _)) if matches => {
             tracing::info!(key = %c.api_key, "revoked LRS credential used");
             Err(refuse("this credential has been revoked"))

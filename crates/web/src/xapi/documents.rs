@@ -133,6 +133,7 @@ async fn get_doc(r: DocRequest<'_>) -> XapiResult<Response> {
         uri,
     } = r;
     let params = query_params(uri, spec.params)?;
+    super::cmi5::check_document(client, spec.kind, &params, false, None)?;
     let key = key_of(spec, &params, version, false)?;
     if key.id.is_empty() {
         let since = params
@@ -185,6 +186,7 @@ async fn write_doc(
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
     let params = query_params(uri, &allowed)?;
+    super::cmi5::check_document(client, spec.kind, &params, true, Some(&body))?;
     let key = key_of(spec, &params, version, true)?;
     let content_type = match media_type(headers) {
         t if t.is_empty() => "application/octet-stream".to_owned(),
@@ -242,6 +244,7 @@ async fn delete_doc(r: DocRequest<'_>, headers: &HeaderMap) -> XapiResult<Respon
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
     let params = query_params(uri, &allowed)?;
+    super::cmi5::check_document(client, spec.kind, &params, true, None)?;
     // Only State deletes several at once; a profile is deleted by its id.
     let key = key_of(spec, &params, version, spec.kind != DocumentKind::State)?;
     state

@@ -18,6 +18,7 @@
 pub mod admin;
 pub mod alternate;
 pub mod auth;
+pub mod cmi5;
 pub mod documents;
 pub mod multipart;
 pub mod resources;

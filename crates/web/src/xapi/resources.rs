@@ -24,6 +24,7 @@ pub async fn activities(
     _v: RequestVersion,
     uri: Uri,
 ) -> XapiResult<Response> {
+    super::cmi5::refuse_session_reads(&client)?;
     let params = query_params(&uri, &["activityId"])?;
     let id = params
         .get("activityId")
@@ -58,6 +59,7 @@ pub async fn agents(
     RequestVersion(version): RequestVersion,
     uri: Uri,
 ) -> XapiResult<Response> {
+    super::cmi5::refuse_session_reads(&client)?;
     let params = query_params(&uri, &["agent"])?;
     let agent = params
         .get("agent")

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// A new statement id: a time-ordered UUID (version 7, RFC 9562), so the ids the LRS makes land at the end of the
 /// id index instead of at random places in it, which keeps ingest fast as the store grows to tens of millions.
-fn new_id() -> uuid::Uuid {
+pub(crate) fn new_id() -> uuid::Uuid {
     let mut b = [0u8; 10];
     getrandom::fill(&mut b).expect("the operating system's random source works");
     let ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
@@ -162,7 +162,7 @@ fn prepare_all(
     Ok(prepared)
 }
 
-async fn store(
+pub(crate) async fn store(
     state: &AppState,
     client: &LrsClient,
     prepared: Vec<Prepared>,
@@ -228,7 +228,21 @@ pub async fn put(
         ));
     }
     let prepared = prepare_all(&state, &client, version, &mut incoming, Some(id))?;
-    store(&state, &client, prepared, &incoming.attachments).await?;
+    match &client.cmi5 {
+        Some(session) => {
+            super::cmi5::store_session_batch(
+                &state,
+                &client,
+                session,
+                prepared,
+                &incoming.attachments,
+            )
+            .await?;
+        }
+        None => {
+            store(&state, &client, prepared, &incoming.attachments).await?;
+        }
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -259,7 +273,20 @@ pub async fn post(
     query_params(&uri, &[])?;
     let mut incoming = read_body(&headers, body).await?;
     let prepared = prepare_all(&state, &client, version, &mut incoming, None)?;
-    let outcome = store(&state, &client, prepared, &incoming.attachments).await?;
+    let outcome = match &client.cmi5 {
+        // A cmi5 AU's session: its statements are checked against the session, all or nothing (cmi5 9.3).
+        Some(session) => {
+            super::cmi5::store_session_batch(
+                &state,
+                &client,
+                session,
+                prepared,
+                &incoming.attachments,
+            )
+            .await?
+        }
+        None => store(&state, &client, prepared, &incoming.attachments).await?,
+    };
     let ids: Vec<String> = outcome.ids.iter().map(|i| i.to_string()).collect();
     Ok(axum::Json(ids).into_response())
 }
@@ -328,6 +355,7 @@ pub async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> XapiResult<Response> {
+    super::cmi5::refuse_session_reads(&client)?;
     let mut params = query_params(&uri, &QUERY_PARAMS)?;
     let mut more: Option<More> = None;
     if let Some(token) = params.remove("more") {

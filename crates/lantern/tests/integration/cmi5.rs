@@ -1,0 +1,745 @@
+//! cmi5 end to end, on every backend: an admin's import (a good package, hostile zips and a bad cmi5.xml refused
+//! with the element and line, nothing stored), a learner's launch by the cmi5 launch protocol (the launch URL's
+//! parameters per cmi5 section 8, "launched" and LMS.LaunchData stored before the redirect, the AU's files on the
+//! content origin), the one-time fetch URL, the LRS holding a session credential to its session (statements out of
+//! order refused with their index and reason and nothing stored, documents only its own), abandonment on relaunch,
+//! and passed and completed turning into "satisfied" statements, a completed course and a compliant requirement,
+//! with one training record even where an xAPI mapping would also match.
+
+use crate::web::Client;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use lantern_domain::engine::{OrgEngine, PersonFacts, Status};
+use lantern_store::*;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const LEARNER: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
+const ADMIN: (&str, &str) = ("admin@demo.lantern.test", "admin-demo-password");
+const CONTENT: &str = "http://content.test:8081";
+const COURSE: &str = lantern::demo::packages::CMI5_COURSE;
+const CMI5: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
+const MOVE_ON: &str = "https://w3id.org/xapi/cmi5/context/categories/moveon";
+const MASTERY: &str = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore";
+const SATISFIED: &str = "https://w3id.org/xapi/adl/verbs/satisfied";
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// An LRS request as an AU sends it: Basic credentials (the auth token) and the version header.
+async fn lrs(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    auth: &str,
+    body: Option<&Value>,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Basic {auth}"))
+        .header("X-Experience-API-Version", "1.0.3")
+        .header(header::ORIGIN, CONTENT);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    send(app, req.body(body).expect("request")).await
+}
+
+async fn fetch(app: &axum::Router, path: &str) -> Reply {
+    let req = Request::post(path)
+        .header(header::ORIGIN, CONTENT)
+        .body(Body::empty())
+        .expect("request");
+    send(app, req).await
+}
+
+async fn world() -> Vec<(String, std::sync::Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let mut out = Vec::new();
+    for (name, store, dir) in crate::backends().await {
+        lantern::demo::generate(
+            store.as_ref(),
+            120,
+            5,
+            chrono::Utc::now().date_naive(),
+            false,
+        )
+        .await
+        .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("accounts");
+        out.push((name, store, dir));
+    }
+    out
+}
+
+fn state(store: &std::sync::Arc<dyn Store>) -> lantern_web::AppState {
+    let auth = crate::test_auth();
+    let content =
+        lantern_web::ContentOrigin::new(CONTENT, &auth.public_url).expect("content origin");
+    lantern_web::AppState::new(store.clone(), auth).with_content(content)
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    lantern::demo::packages::zip_of(entries).expect("zip")
+}
+
+const GOOD_XML: &str = r#"<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://example.org/uploaded"><title><langstring lang="en">Uploaded</langstring></title></course>
+  <au id="https://example.org/uploaded/au" moveOn="Completed"><title><langstring lang="en">AU</langstring></title><url>au.html</url></au>
+</courseStructure>"#;
+
+#[tokio::test]
+async fn cmi5_packages_import_and_bad_ones_are_refused_naming_the_line_with_nothing_stored() {
+    let bad_xml = GOOD_XML.replace(r#"moveOn="Completed""#, r#"moveOn="Sometimes""#);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "zip slip",
+            zip_of(&[("../../evil.js", b"x"), ("cmi5.xml", GOOD_XML.as_bytes())]),
+            "climbs out of the package",
+        ),
+        (
+            "missing AU file",
+            zip_of(&[("cmi5.xml", GOOD_XML.as_bytes())]),
+            "au.html",
+        ),
+        (
+            "bad moveOn",
+            zip_of(&[("cmi5.xml", bad_xml.as_bytes()), ("au.html", b"x")]),
+            "line 3",
+        ),
+        (
+            "doctype",
+            zip_of(&[(
+                "cmi5.xml",
+                br#"<?xml version="1.0"?><!DOCTYPE courseStructure [<!ENTITY x SYSTEM "file:///etc/passwd">]><courseStructure>&x;</courseStructure>"#,
+            )]),
+            "DOCTYPE",
+        ),
+        (
+            "bare cmi5.xml with a relative AU",
+            GOOD_XML.as_bytes().to_vec(),
+            "absolute AU URLs",
+        ),
+    ];
+    for (name, store, _dir) in world().await {
+        let app = lantern_web::app(state(&store));
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let before = (
+            store.cmi5_packages(rj1.id).await.unwrap().len(),
+            store.courses(rj1.id).await.unwrap().len(),
+        );
+        assert_eq!(before.0, 1, "{name}: the demo's cmi5 course");
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        for (case, bytes, reason) in &cases {
+            let res = admin
+                .post_upload(
+                    "/orgs/RJ1/learning/packages",
+                    &[("code", "hostile")],
+                    ("course.zip", bytes),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name} {case}: {}",
+                res.body
+            );
+            assert!(
+                res.body.contains(reason),
+                "{name} {case}: the reason names {reason:?}: {}",
+                res.body
+            );
+        }
+        let after = (
+            store.cmi5_packages(rj1.id).await.unwrap().len(),
+            store.courses(rj1.id).await.unwrap().len(),
+        );
+        assert_eq!(
+            before, after,
+            "{name}: nothing stored from a refused package"
+        );
+        // A good zip, and a bare cmi5.xml whose AU is on another site, become courses.
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/learning/packages",
+                &[("code", "uploaded-cmi5")],
+                (
+                    "course.zip",
+                    &zip_of(&[("cmi5.xml", GOOD_XML.as_bytes()), ("au.html", b"<p>AU")]),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        let external = GOOD_XML.replace("<url>au.html", "<url>https://au.example.org/au.html");
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/learning/packages",
+                &[("code", "external-cmi5")],
+                ("cmi5.xml", external.as_bytes()),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert_eq!(
+            store.cmi5_packages(rj1.id).await.unwrap().len(),
+            3,
+            "{name}"
+        );
+        let course = store.course(rj1.id, "uploaded-cmi5").await.unwrap();
+        assert!(
+            matches!(
+                course.course.modules[0].kind,
+                lantern_learning::course::ModuleKind::Cmi5 { .. }
+            ),
+            "{name}"
+        );
+        let page = admin.get("/orgs/RJ1/learning/packages").await;
+        assert!(
+            page.body.contains("cmi5 courses") && page.body.contains("Uploaded"),
+            "{name}"
+        );
+    }
+}
+
+/// The launch URL's query parameters, decoded.
+fn query(url: &str) -> std::collections::BTreeMap<String, String> {
+    let q = url.split_once('?').expect("a query").1;
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// A statement of the session, built from LMS.LaunchData's context template as an AU must (cmi5 9.6, 10.2.1).
+fn statement(
+    launch: &Launch,
+    verb: &str,
+    result: Option<Value>,
+    move_on: bool,
+    extra: Option<(&str, Value)>,
+) -> Value {
+    let mut context = launch.template.clone();
+    context["registration"] = json!(launch.registration);
+    let mut category = vec![json!({"id": CMI5})];
+    if move_on {
+        category.push(json!({"id": MOVE_ON}));
+    }
+    context["contextActivities"]["category"] = json!(category);
+    if let Some((k, v)) = extra {
+        context["extensions"][k] = v;
+    }
+    let mut s = json!({
+        "id": lantern_web::xapi::cmi5::new_uuid(),
+        "timestamp": "2026-01-01T10:00:00.000Z",
+        "actor": launch.actor,
+        "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+        "object": {"id": launch.activity},
+        "context": context,
+    });
+    if let Some(r) = result {
+        s["result"] = r;
+    }
+    s
+}
+
+struct Launch {
+    url: String,
+    actor: Value,
+    registration: String,
+    activity: String,
+    auth: String,
+    template: Value,
+}
+
+/// Launches the AU as the learner's browser does and fetches its token as the AU does.
+async fn launch(app: &axum::Router, learner: &mut Client, attempt: &str, name: &str) -> Launch {
+    let res = learner
+        .post_form(
+            &format!("{attempt}/modules/cmi5/launch"),
+            &[("au", "0")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+    let url = res.location().to_owned();
+    let q = query(&url);
+    let fetch_path = q["fetch"]
+        .trim_start_matches("http://127.0.0.1:8080")
+        .to_owned();
+    let token = fetch(app, &fetch_path).await;
+    assert_eq!(token.status, StatusCode::OK, "{name}");
+    let auth = token.json()["auth-token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: {}", token.body))
+        .to_owned();
+    let actor: Value = serde_json::from_str(&q["actor"]).unwrap();
+    let agent = form_urlencoded::byte_serialize(q["actor"].as_bytes()).collect::<String>();
+    let activity = form_urlencoded::byte_serialize(q["activityId"].as_bytes()).collect::<String>();
+    let data = lrs(
+        app,
+        "GET",
+        &format!(
+            "/xapi/activities/state?stateId=LMS.LaunchData&activityId={activity}&agent={agent}&registration={}",
+            q["registration"]
+        ),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(data.status, StatusCode::OK, "{name}: {}", data.body);
+    Launch {
+        url,
+        actor,
+        registration: q["registration"].clone(),
+        activity: q["activityId"].clone(),
+        auth,
+        template: data.json()["contextTemplate"].clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirement_compliant() {
+    for (name, store, _dir) in world().await {
+        let state = state(&store);
+        let app = lantern_web::app(state.clone());
+        let content_app = lantern_web::content_app(state.clone());
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let started = learner
+            .post_form(
+                &format!("/orgs/RJ1/learning/courses/{COURSE}/start"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            started.status,
+            StatusCode::SEE_OTHER,
+            "{name}: {}",
+            started.body
+        );
+        let attempt = started.location().to_owned();
+        let attempt_id: i64 = attempt.rsplit('/').next().unwrap().parse().unwrap();
+        let page = learner.get(&format!("{attempt}/modules/cmi5")).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}: {}", page.body);
+        assert!(
+            page.body.contains("Fire safety in healthcare") && page.body.contains("Not started"),
+            "{name}"
+        );
+
+        // An xAPI mapping that would also match the AU's "passed": the completion must still count once.
+        let package = store.cmi5_packages(rj1.id).await.unwrap().remove(0);
+        let base = lantern_web::xapi::cmi5::lms_base("http://127.0.0.1:8080", &package.digest);
+        let au_id = package.structure.aus()[0].id.clone();
+        let activity_id = lantern_learning::cmi5::launch::lms_activity_id(
+            &base,
+            lantern_learning::cmi5::NodeKind::Au,
+            &au_id,
+        );
+        store
+            .create_xapi_mapping(
+                &lantern_store::lrs::XapiMapping {
+                    id: 0,
+                    org: rj1.id,
+                    activity: activity_id.clone(),
+                    subject: "cstf.fire_safety".into(),
+                    level: 1,
+                    verbs: vec!["http://adlnet.gov/expapi/verbs/passed".into()],
+                    require_success: false,
+                    min_scaled_score: None,
+                    hours: None,
+                    created_at: chrono::Utc::now(),
+                    retired_at: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+
+        // The first launch: the URL's five parameters (cmi5 8.1), the AU on the content origin.
+        let first = launch(&app, &mut learner, &attempt, &name).await;
+        let q = query(&first.url);
+        assert!(
+            first
+                .url
+                .starts_with(&format!("{CONTENT}/cmi5/{}/fire.html?", package.digest)),
+            "{name}: {}",
+            first.url
+        );
+        assert_eq!(q["endpoint"], "http://127.0.0.1:8080/xapi/", "{name}");
+        assert!(
+            q["fetch"].starts_with("http://127.0.0.1:8080/cmi5/fetch/"),
+            "{name}"
+        );
+        assert_eq!(
+            first.actor["account"]["homePage"], "http://127.0.0.1:8080",
+            "{name}"
+        );
+        let actor_name = first.actor["account"]["name"].as_str().unwrap().to_owned();
+        assert!(
+            !actor_name.contains('@') && !actor_name.to_lowercase().contains("learner"),
+            "{name}: an opaque actor name, not {actor_name}"
+        );
+        assert!(
+            first.actor.get("mbox").is_none() && first.actor.get("name").is_none(),
+            "{name}"
+        );
+        assert!(uuid::Uuid::parse_str(&first.registration).is_ok(), "{name}");
+        assert_eq!(first.activity, activity_id, "{name}");
+        assert_ne!(
+            first.activity, au_id,
+            "{name}: the LMS's activity id, not the publisher's"
+        );
+        // The URL's own order: endpoint, fetch, actor, registration, activityId.
+        let names: Vec<&str> = first
+            .url
+            .split('?')
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .map(|p| p.split('=').next().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["endpoint", "fetch", "actor", "registration", "activityId"],
+            "{name}"
+        );
+
+        // The AU's files on the content origin may reach Lantern (the LRS, the fetch URL) and nothing else.
+        let file = send(
+            &content_app,
+            Request::get(first.url.trim_start_matches(CONTENT))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(file.status, StatusCode::OK, "{name}");
+        assert!(file.body.contains("au.js"), "{name}");
+        let csp = file.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:8080"),
+            "{name}: {csp}"
+        );
+        assert!(file.headers.get(header::SET_COOKIE).is_none(), "{name}");
+
+        // "launched" and LMS.LaunchData were stored before the redirect.
+        let statements =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &first.registration)
+                .await
+                .unwrap();
+        assert_eq!(statements.len(), 1, "{name}");
+        assert_eq!(
+            statements[0]["verb"]["id"], "http://adlnet.gov/expapi/verbs/launched",
+            "{name}"
+        );
+        let data_uri = format!(
+            "/xapi/activities/state?stateId=LMS.LaunchData&activityId={}&agent={}&registration={}",
+            form_urlencoded::byte_serialize(first.activity.as_bytes()).collect::<String>(),
+            form_urlencoded::byte_serialize(first.actor.to_string().as_bytes()).collect::<String>(),
+            first.registration
+        );
+        let data = lrs(&app, "GET", &data_uri, &first.auth, None).await.json();
+        assert_eq!(data["moveOn"], "CompletedAndPassed", "{name}: {data}");
+        assert_eq!(data["masteryScore"], 0.8, "{name}");
+        assert_eq!(data["launchMode"], "Normal", "{name}");
+        assert!(
+            data["returnURL"]
+                .as_str()
+                .unwrap()
+                .ends_with("/modules/cmi5"),
+            "{name}"
+        );
+
+        // The fetch URL answers once (8.2.3): then error 1; an unknown one error 2.
+        let again = fetch(&app, q["fetch"].trim_start_matches("http://127.0.0.1:8080")).await;
+        assert_eq!(again.status, StatusCode::OK, "{name}");
+        assert_eq!(again.json()["error-code"], "1", "{name}: {}", again.body);
+        assert!(again.json().get("auth-token").is_none(), "{name}");
+        assert_eq!(again.headers["access-control-allow-origin"], "*", "{name}");
+        let unknown = fetch(
+            &app,
+            &format!("/cmi5/fetch/{}", lantern_web::auth::new_token()),
+        )
+        .await;
+        assert_eq!(
+            unknown.json()["error-code"],
+            "2",
+            "{name}: {}",
+            unknown.body
+        );
+
+        // What a session credential may not do: change LMS.LaunchData, query statements, read another's state.
+        let put = lrs(
+            &app,
+            "PUT",
+            &data_uri,
+            &first.auth,
+            Some(&json!({"moveOn": "NotApplicable"})),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::FORBIDDEN, "{name}: {}", put.body);
+        assert!(put.body.contains("10.2.1"), "{name}: {}", put.body);
+        let query_all = lrs(&app, "GET", "/xapi/statements", &first.auth, None).await;
+        assert_eq!(query_all.status, StatusCode::FORBIDDEN, "{name}");
+        let other = json!({"objectType": "Agent", "account": {"homePage": "http://127.0.0.1:8080", "name": "someone-else"}});
+        let other_uri = format!(
+            "/xapi/activities/state?stateId=bookmark&activityId={}&agent={}&registration={}",
+            form_urlencoded::byte_serialize(first.activity.as_bytes()).collect::<String>(),
+            form_urlencoded::byte_serialize(other.to_string().as_bytes()).collect::<String>(),
+            first.registration
+        );
+        let r = lrs(&app, "GET", &other_uri, &first.auth, None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{name}: another learner's state: {}",
+            r.body
+        );
+        let r = lrs(
+            &app,
+            "PUT",
+            &other_uri,
+            &first.auth,
+            Some(&json!({"page": 2})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+
+        // Out of order: "completed" before "initialized" is refused, naming the statement and the rule; nothing is
+        // stored from a refused batch, even its valid first statement.
+        let completed = statement(
+            &first,
+            "completed",
+            Some(json!({"completion": true, "duration": "PT1M"})),
+            true,
+            None,
+        );
+        let r = lrs(
+            &app,
+            "POST",
+            "/xapi/statements",
+            &first.auth,
+            Some(&json!([completed])),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        assert!(
+            r.body.contains("statements[0]") && r.body.contains("9.3.2"),
+            "{name}: {}",
+            r.body
+        );
+        let low = statement(
+            &first,
+            "passed",
+            Some(json!({"success": true, "duration": "PT1M", "score": {"scaled": 0.5}})),
+            true,
+            Some((MASTERY, json!(0.8))),
+        );
+        let init = statement(&first, "initialized", None, false, None);
+        let r = lrs(
+            &app,
+            "POST",
+            "/xapi/statements",
+            &first.auth,
+            Some(&json!([init, low])),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        assert!(
+            r.body.contains("statements[1]") && r.body.contains("9.3.4"),
+            "{name}: {}",
+            r.body
+        );
+        let stored =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &first.registration)
+                .await
+                .unwrap();
+        assert_eq!(
+            stored.len(),
+            1,
+            "{name}: nothing stored from the refused batches"
+        );
+        // "initialized" alone is accepted.
+        let init = statement(&first, "initialized", None, false, None);
+        let r = lrs(
+            &app,
+            "POST",
+            "/xapi/statements",
+            &first.auth,
+            Some(&json!([init])),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+
+        // Launched again before "terminated": the first session is abandoned (9.3.6) and its credential can record
+        // nothing more.
+        let second = launch(&app, &mut learner, &attempt, &name).await;
+        assert_eq!(
+            second.registration, first.registration,
+            "{name}: one registration"
+        );
+        let stored =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &first.registration)
+                .await
+                .unwrap();
+        let verbs: Vec<&str> = stored
+            .iter()
+            .filter_map(|s| s["verb"]["id"].as_str())
+            .collect();
+        assert!(
+            verbs.contains(&"https://w3id.org/xapi/adl/verbs/abandoned"),
+            "{name}: {verbs:?}"
+        );
+        let late = statement(
+            &first,
+            "terminated",
+            Some(json!({"duration": "PT2M"})),
+            false,
+            None,
+        );
+        let r = lrs(
+            &app,
+            "POST",
+            "/xapi/statements",
+            &first.auth,
+            Some(&json!([late])),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        assert!(r.body.contains("9.3.6"), "{name}: {}", r.body);
+
+        // The second session passes and completes: the LMS issues "satisfied" for the block and the course, the
+        // course completes, and fire safety is compliant with one training record.
+        let batch = json!([
+            statement(&second, "initialized", None, false, None),
+            statement(
+                &second,
+                "passed",
+                Some(
+                    json!({"success": true, "duration": "PT3M", "score": {"scaled": 1.0, "raw": 3, "min": 0, "max": 3}})
+                ),
+                true,
+                Some((MASTERY, json!(0.8))),
+            ),
+            statement(
+                &second,
+                "completed",
+                Some(json!({"completion": true, "duration": "PT3M"})),
+                true,
+                None
+            ),
+            statement(
+                &second,
+                "terminated",
+                Some(json!({"duration": "PT3M"})),
+                false,
+                None
+            ),
+        ]);
+        let r = lrs(&app, "POST", "/xapi/statements", &second.auth, Some(&batch)).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let stored =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &first.registration)
+                .await
+                .unwrap();
+        let satisfied: Vec<&Value> = stored
+            .iter()
+            .filter(|s| s["verb"]["id"] == SATISFIED)
+            .collect();
+        assert_eq!(satisfied.len(), 2, "{name}: the block and the course");
+        assert!(
+            satisfied[1]["object"]["definition"]["type"]
+                == "https://w3id.org/xapi/cmi5/activitytype/course",
+            "{name}: the course last: {}",
+            satisfied[1]
+        );
+        let after = statement(
+            &second,
+            "completed",
+            Some(json!({"completion": true, "duration": "PT3M"})),
+            true,
+            None,
+        );
+        let r = lrs(
+            &app,
+            "POST",
+            "/xapi/statements",
+            &second.auth,
+            Some(&json!([after])),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{name}: nothing after terminated: {}",
+            r.body
+        );
+
+        let a = store
+            .attempt(&Scope::Platform, rj1.id, attempt_id)
+            .await
+            .unwrap();
+        assert!(a.completed_at.is_some(), "{name}: the course is complete");
+        let today = rj1.today(chrono::Utc::now());
+        let bundle = store
+            .person(&Scope::Platform, rj1.id, a.person)
+            .await
+            .unwrap();
+        let fire_today: Vec<_> = bundle
+            .records
+            .iter()
+            .filter(|r| r.record.subject == "cstf.fire_safety" && r.record.completed_on == today)
+            .collect();
+        assert_eq!(
+            fire_today.len(),
+            1,
+            "{name}: one record, not one per path: {fire_today:?}"
+        );
+        assert!(
+            fire_today[0]
+                .record
+                .evidence_ref
+                .as_deref()
+                .is_some_and(|e| e.contains(COURSE)),
+            "{name}: {:?}",
+            fire_today[0].record.evidence_ref
+        );
+        let ctx = store.org_context(&Scope::Platform, rj1.id).await.unwrap();
+        let engine = OrgEngine::new(rj1.id, &ctx.rules, &ctx.policies, None);
+        let facts = PersonFacts {
+            posts: &bundle.posts,
+            records: &bundle.records,
+            exemptions: &bundle.exemptions,
+        };
+        let (_, status) = engine
+            .person(facts)
+            .status_at("cstf.fire_safety", today)
+            .expect("fire safety applies");
+        assert_eq!(status, Status::Compliant, "{name}");
+        let page = learner.get(&format!("{attempt}/modules/cmi5")).await;
+        assert!(page.body.contains("Passed"), "{name}");
+    }
+}
