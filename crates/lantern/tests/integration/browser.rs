@@ -307,3 +307,106 @@ async fn off_the_shelf_xapi_client() {
         assert!(stdout.contains("xAPI.js: "), "{name}: {stdout}");
     }
 }
+
+/// The demo cmi5 course in Chromium, on every backend (e2e/cmi5.mjs): Lantern (whose public URL is the server's own
+/// address, so the AU's endpoint and fetch URL reach it) and the content origin on two listeners and two hosts, the
+/// demo learner's fire safety records withdrawn so that the cmi5 course is what makes it compliant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmi5_course_in_chromium() {
+    use lantern_store::*;
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    for (name, store, _dir) in backends().await {
+        let today = chrono::Utc::now().date_naive();
+        lantern::demo::generate(store.as_ref(), 200, 3, today, false)
+            .await
+            .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let person = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+            .unwrap();
+        let bundle = store
+            .person(&Scope::Platform, rj1.id, person)
+            .await
+            .unwrap();
+        let withdrawn: Vec<SupersessionRow> = bundle
+            .records
+            .iter()
+            .filter(|r| r.superseded.is_none() && r.record.subject == "cstf.fire_safety")
+            .map(|r| SupersessionRow {
+                record_id: r.record.id,
+                replaced_by: None,
+                reason: "withdrawn for the cmi5 journey".into(),
+            })
+            .collect();
+        if !withdrawn.is_empty() {
+            store
+                .write(&WriteBatch {
+                    supersessions: withdrawn,
+                    ..WriteBatch::default()
+                })
+                .await
+                .expect("withdrawn");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let content_url = format!(
+            "http://localhost:{}",
+            content_listener.local_addr().unwrap().port()
+        );
+        let mut auth = test_auth();
+        auth.public_url = format!("http://{addr}");
+        let content = lantern_web::ContentOrigin::new(&content_url, &auth.public_url).unwrap();
+        let state = lantern_web::AppState::new(store.clone(), auth).with_content(content);
+        let server = tokio::spawn(lantern::server::serve(
+            listener,
+            lantern_web::app(state.clone()),
+            lantern::server::Limits::default(),
+            std::future::pending(),
+        ));
+        let content_server = tokio::spawn(lantern::server::serve(
+            content_listener,
+            lantern_web::content_app(state),
+            lantern::server::Limits::default(),
+            std::future::pending(),
+        ));
+        let shots = shots.clone();
+        let label = name.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg(e2e_dir().join("cmi5.mjs"))
+                .env("BASE_URL", format!("http://{addr}"))
+                .env("CONTENT_URL", content_url)
+                .env("SCREENSHOTS", &shots)
+                .env("LABEL", &label)
+                .output()
+                .expect("run node")
+        })
+        .await
+        .expect("journey");
+        server.abort();
+        content_server.abort();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{name}: the cmi5 journey failed\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("pages checked with axe"),
+            "{name}: {stdout}"
+        );
+    }
+}

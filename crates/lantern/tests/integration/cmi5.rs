@@ -347,6 +347,14 @@ async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirem
             page.body.contains("Fire safety in healthcare") && page.body.contains("Not started"),
             "{name}"
         );
+        // The launch redirects the form to the content origin, so the page's form-action allows it (and no more).
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains(&format!("form-action 'self' {CONTENT};")),
+            "{name}: {csp}"
+        );
 
         // An xAPI mapping that would also match the AU's "passed": the completion must still count once.
         let package = store.cmi5_packages(rj1.id).await.unwrap().remove(0);

@@ -116,6 +116,24 @@ pub(super) async fn page(
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
+    // The launch answers the form with a redirect to the AU, which a browser holds to this page's form-action: the
+    // content origin and the origins of AUs hosted elsewhere, and nothing else.
+    let mut targets: Vec<String> = state.content.iter().map(|c| c.url.clone()).collect();
+    for au in structure.aus() {
+        if let AuUrl::External(u) = &au.url
+            && let Ok(parsed) = url::Url::parse(u)
+            && let url::Origin::Tuple(..) = parsed.origin()
+        {
+            targets.push(parsed.origin().ascii_serialization());
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {}; object-src 'none'",
+        targets.join(" ")
+    );
     let satisfaction = structure.satisfaction(&read.results);
     let aus = structure
         .aus()
@@ -127,7 +145,7 @@ pub(super) async fn page(
             (i, au.title.clone(), au.description.clone(), status(r, sat))
         })
         .collect();
-    Ok(Cmi5Page {
+    let mut res = Cmi5Page {
         layout,
         ods: org.ods_code.to_string(),
         attempt,
@@ -135,7 +153,12 @@ pub(super) async fn page(
         aus,
         done,
     }
-    .into_response())
+    .into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
 }
 
 #[derive(serde::Deserialize)]
