@@ -5,80 +5,10 @@
 // Run by the integration test `browser_journeys` (crates/lantern/tests/integration/browser.rs) against a server
 // it starts on each backend with the demo world and its accounts.
 
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { BASE, ACCOUNTS, check, audit, narrow, signIn, signOut, launchChromium, finish } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
-const LABEL = process.env.LABEL ?? 'run';
-if (!BASE) throw new Error('BASE_URL is required');
-mkdirSync(SHOTS, { recursive: true });
-
-const ACCOUNTS = {
-  learner: ['learner@demo.lantern.test', 'learner-demo-password'],
-  manager: ['manager@demo.lantern.test', 'manager-demo-password'],
-  admin: ['admin@demo.lantern.test', 'admin-demo-password'],
-  auditor: ['auditor@demo.lantern.test', 'auditor-demo-password'],
-  platform: ['platform@demo.lantern.test', 'platform-demo-password'],
-  author: ['author@demo.lantern.test', 'author-demo-password'],
-};
-
-const failures = [];
-let pagesChecked = 0;
-
-function check(condition, message) {
-  if (!condition) failures.push(message);
-}
-
-/// axe-core on the current page (evaluated through the DevTools protocol, which the page's CSP does not govern,
-/// so the page itself keeps its strict policy), then a full-page screenshot.
-async function audit(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
-  await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
-  pagesChecked += 1;
-}
-
-/// The page at a phone's width (390 px): nothing may need sideways scrolling.
-async function narrow(page, name) {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  // What sticks out, so a failure says where to look.
-  const over = await page.evaluate(() => [...document.querySelectorAll('main *')]
-    .filter((e) => e.getBoundingClientRect().right > 391)
-    .slice(0, 3)
-    .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`));
-  check(wide <= 390, `${name}: fits 390 px without sideways scrolling (${wide} px wide: ${over.join(', ')})`);
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
-
-async function signIn(page, who) {
-  const [email, password] = ACCOUNTS[who];
-  await page.goto(`${BASE}/sign-in`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-}
-
-async function signOut(page) {
-  await Promise.all([page.waitForNavigation(), page.click('.nhsuk-header__account-button')]);
-  check(page.url().includes('/sign-in'), `sign-out lands on sign-in, not ${page.url()}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext({ acceptDownloads: true });
@@ -460,8 +390,4 @@ try {
   await browser.close();
 }
 
-console.log(`${LABEL}: ${pagesChecked} pages checked with axe, screenshots in ${SHOTS}`);
-if (failures.length > 0) {
-  console.error(`${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+finish();

@@ -6,44 +6,13 @@
 // Usage: BASE_URL=http://127.0.0.1:PORT CONTENT_URL=http://localhost:PORT2 SCREENSHOTS=DIR node scorm.mjs
 // Run by the integration test `scorm_packages_in_chromium` (crates/lantern/tests/integration/browser.rs).
 
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { BASE, check, audit, signIn, launchChromium, finish, narrow as narrowAt } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = process.env.BASE_URL;
 const CONTENT = process.env.CONTENT_URL;
-const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
-const LABEL = process.env.LABEL ?? 'run';
-if (!BASE || !CONTENT) throw new Error('BASE_URL and CONTENT_URL are required');
-mkdirSync(SHOTS, { recursive: true });
+if (!CONTENT) throw new Error('CONTENT_URL is required');
 
-const failures = [];
-let pagesChecked = 0;
-function check(condition, message) {
-  if (!condition) failures.push(message);
-}
-
-async function audit(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
-  await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
-  pagesChecked += 1;
-}
-
-async function narrow(page, name) {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(wide <= 390, `${name}: fits 390 px without sideways scrolling (${wide} px wide)`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+/// The page at a phone's width, back to the player's 1280 x 900 after.
+const narrow = (page, name) => narrowAt(page, name, { width: 1280, height: 900 });
 
 /// Starts (or continues) a course and opens its one package module.
 async function openPackage(page, code) {
@@ -73,20 +42,13 @@ async function rowOf(page, text) {
   return rows.find((r) => r.toLowerCase().includes(text.toLowerCase())) ?? '';
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(`${BASE}/sign-in`);
-  await page.fill('#email', 'learner@demo.lantern.test');
-  await page.fill('#password', 'learner-demo-password');
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await signIn(page, 'learner');
   const before = await rowOf(page, 'Health, safety and welfare');
   check(before !== '' && !before.includes('Compliant'), `health and safety starts out of date: ${before}`);
 
@@ -147,8 +109,4 @@ try {
   await browser.close();
 }
 
-console.log(`${LABEL}: ${pagesChecked} pages checked with axe (SCORM), screenshots in ${SHOTS}`);
-if (failures.length > 0) {
-  console.error(`${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+finish('SCORM');

@@ -4,14 +4,10 @@
 //! memory. Each learner is a different person of the demo world with an attempt and a launch of their own, made
 //! through the store as a module page would make them.
 
-use crate::loadtest::{Http, rss_kb};
-use anyhow::Context;
+use crate::loadtest::{Http, Server, rss_kb, start_server};
 use axum::body::Bytes;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use lantern_store::Scope;
 use std::time::{Duration, Instant};
 
@@ -27,47 +23,28 @@ pub struct Options {
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
     let content_port = o.port + 1;
-    let mut child = tokio::process::Command::new(exe)
-        .args(&o.database_args)
-        .args([
-            "serve",
-            "--demo",
-            "--demo-staff",
-            &o.demo_staff.to_string(),
-            "--listen",
-            &format!("127.0.0.1:{}", o.port),
-            "--content-listen",
-            &format!("127.0.0.1:{content_port}"),
-        ])
-        .env("LANTERN_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("server pid")?;
-    let base = format!("http://127.0.0.1:{}", o.port);
+    let Server {
+        mut child,
+        pid,
+        http,
+        base: _,
+        started,
+    } = start_server(
+        &o.database_args,
+        o.port,
+        &[
+            "--demo".to_owned(),
+            "--demo-staff".to_owned(),
+            o.demo_staff.to_string(),
+            "--content-listen".to_owned(),
+            format!("127.0.0.1:{content_port}"),
+        ],
+        o.learners,
+        Duration::from_secs(1200),
+    )
+    .await?;
     let content = format!("http://127.0.0.1:{content_port}");
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let http: Http = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(o.learners)
-        .build(connector);
-    let started = Instant::now();
-    loop {
-        if let Ok(res) = http
-            .request(Request::get(format!("{base}/healthz")).body(Full::default())?)
-            .await
-            && res.status().is_success()
-        {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(1200),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     // A launch per learner, each a different person with an attempt of their own.

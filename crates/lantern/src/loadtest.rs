@@ -61,44 +61,54 @@ pub(crate) async fn sign_in(
     cookie_value(res.headers(), "lantern_session").context("no session cookie")
 }
 
+/// Fields of `/proc/{pid}/status` in kB, in the order asked (0 for one it lacks).
+fn status_kb<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    names.map(|name| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 /// (anonymous resident memory, file-backed resident memory) in kB: the second is mostly the memory-mapped SQLite
 /// database, shared with the page cache.
 fn rss_split_kb(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("RssAnon:"), field("RssFile:"))
+    let [anon, file] = status_kb(pid, ["RssAnon:", "RssFile:"]);
+    (anon, file)
 }
 
+/// (resident memory now, its peak) in kB.
 pub(crate) fn rss_kb(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let [now, peak] = status_kb(pid, ["VmRSS:", "VmHWM:"]);
+    (now, peak)
 }
 
-pub async fn run(o: Options) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args(&o.database_args)
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &format!("127.0.0.1:{}", o.port),
-        ])
+/// A benchmark's server: this binary as a child process (so its memory is measured alone), with its pid, an HTTP
+/// client pooling `pool` connections, and how long it took to answer `/healthz`.
+pub(crate) struct Server {
+    pub child: tokio::process::Child,
+    pub pid: u32,
+    pub http: Http,
+    pub base: String,
+    pub started: Instant,
+}
+
+/// Starts `lantern ARGS serve --listen 127.0.0.1:PORT SERVE_ARGS` and waits until it answers, at most `wait`.
+pub(crate) async fn start_server(
+    database_args: &[String],
+    port: u16,
+    serve_args: &[String],
+    pool: usize,
+    wait: Duration,
+) -> anyhow::Result<Server> {
+    let child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(database_args)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(serve_args)
         .env("LANTERN_LOG", "warn")
         .env(
             "MALLOC_ARENA_MAX",
@@ -108,11 +118,11 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().context("server pid")?;
-    let base = format!("http://127.0.0.1:{}", o.port);
+    let base = format!("http://127.0.0.1:{port}");
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let http: Http = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(o.sessions)
+        .pool_max_idle_per_host(pool)
         .build(connector);
     let started = Instant::now();
     loop {
@@ -123,12 +133,33 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         {
             break;
         }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(600),
-            "the server did not start"
-        );
+        anyhow::ensure!(started.elapsed() < wait, "the server did not start");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    Ok(Server {
+        child,
+        pid,
+        http,
+        base,
+        started,
+    })
+}
+
+pub async fn run(o: Options) -> anyhow::Result<()> {
+    let Server {
+        mut child,
+        pid,
+        http,
+        base,
+        started,
+    } = start_server(
+        &o.database_args,
+        o.port,
+        &["--demo".to_owned()],
+        o.sessions,
+        Duration::from_secs(600),
+    )
+    .await?;
     // Let the server finish building its compliance indexes (it starts that in the background).
     tokio::time::sleep(Duration::from_secs(5)).await;
     println!(
