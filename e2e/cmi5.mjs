@@ -7,58 +7,24 @@
 // Usage: BASE_URL=http://127.0.0.1:PORT CONTENT_URL=http://localhost:PORT2 SCREENSHOTS=DIR node cmi5.mjs
 // Run by the integration test `cmi5_course_in_chromium` (crates/lantern/tests/integration/browser.rs).
 
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { BASE, check, audit, signIn, launchChromium, finish, narrow } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = process.env.BASE_URL;
 const CONTENT = process.env.CONTENT_URL;
-const SHOTS = process.env.SCREENSHOTS ?? 'screenshots';
-const LABEL = process.env.LABEL ?? 'run';
-if (!BASE || !CONTENT) throw new Error('BASE_URL and CONTENT_URL are required');
-mkdirSync(SHOTS, { recursive: true });
-
-const failures = [];
-let pagesChecked = 0;
-function check(condition, message) {
-  if (!condition) failures.push(message);
-}
-
-async function audit(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
-  await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
-  pagesChecked += 1;
-}
+if (!CONTENT) throw new Error('CONTENT_URL is required');
 
 async function rowOf(page, text) {
   const rows = await page.locator('table tbody tr').allTextContents();
   return rows.find((r) => r.toLowerCase().includes(text.toLowerCase())) ?? '';
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(`console: ${m.text()}`); });
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(`${BASE}/sign-in`);
-  await page.fill('#email', 'learner@demo.lantern.test');
-  await page.fill('#password', 'learner-demo-password');
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await signIn(page, 'learner');
   const before = await rowOf(page, 'Fire safety');
   check(before !== '' && !before.includes('Compliant'), `fire safety starts out of date: ${before}`);
 
@@ -68,6 +34,7 @@ try {
   check(page.url().includes('/modules/cmi5'), `the cmi5 module opens: ${page.url()}`);
   check((await page.textContent('main')).includes('Not started'), 'the AU has not been started');
   await audit(page, 'cmi5-module');
+  await narrow(page, 'cmi5-module', { width: 1280, height: 900 });
 
   // The launch: a redirect to the AU on the content origin, with the five launch parameters.
   await Promise.all([page.waitForNavigation(), page.click('#launch-0')]);
@@ -106,8 +73,4 @@ try {
   await browser.close();
 }
 
-console.log(`${LABEL}: ${pagesChecked} pages checked with axe (cmi5), screenshots in ${SHOTS}`);
-if (failures.length > 0) {
-  console.error(`${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+finish('cmi5');

@@ -751,3 +751,158 @@ async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirem
         assert!(page.body.contains("Passed"), "{name}");
     }
 }
+
+/// A test-out passed for a course with a cmi5 module: the LMS records the module's AU as waived ("Tested Out", cmi5
+/// 9.3.7) and the block and course as satisfied, so the cmi5 registration agrees with the completed course.
+#[tokio::test]
+async fn a_test_out_pass_waives_the_course_s_cmi5_units() {
+    use lantern_learning::assessment::Rules;
+    use lantern_learning::course::{CourseVersion, Module, ModuleKind, ModuleOrder, Satisfies};
+    for (name, store, _dir) in world().await {
+        let state = state(&store);
+        let app = lantern_web::app(state.clone());
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let person = store
+            .account_by_email(LEARNER.0)
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+            .unwrap();
+        crate::learning_paths::expire(&store, &rj1, person, "cstf.fire_safety", 1).await;
+        let now = chrono::Utc::now();
+        store
+            .publish_bank(
+                rj1.id,
+                None,
+                now,
+                "cmi5-waiver-bank",
+                &crate::learning::bank(),
+            )
+            .await
+            .unwrap();
+        let package = store.cmi5_packages(rj1.id).await.unwrap().remove(0);
+        let course = CourseVersion {
+            code: "cmi5-test-out".into(),
+            version: 0,
+            title: "Fire safety with a cmi5 unit".into(),
+            summary: "A cmi5 unit, then an assessment".into(),
+            satisfies: vec![Satisfies {
+                subject: "cstf.fire_safety".into(),
+                level: 1,
+            }],
+            order: ModuleOrder::InOrder,
+            modules: vec![
+                Module {
+                    key: "cmi5".into(),
+                    title: "Fire safety in healthcare".into(),
+                    kind: ModuleKind::Cmi5 {
+                        package: package.digest.clone(),
+                    },
+                    required: true,
+                    estimated_minutes: 5,
+                },
+                Module {
+                    key: "check".into(),
+                    title: "Check your understanding".into(),
+                    kind: ModuleKind::Assessment {
+                        bank: "cmi5-waiver-bank".into(),
+                        rules: Rules {
+                            per_outcome: 1,
+                            pass_percent: 80,
+                            attempt_limit: Some(2),
+                            time_limit_minutes: None,
+                        },
+                    },
+                    required: true,
+                    estimated_minutes: 10,
+                },
+            ],
+            prerequisites: vec![],
+        };
+        store
+            .publish_course(rj1.id, None, now, &course)
+            .await
+            .unwrap();
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let on = admin
+            .post_form(
+                "/orgs/RJ1/admin/test-out",
+                &[
+                    ("subject", "cstf.fire_safety"),
+                    ("level", "1"),
+                    ("test_out", "on"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(on.status, StatusCode::SEE_OTHER, "{name}: {}", on.body);
+        let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let started = learner
+            .post_form(
+                "/orgs/RJ1/learning/courses/cmi5-test-out/test-out",
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            started.status,
+            StatusCode::SEE_OTHER,
+            "{name}: {}",
+            started.body
+        );
+        let check = started.location().to_owned();
+        let attempt = check.trim_end_matches("/modules/check").to_owned();
+        let attempt_id: i64 = attempt.rsplit('/').next().unwrap().parse().unwrap();
+        let paper = learner.get(&check).await;
+        let (paper_id, questions) = crate::learning_paths::paper_fields(&paper.body);
+        let keys: Vec<String> = questions.iter().map(|q| format!("q:{q}")).collect();
+        let mut fields: Vec<(&str, &str)> = vec![("paper", &paper_id)];
+        fields.extend(keys.iter().map(|k| (k.as_str(), "b")));
+        let result = learner
+            .post_form(&format!("{attempt}/modules/check/submit"), &fields, None)
+            .await;
+        assert!(
+            result.body.contains("Passed: 100%"),
+            "{name}: {}",
+            result.body
+        );
+
+        let reg = store
+            .cmi5_waiver_registration(
+                &Scope::Platform,
+                rj1.id,
+                attempt_id,
+                "cmi5",
+                &lantern_web::xapi::cmi5::new_uuid(),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let stored =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &reg.registration)
+                .await
+                .unwrap();
+        let waived: Vec<&Value> = stored
+            .iter()
+            .filter(|s| s["verb"]["id"] == "https://w3id.org/xapi/adl/verbs/waived")
+            .collect();
+        assert_eq!(waived.len(), 1, "{name}: {stored:?}");
+        assert_eq!(
+            waived[0]["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/reason"],
+            "Tested Out",
+            "{name}: {}",
+            waived[0]
+        );
+        let satisfied = stored
+            .iter()
+            .filter(|s| s["verb"]["id"] == SATISFIED)
+            .count();
+        assert_eq!(satisfied, 2, "{name}: the block and the course");
+        let a = store
+            .attempt(&Scope::Platform, rj1.id, attempt_id)
+            .await
+            .unwrap();
+        assert!(a.completed_at.is_some(), "{name}");
+    }
+}

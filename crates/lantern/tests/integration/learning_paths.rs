@@ -218,7 +218,7 @@ async fn setups() -> Vec<Setup> {
 }
 
 /// The hidden paper id and question ids of a paper page.
-fn paper_fields(body: &str) -> (String, Vec<String>) {
+pub(crate) fn paper_fields(body: &str) -> (String, Vec<String>) {
     let id = body
         .split("name=\"paper\" value=\"")
         .nth(1)
