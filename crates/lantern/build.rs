@@ -22,6 +22,9 @@ const SKIP_PATHS: &[&str] = &[
     "crates/xapi/fuzz/corpus",
     "crates/xapi/fuzz/artifacts",
     "crates/xapi/fuzz/coverage",
+    "crates/learning/fuzz/corpus",
+    "crates/learning/fuzz/artifacts",
+    "crates/learning/fuzz/coverage",
 ];
 
 fn main() {

@@ -14,6 +14,9 @@ use crate::{Date, PersonId, UnitId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+mod cells;
+pub use cells::CellRuns;
+
 /// People per status in one cell.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -93,7 +96,7 @@ pub enum Node {
 }
 
 /// An organisation's unit tree, for walking up from a unit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Hierarchy {
     parent: HashMap<UnitId, Option<UnitId>>,
 }
@@ -202,8 +205,22 @@ impl Days {
     }
 
     fn compact(&mut self, arena: &[i32]) {
-        let Some(c) = &self.changes else { return };
+        if self.changes.is_none() {
+            return;
+        }
+        let out = self.merged(arena);
+        self.changes = Some(Box::new(DayChanges {
+            base: Some(out),
+            ..DayChanges::default()
+        }));
+    }
+
+    /// The run with its changes merged in, sorted.
+    fn merged(&self, arena: &[i32]) -> Vec<i32> {
         let base = self.base(arena);
+        let Some(c) = &self.changes else {
+            return base.to_vec();
+        };
         let mut merged = Vec::with_capacity(base.len() + c.added.len());
         let (mut a, mut b) = (base.iter().peekable(), c.added.iter().peekable());
         loop {
@@ -230,10 +247,7 @@ impl Days {
             }
         }
         out.shrink_to_fit();
-        self.changes = Some(Box::new(DayChanges {
-            base: Some(out),
-            ..DayChanges::default()
-        }));
+        out
     }
 
     fn heap_bytes(&self) -> usize {

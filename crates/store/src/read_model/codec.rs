@@ -5,15 +5,23 @@
 //! the gap from the previous id, their posts (unit, first day, length) and their spans (key, status, first day,
 //! length). A length of 0 means open-ended. A person with no posts or no spans is not in the index: a layer of
 //! changes uses that to take someone out.
+//!
+//! A full layer also holds the index's cells whole (parts starting with the byte `CELLS`): the unit tree they were
+//! made under (each unit and its parent), the requirement keys, then each cell's node, requirement and twelve runs of
+//! days (the first day, then the gaps, which a sorted run keeps small). A restore under the same tree copies them
+//! instead of walking every person into the cells again.
 
 use crate::{Result, StoreError};
-use lantern_domain::rollup::{Contribution, RollupIndex};
+use lantern_domain::rollup::{CellRuns, Contribution, Hierarchy, Node, RollupIndex};
 use lantern_domain::{PersonId, RequirementKey, UnitId};
 use std::collections::HashMap;
 
 /// Bumped whenever the layout below changes; a part in another format is never read (the fingerprint the layers are
 /// stored under includes it too).
 pub const FORMAT: u8 = 1;
+
+/// The first byte of a part holding cells rather than people.
+pub const CELLS: u8 = 2;
 
 /// Encodes these people's contributions (None: not in the index) as one part, requirement indexes resolved through
 /// `index`. `people` must be sorted by id.
@@ -115,6 +123,144 @@ pub fn decode(
         return Err(corrupt("bytes after the last person of a roll-up part"));
     }
     Ok(())
+}
+
+/// Encodes cells (as [`RollupIndex::cell_runs`] gives them) made under `hierarchy` as one part, requirement numbers
+/// resolved through `index`.
+pub fn encode_cells(index: &RollupIndex, hierarchy: &Hierarchy, cells: &[CellRuns]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + cells.len() * 64);
+    out.push(CELLS);
+    let parents = hierarchy.parents();
+    put(&mut out, parents.len() as u64);
+    for (unit, parent) in parents {
+        put_signed(&mut out, unit.0);
+        match parent {
+            None => out.push(0),
+            Some(p) => {
+                out.push(1);
+                put_signed(&mut out, p.0);
+            }
+        }
+    }
+    let mut local: HashMap<u16, u64> = HashMap::new();
+    let mut keys = Vec::new();
+    for cell in cells {
+        local.entry(cell.requirement).or_insert_with(|| {
+            keys.push(
+                index
+                    .requirement_key(cell.requirement)
+                    .expect("a cell's requirement is in its index"),
+            );
+            keys.len() as u64 - 1
+        });
+    }
+    put(&mut out, keys.len() as u64);
+    for k in keys {
+        put(&mut out, k.subject.len() as u64);
+        out.extend_from_slice(k.subject.as_bytes());
+        out.push(k.level);
+    }
+    put(&mut out, cells.len() as u64);
+    for cell in cells {
+        match cell.node {
+            Node::Org => out.push(0),
+            Node::Unit(u) => {
+                out.push(1);
+                put_signed(&mut out, u.0);
+            }
+        }
+        put(&mut out, local[&cell.requirement]);
+        for run in &cell.runs {
+            put(&mut out, run.len() as u64);
+            let mut previous = None;
+            for &d in run {
+                match previous {
+                    None => put_signed(&mut out, i64::from(d)),
+                    Some(p) => put(
+                        &mut out,
+                        u64::try_from(i64::from(d) - i64::from(p)).expect("a sorted run"),
+                    ),
+                }
+                previous = Some(d);
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a part of cells: the unit tree they were made under, and the cells with requirement numbers from
+/// `intern`.
+pub fn decode_cells(
+    body: &[u8],
+    mut intern: impl FnMut(&RequirementKey) -> u16,
+) -> Result<(Hierarchy, Vec<CellRuns>)> {
+    let mut r = Reader { body, at: 0 };
+    if r.byte()? != CELLS {
+        return Err(corrupt("a roll-up part that holds no cells"));
+    }
+    let n = r.count()?;
+    let mut parents = Vec::with_capacity(n);
+    for _ in 0..n {
+        let unit = UnitId(r.signed()?);
+        let parent = match r.byte()? {
+            0 => None,
+            1 => Some(UnitId(r.signed()?)),
+            _ => return Err(corrupt("a unit's parent is neither none nor a unit")),
+        };
+        parents.push((unit, parent));
+    }
+    let n = r.count()?;
+    let mut ixs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.count()?;
+        let subject = std::str::from_utf8(r.bytes(len)?)
+            .map_err(|_| corrupt("a requirement that is not UTF-8"))?
+            .to_owned();
+        let level = r.byte()?;
+        ixs.push(intern(&RequirementKey { subject, level }));
+    }
+    let n = r.count()?;
+    let mut cells = Vec::with_capacity(n);
+    for _ in 0..n {
+        let node = match r.byte()? {
+            0 => Node::Org,
+            1 => Node::Unit(UnitId(r.signed()?)),
+            _ => {
+                return Err(corrupt(
+                    "a cell's node is neither the organisation nor a unit",
+                ));
+            }
+        };
+        let requirement = *ixs
+            .get(r.count()?)
+            .ok_or_else(|| corrupt("a cell names no requirement"))?;
+        let mut runs: [Vec<i32>; 12] = Default::default();
+        for run in &mut runs {
+            let len = r.count()?;
+            run.reserve_exact(len);
+            let mut day = 0i64;
+            for i in 0..len {
+                day = if i == 0 {
+                    r.signed()?
+                } else {
+                    i64::try_from(r.unsigned()?)
+                        .ok()
+                        .and_then(|gap| day.checked_add(gap))
+                        .ok_or_else(|| corrupt("a day out of range"))?
+                };
+                run.push(i32::try_from(day).map_err(|_| corrupt("a day out of range"))?);
+            }
+        }
+        cells.push(CellRuns {
+            node,
+            requirement,
+            runs,
+        });
+    }
+    if r.at != body.len() {
+        return Err(corrupt("bytes after the last cell of a roll-up part"));
+    }
+    Ok((Hierarchy::from_parents(parents), cells))
 }
 
 fn corrupt(message: &str) -> StoreError {
@@ -255,5 +401,41 @@ mod tests {
         assert_eq!(spans, want);
         assert_eq!(out[1], (PersonId(900), None));
         assert!(decode(&body[..body.len() - 1], |k| fresh.intern(k), |_, _| {}).is_err());
+    }
+
+    /// Cells decode to the runs and tree they were made from, under the decoding index's requirement numbers.
+    #[test]
+    fn cells_round_trip() {
+        let mut index = RollupIndex::builder(Hierarchy::default()).finish();
+        let fire = RequirementKey::new("cstf.fire_safety", 1);
+        let a = index.intern(&fire);
+        let tree = Hierarchy::from_parents([(UnitId(4), None), (UnitId(9), Some(UnitId(4)))]);
+        let mut runs: [Vec<i32>; 12] = Default::default();
+        runs[0] = vec![-40, 738_000, 738_000, 738_365];
+        runs[6] = vec![738_100];
+        let cells = vec![
+            CellRuns {
+                node: Node::Unit(UnitId(9)),
+                requirement: a,
+                runs: runs.clone(),
+            },
+            CellRuns {
+                node: Node::Org,
+                requirement: a,
+                runs: Default::default(),
+            },
+        ];
+        let body = encode_cells(&index, &tree, &cells);
+        let mut fresh = RollupIndex::builder(Hierarchy::default()).finish();
+        fresh.intern(&RequirementKey::new("cstf.resuscitation", 2));
+        let (got_tree, got) = decode_cells(&body, |k| fresh.intern(k)).expect("decodes");
+        assert_eq!(got_tree, tree);
+        assert_eq!(got.len(), 2);
+        assert_eq!(fresh.requirement_key(got[0].requirement), Some(&fire));
+        assert_eq!((got[0].node, &got[0].runs), (Node::Unit(UnitId(9)), &runs));
+        assert_eq!(got[1].node, Node::Org);
+        assert!(decode_cells(&body[..body.len() - 1], |k| fresh.intern(k)).is_err());
+        // A part of people is not a part of cells, nor the other way round.
+        assert!(decode(&body, |k| fresh.intern(k), |_, _| {}).is_err());
     }
 }

@@ -134,35 +134,63 @@ pub fn best_chain(heads: &[LayerHead]) -> Option<Vec<LayerHead>> {
     chains.into_iter().max_by_key(|(v, _)| *v).map(|(_, c)| c)
 }
 
-/// Decodes a chain's layers into each person's latest contribution (None: not in the index at the chain's end), and
-/// says how long reading the parts from the database took.
+/// What a chain's layers hold: each person's latest contribution (None: not in the index at the chain's end), and,
+/// when the chain is one full layer that holds them, its cells and the unit tree they were made under.
+pub(crate) struct Loaded {
+    pub people: HashMap<PersonId, Option<lantern_domain::rollup::Contribution>>,
+    pub cells: Option<(
+        lantern_domain::rollup::Hierarchy,
+        Vec<lantern_domain::rollup::CellRuns>,
+    )>,
+    /// How long reading the parts from the database took.
+    pub read: std::time::Duration,
+}
+
+/// Decodes a chain's layers (see [`Loaded`]).
 pub(crate) async fn load_chain(
     rollups: &dyn RollupStore,
     org: OrgId,
     engine: &str,
     chain: &[LayerHead],
     builder: &mut lantern_domain::rollup::RollupBuilder,
-) -> Result<(
-    HashMap<PersonId, Option<lantern_domain::rollup::Contribution>>,
-    std::time::Duration,
-)> {
-    let mut people = HashMap::new();
-    let mut read = std::time::Duration::ZERO;
+) -> Result<Loaded> {
+    let mut loaded = Loaded {
+        people: HashMap::new(),
+        cells: None,
+        read: std::time::Duration::ZERO,
+    };
+    let mut cells: Option<(lantern_domain::rollup::Hierarchy, Vec<_>)> = None;
+    let mut same_tree = true;
     for layer in chain {
         let started = std::time::Instant::now();
         let parts = rollups.layer_parts(org, engine, layer).await?;
-        read += started.elapsed();
+        loaded.read += started.elapsed();
         for body in parts {
+            if body.first() == Some(&super::codec::CELLS) {
+                // A later layer changes people, so the full layer's cells are only of use alone.
+                if chain.len() == 1 {
+                    let (tree, more) = super::codec::decode_cells(&body, |k| builder.intern(k))?;
+                    match &mut cells {
+                        None => cells = Some((tree, more)),
+                        Some((t, all)) => {
+                            same_tree &= *t == tree;
+                            all.extend(more);
+                        }
+                    }
+                }
+                continue;
+            }
             super::codec::decode(
                 &body,
                 |k| builder.intern(k),
                 |id, c| {
-                    people.insert(id, c);
+                    loaded.people.insert(id, c);
                 },
             )?;
         }
     }
-    Ok((people, read))
+    loaded.cells = cells.filter(|_| same_tree);
+    Ok(loaded)
 }
 
 macro_rules! impl_rollup_store {

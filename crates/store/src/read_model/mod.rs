@@ -41,6 +41,9 @@ const BUILD_SLICE: usize = 2_000;
 /// People per stored part of a layer.
 const PART_PEOPLE: usize = 4_000;
 
+/// Cells (unit and requirement) per stored part of a full layer's cells.
+const PART_CELLS: usize = 2_000;
+
 /// A chain of stored layers is ended with a full layer once it has this many layers after its full one, or they
 /// hold more than a quarter of the organisation's people, so a restart never reads much more than one full layer.
 const CHAIN_LAYERS: usize = 16;
@@ -587,10 +590,19 @@ fn encode_layer(rollup: &OrgRollup, plan: Plan) -> (LayerHead, Vec<Vec<u8>>) {
         };
     people.sort_unstable_by_key(|p| p.0);
     people.dedup_by_key(|p| p.0);
-    let parts: Vec<Vec<u8>> = people
+    let mut parts: Vec<Vec<u8>> = people
         .chunks(PART_PEOPLE)
         .map(|chunk| codec::encode(index, chunk))
         .collect();
+    // A full layer keeps the cells too, so a restore from it alone is a copy (`from_layers`).
+    if plan.people.is_none() {
+        let cells: Vec<_> = index.cell_runs().collect();
+        parts.extend(
+            cells
+                .chunks(PART_CELLS)
+                .map(|chunk| codec::encode_cells(index, &rollup.hierarchy, chunk)),
+        );
+    }
     let head = LayerHead {
         people: people.len() as i64,
         parts: parts.len() as i64,
@@ -617,9 +629,7 @@ async fn from_layers(
     let hierarchy = Hierarchy::new(&context.units_known_at(known_at));
     let mut builder = RollupIndex::builder(hierarchy.clone());
     let contexted = started.elapsed();
-    let (mut people, read) = match durable::load_chain(rollups, org, engine, chain, &mut builder)
-        .await
-    {
+    let loaded = match durable::load_chain(rollups, org, engine, chain, &mut builder).await {
         Ok(loaded) => loaded,
         Err(e @ crate::StoreError::Corrupt { .. }) => {
             tracing::warn!(org = org.0, error = %e, "stored roll-up layers unreadable; building instead");
@@ -627,26 +637,49 @@ async fn from_layers(
         }
         Err(e) => return Err(e),
     };
+    let durable::Loaded {
+        mut people,
+        cells,
+        read,
+    } = loaded;
     let loaded = started.elapsed();
+    // The stored cells serve when they were made under this unit tree and nobody is to be assessed again: then the
+    // index is a copy of the one stored. Else everyone is walked into the cells.
+    let cells = cells
+        .filter(|(tree, _)| reassess.is_empty() && *tree == hierarchy)
+        .map(|(_, cells)| cells);
     for id in reassess {
         people.remove(id);
     }
-    builder = tokio::task::spawn_blocking(move || {
+    let copied = cells.is_some();
+    let index = tokio::task::spawn_blocking(move || {
+        if let Some(cells) = cells {
+            for (id, c) in people {
+                if let Some(c) = c {
+                    builder.hold_contribution(id, c);
+                }
+            }
+            return Indexed::Copied(builder.finish_with_cells(cells));
+        }
         for (id, c) in people {
             if let Some(c) = c {
                 builder.add_contribution(id, c);
             }
         }
-        builder
+        Indexed::Walked(builder)
     })
     .await
     .expect("indexing does not panic");
     let added = started.elapsed();
-    builder = assess_into(store, &context, org, known_at, reassess, builder).await?;
-    let assessed = started.elapsed();
-    let index = tokio::task::spawn_blocking(move || builder.finish())
-        .await
-        .expect("indexing does not panic");
+    let index = match index {
+        Indexed::Copied(index) => index,
+        Indexed::Walked(builder) => {
+            let builder = assess_into(store, &context, org, known_at, reassess, builder).await?;
+            tokio::task::spawn_blocking(move || builder.finish())
+                .await
+                .expect("indexing does not panic")
+        }
+    };
     // Where a restore's time goes, for BENCHMARKS.md (`LANTERN_LOG=lantern_store::read_model=debug`).
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     tracing::debug!(
@@ -654,12 +687,12 @@ async fn from_layers(
         people = index.people_indexed(),
         layers = chain.len(),
         reassessed = reassess.len(),
+        cells_copied = copied,
         context_ms = ms(contexted),
         read_ms = ms(read),
         decode_ms = ms(loaded - contexted - read),
         index_ms = ms(added - loaded),
-        assess_ms = ms(assessed - added),
-        finish_ms = ms(started.elapsed() - assessed),
+        assess_and_finish_ms = ms(started.elapsed() - added),
         "roll-up restored from stored layers"
     );
     Ok(Some(OrgRollup {
@@ -670,6 +703,12 @@ async fn from_layers(
         index,
         stored: Stored::default(),
     }))
+}
+
+/// A restore's index: copied whole with its stored cells, or a builder with everyone walked in, to finish.
+enum Indexed {
+    Copied(RollupIndex),
+    Walked(RollupBuilder),
 }
 
 /// Loads and assesses these people a slice at a time, adding them to the index being built.
