@@ -23,10 +23,13 @@ JAR=$(mktemp)
 LOG=$(mktemp)
 LANTERN_PASSWORD=$PASS "$BIN" --data-dir "$DIR" user create --email "$EMAIL" --role platform_admin >/dev/null 2>&1 || true
 
-"$BIN" --data-dir "$DIR" serve --listen 127.0.0.1:$PORT >"$LOG" 2>&1 &
+"$BIN" --data-dir "$DIR" serve --listen 127.0.0.1:$PORT --content-listen 127.0.0.1:$((PORT + 1)) >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -f "$JAR"' EXIT
-until curl -sf -o /dev/null $BASE/healthz; do sleep 0.05; done
+until curl -sf -o /dev/null $BASE/healthz; do
+    kill -0 $PID 2>/dev/null || { echo "the server stopped:" >&2; cat "$LOG" >&2; exit 1; }
+    sleep 0.05
+done
 echo "server $PID listening after start"
 
 curl -s -c "$JAR" -b "$JAR" -o /dev/null $BASE/sign-in

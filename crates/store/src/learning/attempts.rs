@@ -322,7 +322,8 @@ macro_rules! impl_attempts {
                 }
 
                 async fn attempt(&self, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt> {
-                    let mut tx = self.begin_write().await?;
+                    // A read: one snapshot, without taking SQLite's write lock from the writers.
+                    let mut tx = self.pool.begin().await?;
                     let a = self.learning_visible_attempt(&mut tx, scope, org, id).await?;
                     tx.commit().await?;
                     Ok(a)
@@ -332,7 +333,7 @@ macro_rules! impl_attempts {
                     if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         return Err(StoreError::NotFound);
                     }
-                    let mut tx = self.begin_write().await?;
+                    let mut tx = self.pool.begin().await?;
                     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM course_attempts WHERE person_id = $1 AND org_id = $2 ORDER BY id DESC")
                         .bind(person.0).bind(org.0).fetch_all(&mut *tx).await?;
                     let mut out = Vec::with_capacity(ids.len());
