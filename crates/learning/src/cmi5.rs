@@ -146,7 +146,8 @@ impl CourseStructure {
             .ok_or_else(|| err("courseStructure", &root, "there is no <course> element"))?;
         let id = iri(here, course)?;
         let mut seen = HashSet::from([id.clone()]);
-        let children = nodes("courseStructure", &root, &mut seen)?;
+        let objectives = declared_objectives(&root, &mut seen)?;
+        let children = nodes("courseStructure", &root, &mut seen, &objectives)?;
         if !children.iter().any(has_au) {
             return Err(err(
                 "courseStructure",
@@ -292,14 +293,21 @@ fn node_satisfied(n: &Node, results: &BTreeMap<String, AuResult>, s: &mut Satisf
     }
 }
 
-fn nodes(path: &str, parent: &Element, seen: &mut HashSet<String>) -> Result<Vec<Node>, Cmi5Error> {
+fn nodes(
+    path: &str,
+    parent: &Element,
+    seen: &mut HashSet<String>,
+    objectives: &HashSet<String>,
+) -> Result<Vec<Node>, Cmi5Error> {
     let mut out = Vec::new();
     for el in &parent.children {
         match el.name.as_str() {
             "block" => {
                 let here = format!("{path}/block[{}]", el.attr("id").unwrap_or("?"));
                 let id = unique(&here, el, seen)?;
-                let children = nodes(&here, el, seen)?;
+                in_order(&here, el, BLOCK_ORDER)?;
+                objective_refs(&here, el, objectives)?;
+                let children = nodes(&here, el, seen, objectives)?;
                 if children.is_empty() {
                     return Err(err(
                         &here,
@@ -315,7 +323,7 @@ fn nodes(path: &str, parent: &Element, seen: &mut HashSet<String>) -> Result<Vec
             }
             "au" => {
                 let here = format!("{path}/au[{}]", el.attr("id").unwrap_or("?"));
-                out.push(Node::Au(au(&here, el, seen)?));
+                out.push(Node::Au(au(&here, el, seen, objectives)?));
             }
             _ => {}
         }
@@ -323,8 +331,15 @@ fn nodes(path: &str, parent: &Element, seen: &mut HashSet<String>) -> Result<Vec
     Ok(out)
 }
 
-fn au(here: &str, el: &Element, seen: &mut HashSet<String>) -> Result<Au, Cmi5Error> {
+fn au(
+    here: &str,
+    el: &Element,
+    seen: &mut HashSet<String>,
+    objectives: &HashSet<String>,
+) -> Result<Au, Cmi5Error> {
     let id = unique(here, el, seen)?;
+    in_order(here, el, AU_ORDER)?;
+    objective_refs(here, el, objectives)?;
     let url = el
         .child_text("url")
         .ok_or_else(|| err(here, el, "an <au> must have a <url>"))?;
@@ -336,6 +351,9 @@ fn au(here: &str, el: &Element, seen: &mut HashSet<String>) -> Result<Au, Cmi5Er
         ));
     }
     let url = if url.starts_with("https://") || url.starts_with("http://") {
+        if let Some(reason) = bad_absolute_url(url) {
+            return Err(err(&format!("{here}/url"), el, reason));
+        }
         AuUrl::External(url.to_owned())
     } else {
         // cmi5 13.1.4: a relative url is relative to the package; its query is kept for the launch.
@@ -405,6 +423,98 @@ fn au(here: &str, el: &Element, seen: &mut HashSet<String>) -> Result<Au, Cmi5Er
 }
 
 /// The element's `id`, an IRI, unique in the structure (cmi5 13.1: ids are the activity ids statements use).
+/// The order of a block's and an AU's own elements in the course structure's XML schema (13.2: a course structure
+/// must be valid against it); elements of other namespaces (extensions) may follow.
+const BLOCK_ORDER: &[&str] = &["title", "description", "objectives"];
+const AU_ORDER: &[&str] = &[
+    "title",
+    "description",
+    "objectives",
+    "url",
+    "launchParameters",
+    "entitlementKey",
+];
+
+/// Each of the schema's elements at most once and in the schema's order (13.2).
+fn in_order(here: &str, el: &Element, order: &[&str]) -> Result<(), Cmi5Error> {
+    let mut last: Option<usize> = None;
+    for child in &el.children {
+        let Some(at) = order.iter().position(|n| *n == child.name) else {
+            continue;
+        };
+        if let Some(before) = last.filter(|b| *b >= at) {
+            let reason = if before == at {
+                format!("<{}> may appear only once", child.name)
+            } else {
+                format!(
+                    "<{}> must come before <{}> (the course structure schema's order: {})",
+                    child.name,
+                    order[before],
+                    order.join(", ")
+                )
+            };
+            return Err(err(here, child, reason));
+        }
+        last = Some(at);
+    }
+    Ok(())
+}
+
+/// The course's objectives (13.1.2): each id an IRI, unique among every id in the course structure.
+fn declared_objectives(
+    root: &Element,
+    seen: &mut HashSet<String>,
+) -> Result<HashSet<String>, Cmi5Error> {
+    let mut out = HashSet::new();
+    for list in root.children_named("objectives") {
+        for o in list.children_named("objective") {
+            let here = format!(
+                "courseStructure/objectives/objective[{}]",
+                o.attr("id").unwrap_or("?")
+            );
+            out.insert(unique(&here, o, seen)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A block's or AU's objectives name the course's objectives by `idref` (13.1.3.1, 13.1.4.1).
+fn objective_refs(here: &str, el: &Element, objectives: &HashSet<String>) -> Result<(), Cmi5Error> {
+    for list in el.children_named("objectives") {
+        for o in list.children_named("objective") {
+            let idref = o.attr("idref").map(str::trim).unwrap_or("");
+            if !objectives.contains(idref) {
+                return Err(err(
+                    &format!("{here}/objectives"),
+                    o,
+                    format!("the objective idref {idref:?} names no objective of the course"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why an AU's absolute URL (13.1.4: a valid URL) is not one: it needs a host, and no space, control character or
+/// character a URL may not hold unescaped.
+fn bad_absolute_url(url: &str) -> Option<String> {
+    if let Some(c) = url
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(*c))
+    {
+        return Some(format!(
+            "{url:?} is not a valid URL: {c:?} must be percent-encoded"
+        ));
+    }
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Some(format!("{url:?} is not a valid URL: it has no host"));
+    }
+    None
+}
+
 fn unique(here: &str, el: &Element, seen: &mut HashSet<String>) -> Result<String, Cmi5Error> {
     let id = iri(here, el)?;
     if !seen.insert(id.clone()) {

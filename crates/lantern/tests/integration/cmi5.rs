@@ -906,3 +906,190 @@ async fn a_test_out_pass_waives_the_course_s_cmi5_units() {
         assert!(a.completed_at.is_some(), "{name}");
     }
 }
+
+/// Cases from ADL's cmi5 LMS test suite (CATAPULT `lts/`, docs/cmi5.md): course structures it expects refused
+/// (a duplicated objective id, an objective id that is no IRI, an AU URL with a space, AU elements out of the
+/// schema's order), an AU that joins its own slash to the endpoint (`/xapi//activities/state`), and a NotApplicable
+/// AU whose block and course are satisfied before "launched".
+#[tokio::test]
+async fn adl_cmi5_test_suite_cases() {
+    const OBJECTIVES: &str = r#"<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://example.org/lts"><title><langstring lang="en">LTS</langstring></title></course>
+  <objectives>
+    <objective id="https://example.org/lts/objective/1"><title><langstring lang="en">O</langstring></title></objective>
+    <objective id="OBJECTIVE"><title><langstring lang="en">O</langstring></title></objective>
+  </objectives>
+  <au id="https://example.org/lts/au" moveOn="Completed"><title><langstring lang="en">AU</langstring></title>
+    <objectives><objective idref="https://example.org/lts/objective/1"/></objectives><url>au.html</url></au>
+</courseStructure>"#;
+    let refused: Vec<(&str, String, &str)> = vec![
+        (
+            "205-2 duplicated objective",
+            OBJECTIVES.replace("OBJECTIVE", "https://example.org/lts/objective/1"),
+            "is used twice",
+        ),
+        (
+            "201-4 objective id not an IRI",
+            OBJECTIVES.replace("OBJECTIVE", "example.org/lts/objective/2"),
+            "is not an IRI",
+        ),
+        (
+            "an objective idref naming no objective",
+            OBJECTIVES
+                .replace("OBJECTIVE", "https://example.org/lts/objective/2")
+                .replace(
+                    r#"idref="https://example.org/lts/objective/1""#,
+                    r#"idref="https://example.org/lts/objective/3""#,
+                ),
+            "names no objective",
+        ),
+        (
+            "206-1 AU URL with a space",
+            GOOD_XML.replace("<url>au.html", "<url>http://example.com au.html"),
+            "is not a valid URL",
+        ),
+        (
+            "207-1 url before title",
+            GOOD_XML.replace(
+                r#"<title><langstring lang="en">AU</langstring></title><url>au.html</url>"#,
+                r#"<url>au.html</url><title><langstring lang="en">AU</langstring></title>"#,
+            ),
+            "must come before",
+        ),
+    ];
+    let not_applicable = r#"<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://example.org/na"><title><langstring lang="en">NA</langstring></title></course>
+  <block id="https://example.org/na/block"><title><langstring lang="en">B</langstring></title>
+    <au id="https://example.org/na/au" moveOn="NotApplicable"><title><langstring lang="en">AU</langstring></title><url>au.html</url></au>
+  </block>
+</courseStructure>"#;
+    for (name, store, _dir) in world().await {
+        let state = state(&store);
+        let app = lantern_web::app(state.clone());
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        for (case, xml, reason) in &refused {
+            let res = admin
+                .post_upload(
+                    "/orgs/RJ1/learning/packages",
+                    &[("code", "lts-refused")],
+                    (
+                        "course.zip",
+                        &zip_of(&[("cmi5.xml", xml.as_bytes()), ("au.html", b"<p>AU")]),
+                    ),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name} {case}: {}",
+                res.body
+            );
+            assert!(
+                res.body.contains(reason),
+                "{name} {case}: the reason names {reason:?}: {}",
+                res.body
+            );
+        }
+        // The same structure with distinct, declared objectives is a course.
+        let good = OBJECTIVES.replace("OBJECTIVE", "https://example.org/lts/objective/2");
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/learning/packages",
+                &[("code", "lts-objectives")],
+                (
+                    "course.zip",
+                    &zip_of(&[("cmi5.xml", good.as_bytes()), ("au.html", b"<p>AU")]),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+
+        // 004-5: a NotApplicable AU's block and course are satisfied first, then "launched".
+        let res = admin
+            .post_upload(
+                "/orgs/RJ1/learning/packages",
+                &[("code", "lts-not-applicable")],
+                (
+                    "course.zip",
+                    &zip_of(&[
+                        ("cmi5.xml", not_applicable.as_bytes()),
+                        ("au.html", b"<p>AU"),
+                    ]),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        let started = learner
+            .post_form(
+                "/orgs/RJ1/learning/courses/lts-not-applicable/start",
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            started.status,
+            StatusCode::SEE_OTHER,
+            "{name}: {}",
+            started.body
+        );
+        let attempt = started.location().to_owned();
+        let au = launch(&app, &mut learner, &attempt, &name).await;
+        let stored =
+            lantern_web::xapi::cmi5::registration_statements(&state, rj1.id, &au.registration)
+                .await
+                .unwrap();
+        let verbs: Vec<&str> = stored
+            .iter()
+            .map(|s| s["verb"]["id"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            verbs,
+            [
+                SATISFIED,
+                SATISFIED,
+                "http://adlnet.gov/expapi/verbs/launched"
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            stored[0]["context"]["contextActivities"]["grouping"][0]["id"],
+            "https://example.org/na/block",
+            "{name}: {}",
+            stored[0]
+        );
+        assert_eq!(
+            stored[1]["context"]["contextActivities"]["grouping"][0]["id"],
+            "https://example.org/na",
+            "{name}: {}",
+            stored[1]
+        );
+
+        // An AU that adds its own slash to the endpoint ("{endpoint}/activities/state") reaches the LRS.
+        let doubled = format!(
+            "/xapi//activities/state?stateId=LMS.LaunchData&activityId={}&agent={}&registration={}",
+            form_urlencoded::byte_serialize(au.activity.as_bytes()).collect::<String>(),
+            form_urlencoded::byte_serialize(au.actor.to_string().as_bytes()).collect::<String>(),
+            au.registration
+        );
+        let data = lrs(&app, "GET", &doubled, &au.auth, None).await;
+        assert_eq!(data.status, StatusCode::OK, "{name}: {}", data.body);
+        assert_eq!(data.json()["moveOn"], "NotApplicable", "{name}");
+        let init = statement(&au, "initialized", None, false, None);
+        let res = lrs(&app, "POST", "/xapi//statements", &au.auth, Some(&init)).await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+
+        // 005-1: a learner preferences write without the agent parameter breaks xAPI's rules first: 400, not 403.
+        let prefs = json!({"languagePreference": "en-US", "audioPreference": "on"});
+        let res = lrs(
+            &app,
+            "PUT",
+            "/xapi/agents/profile?profileId=cmi5LearnerPreferences",
+            &au.auth,
+            Some(&prefs),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {}", res.body);
+    }
+}

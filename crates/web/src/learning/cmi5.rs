@@ -316,6 +316,11 @@ pub async fn launch(
         )
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("writing LMS.LaunchData: {e}")))?;
+    // 9.6.1: what NotApplicable AUs satisfy is satisfied at once, before "launched" (as ADL's cmi5 test package
+    // 004-5 expects: the block's and the course's "satisfied" are the registration's first statements).
+    settle(&state, &reg, &launch.session_id, &actor)
+        .await
+        .map_err(AppError::Internal)?;
     lms_store(
         &state,
         org.id,
@@ -326,10 +331,6 @@ pub async fn launch(
     )
     .await
     .map_err(AppError::Internal)?;
-    // 9.6.1: what NotApplicable AUs satisfy is satisfied at once.
-    settle(&state, &reg, &launch.session_id, &actor)
-        .await
-        .map_err(AppError::Internal)?;
     Ok(Redirect::to(&launch.url()).into_response())
 }
 

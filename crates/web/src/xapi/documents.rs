@@ -133,8 +133,9 @@ async fn get_doc(r: DocRequest<'_>) -> XapiResult<Response> {
         uri,
     } = r;
     let params = query_params(uri, spec.params)?;
-    super::cmi5::check_document(client, spec.kind, &params, false, None)?;
+    // xAPI's own rules first (a missing or malformed parameter is 400), then a cmi5 session's (403).
     let key = key_of(spec, &params, version, false)?;
+    super::cmi5::check_document(client, spec.kind, &params, false, None)?;
     if key.id.is_empty() {
         let since = params
             .get("since")
@@ -186,8 +187,8 @@ async fn write_doc(
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
     let params = query_params(uri, &allowed)?;
-    super::cmi5::check_document(client, spec.kind, &params, true, Some(&body))?;
     let key = key_of(spec, &params, version, true)?;
+    super::cmi5::check_document(client, spec.kind, &params, true, Some(&body))?;
     let content_type = match media_type(headers) {
         t if t.is_empty() => "application/octet-stream".to_owned(),
         _ => headers
@@ -244,9 +245,9 @@ async fn delete_doc(r: DocRequest<'_>, headers: &HeaderMap) -> XapiResult<Respon
     let mut allowed: Vec<&str> = spec.params.to_vec();
     allowed.retain(|p| *p != "since");
     let params = query_params(uri, &allowed)?;
-    super::cmi5::check_document(client, spec.kind, &params, true, None)?;
     // Only State deletes several at once; a profile is deleted by its id.
     let key = key_of(spec, &params, version, spec.kind != DocumentKind::State)?;
+    super::cmi5::check_document(client, spec.kind, &params, true, None)?;
     state
         .store
         .delete_documents(client.org(), &key, &precondition(headers, false))
