@@ -1091,5 +1091,48 @@ async fn adl_cmi5_test_suite_cases() {
         )
         .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {}", res.body);
+        // 005-1 (11.0.0.0-5): a preferences document without audioPreference is the session's to be refused: 403.
+        let agent =
+            form_urlencoded::byte_serialize(au.actor.to_string().as_bytes()).collect::<String>();
+        let res = lrs(
+            &app,
+            "PUT",
+            &format!("/xapi/agents/profile?profileId=cmi5LearnerPreferences&agent={agent}"),
+            &au.auth,
+            Some(&json!({"languagePreference": "en-US"})),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}: {}", res.body);
+        assert!(res.body.contains("audioPreference"), "{name}: {}", res.body);
+        // 005-1 (9.1, 9.7): the AU's own id and timestamp, not ones the LRS would fill in; UTC only.
+        let mut no_id = statement(&au, "experienced", None, false, None);
+        no_id.as_object_mut().unwrap().remove("id");
+        let res = lrs(&app, "POST", "/xapi/statements", &au.auth, Some(&no_id)).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}: {}", res.body);
+        assert!(res.body.contains("cmi5 9.1"), "{name}: {}", res.body);
+        for (case, timestamp) in [
+            ("none", None),
+            ("not UTC", Some("2026-01-01T10:00:00.000-06:00")),
+        ] {
+            let mut st = statement(&au, "experienced", None, false, None);
+            match timestamp {
+                Some(t) => st["timestamp"] = json!(t),
+                None => {
+                    st.as_object_mut().unwrap().remove("timestamp");
+                }
+            }
+            let uri = format!(
+                "/xapi/statements?statementId={}",
+                st["id"].as_str().unwrap()
+            );
+            let res = lrs(&app, "PUT", &uri, &au.auth, Some(&st)).await;
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "{name} {case}: {}",
+                res.body
+            );
+            assert!(res.body.contains("cmi5 9.7"), "{name} {case}: {}", res.body);
+        }
     }
 }

@@ -79,6 +79,23 @@ impl LearnerPreferences {
         }
         Ok(prefs)
     }
+
+    /// A whole preferences document as an AU stores it (11.0.0.0-5, 11.1): a JSON object with both
+    /// `languagePreference` (a non-empty list of language tags) and `audioPreference`.
+    pub fn parse_document(body: &[u8]) -> Result<LearnerPreferences, Rejection> {
+        let prefs = Self::parse(body)?;
+        match (&prefs.language_preference, prefs.audio_preference) {
+            (Some(l), Some(_)) if !l.trim().is_empty() => Ok(prefs),
+            (Some(_), Some(_)) => Err(rej(
+                "11.1",
+                "languagePreference must list at least one language tag",
+            )),
+            _ => Err(rej(
+                "11",
+                "the learner preferences document must have both languagePreference and audioPreference",
+            )),
+        }
+    }
 }
 
 /// The shape of an RFC 5646 tag: subtags of 1 to 8 letters and digits joined by hyphens, the first letters only.

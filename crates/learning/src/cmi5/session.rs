@@ -519,7 +519,7 @@ impl Session {
 }
 
 /// 9.7: every statement has a timestamp, in UTC.
-fn check_timestamp(st: &Value) -> Result<(), Rejection> {
+pub fn check_timestamp(st: &Value) -> Result<(), Rejection> {
     let ts = st
         .get("timestamp")
         .and_then(Value::as_str)

@@ -411,7 +411,9 @@ pub fn check_document(
     if let (DocumentKind::AgentProfile, Some(body), Some(LEARNER_PREFERENCES_PROFILE_ID)) =
         (kind, body, param("profileId"))
     {
-        LearnerPreferences::parse(body).map_err(|r| XapiHttpError::bad_request(r.to_string()))?;
+        // Refused as the session's other requests are: 403 (ADL's cmi5 test suite, 11.0.0.0-5).
+        LearnerPreferences::parse_document(body)
+            .map_err(|r| XapiHttpError::new(StatusCode::FORBIDDEN, r.to_string()))?;
     }
     Ok(())
 }

@@ -189,6 +189,16 @@ async fn write_doc(
     let params = query_params(uri, &allowed)?;
     let key = key_of(spec, &params, version, true)?;
     super::cmi5::check_document(client, spec.kind, &params, true, Some(&body))?;
+    // cmi5 11: the learner preferences an AU stores are a JSON document.
+    if client.cmi5.is_some()
+        && spec.kind == DocumentKind::AgentProfile
+        && media_type(headers) != "application/json"
+    {
+        return Err(XapiHttpError::new(
+            StatusCode::FORBIDDEN,
+            "cmi5 11: the learner preferences document must be sent as application/json",
+        ));
+    }
     let content_type = match media_type(headers) {
         t if t.is_empty() => "application/octet-stream".to_owned(),
         _ => headers

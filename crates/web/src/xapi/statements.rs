@@ -95,6 +95,25 @@ fn prepare_all(
         authority: lantern_xapi::Authority::new(client.authority(&state.auth.public_url))?,
     };
     let statements = std::mem::take(&mut incoming.statements);
+    if client.cmi5.is_some() {
+        // cmi5 9.1 and 9.7: an AU gives each statement its id and timestamp (the LRS would fill them in otherwise,
+        // and the session's rules would never see one missing); a statement PUT has its id from statementId.
+        for (i, raw) in statements.iter().enumerate() {
+            let refused = if put_id.is_none() && raw.get("id").and_then(|v| v.as_str()).is_none() {
+                Some("cmi5 9.1: the AU must give every statement an id (a UUID)".to_owned())
+            } else {
+                lantern_learning::cmi5::session::check_timestamp(raw)
+                    .err()
+                    .map(|r| r.to_string())
+            };
+            if let Some(reason) = refused {
+                return Err(XapiHttpError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    format!("statements[{i}]: {reason}"),
+                ));
+            }
+        }
+    }
     let mut prepared = Vec::with_capacity(statements.len());
     // A signature signs the statement as sent, so those with attachments are kept as sent (the rest are moved).
     let mut as_sent: Vec<Option<serde_json::Value>> = Vec::with_capacity(statements.len());

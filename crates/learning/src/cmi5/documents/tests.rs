@@ -39,6 +39,25 @@ fn learner_preferences_are_read_as_section_11_gives_them() {
         assert_eq!(e.section, section, "{e}");
         assert!(e.reason.contains(word), "{e}");
     }
+    // A whole document, as an AU stores it, has both properties and at least one language (ADL's cmi5 test 005-1).
+    assert!(
+        LearnerPreferences::parse_document(
+            br#"{"languagePreference": "en-GB,cy", "audioPreference": "off"}"#
+        )
+        .is_ok()
+    );
+    let incomplete: [(&[u8], &str); 3] = [
+        (br#"{"audioPreference": "on"}"#, "11"),
+        (br#"{"languagePreference": "en-GB"}"#, "11"),
+        (
+            br#"{"languagePreference": "", "audioPreference": "on"}"#,
+            "11.1",
+        ),
+    ];
+    for (body, section) in incomplete {
+        let e = LearnerPreferences::parse_document(body).unwrap_err();
+        assert_eq!(e.section, section, "{e}");
+    }
 }
 
 #[test]
