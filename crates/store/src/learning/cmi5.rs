@@ -127,6 +127,8 @@ pub struct Cmi5Session {
     pub fetched: bool,
     /// Why the session ended ("terminated" or "abandoned"), if it has.
     pub closed: Option<String>,
+    /// The AU has read the learner preferences (cmi5 11.0.0.0-3), so it may send "initialized".
+    pub preferences_read: bool,
 }
 
 /// What the fetch URL found (cmi5 8.2).
@@ -205,6 +207,9 @@ pub trait Cmi5Store: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<Cmi5Session>;
 
+    /// Notes that the session's AU has read the learner preferences (cmi5 11.0.0.0-3); once is enough.
+    async fn record_cmi5_preferences_read(&self, session: i64, now: Timestamp) -> Result<()>;
+
     /// Ends a session ("terminated" or "abandoned"); false when it had already ended.
     async fn close_cmi5_session(&self, session: i64, reason: &str, now: Timestamp) -> Result<bool>;
 
@@ -242,8 +247,9 @@ macro_rules! impl_cmi5 {
             const REGISTRATION: &str = "SELECT r.id, r.attempt_id, r.module_key, r.package_id, r.registration, a.org_id, a.person_id, o.ods_code \
                 FROM cmi5_registrations r JOIN course_attempts a ON a.id = r.attempt_id JOIN organisations o ON o.id = a.org_id";
             const SESSION: &str = "SELECT s.id, s.registration_id, s.au_id, s.session_id, s.launch, s.created_at, s.expires_at, \
-                f.session_id AS fetched, c.reason AS closed \
-                FROM cmi5_sessions s LEFT JOIN cmi5_fetches f ON f.session_id = s.id LEFT JOIN cmi5_closures c ON c.session_id = s.id";
+                f.session_id AS fetched, c.reason AS closed, p.session_id AS preferences_read \
+                FROM cmi5_sessions s LEFT JOIN cmi5_fetches f ON f.session_id = s.id LEFT JOIN cmi5_closures c ON c.session_id = s.id \
+                LEFT JOIN cmi5_preference_reads p ON p.session_id = s.id";
 
             fn corrupt(column: &'static str, e: impl std::fmt::Display) -> StoreError {
                 StoreError::Corrupt { column, message: e.to_string() }
@@ -307,6 +313,7 @@ macro_rules! impl_cmi5 {
                         expires_at: r.try_get("expires_at")?,
                         fetched: r.try_get::<Option<i64>, _>("fetched")?.is_some(),
                         closed: r.try_get("closed")?,
+                        preferences_read: r.try_get::<Option<i64>, _>("preferences_read")?.is_some(),
                     })
                 }
             }
@@ -416,6 +423,12 @@ macro_rules! impl_cmi5 {
                     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION} WHERE s.id = $1")))
                         .bind(id).fetch_one(&self.pool).await?;
                     self.cmi5_session_from_row(&row, Some(reg)).await
+                }
+
+                async fn record_cmi5_preferences_read(&self, session: i64, now: Timestamp) -> Result<()> {
+                    sqlx::query("INSERT INTO cmi5_preference_reads (session_id, read_at) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING")
+                        .bind(session).bind(now).execute(&self.pool).await?;
+                    Ok(())
                 }
 
                 async fn close_cmi5_session(&self, session: i64, reason: &str, now: Timestamp) -> Result<bool> {

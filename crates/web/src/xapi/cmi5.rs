@@ -229,6 +229,21 @@ pub async fn store_session_batch(
         .map_err(internal)?;
     let mut s = session_state(session, &statements);
     let values: Vec<Value> = prepared.iter().map(|p| p.statement.clone()).collect();
+    // 11.0.0.0-3: the AU reads the learner preferences on startup, so before "initialized" (ADL's cmi5 LMS test
+    // 005-1 expects an "initialized" sent sooner to be refused).
+    if !session.preferences_read
+        && let Some(i) = values.iter().position(|v| {
+            v.pointer("/verb/id").and_then(Value::as_str)
+                == Some(lantern_learning::cmi5::Verb::Initialized.iri())
+        })
+    {
+        return Err(XapiHttpError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "statements[{i}]: cmi5 11: the AU must read the learner preferences (the {LEARNER_PREFERENCES_PROFILE_ID} agent profile) before \"initialized\""
+            ),
+        ));
+    }
     let accepted = s.accept_all(&values).map_err(|(i, r)| {
         XapiHttpError::new(StatusCode::FORBIDDEN, format!("statements[{i}]: {r}"))
     })?;

@@ -136,6 +136,17 @@ async fn get_doc(r: DocRequest<'_>) -> XapiResult<Response> {
     // xAPI's own rules first (a missing or malformed parameter is 400), then a cmi5 session's (403).
     let key = key_of(spec, &params, version, false)?;
     super::cmi5::check_document(client, spec.kind, &params, false, None)?;
+    // cmi5 11.0.0.0-3: the AU has read the learner preferences (found or not), so it may send "initialized".
+    if let Some(session) = &client.cmi5
+        && spec.kind == DocumentKind::AgentProfile
+        && key.id == lantern_learning::cmi5::documents::LEARNER_PREFERENCES_PROFILE_ID
+        && !session.preferences_read
+    {
+        state
+            .store
+            .record_cmi5_preferences_read(session.id, chrono::Utc::now())
+            .await?;
+    }
     if key.id.is_empty() {
         let since = params
             .get("since")

@@ -97,6 +97,14 @@
       })
       .then(function (data) {
         launchData = data;
+        // 11: the learner's preferences, read on startup (none stored is a 404, and fine).
+        return fetch(endpoint + "agents/profile?profileId=cmi5LearnerPreferences&agent=" +
+          encodeURIComponent(JSON.stringify(actor)), {
+          headers: { "Authorization": "Basic " + auth, "X-Experience-API-Version": "1.0.3" }
+        });
+      })
+      .then(function (res) {
+        if (!res.ok && res.status !== 404) { throw new Error("the learner preferences: " + res.status); }
         return send([statement("initialized")]);
       })
       .then(function () {
