@@ -1,13 +1,14 @@
 // A cmi5 course in a real browser: the demo learner opens the cmi5 module, launches its AU (a page of plain
 // JavaScript following the cmi5 launch protocol, served from the content origin in a window of its own), which fetches
 // its token once, reads LMS.LaunchData and sends initialized, passed, completed and terminated to Lantern's LRS; the
-// learner returns to Lantern by the return URL, the course is complete and fire safety is compliant on My training.
+// learner returns to Lantern by the return URL, the course is complete and fire safety is compliant on My training
+// and in date on the manager's My team.
 // axe-core checks every Lantern page.
 //
 // Usage: BASE_URL=http://127.0.0.1:PORT CONTENT_URL=http://localhost:PORT2 SCREENSHOTS=DIR node cmi5.mjs
 // Run by the integration test `cmi5_course_in_chromium` (crates/lantern/tests/integration/browser.rs).
 
-import { BASE, check, audit, signIn, launchChromium, finish, narrow } from './common.mjs';
+import { BASE, check, audit, signIn, launchChromium, finish, narrow, managerSeesInDate } from './common.mjs';
 
 const CONTENT = process.env.CONTENT_URL;
 if (!CONTENT) throw new Error('CONTENT_URL is required');
@@ -69,6 +70,7 @@ try {
   const after = await rowOf(page, 'Fire safety');
   check(after.includes('Compliant'), `fire safety is compliant on My training: ${after}`);
   await audit(page, 'cmi5-my-training');
+  await managerSeesInDate(page, 'cstf.fire_safety:1', 'fire safety');
 } finally {
   await browser.close();
 }

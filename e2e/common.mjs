@@ -92,3 +92,14 @@ export function finish(what) {
     process.exit(1);
   }
 }
+
+/// Signs out and in as the demo manager, and checks that My team, for this requirement (SUBJECT:LEVEL), shows the
+/// demo learner (LEARNER_PERSON) in date.
+export async function managerSeesInDate(page, requirement, what) {
+  await signOut(page);
+  await signIn(page, 'manager');
+  await page.goto(`${BASE}/team?requirement=${requirement}`);
+  const row = await page.locator(`tr:has(a[href$="/people/${process.env.LEARNER_PERSON}"])`).first().textContent();
+  check(row.includes('OK'), `${what} is in date on the manager's team at once: ${row}`);
+  await audit(page, `manager-team-${requirement.replace(/[^a-z0-9]+/g, '-')}`);
+}

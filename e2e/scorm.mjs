@@ -1,12 +1,13 @@
 // SCORM packages in a real browser: the demo learner completes the SCORM 1.2 package and the SCORM 2004 package
 // (resuming the 2004 one after a reload), and both requirements turn compliant on My training; then a hostile package
-// tries to read cookies, call Lantern's API, read the Lantern page and commit with a forged token, and is stopped.
+// tries to read cookies, call Lantern's API, read the Lantern page and commit with a forged token, and is stopped;
+// last, the manager's My team shows both requirements in date.
 // axe-core checks every Lantern page; the packages play in frames from the content origin (CONTENT_URL).
 //
 // Usage: BASE_URL=http://127.0.0.1:PORT CONTENT_URL=http://localhost:PORT2 SCREENSHOTS=DIR node scorm.mjs
 // Run by the integration test `scorm_packages_in_chromium` (crates/lantern/tests/integration/browser.rs).
 
-import { BASE, check, audit, signIn, launchChromium, finish, narrow as narrowAt } from './common.mjs';
+import { BASE, check, audit, signIn, launchChromium, finish, narrow as narrowAt, managerSeesInDate } from './common.mjs';
 
 const CONTENT = process.env.CONTENT_URL;
 if (!CONTENT) throw new Error('CONTENT_URL is required');
@@ -105,6 +106,10 @@ try {
   check(found.origin === new URL(CONTENT).origin, `the package runs on the content origin: ${JSON.stringify(found)}`);
   await page.goto(`${BASE}/me`);
   check(page.url().endsWith('/me'), 'the learner is still signed in after the hostile package');
+  await managerSeesInDate(page, 'cstf.health_safety_welfare:1', 'health and safety (SCORM 1.2)');
+  await page.goto(`${BASE}/team?requirement=cstf.equality_diversity_human_rights:1`);
+  const edhrTeam = await page.locator(`tr:has(a[href$="/people/${process.env.LEARNER_PERSON}"])`).first().textContent();
+  check(edhrTeam.includes('OK'), `equality (SCORM 2004) is in date on the manager's team at once: ${edhrTeam}`);
 } finally {
   await browser.close();
 }

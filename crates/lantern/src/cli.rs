@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod course;
+mod lrs;
+pub use course::CourseCommand;
+pub use lrs::{LrsCommand, LrsCredentialsCommand};
+
 /// Lantern: workforce learning and compliance for healthcare.
 ///
 /// Keeps a healthcare workforce's statutory and mandatory training in date: who is compliant with what their role
@@ -265,10 +270,6 @@ fn parse_role(s: &str) -> Result<lantern_domain::access::Role, String> {
         .ok_or_else(|| "one of learner, manager, org_admin, auditor, platform_admin".to_owned())
 }
 
-fn parse_xapi_version(s: &str) -> Result<lantern_xapi::Version, String> {
-    lantern_xapi::Version::named(s).ok_or_else(|| "1.0.3 or 2.0.0".to_owned())
-}
-
 #[derive(Debug, Subcommand)]
 pub enum FrameworkCommand {
     /// List the loaded frameworks and versions.
@@ -305,86 +306,6 @@ pub enum FrameworkCommand {
         transition_until: Option<chrono::NaiveDate>,
         #[arg(long)]
         no_transition: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CourseCommand {
-    /// Check a SCORM 1.2 or 2004 package (.zip) and publish it as a course of an organisation; a refused package
-    /// stores nothing and says why.
-    ImportScorm {
-        /// The package.
-        file: PathBuf,
-        /// The organisation's ODS code.
-        #[arg(long)]
-        org: String,
-        /// The course's title. Default: the package's.
-        #[arg(long, default_value = "")]
-        title: String,
-        /// The course's code. Default: made from the title. An existing code gets its next version.
-        #[arg(long, default_value = "")]
-        code: String,
-        /// A requirement the course satisfies, as SUBJECT:LEVEL (e.g. cstf.fire_safety:1); repeat for more.
-        #[arg(long)]
-        satisfies: Vec<String>,
-        /// Estimated minutes. Default: 20.
-        #[arg(long, default_value_t = 0)]
-        minutes: u32,
-    },
-    /// Check a cmi5 course (a .zip with cmi5.xml at its root, or a cmi5.xml whose units are hosted elsewhere) and
-    /// publish it as a course of an organisation; a refused one stores nothing and says why (the element and line
-    /// of a bad cmi5.xml).
-    ImportCmi5 {
-        /// The package (.zip) or cmi5.xml.
-        file: PathBuf,
-        /// The organisation's ODS code.
-        #[arg(long)]
-        org: String,
-        /// The course's title. Default: the course structure's.
-        #[arg(long, default_value = "")]
-        title: String,
-        /// The course's code. Default: made from the title. An existing code gets its next version.
-        #[arg(long, default_value = "")]
-        code: String,
-        /// A requirement the course satisfies, as SUBJECT:LEVEL (e.g. cstf.fire_safety:1); repeat for more.
-        #[arg(long)]
-        satisfies: Vec<String>,
-        /// Estimated minutes. Default: 20.
-        #[arg(long, default_value_t = 0)]
-        minutes: u32,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LrsCommand {
-    /// Client credentials (HTTP Basic key and secret) for e-learning and simulators that report to /xapi/.
-    #[command(subcommand)]
-    Credentials(LrsCredentialsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LrsCredentialsCommand {
-    /// Create a credential for an organisation's LRS; prints the key and the secret (shown only this once).
-    Create {
-        /// The organisation's ODS code.
-        #[arg(long)]
-        org: String,
-        /// What the credential is for, e.g. "Fire safety e-learning (Storyline)". It is the `authority` of what it
-        /// stores and the provider of the training records that come from it.
-        #[arg(long, default_value = "xAPI client")]
-        name: String,
-        /// The credential may read statements and documents but not write them.
-        #[arg(long)]
-        read_only: bool,
-        /// The xAPI version the client speaks (1.0.3 or 2.0.0): what the LRS announces when one of its requests
-        /// names no version it can use.
-        #[arg(long, default_value = "1.0.3", value_parser = parse_xapi_version)]
-        xapi_version: lantern_xapi::Version,
-    },
-    /// List an organisation's credentials (keys only; secrets are never shown again).
-    List {
-        #[arg(long)]
-        org: String,
     },
 }
 
@@ -430,10 +351,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         file,
     );
     init_logging(&cfg);
-    let cmi5_import = matches!(
-        cli.command,
-        Command::Course(CourseCommand::ImportCmi5 { .. })
-    );
     match cli.command {
         Command::Config => {
             print!("{}", cfg.to_toml());
@@ -500,171 +417,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::Create {
-            org,
-            name,
-            read_only,
-            xapi_version,
-        })) => {
-            let store = open(&cfg).await?;
-            let o = store
-                .org_by_code(&lantern_store::Scope::Platform, &org)
-                .await
-                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
-            let (key, secret, hash) = lantern_web::xapi::auth::new_credential();
-            store
-                .create_lrs_credential(
-                    &lantern_store::lrs::NewLrsCredential {
-                        org: o.id,
-                        name: &name,
-                        api_key: &key,
-                        secret_hash: &hash,
-                        can_write: !read_only,
-                        default_version: xapi_version,
-                    },
-                    chrono::Utc::now(),
-                )
-                .await?;
-            let endpoint = format!("{}/xapi/", cfg.public_url.trim_end_matches('/'));
-            println!("LRS credential for {} ({org}): {name}", o.name);
-            println!("  endpoint: {endpoint}");
-            println!("  key:      {key}");
-            println!("  secret:   {secret}");
-            println!(
-                "  access:   {}",
-                if read_only {
-                    "read only"
-                } else {
-                    "read and write"
-                }
-            );
-            println!("  xAPI:     {xapi_version}");
-            println!("The secret is shown only now: store it in the client's configuration.");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Course(
-            CourseCommand::ImportScorm {
-                file,
-                org,
-                title,
-                code,
-                satisfies,
-                minutes,
-            }
-            | CourseCommand::ImportCmi5 {
-                file,
-                org,
-                title,
-                code,
-                satisfies,
-                minutes,
-            },
-        ) => {
-            let store = open(&cfg).await?;
-            let o = store
-                .org_by_code(&lantern_store::Scope::Platform, &org)
-                .await
-                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
-            let mut wanted = Vec::new();
-            for s in &satisfies {
-                let (subject, level) = s
-                    .rsplit_once(':')
-                    .and_then(|(s, l)| Some((s.to_owned(), l.parse::<u8>().ok()?)))
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--satisfies {s:?}: write SUBJECT:LEVEL, e.g. cstf.fire_safety:1"
-                        )
-                    })?;
-                wanted.push(lantern_learning::course::Satisfies { subject, level });
-            }
-            let settings = lantern_web::learning::CourseSettings {
-                title,
-                code,
-                satisfies: wanted,
-                estimated_minutes: minutes,
-            };
-            if cmi5_import {
-                return match lantern_web::learning::cmi5::import_cmi5(
-                    store.as_ref(),
-                    o.id,
-                    None,
-                    chrono::Utc::now(),
-                    &file,
-                    settings,
-                )
-                .await
-                {
-                    Ok((package, course)) => {
-                        println!(
-                            "Imported {} (cmi5, {} units, {} files, {} bytes) as course {} version {}.",
-                            package.title,
-                            package.structure.aus().len(),
-                            package.file_count,
-                            package.unpacked_bytes,
-                            course.course.code,
-                            course.course.version
-                        );
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(e) => {
-                        eprintln!("{}: {e}", file.display());
-                        Ok(ExitCode::FAILURE)
-                    }
-                };
-            }
-            match lantern_web::learning::import_package(
-                store.as_ref(),
-                o.id,
-                None,
-                chrono::Utc::now(),
-                &file,
-                settings,
-            )
-            .await
-            {
-                Ok((package, course)) => {
-                    println!(
-                        "Imported {} ({}, {} files, {} bytes) as course {} version {}.",
-                        package.title,
-                        package.manifest.version.label(),
-                        package.file_count,
-                        package.unpacked_bytes,
-                        course.course.code,
-                        course.course.version
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("{}: {e}", file.display());
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
-        Command::Lrs(LrsCommand::Credentials(LrsCredentialsCommand::List { org })) => {
-            let store = open(&cfg).await?;
-            let o = store
-                .org_by_code(&lantern_store::Scope::Platform, &org)
-                .await
-                .map_err(|_| anyhow::anyhow!("no organisation with ODS code {org:?}"))?;
-            for c in store.lrs_credentials(o.id).await? {
-                println!(
-                    "{:<30} {:<40} {:<10} xAPI {} created {}{}",
-                    c.api_key,
-                    c.name,
-                    if c.can_write {
-                        "read-write"
-                    } else {
-                        "read-only"
-                    },
-                    c.default_version,
-                    c.created_at.format("%Y-%m-%d"),
-                    c.revoked_at
-                        .map(|r| format!(", revoked {}", r.format("%Y-%m-%d")))
-                        .unwrap_or_default()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Course(command) => course::run(command, &cfg).await,
+        Command::Lrs(command) => lrs::run(command, &cfg).await,
         Command::Framework(FrameworkCommand::List) => {
             let store = open(&cfg).await?;
             for f in store.frameworks().await? {

@@ -10,6 +10,63 @@ fn e2e_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
 }
 
+/// Serves Lantern and its content origin on two listeners and two hosts (127.0.0.1 and localhost), Lantern's public
+/// URL its own address (so a cmi5 AU's endpoint and fetch URL reach it), and runs an e2e script against them, told
+/// the demo learner's person id (`LEARNER_PERSON`) and where to keep screenshots.
+async fn run_with_content_origin(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+    script: &str,
+    label: &str,
+    learner: lantern_domain::PersonId,
+) -> std::process::Output {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let content_url = format!(
+        "http://localhost:{}",
+        content_listener.local_addr().expect("addr").port()
+    );
+    let mut auth = test_auth();
+    auth.public_url = format!("http://{addr}");
+    let content =
+        lantern_web::ContentOrigin::new(&content_url, &auth.public_url).expect("content origin");
+    let state = lantern_web::AppState::new(store.clone(), auth).with_content(content);
+    let server = tokio::spawn(lantern::server::serve(
+        listener,
+        lantern_web::app(state.clone()),
+        lantern::server::Limits::default(),
+        std::future::pending(),
+    ));
+    let content_server = tokio::spawn(lantern::server::serve(
+        content_listener,
+        lantern_web::content_app(state),
+        lantern::server::Limits::default(),
+        std::future::pending(),
+    ));
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    let (script, label) = (e2e_dir().join(script), label.to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .env("BASE_URL", format!("http://{addr}"))
+            .env("CONTENT_URL", content_url)
+            .env("SCREENSHOTS", &shots)
+            .env("LABEL", &label)
+            .env("LEARNER_PERSON", learner.0.to_string())
+            .output()
+            .expect("run node")
+    })
+    .await
+    .expect("the journey runs");
+    server.abort();
+    content_server.abort();
+    out
+}
+
 /// Makes sure Chromium and the npm packages are there (installing them when this machine allows). Once per test
 /// process: the browser tests run in parallel, and two installers at once fight over apt's lock.
 fn setup() {
@@ -113,7 +170,6 @@ async fn browser_journeys_in_chromium() {
 async fn scorm_packages_in_chromium() {
     use lantern_store::*;
     tokio::task::spawn_blocking(setup).await.expect("setup");
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/integration/fixtures/hostile-package");
     for (name, store, _dir) in backends().await {
@@ -195,48 +251,7 @@ async fn scorm_packages_in_chromium() {
         .await
         .expect("the hostile package imports: it is well formed");
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let content_url = format!(
-            "http://localhost:{}",
-            content_listener.local_addr().unwrap().port()
-        );
-        let content =
-            lantern_web::ContentOrigin::new(&content_url, &format!("http://{addr}")).unwrap();
-        let state = lantern_web::AppState::new(store.clone(), test_auth()).with_content(content);
-        let server = tokio::spawn(lantern::server::serve(
-            listener,
-            lantern_web::app(state.clone()),
-            lantern::server::Limits::default(),
-            std::future::pending(),
-        ));
-        let content_server = tokio::spawn(lantern::server::serve(
-            content_listener,
-            lantern_web::content_app(state),
-            lantern::server::Limits::default(),
-            std::future::pending(),
-        ));
-        let shots = shots.clone();
-        let label = name.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new("node")
-                .arg(e2e_dir().join("scorm.mjs"))
-                .env("BASE_URL", format!("http://{addr}"))
-                .env("CONTENT_URL", content_url)
-                .env("SCREENSHOTS", &shots)
-                .env("LABEL", &label)
-                .output()
-                .expect("run node")
-        })
-        .await
-        .expect("journeys");
-        server.abort();
-        content_server.abort();
+        let out = run_with_content_origin(&store, "scorm.mjs", &name, person).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -315,7 +330,6 @@ async fn off_the_shelf_xapi_client() {
 async fn cmi5_course_in_chromium() {
     use lantern_store::*;
     tokio::task::spawn_blocking(setup).await.expect("setup");
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
     for (name, store, _dir) in backends().await {
         let today = chrono::Utc::now().date_naive();
         lantern::demo::generate(store.as_ref(), 200, 3, today, false)
@@ -355,49 +369,7 @@ async fn cmi5_course_in_chromium() {
                 .await
                 .expect("withdrawn");
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let content_url = format!(
-            "http://localhost:{}",
-            content_listener.local_addr().unwrap().port()
-        );
-        let mut auth = test_auth();
-        auth.public_url = format!("http://{addr}");
-        let content = lantern_web::ContentOrigin::new(&content_url, &auth.public_url).unwrap();
-        let state = lantern_web::AppState::new(store.clone(), auth).with_content(content);
-        let server = tokio::spawn(lantern::server::serve(
-            listener,
-            lantern_web::app(state.clone()),
-            lantern::server::Limits::default(),
-            std::future::pending(),
-        ));
-        let content_server = tokio::spawn(lantern::server::serve(
-            content_listener,
-            lantern_web::content_app(state),
-            lantern::server::Limits::default(),
-            std::future::pending(),
-        ));
-        let shots = shots.clone();
-        let label = name.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new("node")
-                .arg(e2e_dir().join("cmi5.mjs"))
-                .env("BASE_URL", format!("http://{addr}"))
-                .env("CONTENT_URL", content_url)
-                .env("SCREENSHOTS", &shots)
-                .env("LABEL", &label)
-                .output()
-                .expect("run node")
-        })
-        .await
-        .expect("journey");
-        server.abort();
-        content_server.abort();
+        let out = run_with_content_origin(&store, "cmi5.mjs", &name, person).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
