@@ -46,6 +46,15 @@ pub fn unpack_cmi5(path: &Path, limits: Limits, into: &Path) -> Result<UnpackedC
             unpacked_bytes: package.unpacked_bytes,
         });
     }
+    // A file named .zip that is not one is a broken download or the wrong file, not a bare cmi5.xml.
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        return Err(PackageError::NotAZip(
+            "it is named .zip but does not start as a zip archive does".into(),
+        ));
+    }
     let mut bytes = Vec::new();
     open()?
         .take(limits.max_manifest_bytes + 1)
