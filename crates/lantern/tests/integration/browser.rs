@@ -10,6 +10,52 @@ fn e2e_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
 }
 
+/// Withdraws the demo learner's current records of these subjects (so the journey's course is what makes them
+/// compliant); the learner.
+async fn withdraw_learner_records(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+    subjects: &[&str],
+    reason: &str,
+) -> lantern_domain::PersonId {
+    use lantern_store::{Scope, SupersessionRow, WriteBatch};
+    let rj1 = store
+        .org_by_code(&Scope::Platform, "RJ1")
+        .await
+        .expect("RJ1");
+    let person = store
+        .account_by_email("learner@demo.lantern.test")
+        .await
+        .expect("account")
+        .and_then(|a| a.person_id)
+        .expect("the demo learner is a person");
+    let bundle = store
+        .person(&Scope::Platform, rj1.id, person)
+        .await
+        .expect("person");
+    let withdrawn: Vec<SupersessionRow> = bundle
+        .records
+        .iter()
+        .filter(|r| r.superseded.is_none() && subjects.contains(&r.record.subject.as_str()))
+        .map(|r| SupersessionRow {
+            record_id: r.record.id,
+            replaced_by: None,
+            reason: reason.into(),
+        })
+        .collect();
+    // The journey itself checks that the requirements start out of date: a learner who never had them has nothing
+    // to withdraw.
+    if !withdrawn.is_empty() {
+        store
+            .write(&WriteBatch {
+                supersessions: withdrawn,
+                ..WriteBatch::default()
+            })
+            .await
+            .expect("withdrawn");
+    }
+    person
+}
+
 /// Serves Lantern and its content origin on two listeners and two hosts (127.0.0.1 and localhost), Lantern's public
 /// URL its own address (so a cmi5 AU's endpoint and fetch URL reach it), and runs an e2e script against them, told
 /// the demo learner's person id (`LEARNER_PERSON`) and where to keep screenshots.
@@ -172,52 +218,18 @@ async fn scorm_packages_in_chromium() {
     tokio::task::spawn_blocking(setup).await.expect("setup");
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/integration/fixtures/hostile-package");
-    for (name, store, _dir) in backends().await {
-        let today = chrono::Utc::now().date_naive();
-        lantern::demo::generate(store.as_ref(), 200, 3, today, false)
-            .await
-            .expect("demo");
-        lantern::users::demo_accounts(store.as_ref())
-            .await
-            .expect("demo accounts");
+    for (name, store, _dir) in crate::demo_backends(200, 3).await {
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
-        // The learner's records for the two subjects withdrawn, so both are out of date until the packages are done.
-        let person = store
-            .account_by_email("learner@demo.lantern.test")
-            .await
-            .unwrap()
-            .unwrap()
-            .person_id
-            .unwrap();
-        let bundle = store
-            .person(&Scope::Platform, rj1.id, person)
-            .await
-            .unwrap();
-        let withdrawn: Vec<SupersessionRow> = bundle
-            .records
-            .iter()
-            .filter(|r| {
-                r.superseded.is_none()
-                    && matches!(
-                        r.record.subject.as_str(),
-                        "cstf.health_safety_welfare" | "cstf.equality_diversity_human_rights"
-                    )
-            })
-            .map(|r| SupersessionRow {
-                record_id: r.record.id,
-                replaced_by: None,
-                reason: "withdrawn for the SCORM journey".into(),
-            })
-            .collect();
-        if !withdrawn.is_empty() {
-            store
-                .write(&WriteBatch {
-                    supersessions: withdrawn,
-                    ..WriteBatch::default()
-                })
-                .await
-                .expect("withdrawn");
-        }
+        // Both out of date until the packages are done.
+        let person = withdraw_learner_records(
+            &store,
+            &[
+                "cstf.health_safety_welfare",
+                "cstf.equality_diversity_human_rights",
+            ],
+            "withdrawn for the SCORM journey",
+        )
+        .await;
         let files: Vec<(String, Vec<u8>)> = ["imsmanifest.xml", "hostile.html", "hostile.js"]
             .iter()
             .map(|f| {
@@ -328,47 +340,14 @@ async fn off_the_shelf_xapi_client() {
 /// demo learner's fire safety records withdrawn so that the cmi5 course is what makes it compliant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cmi5_course_in_chromium() {
-    use lantern_store::*;
     tokio::task::spawn_blocking(setup).await.expect("setup");
-    for (name, store, _dir) in backends().await {
-        let today = chrono::Utc::now().date_naive();
-        lantern::demo::generate(store.as_ref(), 200, 3, today, false)
-            .await
-            .expect("demo");
-        lantern::users::demo_accounts(store.as_ref())
-            .await
-            .expect("demo accounts");
-        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
-        let person = store
-            .account_by_email("learner@demo.lantern.test")
-            .await
-            .unwrap()
-            .unwrap()
-            .person_id
-            .unwrap();
-        let bundle = store
-            .person(&Scope::Platform, rj1.id, person)
-            .await
-            .unwrap();
-        let withdrawn: Vec<SupersessionRow> = bundle
-            .records
-            .iter()
-            .filter(|r| r.superseded.is_none() && r.record.subject == "cstf.fire_safety")
-            .map(|r| SupersessionRow {
-                record_id: r.record.id,
-                replaced_by: None,
-                reason: "withdrawn for the cmi5 journey".into(),
-            })
-            .collect();
-        if !withdrawn.is_empty() {
-            store
-                .write(&WriteBatch {
-                    supersessions: withdrawn,
-                    ..WriteBatch::default()
-                })
-                .await
-                .expect("withdrawn");
-        }
+    for (name, store, _dir) in crate::demo_backends(200, 3).await {
+        let person = withdraw_learner_records(
+            &store,
+            &["cstf.fire_safety"],
+            "withdrawn for the cmi5 journey",
+        )
+        .await;
         let out = run_with_content_origin(&store, "cmi5.mjs", &name, person).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -77,26 +77,6 @@ async fn fetch(app: &axum::Router, path: &str) -> Reply {
     send(app, req).await
 }
 
-async fn world() -> Vec<(String, std::sync::Arc<dyn Store>, Option<tempfile::TempDir>)> {
-    let mut out = Vec::new();
-    for (name, store, dir) in crate::backends().await {
-        lantern::demo::generate(
-            store.as_ref(),
-            120,
-            5,
-            chrono::Utc::now().date_naive(),
-            false,
-        )
-        .await
-        .expect("demo");
-        lantern::users::demo_accounts(store.as_ref())
-            .await
-            .expect("accounts");
-        out.push((name, store, dir));
-    }
-    out
-}
-
 fn state(store: &std::sync::Arc<dyn Store>) -> lantern_web::AppState {
     let auth = crate::test_auth();
     let content =
@@ -146,7 +126,7 @@ async fn cmi5_packages_import_and_bad_ones_are_refused_naming_the_line_with_noth
             "absolute AU URLs",
         ),
     ];
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let app = lantern_web::app(state(&store));
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
         let before = (
@@ -348,7 +328,7 @@ async fn launch_reading(
 
 #[tokio::test]
 async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirement_compliant() {
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let state = state(&store);
         let app = lantern_web::app(state.clone());
         let content_app = lantern_web::content_app(state.clone());
@@ -786,7 +766,7 @@ async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirem
 async fn a_test_out_pass_waives_the_course_s_cmi5_units() {
     use lantern_learning::assessment::Rules;
     use lantern_learning::course::{CourseVersion, Module, ModuleKind, ModuleOrder, Satisfies};
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let state = state(&store);
         let app = lantern_web::app(state.clone());
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
@@ -991,7 +971,7 @@ async fn adl_cmi5_test_suite_cases() {
     <au id="https://example.org/na/au" moveOn="NotApplicable"><title><langstring lang="en">AU</langstring></title><url>au.html</url></au>
   </block>
 </courseStructure>"#;
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let state = state(&store);
         let app = lantern_web::app(state.clone());
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();

@@ -49,6 +49,24 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir
         .collect()
 }
 
+/// Each backend with the demo world of `staff` people (made with `seed`, as at today) and its demo accounts.
+pub async fn demo_backends(
+    staff: usize,
+    seed: u64,
+) -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let out = backends().await;
+    for (_, store, _) in &out {
+        let today = chrono::Utc::now().date_naive();
+        lantern::demo::generate(store.as_ref(), staff, seed, today, false)
+            .await
+            .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
+    }
+    out
+}
+
 /// A backend's name, its store, what keeps an SQLite database alive, and the database's URL.
 pub type BackendWithUrl = (String, Arc<dyn Store>, Option<tempfile::TempDir>, String);
 

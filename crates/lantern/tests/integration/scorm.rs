@@ -46,26 +46,6 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     lantern::demo::packages::zip_of(entries).expect("zip")
 }
 
-async fn world() -> Vec<(String, std::sync::Arc<dyn Store>, Option<tempfile::TempDir>)> {
-    let mut out = Vec::new();
-    for (name, store, dir) in crate::backends().await {
-        lantern::demo::generate(
-            store.as_ref(),
-            120,
-            5,
-            chrono::Utc::now().date_naive(),
-            false,
-        )
-        .await
-        .expect("demo");
-        lantern::users::demo_accounts(store.as_ref())
-            .await
-            .expect("accounts");
-        out.push((name, store, dir));
-    }
-    out
-}
-
 fn apps(store: &std::sync::Arc<dyn Store>) -> (axum::Router, axum::Router) {
     let auth = crate::test_auth();
     let content =
@@ -135,7 +115,7 @@ async fn hostile_zips_are_refused_with_a_reason_and_nothing_is_stored() {
         ("xxe", zip_of(&[("imsmanifest.xml", xxe)]), "DOCTYPE"),
         ("not a zip", b"PK but not really".to_vec(), "not a zip"),
     ];
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let (app, _) = apps(&store);
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
         let before = (
@@ -219,7 +199,7 @@ fn player_path(page: &str) -> String {
 #[tokio::test]
 async fn a_package_plays_resumes_and_completes_the_course_and_a_hostile_one_reaches_only_its_own_attempt()
  {
-    for (name, store, _dir) in world().await {
+    for (name, store, _dir) in crate::demo_backends(120, 5).await {
         let (app, content_app) = apps(&store);
         let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
         let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;

@@ -251,13 +251,7 @@ pub async fn submit(
 }
 
 fn to_editor(org: &Organisation, code: &str, saved: &str) -> Response {
-    Redirect::to(&format!(
-        "/orgs/{}/authoring/bank?code={}&saved={}",
-        org.ods_code,
-        crate::pages::admin::urlencode(code),
-        crate::pages::admin::urlencode(saved)
-    ))
-    .into_response()
+    super::to_editor(org, "bank", code, saved)
 }
 
 #[derive(Template, WebTemplate)]

@@ -312,13 +312,7 @@ pub async fn submit(
 }
 
 fn to_editor(org: &Organisation, code: &str, saved: &str) -> Response {
-    Redirect::to(&format!(
-        "/orgs/{}/authoring/course?code={}&saved={}",
-        org.ods_code,
-        crate::pages::admin::urlencode(code),
-        crate::pages::admin::urlencode(saved)
-    ))
-    .into_response()
+    super::to_editor(org, "course", code, saved)
 }
 
 /// Lessons that show an image not uploaded yet: a learner would see only its description.

@@ -80,6 +80,23 @@ pub(crate) async fn author_org(
     Ok(org)
 }
 
+/// Back to an editor (`course` or `bank`) on this code, saying what was saved.
+pub(crate) fn to_editor(
+    org: &Organisation,
+    editor: &str,
+    code: &str,
+    saved: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::response::Redirect::to(&format!(
+        "/orgs/{}/authoring/{editor}?code={}&saved={}",
+        org.ods_code,
+        crate::pages::admin::urlencode(code),
+        crate::pages::admin::urlencode(saved)
+    ))
+    .into_response()
+}
+
 /// A problem with a form, by the id of the field it is about (the error summary links to it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
