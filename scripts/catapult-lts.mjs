@@ -9,7 +9,8 @@
 //   BASE_URL=http://127.0.0.1:18480 LRS_KEY=... LRS_SECRET=... node scripts/catapult-lts.mjs lts-001-essentials [MODE]
 //
 // MODE: once (default); twice (launch again in the same registration: 007-*); abandon (when the AU asks, launch it
-// again in a second tab, which abandons the open session, then click on: 008-1). The course code's end names the
+// again in a second tab, which abandons the open session, then click on: 008-1); browse or review (launch in that
+// cmi5 launch mode: 006; the page offers Review once a unit is done, so the runner sends the form with the mode). The course code's end names the
 // package (lts-004-1-moveon-completed). Prints JSON (the results, the statements' verbs, failures); exits 1 on a
 // failure. Each package wants a registration of its own: run it once per import (an unfinished course's next launch
 // reuses its registration). playwright-core comes from e2e/node_modules (cd e2e && npm ci), Chromium from
@@ -24,7 +25,7 @@ const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
 const { LRS_KEY, LRS_SECRET } = process.env;
 const [code, mode = 'once'] = process.argv.slice(2);
 if (!code || !LRS_KEY || !LRS_SECRET) {
-  console.error('usage: BASE_URL=... LRS_KEY=... LRS_SECRET=... node scripts/catapult-lts.mjs COURSE_CODE [once|twice|abandon]');
+  console.error('usage: BASE_URL=... LRS_KEY=... LRS_SECRET=... node scripts/catapult-lts.mjs COURSE_CODE [once|twice|abandon|browse|review]');
   process.exit(2);
 }
 
@@ -42,8 +43,11 @@ async function openModule(page) {
   if (await next.count()) await Promise.all([page.waitForNavigation(), next.first().click()]);
 }
 
-async function launch(page) {
+async function launch(page, launchMode = 'Normal') {
   await openModule(page);
+  if (launchMode !== 'Normal') {
+    await page.evaluate((m) => { document.querySelector('#launch-0').form.elements.mode.value = m; }, launchMode);
+  }
   await Promise.all([page.waitForNavigation(), page.click('#launch-0')]);
   return page.url();
 }
@@ -99,6 +103,8 @@ function checks(pkg, st, r) {
     ok(grouped(5, `${LTS}block/001-essentials`), '5: the block in grouping');
     // procedure.md names the block for the sixth statement too; 004's checks name the course for the course's.
     ok(grouped(6, `${LTS}course/001-essentials`), '6: the course in grouping');
+  } else if (pkg === '006-launchmode') {
+    ok(ext(1, 'launchmode') === r.launchMode, '1: launchmode');
   } else if (pkg === '002-allowed') {
     ok(verb(3) === `${VERB}experienced`, '3: experienced');
   } else if (pkg.startsWith('004-')) {
@@ -132,7 +138,8 @@ try {
   await page.fill('#email', 'learner@demo.lantern.test');
   await page.fill('#password', 'learner-demo-password');
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  const url = await launch(page);
+  const launchMode = { browse: 'Browse', review: 'Review' }[mode] ?? 'Normal';
+  const url = await launch(page, launchMode);
   if (mode === 'abandon') {
     const button = page.locator('button:has-text("abandoned")');
     await button.waitFor({ timeout: 60000 });

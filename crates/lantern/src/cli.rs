@@ -198,7 +198,8 @@ pub enum Command {
         port: u16,
     },
     /// SCORM benchmark: a server on this database (the demo world loaded if it is empty) and many learners, each a
-    /// different person with their own attempt and launch, committing a SCORM package's data every few seconds.
+    /// different person with their own attempt and launch, committing a SCORM package's data every few seconds,
+    /// while others sit the built-in courses' assessments.
     BenchScorm {
         #[arg(long, default_value_t = 500)]
         learners: usize,
@@ -206,6 +207,12 @@ pub enum Command {
         seconds: u64,
         #[arg(long, default_value_t = 30)]
         commit_seconds: u64,
+        /// Learners sitting the built-in courses' assessments meanwhile (through the JSON API).
+        #[arg(long, default_value_t = 100)]
+        submitters: usize,
+        /// Each of them submits a paper about this often.
+        #[arg(long, default_value_t = 10)]
+        submit_seconds: u64,
         #[arg(long, default_value_t = 18281)]
         port: u16,
         /// Staff in the demo world, if it is loaded (RJ1 needs at least --learners people).
@@ -489,6 +496,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             learners,
             seconds,
             commit_seconds,
+            submitters,
+            submit_seconds,
             port,
             demo_staff,
         } => {
@@ -498,6 +507,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 learners,
                 seconds,
                 commit_seconds,
+                submitters,
+                submit_seconds,
                 port,
                 database: cfg.database.clone(),
                 database_args,

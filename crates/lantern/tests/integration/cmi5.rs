@@ -250,6 +250,8 @@ struct Launch {
     activity: String,
     auth: String,
     template: Value,
+    /// LMS.LaunchData's launchMode.
+    mode: String,
 }
 
 /// Launches the AU as the learner's browser does and fetches its token as the AU does.
@@ -265,12 +267,22 @@ async fn launch_reading(
     name: &str,
     read_preferences: bool,
 ) -> Launch {
+    launch_in(app, learner, attempt, name, read_preferences, None).await
+}
+
+/// A launch as [`launch_reading`], in a launch mode the form asks for (Normal when none).
+async fn launch_in(
+    app: &axum::Router,
+    learner: &mut Client,
+    attempt: &str,
+    name: &str,
+    read_preferences: bool,
+    mode: Option<&str>,
+) -> Launch {
+    let mut fields = vec![("au", "0")];
+    fields.extend(mode.map(|m| ("mode", m)));
     let res = learner
-        .post_form(
-            &format!("{attempt}/modules/cmi5/launch"),
-            &[("au", "0")],
-            None,
-        )
+        .post_form(&format!("{attempt}/modules/cmi5/launch"), &fields, None)
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
     let url = res.location().to_owned();
@@ -323,6 +335,10 @@ async fn launch_reading(
         activity: q["activityId"].clone(),
         auth,
         template: data.json()["contextTemplate"].clone(),
+        mode: data.json()["launchMode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 
@@ -757,7 +773,82 @@ async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirem
         assert_eq!(status, Status::Compliant, "{name}");
         let page = learner.get(&format!("{attempt}/modules/cmi5")).await;
         assert!(page.body.contains("Passed"), "{name}");
+
+        // 10.2.2: the completed attempt's unit opens for review only, and a Review session records no result.
+        assert!(page.body.contains("id=\"review-0\""), "{name}");
+        assert!(!page.body.contains("id=\"launch-0\""), "{name}");
+        let normal = learner
+            .post_form(
+                &format!("{attempt}/modules/cmi5/launch"),
+                &[("au", "0"), ("mode", "Normal")],
+                None,
+            )
+            .await;
+        assert_eq!(normal.status, StatusCode::BAD_REQUEST, "{name}");
+        let odd = learner
+            .post_form(
+                &format!("{attempt}/modules/cmi5/launch"),
+                &[("au", "0"), ("mode", "Practice")],
+                None,
+            )
+            .await;
+        assert_eq!(odd.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(odd.body.contains("Normal, Browse or Review"), "{name}");
+        let review = launch_in(&app, &mut learner, &attempt, &name, true, Some("Review")).await;
+        assert_eq!(review.mode, "Review", "{name}");
+        assert_eq!(review.registration, first.registration, "{name}");
+        no_credit(&app, &review, &name).await;
+
+        // Browse, in a new attempt: a look through without credit, and the unit stays not started.
+        let again = learner
+            .post_form(
+                &format!("/orgs/RJ1/learning/courses/{COURSE}/start"),
+                &[],
+                None,
+            )
+            .await;
+        let next = again.location().to_owned();
+        assert_ne!(next, attempt, "{name}");
+        let page = learner.get(&format!("{next}/modules/cmi5")).await;
+        assert!(
+            page.body.contains("id=\"launch-0\"") && page.body.contains("id=\"browse-0\""),
+            "{name}"
+        );
+        assert!(!page.body.contains("id=\"review-0\""), "{name}");
+        let browse = launch_in(&app, &mut learner, &next, &name, true, Some("Browse")).await;
+        assert_eq!(browse.mode, "Browse", "{name}");
+        assert_ne!(browse.registration, first.registration, "{name}");
+        no_credit(&app, &browse, &name).await;
+        let page = learner.get(&format!("{next}/modules/cmi5")).await;
+        assert!(page.body.contains("Not started"), "{name}");
     }
+}
+
+/// A Browse or Review session: "initialized" and "terminated" are accepted, a result is refused naming 10.2.2.
+async fn no_credit(app: &axum::Router, s: &Launch, name: &str) {
+    let post =
+        async |st: Value| lrs(app, "POST", "/xapi/statements", &s.auth, Some(&json!([st]))).await;
+    let r = post(statement(s, "initialized", None, false, None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+    let passed = statement(
+        s,
+        "passed",
+        Some(json!({"success": true, "duration": "PT1M", "score": {"scaled": 1.0}})),
+        true,
+        Some((MASTERY, json!(0.8))),
+    );
+    let r = post(passed).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+    assert!(r.body.contains("10.2.2"), "{name}: {}", r.body);
+    let r = post(statement(
+        s,
+        "terminated",
+        Some(json!({"duration": "PT1M"})),
+        false,
+        None,
+    ))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
 }
 
 /// A test-out passed for a course with a cmi5 module: the LMS records the module's AU as waived ("Tested Out", cmi5

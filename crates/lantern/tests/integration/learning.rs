@@ -433,12 +433,46 @@ async fn tries_are_limited_late_papers_fail_and_cycles_are_refused() {
             "{name}: {problems:?}"
         );
 
-        // The attempt with its used-up assessment is still open: starting again resumes it.
+        // An attempt whose assessment has used every try is over: starting again starts afresh, with every try
+        // to come, and the spent attempt keeps its papers.
         let fresh = store
             .start_attempt(&me, org, e2, "cstf-fire-safety-1", now)
             .await
             .unwrap();
-        assert_eq!(fresh.id, a.id, "the failed attempt is still open");
+        assert_ne!(fresh.id, a.id, "{name}: a new attempt");
+        assert!(
+            fresh.states.iter().all(|s| *s == ModuleState::NotStarted),
+            "{name}: {:?}",
+            fresh.states
+        );
+        store
+            .record_module(
+                &me,
+                org,
+                fresh.id,
+                "lesson",
+                ModuleState::Completed,
+                At { now, today },
+            )
+            .await
+            .unwrap();
+        let p3 = store
+            .paper(&me, org, fresh.id, "check", 3, now)
+            .await
+            .expect("the new attempt's first try");
+        assert_eq!(p3.attempt_number, 1, "{name}");
+        let again = store
+            .start_attempt(&me, org, e2, "cstf-fire-safety-1", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.id, fresh.id,
+            "{name}: an attempt under way is resumed"
+        );
+        let Err(StoreError::Rejected(_)) = store.paper(&me, org, a.id, "check", 4, now).await
+        else {
+            panic!("{name}: the spent attempt stays spent");
+        };
 
         // Prerequisites: unknown ones and cycles are named.
         let mut a_course = course();
@@ -603,6 +637,41 @@ async fn the_demo_learner_goes_from_due_to_compliant_in_the_browser() {
             .await;
         assert_eq!(read.status, StatusCode::SEE_OTHER);
 
+        // Both tries failed, the attempt is spent and says so; starting again starts a new attempt.
+        for last in [false, true] {
+            let paper = web.get(&format!("{attempt}/modules/check")).await;
+            assert_eq!(paper.status, StatusCode::OK, "{name}");
+            let (paper_id, questions) = paper_fields(&paper.body);
+            let keys: Vec<String> = questions.iter().map(|q| format!("q:{q}")).collect();
+            let mut fields: Vec<(&str, &str)> = vec![("paper", &paper_id)];
+            fields.extend(keys.iter().map(|k| (k.as_str(), "a")));
+            let result = web
+                .post_form(&format!("{attempt}/modules/check/submit"), &fields, None)
+                .await;
+            assert!(result.body.contains("Not passed this time"), "{name}");
+            assert_eq!(
+                result.body.contains("That was your last try"),
+                last,
+                "{name}"
+            );
+        }
+        let spent = web.get(&attempt).await;
+        assert!(
+            spent.body.contains("Every try at the assessment is used"),
+            "{name}"
+        );
+        assert!(!spent.body.contains("Continue:"), "{name}");
+        let page = web.get("/orgs/RJ1/learning/courses/gap-course").await;
+        assert!(page.body.contains("Start the course</button>"), "{name}");
+        let again = web
+            .post_form("/orgs/RJ1/learning/courses/gap-course/start", &[], None)
+            .await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER, "{name}");
+        assert_ne!(again.location(), attempt, "{name}: a new attempt");
+        let attempt = again.location().to_owned();
+        web.post_form(&format!("{attempt}/modules/lesson/complete"), &[], None)
+            .await;
+
         // The paper carries no answer key.
         let paper = web.get(&format!("{attempt}/modules/check")).await;
         assert_eq!(paper.status, StatusCode::OK, "{name}");
@@ -610,21 +679,7 @@ async fn the_demo_learner_goes_from_due_to_compliant_in_the_browser() {
             !paper.body.contains("correct"),
             "{name}: no key in the page"
         );
-        let paper_id = paper
-            .body
-            .split("name=\"paper\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("the paper's id")
-            .to_owned();
-        let questions: Vec<String> = paper
-            .body
-            .split("name=\"q:")
-            .skip(1)
-            .filter_map(|r| r.split('"').next().map(str::to_owned))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let (paper_id, questions) = paper_fields(&paper.body);
         assert_eq!(questions.len(), 3, "{name}");
 
         // A manager cannot see the learner's attempt.
@@ -673,4 +728,22 @@ async fn the_demo_learner_goes_from_due_to_compliant_in_the_browser() {
             "{name}: no course offered for a requirement in date"
         );
     }
+}
+
+/// A paper page's id and its questions' ids.
+fn paper_fields(page: &str) -> (String, Vec<String>) {
+    let paper_id = page
+        .split("name=\"paper\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the paper's id")
+        .to_owned();
+    let questions: Vec<String> = page
+        .split("name=\"q:")
+        .skip(1)
+        .filter_map(|r| r.split('"').next().map(str::to_owned))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    (paper_id, questions)
 }

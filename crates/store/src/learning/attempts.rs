@@ -67,9 +67,17 @@ macro_rules! impl_attempts {
                         (Some(_), false) => Mode::TestOut,
                         (Some(_), true) => Mode::TestOutFailed,
                     };
+                    // Spent: an assessment not passed with every try submitted; the attempt can go no further.
+                    let mut spent = false;
+                    for (m, state) in course.modules.iter().zip(&states) {
+                        let ModuleKind::Assessment { rules, .. } = &m.kind else { continue };
+                        let Some(limit) = rules.attempt_limit.filter(|_| *state == ModuleState::Failed) else { continue };
+                        spent |= Self::learning_tries_marked(tx, id, &m.key).await? >= i64::from(limit);
+                    }
                     Ok(Attempt {
                         id,
                         mode,
+                        spent,
                         org: OrgId(row.try_get("org_id")?),
                         person: PersonId(row.try_get("person_id")?),
                         course_version_id: row.try_get("course_version_id")?,
@@ -79,6 +87,15 @@ macro_rules! impl_attempts {
                         states,
                         completed_at: row.try_get("completed_at")?,
                     })
+                }
+
+                /// How many papers of an attempt's assessment have been submitted.
+                async fn learning_tries_marked(tx: &mut Tx<'_>, attempt: i64, key: &str) -> Result<i64> {
+                    Ok(sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM assessment_papers p WHERE p.attempt_id = $1 AND p.module_key = $2 \
+                         AND EXISTS (SELECT 1 FROM assessment_submissions s WHERE s.paper_id = p.id)",
+                    )
+                    .bind(attempt).bind(key).fetch_one(&mut **tx).await?)
                 }
 
                 /// The attempt, if its person is within the caller's scope.
@@ -245,6 +262,12 @@ macro_rules! impl_attempts {
                          AND NOT EXISTS (SELECT 1 FROM course_completions c WHERE c.attempt_id = a.id) ORDER BY a.id DESC LIMIT 1",
                     )
                     .bind(person.0).bind(org.0).bind(course.id).fetch_optional(&mut *tx).await?;
+                    // One whose assessment has used every try is over: starting again starts afresh (the spent
+                    // attempt stays, with its papers, as the record of what happened).
+                    let open = match open {
+                        Some(id) if self.learning_attempt_in(&mut tx, org, id).await?.spent => None,
+                        open => open,
+                    };
                     let id = match open {
                         Some(id) => id,
                         None => sqlx::query_scalar("INSERT INTO course_attempts (org_id, person_id, course_version_id, started_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -442,6 +465,10 @@ macro_rules! impl_attempts {
                     let state = if marked.passed { ModuleState::Completed } else { ModuleState::Failed };
                     Self::learning_module_event(&mut tx, a.id, &key, state, now).await?;
                     a.states[i] = state;
+                    // The last try failed: the attempt is spent.
+                    if let Some(limit) = rules.attempt_limit.filter(|_| !marked.passed) {
+                        a.spent = Self::learning_tries_marked(&mut tx, a.id, &key).await? >= i64::from(limit);
+                    }
                     // A failed test-out sends the learner to the course, in this same attempt.
                     if !marked.passed && a.mode == Mode::TestOut {
                         a.mode = Mode::TestOutFailed;

@@ -94,9 +94,17 @@ pub struct Attempt {
     pub mode: Mode,
     /// When the course was completed (and the records were made).
     pub completed_at: Option<Timestamp>,
+    /// An assessment was failed with every try used: the attempt can go no further, and starting the course
+    /// again starts a new one.
+    pub spent: bool,
 }
 
 impl Attempt {
+    /// Neither complete nor spent: the attempt a learner resumes.
+    pub fn under_way(&self) -> bool {
+        self.completed_at.is_none() && !self.spent
+    }
+
     /// The evidence reference of the records a completion makes (and of its certificate).
     pub fn reference(&self) -> String {
         let how = if self.mode == Mode::TestOut {

@@ -19,6 +19,8 @@ use lantern_store::learning::{At, Attempt, Paper, Submission};
 pub struct AttemptPage {
     layout: Layout,
     ods: String,
+    /// The course in a URL: its code, or `code@ODS` for a shared course.
+    course_address: String,
     attempt: Attempt,
     progress: Progress,
     /// Each module with its state's label and whether it is open.
@@ -50,14 +52,28 @@ pub async fn page(
 ) -> PageResult<AttemptPage> {
     let (org, _, scope) = learner(&state, &page.caller, &ods).await?;
     let attempt = state.store.attempt(&scope, org.id, attempt).await?;
+    // The course as this learner names it in a URL (`code@ODS` for one shared by another organisation).
+    let course_address = state
+        .store
+        .courses(org.id)
+        .await?
+        .into_iter()
+        .find(|c| c.org == attempt.course_org && c.course.code == attempt.course.code)
+        .map_or_else(|| attempt.course.code.clone(), |c| c.address(org.id));
     Ok(render_attempt(
         page.layout,
         org.ods_code.to_string(),
+        course_address,
         attempt,
     ))
 }
 
-fn render_attempt(layout: Layout, ods: String, attempt: Attempt) -> AttemptPage {
+fn render_attempt(
+    layout: Layout,
+    ods: String,
+    course_address: String,
+    attempt: Attempt,
+) -> AttemptPage {
     let open = attempt.course.open_in(attempt.mode, &attempt.states);
     let modules = attempt
         .course
@@ -70,6 +86,7 @@ fn render_attempt(layout: Layout, ods: String, attempt: Attempt) -> AttemptPage 
     AttemptPage {
         layout,
         ods,
+        course_address,
         progress: attempt.course.progress_in(attempt.mode, &attempt.states),
         attempt,
         modules,

@@ -46,9 +46,11 @@ pub struct Cmi5Page {
     ods: String,
     attempt: Attempt,
     module: Module,
-    /// (index, title, description, status)
-    aus: Vec<(usize, String, String, &'static str)>,
+    /// (index, title, description, status, whether it is done: completed, passed or waived)
+    aus: Vec<(usize, String, String, &'static str, bool)>,
     done: bool,
+    /// The module has a registration, so its units can be launched (for review, once the attempt is over).
+    registered: bool,
 }
 
 /// How an AU stands in the registration, in words.
@@ -94,6 +96,7 @@ pub(super) async fn page(
             chrono::Utc::now(),
         )
         .await;
+    let registered = reg.is_ok();
     let (structure, read) = match reg {
         Ok(reg) => {
             let statements = registration_statements(state, org.id, &reg.registration)
@@ -142,7 +145,14 @@ pub(super) async fn page(
         .map(|(i, au)| {
             let r = read.results.get(&au.id).copied().unwrap_or_default();
             let sat = satisfaction.aus.get(&au.id) == Some(&true);
-            (i, au.title.clone(), au.description.clone(), status(r, sat))
+            let finished = sat || r.completed || r.passed || r.waived;
+            (
+                i,
+                au.title.clone(),
+                au.description.clone(),
+                status(r, sat),
+                finished,
+            )
         })
         .collect();
     let mut res = Cmi5Page {
@@ -152,6 +162,7 @@ pub(super) async fn page(
         module,
         aus,
         done,
+        registered,
     }
     .into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
@@ -165,6 +176,31 @@ pub(super) async fn page(
 pub struct LaunchForm {
     /// The AU's position in the course structure.
     au: Option<usize>,
+    /// `Normal` (the default), `Browse` or `Review` (cmi5 10.2.2).
+    mode: Option<String>,
+}
+
+/// The launch mode a form asks for, if Lantern offers it for this attempt (cmi5 10.2.2 leaves the choice to the
+/// LMS): Normal, to earn credit, and Browse, to look through a unit first without credit, while the attempt is under
+/// way; Review, to go back over a unit without changing its result, at any time, the completed attempt's too.
+fn launch_mode(asked: Option<&str>, attempt: &Attempt) -> Result<LaunchMode, AppError> {
+    let mode = match asked.unwrap_or("Normal") {
+        "Normal" => LaunchMode::Normal,
+        "Browse" => LaunchMode::Browse,
+        "Review" => LaunchMode::Review,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "the launch mode must be Normal, Browse or Review, not {other:?}"
+            )));
+        }
+    };
+    if mode != LaunchMode::Review && !attempt.under_way() {
+        return Err(AppError::BadRequest(
+            "This attempt is over, so its units open only for review; start the course again to take it again."
+                .into(),
+        ));
+    }
+    Ok(mode)
 }
 
 /// Launches one AU of the module (cmi5 8): see the module's documentation for the order of the steps.
@@ -180,18 +216,10 @@ pub async fn launch(
         .store
         .cmi5_registration(&scope, org.id, attempt, &key, &new_uuid(), now)
         .await?;
-    if state
-        .store
-        .attempt(&scope, org.id, attempt)
-        .await?
-        .completed_at
-        .is_some()
-    {
-        return Err(AppError::BadRequest(
-            "This attempt is complete; start the course again to take it again.".into(),
-        )
-        .into());
-    }
+    let launch_mode = launch_mode(
+        form.mode.as_deref(),
+        &state.store.attempt(&scope, org.id, attempt).await?,
+    )?;
     let structure = &reg.package.structure;
     let au = form
         .au
@@ -271,7 +299,7 @@ pub async fn launch(
             endpoint: format!("{public}/xapi/"),
             fetch: format!("{public}/cmi5/fetch/{fetch_token}"),
             session_id: new_uuid(),
-            launch_mode: LaunchMode::Normal,
+            launch_mode,
             return_url: Some(format!(
                 "{public}/orgs/{}/learning/attempts/{attempt}/modules/{key}",
                 org.ods_code

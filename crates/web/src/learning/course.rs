@@ -61,10 +61,7 @@ pub async fn page(
         .iter()
         .filter(|a| a.course.code == entry.course.code && a.course_org == entry.org);
     let completed = mine.clone().filter(|a| a.completed_at.is_some()).count();
-    let open_attempt = mine
-        .filter(|a| a.completed_at.is_none())
-        .max_by_key(|a| a.id)
-        .cloned();
+    let open_attempt = mine.filter(|a| a.under_way()).max_by_key(|a| a.id).cloned();
     let test_out = if !test_out_possible(open_attempt.as_ref()) {
         None
     } else {

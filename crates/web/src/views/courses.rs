@@ -52,10 +52,7 @@ pub async fn my_courses(state: &AppState, caller: &Caller) -> Result<Vec<CourseL
         let requirements = requirements_now(state, &scope, &org, person).await?;
         for c in state.store.courses(org.id).await? {
             let mine = attempts.iter().filter(|a| a.course.code == c.course.code);
-            let open = mine
-                .clone()
-                .filter(|a| a.completed_at.is_none())
-                .max_by_key(|a| a.id);
+            let open = mine.clone().filter(|a| a.under_way()).max_by_key(|a| a.id);
             out.push(CourseListing {
                 ods_code: org.ods_code.to_string(),
                 code: c.course.code.clone(),
@@ -106,6 +103,9 @@ pub struct AttemptView {
     pub mode: String,
     pub started_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// An assessment was failed with every try used: this attempt can go no further, and starting the course
+    /// again starts a new one.
+    pub spent: bool,
     pub modules: Vec<AttemptModule>,
     pub modules_done: usize,
     pub modules_total: usize,
@@ -144,6 +144,7 @@ impl AttemptView {
             mode: code(&a.mode),
             started_at: a.started_at,
             completed_at: a.completed_at,
+            spent: a.spent,
             modules: a
                 .course
                 .modules
@@ -157,7 +158,7 @@ impl AttemptView {
                     required: m.required,
                     estimated_minutes: m.estimated_minutes,
                     state: code(s),
-                    open: o && a.completed_at.is_none(),
+                    open: o && a.under_way(),
                 })
                 .collect(),
             modules_done: progress.done,

@@ -314,7 +314,7 @@ pub fn build<'a>(
             let entry = courses.iter().find(|c| c.course.code == step.course)?;
             let open = attempts
                 .iter()
-                .filter(|a| a.course.code == step.course && a.completed_at.is_none())
+                .filter(|a| a.course.code == step.course && a.under_way())
                 .max_by_key(|a| a.id);
             let (done, total, minutes) = standing(&entry.course, open);
             let (kind, reason, due_on, overdue) = match (&step.why, needed.get(step.course)) {

@@ -108,7 +108,9 @@
         return send([statement("initialized")]);
       })
       .then(function () {
-        say("Read the page, then answer the questions below.");
+        say(launchData.launchMode === "Normal"
+          ? "Read the page, then answer the questions below."
+          : "You are in " + launchData.launchMode + " mode: try the questions; nothing is recorded.");
         document.getElementById("au-check").hidden = false;
       })
       .catch(function (e) { say("This unit could not connect to Lantern: " + e.message); });
@@ -129,20 +131,29 @@
     var ext = {};
     ext[MASTERY] = mastery;
     var score = { scaled: scaled, raw: right, min: 0, max: total };
-    var batch = [
-      statement(passed ? "passed" : "failed", { score: score, success: passed, duration: duration() }, true, ext)
-    ];
-    if (passed) {
-      batch.push(statement("completed", { completion: true, duration: duration() }, true));
+    // 10.2.2: in Browse and Review modes the unit records no result, only the session's end.
+    var credit = launchData.launchMode === "Normal";
+    var batch = [];
+    if (credit) {
+      batch.push(statement(passed ? "passed" : "failed", { score: score, success: passed, duration: duration() }, true, ext));
+      if (passed) {
+        batch.push(statement("completed", { completion: true, duration: duration() }, true));
+      }
     }
     batch.push(statement("terminated", { duration: duration() }));
     document.getElementById("au-submit").disabled = true;
     send(batch)
       .then(function () {
-        document.getElementById("au-result").textContent = passed
-          ? "You answered " + right + " of " + total + " correctly: passed."
-          : "You answered " + right + " of " + total + " correctly. Open the unit again from Lantern to retry.";
-        say("Your result is saved.");
+        var answered = "You answered " + right + " of " + total + " correctly";
+        if (!credit) {
+          document.getElementById("au-result").textContent = answered + ".";
+          say("You opened this unit to " + launchData.launchMode.toLowerCase() + " it, so nothing is recorded.");
+        } else {
+          document.getElementById("au-result").textContent = passed
+            ? answered + ": passed."
+            : answered + ". Open the unit again from Lantern to retry.";
+          say("Your result is saved.");
+        }
         var exit = document.getElementById("au-exit");
         exit.hidden = false;
         exit.addEventListener("click", function () {

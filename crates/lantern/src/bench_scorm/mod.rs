@@ -1,8 +1,11 @@
 //! `lantern bench-scorm`: many learners playing a SCORM package at once, each committing its run-time data to the
-//! content origin every `--commit-seconds` (as scorm-again's autocommit and a SCO's own commits do), against a real
-//! server (this binary, a child process on the same database) on loopback; latency per commit and the server's
-//! memory. Each learner is a different person of the demo world with an attempt and a launch of their own, made
-//! through the store as a module page would make them.
+//! content origin every `--commit-seconds` (as scorm-again's autocommit and a SCO's own commits do), while others
+//! sit the built-in courses' assessments (`papers.rs`), against a real server (this binary, a child process on the
+//! same database) on loopback; latency per request, for each side, and the server's memory. Each learner is a
+//! different person of the demo world with an attempt and a launch of their own, made through the store as a
+//! module page would make them.
+
+mod papers;
 
 use crate::loadtest::{Http, Server, rss_kb, start_server};
 use axum::body::Bytes;
@@ -15,6 +18,9 @@ pub struct Options {
     pub learners: usize,
     pub seconds: u64,
     pub commit_seconds: u64,
+    /// Learners sitting assessments meanwhile, each submitting a paper about every `submit_seconds`.
+    pub submitters: usize,
+    pub submit_seconds: u64,
     pub port: u16,
     pub database: String,
     /// Arguments that choose the database, passed on to the server.
@@ -28,7 +34,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         mut child,
         pid,
         http,
-        base: _,
+        base,
         started,
     } = start_server(
         &o.database_args,
@@ -40,7 +46,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             "--content-listen".to_owned(),
             format!("127.0.0.1:{content_port}"),
         ],
-        o.learners,
+        o.learners + o.submitters,
         Duration::from_secs(1200),
     )
     .await?;
@@ -52,7 +58,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await?;
     let people = store.person_ids(&Scope::Platform, rj1.id).await?;
     anyhow::ensure!(
-        people.len() >= o.learners,
+        people.len() >= o.learners + o.submitters,
         "RJ1 has {} people; use a larger --demo-staff",
         people.len()
     );
@@ -82,13 +88,28 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             .await?;
         tokens.push(token);
     }
+    let submitters = papers::submitters(
+        store.as_ref(),
+        rj1.id,
+        "RJ1",
+        &people[o.learners..],
+        o.submitters,
+    )
+    .await?;
+    let courses: Vec<String> = crate::demo::courses::built_in()?
+        .into_iter()
+        .map(|f| f.course.code)
+        .collect();
     let (rss0, _) = rss_kb(pid);
     println!(
-        "server up (pid {pid}) in {:.1} s, RSS {:.0} MB; {} learners commit every {} s for {} s",
+        "server up (pid {pid}) in {:.1} s, RSS {:.0} MB; {} learners commit every {} s and {} sit a paper about \
+         every {} s, for {} s",
         started.elapsed().as_secs_f64(),
         rss0 as f64 / 1024.0,
         o.learners,
         o.commit_seconds,
+        o.submitters,
+        o.submit_seconds,
         o.seconds
     );
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
@@ -138,6 +159,22 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             (times, errors)
         }));
     }
+    let plan = papers::Plan {
+        http: http.clone(),
+        base,
+        ods: "RJ1".to_owned(),
+        courses,
+        every: Duration::from_secs(o.submit_seconds),
+        deadline,
+    };
+    let sitting: Vec<_> = submitters
+        .into_iter()
+        .enumerate()
+        .map(|(i, me)| {
+            let after = plan.every.mul_f64(i as f64 / o.submitters as f64);
+            tokio::spawn(papers::sit(plan.clone(), me, i, after))
+        })
+        .collect();
     let sampled = tokio::spawn(async move {
         let mut peak = 0;
         while Instant::now() < deadline {
@@ -146,35 +183,73 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         }
         peak
     });
-    let mut all = Vec::new();
-    let mut errors = 0;
+    let mut scorm = Latencies::default();
     for t in tasks {
         let (times, e) = t.await?;
-        all.extend(times);
-        errors += e;
+        scorm.times.extend(times);
+        scorm.errors += e;
+    }
+    let mut sat = papers::Sat::default();
+    for t in sitting {
+        let s = t.await?;
+        sat.latencies.times.extend(s.latencies.times);
+        sat.latencies.errors += s.latencies.errors;
+        sat.papers += s.papers;
+        sat.passed += s.passed;
     }
     let peak = sampled.await?;
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    };
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{} learners, {} requests (launches and commits), {} errors: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
-         server RSS {:.0} MB before, {:.0} MB peak",
+        "{} SCORM learners: {}",
         o.learners,
-        all.len(),
-        errors,
-        ms(pct(0.5)),
-        ms(pct(0.99)),
-        ms(all.last().copied().unwrap_or_default()),
+        scorm.summary("requests (player pages and commits)")
+    );
+    println!(
+        "{} learners sitting assessments: {}; {} papers marked, {} passed",
+        o.submitters,
+        sat.latencies
+            .summary("requests (attempts, lessons, papers and submissions)"),
+        sat.papers,
+        sat.passed
+    );
+    let mut all = scorm;
+    all.times.extend(sat.latencies.times);
+    all.errors += sat.latencies.errors;
+    println!(
+        "all: {}; server RSS {:.0} MB before, {:.0} MB peak",
+        all.summary("requests"),
         rss0 as f64 / 1024.0,
         peak as f64 / 1024.0
     );
     child.kill().await?;
     Ok(())
+}
+
+/// Request times, and how many requests failed.
+#[derive(Default)]
+pub(crate) struct Latencies {
+    pub times: Vec<Duration>,
+    pub errors: usize,
+}
+
+impl Latencies {
+    fn summary(&mut self, what: &str) -> String {
+        self.times.sort();
+        let pct = |p: f64| {
+            self.times
+                .get(((self.times.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "{} {what}, {} errors: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.times.len(),
+            self.errors,
+            ms(pct(0.5)),
+            ms(pct(0.99)),
+            ms(self.times.last().copied().unwrap_or_default())
+        )
+    }
 }
 
 async fn send(http: &Http, req: Request<Full<Bytes>>) -> anyhow::Result<()> {
