@@ -1,8 +1,8 @@
 // A cmi5 course in a real browser: the demo learner opens the cmi5 module, launches its AU (a page of plain
 // JavaScript following the cmi5 launch protocol, served from the content origin in a window of its own), which fetches
 // its token once, reads LMS.LaunchData and sends initialized, passed, completed and terminated to Lantern's LRS; the
-// learner returns to Lantern by the return URL, the course is complete and fire safety is compliant on My training
-// and in date on the manager's My team.
+// learner returns to Lantern by the return URL and reviews the unit (Review mode, nothing recorded); the course is
+// complete and fire safety is compliant on My training and in date on the manager's My team.
 // axe-core checks every Lantern page.
 //
 // Usage: BASE_URL=http://127.0.0.1:PORT CONTENT_URL=http://localhost:PORT2 SCREENSHOTS=DIR node cmi5.mjs
@@ -63,6 +63,18 @@ try {
   check(page.url().startsWith(BASE) && page.url().includes('/modules/cmi5'), `back on the module page: ${page.url()}`);
   check((await page.textContent('main')).includes('Passed'), 'the AU is passed');
   await audit(page, 'cmi5-module-passed');
+
+  // Review (cmi5 10.2.2): the unit opens again, the AU knows the mode, marks the answers on the page and records
+  // nothing; back on Lantern the unit is still passed.
+  check(await page.locator('#review-0').count() === 1, 'the passed unit offers Review');
+  await Promise.all([page.waitForNavigation(), page.click('#review-0')]);
+  await page.locator('#au-check').waitFor({ state: 'visible', timeout: 15000 });
+  check((await page.locator('#au-note').textContent()).includes('Review mode'), 'the AU is in Review mode');
+  await page.locator('#au-submit').click();
+  await page.locator('#au-exit').waitFor({ state: 'visible', timeout: 15000 });
+  check((await page.locator('#au-note').textContent()).includes('nothing is recorded'), 'a review records nothing');
+  await Promise.all([page.waitForNavigation(), page.click('#au-exit')]);
+  check((await page.textContent('main')).includes('Passed'), 'the AU is still passed after a review');
   await page.click('#back-to-course');
   check((await page.textContent('main')).includes('Course complete'), 'the attempt page says the course is complete');
 
