@@ -928,6 +928,11 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Foreign => 404,
             _ => 403,
         },
+        // NEWS2 scores for anyone signed in; an empty form is not observations (400).
+        ("POST", "/api/v1/news2") => match who {
+            Anonymous => 401,
+            _ => 400,
+        },
         ("GET", "/api/v1/team") => api_auth(who == Manager, 403),
         ("GET", "/api/v1/organisations/{ods}/trends") => {
             api_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)

@@ -27,6 +27,7 @@ mod reset;
 mod revalidation;
 mod scorm;
 mod server;
+mod sim;
 mod source;
 mod sso;
 mod story;

@@ -6,6 +6,7 @@ mod authoring;
 mod my_courses;
 mod my_pathway;
 mod my_training;
+mod news2;
 mod organisation_compliance;
 mod organisation_rules;
 mod organisation_trends;
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "compliance", description = "Who is compliant with what, and why"),
         (name = "rules", description = "Requirement rules and their versions"),
         (name = "authoring", description = "Publishing courses and question banks"),
-        (name = "learning", description = "A learner's courses, attempts, papers and pathway")
+        (name = "learning", description = "A learner's courses, attempts, papers and pathway"),
+        (name = "simulation", description = "Clinical scores the simulations use, for other tools to call too")
     )
 )]
 struct ApiDoc;
@@ -64,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(attempts::get))
         .routes(routes!(papers::paper))
         .routes(routes!(papers::submit))
+        .routes(routes!(news2::post))
 }
 
 /// Query parameters shared by the as-at endpoints.
