@@ -137,6 +137,10 @@ pub struct ReadModel {
     asking: AtomicUsize,
     /// Layers being written in the background.
     writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// One layer encoded and written at a time: an encoded full layer is about an index's worth of bytes, and on a
+    /// first start (every organisation built and stored) writes wait for the database while builds go on, so
+    /// without this bound encoded layers piled up in memory.
+    layer_writes: Arc<tokio::sync::Semaphore>,
     engine: String,
 }
 
@@ -150,6 +154,7 @@ impl Default for ReadModel {
             builds: tokio::sync::Semaphore::new(BUILDS_AT_ONCE),
             asking: AtomicUsize::new(0),
             writes: Mutex::default(),
+            layer_writes: Arc::new(tokio::sync::Semaphore::new(1)),
             engine: durable::engine_fingerprint(),
         }
     }
@@ -523,7 +528,11 @@ impl ReadModel {
         let rollup = rollup.clone();
         let engine = self.engine.clone();
         let org = rollup.context.org.id;
+        let one_at_a_time = self.layer_writes.clone();
         let task = tokio::spawn(async move {
+            let Ok(_permit) = one_at_a_time.acquire_owned().await else {
+                return;
+            };
             let encoded = tokio::task::spawn_blocking(move || encode_layer(&rollup, plan)).await;
             let Ok((head, parts)) = encoded else { return };
             if let Err(e) = rollups.put_layer(org, &engine, &head, parts).await {
