@@ -104,7 +104,7 @@ pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next
                                encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), \
                                idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), \
                                picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), \
-                               serial=(), usb=(), web-share=(), xr-spatial-tracking=()";
+                               serial=(), usb=(), xr-spatial-tracking=()";
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -87,6 +87,11 @@ pub struct Item {
     pub launch_data: Option<String>,
     /// The flow and choice this item's children allow (SCORM 2004 sequencing; defaults otherwise).
     pub control: ControlMode,
+    /// SCORM 2004: the ids of the objectives its sequencing declares (`imsss:objectives`, the primary objective
+    /// first when it has an id), which the LMS gives the SCO as `cmi.objectives.n.id` before it starts (RTE
+    /// 4.2.17). Packages stored before this was read have none.
+    #[serde(default)]
+    pub objectives: Vec<String>,
     pub children: Vec<Item>,
 }
 
@@ -493,9 +498,48 @@ impl Parser {
                 .or_else(|| el.child_text("dataFromLMS"))
                 .map(str::to_owned),
             control: control_mode(el, &path)?,
+            objectives: objectives(el, &path)?,
             children,
         })
     }
+}
+
+/// `<imsss:sequencing><imsss:objectives>`: the primary objective's id (optional) and every other objective's
+/// (required), in the manifest's order, each once.
+fn objectives(el: &Element, path: &str) -> Res<Vec<String>> {
+    let Some(o) = el.child("sequencing").and_then(|s| s.child("objectives")) else {
+        return Ok(Vec::new());
+    };
+    let mut ids: Vec<String> = Vec::new();
+    let declared = o
+        .children_named("primaryObjective")
+        .map(|c| (c, false))
+        .chain(o.children_named("objective").map(|c| (c, true)));
+    for (c, required) in declared {
+        match c
+            .attr("objectiveID")
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
+            Some(id) if ids.iter().any(|x| x == id) => {
+                return Err(err(
+                    &format!("{path}/sequencing/objectives"),
+                    c,
+                    format!("the objectiveID {id:?} is declared twice"),
+                ));
+            }
+            Some(id) => ids.push(id.to_owned()),
+            None if required => {
+                return Err(err(
+                    &format!("{path}/sequencing/objectives"),
+                    c,
+                    "an objective needs an objectiveID",
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(ids)
 }
 
 /// `<imsss:sequencing><imsss:controlMode choice=".." flow=".."/></imsss:sequencing>` on an organisation or item.

@@ -249,6 +249,9 @@ pub fn initial(
             out.insert("cmi.core.student_id".into(), learner.id.clone());
             out.insert("cmi.core.student_name".into(), learner.name.clone());
             out.insert("cmi.core.entry".into(), entry.into());
+            // Every launch is for credit, in normal mode (RTE 3.4.2.1.3, 3.4.2.1.9): the LMS must say so.
+            out.insert("cmi.core.credit".into(), "credit".into());
+            out.insert("cmi.core.lesson_mode".into(), "normal".into());
             if let Some(m) = item.mastery_score {
                 out.insert("cmi.student_data.mastery_score".into(), m.to_string());
             }
@@ -260,6 +263,21 @@ pub fn initial(
             out.insert("cmi.learner_id".into(), learner.id.clone());
             out.insert("cmi.learner_name".into(), learner.name.clone());
             out.insert("cmi.entry".into(), entry.into());
+            out.insert("cmi.credit".into(), "credit".into());
+            out.insert("cmi.mode".into(), "normal".into());
+            // RTE 4.2.17: the objectives the manifest declares for this SCO are there, by id, before it starts;
+            // those an earlier session stored keep their place and data, the others follow.
+            let mut count = (0..)
+                .take_while(|n| out.contains_key(&format!("cmi.objectives.{n}.id")))
+                .count();
+            for id in &item.objectives {
+                let known =
+                    (0..count).any(|n| out.get(&format!("cmi.objectives.{n}.id")) == Some(id));
+                if !known {
+                    out.insert(format!("cmi.objectives.{count}.id"), id.clone());
+                    count += 1;
+                }
+            }
             if let Some(t) = item.completion_threshold {
                 out.insert("cmi.completion_threshold".into(), t.to_string());
             }
@@ -287,6 +305,7 @@ mod tests {
             completion_threshold: threshold,
             launch_data: None,
             control: ControlMode::default(),
+            objectives: vec![],
             children: vec![],
         }
     }
@@ -473,5 +492,43 @@ mod tests {
         assert_eq!(v["cmi.location"], "3");
         assert_eq!(v["cmi.objectives.0.id"], "o1");
         assert_eq!(v["cmi.completion_threshold"], "0.5");
+        assert_eq!(
+            (v["cmi.credit"].as_str(), v["cmi.mode"].as_str()),
+            ("credit", "normal")
+        );
+        assert_eq!(
+            (
+                first["cmi.core.credit"].as_str(),
+                first["cmi.core.lesson_mode"].as_str()
+            ),
+            ("credit", "normal")
+        );
+    }
+
+    #[test]
+    fn a_2004_sco_starts_with_its_manifest_objectives_by_id() {
+        let learner = Learner {
+            id: "E1".into(),
+            name: "Learner, Ada".into(),
+        };
+        let mut with = item(None, None);
+        with.objectives = vec!["PRIMARYOBJ".into(), "obj_etiquette".into(), "o1".into()];
+        let first = initial(V2004, &with, &learner, None);
+        assert_eq!(first["cmi.objectives.0.id"], "PRIMARYOBJ");
+        assert_eq!(first["cmi.objectives.1.id"], "obj_etiquette");
+        assert_eq!(first["cmi.objectives.2.id"], "o1");
+        // Resumed: what the last session stored keeps its place; the manifest's others follow, each once.
+        let last = cmi(&[
+            ("cmi.objectives.0.id", "o1"),
+            ("cmi.objectives.0.success_status", "passed"),
+        ]);
+        let again = initial(V2004, &with, &learner, Some(&last));
+        assert_eq!(again["cmi.objectives.0.id"], "o1");
+        assert_eq!(again["cmi.objectives.0.success_status"], "passed");
+        assert_eq!(again["cmi.objectives.1.id"], "PRIMARYOBJ");
+        assert_eq!(again["cmi.objectives.2.id"], "obj_etiquette");
+        assert!(!again.contains_key("cmi.objectives.3.id"));
+        // SCORM 1.2 has no manifest objectives to give.
+        assert!(!initial(V12, &with, &learner, None).contains_key("cmi.objectives.0.id"));
     }
 }

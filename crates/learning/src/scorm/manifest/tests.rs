@@ -56,6 +56,14 @@ pub(crate) const SCORM2004: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
         </item>
         <item identifier="m1_quiz" identifierref="r_quiz">
           <title>Check your understanding</title>
+          <imsss:sequencing>
+            <imsss:objectives>
+              <imsss:primaryObjective objectiveID="quiz_passed" satisfiedByMeasure="true">
+                <imsss:minNormalizedMeasure>0.8</imsss:minNormalizedMeasure>
+              </imsss:primaryObjective>
+              <imsss:objective objectiveID="hand_hygiene"/>
+            </imsss:objectives>
+          </imsss:sequencing>
         </item>
         <imsss:sequencing>
           <imsss:controlMode choice="false" flow="true"/>
@@ -113,6 +121,20 @@ fn a_scorm_2004_package_has_its_tree_bases_parameters_and_sequencing() {
     assert_eq!(ids, ["m1_intro", "m1_quiz", "m2_hidden"]);
     assert!(!items[2].visible);
     assert_eq!(items[0].completion_threshold, Some(0.75));
+    assert!(items[0].objectives.is_empty());
+    assert_eq!(items[1].objectives, ["quiz_passed", "hand_hygiene"]);
+    let unnamed = SCORM2004.replace(
+        r#"<imsss:objective objectiveID="hand_hygiene"/>"#,
+        "<imsss:objective/>",
+    );
+    let e = Manifest::parse(unnamed.as_bytes()).expect_err("an objective without an id");
+    assert!(e.to_string().contains("needs an objectiveID"), "{e}");
+    let twice = SCORM2004.replace(
+        r#"objectiveID="hand_hygiene""#,
+        r#"objectiveID="quiz_passed""#,
+    );
+    let e = Manifest::parse(twice.as_bytes()).expect_err("an objective declared twice");
+    assert!(e.to_string().contains("declared twice"), "{e}");
     assert_eq!(
         m.launch_url(items[0]).as_deref(),
         Some("content/intro/index.html?page=1")
