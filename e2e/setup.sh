@@ -13,6 +13,6 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@xapi/xapi ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@xapi/xapi ] || [ ! -d node_modules/@xapi/cmi5 ]; then
   npm ci --no-audit --no-fund >/dev/null
 fi

@@ -125,7 +125,8 @@ fn install() {
     let ready = std::path::Path::new("/usr/bin/chromium").exists()
         && dir.join("node_modules/playwright-core").exists()
         && dir.join("node_modules/axe-core").exists()
-        && dir.join("node_modules/@xapi/xapi").exists();
+        && dir.join("node_modules/@xapi/xapi").exists()
+        && dir.join("node_modules/@xapi/cmi5").exists();
     if !ready {
         let status = Command::new("bash")
             .arg(dir.join("setup.sh"))
@@ -332,6 +333,74 @@ async fn off_the_shelf_xapi_client() {
             "{name}: the xAPI client failed\n{stdout}\n{stderr}"
         );
         assert!(stdout.contains("xAPI.js: "), "{name}: {stdout}");
+    }
+}
+
+/// A cmi5 AU written with the npm package @xapi/cmi5, a real client library, in Chromium on every backend
+/// (e2e/cmi5-client.mjs): the package is e2e/cmi5-client/ with the library's browser build from e2e/node_modules,
+/// zipped here and imported as an organisation admin's upload would be; the library's launch, token, LaunchData and
+/// statements make fire safety compliant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmi5_client_library_in_chromium() {
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    let dir = e2e_dir();
+    let read = |p: PathBuf| std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let files = [
+        ("cmi5.xml", read(dir.join("cmi5-client/cmi5.xml"))),
+        ("au.html", read(dir.join("cmi5-client/au.html"))),
+        ("au.js", read(dir.join("cmi5-client/au.js"))),
+        (
+            "Cmi5.umd.js",
+            read(dir.join("node_modules/@xapi/cmi5/dist/Cmi5.umd.js")),
+        ),
+    ];
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let package = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        package.path(),
+        lantern::demo::packages::zip_of(&entries).expect("zip"),
+    )
+    .expect("write the package");
+    for (name, store, _dir) in crate::demo_backends(200, 3).await {
+        let rj1 = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .unwrap();
+        lantern_web::learning::cmi5::import_cmi5(
+            store.as_ref(),
+            rj1.id,
+            None,
+            chrono::Utc::now(),
+            package.path(),
+            lantern_web::learning::CourseSettings {
+                title: String::new(),
+                code: "e2e-cmi5-client".into(),
+                satisfies: vec![lantern_learning::course::Satisfies {
+                    subject: "cstf.fire_safety".into(),
+                    level: 1,
+                }],
+                estimated_minutes: 5,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let person = withdraw_learner_records(
+            &store,
+            &["cstf.fire_safety"],
+            "withdrawn for the cmi5 client library journey",
+        )
+        .await;
+        let out = run_with_content_origin(&store, "cmi5-client.mjs", &name, person).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{name}: the cmi5 client library journey failed\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("pages checked with axe"),
+            "{name}: {stdout}"
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! Simulations over HTTP: NEWS2 through `POST /api/v1/news2`, as other tools would call it.
 
+use crate::test_auth;
 use crate::web::Client;
-use crate::{backends, test_auth};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -12,19 +12,8 @@ fn example() -> Value {
 
 #[tokio::test]
 async fn news2_scores_through_the_api_and_refuses_naming_the_field() {
-    let (_, store, _dir) = backends().await.remove(0);
-    lantern::demo::generate(
-        store.as_ref(),
-        60,
-        3,
-        chrono::Utc::now().date_naive(),
-        false,
-    )
-    .await
-    .expect("demo");
-    lantern::users::demo_accounts(store.as_ref())
-        .await
-        .expect("accounts");
+    // NEWS2 reads and stores nothing: one backend is enough.
+    let (_, store, _dir) = crate::demo_backends(60, 3).await.remove(0);
     let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
 
     let mut anonymous = Client::new(&app);
