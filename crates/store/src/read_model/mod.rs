@@ -683,7 +683,16 @@ async fn from_layers(
     let index = match index {
         Indexed::Copied(index) => index,
         Indexed::Walked(builder) => {
-            let builder = assess_into(store, &context, org, known_at, reassess, builder).await?;
+            let builder = assess_into(
+                store,
+                &Scope::Platform,
+                &context,
+                org,
+                known_at,
+                reassess,
+                builder,
+            )
+            .await?;
             tokio::task::spawn_blocking(move || builder.finish())
                 .await
                 .expect("indexing does not panic")
@@ -720,30 +729,48 @@ enum Indexed {
     Walked(RollupBuilder),
 }
 
-/// Loads and assesses these people a slice at a time, adding them to the index being built.
+/// Loads and assesses these people a slice at a time, adding them to the index being built. The next slice is
+/// loaded while the current one is assessed (the database on its own thread, the engine on a blocking one), so a
+/// build uses both cores; at most two slices are in memory.
 async fn assess_into(
     store: &dyn Store,
+    scope: &Scope,
     context: &OrgContext,
     org: OrgId,
     known_at: Option<Timestamp>,
     ids: &[PersonId],
     mut builder: RollupBuilder,
 ) -> Result<RollupBuilder> {
-    for chunk in ids.chunks(BUILD_SLICE) {
-        let people = store
-            .people(&Scope::Platform, org, &PeopleFilter::People(chunk.to_vec()))
-            .await?;
+    let load = |chunk: &[PersonId]| {
+        let filter = PeopleFilter::People(chunk.to_vec());
+        async move { store.people(scope, org, &filter).await }
+    };
+    let mut chunks = ids.chunks(BUILD_SLICE);
+    let Some(first) = chunks.next() else {
+        return Ok(builder);
+    };
+    let mut people = load(first).await?;
+    loop {
         let ctx = context.clone();
-        builder = tokio::task::spawn_blocking(move || {
+        let assess = tokio::task::spawn_blocking(move || {
             for_each_assessed(&ctx, &people, known_at, |id, posts, spans| {
                 builder.add_person(id, posts, spans)
             });
             builder
-        })
-        .await
-        .expect("assessment does not panic");
+        });
+        let (assessed, next) = match chunks.next() {
+            Some(chunk) => {
+                let (assessed, loaded) = tokio::join!(assess, load(chunk));
+                (assessed, Some(loaded?))
+            }
+            None => (assess.await, None),
+        };
+        builder = assessed.expect("assessment does not panic");
+        match next {
+            Some(loaded) => people = loaded,
+            None => return Ok(builder),
+        }
     }
-    Ok(builder)
 }
 
 /// Builds an organisation's roll-up from scratch: every person's timeline, rolled up through the unit tree.
@@ -761,21 +788,8 @@ pub async fn build(
     let ids = store.person_ids(scope, org).await?;
     // The unit tree as it was recorded at `known_at` (units are kept as versions).
     let hierarchy = Hierarchy::new(&context.units_known_at(known_at));
-    let mut builder = RollupIndex::builder(hierarchy.clone());
-    for chunk in ids.chunks(BUILD_SLICE) {
-        let people = store
-            .people(scope, org, &PeopleFilter::People(chunk.to_vec()))
-            .await?;
-        let ctx = context.clone();
-        builder = tokio::task::spawn_blocking(move || {
-            for_each_assessed(&ctx, &people, known_at, |id, posts, spans| {
-                builder.add_person(id, posts, spans)
-            });
-            builder
-        })
-        .await
-        .expect("assessment does not panic");
-    }
+    let builder = RollupIndex::builder(hierarchy.clone());
+    let builder = assess_into(store, scope, &context, org, known_at, &ids, builder).await?;
     let index = tokio::task::spawn_blocking(move || builder.finish())
         .await
         .expect("indexing does not panic");
