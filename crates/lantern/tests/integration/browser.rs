@@ -113,6 +113,20 @@ async fn run_with_content_origin(
     out
 }
 
+/// A journey script's run passed: it exited 0 (every check held) and ran axe on its pages.
+fn assert_journey(out: &std::process::Output, name: &str, what: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name}: the {what} failed\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("pages checked with axe"),
+        "{name}: {stdout}"
+    );
+}
+
 /// Makes sure Chromium and the npm packages are there (installing them when this machine allows). Once per test
 /// process: the browser tests run in parallel, and two installers at once fight over apt's lock.
 fn setup() {
@@ -197,16 +211,7 @@ async fn browser_journeys_in_chromium() {
         .await
         .expect("journeys");
         server.abort();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{name}: the browser journeys failed\n{stdout}\n{stderr}"
-        );
-        assert!(
-            stdout.contains("pages checked with axe"),
-            "{name}: {stdout}"
-        );
+        assert_journey(&out, &name, "browser journeys");
     }
 }
 
@@ -265,16 +270,7 @@ async fn scorm_packages_in_chromium() {
         .expect("the hostile package imports: it is well formed");
 
         let out = run_with_content_origin(&store, "scorm.mjs", &name, person).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{name}: the SCORM journeys failed\n{stdout}\n{stderr}"
-        );
-        assert!(
-            stdout.contains("pages checked with axe"),
-            "{name}: {stdout}"
-        );
+        assert_journey(&out, &name, "SCORM journeys");
     }
 }
 
@@ -373,13 +369,12 @@ async fn cmi5_client_library_in_chromium() {
             chrono::Utc::now(),
             package.path(),
             lantern_web::learning::CourseSettings {
-                title: String::new(),
                 code: "e2e-cmi5-client".into(),
                 satisfies: vec![lantern_learning::course::Satisfies {
                     subject: "cstf.fire_safety".into(),
                     level: 1,
                 }],
-                estimated_minutes: 5,
+                ..Default::default()
             },
         )
         .await
@@ -391,16 +386,7 @@ async fn cmi5_client_library_in_chromium() {
         )
         .await;
         let out = run_with_content_origin(&store, "cmi5-client.mjs", &name, person).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{name}: the cmi5 client library journey failed\n{stdout}\n{stderr}"
-        );
-        assert!(
-            stdout.contains("pages checked with axe"),
-            "{name}: {stdout}"
-        );
+        assert_journey(&out, &name, "cmi5 client library journey");
     }
 }
 
@@ -418,15 +404,6 @@ async fn cmi5_course_in_chromium() {
         )
         .await;
         let out = run_with_content_origin(&store, "cmi5.mjs", &name, person).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{name}: the cmi5 journey failed\n{stdout}\n{stderr}"
-        );
-        assert!(
-            stdout.contains("pages checked with axe"),
-            "{name}: {stdout}"
-        );
+        assert_journey(&out, &name, "cmi5 journey");
     }
 }

@@ -264,16 +264,18 @@ macro_rules! impl_attempts {
                     .bind(person.0).bind(org.0).bind(course.id).fetch_optional(&mut *tx).await?;
                     // One whose assessment has used every try is over: starting again starts afresh (the spent
                     // attempt stays, with its papers, as the record of what happened).
-                    let open = match open {
-                        Some(id) if self.learning_attempt_in(&mut tx, org, id).await?.spent => None,
-                        open => open,
+                    let resumed = match open {
+                        Some(id) => Some(self.learning_attempt_in(&mut tx, org, id).await?).filter(|a| !a.spent),
+                        None => None,
                     };
-                    let id = match open {
-                        Some(id) => id,
-                        None => sqlx::query_scalar("INSERT INTO course_attempts (org_id, person_id, course_version_id, started_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                            .bind(org.0).bind(person.0).bind(course.version_id).bind(now).fetch_one(&mut *tx).await?,
+                    let a = match resumed {
+                        Some(a) => a,
+                        None => {
+                            let id: i64 = sqlx::query_scalar("INSERT INTO course_attempts (org_id, person_id, course_version_id, started_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                                .bind(org.0).bind(person.0).bind(course.version_id).bind(now).fetch_one(&mut *tx).await?;
+                            self.learning_attempt_in(&mut tx, org, id).await?
+                        }
                     };
-                    let a = self.learning_attempt_in(&mut tx, org, id).await?;
                     tx.commit().await?;
                     Ok(a)
                 }

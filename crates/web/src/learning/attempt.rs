@@ -52,14 +52,19 @@ pub async fn page(
 ) -> PageResult<AttemptPage> {
     let (org, _, scope) = learner(&state, &page.caller, &ods).await?;
     let attempt = state.store.attempt(&scope, org.id, attempt).await?;
-    // The course as this learner names it in a URL (`code@ODS` for one shared by another organisation).
-    let course_address = state
-        .store
-        .courses(org.id)
-        .await?
-        .into_iter()
-        .find(|c| c.org == attempt.course_org && c.course.code == attempt.course.code)
-        .map_or_else(|| attempt.course.code.clone(), |c| c.address(org.id));
+    // The course as this learner names it in a URL: its code, or `code@ODS` for one another organisation shares
+    // (looked up only then).
+    let course_address = if attempt.course_org == org.id {
+        attempt.course.code.clone()
+    } else {
+        state
+            .store
+            .courses(org.id)
+            .await?
+            .into_iter()
+            .find(|c| c.org == attempt.course_org && c.course.code == attempt.course.code)
+            .map_or_else(|| attempt.course.code.clone(), |c| c.address(org.id))
+    };
     Ok(render_attempt(
         page.layout,
         org.ods_code.to_string(),
