@@ -2,7 +2,8 @@
 //! people, and a person's explained compliance. Each takes the caller, asks the access policy for its action, and
 //! reads the store within the caller's scope.
 //!
-//! Views with more logic have a file of their own: `team` (a manager's filtered team and whom to remind), `trends`
+//! Views with more logic have a file of their own: `org_compliance` (the heatmap, for the organisation or within a
+//! unit, as many levels as fit), `team` (a manager's filtered team and whom to remind), `trends`
 //! (the leader's series, forecast and units below target), `rules` (requirement rules and what a new version may
 //! change), `changes` (a regulatory change's preview, applying it, and an organisation's changes) with the emails
 //! it sends (`change_mail`), `pathway` (a learner's courses in order, with test-out) and `assignments` (courses
@@ -12,6 +13,7 @@ pub mod assignments;
 mod change_mail;
 pub mod changes;
 pub mod courses;
+pub mod org_compliance;
 pub mod pathway;
 pub mod rules;
 pub mod team;
@@ -31,6 +33,8 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 pub mod revalidation;
+
+pub use org_compliance::{Levels, OrgComplianceView, UnitRowView, org_compliance};
 
 /// A column of the heatmap: a subject at a level.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -57,32 +61,6 @@ impl Cell {
     }
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct UnitRowView {
-    /// Null for the organisation's own row.
-    pub unit_id: Option<i64>,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    /// Depth in the hierarchy: 0 for the organisation, 1 for directorates, ...
-    pub depth: usize,
-    pub cells: Vec<Cell>,
-    /// All requirements together.
-    pub overall: Cell,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct OrgComplianceView {
-    pub ods_code: String,
-    pub name: String,
-    pub target_percent: f64,
-    pub as_at: NaiveDate,
-    pub known_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub requirements: Vec<RequirementColumn>,
-    /// The organisation first, then units in tree order.
-    pub rows: Vec<UnitRowView>,
-}
-
 /// Each requirement's title and framework, from the latest version known at `known_at`.
 pub(crate) fn titles(
     rules: &[Rule],
@@ -102,96 +80,6 @@ pub(crate) fn titles(
             )
         })
         .collect()
-}
-
-pub async fn org_compliance(
-    state: &AppState,
-    caller: &Caller,
-    ods: &str,
-    when: AsAt,
-) -> Result<OrgComplianceView, AppError> {
-    let scope = &caller.scope();
-    let org = state.store.org_by_code(scope, ods).await?;
-    caller.require(Action::ViewCompliance(org.id))?;
-    let (as_at, known_at) = when.resolve(&org);
-    let rollup = state
-        .read_model
-        .rollup(state.store.as_ref(), scope, org.id, known_at)
-        .await?;
-    let titles = titles(&rollup.context.rules, known_at);
-    // Columns: requirements that apply to someone on the date, in framework then subject order.
-    let org_cells = rollup.index.node(Node::Org, as_at);
-    let mut columns: Vec<(RequirementKey, RequirementColumn)> = org_cells
-        .iter()
-        .filter(|(_, c)| c.applicable() > 0)
-        .map(|(k, _)| {
-            let (title, framework) = titles
-                .get(&(k.subject.clone(), k.level))
-                .cloned()
-                .unwrap_or_default();
-            (
-                k.clone(),
-                RequirementColumn {
-                    subject: k.subject.clone(),
-                    level: k.level,
-                    title,
-                    framework,
-                },
-            )
-        })
-        .collect();
-    columns.sort_by(|a, b| {
-        (&a.1.framework, &a.1.title, a.1.level).cmp(&(&b.1.framework, &b.1.title, b.1.level))
-    });
-
-    let row = |node: Node, unit: Option<&Unit>, depth: usize| -> Option<UnitRowView> {
-        let mut overall = Counts::default();
-        let cells: Vec<Cell> = columns
-            .iter()
-            .map(|(k, _)| {
-                let c = rollup.index.counts(node, k, as_at);
-                overall.merge(&c);
-                Cell::new(c)
-            })
-            .collect();
-        if unit.is_some() && overall.applicable() == 0 {
-            return None; // nobody in post there on that date
-        }
-        Some(UnitRowView {
-            unit_id: unit.map(|u| u.id.0),
-            code: unit
-                .map(|u| u.code.clone())
-                .unwrap_or_else(|| org.ods_code.to_string()),
-            name: unit
-                .map(|u| u.name.clone())
-                .unwrap_or_else(|| org.name.clone()),
-            kind: unit
-                .map(|u| u.kind.label().to_owned())
-                .unwrap_or_else(|| "Organisation".to_owned()),
-            depth,
-            cells,
-            overall: Cell::new(overall),
-        })
-    };
-    let mut rows = Vec::new();
-    if scope.sees_whole_org(org.id) {
-        rows.extend(row(Node::Org, None, 0));
-    }
-    let units = rollup.context.units_known_at(known_at);
-    for (unit, depth) in tree_order(&units) {
-        if scope.sees_unit(org.id, unit.id, &rollup.hierarchy) {
-            rows.extend(row(Node::Unit(unit.id), Some(unit), depth));
-        }
-    }
-    Ok(OrgComplianceView {
-        ods_code: org.ods_code.to_string(),
-        name: org.name,
-        target_percent: rollup.context.target_known_at(known_at),
-        as_at,
-        known_at,
-        requirements: columns.into_iter().map(|(_, c)| c).collect(),
-        rows,
-    })
 }
 
 /// Units depth-first, children by name, with their depth (1 for roots).

@@ -135,6 +135,159 @@ async fn api_and_pages_answer_as_at_any_date() {
     }
 }
 
+/// A trust's heatmap shows the levels of units that fit on a page, and each unit with more below it leads to the
+/// same heatmap within that unit; the API answers for the whole tree, or within a unit to the levels asked, with the
+/// same figures.
+#[tokio::test]
+async fn the_heatmap_shows_the_levels_that_fit_and_opens_within_a_unit() {
+    for (name, store, _dir) in backends().await {
+        lantern::demo::generate(store.as_ref(), 400, 9, d("2026-11-23"), false)
+            .await
+            .expect("demo");
+        lantern::users::demo_accounts(store.as_ref())
+            .await
+            .expect("demo accounts");
+        let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+        let mut admin =
+            Client::signed_in(&app, "platform@demo.lantern.test", "platform-demo-password").await;
+        let app = &mut admin;
+        let when = "as_at=2026-11-23";
+
+        // The API's whole tree: every unit with someone in post, nothing left out.
+        let (s, body) = get(app, &format!("/api/v1/organisations/RJ1/compliance?{when}")).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {body}");
+        let whole = json(&body);
+        let rows = whole["rows"].as_array().expect("rows");
+        assert!(rows.iter().all(|r| r["units_not_shown"] == 0), "{name}");
+        let depths: Vec<u64> = rows.iter().map(|r| r["depth"].as_u64().unwrap()).collect();
+        assert_eq!(
+            depths.iter().max(),
+            Some(&3),
+            "{name}: directorate > department > ward"
+        );
+        let ward_count = depths.iter().filter(|d| **d == 3).count();
+        assert!(
+            rows.len() > 40,
+            "{name}: {} rows; the test needs a tree that does not fit",
+            rows.len()
+        );
+
+        // One level: directorates, each saying how many departments are below it.
+        let (s, body) = get(
+            app,
+            &format!("/api/v1/organisations/RJ1/compliance?{when}&levels=1"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{name}: {body}");
+        let top = json(&body);
+        let top_rows = top["rows"].as_array().expect("rows");
+        assert!(
+            top_rows.iter().all(|r| r["depth"].as_u64() <= Some(1)),
+            "{name}"
+        );
+        let directorate = top_rows
+            .iter()
+            .find(|r| r["depth"] == 1 && r["units_not_shown"].as_u64() > Some(0))
+            .expect("a directorate with departments below");
+        let dir_id = directorate["unit_id"].as_i64().expect("id");
+
+        // Within that directorate: it comes first, with the same figures as in the whole tree, then its units.
+        let (s, body) = get(
+            app,
+            &format!("/api/v1/organisations/RJ1/compliance?{when}&unit={dir_id}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{name}: {body}");
+        let within = json(&body);
+        assert_eq!(within["within"]["unit_id"], dir_id, "{name}");
+        let within_rows = within["rows"].as_array().expect("rows");
+        assert_eq!(within_rows[0]["unit_id"], dir_id, "{name}");
+        assert_eq!(within_rows[0]["depth"], 0, "{name}");
+        let same_in_whole = rows
+            .iter()
+            .find(|r| r["unit_id"] == dir_id)
+            .expect("in whole");
+        assert_eq!(
+            within_rows[0]["overall"], same_in_whole["overall"],
+            "{name}"
+        );
+        assert_eq!(within_rows[0]["cells"], same_in_whole["cells"], "{name}");
+        assert_eq!(
+            within_rows[1..].len() as u64,
+            directorate["units_not_shown"].as_u64().unwrap()
+                + within_rows.iter().filter(|r| r["depth"] == 2).count() as u64,
+            "{name}: its departments and their wards"
+        );
+
+        // Bad parameters are named; a unit that does not exist is not found.
+        for (query, field) in [
+            ("levels=0", "levels"),
+            ("levels=all", "levels"),
+            ("unit=ward", "unit"),
+        ] {
+            let (s, body) = get(
+                app,
+                &format!("/api/v1/organisations/RJ1/compliance?{query}"),
+            )
+            .await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{name}: {query}");
+            assert!(
+                json(&body)["error"].as_str().unwrap().contains(field),
+                "{name}: {body}"
+            );
+        }
+        let (s, _) = get(app, "/api/v1/organisations/RJ1/compliance?unit=999999").await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
+
+        // The page: the levels that fit in its rows, no ward among them, and departments lead on to their wards.
+        let (s, page) = get(app, &format!("/orgs/RJ1?{when}")).await;
+        assert_eq!(s, StatusCode::OK, "{name}");
+        let ward_ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| r["depth"] == 3)
+            .map(|r| r["unit_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ward_ids.len(), ward_count);
+        for id in &ward_ids {
+            assert!(
+                !page.contains(&format!("/units/{id}?")),
+                "{name}: ward {id} is not a row"
+            );
+        }
+        let department = rows.iter().find(|r| r["depth"] == 2).expect("a department");
+        let dept_id = department["unit_id"].as_i64().unwrap();
+        let drill = format!("/orgs/RJ1?unit={dept_id}&amp;{when}");
+        assert!(page.contains(&drill), "{name}: {drill} in the page");
+        let (s, dept_page) = get(app, &drill.replace("&amp;", "&")).await;
+        assert_eq!(s, StatusCode::OK, "{name}");
+        let wards_here: Vec<&i64> = ward_ids
+            .iter()
+            .filter(|id| dept_page.contains(&format!("/units/{id}?{when}")))
+            .collect();
+        assert!(
+            !wards_here.is_empty(),
+            "{name}: the department's page shows its wards"
+        );
+        // Breadcrumbs lead back to the organisation and the directorate above.
+        assert!(
+            dept_page.contains(&format!("href=\"/orgs/RJ1?{when}\"")),
+            "{name}: breadcrumb to the organisation"
+        );
+        let parent_dir = rows
+            .iter()
+            .take_while(|r| r["unit_id"] != dept_id)
+            .filter(|r| r["depth"] == 1)
+            .last()
+            .expect("its directorate")["unit_id"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            dept_page.contains(&format!("/orgs/RJ1?unit={parent_dir}&amp;{when}")),
+            "{name}: breadcrumb to the directorate"
+        );
+    }
+}
+
 #[tokio::test]
 async fn openapi_describes_every_api_route_and_metrics_are_served() {
     let (_, store, _dir) = backends().await.remove(0);

@@ -7,7 +7,7 @@ mod my_courses;
 mod my_pathway;
 mod my_training;
 mod news2;
-mod organisation_compliance;
+pub(crate) mod organisation_compliance;
 mod organisation_rules;
 mod organisation_trends;
 mod organisations;

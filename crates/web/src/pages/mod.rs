@@ -338,6 +338,24 @@ struct HeatmapPage {
 }
 
 impl HeatmapPage {
+    /// The date and, when asked, the knowledge time, as a query string for the page's links (escaped by the
+    /// template).
+    fn when_query(&self) -> String {
+        match self.view.known_at {
+            Some(k) => format!(
+                "as_at={}&known_at={}",
+                self.view.as_at,
+                k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
+            None => format!("as_at={}", self.view.as_at),
+        }
+    }
+
+    /// Some rows have units below them that the page does not show.
+    fn drills(&self) -> bool {
+        self.view.rows.iter().any(|r| r.units_not_shown > 0)
+    }
+
     /// The colour band of a cell: 5 at or above target, down to 0 at 30 points or more below; "na" when n/a.
     fn band(&self, percent: &Option<f64>) -> String {
         match percent {
@@ -374,10 +392,11 @@ async fn heatmap(
     State(state): State<AppState>,
     page: Page,
     Path(ods): Path<String>,
-    Query(q): Query<AsAtParams>,
+    Query(q): Query<crate::api::organisation_compliance::OrgComplianceQuery>,
 ) -> PageResult<HeatmapPage> {
     let when = AsAt::parse(q.as_at.as_deref(), q.known_at.as_deref())?;
-    let view = views::org_compliance(&state, &page.caller, &ods, when).await?;
+    let levels = views::Levels::Fit(views::org_compliance::PAGE_ROWS);
+    let view = views::org_compliance(&state, &page.caller, &ods, when, q.within()?, levels).await?;
     let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
     Ok(HeatmapPage {
         view,
