@@ -24,6 +24,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "hee-ai-digital-2023.toml",
         include_str!("../../../frameworks/hee-ai-digital-2023.toml"),
     ),
+    (
+        "clinical-simulation-2026.toml",
+        include_str!("../../../frameworks/clinical-simulation-2026.toml"),
+    ),
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

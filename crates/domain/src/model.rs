@@ -122,6 +122,7 @@ vocabulary!(
         Import = "import" / "Import",
         Transfer = "transfer" / "Transfer from another employer",
         Xapi = "xapi" / "xAPI statement from e-learning or a simulator",
+        Simulation = "simulation" / "Simulation passed in Lantern",
     }
 );
 

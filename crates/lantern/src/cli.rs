@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod course;
 mod lrs;
+mod scenario;
 pub use course::CourseCommand;
 pub use lrs::{LrsCommand, LrsCredentialsCommand};
 
@@ -180,6 +181,10 @@ pub enum Command {
     /// Courses: import a SCORM package as a course.
     #[command(subcommand)]
     Course(CourseCommand),
+    /// Simulation scenarios: check a file, play one headless from an action script, or print the file format's
+    /// JSON Schema.
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
     /// Print the effective configuration and where each value came from.
     Config,
     /// Print the OpenAPI document.
@@ -425,6 +430,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Course(command) => course::run(command, &cfg).await,
+        Command::Scenario(command) => scenario::run(command),
         Command::Lrs(command) => lrs::run(command, &cfg).await,
         Command::Framework(FrameworkCommand::List) => {
             let store = open(&cfg).await?;

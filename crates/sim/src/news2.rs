@@ -15,7 +15,7 @@ use std::fmt;
 
 /// ACVPU: alert, or new confusion, or responding only to voice or to pain, or unresponsive.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Consciousness {
     #[serde(rename = "A")]
     Alert,

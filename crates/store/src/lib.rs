@@ -20,6 +20,7 @@ pub mod regulatory_changes;
 pub mod reminders;
 pub mod revalidation;
 mod scope;
+pub mod sims;
 mod sql;
 mod sqlite;
 mod sso;
@@ -38,6 +39,7 @@ pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange}
 pub use reminders::ReminderStore;
 pub use revalidation::RevalidationStore;
 pub use scope::{Grant, Reach, Scope};
+pub use sims::SimStore;
 pub use sso::*;
 pub use throttle::*;
 pub use time_zones::{TimeZoneChange, TimeZoneStore};
@@ -195,7 +197,7 @@ pub enum Changes {
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
 /// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], cmi5 packages,
 /// registrations and launch sessions [`Cmi5Store`], what authors make
-/// [`AuthoringStore`], regulatory changes applied [`ChangeStore`].
+/// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -211,6 +213,7 @@ pub trait Store:
     + Cmi5Store
     + AuthoringStore
     + ChangeStore
+    + SimStore
     + read_model::durable::Rollups
     + Send
     + Sync

@@ -50,4 +50,5 @@ crate::throttle::impl_throttle_store!(PgStore, sqlx::Postgres, crate::Backend::P
 crate::outbox::impl_outbox_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);
 crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);
 crate::regulatory_changes::impl_change_store!(PgStore, sqlx::Postgres);
+crate::sims::impl_sim_store!(PgStore, sqlx::Postgres);
 crate::read_model::durable::impl_rollup_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

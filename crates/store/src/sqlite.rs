@@ -121,4 +121,5 @@ crate::throttle::impl_throttle_store!(SqliteStore, sqlx::Sqlite, crate::Backend:
 crate::outbox::impl_outbox_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);
 crate::time_zones::impl_time_zone_store!(SqliteStore, sqlx::Sqlite);
 crate::regulatory_changes::impl_change_store!(SqliteStore, sqlx::Sqlite);
+crate::sims::impl_sim_store!(SqliteStore, sqlx::Sqlite);
 crate::read_model::durable::impl_rollup_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

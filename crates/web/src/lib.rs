@@ -20,6 +20,7 @@ pub mod report;
 #[cfg(test)]
 mod role_checks;
 mod routes;
+pub mod sim;
 mod source;
 pub mod views;
 pub mod when;
@@ -96,6 +97,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes().router)
         .merge(learning::routes().router)
         .merge(authoring::routes().router)
+        .merge(sim::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -146,6 +148,7 @@ pub fn route_list() -> Vec<(String, String)> {
         learning::routes(),
         learning::cmi5_routes(),
         authoring::routes(),
+        sim::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

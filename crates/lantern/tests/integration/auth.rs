@@ -718,6 +718,24 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Learner | Foreign => 404,
             _ => 403,
         },
+        // Simulations are a learner's, like courses: the catalogue is theirs; the matrix's scenario and run do not
+        // exist.
+        ("GET", "/orgs/{ods}/simulations") => match who {
+            Anonymous => 303,
+            Learner => 200,
+            Foreign => 404,
+            _ => 403,
+        },
+        ("GET", "/orgs/{ods}/simulations/{scenario}")
+        | ("POST", "/orgs/{ods}/simulations/{scenario}/start")
+        | ("GET", "/orgs/{ods}/simulations/runs/{run}")
+        | ("POST", "/orgs/{ods}/simulations/runs/{run}/act")
+        | ("POST", "/orgs/{ods}/simulations/runs/{run}/clock")
+        | ("POST", "/orgs/{ods}/simulations/runs/{run}/end") => match who {
+            Anonymous => 303,
+            Learner | Foreign => 404,
+            _ => 403,
+        },
         ("POST", "/orgs/{ods}/learning/attempts/{attempt}/modules/{key}/submit") => match who {
             Anonymous => 303,
             Learner => 400,
@@ -992,6 +1010,8 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")
         .replace("{attempt}", "999999")
+        .replace("{scenario}", "no-such-scenario")
+        .replace("{run}", "999999")
         .replace("{assignment}", "999999")
         .replace("{paper}", "999999")
         .replace("{key}", "no-such-module")

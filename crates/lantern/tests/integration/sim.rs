@@ -96,3 +96,321 @@ async fn news2_scores_through_the_api_and_refuses_naming_the_field() {
     let v = web.post_json("/api/v1/news2", &missing).await.json();
     assert_eq!(v["field"], "pulse", "{v}");
 }
+
+/// A learner plays the sepsis scenario through the pages to a passing debrief, and the pass is recorded as the
+/// "Recognising and responding to deterioration" competency; refusals name their reason and store nothing.
+#[tokio::test]
+async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
+    use lantern_sim::clock::{Control, ControlKind};
+    use lantern_store::Scope;
+    use lantern_store::sims::{EventKind, NewEvent};
+    for (name, store, _dir) in crate::demo_backends(60, 3).await {
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut learner =
+            Client::signed_in(&app, "learner@demo.lantern.test", "learner-demo-password").await;
+        let list = learner.get("/orgs/RJ1/simulations").await;
+        assert_eq!(list.status, StatusCode::OK, "{name}");
+        assert!(
+            list.body.contains("/orgs/RJ1/simulations/sepsis-post-op\""),
+            "{name}"
+        );
+        let brief = learner.get("/orgs/RJ1/simulations/sepsis-post-op").await;
+        assert!(brief.body.contains("Grace Okafor"), "{name}");
+
+        let res = learner
+            .post_form("/orgs/RJ1/simulations/sepsis-post-op/start", &[], None)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let url = res.location().to_owned();
+        let run_id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        let page = learner.get(&url).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(
+            page.body.contains("Start the clock") && page.body.contains("Respiration rate"),
+            "{name}"
+        );
+        assert!(
+            page.body.contains("00:00"),
+            "{name}: a run starts paused at 0:00"
+        );
+
+        // Ten minutes of simulated time pass: the clock was started ten minutes ago (set up through the store, so the
+        // test does not wait).
+        let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let ten_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+        let control = Control {
+            wall_ms: ten_minutes_ago.timestamp_millis(),
+            kind: ControlKind::Run { speed: 1 },
+        };
+        store
+            .append_sim_event(
+                &Scope::Platform,
+                org.id,
+                run_id,
+                NewEvent {
+                    seq: 0,
+                    kind: EventKind::Control,
+                    sim_at: 0,
+                    body: &serde_json::to_string(&control).unwrap(),
+                    now: ten_minutes_ago,
+                },
+            )
+            .await
+            .unwrap();
+        let stored = store
+            .sim_run(&Scope::Platform, org.id, run_id)
+            .await
+            .unwrap();
+        let scenario = lantern_sim::scenario::parse("s", &stored.scenario_body).unwrap();
+        let run = lantern_sim::engine::Run::new(&scenario, stored.seed);
+        let news2 = run.shown(&run.trace(10), 10).unwrap().news2.to_string();
+
+        let mut seq = 1;
+        // Refusals: a NEWS2 over 20, an unknown action, an AI suggestion this scenario does not have.
+        for (fields, reason) in [
+            (
+                vec![("do", "record_observations"), ("news2", "25")],
+                "0 to 20",
+            ),
+            (vec![("do", "dance")], "is not an action"),
+            (
+                vec![("do", "accept"), ("event", "nothing")],
+                "no AI suggestion",
+            ),
+        ] {
+            let res = act(&mut learner, &url, &fields, &mut seq).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {fields:?}");
+            assert!(res.body.contains(reason), "{name}: {reason}");
+        }
+        let script: Vec<Vec<(&str, &str)>> = vec![
+            vec![("do", "record_observations"), ("news2", news2.as_str())],
+            vec![("do", "observe")],
+            vec![
+                ("do", "escalate"),
+                ("to", "registrar"),
+                ("situation", "NEWS2 rising, rigors"),
+                ("background", "Day 2 after anterior resection"),
+                ("assessment", "Possible sepsis, anastomotic leak"),
+                ("recommendation", "Review within 30 minutes"),
+            ],
+            vec![("do", "blood_cultures")],
+            vec![("do", "lactate")],
+            vec![("do", "antibiotics")],
+            vec![("do", "fluids")],
+            vec![("do", "oxygen"), ("target", "94-98")],
+            vec![
+                ("do", "document"),
+                ("note", "Escalated; Sepsis Six started"),
+            ],
+        ];
+        for fields in &script {
+            let res = act(&mut learner, &url, fields, &mut seq).await;
+            assert_eq!(
+                res.status,
+                StatusCode::SEE_OTHER,
+                "{name}: {fields:?}: {}",
+                res.body
+            );
+        }
+        // A form drawn before the last action (a second window, a double click) is refused.
+        let res = act(&mut learner, &url, &[("do", "observe")], &mut (seq - 1)).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(res.body.contains("another window"), "{name}: {}", res.body);
+
+        let page = learner.get(&url).await;
+        assert!(page.body.contains("Observation chart"), "{name}");
+        assert!(page.body.contains("Recorded observations, NEWS2"), "{name}");
+        assert!(
+            page.body.contains("cold and shivery"),
+            "{name}: looking at her shows the phase's note"
+        );
+
+        let res = learner.post_form(&format!("{url}/end"), &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        let debrief = learner.get(&url).await;
+        assert_eq!(debrief.status, StatusCode::OK, "{name}");
+        assert!(debrief.body.contains("Passed:"), "{name}: {}", debrief.body);
+        assert!(
+            debrief.body.contains("<svg class=\"lantern-sim-chart\""),
+            "{name}"
+        );
+        assert!(
+            debrief
+                .body
+                .contains("Recorded in your training: clinical.deterioration"),
+            "{name}"
+        );
+        // Ending again changes nothing; acting after the end is refused.
+        let res = learner.post_form(&format!("{url}/end"), &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        let res = act(&mut learner, &url, &[("do", "observe")], &mut seq).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+
+        // The pass is a training record for the competency, from a simulation, once.
+        let account = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let person = account.person_id.unwrap();
+        let bundle = store
+            .person(&Scope::Platform, org.id, person)
+            .await
+            .unwrap();
+        let records: Vec<_> = bundle
+            .records
+            .iter()
+            .filter(|r| r.record.subject == "clinical.deterioration")
+            .filter(|r| r.record.source == lantern_domain::RecordSource::Simulation)
+            .collect();
+        assert_eq!(records.len(), 1, "{name}");
+        assert_eq!(
+            records[0].record.evidence_ref.as_deref(),
+            Some(format!("simulation run {run_id}").as_str())
+        );
+
+        // A manager is no learner here: the run is not theirs to play.
+        let mut manager =
+            Client::signed_in(&app, "manager@demo.lantern.test", "manager-demo-password").await;
+        assert_eq!(
+            manager.get(&url).await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+    }
+}
+
+/// Posts a player form with the event number `seq`, counting it on when the action is stored.
+async fn act(
+    c: &mut Client,
+    url: &str,
+    fields: &[(&str, &str)],
+    seq: &mut u32,
+) -> crate::web::Response {
+    let s = seq.to_string();
+    let mut all = vec![("seq", s.as_str())];
+    all.extend_from_slice(fields);
+    let res = c.post_form(&format!("{url}/act"), &all, None).await;
+    if res.status == StatusCode::SEE_OTHER {
+        *seq += 1;
+    }
+    res
+}
+
+/// ARCHITECTURE.md: a shipped scenario's competencies are competency codes of a built-in framework, so a pass can
+/// always be recorded.
+#[test]
+fn every_shipped_scenario_gives_competencies_that_exist() {
+    let codes: Vec<String> = lantern_domain::framework::BUILT_IN
+        .iter()
+        .flat_map(|(name, text)| {
+            lantern_domain::framework::FrameworkFile::parse(name, text)
+                .expect("framework")
+                .competencies
+                .into_iter()
+                .map(|c| c.code)
+        })
+        .collect();
+    for (name, text) in lantern_sim::shipped::SHIPPED {
+        let s = lantern_sim::scenario::parse(name, text).expect("scenario");
+        assert!(!s.competencies.is_empty(), "{name} gives no competency");
+        for c in &s.competencies {
+            assert!(codes.contains(c), "{name}: {c} is no built-in competency");
+        }
+    }
+}
+
+/// `lantern scenario check` and `run`, as an educator uses them: the shipped files pass; a bad file is refused with
+/// its line, field and reason; the shipped scripts pass and fail as they say.
+#[test]
+fn scenario_check_and_run_from_the_command_line() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let lantern = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lantern"))
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .expect("lantern runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut args = vec!["scenario", "check"];
+    let files: Vec<String> = lantern_sim::shipped::SHIPPED
+        .iter()
+        .map(|(n, _)| format!("scenarios/{n}"))
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    let (code, out, err) = lantern(&args);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(": ok")).count(),
+        files.len()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(root.join("scenarios/sepsis-post-op.toml"))
+        .unwrap()
+        .replace("action = \"lactate\"", "action = \"lactat\"");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("\"lactat\"")).unwrap();
+    let (code, _, err) = lantern(&["scenario", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    // The error names the [[expected]] table's line (the one before the action), the field and the reason.
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{line}: expected[4].action: \"lactat\" is not an action"
+        )),
+        "{err}"
+    );
+
+    let (code, out, err) = lantern(&[
+        "scenario",
+        "run",
+        "scenarios/sepsis-post-op.toml",
+        "--script",
+        "scenarios/scripts/sepsis-post-op.pass.txt",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("The deteriorating patient: sepsis after surgery: PASSED"),
+        "{out}"
+    );
+    let (_, out, _) = lantern(&[
+        "scenario",
+        "run",
+        "scenarios/sepsis-post-op.toml",
+        "--script",
+        "scenarios/scripts/sepsis-post-op.fail.txt",
+        "--json",
+    ]);
+    let score: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(score["passed"], false);
+    assert!(
+        score["failed_because"].to_string().contains("antibiotics"),
+        "{score}"
+    );
+
+    let refused = dir.path().join("refused.txt");
+    std::fs::write(&refused, "05:00 observe\n02:00 fluids\n").unwrap();
+    let (code, _, err) = lantern(&[
+        "scenario",
+        "run",
+        "scenarios/sepsis-post-op.toml",
+        "--script",
+        refused.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("action 2 (at 02:00) is refused: time runs forwards"),
+        "{err}"
+    );
+
+    let (code, schema, _) = lantern(&["scenario", "schema"]);
+    assert_eq!(code, Some(0));
+    let shipped = std::fs::read_to_string(root.join("scenarios/scenario.schema.json")).unwrap();
+    assert_eq!(schema.trim_end(), shipped.trim_end());
+}

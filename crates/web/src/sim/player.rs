@@ -1,0 +1,601 @@
+//! The player and the debrief: one URL per run, the player while it runs and the debrief once it has ended.
+//! Actions, clock controls and "I have finished" are forms; each carries the number of events the page was drawn
+//! with, so a second window or a double click cannot add an action the learner did not see.
+
+use super::chart;
+use super::live::Live;
+use crate::learning::learner;
+use crate::pages::PageResult;
+use crate::pages::layout::{Layout, Page};
+use crate::{AppError, AppState};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use lantern_domain::RequirementKey;
+use lantern_sim::clock::{ClockState, Control, ControlKind, SPEEDS};
+use lantern_sim::engine::{Action, Run, Shown, clock as mmss};
+use lantern_sim::news2::Consciousness;
+use lantern_sim::scenario::{ActionKind, Role, Scenario};
+use lantern_sim::scoring::{self, Outcome, Score};
+use lantern_store::sims::{EventKind, NewEvent, SimResult};
+use std::collections::HashMap;
+
+/// An AI suggestion as the panel shows it.
+pub struct AiView {
+    id: String,
+    tool: String,
+    kind: String,
+    suggestion: String,
+    confidence: u32,
+    /// The evidence and the model card, once the learner has checked.
+    checked: Option<(String, String)>,
+    /// "Accepted" or "Overridden", once decided.
+    decided: Option<&'static str>,
+}
+
+pub struct QuestionView {
+    id: String,
+    prompt: String,
+    options: Vec<(usize, String)>,
+}
+
+/// One line of the observation chart: what was charted when, and the NEWS2 the learner gave.
+pub struct ChartedView {
+    time: String,
+    rr: u16,
+    spo2: String,
+    bp: u16,
+    pulse: u16,
+    acvpu: &'static str,
+    temp: String,
+    news2: u8,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sim_player.html")]
+pub struct PlayerPage {
+    layout: Layout,
+    ods: String,
+    run: i64,
+    seq: u32,
+    scenario: Scenario,
+    clock: ClockState,
+    /// The monitor now, without a patient None.
+    monitor: Option<Shown>,
+    charted: Vec<ChartedView>,
+    notes: Vec<String>,
+    ai: Vec<AiView>,
+    questions: Vec<QuestionView>,
+    timeline: Vec<(String, String)>,
+    speeds: &'static [u32],
+    error: Option<String>,
+}
+
+impl PlayerPage {
+    fn time(&self) -> String {
+        mmss(self.clock.at)
+    }
+
+    fn limit(&self) -> String {
+        mmss(self.scenario.minutes * 60)
+    }
+
+    fn offers(&self, code: &str) -> bool {
+        ActionKind::from_code(code).is_some_and(|a| self.scenario.actions.contains(&a))
+    }
+
+    fn roles(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            Role::NurseInCharge,
+            Role::WardDoctor,
+            Role::Registrar,
+            Role::CriticalCareOutreach,
+            Role::Consultant,
+        ]
+        .into_iter()
+        .map(|r| (r.code(), r.label()))
+        .collect()
+    }
+
+    fn simple_actions(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            ActionKind::Observe,
+            ActionKind::Fluids,
+            ActionKind::BloodCultures,
+            ActionKind::Lactate,
+            ActionKind::Antibiotics,
+            ActionKind::CallRapidResponse,
+        ]
+        .into_iter()
+        .filter(|a| self.scenario.actions.contains(a))
+        .map(|a| (a.code(), a.label()))
+        .collect()
+    }
+
+    fn monitor_rows(&self) -> Vec<(&'static str, String)> {
+        let Some(m) = &self.monitor else {
+            return Vec::new();
+        };
+        let o = &m.observations;
+        vec![
+            ("Respiration rate", format!("{} /min", o.respiration_rate)),
+            (
+                "SpO2",
+                format!(
+                    "{}% ({})",
+                    o.spo2,
+                    match m.oxygen {
+                        Some(t) => format!("on oxygen, target {}%", t.code()),
+                        None => "on air".to_owned(),
+                    }
+                ),
+            ),
+            (
+                "Blood pressure (systolic)",
+                format!("{} mmHg", o.systolic_bp),
+            ),
+            ("Pulse", format!("{} /min", o.pulse)),
+            ("Consciousness", acvpu(o.consciousness).to_owned()),
+            ("Temperature", temp(o.temperature_tenths)),
+        ]
+    }
+}
+
+fn acvpu(c: Consciousness) -> &'static str {
+    match c {
+        Consciousness::Alert => "Alert",
+        Consciousness::NewConfusion => "New confusion",
+        Consciousness::Voice => "Responds to voice",
+        Consciousness::Pain => "Responds to pain",
+        Consciousness::Unresponsive => "Unresponsive",
+    }
+}
+
+fn temp(tenths: i16) -> String {
+    format!("{}.{} °C", tenths / 10, tenths.rem_euclid(10))
+}
+
+/// What an action was, in words, for the timeline.
+pub(super) fn describe(a: &Action, s: &Scenario) -> String {
+    let ai_tool = |id: &str| {
+        s.ai.iter()
+            .find(|e| e.id == id)
+            .map_or(id.to_owned(), |e| e.tool.clone())
+    };
+    match a {
+        Action::RecordObservations { news2 } => format!("Recorded observations, NEWS2 {news2}"),
+        Action::Escalate { to, sbar } => format!(
+            "Escalated to {} ({})",
+            to.label().to_lowercase(),
+            if sbar.is_complete() {
+                "full SBAR handover"
+            } else {
+                "SBAR incomplete"
+            }
+        ),
+        Action::Oxygen { target } => format!("Gave oxygen, target {}%", target.code()),
+        Action::Document { .. } => "Documented in the notes".to_owned(),
+        Action::CheckEvidence { event } => {
+            format!("Checked the evidence behind {}", ai_tool(event))
+        }
+        Action::Accept { event } => format!("Accepted {}'s suggestion", ai_tool(event)),
+        Action::Override { event, .. } => format!("Overrode {}'s suggestion", ai_tool(event)),
+        Action::Answer { question, option } => {
+            let q = s.questions.iter().find(|q| &q.id == question);
+            let text = q
+                .and_then(|q| q.options.get(*option))
+                .map_or("?".to_owned(), |o| o.text.clone());
+            format!("Answered: {text}")
+        }
+        other => other
+            .kind()
+            .map_or("Action".to_owned(), |k| k.label().to_owned()),
+    }
+}
+
+async fn load(
+    state: &AppState,
+    page: &Page,
+    ods: &str,
+    run: i64,
+) -> Result<
+    (
+        lantern_domain::Organisation,
+        lantern_domain::access::Scope,
+        Live,
+    ),
+    AppError,
+> {
+    let (org, _, scope) = learner(state, &page.caller, ods).await?;
+    let stored = state.store.sim_run(&scope, org.id, run).await?;
+    Ok((org, scope, Live::new(stored)?))
+}
+
+pub enum RunPage {
+    Player(Box<PlayerPage>),
+    Debrief(Box<DebriefPage>),
+}
+
+impl IntoResponse for RunPage {
+    fn into_response(self) -> Response {
+        match self {
+            RunPage::Player(p) => p.into_response(),
+            RunPage::Debrief(d) => d.into_response(),
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, run)): Path<(String, i64)>,
+) -> PageResult<RunPage> {
+    let (org, _, live) = load(&state, &page, &ods, run).await?;
+    if live.stored.result.is_some() {
+        return Ok(RunPage::Debrief(Box::new(debrief(
+            page.layout,
+            &org,
+            &live,
+        )?)));
+    }
+    Ok(RunPage::Player(Box::new(player(
+        page.layout,
+        &org,
+        &live,
+        None,
+    )?)))
+}
+
+fn player(
+    layout: Layout,
+    org: &lantern_domain::Organisation,
+    live: &Live,
+    error: Option<String>,
+) -> Result<PlayerPage, AppError> {
+    let clock = live.clock(chrono::Utc::now());
+    let run = live.run()?;
+    let minute = clock.at / 60;
+    let trace = run.trace(minute);
+    let s = &live.scenario;
+    let monitor = run.shown(&trace, minute);
+    let charted = live
+        .actions
+        .iter()
+        .filter(|t| matches!(t.action, Action::RecordObservations { .. }))
+        .filter_map(|t| {
+            let shown = run.shown(&run.trace(t.at / 60), t.at / 60)?;
+            let o = shown.observations;
+            let Action::RecordObservations { news2 } = t.action else {
+                return None;
+            };
+            Some(ChartedView {
+                time: mmss(t.at),
+                rr: o.respiration_rate,
+                spo2: match shown.oxygen {
+                    Some(_) => format!("{}% (O2)", o.spo2),
+                    None => format!("{}%", o.spo2),
+                },
+                bp: o.systolic_bp,
+                pulse: o.pulse,
+                acvpu: acvpu(o.consciousness),
+                temp: temp(o.temperature_tenths),
+                news2,
+            })
+        })
+        .collect();
+    // Notes the learner has found: phases started by the last time they looked at the patient.
+    let looked = live
+        .actions
+        .iter()
+        .rev()
+        .find(|t| matches!(t.action, Action::Observe))
+        .map(|t| t.at / 60);
+    let notes = match looked {
+        None => Vec::new(),
+        Some(m) => s
+            .phases
+            .iter()
+            .filter(|p| trace.fired.get(&p.id).is_some_and(|at| *at <= m))
+            .filter_map(|p| p.note.clone())
+            .collect(),
+    };
+    let done = |f: &dyn Fn(&Action) -> bool| live.actions.iter().any(|t| f(&t.action));
+    let ai =
+        s.ai.iter()
+            .filter(|e| trace.fired.get(&e.id).is_some_and(|m| *m <= minute))
+            .map(|e| AiView {
+                id: e.id.clone(),
+                tool: e.tool.clone(),
+                kind: e.kind.clone(),
+                suggestion: e.suggestion.clone(),
+                confidence: (e.confidence * 100.0).round() as u32,
+                checked: done(&|a| matches!(a, Action::CheckEvidence { event } if *event == e.id))
+                    .then(|| (e.evidence.clone(), e.model_card.clone())),
+                decided: if done(&|a| matches!(a, Action::Accept { event } if *event == e.id)) {
+                    Some("Accepted")
+                } else if done(&|a| matches!(a, Action::Override { event, .. } if *event == e.id)) {
+                    Some("Overridden")
+                } else {
+                    None
+                },
+            })
+            .collect();
+    let questions = s
+        .questions
+        .iter()
+        .filter(|q| trace.fired.get(&q.id).is_some_and(|m| *m <= minute))
+        .filter(|q| !done(&|a| matches!(a, Action::Answer { question, .. } if *question == q.id)))
+        .map(|q| QuestionView {
+            id: q.id.clone(),
+            prompt: q.prompt.clone(),
+            options: q
+                .options
+                .iter()
+                .map(|o| o.text.clone())
+                .enumerate()
+                .collect(),
+        })
+        .collect();
+    let timeline = live
+        .actions
+        .iter()
+        .map(|t| (mmss(t.at), describe(&t.action, s)))
+        .collect();
+    Ok(PlayerPage {
+        layout,
+        ods: org.ods_code.to_string(),
+        run: live.stored.id,
+        seq: live.next_seq(),
+        scenario: s.clone(),
+        clock,
+        monitor,
+        charted,
+        notes,
+        ai,
+        questions,
+        timeline,
+        speeds: &SPEEDS,
+        error,
+    })
+}
+
+/// The form fields, with the event number the page was drawn with.
+fn fields(form: &[(String, String)]) -> Result<(u32, HashMap<&str, &str>), AppError> {
+    let map: HashMap<&str, &str> = form
+        .iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let seq = map
+        .get("seq")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("seq: the form is missing its event number".into()))?;
+    Ok((seq, map))
+}
+
+/// Takes an action at the clock's time now.
+pub async fn act(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, run_id)): Path<(String, i64)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let (org, scope, live) = load(&state, &page, &ods, run_id).await?;
+    let (seq, mut map) = fields(&form)?;
+    map.remove("seq");
+    let verb = map.remove("do").unwrap_or_default().to_owned();
+    // Blank optional fields are left out, as a script would.
+    map.retain(|_, v| !v.trim().is_empty());
+    let now = chrono::Utc::now();
+    let clock = live.clock(now);
+    let mut run = live.run()?;
+    let checked = lantern_sim::script::action(&verb, &mut map).and_then(|action| {
+        if clock.out_of_time {
+            return Err("Time is up: choose \"Time is up: see your debrief\".".to_owned());
+        }
+        run.act(clock.at, action.clone()).map_err(|e| e.0)?;
+        Ok(action)
+    });
+    drop(run);
+    let action = match checked {
+        Ok(action) => action,
+        // The player again, saying why: nothing was stored.
+        Err(reason) => {
+            let p = player(page.layout, &org, &live, Some(reason))?;
+            return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
+        }
+    };
+    let body = serde_json::to_string(&action).map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .store
+        .append_sim_event(
+            &scope,
+            org.id,
+            run_id,
+            NewEvent {
+                seq,
+                kind: EventKind::Action,
+                sim_at: clock.at,
+                body: &body,
+                now,
+            },
+        )
+        .await?;
+    Ok(back(&org, run_id))
+}
+
+fn back(org: &lantern_domain::Organisation, run: i64) -> Response {
+    Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response()
+}
+
+/// Pauses the clock, or runs it at a speed (`speed`: 1, 2, 5 or 10).
+pub async fn clock(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, run_id)): Path<(String, i64)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let (org, scope, live) = load(&state, &page, &ods, run_id).await?;
+    let (seq, map) = fields(&form)?;
+    let kind = match map.get("speed").copied() {
+        Some("pause") => ControlKind::Pause,
+        Some(s) => match s.parse::<u32>() {
+            Ok(speed) if SPEEDS.contains(&speed) => ControlKind::Run { speed },
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "speed must be pause or one of 1, 2, 5, 10, not {s:?}"
+                ))
+                .into());
+            }
+        },
+        None => {
+            return Err(AppError::BadRequest("speed: choose pause or a speed".into()).into());
+        }
+    };
+    let now = chrono::Utc::now();
+    let at = live.clock(now).at;
+    let body = serde_json::to_string(&Control {
+        wall_ms: now.timestamp_millis(),
+        kind,
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .store
+        .append_sim_event(
+            &scope,
+            org.id,
+            run_id,
+            NewEvent {
+                seq,
+                kind: EventKind::Control,
+                sim_at: at,
+                body: &body,
+                now,
+            },
+        )
+        .await?;
+    Ok(back(&org, run_id))
+}
+
+/// Ends the run now (or at the time limit, if it has passed), scores it and records a pass.
+pub async fn end(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, run_id)): Path<(String, i64)>,
+) -> PageResult<Response> {
+    let (org, scope, live) = load(&state, &page, &ods, run_id).await?;
+    if live.stored.result.is_some() {
+        return Ok(back(&org, run_id));
+    }
+    let now = chrono::Utc::now();
+    let at = live.clock(now).at;
+    let mut run = live.run()?;
+    run.end(at).map_err(|e| AppError::BadRequest(e.0))?;
+    let score = scoring::score(&run);
+    let result = SimResult {
+        ended_at_sim: at,
+        percent: score.percent,
+        passed: score.passed,
+        score: serde_json::to_string(&score).map_err(|e| AppError::Internal(e.into()))?,
+        recorded_at: now,
+    };
+    let records: Vec<RequirementKey> = live
+        .scenario
+        .competencies
+        .iter()
+        .map(|c| RequirementKey::new(c.clone(), 1))
+        .collect();
+    state
+        .store
+        .finish_sim_run(
+            &scope,
+            org.id,
+            run_id,
+            &result,
+            &records,
+            crate::when::today(&org),
+        )
+        .await?;
+    Ok(back(&org, run_id))
+}
+
+/// A row of the debrief's timeline: an expected action and what happened.
+pub struct ExpectedRow {
+    what: String,
+    why: String,
+    window: String,
+    done: String,
+    outcome: &'static str,
+    points: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sim_debrief.html")]
+pub struct DebriefPage {
+    layout: Layout,
+    ods: String,
+    scenario: Scenario,
+    score: Score,
+    expected: Vec<ExpectedRow>,
+    timeline: Vec<(String, String)>,
+    chart: Option<chart::Chart>,
+}
+
+impl DebriefPage {
+    fn clock(&self, at: &u32) -> String {
+        mmss(*at)
+    }
+}
+
+fn debrief(
+    layout: Layout,
+    org: &lantern_domain::Organisation,
+    live: &Live,
+) -> Result<DebriefPage, AppError> {
+    let run: Run = live.run()?;
+    let score = scoring::score(&run);
+    let s = &live.scenario;
+    let expected = score
+        .expected
+        .iter()
+        .map(|e| ExpectedRow {
+            what: match e.any_of.is_empty() {
+                true => e.action.label().to_owned(),
+                false => format!(
+                    "{} ({})",
+                    e.action.label(),
+                    e.any_of.join(" or ").replace('_', " ")
+                ),
+            },
+            why: e.why.clone(),
+            window: e.window.map_or("-".to_owned(), |(open, close)| {
+                format!("{open:02}:00 to {close:02}:00")
+            }),
+            done: e.done_at.map_or("-".to_owned(), mmss),
+            outcome: match e.outcome {
+                Outcome::OnTime => "On time",
+                Outcome::Late => "Late",
+                Outcome::Missed => "Missed",
+                Outcome::NotDue => "Not needed",
+            },
+            points: format!("{} of {}", e.earned, e.possible),
+        })
+        .collect();
+    let timeline = live
+        .actions
+        .iter()
+        .map(|t| (mmss(t.at), describe(&t.action, s)))
+        .collect();
+    let chart = s.patient.as_ref().map(|_| chart::Chart::of(&run, &score));
+    Ok(DebriefPage {
+        layout,
+        ods: org.ods_code.to_string(),
+        scenario: s.clone(),
+        score,
+        expected,
+        timeline,
+        chart,
+    })
+}
