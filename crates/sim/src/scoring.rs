@@ -9,6 +9,8 @@
 //! - Questions: the option chosen and its feedback.
 //!
 //! A run passes with at least the scenario's pass mark, no critical harm and no critical action missed or late.
+//! What comes at a fixed minute counts even when the learner ended the run before it: ending early cannot skip
+//! the hard part.
 
 use crate::engine::{Action, Run, Trace, clock};
 use crate::news2::Risk;
@@ -167,7 +169,10 @@ pub fn score(run: &Run) -> Score {
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let window = trace.windows[i].map(|open| (open, open + e.within_minutes));
+            // A window at a fixed minute that the learner ended before still counts: they left before it came.
+            let window = trace.windows[i]
+                .or_else(|| fixed_minute(&e.from))
+                .map(|open| (open, open + e.within_minutes));
             let done = actions.iter().find(|t| t.action.matches(e.action, &e.any_of));
             let outcome = match (done, window) {
                 (Some(t), Some((_, close))) if t.at > close * 60 => Outcome::Late,
@@ -251,7 +256,11 @@ pub fn score(run: &Run) -> Score {
         .questions
         .iter()
         .map(|q| {
-            let asked = trace.fired.get(&q.id).copied();
+            let asked = trace
+                .fired
+                .get(&q.id)
+                .copied()
+                .or_else(|| fixed_minute(&q.asked));
             let answer = actions.iter().find_map(|t| match &t.action {
                 Action::Answer { question, option } if question == &q.id => Some(*option),
                 _ => None,
@@ -322,8 +331,21 @@ pub fn score(run: &Run) -> Score {
     }
 }
 
+/// The minute a trigger happens whatever the learner does (a minute with no `unless`): what a run ended before it
+/// still owes.
+fn fixed_minute(t: &Trigger) -> Option<u32> {
+    match t.when {
+        When::Minute(m) if t.unless.is_empty() => Some(m),
+        _ => None,
+    }
+}
+
 fn ai_result(e: &AiEvent, trace: &Trace, actions: &[&crate::engine::Timed]) -> AiResult {
-    let shown = trace.fired.get(&e.id).copied();
+    let shown = trace
+        .fired
+        .get(&e.id)
+        .copied()
+        .or_else(|| fixed_minute(&e.shows));
     let decision = actions.iter().find_map(|t| match &t.action {
         Action::Accept { event } if event == &e.id => Some((t.at, true)),
         Action::Override { event, .. } if event == &e.id => Some((t.at, false)),

@@ -19,6 +19,22 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../../scenarios/ai-test-prevalence.toml"),
     ),
     (
+        "ai-cxr-triage-missed-pneumothorax.toml",
+        include_str!("../../../scenarios/ai-cxr-triage-missed-pneumothorax.toml"),
+    ),
+    (
+        "ai-discharge-summary-dose.toml",
+        include_str!("../../../scenarios/ai-discharge-summary-dose.toml"),
+    ),
+    (
+        "ai-risk-dashboard-data-quality.toml",
+        include_str!("../../../scenarios/ai-risk-dashboard-data-quality.toml"),
+    ),
+    (
+        "ai-skin-lesion-bias.toml",
+        include_str!("../../../scenarios/ai-skin-lesion-bias.toml"),
+    ),
+    (
         "ai-chatbot-information-governance.toml",
         include_str!("../../../scenarios/ai-chatbot-information-governance.toml"),
     ),

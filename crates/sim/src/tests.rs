@@ -636,3 +636,17 @@ fn accepting_a_false_sepsis_alert_is_automation_bias() {
     assert!(sc.passed, "{:?}", sc.failed_because);
     assert_eq!(sc.percent, 100);
 }
+
+#[test]
+fn ending_early_skips_nothing_that_comes_at_a_fixed_minute() {
+    let s = scenario::parse("ai-test.toml", AI_SCENARIO).unwrap();
+    let mut run = Run::new(&s, 1);
+    run.end(0).unwrap();
+    let sc = score(&run);
+    // "right" shows at minute 1 and the question at minute 2: both owed; "wrong" needs an action, so not.
+    assert_eq!(sc.ai[0].possible, 10);
+    assert_eq!(sc.ai[0].reliance, Reliance::Undecided);
+    assert_eq!(sc.questions[0].possible, 10);
+    assert_eq!(sc.ai[1].possible, 0);
+    assert_eq!((sc.earned, sc.possible, sc.passed), (0, 20, false));
+}

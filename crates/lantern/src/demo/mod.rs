@@ -63,6 +63,9 @@ pub(super) struct OrgPlan {
     pub wards: Vec<UnitPlan>,
 }
 
+/// The framework of the competencies simulations record (`frameworks/clinical-simulation-2026.toml`).
+const SIMULATION_FRAMEWORK: &str = "clinical-simulation";
+
 /// Generates the demo world into `store`. Returns a one-paragraph summary.
 pub async fn generate(
     store: &dyn Store,
@@ -185,9 +188,12 @@ pub async fn generate(
     );
     bar.set_message("generating");
 
+    // Training histories for every framework's rules, except the competencies simulations record: those come from
+    // passing a simulation in Lantern, which no one in the demo world has done yet.
     let rule_templates: Vec<(&FrameworkFile, &lantern_domain::framework::RuleTemplate)> =
         frameworks
             .iter()
+            .filter(|f| f.framework.code != SIMULATION_FRAMEWORK)
             .flat_map(|f| f.rules.iter().map(move |r| (f, r)))
             .collect();
     let weights: Vec<usize> = plans.iter().map(|(_, n)| *n).collect();

@@ -269,6 +269,55 @@ async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
             Some(format!("simulation run {run_id}").as_str())
         );
 
+        // Every step is a statement in the organisation's LRS under the run's registration, by the learner's opaque
+        // account: attempted, each action, then completed and passed with the score.
+        let state = lantern_web::AppState::new(store.clone(), test_auth());
+        let statements =
+            lantern_web::xapi::cmi5::registration_statements(&state, org.id, &stored.registration)
+                .await
+                .unwrap();
+        let verbs: Vec<&str> = statements
+            .iter()
+            .map(|s| {
+                s["verb"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(verbs.first(), Some(&"attempted"), "{name}: {verbs:?}");
+        assert_eq!(
+            verbs.iter().filter(|v| **v == "interacted").count(),
+            script.len(),
+            "{name}: {verbs:?}"
+        );
+        assert_eq!(
+            &verbs[verbs.len() - 2..],
+            &["completed", "passed"],
+            "{name}: {verbs:?}"
+        );
+        let passed = statements.last().unwrap();
+        assert_eq!(passed["result"]["success"], true, "{name}");
+        assert!(
+            passed["result"]["score"]["scaled"].as_f64().unwrap() >= 0.7,
+            "{name}"
+        );
+        assert!(
+            passed["actor"]["account"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("lantern-"),
+            "{name}"
+        );
+        assert!(
+            !statements
+                .iter()
+                .any(|s| s.to_string().contains("learner@demo")),
+            "{name}: no email in the LRS"
+        );
+
         // A manager is no learner here: the run is not theirs to play.
         let mut manager =
             Client::signed_in(&app, "manager@demo.lantern.test", "manager-demo-password").await;
@@ -413,4 +462,77 @@ fn scenario_check_and_run_from_the_command_line() {
     assert_eq!(code, Some(0));
     let shipped = std::fs::read_to_string(root.join("scenarios/scenario.schema.json")).unwrap();
     assert_eq!(schema.trim_end(), shipped.trim_end());
+}
+
+/// A scenario with no patient (questions only) plays through the same pages: a question is answered once it has been
+/// asked, and the debrief gives each answer's feedback.
+#[tokio::test]
+async fn a_questions_only_scenario_plays_to_its_debrief() {
+    let (name, store, _dir) = crate::demo_backends(60, 3).await.remove(0);
+    let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+    let mut learner =
+        Client::signed_in(&app, "learner@demo.lantern.test", "learner-demo-password").await;
+    let res = learner
+        .post_form("/orgs/RJ1/simulations/ai-test-prevalence/start", &[], None)
+        .await;
+    let url = res.location().to_owned();
+    let page = learner.get(&url).await;
+    assert!(
+        page.body.contains("emergency department (30% prevalence)"),
+        "{name}"
+    );
+    assert!(
+        !page.body.contains("Respiration rate"),
+        "{name}: no patient, no monitor"
+    );
+    let mut seq = 0;
+    let res = act(
+        &mut learner,
+        &url,
+        &[
+            ("do", "answer"),
+            ("question", "ppv-screening"),
+            ("option", "2"),
+        ],
+        &mut seq,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+    assert!(res.body.contains("has not been asked yet"), "{name}");
+    let res = act(
+        &mut learner,
+        &url,
+        &[
+            ("do", "answer"),
+            ("question", "ppv-emergency"),
+            ("option", "1"),
+        ],
+        &mut seq,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+    let res = act(
+        &mut learner,
+        &url,
+        &[
+            ("do", "answer"),
+            ("question", "ppv-emergency"),
+            ("option", "0"),
+        ],
+        &mut seq,
+    )
+    .await;
+    assert!(res.body.contains("already answered"), "{name}");
+    learner.post_form(&format!("{url}/end"), &[], None).await;
+    let debrief = learner.get(&url).await;
+    // Ended at 0:00: the two questions still to come count as unanswered (ending early skips nothing).
+    assert!(
+        debrief.body.contains("Not passed: 33%"),
+        "{name}: {}",
+        debrief.body
+    );
+    assert!(
+        debrief.body.contains("270 of 340 positives have AF"),
+        "{name}: the chosen option's feedback"
+    );
 }

@@ -420,7 +420,7 @@ pub(crate) async fn waive_tested_out(
 }
 
 /// A new opaque actor name: random, with nothing of the person in it (cmi5 9.2).
-fn new_actor_name() -> String {
+pub(crate) fn new_actor_name() -> String {
     format!("lantern-{}", new_uuid().replace('-', ""))
 }
 

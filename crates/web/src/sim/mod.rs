@@ -6,11 +6,13 @@
 //! A run is stored as its events and replayed by the engine on every request (`live.rs`), so a reload resumes
 //! exactly where the learner was. The server keeps the clock: each action's simulated time is the clock's when it
 //! arrives, never a time the browser sends. Every route is the learner's own (`Action::Learn`, with a scope that
-//! reaches only their person), like courses. A pass records the scenario's competencies as training records.
+//! reaches only their person), like courses. A pass records the scenario's competencies as training records, and
+//! every step is an xAPI statement in the organisation's LRS under the run's registration (`xapi.rs`).
 
 mod chart;
 mod live;
 mod player;
+mod xapi;
 
 use crate::learning::learner;
 use crate::pages::PageResult;
@@ -174,5 +176,12 @@ async fn start(
             chrono::Utc::now(),
         )
         .await?;
+    let ctx = xapi::RunContext {
+        org: org.id,
+        person,
+        registration: &registration,
+        scenario: &scenario,
+    };
+    xapi::started(&state, &ctx).await?;
     Ok(Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response())
 }

@@ -423,7 +423,17 @@ pub async fn act(
             },
         )
         .await?;
+    super::xapi::acted(&state, &run_context(&live), &action, clock.at).await?;
     Ok(back(&org, run_id))
+}
+
+fn run_context(live: &Live) -> super::xapi::RunContext<'_> {
+    super::xapi::RunContext {
+        org: live.stored.org,
+        person: live.stored.person,
+        registration: &live.stored.registration,
+        scenario: &live.scenario,
+    }
 }
 
 fn back(org: &lantern_domain::Organisation, run: i64) -> Response {
@@ -518,6 +528,7 @@ pub async fn end(
             crate::when::today(&org),
         )
         .await?;
+    super::xapi::ended(&state, &run_context(&live), &score).await?;
     Ok(back(&org, run_id))
 }
 
