@@ -5,7 +5,7 @@
 //! supersede with new versions (never edits) where the file marks a period as adjustable.
 
 use crate::model::{
-    Applicability, Clause, Competency, RenewalBase, Rule, RuleBasis, RuleKind, RulePurpose,
+    Applicability, Clause, Competency, RenewalBase, Rule, RuleBasis, RuleKind, RulePurpose, Subject,
 };
 use crate::{DEFAULT_NEW_STARTER_DAYS, DEFAULT_WARNING_DAYS, Date, OrgId, RuleId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ fn requirement() -> RulePurpose {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompetencyDef {
-    pub code: String,
+    pub code: Subject,
     pub name: String,
     pub levels: Vec<String>,
 }
@@ -75,7 +75,7 @@ pub struct CompetencyDef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleTemplate {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     /// "completion" (needs `refresher_months`) or "hours" (needs `hours` and `window_months`).
     pub kind: KindName,
@@ -115,7 +115,7 @@ pub struct RuleTemplate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalReading {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     /// For example "London ICB reading".
     pub name: String,
@@ -222,7 +222,7 @@ pub enum FrameworkError {
     Rule {
         file: String,
         index: usize,
-        subject: String,
+        subject: Subject,
         level: u8,
         message: String,
     },
@@ -230,7 +230,7 @@ pub enum FrameworkError {
     Reading {
         file: String,
         index: usize,
-        subject: String,
+        subject: Subject,
         level: u8,
         message: String,
     },
@@ -359,7 +359,7 @@ impl FrameworkFile {
                     .iter()
                     .find(|c| c.code == t.subject)
                     .map(|c| c.name.clone())
-                    .unwrap_or_else(|| t.subject.clone());
+                    .unwrap_or_else(|| t.subject.to_string());
                 Rule {
                     id: RuleId(0),
                     org_id,
@@ -574,5 +574,44 @@ source = "test"
             .unwrap_err()
             .to_string();
         assert!(err.contains("rule 1") && err.contains("x.b"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_subject_is_refused_with_the_file_and_the_value() {
+        let text = r#"
+[framework]
+code = "x"
+name = "X"
+version = "1"
+effective_from = "2024-01-01"
+source = "test"
+
+[[competency]]
+code = "x.a"
+name = "A"
+levels = ["L1"]
+
+[[rule]]
+subject = "X A:1"
+level = 1
+kind = "completion"
+refresher_months = 12
+applies_to = [{}]
+source = "test"
+"#;
+        let err = FrameworkFile::parse("x.toml", text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x.toml: ")
+                && err.contains("\"X A:1\" is not a competency subject")
+                && err.contains("subject = \"X A:1\""),
+            "{err}"
+        );
+        let code = text.replacen("code = \"x.a\"", "code = \"x a\"", 1);
+        let err = FrameworkFile::parse("x.toml", &code)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"x a\" is not a competency subject"), "{err}");
     }
 }

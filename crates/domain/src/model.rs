@@ -171,54 +171,6 @@ impl OdsCode {
             ))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for OdsCode {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for OdsCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::borrow::Borrow<str> for OdsCode {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for OdsCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl PartialEq<str> for OdsCode {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for OdsCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
-
-impl PartialEq<String> for OdsCode {
-    fn eq(&self, other: &String) -> bool {
-        &self.0 == other
-    }
 }
 
 impl<'de> Deserialize<'de> for OdsCode {
@@ -227,11 +179,150 @@ impl<'de> Deserialize<'de> for OdsCode {
     }
 }
 
-impl From<OdsCode> for String {
-    fn from(code: OdsCode) -> String {
-        code.0
+/// A competency subject's code: the stable name of a subject that requirements, records, exemptions, courses and
+/// xAPI mappings refer to, for example `cstf.fire_safety` or `omt.learning_disability_autism` (a framework's prefix,
+/// a dot, then the subject). 1 to 64 characters: lower-case letters, digits, `_`, `.` and `-`, beginning with a
+/// letter or a digit; surrounding spaces are ignored. Never a colon: a requirement's text form is `subject:level`.
+/// Subjects appear in query strings, imports and framework files, so only a valid one can exist.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Subject(String);
+
+/// Debug-printed as the quoted string, so messages that quote a subject with `{:?}` read `"cstf.fire_safety"`.
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
     }
 }
+
+/// Written as its string (serde's `transparent` cannot be combined with the `try_from` that checks what is read).
+impl Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl Subject {
+    /// The most characters a subject has.
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(text: &str) -> Result<Subject, String> {
+        let code = text.trim();
+        if Subject::is_valid(code) {
+            Ok(Subject(code.to_owned()))
+        } else {
+            Err(Subject::refusal(text))
+        }
+    }
+
+    /// A subject written in the code, such as a test's or the demo's: panics if `code` is not a valid subject.
+    pub fn from_static(code: &'static str) -> Subject {
+        Subject::parse(code).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn is_valid(code: &str) -> bool {
+        let bytes = code.as_bytes();
+        (1..=Subject::MAX_LEN).contains(&bytes.len())
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes.iter().all(|&b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-')
+            })
+    }
+
+    fn refusal(text: &str) -> String {
+        format!(
+            "{text:?} is not a competency subject: 1 to {} lower-case letters, digits, '_', '.' and '-', \
+             beginning with a letter or digit, like cstf.fire_safety",
+            Subject::MAX_LEN
+        )
+    }
+}
+
+impl TryFrom<String> for Subject {
+    type Error = String;
+
+    /// As [`Subject::parse`], keeping the string when it needs no trimming.
+    fn try_from(text: String) -> Result<Subject, String> {
+        if Subject::is_valid(&text) {
+            Ok(Subject(text))
+        } else {
+            Subject::parse(&text)
+        }
+    }
+}
+
+impl std::str::FromStr for Subject {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Subject, String> {
+        Subject::parse(text)
+    }
+}
+
+/// What a code held as a checked string offers: reading it as a `&str` (so maps keyed by it are looked up by `&str`),
+/// printing it, comparing it with strings, and giving the string back.
+macro_rules! text_code {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(code: $name) -> String {
+                code.0
+            }
+        }
+    };
+}
+
+text_code!(OdsCode);
+text_code!(Subject);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organisation {
@@ -333,7 +424,7 @@ impl Post {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Competency {
     /// Stable code, for example `cstf.fire_safety`.
-    pub code: String,
+    pub code: Subject,
     pub name: String,
     pub framework: String,
     /// Names of levels 1..=n.
@@ -343,12 +434,12 @@ pub struct Competency {
 /// A requirement as people see it: a subject at a level ("Resuscitation, level 2").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RequirementKey {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
 }
 
 /// The one text form of a requirement, `subject:level` (for example `resuscitation:2`), used in query strings,
-/// form values and column keys. Subjects never contain a colon's right-hand side: the level is after the last colon.
+/// form values and column keys. A subject never contains a colon, so the level is after the only one.
 impl std::fmt::Display for RequirementKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.subject, self.level)
@@ -367,18 +458,15 @@ impl std::str::FromStr for RequirementKey {
             .parse()
             .map_err(|_| format!("a requirement's level is a number, not {level:?}"))?;
         Ok(RequirementKey {
-            subject: subject.to_owned(),
+            subject: Subject::parse(subject)?,
             level,
         })
     }
 }
 
 impl RequirementKey {
-    pub fn new(subject: impl Into<String>, level: u8) -> Self {
-        RequirementKey {
-            subject: subject.into(),
-            level,
-        }
+    pub fn new(subject: Subject, level: u8) -> Self {
+        RequirementKey { subject, level }
     }
 
     /// True when this is the requirement `subject` at `level`.
@@ -538,7 +626,7 @@ pub struct Rule {
     pub org_id: OrgId,
     pub framework: String,
     pub framework_version: String,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     pub kind: RuleKind,
@@ -621,7 +709,7 @@ pub const REHIRE_BREAK_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 pub struct TrainingRecord {
     pub id: RecordId,
     pub person_id: PersonId,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub completed_on: Date,
     pub hours: Option<f64>,
@@ -659,7 +747,7 @@ pub struct Exemption {
     pub id: ExemptionId,
     pub person_id: PersonId,
     pub org_id: OrgId,
-    pub subject: String,
+    pub subject: Subject,
     pub reason: String,
     pub from: Date,
     /// Last day covered, inclusive. None: open-ended.
@@ -683,30 +771,4 @@ pub struct AcceptancePolicy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn organisation_codes_are_checked_and_read_in_upper_case() {
-        assert_eq!(OdsCode::parse("RJ1").unwrap(), "RJ1");
-        assert_eq!(OdsCode::parse(" rj1 ").unwrap().as_str(), "RJ1");
-        assert_eq!(OdsCode::parse("LPH01").unwrap().to_string(), "LPH01");
-        for bad in ["", "R1", "RJ-1", "RJ1/../x", "ABCDEFGHIJK", "RJ 1"] {
-            let e = OdsCode::parse(bad).unwrap_err();
-            assert!(e.contains("not an organisation code"), "{bad}: {e}");
-        }
-        let from_toml: Result<std::collections::BTreeMap<String, OdsCode>, _> =
-            toml::from_str("code = \"x/y\"");
-        assert!(from_toml.is_err(), "deserialising checks too");
-    }
-
-    #[test]
-    fn a_requirement_has_one_text_form() {
-        let k = RequirementKey::new("cstf.resuscitation", 2);
-        assert_eq!(k.to_string(), "cstf.resuscitation:2");
-        assert_eq!("cstf.resuscitation:2".parse::<RequirementKey>().unwrap(), k);
-        assert!("cstf.resuscitation".parse::<RequirementKey>().is_err());
-        assert!("cstf.resuscitation:two".parse::<RequirementKey>().is_err());
-        assert!(":2".parse::<RequirementKey>().is_err());
-    }
-}
+mod tests;

@@ -356,6 +356,7 @@ fn span(range: &RangeInclusive<u32>, unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Subject;
     use crate::model::{Applicability, RenewalBase};
     use crate::{OrgId, RuleId};
 
@@ -369,7 +370,7 @@ mod tests {
             org_id: OrgId(1),
             framework: "cstf".into(),
             framework_version: "1.1".into(),
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
             title: "Fire Safety".into(),
             kind,
@@ -443,7 +444,7 @@ mod tests {
     #[test]
     fn a_period_the_framework_fixes_is_kept_outside_the_cstf() {
         let mut current = rule(1, YEARLY, false, "2020-01-01");
-        current.subject = "omt.learning_disability_autism".into();
+        current.subject = Subject::from_static("omt.learning_disability_autism");
         assert!(!period_may_change(&current));
         let v = new_version(&current, &draft(), &author()).expect("accepted");
         assert_eq!(v.kind, YEARLY, "the asked-for 12 months are ignored");

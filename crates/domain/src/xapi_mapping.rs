@@ -9,7 +9,7 @@
 //! account on Lantern itself whose name is the employee number.
 
 use crate::local_time::TimeZone;
-use crate::{Date, OrgId, OrgType, ProviderType, Timestamp};
+use crate::{Date, OrgId, OrgType, ProviderType, Subject, Timestamp};
 
 /// A mapping that turns statements into training records.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +19,7 @@ pub struct XapiMapping {
     /// An activity IRI, or a prefix ending in `*`.
     pub activity: String,
     /// The competency and level the record is for.
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     /// Verb IRIs that count.
     pub verbs: Vec<String>,
@@ -73,7 +73,7 @@ pub struct StatementOutcome<'a> {
 /// The training record a statement becomes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MappedRecord {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub completed_on: Date,
     pub hours: Option<f64>,
@@ -172,7 +172,7 @@ mod tests {
             id: 1,
             org: OrgId(1),
             activity: activity.into(),
-            subject: "fire_safety".into(),
+            subject: Subject::from_static("fire_safety"),
             level: 1,
             verbs: vec![PASSED.into()],
             require_success: true,
@@ -307,12 +307,12 @@ mod tests {
     #[test]
     fn the_record_is_the_first_live_mappings_on_the_statements_date() {
         let mut retired = mapping("https://elearning.example/*");
-        retired.subject = "retired".into();
+        retired.subject = Subject::from_static("retired");
         retired.retired_at = Some(at("2026-06-01T00:00:00Z"));
         let mut first = mapping("https://elearning.example/fire/*");
         first.hours = Some(2.0);
         let mut second = mapping("https://elearning.example/*");
-        second.subject = "other".into();
+        second.subject = Subject::from_static("other");
         let o = StatementOutcome {
             duration: Some("PT45M"),
             ..outcome("https://elearning.example/fire/1", Some(true), Some(0.9))
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(
             r,
             MappedRecord {
-                subject: "fire_safety".into(),
+                subject: Subject::from_static("fire_safety"),
                 level: 1,
                 completed_on: Date::from_ymd_opt(2026, 11, 30).unwrap(),
                 hours: Some(2.0),

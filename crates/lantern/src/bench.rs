@@ -154,7 +154,7 @@ pub async fn run(
         batch.records.push(lantern_store::RecordRow {
             line: 1,
             employee_number: who.person.employee_number.clone(),
-            subject: "cstf.fire_safety".into(),
+            subject: lantern_domain::Subject::from_static("cstf.fire_safety"),
             level: 1,
             completed_on: today - chrono::Days::new(i),
             hours: None,

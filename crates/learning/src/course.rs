@@ -13,13 +13,14 @@
 //! assessment waiting for the modules before it again.
 
 use crate::assessment::Rules;
+use lantern_domain::Subject;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// A requirement a course satisfies: a competency subject at a level (the same key the compliance engine uses).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Satisfies {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
 }
 
@@ -378,7 +379,7 @@ mod tests {
             title: "Fire safety".into(),
             summary: "What to do in a fire".into(),
             satisfies: vec![Satisfies {
-                subject: "cstf.fire_safety".into(),
+                subject: Subject::from_static("cstf.fire_safety"),
                 level: 1,
             }],
             order,

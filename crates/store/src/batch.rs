@@ -99,7 +99,7 @@ pub struct PostRow {
 pub struct RecordRow {
     pub line: Line,
     pub employee_number: String,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub completed_on: Date,
     pub hours: Option<f64>,
@@ -149,7 +149,7 @@ pub struct ExemptionRow {
     pub line: Line,
     pub employee_number: String,
     pub org: String,
-    pub subject: String,
+    pub subject: Subject,
     pub reason: String,
     pub from: Date,
     pub until: Option<Date>,

@@ -232,7 +232,7 @@ macro_rules! impl_batch_writes {
                     let mut rows = Vec::with_capacity(batch.records.len());
                     for r in &batch.records {
                         let Some(person) = person_of(&r.employee_number, r.line, &mut problems) else { continue };
-                        let Some(&levels) = subjects.get(&r.subject) else {
+                        let Some(&levels) = subjects.get(r.subject.as_str()) else {
                             problems.push(problem(r.line, "subject", format!("no competency with code {:?}", r.subject)));
                             continue;
                         };
@@ -282,7 +282,7 @@ macro_rules! impl_batch_writes {
                              provider_type, provider_org_id, source, evidence_ref, recorded_at, content_key) ",
                         );
                         q.push_values(chunk, |mut b, (person, provider_org, key, r)| {
-                            b.push_bind(*person).push_bind(&r.subject).push_bind(i16::from(r.level)).push_bind(r.completed_on)
+                            b.push_bind(*person).push_bind(r.subject.as_str()).push_bind(i16::from(r.level)).push_bind(r.completed_on)
                                 .push_bind(r.hours).push_bind(&r.provider).push_bind(r.provider_type.code())
                                 .push_bind(*provider_org).push_bind(r.source.code()).push_bind(&r.evidence_ref)
                                 .push_bind(r.recorded_at.unwrap_or(now)).push_bind(key);
@@ -329,7 +329,7 @@ macro_rules! impl_batch_writes {
                         "INSERT INTO exemptions (person_id, org_id, subject, reason, from_date, until_date, recorded_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
-                    .bind(person).bind(org).bind(&e.subject).bind(&e.reason).bind(e.from).bind(e.until).bind(now)
+                    .bind(person).bind(org).bind(e.subject.as_str()).bind(&e.reason).bind(e.from).bind(e.until).bind(now)
                     .execute(&mut **tx).await?;
                     touched.person(org, person);
                     out.other_rows += 1;
@@ -451,7 +451,7 @@ macro_rules! impl_batch_writes {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
                      $21, $22, $23, $24, $25, $26)",
                 )
-                .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(&rule.subject)
+                .bind(rule.org_id.0).bind(&rule.framework).bind(&rule.framework_version).bind(rule.subject.as_str())
                 .bind(i16::from(rule.level)).bind(&rule.title).bind(kind).bind(refresher).bind(hours).bind(window)
                 .bind(json(&rule.applies_to)).bind(renewal_base_code(rule.renewal_base))
                 .bind(i64::from(rule.warning_days)).bind(i64::from(rule.new_starter_days))

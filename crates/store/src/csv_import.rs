@@ -185,6 +185,12 @@ impl Row<'_> {
         self.problems.push(problem(self.line, name, message));
     }
 
+    /// A required competency subject: a problem naming the column when it is missing or not a subject.
+    fn subject(&mut self, name: &str) -> Option<Subject> {
+        let v = self.req(name)?;
+        Subject::try_from(v).map_err(|e| self.fail(name, e)).ok()
+    }
+
     fn date(&mut self, name: &str, required: bool) -> Option<Option<Date>> {
         let v = if required {
             self.req(name)?
@@ -422,7 +428,7 @@ fn staff_row(
 fn record_row(row: &mut Row<'_>, batch: &mut WriteBatch) {
     let line = row.line;
     let employee_number = row.req("employee_number");
-    let subject = row.req("subject");
+    let subject = row.subject("subject");
     let level = match row.req("level") {
         Some(v) => match v.parse::<u8>() {
             Ok(l) if l >= 1 => Some(l),

@@ -8,7 +8,7 @@
 use crate::{OutgoingMail, Result};
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
-use lantern_domain::{AccountId, Date, OrgId, Rule, Timestamp};
+use lantern_domain::{AccountId, Date, OrgId, Rule, Subject, Timestamp};
 
 /// What was applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -43,7 +43,7 @@ pub struct NewChange {
     pub framework: String,
     pub framework_version: String,
     /// The requirement, for a rule version.
-    pub subject: Option<String>,
+    pub subject: Option<Subject>,
     pub level: Option<u8>,
     pub effective_from: Date,
     /// The first day after the transition.
@@ -68,7 +68,7 @@ pub struct AppliedChange {
     pub kind: AppliedKind,
     pub framework: String,
     pub framework_version: String,
-    pub subject: Option<String>,
+    pub subject: Option<Subject>,
     pub level: Option<u8>,
     pub effective_from: Date,
     pub transition_ends: Option<Date>,
@@ -130,7 +130,10 @@ macro_rules! impl_change_store {
                     kind: kind_from(&r.try_get::<String, _>("kind")?)?,
                     framework: r.try_get("framework")?,
                     framework_version: r.try_get("framework_version")?,
-                    subject: r.try_get("subject")?,
+                    subject: r
+                        .try_get::<Option<String>, _>("subject")?
+                        .map(|s| crate::sql::read_subject("regulatory_changes.subject", s))
+                        .transpose()?,
                     level: r.try_get::<Option<i16>, _>("level")?.map(|l| l as u8),
                     effective_from: r.try_get("effective_from")?,
                     transition_ends: r.try_get("transition_ends")?,
@@ -163,7 +166,7 @@ macro_rules! impl_change_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(c.org.0).bind(c.kind.code()).bind(&c.framework).bind(&c.framework_version)
-                .bind(&c.subject).bind(c.level.map(i16::from)).bind(c.effective_from).bind(c.transition_ends)
+                .bind(c.subject.as_deref()).bind(c.level.map(i16::from)).bind(c.effective_from).bind(c.transition_ends)
                 .bind(c.applied_by.map(|a| a.0)).bind(&c.applied_by_name).bind(now).bind(&c.summary)
                 .bind(c.mail.len() as i64)
                 .fetch_one(&mut **tx).await?;
@@ -206,7 +209,7 @@ macro_rules! impl_change_store {
                             "INSERT INTO competencies (code, name, framework, levels) VALUES ($1, $2, $3, $4) \
                              ON CONFLICT (code) DO UPDATE SET name = excluded.name, levels = excluded.levels",
                         )
-                        .bind(&c.code).bind(&c.name).bind(&c.framework).bind(json(&c.levels))
+                        .bind(c.code.as_str()).bind(&c.name).bind(&c.framework).bind(json(&c.levels))
                         .execute(&mut *tx).await?;
                     }
                     let org_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM organisations ORDER BY id").fetch_all(&mut *tx).await?;

@@ -7,7 +7,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use lantern_domain::access::Scope;
-use lantern_domain::{AccountId, OrgId, PersonId, Timestamp};
+use lantern_domain::{AccountId, OrgId, PersonId, Subject, Timestamp};
 
 /// The interval when an organisation has not set one: a week. Managers review overdue training weekly (the usual
 /// rhythm of ward huddles and rota planning), so a reminder a week apart is a nudge, not noise; a shorter default
@@ -56,7 +56,7 @@ impl ReminderOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewReminder {
     pub person: PersonId,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     /// The staff record's email; None records the reminder as `NoEmail`.
     pub address: Option<String>,
@@ -68,7 +68,7 @@ pub struct Reminder {
     pub id: i64,
     pub org: OrgId,
     pub person: PersonId,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub outcome: ReminderOutcome,
     /// Always "email" today.
@@ -170,7 +170,7 @@ macro_rules! impl_reminder_store {
                     id: r.try_get("id")?,
                     org: OrgId(r.try_get("org_id")?),
                     person: PersonId(r.try_get("person_id")?),
-                    subject: r.try_get("subject")?,
+                    subject: crate::sql::read_subject("reminders.subject", r.try_get("subject")?)?,
                     level: u8::try_from(r.try_get::<i16, _>("level")?).unwrap_or(0),
                     outcome: ReminderOutcome::parse(&outcome).ok_or_else(|| StoreError::Corrupt {
                         column: "reminders.outcome",
@@ -264,7 +264,7 @@ macro_rules! impl_reminder_store {
                     let mut tx = self.reminder_tx(org).await?;
                     // The latest sent reminder within the interval of each person and requirement, unless its email
                     // was refused. Read under the lock, so a concurrent round sees this one's rows or waits for them.
-                    let mut recent: HashMap<(i64, String, u8), i64> = HashMap::new();
+                    let mut recent: HashMap<(i64, lantern_domain::Subject, u8), i64> = HashMap::new();
                     for chunk in people.chunks(CHUNK) {
                         let mut q = QueryBuilder::<$db>::new(
                             "SELECT r.id, r.person_id, r.subject, r.level FROM reminders r WHERE r.outcome = 'sent' AND r.org_id = ",
@@ -277,7 +277,7 @@ macro_rules! impl_reminder_store {
                         for r in q.build().fetch_all(&mut *tx).await? {
                             let key = (
                                 r.try_get::<i64, _>("person_id")?,
-                                r.try_get::<String, _>("subject")?,
+                                crate::sql::read_subject("reminders.subject", r.try_get("subject")?)?,
                                 u8::try_from(r.try_get::<i16, _>("level")?).unwrap_or(0),
                             );
                             let id: i64 = r.try_get("id")?;
@@ -304,7 +304,7 @@ macro_rules! impl_reminder_store {
                             "INSERT INTO reminders (org_id, person_id, subject, level, outcome, channel, address, sent_at, sent_by, repeat_of) \
                              VALUES ($1, $2, $3, $4, $5, 'email', $6, $7, $8, $9) RETURNING id",
                         )
-                        .bind(org.0).bind(w.person.0).bind(&w.subject).bind(i16::from(w.level))
+                        .bind(org.0).bind(w.person.0).bind(w.subject.as_str()).bind(i16::from(w.level))
                         .bind(outcome.code()).bind(&w.address).bind(now).bind(by.0)
                         .bind(if outcome == ReminderOutcome::SkippedRecent { repeat_of } else { None })
                         .fetch_one(&mut *tx).await?;

@@ -32,6 +32,12 @@ pub(crate) fn vocab<T>(column: &'static str, s: &str, parse: fn(&str) -> Option<
     })
 }
 
+/// A competency subject read back from `column`. Every subject was checked when it was written (a framework file, an
+/// import, a form, the API), so one that is not a subject now is corrupt data, not a caller's mistake.
+pub(crate) fn read_subject(column: &'static str, s: String) -> Result<Subject> {
+    Subject::try_from(s).map_err(|message| StoreError::Corrupt { column, message })
+}
+
 pub(crate) fn rule_kind(
     kind: &str,
     refresher: Option<i64>,
@@ -135,7 +141,7 @@ macro_rules! impl_store {
                 org_id: OrgId(r.try_get("org_id")?),
                 framework: r.try_get("framework")?,
                 framework_version: r.try_get("framework_version")?,
-                subject: r.try_get("subject")?,
+                subject: read_subject("rules.subject", r.try_get("subject")?)?,
                 level: u8::try_from(r.try_get::<i16, _>("level")?).unwrap_or(0),
                 title: r.try_get("title")?,
                 kind: rule_kind(
@@ -188,7 +194,7 @@ macro_rules! impl_store {
             let record = TrainingRecord {
                 id: RecordId(r.try_get("id")?),
                 person_id: PersonId(r.try_get("person_id")?),
-                subject: r.try_get("subject")?,
+                subject: read_subject("training_records.subject", r.try_get("subject")?)?,
                 level: u8::try_from(r.try_get::<i16, _>("level")?).unwrap_or(0),
                 completed_on: r.try_get("completed_on")?,
                 hours: r.try_get("hours")?,
@@ -220,7 +226,7 @@ macro_rules! impl_store {
                 id: ExemptionId(r.try_get("id")?),
                 person_id: PersonId(r.try_get("person_id")?),
                 org_id: OrgId(r.try_get("org_id")?),
-                subject: r.try_get("subject")?,
+                subject: read_subject("exemptions.subject", r.try_get("subject")?)?,
                 reason: r.try_get("reason")?,
                 from: r.try_get("from_date")?,
                 until: r.try_get("until_date")?,
@@ -354,7 +360,7 @@ macro_rules! impl_store {
                             "INSERT INTO competencies (code, name, framework, levels) VALUES ($1, $2, $3, $4) \
                              ON CONFLICT (code) DO UPDATE SET name = excluded.name, levels = excluded.levels",
                         )
-                        .bind(&c.code).bind(&c.name).bind(&c.framework).bind(json(&c.levels))
+                        .bind(c.code.as_str()).bind(&c.name).bind(&c.framework).bind(json(&c.levels))
                         .execute(&mut *tx).await?;
                     }
                     // A new version reaches every organisation as new rule versions from its effective date.
@@ -394,7 +400,7 @@ macro_rules! impl_store {
                 rows.iter()
                     .map(|r| {
                         Ok(Competency {
-                            code: r.try_get("code")?,
+                            code: read_subject("competencies.code", r.try_get("code")?)?,
                             name: r.try_get("name")?,
                             framework: r.try_get("framework")?,
                             levels: from_json("competencies.levels", &r.try_get::<String, _>("levels")?)?,

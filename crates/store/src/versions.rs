@@ -292,7 +292,7 @@ macro_rules! impl_versioned_writes {
                 let latest: Option<Date> = sqlx::query_scalar(
                     "SELECT MAX(effective_from) FROM rules WHERE org_id = $1 AND subject = $2 AND level = $3",
                 )
-                .bind(rule.org_id.0).bind(&rule.subject).bind(i16::from(rule.level))
+                .bind(rule.org_id.0).bind(rule.subject.as_str()).bind(i16::from(rule.level))
                 .fetch_one(&mut **tx).await?;
                 if let Some(from) = latest.filter(|from| *from >= rule.effective_from) {
                     return Ok(Some(format!(

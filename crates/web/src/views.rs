@@ -39,7 +39,8 @@ pub use org_compliance::{Levels, OrgComplianceView, UnitRowView, org_compliance}
 /// A column of the heatmap: a subject at a level.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequirementColumn {
-    pub subject: String,
+    #[schema(value_type = String)]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     pub framework: String,
@@ -65,7 +66,7 @@ impl Cell {
 pub(crate) fn titles(
     rules: &[Rule],
     known_at: Option<Timestamp>,
-) -> HashMap<(String, u8), (String, String)> {
+) -> HashMap<(Subject, u8), (String, String)> {
     let mut known: Vec<&Rule> = rules
         .iter()
         .filter(|r| lantern_domain::history::known(r.created_at, known_at))
@@ -139,7 +140,8 @@ pub struct PersonRowView {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PersonStatusBrief {
-    pub subject: String,
+    #[schema(value_type = String)]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     pub status: Status,
@@ -228,7 +230,7 @@ pub async fn team_matrix(
                     title: titles
                         .get(&(k.subject.clone(), k.level))
                         .map(|t| t.0.clone())
-                        .unwrap_or_else(|| k.subject.clone()),
+                        .unwrap_or_else(|| k.subject.to_string()),
                     status,
                     due_on: due,
                     summary,
@@ -368,7 +370,7 @@ pub async fn unit_people(
 
 fn brief(
     s: &RequirementStatus,
-    titles: &HashMap<(String, u8), (String, String)>,
+    titles: &HashMap<(Subject, u8), (String, String)>,
 ) -> PersonStatusBrief {
     PersonStatusBrief {
         subject: s.subject.clone(),
@@ -376,7 +378,7 @@ fn brief(
         title: titles
             .get(&(s.subject.clone(), s.level))
             .map(|t| t.0.clone())
-            .unwrap_or_else(|| s.subject.clone()),
+            .unwrap_or_else(|| s.subject.to_string()),
         status: s.status,
         due_on: s.due_on,
         summary: s.explanation.summary.clone(),
@@ -530,7 +532,7 @@ pub async fn person_compliance(
             title: titles
                 .get(&(r.record.subject.clone(), r.record.level))
                 .map(|t| t.0.clone())
-                .unwrap_or_else(|| r.record.subject.clone()),
+                .unwrap_or_else(|| r.record.subject.to_string()),
             level: r.record.level,
             completed_on: r.record.completed_on,
             hours: r.record.hours,

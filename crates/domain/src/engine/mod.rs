@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 pub struct OrgEngine<'a> {
     org_id: OrgId,
     /// Rule versions known at `known_at`, grouped by subject, each with its derived end (`history::rule_versions`).
-    rules_by_subject: BTreeMap<String, Vec<Rule>>,
+    rules_by_subject: BTreeMap<Subject, Vec<Rule>>,
     policies: Vec<&'a AcceptancePolicy>,
     known_at: Option<Timestamp>,
     /// A break in service of at least this many days makes a returning person a new starter again.
@@ -59,7 +59,7 @@ impl<'a> OrgEngine<'a> {
         policies: &'a [AcceptancePolicy],
         known_at: Option<Timestamp>,
     ) -> Self {
-        let mut rules_by_subject: BTreeMap<String, Vec<Rule>> = BTreeMap::new();
+        let mut rules_by_subject: BTreeMap<Subject, Vec<Rule>> = BTreeMap::new();
         for rule in history::rule_versions(rules, known_at)
             .into_iter()
             .filter(|r| r.org_id == org_id)

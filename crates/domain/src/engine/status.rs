@@ -114,7 +114,8 @@ pub struct RuleRef {
     pub framework: String,
     pub framework_version: String,
     pub title: String,
-    pub subject: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: Subject,
     pub level: u8,
     pub effective_from: Date,
     pub effective_to: Option<Date>,
@@ -140,7 +141,8 @@ pub struct PostRef {
 pub struct RecordRef {
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub record_id: RecordId,
-    pub subject: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: Subject,
     pub level: u8,
     pub completed_on: Date,
     pub hours: Option<f64>,
@@ -250,7 +252,8 @@ pub struct TransitionRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequirementStatus {
-    pub subject: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: Subject,
     pub level: u8,
     pub status: Status,
     pub due_on: Option<Date>,

@@ -42,7 +42,7 @@ fn completion_rule(id: i64, subject: &str, level: u8, refresher_months: u32) -> 
         org_id: ORG,
         framework: "CSTF".to_owned(),
         framework_version: "1.1".to_owned(),
-        subject: subject.to_owned(),
+        subject: Subject::parse(subject).expect("a subject"),
         level,
         title: format!("Title of {subject}"),
         kind: RuleKind::Completion { refresher_months },
@@ -100,7 +100,7 @@ fn record(id: i64, subject: &str, level: u8, completed: &str) -> RecordFact {
         record: TrainingRecord {
             id: RecordId(id),
             person_id: PERSON,
-            subject: subject.to_owned(),
+            subject: Subject::parse(subject).expect("a subject"),
             level,
             completed_on: d(completed),
             hours: None,
@@ -126,7 +126,7 @@ fn exemption(id: i64, subject: &str, reason: &str, from: &str, until: Option<&st
         id: ExemptionId(id),
         person_id: PERSON,
         org_id: ORG,
-        subject: subject.to_owned(),
+        subject: Subject::parse(subject).expect("a subject"),
         reason: reason.to_owned(),
         from: d(from),
         until: until.map(d),
@@ -577,7 +577,7 @@ fn only_the_highest_applicable_level_is_required() {
     assert_eq!(all[0].explanation.rule.id, RuleId(2));
     assert_eq!(not_counted(&all[0], 1), Some(NotCountedReason::LowerLevel));
     let key = RequirementKey {
-        subject: "resus".to_owned(),
+        subject: Subject::from_static("resus"),
         level: 2,
     };
     assert_eq!(
@@ -978,7 +978,7 @@ fn timeline_of_a_new_starter_who_completes_then_lapses() {
     let mut w = fire_world(vec![record(1, "fire", 1, "2024-01-15")]);
     w.posts = vec![post(1, "2024-01-01", Some("2025-06-30"))];
     let key = RequirementKey {
-        subject: "fire".to_owned(),
+        subject: Subject::from_static("fire"),
         level: 1,
     };
     let span = |from: &str, to: &str, status| StatusSpan {
@@ -1431,7 +1431,7 @@ fn arb_exemption() -> impl Strategy<Value = Exemption> {
         0u32..60,
     )
         .prop_map(|(s, from, len, late)| Exemption {
-            subject: SUBJECTS[s].to_owned(),
+            subject: Subject::parse(SUBJECTS[s]).expect("a subject"),
             from,
             until: len.map(|n| add_days(from, n)),
             recorded_at: at(add_days(from, late)),
@@ -1853,7 +1853,7 @@ const NODES: [Node; 8] = [
 
 fn fire_key() -> RequirementKey {
     RequirementKey {
-        subject: "fire".to_owned(),
+        subject: Subject::from_static("fire"),
         level: 1,
     }
 }
@@ -2056,7 +2056,7 @@ fn counts_are_zero_before_a_post_starts() {
     );
     // An unknown requirement counts nobody.
     let unknown = RequirementKey {
-        subject: "fire".to_owned(),
+        subject: Subject::from_static("fire"),
         level: 2,
     };
     assert_eq!(

@@ -21,7 +21,7 @@ fn rule(subject: &str, kind: RuleKind) -> Rule {
         org_id: ORG,
         framework: "test".into(),
         framework_version: "1".into(),
-        subject: subject.into(),
+        subject: Subject::parse(subject).expect("a subject"),
         level: 1,
         title: "Fire Safety".into(),
         kind,
@@ -65,7 +65,7 @@ fn record(subject: &str, on: &str, hours: Option<f64>, source: RecordSource) -> 
         record: TrainingRecord {
             id: RecordId(on.replace('-', "").parse().expect("digits")),
             person_id: PersonId(1),
-            subject: subject.into(),
+            subject: Subject::parse(subject).expect("a subject"),
             level: 1,
             completed_on: d(on),
             hours,

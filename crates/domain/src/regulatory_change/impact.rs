@@ -9,7 +9,7 @@
 use super::{Candidate, Transition};
 use crate::dates::sub_days;
 use crate::engine::{OrgEngine, PersonFacts, RequirementStatus};
-use crate::model::{AcceptancePolicy, Person, Post, Rule, Unit};
+use crate::model::{AcceptancePolicy, Person, Post, Rule, Subject, Unit};
 use crate::rollup::Counts;
 use crate::{Date, OrgId, PersonId, Status, UnitId};
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,8 @@ pub struct StoppedRecord {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRequirement {
-    pub subject: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     /// "new requirement" (it did not apply before) or "record stops counting".
@@ -102,7 +103,7 @@ pub struct Impact {
     pub affected: Vec<AffectedPerson>,
 }
 
-fn by_subject(list: Vec<RequirementStatus>) -> BTreeMap<String, RequirementStatus> {
+fn by_subject(list: Vec<RequirementStatus>) -> BTreeMap<Subject, RequirementStatus> {
     list.into_iter().map(|s| (s.subject.clone(), s)).collect()
 }
 

@@ -20,7 +20,7 @@ pub use transition::{ChangeKind, TRANSITION_DEFAULTS, Transition, TransitionDefa
 
 use crate::engine::describe_kind;
 use crate::framework::FrameworkFile;
-use crate::model::{Rule, RuleKind, RulePurpose};
+use crate::model::{Rule, RuleKind, RulePurpose, Subject};
 use crate::{Date, OrgId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,7 +40,8 @@ pub struct FieldChange {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleChange {
-    pub subject: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     /// The kind of change that decides its default transition; None when unchanged.
@@ -111,8 +112,8 @@ impl Candidate {
 }
 
 /// The latest version of each requirement, by (subject, level).
-fn latest(rules: &[Rule]) -> BTreeMap<(String, u8), &Rule> {
-    let mut out: BTreeMap<(String, u8), &Rule> = BTreeMap::new();
+fn latest(rules: &[Rule]) -> BTreeMap<(Subject, u8), &Rule> {
+    let mut out: BTreeMap<(Subject, u8), &Rule> = BTreeMap::new();
     for r in rules {
         let key = (r.subject.clone(), r.level);
         match out.get(&key) {

@@ -74,7 +74,7 @@ fn fire(person: i64, completed: &str) -> RecordFact {
         record: TrainingRecord {
             id: RecordId(person * 100),
             person_id: PersonId(person),
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
             completed_on: d(completed),
             hours: None,

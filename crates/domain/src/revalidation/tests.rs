@@ -1,6 +1,7 @@
 //! Each regulator's requirements, from records and evidence.
 
 use super::*;
+use crate::Subject;
 use crate::model::{ProviderType, RecordSource, Supersession, TrainingRecord};
 use crate::{EvidenceId, PersonId, RecordId};
 
@@ -13,7 +14,7 @@ fn record(on: &str, hours: Option<f64>, source: RecordSource) -> RecordFact {
         record: TrainingRecord {
             id: RecordId(1),
             person_id: PersonId(1),
-            subject: "cpd".into(),
+            subject: Subject::from_static("cpd"),
             level: 1,
             completed_on: d(on),
             hours,

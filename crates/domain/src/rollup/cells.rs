@@ -89,6 +89,7 @@ impl Hierarchy {
 #[cfg(test)]
 mod tests {
     use super::super::{Contribution, Hierarchy, Node, RollupIndex};
+    use crate::Subject;
     use crate::model::RequirementKey;
     use crate::{PersonId, UnitId};
 
@@ -101,8 +102,8 @@ mod tests {
             (UnitId(3), Some(UnitId(1))),
             (UnitId(4), Some(UnitId(2))),
         ]);
-        let fire = RequirementKey::new("cstf.fire_safety", 1);
-        let resus = RequirementKey::new("cstf.resuscitation", 2);
+        let fire = RequirementKey::new(Subject::from_static("cstf.fire_safety"), 1);
+        let resus = RequirementKey::new(Subject::from_static("cstf.resuscitation"), 2);
         let mut walked = RollupIndex::builder(hierarchy.clone());
         let (f, r) = (walked.intern(&fire), walked.intern(&resus));
         let people: Vec<(PersonId, Contribution)> = (0..40)

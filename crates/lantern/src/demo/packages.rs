@@ -146,7 +146,7 @@ pub fn demo_courses() -> anyhow::Result<Vec<DemoCourse>> {
             "Health, safety and welfare (SCORM 1.2 e-learning)",
             scorm_12()?,
             Satisfies {
-                subject: "cstf.health_safety_welfare".into(),
+                subject: lantern_domain::Subject::from_static("cstf.health_safety_welfare"),
                 level: 1,
             },
         ),
@@ -155,7 +155,9 @@ pub fn demo_courses() -> anyhow::Result<Vec<DemoCourse>> {
             "Equality, diversity and human rights (SCORM 2004 e-learning)",
             scorm_2004()?,
             Satisfies {
-                subject: "cstf.equality_diversity_human_rights".into(),
+                subject: lantern_domain::Subject::from_static(
+                    "cstf.equality_diversity_human_rights",
+                ),
                 level: 1,
             },
         ),
@@ -204,7 +206,7 @@ pub async fn publish(store: &dyn Store, now: Timestamp) -> anyhow::Result<usize>
                 title: "Fire safety (cmi5 e-learning)".into(),
                 code: CMI5_COURSE.into(),
                 satisfies: vec![Satisfies {
-                    subject: "cstf.fire_safety".into(),
+                    subject: lantern_domain::Subject::from_static("cstf.fire_safety"),
                     level: 1,
                 }],
                 estimated_minutes: 5,

@@ -220,7 +220,7 @@ pub(super) fn make_person(
             records.push(RecordRow {
                 line: 0,
                 employee_number: employee_number.clone(),
-                subject: subject.to_owned(),
+                subject: t.subject.clone(),
                 level: t.level,
                 completed_on: when,
                 hours,

@@ -89,6 +89,12 @@ async fn api_and_pages_answer_as_at_any_date() {
         let explained = json(&body);
         for r in explained["requirements"].as_array().expect("requirements") {
             assert!(
+                r["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.parse::<lantern_domain::Subject>().is_ok()),
+                "{name}: a subject is its plain code: {r}"
+            );
+            assert!(
                 !r["explanation"]["summary"]
                     .as_str()
                     .unwrap_or("")
@@ -132,6 +138,17 @@ async fn api_and_pages_answer_as_at_any_date() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
         let (s, _) = get(app, "/api/v1/organisations/RJ1/units/1/people?status=great").await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{name}");
+        let people = format!("/api/v1/organisations/RJ1/units/{unit}/people?level=1&subject=");
+        let (s, body) = get(app, &format!("{people}cstf.fire_safety")).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {body}");
+        let (s, body) = get(app, &format!("{people}Fire%20Safety")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{name}: {body}");
+        let error = json(&body)["error"].as_str().expect("error").to_owned();
+        assert!(
+            error.starts_with("subject: ")
+                && error.contains("\"Fire Safety\" is not a competency subject"),
+            "{name}: {error}"
+        );
     }
 }
 

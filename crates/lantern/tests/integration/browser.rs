@@ -371,7 +371,7 @@ async fn cmi5_client_library_in_chromium() {
             lantern_web::learning::CourseSettings {
                 code: "e2e-cmi5-client".into(),
                 satisfies: vec![lantern_learning::course::Satisfies {
-                    subject: "cstf.fire_safety".into(),
+                    subject: lantern_domain::Subject::from_static("cstf.fire_safety"),
                     level: 1,
                 }],
                 ..Default::default()

@@ -10,6 +10,7 @@ use crate::web::Client;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use lantern_domain::Subject;
 use lantern_domain::engine::{OrgEngine, PersonFacts, Status};
 use lantern_store::*;
 use serde_json::{Value, json};
@@ -395,7 +396,7 @@ async fn a_cmi5_au_launches_fetches_once_reports_in_order_and_makes_the_requirem
                     id: 0,
                     org: rj1.id,
                     activity: activity_id.clone(),
-                    subject: "cstf.fire_safety".into(),
+                    subject: Subject::from_static("cstf.fire_safety"),
                     level: 1,
                     verbs: vec!["http://adlnet.gov/expapi/verbs/passed".into()],
                     require_success: false,
@@ -887,7 +888,7 @@ async fn a_test_out_pass_waives_the_course_s_cmi5_units() {
             title: "Fire safety with a cmi5 unit".into(),
             summary: "A cmi5 unit, then an assessment".into(),
             satisfies: vec![Satisfies {
-                subject: "cstf.fire_safety".into(),
+                subject: Subject::from_static("cstf.fire_safety"),
                 level: 1,
             }],
             order: ModuleOrder::InOrder,

@@ -61,6 +61,25 @@ employee_number,assignment_number,given_name,family_name,org_code,unit_code,staf
 }
 
 #[test]
+fn a_malformed_subject_is_named_with_its_row_and_column() {
+    let bad = RECORDS.replace("cstf.safeguarding_adults", "Safeguarding Adults");
+    let problems =
+        parse(ImportKind::Records, bad.as_bytes(), NO_PROGRESS).expect_err("bad subject");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(
+        (problems[0].line, problems[0].field.as_str()),
+        (3, "subject")
+    );
+    assert!(
+        problems[0]
+            .message
+            .contains("\"Safeguarding Adults\" is not a competency subject"),
+        "{}",
+        problems[0].message
+    );
+}
+
+#[test]
 fn missing_and_unknown_columns_are_named() {
     let problems = parse(
         ImportKind::Records,

@@ -90,7 +90,7 @@ pub(crate) fn course() -> CourseVersion {
         title: "Fire safety, level 1".into(),
         summary: "What to do when the alarm sounds".into(),
         satisfies: vec![Satisfies {
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
         }],
         order: ModuleOrder::InOrder,

@@ -72,7 +72,7 @@ pub(crate) async fn expire(
     let old = RecordRow {
         line: 1,
         employee_number: bundle.person.employee_number.clone(),
-        subject: subject.into(),
+        subject: Subject::parse(subject).expect("a subject"),
         level,
         // A different day each time: an identical record would be the withdrawn one again (records are deduplicated).
         completed_on: org.today(chrono::Utc::now())
@@ -115,7 +115,7 @@ pub(crate) async fn renewal(
     c.code = "renewal".into();
     c.title = title.into();
     c.satisfies = vec![Satisfies {
-        subject: subject.into(),
+        subject: Subject::parse(subject).expect("a subject"),
         level,
     }];
     for m in &mut c.modules {
@@ -131,7 +131,7 @@ struct Setup {
     store: Arc<dyn Store>,
     rj1: Organisation,
     person: PersonId,
-    subject: String,
+    subject: Subject,
     level: u8,
     title: String,
     _dir: Option<tempfile::TempDir>,

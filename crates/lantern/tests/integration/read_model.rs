@@ -62,7 +62,7 @@ fn record(employee_number: &str, completed: &str, recorded_at: Option<Timestamp>
     RecordRow {
         line: 1,
         employee_number: employee_number.to_owned(),
-        subject: "cstf.fire_safety".into(),
+        subject: Subject::from_static("cstf.fire_safety"),
         level: 1,
         completed_on: d(completed),
         hours: None,
@@ -136,7 +136,7 @@ async fn a_restart_and_questions_as_known_at_answer_as_the_engine_does() {
             line: 1,
             employee_number: current[1].person.employee_number.clone(),
             org: "RJ1".into(),
-            subject: "cstf.moving_handling".into(),
+            subject: Subject::from_static("cstf.moving_handling"),
             reason: "Phased return from injury".into(),
             from: d("2026-11-01"),
             until: Some(d("2027-02-28")),

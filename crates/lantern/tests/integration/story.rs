@@ -93,7 +93,7 @@ fn world() -> WriteBatch {
     let rec = |emp: &str, done: &str, ptype: ProviderType| RecordRow {
         line: 1,
         employee_number: emp.into(),
-        subject: "cstf.fire_safety".into(),
+        subject: Subject::from_static("cstf.fire_safety"),
         level: 1,
         completed_on: d(done),
         hours: None,
@@ -229,7 +229,7 @@ async fn storage_story_on_every_backend() {
         // The roll-up agrees, counts E2 once at the directorate, and changes when data does.
         let model = ReadModel::new();
         let fire = RequirementKey {
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
         };
         let r = model
@@ -307,7 +307,7 @@ async fn a_bad_batch_writes_nothing_and_names_every_row() {
         bad.posts[0].line = 4;
         bad.records[0].employee_number = "E404".into();
         bad.records[0].line = 9;
-        bad.records[1].subject = "cstf.juggling".into();
+        bad.records[1].subject = Subject::from_static("cstf.juggling");
         bad.records[1].line = 10;
         let Err(StoreError::Rejected(problems)) = store.write(&bad).await else {
             panic!("{name}: batch accepted")
@@ -499,7 +499,7 @@ async fn incremental_rollups_equal_a_rebuild() {
         batch.records.push(RecordRow {
             line: 1,
             employee_number: a.person.employee_number.clone(),
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
             completed_on: d("2026-11-20"),
             hours: None,
@@ -541,7 +541,7 @@ async fn incremental_rollups_equal_a_rebuild() {
             line: 1,
             employee_number: c.person.employee_number.clone(),
             org: "RJ1".into(),
-            subject: "cstf.moving_handling".into(),
+            subject: Subject::from_static("cstf.moving_handling"),
             reason: "Phased return from injury".into(),
             from: d("2026-11-01"),
             until: Some(d("2027-02-28")),

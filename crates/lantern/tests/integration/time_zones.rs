@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{Days, NaiveDate, Utc};
 use lantern_domain::access::Scope;
 use lantern_domain::local_time::TimeZone;
-use lantern_domain::{AccountId, PersonId};
+use lantern_domain::{AccountId, PersonId, Subject};
 use lantern_store::Store;
 use std::sync::Arc;
 
@@ -119,7 +119,7 @@ async fn today_and_the_end_of_a_day_are_the_organisations_own() {
         batch.records.push(lantern_store::RecordRow {
             line: 1,
             employee_number: someone.person.employee_number.clone(),
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
             completed_on: TimeZone::DEFAULT.date_at(written) - Days::new(1),
             hours: None,

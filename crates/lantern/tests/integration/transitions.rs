@@ -73,7 +73,7 @@ async fn small_world(store: &Arc<dyn Store>) {
     b.records.push(RecordRow {
         line: 1,
         employee_number: "E1".into(),
-        subject: "cstf.fire_safety".into(),
+        subject: Subject::from_static("cstf.fire_safety"),
         level: 1,
         completed_on: d("2025-06-01"),
         hours: None,

@@ -316,7 +316,7 @@ macro_rules! impl_attempts {
                             .bind(org.0).bind(person.0).bind(course.version_id).bind(now).fetch_one(&mut *tx).await?,
                     };
                     sqlx::query("INSERT INTO test_out_attempts (attempt_id, subject, level, recorded_at) VALUES ($1, $2, $3, $4)")
-                        .bind(id).bind(&requirement.0).bind(i64::from(requirement.1)).bind(now).execute(&mut *tx).await?;
+                        .bind(id).bind(requirement.0.as_str()).bind(i64::from(requirement.1)).bind(now).execute(&mut *tx).await?;
                     let a = self.learning_attempt_in(&mut tx, org, id).await?;
                     tx.commit().await?;
                     Ok(a)
@@ -326,7 +326,7 @@ macro_rules! impl_attempts {
                     self.learning_test_out_settings(org).await
                 }
 
-                async fn set_test_out(&self, org: OrgId, subject: &str, level: u8, enabled: bool, by: AccountId, now: Timestamp) -> Result<()> {
+                async fn set_test_out(&self, org: OrgId, subject: &lantern_domain::Subject, level: u8, enabled: bool, by: AccountId, now: Timestamp) -> Result<()> {
                     self.learning_set_test_out(org, subject, level, enabled, by, now).await
                 }
 

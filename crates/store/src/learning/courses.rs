@@ -120,7 +120,7 @@ macro_rules! impl_courses {
                     .fetch_one(&mut *tx).await?;
                     for s in &version.satisfies {
                         sqlx::query("INSERT INTO course_satisfies (course_version_id, subject, level) VALUES ($1, $2, $3)")
-                            .bind(version_id).bind(&s.subject).bind(i64::from(s.level)).execute(&mut *tx).await?;
+                            .bind(version_id).bind(s.subject.as_str()).bind(i64::from(s.level)).execute(&mut *tx).await?;
                     }
                     let owner_ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
                         .bind(org.0).fetch_one(&mut *tx).await?;

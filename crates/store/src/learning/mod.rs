@@ -29,7 +29,7 @@ pub(crate) use test_out::impl_test_out;
 use crate::Result;
 use crate::scope::Scope;
 use async_trait::async_trait;
-use lantern_domain::{AccountId, Date, OrgId, PersonId, Timestamp, UnitId};
+use lantern_domain::{AccountId, Date, OrgId, PersonId, Subject, Timestamp, UnitId};
 use lantern_learning::assessment::{Answers, Drawn, Marked, Question};
 use lantern_learning::course::{CourseVersion, Mode, ModuleState};
 
@@ -122,7 +122,7 @@ impl Attempt {
 /// One version of an organisation's test-out setting for a requirement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestOutSetting {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub enabled: bool,
     pub recorded_at: Timestamp,
@@ -280,7 +280,7 @@ pub trait LearningStore: Send + Sync {
     async fn set_test_out(
         &self,
         org: OrgId,
-        subject: &str,
+        subject: &Subject,
         level: u8,
         enabled: bool,
         by: AccountId,

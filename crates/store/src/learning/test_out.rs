@@ -7,7 +7,8 @@ macro_rules! impl_test_out {
             use super::$store;
             use crate::learning::{TestOutSetting, test_out_on};
             use crate::{Result, StoreError};
-            use lantern_domain::{AccountId, OrgId, Timestamp};
+            use crate::sql::read_subject;
+            use lantern_domain::{AccountId, OrgId, Subject, Timestamp};
             use lantern_learning::course::CourseVersion;
             use sqlx::Row;
 
@@ -17,7 +18,7 @@ macro_rules! impl_test_out {
                 rows.iter()
                     .map(|r| {
                         Ok(TestOutSetting {
-                            subject: r.try_get("subject")?,
+                            subject: read_subject("test_out_settings.subject", r.try_get("subject")?)?,
                             level: u8::try_from(r.try_get::<i64, _>("level")?)
                                 .map_err(|e| StoreError::Corrupt { column: "test_out_settings.level", message: e.to_string() })?,
                             enabled: r.try_get("enabled")?,
@@ -38,7 +39,7 @@ macro_rules! impl_test_out {
                 pub(crate) async fn learning_set_test_out(
                     &self,
                     org: OrgId,
-                    subject: &str,
+                    subject: &Subject,
                     level: u8,
                     enabled: bool,
                     by: AccountId,
@@ -46,7 +47,7 @@ macro_rules! impl_test_out {
                 ) -> Result<()> {
                     let mut tx = self.begin_write().await?;
                     let known: Option<i64> = sqlx::query_scalar("SELECT id FROM rules WHERE org_id = $1 AND subject = $2 AND level = $3 LIMIT 1")
-                        .bind(org.0).bind(subject).bind(i64::from(level)).fetch_optional(&mut *tx).await?;
+                        .bind(org.0).bind(subject.as_str()).bind(i64::from(level)).fetch_optional(&mut *tx).await?;
                     if known.is_none() {
                         return Err(super::learning_courses::rejected(
                             "requirement",
@@ -54,7 +55,7 @@ macro_rules! impl_test_out {
                         ));
                     }
                     sqlx::query("INSERT INTO test_out_settings (org_id, subject, level, enabled, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(org.0).bind(subject).bind(i64::from(level)).bind(enabled).bind(now).bind(by.0)
+                        .bind(org.0).bind(subject.as_str()).bind(i64::from(level)).bind(enabled).bind(now).bind(by.0)
                         .execute(&mut *tx).await?;
                     tx.commit().await?;
                     Ok(())
@@ -66,7 +67,7 @@ macro_rules! impl_test_out {
                     tx: &mut Tx<'_>,
                     org: OrgId,
                     course: &CourseVersion,
-                ) -> Result<Option<(String, u8)>> {
+                ) -> Result<Option<(Subject, u8)>> {
                     let settings = settings_from(sqlx::query(SETTINGS).bind(org.0).fetch_all(&mut **tx).await?)?;
                     Ok(course
                         .satisfies

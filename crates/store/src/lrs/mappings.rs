@@ -3,7 +3,7 @@
 //! withdrawals when a statement is voided.
 
 use lantern_domain::xapi_mapping::StatementOutcome;
-use lantern_domain::{PersonId, RecordId};
+use lantern_domain::{PersonId, RecordId, Subject};
 use lantern_xapi::Prepared;
 
 /// A mapping that turns statements into training records: the rules are the domain's.
@@ -15,7 +15,7 @@ pub struct FedRecord {
     pub statement_id: uuid::Uuid,
     pub record_id: RecordId,
     pub person: PersonId,
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub completed_on: lantern_domain::Date,
     pub withdrawn: bool,
@@ -59,7 +59,7 @@ macro_rules! mappings_sql {
                     id: r.try_get("id")?,
                     org: OrgId(r.try_get("org_id")?),
                     activity: r.try_get("activity")?,
-                    subject: r.try_get("subject")?,
+                    subject: crate::sql::read_subject("xapi_mappings.subject", r.try_get("subject")?)?,
                     level: u8::try_from(level).unwrap_or(u8::MAX),
                     verbs: r.try_get::<String, _>("verbs")?.split_whitespace().map(str::to_owned).collect(),
                     require_success: r.try_get("require_success")?,
@@ -228,7 +228,7 @@ macro_rules! mappings_sql {
                     "INSERT INTO xapi_mappings (org_id, activity, subject, level, verbs, require_success, min_scaled_score, hours, created_at, created_by) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
-                .bind(m.org.0).bind(&m.activity).bind(&m.subject).bind(i64::from(m.level)).bind(m.verbs.join(" "))
+                .bind(m.org.0).bind(&m.activity).bind(m.subject.as_str()).bind(i64::from(m.level)).bind(m.verbs.join(" "))
                 .bind(m.require_success).bind(m.min_scaled_score).bind(m.hours).bind(m.created_at).bind(by.map(|a| a.0))
                 .fetch_one(&store.pool).await?)
             }
@@ -254,7 +254,7 @@ macro_rules! mappings_sql {
                         statement_id: uuid_of(&sid)?,
                         record_id: RecordId(r.try_get("id")?),
                         person: PersonId(r.try_get("person_id")?),
-                        subject: r.try_get("subject")?,
+                        subject: crate::sql::read_subject("training_records.subject", r.try_get("subject")?)?,
                         level: u8::try_from(level).unwrap_or(u8::MAX),
                         completed_on: r.try_get("completed_on")?,
                         withdrawn: r.try_get("withdrawn")?,

@@ -13,7 +13,7 @@
 
 use crate::{Result, StoreError};
 use lantern_domain::rollup::{CellRuns, Contribution, Hierarchy, Node, RollupIndex};
-use lantern_domain::{PersonId, RequirementKey, UnitId};
+use lantern_domain::{PersonId, RequirementKey, Subject, UnitId};
 use std::collections::HashMap;
 
 /// Bumped whenever the layout below changes; a part in another format is never read (the fingerprint the layers are
@@ -87,8 +87,8 @@ pub fn decode(
     for _ in 0..n {
         let len = r.count()?;
         let subject = std::str::from_utf8(r.bytes(len)?)
-            .map_err(|_| corrupt("a requirement that is not UTF-8"))?
-            .to_owned();
+            .map_err(|_| corrupt("a requirement that is not UTF-8"))?;
+        let subject = Subject::parse(subject).map_err(|e| corrupt(&e))?;
         let level = r.byte()?;
         ixs.push(intern(&RequirementKey { subject, level }));
     }
@@ -214,8 +214,8 @@ pub fn decode_cells(
     for _ in 0..n {
         let len = r.count()?;
         let subject = std::str::from_utf8(r.bytes(len)?)
-            .map_err(|_| corrupt("a requirement that is not UTF-8"))?
-            .to_owned();
+            .map_err(|_| corrupt("a requirement that is not UTF-8"))?;
+        let subject = Subject::parse(subject).map_err(|e| corrupt(&e))?;
         let level = r.byte()?;
         ixs.push(intern(&RequirementKey { subject, level }));
     }
@@ -367,11 +367,11 @@ mod tests {
     fn parts_round_trip() {
         let mut index = RollupIndex::builder(Hierarchy::default()).finish();
         let a = index.intern(&RequirementKey {
-            subject: "cstf.fire_safety".into(),
+            subject: Subject::from_static("cstf.fire_safety"),
             level: 1,
         });
         let b = index.intern(&RequirementKey {
-            subject: "cstf.resuscitation".into(),
+            subject: Subject::from_static("cstf.resuscitation"),
             level: 2,
         });
         let one = Contribution {
@@ -407,7 +407,7 @@ mod tests {
     #[test]
     fn cells_round_trip() {
         let mut index = RollupIndex::builder(Hierarchy::default()).finish();
-        let fire = RequirementKey::new("cstf.fire_safety", 1);
+        let fire = RequirementKey::new(Subject::from_static("cstf.fire_safety"), 1);
         let a = index.intern(&fire);
         let tree = Hierarchy::from_parents([(UnitId(4), None), (UnitId(9), Some(UnitId(4)))]);
         let mut runs: [Vec<i32>; 12] = Default::default();
@@ -427,7 +427,10 @@ mod tests {
         ];
         let body = encode_cells(&index, &tree, &cells);
         let mut fresh = RollupIndex::builder(Hierarchy::default()).finish();
-        fresh.intern(&RequirementKey::new("cstf.resuscitation", 2));
+        fresh.intern(&RequirementKey::new(
+            Subject::from_static("cstf.resuscitation"),
+            2,
+        ));
         let (got_tree, got) = decode_cells(&body, |k| fresh.intern(k)).expect("decodes");
         assert_eq!(got_tree, tree);
         assert_eq!(got.len(), 2);

@@ -3,7 +3,7 @@ use crate::views::{self, UnitPeopleView};
 use crate::{AppError, AppState};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use lantern_domain::{RequirementKey, Status, UnitId};
+use lantern_domain::{RequirementKey, Status, Subject, UnitId};
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -37,7 +37,8 @@ impl UnitPeopleQuery {
             };
         let requirement = match (self.subject.as_deref().filter(|s| !s.is_empty()), level) {
             (Some(subject), Some(level)) => Some(RequirementKey {
-                subject: subject.to_owned(),
+                subject: Subject::parse(subject)
+                    .map_err(|e| AppError::BadRequest(format!("subject: {e}")))?,
                 level,
             }),
             (None, None) => None,

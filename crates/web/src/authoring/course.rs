@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use lantern_domain::Organisation;
+use lantern_domain::{Organisation, Subject};
 use lantern_learning::course::{CourseVersion, ModuleKind};
 use lantern_store::StoreError;
 use lantern_store::learning::authoring::DraftKind;
@@ -29,7 +29,7 @@ pub struct CourseEditor {
     /// The published version, if any.
     published: Option<u32>,
     /// (subject, title) of each requirement the organisation has.
-    subjects: Vec<(String, String)>,
+    subjects: Vec<(Subject, String)>,
     banks: Vec<String>,
     /// Other courses of the organisation, (code, title), for prerequisites.
     courses: Vec<(String, String)>,
@@ -99,7 +99,7 @@ async fn editor(
         .store
         .org_context(&lantern_store::Scope::org(org.id), org.id)
         .await?;
-    let mut subjects: Vec<(String, String)> = ctx
+    let mut subjects: Vec<(Subject, String)> = ctx
         .rules
         .iter()
         .map(|r| (r.subject.clone(), r.title.clone()))

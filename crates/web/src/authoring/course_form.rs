@@ -3,6 +3,7 @@
 //! checkbox; packages the editor does not edit (SCORM, cmi5, simulations) travel through it unchanged as JSON.
 
 use super::{Fields, Problem, whole};
+use lantern_domain::Subject;
 use lantern_learning::assessment::Rules;
 use lantern_learning::course::{
     CourseProblem, CourseVersion, Module, ModuleKind, ModuleOrder, Satisfies,
@@ -81,7 +82,7 @@ impl CourseForm {
             satisfies: c
                 .satisfies
                 .iter()
-                .map(|s| (s.subject.clone(), s.level.to_string()))
+                .map(|s| (s.subject.to_string(), s.level.to_string()))
                 .collect(),
             prerequisites: c.prerequisites.clone(),
             modules: c
@@ -186,16 +187,25 @@ impl CourseForm {
             .satisfies
             .iter()
             .enumerate()
-            .map(|(i, (subject, level))| Satisfies {
-                subject: subject.clone(),
-                level: whole(
+            .filter_map(|(i, (subject, level))| {
+                let level = whole(
                     &mut problems,
                     &format!("s{i}_level"),
                     level,
                     "a level from 1 to 9",
                     |l: &u8| (1..=9).contains(l),
                     1,
-                ),
+                );
+                match Subject::parse(subject) {
+                    Ok(subject) => Some(Satisfies { subject, level }),
+                    Err(e) => {
+                        problems.push(Problem::new(
+                            format!("s{i}_subject"),
+                            format!("Choose a requirement from the list: {e}"),
+                        ));
+                        None
+                    }
+                }
             })
             .collect();
         let modules = self
@@ -384,7 +394,7 @@ mod tests {
             title: "Fire".into(),
             summary: "Fire safety".into(),
             satisfies: vec![Satisfies {
-                subject: "cstf.fire_safety".into(),
+                subject: Subject::from_static("cstf.fire_safety"),
                 level: 1,
             }],
             order: ModuleOrder::InOrder,

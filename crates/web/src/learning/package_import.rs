@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{FromRequest, Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
-use lantern_domain::{AccountId, OrgId, RulePurpose, Timestamp};
+use lantern_domain::{AccountId, OrgId, RequirementKey, RulePurpose, Timestamp};
 use lantern_learning::course::{CourseVersion, Module, ModuleKind, ModuleOrder, Satisfies};
 use lantern_learning::scorm::package::{Limits, PackageError};
 use lantern_store::learning::CourseEntry;
@@ -189,7 +189,7 @@ async fn render(
         .filter(|r| r.purpose == RulePurpose::Requirement)
         .map(|r| {
             (
-                format!("{}:{}", r.subject, r.level),
+                r.requirement().to_string(),
                 format!("{} (level {})", r.title, r.level),
             )
         })
@@ -262,13 +262,18 @@ pub async fn upload(
             }
             Some("requirement") => {
                 let text = field.text().await.unwrap_or_default();
-                if let Some((subject, level)) = text.rsplit_once(':')
-                    && let Ok(level) = level.parse::<u8>()
-                {
-                    settings.satisfies.push(Satisfies {
-                        subject: subject.to_owned(),
-                        level,
-                    });
+                match text.trim() {
+                    "" => {}
+                    t => match t.parse::<RequirementKey>() {
+                        Ok(k) => settings.satisfies.push(Satisfies {
+                            subject: k.subject,
+                            level: k.level,
+                        }),
+                        Err(e) => errors.push(FieldError {
+                            field: "requirement",
+                            message: format!("Choose a requirement from the list: {e}"),
+                        }),
+                    },
                 }
             }
             Some("file") => {

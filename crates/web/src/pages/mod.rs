@@ -531,7 +531,7 @@ fn reminder_row(
         .iter()
         .find(|q| q.subject == r.subject && q.level == r.level)
         .map(|q| q.explanation.rule.title.clone())
-        .unwrap_or_else(|| r.subject.clone());
+        .unwrap_or_else(|| r.subject.to_string());
     let earlier = |id: Option<i64>| {
         history
             .iter()

@@ -77,7 +77,7 @@ impl TeamPage {
     fn cell<'a>(&self, row: &'a PersonRowView, key: &str) -> Option<&'a views::PersonStatusBrief> {
         row.statuses
             .iter()
-            .find(|s| RequirementKey::new(s.subject.as_str(), s.level).to_string() == key)
+            .find(|s| RequirementKey::new(s.subject.clone(), s.level).to_string() == key)
     }
 
     /// "Last reminded 3 Dec 2026 by Sam Ward", when the person has been.

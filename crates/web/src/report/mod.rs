@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::{AppError, AppState};
 use lantern_domain::access::Action;
 use lantern_domain::rollup::{Counts, Node, PersonStatuses};
-use lantern_domain::{Date, PersonId, Timestamp, UnitId};
+use lantern_domain::{Date, PersonId, Subject, Timestamp, UnitId};
 use lantern_store::read_model::OrgRollup;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -117,7 +117,7 @@ pub async fn build(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let titles: HashMap<(String, u8), String> =
+    let titles: HashMap<(Subject, u8), String> =
         crate::views::titles(&rollup.context.rules, known_at)
             .into_iter()
             .map(|(k, (title, _))| (k, title))
@@ -130,7 +130,7 @@ pub async fn build(
             let title = titles
                 .get(&(k.subject.clone(), k.level))
                 .cloned()
-                .unwrap_or_else(|| k.subject.clone());
+                .unwrap_or_else(|| k.subject.to_string());
             format!("{title} L{}", k.level)
         })
         .collect();

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use lantern_domain::access::Action;
 use lantern_domain::framework::FrameworkFile;
 use lantern_domain::rule_versions::{self, Author, Problem, VersionDraft};
-use lantern_domain::{Rule, RuleId, RuleKind, RulePurpose};
+use lantern_domain::{Rule, RuleId, RuleKind, RulePurpose, Subject};
 use lantern_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -60,7 +60,8 @@ pub struct RulesView {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequirementRules {
-    pub subject: String,
+    #[schema(value_type = String)]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     pub framework: String,

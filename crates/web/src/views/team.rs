@@ -72,7 +72,10 @@ impl TeamFilter {
         };
         let requirement = match given(requirement) {
             None => None,
-            Some(r) => Some(r.parse::<RequirementKey>().map_err(AppError::BadRequest)?),
+            Some(r) => Some(
+                r.parse::<RequirementKey>()
+                    .map_err(|e| AppError::BadRequest(format!("requirement: {e}")))?,
+            ),
         };
         Ok(TeamFilter {
             unit,
@@ -268,7 +271,7 @@ async fn team_from(
     let mut columns: Vec<TeamColumn> = Vec::new();
     for p in &matrix.people {
         for s in &p.statuses {
-            let key = RequirementKey::new(s.subject.as_str(), s.level).to_string();
+            let key = RequirementKey::new(s.subject.clone(), s.level).to_string();
             if !columns.iter().any(|c| c.key == key) {
                 columns.push(TeamColumn {
                     key,
@@ -391,7 +394,7 @@ fn reminder_targets(people: &[PersonRowView], columns: &[TeamColumn]) -> Vec<Tar
                 .filter(|s| s.status.is_overdue())
                 .filter(|s| {
                     columns.iter().any(|c| {
-                        c.key == RequirementKey::new(s.subject.as_str(), s.level).to_string()
+                        c.key == RequirementKey::new(s.subject.clone(), s.level).to_string()
                     })
                 })
                 .cloned()
@@ -408,10 +411,11 @@ fn reminder_targets(people: &[PersonRowView], columns: &[TeamColumn]) -> Vec<Tar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lantern_domain::Subject;
 
     fn brief(subject: &str, status: Status) -> PersonStatusBrief {
         PersonStatusBrief {
-            subject: subject.into(),
+            subject: Subject::parse(subject).expect("a subject"),
             level: 1,
             title: subject.into(),
             status,
@@ -506,7 +510,7 @@ mod tests {
         let expired_fire = TeamFilter {
             status: Some(Status::Expired),
             requirement: Some(RequirementKey {
-                subject: "fire".into(),
+                subject: Subject::from_static("fire"),
                 level: 1,
             }),
             ..TeamFilter::default()

@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use lantern_domain::access::Action;
 use lantern_domain::dates::add_months;
 use lantern_domain::rollup::{Counts, Node, RollupIndex};
-use lantern_domain::{RequirementKey, Unit};
+use lantern_domain::{RequirementKey, Subject, Unit};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -43,7 +43,8 @@ pub struct TrendsView {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequirementTrend {
-    pub subject: String,
+    #[schema(value_type = String)]
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     /// The organisation's percentage on each of `dates`; null where nobody was counted ("n/a").
@@ -82,7 +83,7 @@ pub async fn trends(state: &AppState, caller: &Caller, ods: &str) -> Result<Tren
         .rollup(state.store.as_ref(), &scope, org.id, None)
         .await?;
     let today = crate::when::today(&org);
-    let titles: std::collections::HashMap<(String, u8), String> = rollup
+    let titles: std::collections::HashMap<(Subject, u8), String> = rollup
         .context
         .rules
         .iter()
@@ -98,7 +99,7 @@ pub async fn trends(state: &AppState, caller: &Caller, ods: &str) -> Result<Tren
             let title = titles
                 .get(&(k.subject.clone(), k.level))
                 .cloned()
-                .unwrap_or_else(|| k.subject.clone());
+                .unwrap_or_else(|| k.subject.to_string());
             trend(index, k, title, &dates)
         })
         .filter(|t| t.percent.iter().any(Option::is_some))

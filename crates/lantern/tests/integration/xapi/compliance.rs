@@ -4,7 +4,7 @@
 
 use super::*;
 use lantern_domain::engine::{OrgEngine, PersonFacts, Status};
-use lantern_domain::{OrgId, PersonId};
+use lantern_domain::{OrgId, PersonId, Subject};
 use lantern_store::lrs::XapiMapping;
 use lantern_store::{PeopleFilter, PersonBundle};
 
@@ -76,7 +76,7 @@ async fn statements_become_training_records_and_voiding_withdraws_them() {
                     id: 0,
                     org: rj1.id,
                     activity: "https://elearning.test/fire/*".into(),
-                    subject: FIRE.into(),
+                    subject: Subject::parse(FIRE).expect("a subject"),
                     level: 1,
                     verbs: vec![PASSED.into(), COMPLETED.into()],
                     require_success: true,

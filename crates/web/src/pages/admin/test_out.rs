@@ -10,12 +10,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use lantern_domain::RulePurpose;
+use lantern_domain::{RulePurpose, Subject};
 use lantern_store::learning::test_out_on;
 
 /// One requirement's row.
 pub struct TestOutRow {
-    pub subject: String,
+    pub subject: Subject,
     pub level: u8,
     pub title: String,
     pub enabled: bool,
@@ -109,6 +109,8 @@ pub async fn submit(
             );
         }
     };
+    let subject = Subject::parse(&form.subject)
+        .map_err(|e| crate::AppError::BadRequest(format!("subject: {e}")))?;
     let level: u8 = form.level.trim().parse().map_err(|_| {
         crate::AppError::BadRequest(format!("level must be a number, not {:?}", form.level))
     })?;
@@ -116,7 +118,7 @@ pub async fn submit(
         .store
         .set_test_out(
             ctx.org.id,
-            form.subject.trim(),
+            &subject,
             level,
             enabled,
             page.caller.account.id,
