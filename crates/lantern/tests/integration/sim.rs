@@ -350,7 +350,7 @@ async fn act(
 /// always be recorded.
 #[test]
 fn every_shipped_scenario_gives_competencies_that_exist() {
-    let codes: Vec<String> = lantern_domain::framework::BUILT_IN
+    let codes: Vec<lantern_domain::Subject> = lantern_domain::framework::BUILT_IN
         .iter()
         .flat_map(|(name, text)| {
             lantern_domain::framework::FrameworkFile::parse(name, text)

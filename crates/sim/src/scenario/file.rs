@@ -416,16 +416,11 @@ impl<'a> Checker<'a> {
                 "cite at least one source for the scenario's clinical content",
             );
         }
+        let mut competencies = Vec::new();
         for (i, c) in h.competencies.iter().enumerate() {
-            let ok = !c.is_empty()
-                && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-            if !ok {
-                self.fail(
-                    h_at,
-                    format!("scenario.competencies[{i}]"),
-                    format!("{c:?} is not a competency subject code"),
-                );
+            match Subject::parse(c) {
+                Ok(subject) => competencies.push(subject),
+                Err(e) => self.fail(h_at, format!("scenario.competencies[{i}]"), e),
             }
         }
         let actions = match h.actions {
@@ -452,7 +447,7 @@ impl<'a> Checker<'a> {
             summary,
             minutes: h.minutes,
             pass_mark: h.pass_mark,
-            competencies: h.competencies,
+            competencies,
             sources: h.sources,
             further_reading: h.further_reading,
             actions,

@@ -11,6 +11,7 @@ mod file;
 pub use file::{FileError, json_schema, parse};
 
 use crate::news2::{Consciousness, Spo2Scale};
+use lantern_domain::Subject;
 use serde::{Deserialize, Serialize};
 
 /// A checked scenario.
@@ -26,7 +27,7 @@ pub struct Scenario {
     /// Percentage of the available points needed to pass (with no critical harm and no critical miss).
     pub pass_mark: u8,
     /// Competency subjects a pass records (each at level 1).
-    pub competencies: Vec<String>,
+    pub competencies: Vec<Subject>,
     /// The guidance the scenario follows, cited (title, edition, date).
     pub sources: Vec<String>,
     /// What to read next, shown in the debrief.
