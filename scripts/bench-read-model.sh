@@ -70,5 +70,7 @@ again "$API"
 again "$API?known_at=$KNOWN_AT"
 again "/orgs/$ODS"
 again "/orgs/$ODS?known_at=$KNOWN_AT"
+printf '%-60s %s bytes, %s links\n' "/orgs/$ODS" \
+    "$(curl -s -b "$JAR" "$BASE/orgs/$ODS" | wc -c)" "$(curl -s -b "$JAR" "$BASE/orgs/$ODS" | grep -o '<a ' | wc -l)"
 echo "memory at the end: $(rss)"
 grep -E "roll-up restored|roll-up made" "$LOG" | sed 's/\x1b\[[0-9;]*m//g' || true
