@@ -135,12 +135,12 @@ pub trait SimStore: Send + Sync {
         today: Date,
     ) -> Result<()>;
 
-    /// Runs in the organisation, newest first: of one person, or of everyone the caller sees.
+    /// A person's runs in the organisation, newest first; none when the person is outside the caller's scope.
     async fn sim_runs(
         &self,
         scope: &Scope,
         org: OrgId,
-        person: Option<PersonId>,
+        person: PersonId,
     ) -> Result<Vec<RunSummary>>;
 }
 
@@ -333,41 +333,32 @@ macro_rules! impl_sim_store {
                     Ok(())
                 }
 
-                async fn sim_runs(&self, scope: &Scope, org: OrgId, person: Option<PersonId>) -> Result<Vec<RunSummary>> {
-                    let rows = match person {
-                        Some(p) => sqlx::query("SELECT r.id, r.person_id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at \
-                                FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.id DESC")
-                            .bind(org.0).bind(p.0).fetch_all(&self.pool).await?,
-                        None => sqlx::query("SELECT r.id, r.person_id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at \
-                                FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 ORDER BY r.id DESC")
-                            .bind(org.0).fetch_all(&self.pool).await?,
-                    };
-                    let people: Vec<PersonId> = rows.iter().map(|r| r.try_get("person_id").map(PersonId)).collect::<Result<_, _>>()?;
-                    let visible = self.visible_people(scope, org, &people).await?;
-                    let mut out = Vec::new();
-                    for r in rows {
-                        let person = PersonId(r.try_get("person_id")?);
-                        if !visible.contains(&person.0) {
-                            continue;
-                        }
-                        let percent: Option<i64> = r.try_get("percent")?;
-                        let result = match percent {
-                            Some(p) => Some((
-                                u8::try_from(p).map_err(|e| corrupt("sim_results.percent", e))?,
-                                r.try_get::<bool, _>("passed")?,
-                                r.try_get::<Timestamp, _>("recorded_at")?,
-                            )),
-                            None => None,
-                        };
-                        out.push(RunSummary {
-                            id: r.try_get("id")?,
-                            person,
-                            scenario_id: r.try_get("scenario_id")?,
-                            started_at: r.try_get("started_at")?,
-                            result,
-                        });
+                async fn sim_runs(&self, scope: &Scope, org: OrgId, person: PersonId) -> Result<Vec<RunSummary>> {
+                    if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
+                        return Ok(Vec::new());
                     }
-                    Ok(out)
+                    let rows = sqlx::query("SELECT r.id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at \
+                            FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.id DESC")
+                        .bind(org.0).bind(person.0).fetch_all(&self.pool).await?;
+                    rows.iter()
+                        .map(|r| {
+                            let result = match r.try_get::<Option<i64>, _>("percent")? {
+                                Some(p) => Some((
+                                    u8::try_from(p).map_err(|e| corrupt("sim_results.percent", e))?,
+                                    r.try_get::<bool, _>("passed")?,
+                                    r.try_get::<Timestamp, _>("recorded_at")?,
+                                )),
+                                None => None,
+                            };
+                            Ok(RunSummary {
+                                id: r.try_get("id")?,
+                                person,
+                                scenario_id: r.try_get("scenario_id")?,
+                                started_at: r.try_get("started_at")?,
+                                result,
+                            })
+                        })
+                        .collect()
                 }
             }
         }

@@ -90,7 +90,7 @@ async fn list(
     Path(ods): Path<String>,
 ) -> PageResult<ListPage> {
     let (org, person, scope) = learner(&state, &page.caller, &ods).await?;
-    let runs = state.store.sim_runs(&scope, org.id, Some(person)).await?;
+    let runs = state.store.sim_runs(&scope, org.id, person).await?;
     let entries = all_scenarios()?
         .into_iter()
         .map(|scenario| Entry {
@@ -131,7 +131,7 @@ async fn brief(
     let (_, scenario) = shipped_scenario(&id)?;
     let runs: Vec<RunSummary> = state
         .store
-        .sim_runs(&scope, org.id, Some(person))
+        .sim_runs(&scope, org.id, person)
         .await?
         .into_iter()
         .filter(|r| r.scenario_id == scenario.id)

@@ -265,7 +265,8 @@ fn player(
         .iter()
         .filter(|t| matches!(t.action, Action::RecordObservations { .. }))
         .filter_map(|t| {
-            let shown = run.shown(&run.trace(t.at / 60), t.at / 60)?;
+            // The trace to now holds every earlier minute as it was then.
+            let shown = run.shown(&trace, t.at / 60)?;
             let o = shown.observations;
             let Action::RecordObservations { news2 } = t.action else {
                 return None;
