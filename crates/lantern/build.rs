@@ -25,6 +25,9 @@ const SKIP_PATHS: &[&str] = &[
     "crates/learning/fuzz/corpus",
     "crates/learning/fuzz/artifacts",
     "crates/learning/fuzz/coverage",
+    "crates/sim/fuzz/corpus",
+    "crates/sim/fuzz/artifacts",
+    "crates/sim/fuzz/coverage",
 ];
 
 fn main() {

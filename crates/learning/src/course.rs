@@ -177,6 +177,22 @@ impl CourseVersion {
             {
                 add(&field, "the lesson has no text".into());
             }
+            // The simulations a course may include are the ones Lantern ships (lantern_sim::shipped).
+            if let ModuleKind::Simulation { scenario } = &m.kind
+                && lantern_sim::shipped::find(scenario).is_none()
+            {
+                let known: Vec<&str> = lantern_sim::shipped::SHIPPED
+                    .iter()
+                    .map(|(name, _)| name.trim_end_matches(".toml"))
+                    .collect();
+                add(
+                    &field,
+                    format!(
+                        "{scenario:?} is not a simulation Lantern has (it has {})",
+                        known.join(", ")
+                    ),
+                );
+            }
         }
         let mut seen = BTreeSet::new();
         for s in &self.satisfies {
@@ -495,6 +511,30 @@ mod tests {
                 "satisfies: cstf.fire_safety level 1 is listed twice",
                 "prerequisites: a course cannot require itself",
             ]
+        );
+        let sim = |scenario: &str| {
+            module(
+                "practice",
+                ModuleKind::Simulation {
+                    scenario: scenario.into(),
+                },
+                true,
+            )
+        };
+        assert!(
+            course(ModuleOrder::Free, vec![sim("sepsis-post-op")])
+                .check()
+                .is_ok()
+        );
+        let problems = course(ModuleOrder::Free, vec![sim("sepsis")])
+            .check()
+            .unwrap_err();
+        assert_eq!(problems[0].field, "modules[1]");
+        assert!(
+            problems[0]
+                .reason
+                .starts_with("\"sepsis\" is not a simulation Lantern has (it has sepsis-post-op, "),
+            "{problems:?}"
         );
         assert!(course(ModuleOrder::Free, vec![]).check().is_err());
         assert!(

@@ -14,9 +14,12 @@
 //! - `clock`: the simulated clock of a run in the browser (paused, or running at a speed), from the learner's
 //!   controls and the wall-clock times they arrived.
 //! - `shipped`: the scenarios in `scenarios/`, compiled in.
+//! - `analytics`: results across learners per scenario and cohort (pass rates, time to escalation, automation bias
+//!   and algorithm aversion), with small groups suppressed.
 //! - `check`: what `lantern scenario check` adds to parsing: that every phase, AI suggestion, question and
 //!   expected action can happen in some run.
 
+pub mod analytics;
 pub mod check;
 pub mod clock;
 pub mod engine;

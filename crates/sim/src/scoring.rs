@@ -97,7 +97,7 @@ pub struct EscalationResult {
     pub minutes_taken: Option<u32>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reliance {
     /// Accepted a correct suggestion.

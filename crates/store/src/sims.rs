@@ -2,7 +2,9 @@
 //! each learner's runs, their events (clock controls and actions, with the simulated second the server worked out),
 //! and each run's result. A pass writes a training record for each competency the scenario gives, through the one
 //! batch path, in the same transaction as the result. The rules (the engine, the score) are `lantern_sim`'s; this
-//! module keeps what they decide. Append-only on both backends (migration 0025).
+//! module keeps what they decide. A run may be played as a module of a course (`NewRun::module`): its result is
+//! then the module's state, in the same transaction, and completes the course when it was the last module left.
+//! Append-only on both backends (migrations 0025 and 0026).
 
 use crate::Result;
 use crate::scope::Scope;
@@ -22,6 +24,16 @@ pub struct NewRun<'a> {
     pub seed: u64,
     /// The xAPI registration (a UUID) the run's statements carry.
     pub registration: &'a str,
+    /// The course module the run is played for, if any: it must be the learner's own attempt's open module of kind
+    /// simulation, for this scenario.
+    pub module: Option<RunModule>,
+}
+
+/// The course module a run counts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunModule {
+    pub attempt: i64,
+    pub key: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +101,7 @@ pub struct StoredRun {
     pub seed: u64,
     pub registration: String,
     pub started_at: Timestamp,
+    pub module: Option<RunModule>,
     pub events: Vec<SimEvent>,
     pub result: Option<SimResult>,
 }
@@ -100,14 +113,29 @@ pub struct RunSummary {
     pub person: PersonId,
     pub scenario_id: String,
     pub started_at: Timestamp,
+    pub module: Option<RunModule>,
     /// Percent, passed, when.
     pub result: Option<(u8, bool, Timestamp)>,
+}
+
+/// An ended run, as results across learners read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndedRun {
+    pub id: i64,
+    pub person: PersonId,
+    pub scenario_id: String,
+    pub passed: bool,
+    pub percent: u8,
+    /// `lantern_sim::scoring::Score` as JSON.
+    pub score: String,
+    pub ended_at: Timestamp,
 }
 
 #[async_trait]
 pub trait SimStore: Send + Sync {
     /// Starts a run (storing the scenario file the first time it is played). NotFound when the person is outside
-    /// the caller's scope.
+    /// the caller's scope; refused, naming the field, when `run.module` is not the person's open simulation module
+    /// for this scenario.
     async fn start_sim_run(&self, scope: &Scope, run: &NewRun<'_>, now: Timestamp) -> Result<i64>;
 
     /// A run with its events and result, if its person is within the caller's scope.
@@ -124,7 +152,8 @@ pub trait SimStore: Send + Sync {
     ) -> Result<()>;
 
     /// Ends a run with its result; when it passed, a training record for each of `records` completed `today`, in
-    /// the same transaction. Refused when the run has already ended.
+    /// the same transaction. A run played for a course module sets the module's state too (completed on a pass, not
+    /// passed yet otherwise), completing the course when it was the last. Refused when the run has already ended.
     async fn finish_sim_run(
         &self,
         scope: &Scope,
@@ -142,6 +171,9 @@ pub trait SimStore: Send + Sync {
         org: OrgId,
         person: PersonId,
     ) -> Result<Vec<RunSummary>>;
+
+    /// Every ended run in the organisation of the people in the caller's scope, in the order they were started.
+    async fn ended_sim_runs(&self, scope: &Scope, org: OrgId) -> Result<Vec<EndedRun>>;
 }
 
 macro_rules! impl_sim_store {
@@ -153,6 +185,7 @@ macro_rules! impl_sim_store {
             use crate::{Result, Scope, StoreError};
             use async_trait::async_trait;
             use lantern_domain::{AccountId, Date, OrgId, OrgType, PersonId, RequirementKey, Timestamp};
+            use lantern_learning::course::{ModuleKind, ModuleState};
             use sqlx::Row;
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -171,8 +204,16 @@ macro_rules! impl_sim_store {
             }
 
             const RUN: &str = "SELECT r.id, r.org_id, r.person_id, r.account_id, r.scenario_id, r.scenario_digest, \
-                s.body, r.seed, r.registration, r.started_at FROM sim_runs r JOIN sim_scenarios s ON s.digest = r.scenario_digest \
+                s.body, r.seed, r.registration, r.started_at, m.attempt_id, m.module_key \
+                FROM sim_runs r JOIN sim_scenarios s ON s.digest = r.scenario_digest LEFT JOIN sim_run_modules m ON m.run_id = r.id \
                 WHERE r.org_id = $1 AND r.id = $2";
+
+            fn module_from(r: &DbRow) -> Result<Option<RunModule>> {
+                Ok(match r.try_get::<Option<i64>, _>("attempt_id")? {
+                    Some(attempt) => Some(RunModule { attempt, key: r.try_get("module_key")? }),
+                    None => None,
+                })
+            }
 
             fn result_from(r: &DbRow) -> Result<SimResult> {
                 Ok(SimResult {
@@ -208,6 +249,26 @@ macro_rules! impl_sim_store {
                         return Err(StoreError::NotFound);
                     }
                     let mut tx = self.begin_write().await?;
+                    if let Some(m) = &run.module {
+                        let a = self.learning_visible_attempt(&mut tx, scope, run.org, m.attempt).await?;
+                        if a.person != run.person {
+                            return Err(StoreError::NotFound);
+                        }
+                        let i = Self::learning_check_open(&a, &m.key)?;
+                        match &a.course.modules[i].kind {
+                            ModuleKind::Simulation { scenario } if scenario == run.scenario_id => {}
+                            _ => {
+                                return Err(StoreError::Rejected(vec![BatchProblem {
+                                    line: 1,
+                                    field: "module".into(),
+                                    message: format!("\"{}\" is not a module for the simulation {}", a.course.modules[i].title, run.scenario_id),
+                                }]));
+                            }
+                        }
+                        if a.states[i] == ModuleState::NotStarted {
+                            Self::learning_module_event(&mut tx, a.id, &m.key, ModuleState::InProgress, now).await?;
+                        }
+                    }
                     let known: Option<String> = sqlx::query_scalar("SELECT digest FROM sim_scenarios WHERE digest = $1")
                         .bind(run.digest).fetch_optional(&mut *tx).await?;
                     if known.is_none() {
@@ -222,6 +283,10 @@ macro_rules! impl_sim_store {
                         .bind(run.org.0).bind(run.person.0).bind(run.account.0).bind(run.scenario_id).bind(run.digest)
                         .bind(run.seed as i64).bind(run.registration).bind(now)
                         .fetch_one(&mut *tx).await?;
+                    if let Some(m) = &run.module {
+                        sqlx::query("INSERT INTO sim_run_modules (run_id, attempt_id, module_key) VALUES ($1, $2, $3)")
+                            .bind(id).bind(m.attempt).bind(&m.key).execute(&mut *tx).await?;
+                    }
                     tx.commit().await?;
                     Ok(id)
                 }
@@ -259,6 +324,7 @@ macro_rules! impl_sim_store {
                         seed: row.try_get::<i64, _>("seed")? as u64,
                         registration: row.try_get("registration")?,
                         started_at: row.try_get("started_at")?,
+                        module: module_from(&row)?,
                         events,
                         result,
                     })
@@ -329,6 +395,20 @@ macro_rules! impl_sim_store {
                         }
                         self.write_tx(&mut tx, &batch).await?;
                     }
+                    if let Some(m) = module_from(&row)? {
+                        // The module's state follows the run, unless the attempt finished meanwhile (another run of
+                        // the module passed first, say) or the module already passed.
+                        let mut a = self.learning_attempt_in(&mut tx, org, m.attempt).await?;
+                        let i = a.course.modules.iter().position(|x| x.key == m.key);
+                        if let Some(i) = i.filter(|_| a.completed_at.is_none())
+                            && a.states[i] != ModuleState::Completed
+                        {
+                            let state = if result.passed { ModuleState::Completed } else { ModuleState::Failed };
+                            Self::learning_module_event(&mut tx, a.id, &m.key, state, result.recorded_at).await?;
+                            a.states[i] = state;
+                            self.learning_complete_if_done(&mut tx, &mut a, result.recorded_at, today).await?;
+                        }
+                    }
                     tx.commit().await?;
                     Ok(())
                 }
@@ -337,8 +417,9 @@ macro_rules! impl_sim_store {
                     if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         return Ok(Vec::new());
                     }
-                    let rows = sqlx::query("SELECT r.id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at \
-                            FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.id DESC")
+                    let rows = sqlx::query("SELECT r.id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at, m.attempt_id, m.module_key \
+                            FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id LEFT JOIN sim_run_modules m ON m.run_id = r.id \
+                            WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.id DESC")
                         .bind(org.0).bind(person.0).fetch_all(&self.pool).await?;
                     rows.iter()
                         .map(|r| {
@@ -355,7 +436,30 @@ macro_rules! impl_sim_store {
                                 person,
                                 scenario_id: r.try_get("scenario_id")?,
                                 started_at: r.try_get("started_at")?,
+                                module: module_from(r)?,
                                 result,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn ended_sim_runs(&self, scope: &Scope, org: OrgId) -> Result<Vec<EndedRun>> {
+                    let rows = sqlx::query("SELECT r.id, r.person_id, r.scenario_id, s.percent, s.passed, s.score, s.recorded_at \
+                            FROM sim_runs r JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 ORDER BY r.id")
+                        .bind(org.0).fetch_all(&self.pool).await?;
+                    let people: Vec<PersonId> = rows.iter().map(|r| r.try_get("person_id").map(PersonId)).collect::<std::result::Result<_, _>>()?;
+                    let visible = self.visible_people(scope, org, &people).await?;
+                    rows.iter()
+                        .filter(|r| r.try_get::<i64, _>("person_id").is_ok_and(|p| visible.contains(&p)))
+                        .map(|r| {
+                            Ok(EndedRun {
+                                id: r.try_get("id")?,
+                                person: PersonId(r.try_get("person_id")?),
+                                scenario_id: r.try_get("scenario_id")?,
+                                passed: r.try_get("passed")?,
+                                percent: u8::try_from(r.try_get::<i64, _>("percent")?).map_err(|e| corrupt("sim_results.percent", e))?,
+                                score: r.try_get("score")?,
+                                ended_at: r.try_get("recorded_at")?,
                             })
                         })
                         .collect()

@@ -17,7 +17,8 @@ macro_rules! course_file {
 
 /// One course per subject of the Core Skills Training Framework at level 1, the level for all staff (and infection
 /// prevention and control at level 2, for staff who give care, which a course can teach without a practical
-/// session), and AI in clinical practice for the AI and digital capability framework.
+/// session), AI in clinical practice for the AI and digital capability framework, and recognising and responding
+/// to deterioration, whose simulations are played in Lantern's player.
 const FILES: &[(&str, &str)] = &[
     course_file!("cstf-conflict-resolution-1.toml"),
     course_file!("cstf-equality-diversity-human-rights-1.toml"),
@@ -32,6 +33,7 @@ const FILES: &[(&str, &str)] = &[
     course_file!("cstf-safeguarding-adults-1.toml"),
     course_file!("cstf-safeguarding-children-1.toml"),
     course_file!("ai-in-clinical-practice.toml"),
+    course_file!("clinical-deterioration-1.toml"),
 ];
 
 #[derive(serde::Deserialize)]
@@ -158,8 +160,10 @@ mod tests {
                         "{code}: lesson {} cites its sources",
                         m.key
                     ),
+                    // `check` above has made sure the scenario is one Lantern ships.
+                    ModuleKind::Simulation { .. } => {}
                     other => panic!(
-                        "{code}: a built-in course is lessons and assessments, not {other:?}"
+                        "{code}: a built-in course is lessons, simulations and assessments, not {other:?}"
                     ),
                 }
             }

@@ -726,6 +726,11 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Foreign => 404,
             _ => 403,
         },
+        // A learner's ended run, read from their person page: the matrix's run does not exist.
+        ("GET", "/orgs/{ods}/people/{person_id}/simulations/{run}") => page_auth(false, 404),
+        // Results across learners are for those who oversee them (a manager's units, the whole for the others).
+        ("GET", "/orgs/{ods}/simulations/results") => page_auth(oversees, deny),
+        ("GET", "/api/v1/organisations/{ods}/simulations/results") => api_auth(oversees, deny),
         ("GET", "/orgs/{ods}/simulations/{scenario}")
         | ("POST", "/orgs/{ods}/simulations/{scenario}/start")
         | ("GET", "/orgs/{ods}/simulations/runs/{run}")

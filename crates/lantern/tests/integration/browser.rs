@@ -407,3 +407,20 @@ async fn cmi5_course_in_chromium() {
         assert_journey(&out, &name, "cmi5 journey");
     }
 }
+
+/// The deterioration course and its sepsis simulation in Chromium, on every backend (e2e/simulation.mjs): the lesson,
+/// the simulation played in the player to a passing debrief, and the course's module complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sepsis_simulation_in_chromium() {
+    tokio::task::spawn_blocking(setup).await.expect("setup");
+    for (name, store, _dir) in crate::demo_backends(60, 3).await {
+        let learner = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .expect("learner")
+            .and_then(|a| a.person_id)
+            .expect("linked");
+        let out = run_with_content_origin(&store, "simulation.mjs", &name, learner).await;
+        assert_journey(&out, &name, "simulation journey");
+    }
+}

@@ -101,9 +101,7 @@ async fn news2_scores_through_the_api_and_refuses_naming_the_field() {
 /// "Recognising and responding to deterioration" competency; refusals name their reason and store nothing.
 #[tokio::test]
 async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
-    use lantern_sim::clock::{Control, ControlKind};
     use lantern_store::Scope;
-    use lantern_store::sims::{EventKind, NewEvent};
     for (name, store, _dir) in crate::demo_backends(60, 3).await {
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
         let mut learner =
@@ -134,29 +132,9 @@ async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
             "{name}: a run starts paused at 0:00"
         );
 
-        // Ten minutes of simulated time pass: the clock was started ten minutes ago (set up through the store, so the
-        // test does not wait).
+        // Ten minutes of simulated time pass (the clock set going ten minutes ago, so the test does not wait).
         let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
-        let ten_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
-        let control = Control {
-            wall_ms: ten_minutes_ago.timestamp_millis(),
-            kind: ControlKind::Run { speed: 1 },
-        };
-        store
-            .append_sim_event(
-                &Scope::Platform,
-                org.id,
-                run_id,
-                NewEvent {
-                    seq: 0,
-                    kind: EventKind::Control,
-                    sim_at: 0,
-                    body: &serde_json::to_string(&control).unwrap(),
-                    now: ten_minutes_ago,
-                },
-            )
-            .await
-            .unwrap();
+        clock_started_minutes_ago(&store, org.id, run_id, 10).await;
         let stored = store
             .sim_run(&Scope::Platform, org.id, run_id)
             .await
@@ -182,27 +160,7 @@ async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {fields:?}");
             assert!(res.body.contains(reason), "{name}: {reason}");
         }
-        let script: Vec<Vec<(&str, &str)>> = vec![
-            vec![("do", "record_observations"), ("news2", news2.as_str())],
-            vec![("do", "observe")],
-            vec![
-                ("do", "escalate"),
-                ("to", "registrar"),
-                ("situation", "NEWS2 rising, rigors"),
-                ("background", "Day 2 after anterior resection"),
-                ("assessment", "Possible sepsis, anastomotic leak"),
-                ("recommendation", "Review within 30 minutes"),
-            ],
-            vec![("do", "blood_cultures")],
-            vec![("do", "lactate")],
-            vec![("do", "antibiotics")],
-            vec![("do", "fluids")],
-            vec![("do", "oxygen"), ("target", "94-98")],
-            vec![
-                ("do", "document"),
-                ("note", "Escalated; Sepsis Six started"),
-            ],
-        ];
+        let script = sepsis_pass(&news2);
         for fields in &script {
             let res = act(&mut learner, &url, fields, &mut seq).await;
             assert_eq!(
@@ -326,10 +284,90 @@ async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
             StatusCode::FORBIDDEN,
             "{name}"
         );
+        // But the learner's page lists it, and the manager reads its debrief there, with nothing to play.
+        let person_page = manager.get(&format!("/orgs/RJ1/people/{}", person.0)).await;
+        let overseen = format!("/orgs/RJ1/people/{}/simulations/{run_id}", person.0);
+        assert!(
+            person_page.body.contains("<h2>Simulations</h2>")
+                && person_page.body.contains(&format!("href=\"{overseen}\"")),
+            "{name}"
+        );
+        let debrief = manager.get(&overseen).await;
+        assert_eq!(debrief.status, StatusCode::OK, "{name}");
+        assert!(debrief.body.contains("s debrief</span>"), "{name}");
+        assert!(
+            debrief.body.contains("Recorded in their training"),
+            "{name}"
+        );
+        assert!(!debrief.body.contains("Try it again"), "{name}");
+        // Another person's id with this run is no way in.
+        let other = format!("/orgs/RJ1/people/{}/simulations/{run_id}", person.0 + 1);
+        assert_eq!(
+            manager.get(&other).await.status,
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
     }
 }
 
 /// Posts a player form with the event number `seq`, counting it on when the action is stored.
+/// Sets a run's clock going at normal speed `minutes` ago, through the store (as if the learner had pressed Start
+/// then), so a test does not wait for simulated time to pass. The run must have no events yet.
+async fn clock_started_minutes_ago(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+    org: lantern_domain::OrgId,
+    run: i64,
+    minutes: i64,
+) {
+    use lantern_sim::clock::{Control, ControlKind};
+    use lantern_store::sims::{EventKind, NewEvent};
+    let then = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    let control = Control {
+        wall_ms: then.timestamp_millis(),
+        kind: ControlKind::Run { speed: 1 },
+    };
+    store
+        .append_sim_event(
+            &lantern_store::Scope::Platform,
+            org,
+            run,
+            NewEvent {
+                seq: 0,
+                kind: EventKind::Control,
+                sim_at: 0,
+                body: &serde_json::to_string(&control).unwrap(),
+                now: then,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// The sepsis scenario's actions that pass it when taken at minute 10, `news2` being what the monitor shows then.
+fn sepsis_pass(news2: &str) -> Vec<Vec<(&'static str, &str)>> {
+    vec![
+        vec![("do", "record_observations"), ("news2", news2)],
+        vec![("do", "observe")],
+        vec![
+            ("do", "escalate"),
+            ("to", "registrar"),
+            ("situation", "NEWS2 rising, rigors"),
+            ("background", "Day 2 after anterior resection"),
+            ("assessment", "Possible sepsis, anastomotic leak"),
+            ("recommendation", "Review within 30 minutes"),
+        ],
+        vec![("do", "blood_cultures")],
+        vec![("do", "lactate")],
+        vec![("do", "antibiotics")],
+        vec![("do", "fluids")],
+        vec![("do", "oxygen"), ("target", "94-98")],
+        vec![
+            ("do", "document"),
+            ("note", "Escalated; Sepsis Six started"),
+        ],
+    ]
+}
+
 async fn act(
     c: &mut Client,
     url: &str,
@@ -535,4 +573,326 @@ async fn a_questions_only_scenario_plays_to_its_debrief() {
         debrief.body.contains("270 of 340 positives have AF"),
         "{name}: the chosen option's feedback"
     );
+}
+
+/// The NEWS2 a run's monitor shows at `minute`, as a learner would read it off the player.
+async fn news2_shown(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+    org: lantern_domain::OrgId,
+    run: i64,
+    minute: u32,
+) -> String {
+    let stored = store
+        .sim_run(&lantern_store::Scope::Platform, org, run)
+        .await
+        .unwrap();
+    let scenario = lantern_sim::scenario::parse("s", &stored.scenario_body).unwrap();
+    let engine = lantern_sim::engine::Run::new(&scenario, stored.seed);
+    engine
+        .shown(&engine.trace(minute), minute)
+        .unwrap()
+        .news2
+        .to_string()
+}
+
+/// A course with a simulation module (the built-in "Recognising and responding to deterioration"): the module opens
+/// the simulation's brief for that module, only a run started from there counts, a failed run leaves the module "not
+/// passed yet", a passing one completes it, and the module cannot be marked done any other way.
+#[tokio::test]
+async fn a_simulation_in_a_course_counts_for_its_module() {
+    use lantern_learning::course::ModuleState;
+    use lantern_store::Scope;
+    for (name, store, _dir) in crate::demo_backends(60, 3).await {
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let mut learner =
+            Client::signed_in(&app, "learner@demo.lantern.test", "learner-demo-password").await;
+        let started = learner
+            .post_form(
+                "/orgs/RJ1/learning/courses/clinical-deterioration-1/start",
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{name}");
+        let attempt_url = started.location().to_owned();
+        let attempt: i64 = attempt_url.rsplit('/').next().unwrap().parse().unwrap();
+        let res = learner
+            .post_form(&format!("{attempt_url}/modules/news2/complete"), &[], None)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+
+        // The module is played, never ticked off.
+        let res = learner
+            .post_form(
+                &format!("{attempt_url}/modules/sepsis-simulation/complete"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(
+            res.body.contains("result comes from its runs"),
+            "{name}: {}",
+            res.body
+        );
+        let module = learner
+            .get(&format!("{attempt_url}/modules/sepsis-simulation"))
+            .await;
+        assert_eq!(module.status, StatusCode::SEE_OTHER, "{name}");
+        let brief_url = module.location().to_owned();
+        assert_eq!(
+            brief_url,
+            format!(
+                "/orgs/RJ1/simulations/sepsis-post-op?attempt={attempt}&module=sepsis-simulation"
+            )
+        );
+        let brief = learner.get(&brief_url).await;
+        assert!(
+            brief.body.contains("This simulation is a module of")
+                && brief
+                    .body
+                    .contains("Recognising and responding to deterioration"),
+            "{name}"
+        );
+        assert!(
+            brief
+                .body
+                .contains("name=\"module\" value=\"sepsis-simulation\""),
+            "{name}"
+        );
+
+        // A run can only count for the learner's own open module for this scenario.
+        let attempt_s = attempt.to_string();
+        for (module, reason) in [
+            ("news2", "is not a module for the simulation"),
+            ("check", "opens when the modules before it are complete"),
+        ] {
+            let res = learner
+                .post_form(
+                    "/orgs/RJ1/simulations/sepsis-post-op/start",
+                    &[("attempt", &attempt_s), ("module", module)],
+                    None,
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {module}");
+            assert!(res.body.contains(reason), "{name}: {module}: {}", res.body);
+        }
+        // Ended at once, nothing done: not passed, and the module says so.
+        let url = start_for_module(&mut learner, &attempt_s).await;
+        let res = learner.post_form(&format!("{url}/end"), &[], None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        let debrief = learner.get(&url).await;
+        assert!(debrief.body.contains("Not passed"), "{name}");
+        assert!(
+            debrief
+                .body
+                .contains(&format!("href=\"{attempt_url}\">Back to your course")),
+            "{name}"
+        );
+        let a = store
+            .attempt(&Scope::Platform, org.id, attempt)
+            .await
+            .unwrap();
+        assert_eq!(a.states[1], ModuleState::Failed, "{name}");
+
+        // Played again, to a pass: the module is complete; the course waits for its assessment.
+        let url = start_for_module(&mut learner, &attempt_s).await;
+        let run: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        clock_started_minutes_ago(&store, org.id, run, 10).await;
+        let news2 = news2_shown(&store, org.id, run, 10).await;
+        let mut seq = 1;
+        for fields in &sepsis_pass(&news2) {
+            let res = act(&mut learner, &url, fields, &mut seq).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {fields:?}");
+        }
+        learner.post_form(&format!("{url}/end"), &[], None).await;
+        assert!(learner.get(&url).await.body.contains("Passed:"), "{name}");
+        let a = store
+            .attempt(&Scope::Platform, org.id, attempt)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.states[1], a.states[2], a.completed_at),
+            (ModuleState::Completed, ModuleState::NotStarted, None),
+            "{name}: the optional practice stays open and the assessment is next"
+        );
+        let page = learner.get(&attempt_url).await;
+        assert!(page.body.contains("Check your understanding"), "{name}");
+
+        // A run from the catalogue counts for no module.
+        let res = learner
+            .post_form("/orgs/RJ1/simulations/sepsis-post-op/start", &[], None)
+            .await;
+        let run: i64 = res.location().rsplit('/').next().unwrap().parse().unwrap();
+        let stored = store.sim_run(&Scope::Platform, org.id, run).await.unwrap();
+        assert_eq!(stored.module, None, "{name}");
+    }
+}
+
+/// Starts the sepsis simulation for the deterioration course's module in `attempt`; the run's address.
+async fn start_for_module(learner: &mut Client, attempt: &str) -> String {
+    let res = learner
+        .post_form(
+            "/orgs/RJ1/simulations/sepsis-post-op/start",
+            &[("attempt", attempt), ("module", "sepsis-simulation")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    res.location().to_owned()
+}
+
+/// Results across learners: 12 people of one staff group and 3 of another finish the sepsis scenario (8 and 3 of
+/// them passing first time). The organisation's admin sees everyone's figures and neither group's (the small one is
+/// under 10, and the other would reveal it by subtraction); a manager sees only their units' people; a learner is
+/// refused.
+#[tokio::test]
+async fn simulation_results_suppress_small_groups() {
+    use lantern_store::Scope;
+    use lantern_store::sims::{NewRun, SimResult};
+    let pass_script = lantern_sim::script::parse(include_str!(
+        "../../../../scenarios/scripts/sepsis-post-op.pass.txt"
+    ))
+    .unwrap();
+    let (file, text) = lantern_sim::shipped::find("sepsis-post-op").unwrap();
+    let scenario = lantern_sim::scenario::parse(file, text).unwrap();
+    for (name, store, _dir) in crate::demo_backends(400, 3).await {
+        let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let account = store
+            .account_by_email("learner@demo.lantern.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let ids = store.person_ids(&Scope::Platform, org.id).await.unwrap();
+        let posts = store
+            .people_posts(&Scope::Platform, org.id, &ids)
+            .await
+            .unwrap();
+        let mut by_group: std::collections::BTreeMap<&str, Vec<lantern_domain::PersonId>> =
+            Default::default();
+        for (p, posts) in &posts {
+            if let Some(post) = posts.iter().find(|p| p.end.is_none()) {
+                by_group
+                    .entry(post.staff_group.label())
+                    .or_default()
+                    .push(p.id);
+            }
+        }
+        let mut groups: Vec<_> = by_group.into_values().collect();
+        groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+        assert!(groups[0].len() >= 12 && groups[1].len() >= 3, "{name}");
+        let players: Vec<(lantern_domain::PersonId, bool)> = groups[0][..12]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, i < 8))
+            .chain(groups[1][..3].iter().map(|p| (*p, true)))
+            .collect();
+        for (i, (person, passes)) in players.iter().enumerate() {
+            let registration = lantern_web::xapi::cmi5::new_uuid();
+            let run_id = store
+                .start_sim_run(
+                    &Scope::Platform,
+                    &NewRun {
+                        org: org.id,
+                        person: *person,
+                        account: account.id,
+                        scenario_id: "sepsis-post-op",
+                        scenario_body: text,
+                        digest: "sepsis-post-op-digest-for-results",
+                        seed: i as u64,
+                        registration: &registration,
+                        module: None,
+                    },
+                    chrono::Utc::now(),
+                )
+                .await
+                .unwrap();
+            let mut run = lantern_sim::engine::Run::new(&scenario, i as u64);
+            if *passes {
+                for t in &pass_script.actions {
+                    run.act(t.at, t.action.clone()).unwrap();
+                }
+            }
+            run.end(40 * 60).unwrap();
+            let score = lantern_sim::scoring::score(&run);
+            assert_eq!(score.passed, *passes, "{name}: {:?}", score.failed_because);
+            store
+                .finish_sim_run(
+                    &Scope::Platform,
+                    org.id,
+                    run_id,
+                    &SimResult {
+                        ended_at_sim: 40 * 60,
+                        percent: score.percent,
+                        passed: score.passed,
+                        score: serde_json::to_string(&score).unwrap(),
+                        recorded_at: chrono::Utc::now(),
+                    },
+                    &[],
+                    chrono::Utc::now().date_naive(),
+                )
+                .await
+                .unwrap();
+        }
+
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut admin =
+            Client::signed_in(&app, "admin@demo.lantern.test", "admin-demo-password").await;
+        let res = admin
+            .get("/api/v1/organisations/RJ1/simulations/results")
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        let v = res.json();
+        assert_eq!(v["min_group"], 10);
+        let sepsis = &v["scenarios"][0];
+        assert_eq!(sepsis["id"], "sepsis-post-op", "{name}: {v}");
+        let everyone = &sepsis["groups"][0];
+        assert_eq!(everyone["cohort"], Value::Null);
+        assert_eq!(everyone["people"], 15, "{name}");
+        assert_eq!(
+            everyone["figures"]["passed_first_time"],
+            json!({"count": 11, "of": 15}),
+            "{name}"
+        );
+        assert_eq!(everyone["figures"]["runs"], 15);
+        let cohorts: Vec<(u64, bool)> = sepsis["groups"].as_array().unwrap()[1..]
+            .iter()
+            .map(|g| (g["people"].as_u64().unwrap(), g["figures"].is_null()))
+            .collect();
+        assert_eq!(
+            cohorts.iter().map(|c| c.0).sum::<u64>(),
+            15,
+            "{name}: {cohorts:?}"
+        );
+        assert!(
+            cohorts.iter().all(|(_, hidden)| *hidden),
+            "{name}: the small group is hidden, and the other would reveal it: {cohorts:?}"
+        );
+        let page = admin.get("/orgs/RJ1/simulations/results").await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(page.body.contains("73% (11 of 15)"), "{name}");
+        assert!(page.body.contains("too few people"), "{name}");
+
+        // A manager sees their units' people only.
+        let mut manager =
+            Client::signed_in(&app, "manager@demo.lantern.test", "manager-demo-password").await;
+        let v = manager
+            .get("/api/v1/organisations/RJ1/simulations/results")
+            .await
+            .json();
+        let seen = v["scenarios"]
+            .as_array()
+            .unwrap()
+            .first()
+            .map_or(0, |s| s["groups"][0]["people"].as_u64().unwrap());
+        assert!(seen < 15, "{name}: a manager sees {seen} of 15");
+        let mut learner =
+            Client::signed_in(&app, "learner@demo.lantern.test", "learner-demo-password").await;
+        assert_eq!(
+            learner.get("/orgs/RJ1/simulations/results").await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+    }
 }

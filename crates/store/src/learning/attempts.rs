@@ -40,7 +40,7 @@ macro_rules! impl_attempts {
             }
 
             impl $store {
-                async fn learning_attempt_in(&self, tx: &mut Tx<'_>, org: OrgId, id: i64) -> Result<Attempt> {
+                pub(crate) async fn learning_attempt_in(&self, tx: &mut Tx<'_>, org: OrgId, id: i64) -> Result<Attempt> {
                     let row = sqlx::query(
                         "SELECT a.id, a.org_id, a.person_id, a.course_version_id, a.started_at, v.body, c.completed_at, co.org_id AS course_org, \
                          t.attempt_id AS test_out, \
@@ -99,7 +99,7 @@ macro_rules! impl_attempts {
                 }
 
                 /// The attempt, if its person is within the caller's scope.
-                async fn learning_visible_attempt(&self, tx: &mut Tx<'_>, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt> {
+                pub(crate) async fn learning_visible_attempt(&self, tx: &mut Tx<'_>, scope: &Scope, org: OrgId, id: i64) -> Result<Attempt> {
                     let a = self.learning_attempt_in(tx, org, id).await?;
                     if !self.visible_people(scope, org, &[a.person]).await?.contains(&a.person.0) {
                         return Err(StoreError::NotFound);
@@ -107,7 +107,7 @@ macro_rules! impl_attempts {
                     Ok(a)
                 }
 
-                async fn learning_module_event(tx: &mut Tx<'_>, attempt: i64, key: &str, state: ModuleState, now: Timestamp) -> Result<()> {
+                pub(crate) async fn learning_module_event(tx: &mut Tx<'_>, attempt: i64, key: &str, state: ModuleState, now: Timestamp) -> Result<()> {
                     sqlx::query("INSERT INTO module_events (attempt_id, module_key, state, recorded_at) VALUES ($1, $2, $3, $4)")
                         .bind(attempt).bind(key).bind(state_code(state)).bind(now).execute(&mut **tx).await?;
                     Ok(())
@@ -115,7 +115,7 @@ macro_rules! impl_attempts {
 
                 /// When every required module is complete: the completion, and a training record per requirement the
                 /// course satisfies, written through the batch path in this transaction.
-                async fn learning_complete_if_done(&self, tx: &mut Tx<'_>, a: &mut Attempt, now: Timestamp, today: Date) -> Result<()> {
+                pub(crate) async fn learning_complete_if_done(&self, tx: &mut Tx<'_>, a: &mut Attempt, now: Timestamp, today: Date) -> Result<()> {
                     if a.completed_at.is_some() || !a.course.progress_in(a.mode, &a.states).complete {
                         return Ok(());
                     }
@@ -215,7 +215,7 @@ macro_rules! impl_attempts {
                     }
                 }
 
-                fn learning_check_open(a: &Attempt, key: &str) -> Result<usize> {
+                pub(crate) fn learning_check_open(a: &Attempt, key: &str) -> Result<usize> {
                     if a.completed_at.is_some() {
                         return Err(rejected("attempt", "this attempt is complete; start the course again to retake it".into()));
                     }
@@ -374,8 +374,14 @@ macro_rules! impl_attempts {
                     let mut tx = self.begin_write().await?;
                     let mut a = self.learning_visible_attempt(&mut tx, scope, org, attempt).await?;
                     let i = Self::learning_check_open(&a, key)?;
-                    if matches!(a.course.modules[i].kind, ModuleKind::Assessment { .. }) {
-                        return Err(rejected("module", "an assessment's result comes from its submitted papers".into()));
+                    match a.course.modules[i].kind {
+                        ModuleKind::Assessment { .. } => {
+                            return Err(rejected("module", "an assessment's result comes from its submitted papers".into()));
+                        }
+                        ModuleKind::Simulation { .. } => {
+                            return Err(rejected("module", "a simulation's result comes from its runs".into()));
+                        }
+                        _ => {}
                     }
                     if state == ModuleState::NotStarted {
                         return Err(rejected("state", "a module cannot go back to not started".into()));

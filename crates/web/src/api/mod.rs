@@ -16,6 +16,7 @@ mod person_compliance;
 mod person_revalidation;
 mod regulatory_changes;
 pub mod security;
+mod simulation_results;
 mod team;
 pub(crate) mod unit_people;
 
@@ -37,7 +38,7 @@ use utoipa_axum::routes;
         (name = "rules", description = "Requirement rules and their versions"),
         (name = "authoring", description = "Publishing courses and question banks"),
         (name = "learning", description = "A learner's courses, attempts, papers and pathway"),
-        (name = "simulation", description = "Clinical scores the simulations use, for other tools to call too")
+        (name = "simulation", description = "Clinical scores the simulations use, for other tools to call too, and results across learners")
     )
 )]
 struct ApiDoc;
@@ -67,6 +68,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(papers::paper))
         .routes(routes!(papers::submit))
         .routes(routes!(news2::post))
+        .routes(routes!(simulation_results::get))
 }
 
 /// Query parameters shared by the as-at endpoints.

@@ -191,11 +191,12 @@ pub async fn module(
             let page = super::cmi5::page(&state, page.layout, &scope, org, attempt, module).await?;
             Ok(page)
         }
-        other => Err(AppError::BadRequest(format!(
-            "{} modules are not playable in this version of Lantern yet.",
-            other.label()
+        // The simulation's brief, told which module a run started there counts for.
+        ModuleKind::Simulation { scenario } => Ok(Redirect::to(&format!(
+            "/orgs/{ods}/simulations/{scenario}?attempt={}&module={key}",
+            attempt.id
         ))
-        .into()),
+        .into_response()),
     }
 }
 

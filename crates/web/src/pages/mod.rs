@@ -461,6 +461,8 @@ struct PersonPage {
     last_reminded: Option<String>,
     /// The caller may assign them a course (a manager of their unit, an admin).
     may_assign: bool,
+    /// Their simulation runs, newest first, with each scenario's title.
+    simulations: Vec<(lantern_store::sims::RunSummary, String)>,
     layout: Layout,
 }
 
@@ -508,7 +510,10 @@ async fn person(
                 && !history.iter().any(|f| f.failure_of == Some(r.id))
         })
         .map(team::reminded_line);
+    let simulations =
+        crate::sim::runs_of(&state, &page.caller.scope(), org.id, PersonId(person_id)).await?;
     Ok(PersonPage {
+        simulations,
         may_assign: page
             .caller
             .may(lantern_domain::access::Action::Assign(org.id)),

@@ -1,12 +1,17 @@
 //! A stored run brought back to life: its scenario (the file it was played with), its clock and its engine run,
 //! replayed from the stored events. Every page and action starts here, so what the learner sees is always the
-//! engine's answer for the events stored, never a copy that could drift.
+//! engine's answer for the events stored, never a copy that could drift. What a learner does to a run (an action, a
+//! clock control, ending it) is here too, once, for the player's forms and the JSON API alike.
 
-use crate::AppError;
-use lantern_sim::clock::{self, ClockState, Control};
+use super::xapi;
+use crate::{AppError, AppState};
+use lantern_domain::access::Scope;
+use lantern_domain::{Organisation, RequirementKey};
+use lantern_sim::clock::{self, ClockState, Control, ControlKind};
 use lantern_sim::engine::{Action, Run, Timed};
 use lantern_sim::scenario::{self, Scenario};
-use lantern_store::sims::{EventKind, StoredRun};
+use lantern_sim::scoring::{self, Score};
+use lantern_store::sims::{EventKind, NewEvent, SimResult, StoredRun};
 
 pub struct Live {
     pub stored: StoredRun,
@@ -80,5 +85,137 @@ impl Live {
                 self.stored.id
             ))
         })
+    }
+}
+
+impl Live {
+    pub fn context(&self) -> xapi::RunContext<'_> {
+        xapi::RunContext {
+            org: self.stored.org,
+            person: self.stored.person,
+            registration: &self.stored.registration,
+            scenario: &self.scenario,
+        }
+    }
+
+    /// Takes an action at the clock's time now, as event number `seq`. `Ok(Err(reason))` when the engine refuses it
+    /// (time up, not possible now, not offered): nothing is stored.
+    pub async fn act(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        seq: u32,
+        action: Action,
+    ) -> Result<Result<(), String>, AppError> {
+        let now = chrono::Utc::now();
+        let clock = self.clock(now);
+        if self.stored.result.is_some() {
+            return Ok(Err("This run has ended.".to_owned()));
+        }
+        if clock.out_of_time {
+            return Ok(Err(
+                "Time is up: choose \"Time is up: see your debrief\".".to_owned()
+            ));
+        }
+        if let Err(e) = self.run()?.act(clock.at, action.clone()) {
+            return Ok(Err(e.0));
+        }
+        let body = serde_json::to_string(&action).map_err(|e| AppError::Internal(e.into()))?;
+        self.append(state, scope, seq, EventKind::Action, clock.at, &body, now)
+            .await?;
+        xapi::acted(state, &self.context(), &action, clock.at).await?;
+        Ok(Ok(()))
+    }
+
+    /// Pauses the clock or runs it at a speed, as event number `seq`.
+    pub async fn set_clock(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        seq: u32,
+        kind: ControlKind,
+    ) -> Result<(), AppError> {
+        let now = chrono::Utc::now();
+        let at = self.clock(now).at;
+        let body = serde_json::to_string(&Control {
+            wall_ms: now.timestamp_millis(),
+            kind,
+        })
+        .map_err(|e| AppError::Internal(e.into()))?;
+        self.append(state, scope, seq, EventKind::Control, at, &body, now)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn append(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        seq: u32,
+        kind: EventKind,
+        sim_at: u32,
+        body: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
+        state
+            .store
+            .append_sim_event(
+                scope,
+                self.stored.org,
+                self.stored.id,
+                NewEvent {
+                    seq,
+                    kind,
+                    sim_at,
+                    body,
+                    now,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the run now (or at the time limit, if it has passed), scores it and records a pass: its competencies,
+    /// and its course module's state when it was played for one. Ending an ended run changes nothing.
+    pub async fn end(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        org: &Organisation,
+    ) -> Result<(), AppError> {
+        if self.stored.result.is_some() {
+            return Ok(());
+        }
+        let now = chrono::Utc::now();
+        let at = self.clock(now).at;
+        let mut run = self.run()?;
+        run.end(at).map_err(|e| AppError::BadRequest(e.0))?;
+        let score: Score = scoring::score(&run);
+        let result = SimResult {
+            ended_at_sim: at,
+            percent: score.percent,
+            passed: score.passed,
+            score: serde_json::to_string(&score).map_err(|e| AppError::Internal(e.into()))?,
+            recorded_at: now,
+        };
+        let records: Vec<RequirementKey> = self
+            .scenario
+            .competencies
+            .iter()
+            .map(|c| RequirementKey::new(c.clone(), 1))
+            .collect();
+        state
+            .store
+            .finish_sim_run(
+                scope,
+                org.id,
+                self.stored.id,
+                &result,
+                &records,
+                crate::when::today(org),
+            )
+            .await?;
+        xapi::ended(state, &self.context(), &score).await?;
+        Ok(())
     }
 }

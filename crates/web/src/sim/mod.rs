@@ -8,10 +8,20 @@
 //! arrives, never a time the browser sends. Every route is the learner's own (`Action::Learn`, with a scope that
 //! reaches only their person), like courses. A pass records the scenario's competencies as training records, and
 //! every step is an xAPI statement in the organisation's LRS under the run's registration (`xapi.rs`).
+//!
+//! Those who may see a person (their manager, the organisation's admins and auditors) read that person's ended runs
+//! as a debrief with nothing to play, from the person's page (`/orgs/{ods}/people/{person_id}/simulations/{run}`).
+//! Managers and leaders see results across the learners they oversee at `/orgs/{ods}/simulations/results`
+//! (`results.rs`), with small groups suppressed.
+//!
+//! A course may include a simulation as a module: its module page opens the brief with `?attempt=&module=`, and a
+//! run started from there counts for that module (the store checks it is the learner's open module for this
+//! scenario, and sets the module's state when the run ends).
 
 mod chart;
 mod live;
 mod player;
+pub(crate) mod results;
 mod xapi;
 
 use crate::learning::learner;
@@ -21,22 +31,27 @@ use crate::routes::Routes;
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_sim::scenario::{self, Scenario};
 use lantern_sim::shipped;
-use lantern_store::sims::{NewRun, RunSummary};
+use lantern_store::sims::{NewRun, RunModule, RunSummary};
 use sha2::Digest;
 
 pub fn routes() -> Routes {
     Routes::new()
         .get("/orgs/{ods}/simulations", list)
+        .get("/orgs/{ods}/simulations/results", results::page)
         .get("/orgs/{ods}/simulations/{scenario}", brief)
         .post("/orgs/{ods}/simulations/{scenario}/start", start)
         .get("/orgs/{ods}/simulations/runs/{run}", player::page)
         .post("/orgs/{ods}/simulations/runs/{run}/act", player::act)
         .post("/orgs/{ods}/simulations/runs/{run}/clock", player::clock)
         .post("/orgs/{ods}/simulations/runs/{run}/end", player::end)
+        .get(
+            "/orgs/{ods}/people/{person_id}/simulations/{run}",
+            player::overseen,
+        )
 }
 
 /// A shipped scenario, read. The shipped files are checked by the sim crate's tests, so one that does not read is a
@@ -46,6 +61,32 @@ fn shipped_scenario(id: &str) -> Result<(&'static str, Scenario), AppError> {
     let s = scenario::parse(name, text)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("shipped scenario {name}: {e:?}")))?;
     Ok((text, s))
+}
+
+/// A person's runs as their page lists them, newest first, with each scenario's title.
+pub(crate) async fn runs_of(
+    state: &AppState,
+    scope: &lantern_domain::access::Scope,
+    org: lantern_domain::OrgId,
+    person: lantern_domain::PersonId,
+) -> Result<Vec<(RunSummary, String)>, AppError> {
+    let titles: std::collections::HashMap<String, String> = all_scenarios()?
+        .into_iter()
+        .map(|s| (s.id, s.title))
+        .collect();
+    Ok(state
+        .store
+        .sim_runs(scope, org, person)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let title = titles
+                .get(&r.scenario_id)
+                .cloned()
+                .unwrap_or_else(|| r.scenario_id.clone());
+            (r, title)
+        })
+        .collect())
 }
 
 fn all_scenarios() -> Result<Vec<Scenario>, AppError> {
@@ -105,6 +146,25 @@ async fn list(
     })
 }
 
+/// The course module a run is started for (`?attempt=&module=` on the brief; hidden fields of its Start form).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ForModule {
+    attempt: Option<i64>,
+    module: Option<String>,
+}
+
+impl ForModule {
+    fn module(&self) -> Option<RunModule> {
+        match (self.attempt, &self.module) {
+            (Some(attempt), Some(key)) => Some(RunModule {
+                attempt,
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sim_brief.html")]
 pub struct BriefPage {
@@ -112,8 +172,10 @@ pub struct BriefPage {
     ods: String,
     scenario: Scenario,
     runs: Vec<RunSummary>,
-    /// A run not yet ended, to continue.
+    /// A run not yet ended, to continue: one for the same course module (or for none).
     open: Option<i64>,
+    /// The course module this brief was opened for, with the course's title.
+    course: Option<(RunModule, String)>,
 }
 
 impl BriefPage {
@@ -126,9 +188,18 @@ async fn brief(
     State(state): State<AppState>,
     page: Page,
     Path((ods, id)): Path<(String, String)>,
+    Query(wanted): Query<ForModule>,
 ) -> PageResult<BriefPage> {
     let (org, person, scope) = learner(&state, &page.caller, &ods).await?;
     let (_, scenario) = shipped_scenario(&id)?;
+    let module = wanted.module();
+    let course = match &module {
+        Some(m) => {
+            let attempt = state.store.attempt(&scope, org.id, m.attempt).await?;
+            Some((m.clone(), attempt.course.title))
+        }
+        None => None,
+    };
     let runs: Vec<RunSummary> = state
         .store
         .sim_runs(&scope, org.id, person)
@@ -136,25 +207,30 @@ async fn brief(
         .into_iter()
         .filter(|r| r.scenario_id == scenario.id)
         .collect();
-    let open = runs.iter().find(|r| r.result.is_none()).map(|r| r.id);
+    let open = runs
+        .iter()
+        .find(|r| r.result.is_none() && r.module == module)
+        .map(|r| r.id);
     Ok(BriefPage {
         layout: page.layout,
         ods: org.ods_code.to_string(),
         scenario,
         runs,
         open,
+        course,
     })
 }
 
-/// Starts a run (paused at 0:00, so the learner reads the patient first) and goes to the player.
+/// Starts a run (paused at 0:00, so the learner reads the patient first) and goes to the player. The form's
+/// `attempt` and `module` name the course module it counts for, if any.
 async fn start(
     State(state): State<AppState>,
     page: Page,
     Path((ods, id)): Path<(String, String)>,
+    Form(wanted): Form<ForModule>,
 ) -> PageResult<Response> {
     let (org, person, scope) = learner(&state, &page.caller, &ods).await?;
     let (text, scenario) = shipped_scenario(&id)?;
-    let account = page.caller.account.id;
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).expect("the operating system's random source works");
     let digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
@@ -166,12 +242,13 @@ async fn start(
             &NewRun {
                 org: org.id,
                 person,
-                account,
+                account: page.caller.account.id,
                 scenario_id: &scenario.id,
                 scenario_body: text,
                 digest: &digest,
                 seed: u64::from_le_bytes(seed),
                 registration: &registration,
+                module: wanted.module(),
             },
             chrono::Utc::now(),
         )

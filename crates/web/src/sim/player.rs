@@ -13,13 +13,11 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use lantern_domain::RequirementKey;
-use lantern_sim::clock::{ClockState, Control, ControlKind, SPEEDS};
+use lantern_sim::clock::{ClockState, ControlKind, SPEEDS};
 use lantern_sim::engine::{Action, Run, Shown, clock as mmss};
 use lantern_sim::news2::Consciousness;
 use lantern_sim::scenario::{ActionKind, Role, Scenario};
 use lantern_sim::scoring::{self, Outcome, Score};
-use lantern_store::sims::{EventKind, NewEvent, SimResult};
 use std::collections::HashMap;
 
 /// An AI suggestion as the panel shows it.
@@ -376,7 +374,7 @@ fn fields(form: &[(String, String)]) -> Result<(u32, HashMap<&str, &str>), AppEr
     Ok((seq, map))
 }
 
-/// Takes an action at the clock's time now.
+/// Takes an action at the clock's time now; a refusal shows the player again with the reason (nothing stored).
 pub async fn act(
     State(state): State<AppState>,
     page: Page,
@@ -389,59 +387,35 @@ pub async fn act(
     let verb = map.remove("do").unwrap_or_default().to_owned();
     // Blank optional fields are left out, as a script would.
     map.retain(|_, v| !v.trim().is_empty());
-    let now = chrono::Utc::now();
-    let clock = live.clock(now);
-    let mut run = live.run()?;
-    let checked = lantern_sim::script::action(&verb, &mut map).and_then(|action| {
-        if clock.out_of_time {
-            return Err("Time is up: choose \"Time is up: see your debrief\".".to_owned());
-        }
-        run.act(clock.at, action.clone()).map_err(|e| e.0)?;
-        Ok(action)
-    });
-    drop(run);
-    let action = match checked {
-        Ok(action) => action,
-        // The player again, saying why: nothing was stored.
-        Err(reason) => {
-            let p = player(page.layout, &org, &live, Some(reason))?;
-            return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
-        }
+    let refused = match lantern_sim::script::action(&verb, &mut map) {
+        Ok(action) => live.act(&state, &scope, seq, action).await?.err(),
+        Err(reason) => Some(reason),
     };
-    let body = serde_json::to_string(&action).map_err(|e| AppError::Internal(e.into()))?;
-    state
-        .store
-        .append_sim_event(
-            &scope,
-            org.id,
-            run_id,
-            NewEvent {
-                seq,
-                kind: EventKind::Action,
-                sim_at: clock.at,
-                body: &body,
-                now,
-            },
-        )
-        .await?;
-    super::xapi::acted(&state, &run_context(&live), &action, clock.at).await?;
-    Ok(back(&org, run_id))
-}
-
-fn run_context(live: &Live) -> super::xapi::RunContext<'_> {
-    super::xapi::RunContext {
-        org: live.stored.org,
-        person: live.stored.person,
-        registration: &live.stored.registration,
-        scenario: &live.scenario,
+    if let Some(reason) = refused {
+        let p = player(page.layout, &org, &live, Some(reason))?;
+        return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
     }
+    Ok(back(&org, run_id))
 }
 
 fn back(org: &lantern_domain::Organisation, run: i64) -> Response {
     Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response()
 }
 
-/// Pauses the clock, or runs it at a speed (`speed`: 1, 2, 5 or 10).
+/// The speed a control asks for: `pause`, or one of [`SPEEDS`].
+pub(super) fn control(speed: &str) -> Result<ControlKind, AppError> {
+    match speed {
+        "pause" => Ok(ControlKind::Pause),
+        s => match s.parse::<u32>() {
+            Ok(speed) if SPEEDS.contains(&speed) => Ok(ControlKind::Run { speed }),
+            _ => Err(AppError::BadRequest(format!(
+                "speed must be pause or one of 1, 2, 5, 10, not {s:?}"
+            ))),
+        },
+    }
+}
+
+/// Pauses the clock, or runs it at a speed (`speed`: pause, 1, 2, 5 or 10).
 pub async fn clock(
     State(state): State<AppState>,
     page: Page,
@@ -450,43 +424,10 @@ pub async fn clock(
 ) -> PageResult<Response> {
     let (org, scope, live) = load(&state, &page, &ods, run_id).await?;
     let (seq, map) = fields(&form)?;
-    let kind = match map.get("speed").copied() {
-        Some("pause") => ControlKind::Pause,
-        Some(s) => match s.parse::<u32>() {
-            Ok(speed) if SPEEDS.contains(&speed) => ControlKind::Run { speed },
-            _ => {
-                return Err(AppError::BadRequest(format!(
-                    "speed must be pause or one of 1, 2, 5, 10, not {s:?}"
-                ))
-                .into());
-            }
-        },
-        None => {
-            return Err(AppError::BadRequest("speed: choose pause or a speed".into()).into());
-        }
-    };
-    let now = chrono::Utc::now();
-    let at = live.clock(now).at;
-    let body = serde_json::to_string(&Control {
-        wall_ms: now.timestamp_millis(),
-        kind,
-    })
-    .map_err(|e| AppError::Internal(e.into()))?;
-    state
-        .store
-        .append_sim_event(
-            &scope,
-            org.id,
-            run_id,
-            NewEvent {
-                seq,
-                kind: EventKind::Control,
-                sim_at: at,
-                body: &body,
-                now,
-            },
-        )
-        .await?;
+    let speed = map
+        .get("speed")
+        .ok_or_else(|| AppError::BadRequest("speed: choose pause or a speed".into()))?;
+    live.set_clock(&state, &scope, seq, control(speed)?).await?;
     Ok(back(&org, run_id))
 }
 
@@ -497,39 +438,7 @@ pub async fn end(
     Path((ods, run_id)): Path<(String, i64)>,
 ) -> PageResult<Response> {
     let (org, scope, live) = load(&state, &page, &ods, run_id).await?;
-    if live.stored.result.is_some() {
-        return Ok(back(&org, run_id));
-    }
-    let now = chrono::Utc::now();
-    let at = live.clock(now).at;
-    let mut run = live.run()?;
-    run.end(at).map_err(|e| AppError::BadRequest(e.0))?;
-    let score = scoring::score(&run);
-    let result = SimResult {
-        ended_at_sim: at,
-        percent: score.percent,
-        passed: score.passed,
-        score: serde_json::to_string(&score).map_err(|e| AppError::Internal(e.into()))?,
-        recorded_at: now,
-    };
-    let records: Vec<RequirementKey> = live
-        .scenario
-        .competencies
-        .iter()
-        .map(|c| RequirementKey::new(c.clone(), 1))
-        .collect();
-    state
-        .store
-        .finish_sim_run(
-            &scope,
-            org.id,
-            run_id,
-            &result,
-            &records,
-            crate::when::today(&org),
-        )
-        .await?;
-    super::xapi::ended(&state, &run_context(&live), &score).await?;
+    live.end(&state, &scope, &org).await?;
     Ok(back(&org, run_id))
 }
 
@@ -553,6 +462,11 @@ pub struct DebriefPage {
     expected: Vec<ExpectedRow>,
     timeline: Vec<(String, String)>,
     chart: Option<chart::Chart>,
+    /// The course module the run counted for, if any.
+    module: Option<lantern_store::sims::RunModule>,
+    /// Someone else's debrief (a manager's, an admin's or an auditor's view of a learner's run): their name and
+    /// person id. None for the learner's own.
+    learner: Option<(String, i64)>,
 }
 
 impl DebriefPage {
@@ -561,7 +475,7 @@ impl DebriefPage {
     }
 }
 
-fn debrief(
+pub(super) fn debrief(
     layout: Layout,
     org: &lantern_domain::Organisation,
     live: &Live,
@@ -609,5 +523,37 @@ fn debrief(
         expected,
         timeline,
         chart,
+        module: live.stored.module.clone(),
+        learner: None,
     })
+}
+
+/// A learner's ended run, as those who may see the person read it (`Action::ViewPerson`, within the caller's
+/// scope): the same debrief, with nothing to play.
+pub async fn overseen(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ods, person, run)): Path<(String, i64, i64)>,
+) -> PageResult<DebriefPage> {
+    let scope = page.caller.scope();
+    let org = state.store.org_by_code(&scope, &ods).await?;
+    let person = lantern_domain::PersonId(person);
+    page.caller
+        .require(lantern_domain::access::Action::ViewPerson(org.id, person))?;
+    let stored = state.store.sim_run(&scope, org.id, run).await?;
+    if stored.person != person || stored.result.is_none() {
+        return Err(AppError::NotFound.into());
+    }
+    let name = state
+        .store
+        .people_posts(&scope, org.id, &[person])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(n, _)| format!("{} {}", n.given_name, n.family_name))
+        .ok_or(AppError::NotFound)?;
+    let live = Live::new(stored)?;
+    let mut d = debrief(page.layout, &org, &live)?;
+    d.learner = Some((name, person.0));
+    Ok(d)
 }

@@ -1,0 +1,134 @@
+// The deterioration course in Chromium, as a learner takes it: the NEWS2 lesson, then the sepsis simulation played
+// in the player (the clock started at 10 times speed and paused, the observations charted with the NEWS2 that
+// POST /api/v1/news2 gives for what the monitor shows, an SBAR handover, the Sepsis Six, one action by keyboard),
+// its passing debrief with the chart, and the course showing the module complete. axe on every page, and every page
+// at 390 px.
+//
+// Usage: BASE_URL=http://127.0.0.1:PORT SCREENSHOTS=DIR node simulation.mjs
+// Run by the integration test `the_sepsis_simulation_in_chromium` (crates/lantern/tests/integration/browser.rs).
+
+import { BASE, check, audit, narrow, signIn, launchChromium, finish } from './common.mjs';
+
+const browser = await launchChromium();
+
+/// The monitor's values as POST /api/v1/news2 takes them.
+async function monitorReading(page) {
+  return page.evaluate(() => {
+    const value = (label) => [...document.querySelectorAll('#sim-monitor .nhsuk-summary-list__row')]
+      .find((r) => r.querySelector('dt').textContent.trim() === label)
+      .querySelector('dd').textContent.trim();
+    const spo2 = value('SpO2');
+    const acvpu = { Alert: 'A', 'New confusion': 'C', 'Responds to voice': 'V', 'Responds to pain': 'P', Unresponsive: 'U' };
+    return {
+      respiration_rate: parseInt(value('Respiration rate'), 10),
+      spo2: parseInt(spo2, 10),
+      spo2_scale: document.querySelector('#sim-monitor p').textContent.includes('Scale 2') ? 2 : 1,
+      on_oxygen: spo2.includes('on oxygen'),
+      systolic_bp: parseInt(value('Blood pressure (systolic)'), 10),
+      pulse: parseInt(value('Pulse'), 10),
+      consciousness: acvpu[value('Consciousness')],
+      temperature: parseFloat(value('Temperature')),
+    };
+  });
+}
+
+async function submit(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+try {
+  const page = await (await browser.newContext()).newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+
+  await signIn(page, 'learner');
+  await page.goto(`${BASE}/orgs/RJ1/learning/courses/clinical-deterioration-1`);
+  check((await page.textContent('h1')).includes('Recognising and responding to deterioration'), 'the course page');
+  await submit(page, 'button:has-text("Start the course")');
+  const attempt = page.url();
+  check(/\/learning\/attempts\/\d+$/.test(attempt), `the course starts: ${attempt}`);
+
+  // The lesson: read at a phone's width too.
+  await page.goto(`${attempt}/modules/news2`);
+  check((await page.textContent('h1')).includes('NEWS2, escalation and sepsis'), 'the lesson');
+  await audit(page, 'sim-course-lesson');
+  await narrow(page, 'sim-course-lesson');
+  await submit(page, 'button:has-text("I have read this")');
+
+  // The simulation module opens the scenario's brief, for this module.
+  await page.goto(`${attempt}/modules/sepsis-simulation`);
+  check(page.url().includes('/simulations/sepsis-post-op?attempt='), `the module opens the brief: ${page.url()}`);
+  check((await page.textContent('main')).includes('This simulation is a module of'), 'the brief names the course');
+  await audit(page, 'sim-brief');
+  await narrow(page, 'sim-brief');
+  await submit(page, 'button:has-text("Start the simulation")');
+  check(/\/simulations\/runs\/\d+$/.test(page.url()), `the player: ${page.url()}`);
+  check((await page.textContent('[data-sim-time]')).trim() === '00:00', 'a run starts paused at 00:00');
+  await audit(page, 'sim-player-paused');
+  await narrow(page, 'sim-player-paused');
+
+  // Ten times speed: the page's clock ticks on its own; then pause, to chart what the monitor shows.
+  await submit(page, 'button[name=speed][value="10"]');
+  check((await page.textContent('#clock-heading')).includes('running at 10 times speed'), 'the clock runs at 10x');
+  await page.waitForFunction(() => document.querySelector('[data-sim-time]').textContent >= '00:30', null, { timeout: 15000 });
+  await submit(page, 'button[name=speed][value=pause]');
+  const paused = (await page.textContent('[data-sim-time]')).trim();
+  check(paused >= '00:30' && (await page.textContent('#clock-heading')).includes('paused'), `paused at ${paused}`);
+
+  const reading = await monitorReading(page);
+  const news2 = await page.evaluate(async (body) => {
+    const res = await fetch('/api/v1/news2', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': document.querySelector('input[name=csrf_token]').value },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }, reading);
+  check(news2.status === 200, `POST /api/v1/news2 scores the monitor: ${JSON.stringify(news2)}`);
+  await page.fill('#news2', String(news2.body.total));
+  await submit(page, 'button[value=record_observations]');
+  check((await page.textContent('table')).includes('Observation chart'), 'the observation chart shows the charted set');
+
+  // Looking at the patient, by keyboard.
+  await page.focus('button[value=observe]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  check(await page.locator('.lantern-sim-timeline li').count() === 2, 'the keyboard action is on the timeline');
+
+  await page.selectOption('#to', 'registrar');
+  await page.fill('#situation', 'Grace Okafor, bay 3: NEWS2 rising, feels cold and shivery');
+  await page.fill('#background', 'Day 2 after a laparoscopic anterior resection; type 2 diabetes');
+  await page.fill('#assessment', 'I think she may be septic, possibly an anastomotic leak');
+  await page.fill('#recommendation', 'Please review her within 30 minutes; I am starting the Sepsis Six');
+  await submit(page, 'button[value=escalate]');
+  for (const action of ['blood_cultures', 'lactate', 'antibiotics', 'fluids']) {
+    await submit(page, `button[value=${action}]`);
+  }
+  await page.check('#target-std');
+  await submit(page, 'button[value=oxygen]');
+  await page.fill('#note', 'Escalated to the registrar with SBAR; Sepsis Six started');
+  await submit(page, 'button[value=document]');
+  check(await page.locator('.lantern-sim-timeline li').count() === 9, 'every action is on the timeline');
+  await audit(page, 'sim-player-acted');
+  await narrow(page, 'sim-player-acted');
+
+  // The debrief.
+  await submit(page, 'button:has-text("I have finished")');
+  const debrief = await page.textContent('main');
+  check(debrief.includes('Passed:'), `the run passes: ${debrief.slice(0, 400)}`);
+  check(debrief.includes('Recorded in your training: clinical.deterioration'), 'the competency is recorded');
+  check(await page.locator('svg.lantern-sim-chart').count() === 1, 'the debrief draws the vital signs');
+  await audit(page, 'sim-debrief');
+  await narrow(page, 'sim-debrief');
+
+  // Back in the course, the simulation module is complete and the assessment is next.
+  await submit(page, 'a:has-text("Back to your course")');
+  check(page.url() === attempt, `back to the course: ${page.url()}`);
+  const row = await page.locator('li, tr').filter({ hasText: 'Simulation: sepsis after surgery' }).first().textContent();
+  check(row.includes('Completed'), `the simulation module is complete: ${row}`);
+  await audit(page, 'sim-course-after');
+
+  check(consoleErrors.length === 0, `no console errors: ${consoleErrors.join('; ')}`);
+} finally {
+  await browser.close();
+}
+finish('the deterioration course and its simulation');
