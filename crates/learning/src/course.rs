@@ -177,8 +177,22 @@ impl CourseVersion {
             {
                 add(&field, "the lesson has no text".into());
             }
-            // The simulations a course may include are the ones Lantern ships (lantern_sim::shipped).
+            // The simulations a course may include are the ones Lantern ships (lantern_sim::shipped) for one learner.
+            let team = |id: &str| {
+                lantern_sim::shipped::find(id)
+                    .and_then(|(name, text)| lantern_sim::scenario::parse(name, text).ok())
+                    .is_some_and(|s| !s.roles.is_empty())
+            };
             if let ModuleKind::Simulation { scenario } = &m.kind
+                && team(scenario)
+            {
+                add(
+                    &field,
+                    format!(
+                        "{scenario:?} is played by a team, which a course module cannot be yet"
+                    ),
+                );
+            } else if let ModuleKind::Simulation { scenario } = &m.kind
                 && lantern_sim::shipped::find(scenario).is_none()
             {
                 let known: Vec<&str> = lantern_sim::shipped::SHIPPED
@@ -534,6 +548,13 @@ mod tests {
             problems[0]
                 .reason
                 .starts_with("\"sepsis\" is not a simulation Lantern has (it has sepsis-post-op, "),
+            "{problems:?}"
+        );
+        let problems = course(ModuleOrder::Free, vec![sim("sepsis-post-op-team")])
+            .check()
+            .unwrap_err();
+        assert!(
+            problems[0].reason.contains("played by a team"),
             "{problems:?}"
         );
         assert!(course(ModuleOrder::Free, vec![]).check().is_err());

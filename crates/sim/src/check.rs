@@ -66,10 +66,7 @@ pub fn reachability(s: &Scenario) -> Vec<Finding> {
         for at_minute in [0, last / 4, last / 2, last.saturating_sub(1)] {
             let script: Vec<Timed> = subset
                 .iter()
-                .map(|m| Timed {
-                    at: at_minute * 60,
-                    action: example(m),
-                })
+                .map(|m| Timed::solo(at_minute * 60, example(m)))
                 .collect();
             let t = trace(s, &script, last);
             for (id, minute) in t.fired {

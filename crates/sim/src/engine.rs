@@ -137,6 +137,20 @@ pub struct Timed {
     pub at: u32,
     #[serde(flatten)]
     pub action: Action,
+    /// In a team scenario, the role that took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+impl Timed {
+    /// An action in a scenario one learner plays.
+    pub fn solo(at: u32, action: Action) -> Timed {
+        Timed {
+            at,
+            action,
+            by: None,
+        }
+    }
 }
 
 /// Why an action is refused.
@@ -208,7 +222,8 @@ impl<'s> Run<'s> {
     ) -> Result<Self, (usize, Refused)> {
         let mut run = Run::new(scenario, seed);
         for (i, t) in actions.iter().enumerate() {
-            run.act(t.at, t.action.clone()).map_err(|e| (i, e))?;
+            run.act_as(t.at, t.by.as_deref(), t.action.clone())
+                .map_err(|e| (i, e))?;
         }
         if let Some(at) = ended_at {
             run.end(at).map_err(|e| (actions.len(), e))?;
@@ -244,7 +259,34 @@ impl<'s> Run<'s> {
 
     /// Takes an action at simulated second `at`, or says why it cannot be taken then.
     pub fn act(&mut self, at: u32, action: Action) -> Result<(), Refused> {
+        self.act_as(at, None, action)
+    }
+
+    /// Takes an action as a role of a team scenario (`by`; None in a scenario one learner plays): the role must take
+    /// that action (AI decisions and answers are anyone's).
+    pub fn act_as(&mut self, at: u32, by: Option<&str>, action: Action) -> Result<(), Refused> {
         self.check_time(at)?;
+        match (by, self.scenario.roles.is_empty()) {
+            (None, true) => {}
+            (Some(_), true) => return refuse("this scenario is played alone: it has no roles"),
+            (None, false) => {
+                return refuse("this is a team scenario: say which role takes the action");
+            }
+            (Some(role), false) => {
+                let Some(r) = self.scenario.role(role) else {
+                    return refuse(format!("there is no role {role:?} in this scenario"));
+                };
+                if let Some(kind) = action.kind()
+                    && !r.actions.contains(&kind)
+                {
+                    return refuse(format!(
+                        "the {} does not take {}",
+                        r.title.to_lowercase(),
+                        kind.code()
+                    ));
+                }
+            }
+        }
         let minute = at / 60;
         match &action {
             Action::CheckEvidence { event }
@@ -308,7 +350,11 @@ impl<'s> Run<'s> {
                 }
             }
         }
-        self.actions.push(Timed { at, action });
+        self.actions.push(Timed {
+            at,
+            action,
+            by: by.map(str::to_owned),
+        });
         Ok(())
     }
 

@@ -157,23 +157,39 @@ pub struct QuestionResult {
     pub possible: u32,
 }
 
-/// Scores a run at its end (when the learner ended it, or the time limit).
+/// Scores a run at its end (when the learner ended it, or the time limit); a team scenario's run as a whole.
 pub fn score(run: &Run) -> Score {
+    score_as(run, None)
+}
+
+/// Scores a team scenario's run for one of its roles (`Some(role)`): the expected actions that are that role's or
+/// everyone's, the harm and the NEWS2 charting that role did; AI decisions, questions and the time to escalation are
+/// the team's. An expected action given to a role counts only when that role did it. `None`: the whole team.
+pub fn score_as(run: &Run, role: Option<&str>) -> Score {
     let s = run.scenario;
     let end = run.end_time();
     let trace = run.trace(end / 60);
     let actions: Vec<_> = run.actions.iter().filter(|t| t.at <= end).collect();
+    let mine: Vec<_> = actions
+        .iter()
+        .copied()
+        .filter(|t| role.is_none() || t.by.as_deref() == role)
+        .collect();
 
     let expected: Vec<ExpectedResult> = s
         .expected
         .iter()
         .enumerate()
+        .filter(|(_, e)| role.is_none() || e.role.is_none() || e.role.as_deref() == role)
         .map(|(i, e)| {
             // A window at a fixed minute that the learner ended before still counts: they left before it came.
             let window = trace.windows[i]
                 .or_else(|| fixed_minute(&e.from))
                 .map(|open| (open, open + e.within_minutes));
-            let done = actions.iter().find(|t| t.action.matches(e.action, &e.any_of));
+            let done = actions
+                .iter()
+                .filter(|t| e.role.is_none() || t.by == e.role)
+                .find(|t| t.action.matches(e.action, &e.any_of));
             let outcome = match (done, window) {
                 (Some(t), Some((_, close))) if t.at > close * 60 => Outcome::Late,
                 (Some(_), _) => Outcome::OnTime,
@@ -210,8 +226,7 @@ pub fn score(run: &Run) -> Score {
         .harmful
         .iter()
         .filter_map(|h| {
-            actions
-                .iter()
+            mine.iter()
                 .find(|t| t.action.matches(h.action, &h.any_of))
                 .map(|t| HarmResult {
                     at: t.at,
@@ -223,7 +238,7 @@ pub fn score(run: &Run) -> Score {
         })
         .collect();
 
-    let records: Vec<News2Record> = actions
+    let records: Vec<News2Record> = mine
         .iter()
         .filter_map(|t| match t.action {
             Action::RecordObservations { news2 } => {

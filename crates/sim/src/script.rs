@@ -9,6 +9,8 @@
 //! 16:00 accept event=sepsis-alert
 //! 20:00 end
 //! ```
+//!
+//! In a team scenario each action names the role taking it: `16:00 antibiotics as=doctor`.
 
 use crate::engine::{Action, Sbar, Timed};
 use crate::scenario::{OxygenTarget, Role};
@@ -63,11 +65,13 @@ pub fn parse(text: &str) -> Result<Script, ScriptError> {
             script.ended_at = Some(at);
             continue;
         }
+        // In a team scenario, `as=ROLE` names the role taking the action.
+        let by = args.remove("as").map(str::to_owned);
         let action = action(verb, &mut args).map_err(&fail)?;
         if let Some(k) = args.keys().next() {
             return Err(fail(format!("{verb} takes no {k:?}")));
         }
-        script.actions.push(Timed { at, action });
+        script.actions.push(Timed { at, action, by });
     }
     Ok(script)
 }

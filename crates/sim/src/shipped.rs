@@ -7,6 +7,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../../scenarios/sepsis-post-op.toml"),
     ),
     (
+        "sepsis-post-op-team.toml",
+        include_str!("../../../scenarios/sepsis-post-op-team.toml"),
+    ),
+    (
         "copd-scale-2.toml",
         include_str!("../../../scenarios/copd-scale-2.toml"),
     ),

@@ -47,10 +47,7 @@ fn sbar() -> Sbar {
 }
 
 fn at(minute: u32, action: Action) -> Timed {
-    Timed {
-        at: minute * 60,
-        action,
-    }
+    Timed::solo(minute * 60, action)
 }
 
 #[test]
@@ -649,4 +646,195 @@ fn ending_early_skips_nothing_that_comes_at_a_fixed_minute() {
     assert_eq!(sc.questions[0].possible, 10);
     assert_eq!(sc.ai[1].possible, 0);
     assert_eq!((sc.earned, sc.possible, sc.passed), (0, 20, false));
+}
+
+/// The team sepsis scenario: a nurse and a doctor on one patient. Each action names its role, which must take it;
+/// each learner is scored on their role's expected actions and the shared ones, done by the right role.
+#[test]
+fn a_team_scenario_scores_each_role_on_its_part() {
+    use crate::scoring::score_as;
+    let s = load("sepsis-post-op-team");
+    assert_eq!(
+        s.roles.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["nurse", "doctor"]
+    );
+    let mut run = Run::new(&s, 7);
+    let standard = || Action::Oxygen {
+        target: OxygenTarget::Standard,
+    };
+    for (by, action, reason) in [
+        (None, Action::Observe, "say which role"),
+        (Some("porter"), Action::Observe, "no role \"porter\""),
+        (
+            Some("doctor"),
+            standard(),
+            "foundation doctor does not take oxygen",
+        ),
+        (
+            Some("nurse"),
+            Action::Antibiotics,
+            "registered nurse does not take antibiotics",
+        ),
+    ] {
+        let e = run.act_as(60, by, action).unwrap_err();
+        assert!(e.0.contains(reason), "{e:?}");
+    }
+    // A scenario played alone takes no role.
+    let solo = sepsis();
+    let e = Run::new(&solo, 7)
+        .act_as(60, Some("nurse"), Action::Observe)
+        .unwrap_err();
+    assert!(e.0.contains("played alone"), "{e:?}");
+
+    let five = run
+        .trace(s.minutes)
+        .news2
+        .iter()
+        .position(|n| *n >= 5)
+        .unwrap() as u32;
+    let shown = |run: &Run, m: u32| run.shown(&run.trace(m), m).unwrap().news2;
+    let (first, at_five) = (shown(&run, 1), shown(&run, five));
+    let escalate = |to| Action::Escalate { to, sbar: sbar() };
+    let plays: Vec<(u32, &str, Action)> = vec![
+        (1, "nurse", Action::RecordObservations { news2: first }),
+        (five, "nurse", Action::RecordObservations { news2: at_five }),
+        (five, "nurse", escalate(Role::WardDoctor)),
+        (five + 1, "doctor", Action::Observe),
+        (five + 2, "doctor", Action::BloodCultures),
+        (five + 2, "doctor", Action::Lactate),
+        (five + 3, "doctor", Action::Antibiotics),
+        (five + 3, "doctor", Action::Fluids),
+        (five + 4, "nurse", standard()),
+        (
+            five + 5,
+            "doctor",
+            Action::Document {
+                note: "Reviewed; Sepsis Six started".into(),
+            },
+        ),
+    ];
+    for (m, by, action) in plays.clone() {
+        run.act_as(m * 60, Some(by), action).unwrap();
+    }
+    run.end(70 * 60).unwrap();
+    let nurse = score_as(&run, Some("nurse"));
+    let doctor = score_as(&run, Some("doctor"));
+    assert!(nurse.passed, "{:?}", nurse.failed_because);
+    assert!(doctor.passed, "{:?}", doctor.failed_because);
+    let kinds = |sc: &crate::scoring::Score| {
+        sc.expected
+            .iter()
+            .map(|e| e.action.code())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        kinds(&nurse).contains(&"record_observations") && !kinds(&nurse).contains(&"antibiotics")
+    );
+    assert!(
+        kinds(&doctor).contains(&"antibiotics") && !kinds(&doctor).contains(&"record_observations")
+    );
+    assert_eq!(nurse.news2.records.len(), 2, "the nurse charted twice");
+    assert!(
+        doctor.news2.records.is_empty(),
+        "the doctor charted nothing"
+    );
+    // The shared documentation counts for both, whoever wrote it.
+    for sc in [&nurse, &doctor] {
+        let doc = sc
+            .expected
+            .iter()
+            .find(|e| e.action.code() == "document")
+            .unwrap();
+        assert_eq!(doc.outcome, Outcome::OnTime);
+    }
+    assert!(score(&run).passed, "the team as a whole");
+
+    // The same run where the doctor, not the nurse, raised the alarm: the nurse's escalation is missed (and it is
+    // critical), though the team escalated.
+    let mut run = Run::new(&s, 7);
+    for (m, by, action) in plays {
+        let by = match (&action, by) {
+            (Action::Escalate { .. }, _) => "doctor",
+            (_, by) => by,
+        };
+        run.act_as(m * 60, Some(by), action).unwrap();
+    }
+    run.end(70 * 60).unwrap();
+    let nurse = score_as(&run, Some("nurse"));
+    assert!(!nurse.passed);
+    assert!(
+        nurse.failed_because.iter().any(|r| r.contains("Escalate")),
+        "{:?}",
+        nurse.failed_because
+    );
+    assert!(score_as(&run, Some("doctor")).passed);
+}
+
+#[test]
+fn a_bad_team_is_refused_naming_the_role() {
+    let base = load_text("sepsis-post-op-team");
+    for (from, to, field, reason) in [
+        (
+            "id = \"doctor\"",
+            "id = \"nurse\"",
+            "role[1].id",
+            "used twice",
+        ),
+        (
+            "actions = [\"observe\", \"escalate\", \"blood_cultures\"",
+            "actions = [\"observe\", \"escalate\", \"blood_culture\"",
+            "role[1].actions[2]",
+            "not an action",
+        ),
+        (
+            "action = \"antibiotics\"\nrole = \"doctor\"",
+            "action = \"antibiotics\"\nrole = \"nurse\"",
+            "expected[5].role",
+            "does not take antibiotics",
+        ),
+        (
+            "action = \"lactate\"\nrole = \"doctor\"",
+            "action = \"lactate\"\nrole = \"surgeon\"",
+            "expected[4].role",
+            "not one of the roles (nurse, doctor)",
+        ),
+        (
+            ", \"lactate\", \"antibiotics\", \"fluids\", \"document\"]\n",
+            ", \"antibiotics\", \"fluids\", \"document\"]\n",
+            "role",
+            "no role takes lactate",
+        ),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let errors = scenario::parse("team.toml", &text).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == field && e.reason.contains(reason)),
+            "{field}: {errors:?}"
+        );
+    }
+    // A role in a scenario without roles.
+    let solo = load_text("sepsis-post-op").replacen(
+        "action = \"lactate\"",
+        "action = \"lactate\"\nrole = \"nurse\"",
+        1,
+    );
+    let errors = scenario::parse("solo.toml", &solo).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.reason.contains("only a team scenario")),
+        "{errors:?}"
+    );
+}
+
+fn load_text(id: &str) -> String {
+    let file = format!("{id}.toml");
+    shipped()
+        .into_iter()
+        .find(|(n, _)| *n == file)
+        .expect("a shipped scenario")
+        .1
 }

@@ -109,10 +109,29 @@ pub(super) fn run(command: ScenarioCommand) -> anyhow::Result<ExitCode> {
                 }
             };
             let score = scoring::score(&run);
-            if json {
+            // A team scenario: the team's score, then each role's on its own part.
+            let roles: Vec<(&str, Score)> = s
+                .roles
+                .iter()
+                .map(|r| (r.title.as_str(), scoring::score_as(&run, Some(&r.id))))
+                .collect();
+            if json && roles.is_empty() {
                 println!("{}", serde_json::to_string_pretty(&score)?);
+            } else if json {
+                let by_role: serde_json::Map<String, serde_json::Value> = s
+                    .roles
+                    .iter()
+                    .zip(&roles)
+                    .map(|(r, (_, sc))| Ok((r.id.clone(), serde_json::to_value(sc)?)))
+                    .collect::<serde_json::Result<_>>()?;
+                let both = serde_json::json!({ "team": score, "roles": by_role });
+                println!("{}", serde_json::to_string_pretty(&both)?);
             } else {
                 print!("{}", report(&s, &score));
+                for (title, sc) in &roles {
+                    println!("\n== {title} ==");
+                    print!("{}", report(&s, sc));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -481,6 +481,45 @@ fn scenario_check_and_run_from_the_command_line() {
         "{score}"
     );
 
+    // The team scenario: the team's score, then each role's; as JSON, both.
+    let (code, out, err) = lantern(&[
+        "scenario",
+        "run",
+        "scenarios/sepsis-post-op-team.toml",
+        "--script",
+        "scenarios/scripts/sepsis-post-op-team.pass.txt",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["team"]["passed"], true, "{out}");
+    for role in ["nurse", "doctor"] {
+        assert_eq!(
+            v["roles"][role]["passed"], true,
+            "{role}: {}",
+            v["roles"][role]
+        );
+    }
+    let team_refused = dir.path().join("team-refused.txt");
+    std::fs::write(
+        &team_refused,
+        "05:00 antibiotics as=nurse
+",
+    )
+    .unwrap();
+    let (code, _, err) = lantern(&[
+        "scenario",
+        "run",
+        "scenarios/sepsis-post-op-team.toml",
+        "--script",
+        team_refused.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("the registered nurse does not take antibiotics"),
+        "{err}"
+    );
+
     let refused = dir.path().join("refused.txt");
     std::fs::write(&refused, "05:00 observe\n02:00 fluids\n").unwrap();
     let (code, _, err) = lantern(&[

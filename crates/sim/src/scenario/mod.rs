@@ -35,6 +35,9 @@ pub struct Scenario {
     /// The actions the learner may take in this scenario (AI decisions and answers are always available when an
     /// AI suggestion or a question is showing).
     pub actions: Vec<ActionKind>,
+    /// The roles of a team scenario (a nurse and a doctor playing one patient together), each with the actions it
+    /// takes; empty for a scenario one learner plays.
+    pub roles: Vec<TeamRole>,
     pub patient: Option<Patient>,
     pub phases: Vec<Phase>,
     pub expected: Vec<Expected>,
@@ -43,6 +46,24 @@ pub struct Scenario {
     pub questions: Vec<Question>,
     /// Points for charting observations with the right NEWS2 total (0 when the scenario has no patient).
     pub news2_points: u32,
+}
+
+/// A role in a team scenario: who plays it and what they may do.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TeamRole {
+    /// Lower case with hyphens (`nurse`).
+    pub id: String,
+    /// As the learners see it ("Ward nurse").
+    pub title: String,
+    /// The clinical actions this role takes (AI decisions and answers are anyone's).
+    pub actions: Vec<ActionKind>,
+}
+
+impl Scenario {
+    /// A team scenario's role, by id.
+    pub fn role(&self, id: &str) -> Option<&TeamRole> {
+        self.roles.iter().find(|r| r.id == id)
+    }
 }
 
 /// The patient, and their vital signs at minute 0.
@@ -142,6 +163,9 @@ pub struct Expected {
     pub critical: bool,
     /// Why, with its source: shown in the debrief.
     pub why: String,
+    /// In a team scenario, the role expected to do it: it counts in that role's score only, done by that role. None:
+    /// it counts for every role, done by anyone.
+    pub role: Option<String>,
 }
 
 /// Something that would harm the patient: points off, and a critical harm fails the scenario.

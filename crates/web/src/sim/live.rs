@@ -41,10 +41,10 @@ impl Live {
             };
             match e.kind {
                 EventKind::Control => controls.push(serde_json::from_str(&e.body).map_err(bad)?),
-                EventKind::Action => actions.push(Timed {
-                    at: e.sim_at,
-                    action: serde_json::from_str::<Action>(&e.body).map_err(bad)?,
-                }),
+                EventKind::Action => actions.push(Timed::solo(
+                    e.sim_at,
+                    serde_json::from_str::<Action>(&e.body).map_err(bad)?,
+                )),
             }
         }
         Ok(Live {

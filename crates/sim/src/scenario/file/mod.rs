@@ -1,12 +1,15 @@
 //! The scenario file: TOML an educator writes (docs/scenarios.md), read into [`Scenario`] and checked, so that a
 //! bad file is refused with its line, the field at fault and why, before anyone plays it.
 
+mod raw;
+
 use super::*;
 use crate::news2::Input;
-use schemars::JsonSchema;
-use serde::Deserialize;
+use raw::*;
 use std::fmt;
 use toml::Spanned;
+
+pub use raw::json_schema;
 
 /// What is wrong with a scenario file, and where.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -69,277 +72,6 @@ fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> FileError {
         field,
         reason: e.message().trim().to_owned(),
     }
-}
-
-/// A Lantern simulation scenario (docs/scenarios.md).
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Lantern scenario")]
-struct RawFile {
-    #[schemars(with = "RawHeader")]
-    scenario: Spanned<RawHeader>,
-    /// The patient; leave out for a scenario of AI suggestions and questions only.
-    #[schemars(with = "Option<RawPatient>")]
-    patient: Option<Spanned<RawPatient>>,
-    /// Changes in the patient's course.
-    #[serde(default)]
-    #[schemars(with = "Vec<RawPhase>")]
-    phase: Vec<Spanned<RawPhase>>,
-    /// What the learner should do, and within what time.
-    #[serde(default)]
-    #[schemars(with = "Vec<RawExpected>")]
-    expected: Vec<Spanned<RawExpected>>,
-    /// Actions that would harm the patient.
-    #[serde(default)]
-    #[schemars(with = "Vec<RawHarmful>")]
-    harmful: Vec<Spanned<RawHarmful>>,
-    /// AI tools' suggestions for the learner to accept or override.
-    #[serde(default)]
-    #[schemars(with = "Vec<RawAi>")]
-    ai: Vec<Spanned<RawAi>>,
-    /// Questions put to the learner.
-    #[serde(default)]
-    #[schemars(with = "Vec<RawQuestion>")]
-    question: Vec<Spanned<RawQuestion>>,
-}
-
-/// What the scenario is, how long it runs and what a pass gives.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Header")]
-struct RawHeader {
-    /// Lower-case letters, digits and hyphens; the file is named after it (`ID.toml`).
-    id: String,
-    title: String,
-    /// What the learner is told before starting.
-    summary: String,
-    /// Simulated minutes, 1 to 720.
-    minutes: u32,
-    /// Percentage of the available points needed to pass (default 70).
-    #[serde(default = "default_pass_mark")]
-    pass_mark: u8,
-    /// Competency subject codes a pass records, each at level 1.
-    #[serde(default)]
-    competencies: Vec<String>,
-    /// The guidance the content follows: title, edition and date.
-    sources: Vec<String>,
-    /// What to read next, listed in the debrief.
-    #[serde(default)]
-    further_reading: Vec<String>,
-    /// The clinical actions offered (default: all of them).
-    actions: Option<Vec<String>>,
-    /// Points for charting observations with the right NEWS2 (default 10 with a patient).
-    news2_points: Option<u32>,
-}
-
-fn default_pass_mark() -> u8 {
-    70
-}
-
-/// The patient: an adult (NEWS2 is for 16 and over).
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Patient")]
-struct RawPatient {
-    name: String,
-    age: u8,
-    sex: String,
-    /// Where they are and why ("Surgical ward, day 2 after ...").
-    setting: String,
-    history: String,
-    /// NEWS2 SpO2 scale: 1, or 2 for a prescribed target of 88-92% in hypercapnic respiratory failure.
-    spo2_scale: u8,
-    /// Percentage points of SpO2 that oxygen can add, titrated to the target (default 4).
-    #[serde(default = "default_oxygen_gain")]
-    oxygen_gain: f64,
-    /// Vital signs at minute 0, on air.
-    vitals: RawVitals,
-    /// How far each shown observation may stray from the true value.
-    #[serde(default)]
-    noise: RawNoise,
-}
-
-fn default_oxygen_gain() -> f64 {
-    4.0
-}
-
-/// A set of vital signs.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Vitals")]
-struct RawVitals {
-    /// Breaths per minute.
-    respiration_rate: f64,
-    /// Percent, on air.
-    spo2: f64,
-    /// mmHg.
-    systolic_bp: f64,
-    /// Beats per minute.
-    pulse: f64,
-    /// ACVPU: A, C (new confusion), V, P or U.
-    consciousness: Consciousness,
-    /// Degrees Celsius.
-    temperature: f64,
-}
-
-/// The most a shown observation differs from the true one, either way (0 when left out).
-#[derive(Deserialize, Default, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Noise")]
-struct RawNoise {
-    #[serde(default)]
-    respiration_rate: f64,
-    #[serde(default)]
-    spo2: f64,
-    #[serde(default)]
-    systolic_bp: f64,
-    #[serde(default)]
-    pulse: f64,
-    #[serde(default)]
-    temperature: f64,
-}
-
-/// Where a phase takes the vital signs; a sign left out keeps its course.
-#[derive(Deserialize, Default, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Target")]
-struct RawTarget {
-    respiration_rate: Option<f64>,
-    spo2: Option<f64>,
-    systolic_bp: Option<f64>,
-    pulse: Option<f64>,
-    /// Changes halfway through the phase.
-    consciousness: Option<Consciousness>,
-    temperature: Option<f64>,
-}
-
-/// When something happens: exactly one of `minute`, `news2_at_least` and `after`, and optionally `unless`.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Trigger")]
-struct RawTrigger {
-    /// At this simulated minute (before the scenario ends).
-    minute: Option<u32>,
-    /// When the patient's true NEWS2 first reaches this.
-    news2_at_least: Option<u8>,
-    /// Once the learner has done all of these actions (`oxygen`, or with an option, `oxygen:94-98`).
-    after: Option<Vec<String>>,
-    /// Never, if the learner did any of these first.
-    #[serde(default)]
-    unless: Vec<String>,
-}
-
-/// A change in the patient's course.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Phase")]
-struct RawPhase {
-    id: String,
-    starts: RawTrigger,
-    /// Minutes over which the signs move, in a straight line, to `to`.
-    over_minutes: u32,
-    to: RawTarget,
-    /// What the learner notices when it starts.
-    note: Option<String>,
-}
-
-/// Something the learner should do, within `within_minutes` of `from`.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Expected")]
-struct RawExpected {
-    /// One of the scenario's actions.
-    action: String,
-    /// The roles (escalate) or targets (oxygen) that count; any when left out.
-    #[serde(default)]
-    any_of: Vec<String>,
-    /// When the window opens.
-    from: RawTrigger,
-    within_minutes: u32,
-    points: u32,
-    /// Missing it, or doing it late, fails the scenario.
-    #[serde(default)]
-    critical: bool,
-    /// Why, with the source: shown in the debrief.
-    why: String,
-}
-
-/// An action that would harm the patient.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Harmful")]
-struct RawHarmful {
-    action: String,
-    /// The options that harm; any when left out.
-    #[serde(default)]
-    any_of: Vec<String>,
-    /// Points taken off.
-    points: u32,
-    /// Doing it fails the scenario.
-    #[serde(default)]
-    critical: bool,
-    why: String,
-}
-
-/// An AI tool's suggestion.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Ai")]
-struct RawAi {
-    id: String,
-    /// The tool's name.
-    tool: String,
-    /// What kind of output it is ("sepsis alert").
-    kind: String,
-    shows: RawTrigger,
-    suggestion: String,
-    /// The tool's stated confidence, 0 to 1.
-    confidence: f64,
-    /// What it was trained and validated on, and how well it did, by group.
-    model_card: String,
-    /// What checking the patient's own data shows.
-    evidence: String,
-    /// Whether the suggestion is right for this patient.
-    correct: bool,
-    /// Default 10.
-    #[serde(default = "default_points")]
-    points: u32,
-    /// Why it is right or wrong: shown in the debrief.
-    why: String,
-}
-
-/// A question with options, one or more of them correct.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Question")]
-struct RawQuestion {
-    id: String,
-    asked: RawTrigger,
-    prompt: String,
-    options: Vec<RawOption>,
-    /// Default 10.
-    #[serde(default = "default_points")]
-    points: u32,
-}
-
-fn default_points() -> u32 {
-    10
-}
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Option")]
-struct RawOption {
-    text: String,
-    #[serde(default)]
-    correct: bool,
-    /// Shown after answering.
-    feedback: String,
-}
-
-/// The JSON Schema of scenario files, for editors that check TOML against one.
-pub fn json_schema() -> String {
-    serde_json::to_string_pretty(&schemars::schema_for!(RawFile)).expect("a schema serialises")
 }
 
 struct Checker<'a> {
@@ -451,6 +183,7 @@ impl<'a> Checker<'a> {
             sources: h.sources,
             further_reading: h.further_reading,
             actions,
+            roles: Vec::new(),
             patient: None,
             phases: Vec::new(),
             expected: Vec::new(),
@@ -475,6 +208,7 @@ impl<'a> Checker<'a> {
             }
             (None, None) => 0,
         };
+        self.roles(raw.role, &mut s);
         let mut ids: Vec<String> = Vec::new();
         for (i, p) in raw.phase.into_iter().enumerate() {
             let at = self.at(&p);
@@ -516,6 +250,9 @@ impl<'a> Checker<'a> {
                 self.fail(at, format!("{field}.within_minutes"), "must be 1 or more");
             }
             let why = self.text(at, &format!("{field}.why"), e.why);
+            let role = e
+                .role
+                .filter(|r| self.expected_role(at, &field, r, action, &s));
             if let Some(action) = action {
                 s.expected.push(Expected {
                     action,
@@ -525,6 +262,7 @@ impl<'a> Checker<'a> {
                     points: e.points,
                     critical: e.critical,
                     why,
+                    role,
                 });
             }
         }
@@ -742,6 +480,90 @@ impl<'a> Checker<'a> {
         };
         let unless = self.available_list(at, &format!("{field}.unless"), &t.unless, s);
         Trigger { when, unless }
+    }
+
+    /// A team scenario's roles: ids unique, titles given, each role's actions the scenario's own, and every action
+    /// the scenario offers taken by some role.
+    fn roles(&mut self, raw: Vec<Spanned<RawRole>>, s: &mut Scenario) {
+        if raw.len() == 1 {
+            let at = self.at(&raw[0]);
+            self.fail(
+                at,
+                "role",
+                "a team scenario needs two roles or more; leave [[role]] out for one learner",
+            );
+        }
+        let mut ids = Vec::new();
+        let mut first_at = None;
+        for (i, r) in raw.into_iter().enumerate() {
+            let at = self.at(&r);
+            first_at.get_or_insert(at);
+            let r = r.into_inner();
+            let field = format!("role[{i}]");
+            let id = self.id(at, &format!("{field}.id"), r.id);
+            if ids.contains(&id) {
+                self.fail(at, format!("{field}.id"), format!("{id:?} is used twice"));
+            }
+            ids.push(id.clone());
+            let title = self.text(at, &format!("{field}.title"), r.title);
+            let mut actions = Vec::new();
+            for (j, code) in r.actions.iter().enumerate() {
+                if let Some(a) = self.available(at, &format!("{field}.actions[{j}]"), code, s)
+                    && !actions.contains(&a)
+                {
+                    actions.push(a);
+                }
+            }
+            s.roles.push(TeamRole { id, title, actions });
+        }
+        if let (Some(first), Some(at)) = (s.roles.first().map(|r| r.id.clone()), first_at) {
+            for a in s.actions.clone() {
+                if !s.roles.iter().any(|r| r.actions.contains(&a)) {
+                    self.fail(
+                        at,
+                        "role",
+                        format!("no role takes {}, which the scenario offers (give it to {first:?}, say)", a.code()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// An expected action's role: one of the scenario's, and one that takes the action.
+    fn expected_role(
+        &mut self,
+        at: At,
+        field: &str,
+        role: &str,
+        action: Option<ActionKind>,
+        s: &Scenario,
+    ) -> bool {
+        let Some(r) = s.role(role) else {
+            let known: Vec<&str> = s.roles.iter().map(|r| r.id.as_str()).collect();
+            self.fail(
+                at,
+                format!("{field}.role"),
+                match known.is_empty() {
+                    true => "only a team scenario (with [[role]] tables) names roles".to_owned(),
+                    false => format!("{role:?} is not one of the roles ({})", known.join(", ")),
+                },
+            );
+            return false;
+        };
+        if let Some(a) = action
+            && !r.actions.contains(&a)
+        {
+            self.fail(
+                at,
+                format!("{field}.role"),
+                format!(
+                    "{role:?} does not take {}: add it to that role's actions",
+                    a.code()
+                ),
+            );
+            return false;
+        }
+        true
     }
 
     /// Actions written `code` or `code:option`, each one the scenario offers.
