@@ -731,6 +731,22 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // Results across learners are for those who oversee them (a manager's units, the whole for the others).
         ("GET", "/orgs/{ods}/simulations/results") => page_auth(oversees, deny),
         ("GET", "/api/v1/organisations/{ods}/simulations/results") => api_auth(oversees, deny),
+        // A learner's runs through the API, as the player: the matrix's scenario and run do not exist; an empty form
+        // is no action or control (400, after the access check).
+        ("POST", "/api/v1/organisations/{ods}/simulations/{scenario}/runs")
+        | ("GET", "/api/v1/organisations/{ods}/simulations/runs/{run}")
+        | ("POST", "/api/v1/organisations/{ods}/simulations/runs/{run}/end") => match who {
+            Anonymous => 401,
+            Learner | Foreign => 404,
+            _ => 403,
+        },
+        ("POST", "/api/v1/organisations/{ods}/simulations/runs/{run}/actions")
+        | ("POST", "/api/v1/organisations/{ods}/simulations/runs/{run}/clock") => match who {
+            Anonymous => 401,
+            Learner => 400,
+            Foreign => 404,
+            _ => 403,
+        },
         ("GET", "/orgs/{ods}/simulations/{scenario}")
         | ("POST", "/orgs/{ods}/simulations/{scenario}/start")
         | ("GET", "/orgs/{ods}/simulations/runs/{run}")

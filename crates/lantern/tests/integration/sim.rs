@@ -935,3 +935,119 @@ async fn simulation_results_suppress_small_groups() {
         );
     }
 }
+
+/// The player's JSON twin: a learner plays the sepsis scenario through `/api/v1/.../simulations`, charting the NEWS2
+/// that `POST /api/v1/news2` gives for the monitor the run shows, to a passing score; refusals name their reason.
+#[tokio::test]
+async fn the_player_has_a_json_api_twin() {
+    use lantern_store::Scope;
+    for (name, store, _dir) in crate::demo_backends(60, 3).await {
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let org = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let mut learner =
+            Client::signed_in(&app, "learner@demo.lantern.test", "learner-demo-password").await;
+        let base = "/api/v1/organisations/RJ1/simulations";
+        let res = learner
+            .post_json(&format!("{base}/sepsis-post-op/runs"), &json!({}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{name}: {}", res.body);
+        let v = res.json();
+        let run = v["id"].as_i64().unwrap();
+        assert_eq!(
+            (v["seq"].as_u64(), v["clock"]["at_seconds"].as_u64()),
+            (Some(0), Some(0)),
+            "{name}: {v}"
+        );
+        assert!(v["clock"]["speed"].is_null(), "{name}: paused");
+        assert!(v["score"].is_null());
+        clock_started_minutes_ago(&store, org.id, run, 10).await;
+        let url = format!("{base}/runs/{run}");
+        let v = learner.get(&url).await.json();
+        assert!(
+            v["clock"]["at_seconds"].as_u64().unwrap() >= 600,
+            "{name}: {v}"
+        );
+        let m = &v["monitor"];
+        let observations = json!({
+            "respiration_rate": m["respiration_rate"], "spo2": m["spo2"], "spo2_scale": m["spo2_scale"],
+            "on_oxygen": !m["oxygen_target"].is_null(), "systolic_bp": m["systolic_bp"], "pulse": m["pulse"],
+            "consciousness": m["consciousness"], "temperature": m["temperature"],
+        });
+        let news2 = learner.post_json("/api/v1/news2", &observations).await;
+        assert_eq!(news2.status, StatusCode::OK, "{name}: {}", news2.body);
+        let total = news2.json()["total"].as_u64().unwrap();
+
+        let act = |seq: u64, action: Value| json!({ "seq": seq, "action": action });
+        let res = learner
+            .post_json(
+                &format!("{url}/actions"),
+                &act(1, json!({"do": "record_observations", "news2": total})),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert_eq!(res.json()["seq"], 2);
+        // Refused, naming why; nothing stored.
+        for (body, reason) in [
+            (
+                act(2, json!({"do": "accept", "event": "nothing"})),
+                "no AI suggestion",
+            ),
+            (act(1, json!({"do": "observe"})), "another window"),
+            (act(2, json!({"do": "dance"})), "unknown variant"),
+        ] {
+            let res = learner.post_json(&format!("{url}/actions"), &body).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {body}");
+            assert!(res.body.contains(reason), "{name}: {reason}: {}", res.body);
+        }
+        let sbar = json!({"situation": "NEWS2 rising, rigors", "background": "Day 2 after anterior resection",
+            "assessment": "Possible sepsis", "recommendation": "Review within 30 minutes"});
+        let mut seq = 2;
+        for action in [
+            json!({"do": "observe"}),
+            json!({"do": "escalate", "to": "registrar", "sbar": sbar}),
+            json!({"do": "blood_cultures"}),
+            json!({"do": "lactate"}),
+            json!({"do": "antibiotics"}),
+            json!({"do": "fluids"}),
+            json!({"do": "oxygen", "target": "94-98"}),
+            json!({"do": "document", "note": "Escalated; Sepsis Six started"}),
+        ] {
+            let res = learner
+                .post_json(&format!("{url}/actions"), &act(seq, action.clone()))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{name}: {action}: {}", res.body);
+            seq += 1;
+        }
+        let v = learner.get(&url).await.json();
+        assert_eq!(v["timeline"].as_array().unwrap().len(), 9, "{name}");
+        assert!(
+            v["notes"].to_string().contains("cold and shivery"),
+            "{name}: looking at her found the phase's note"
+        );
+        let res = learner
+            .post_json(&format!("{url}/clock"), &json!({"seq": seq, "speed": "3"}))
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        let res = learner
+            .post_json(
+                &format!("{url}/clock"),
+                &json!({"seq": seq, "speed": "pause"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert!(res.json()["clock"]["speed"].is_null(), "{name}");
+        let res = learner.post_json(&format!("{url}/end"), &json!({})).await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        let v = res.json();
+        assert_eq!(v["score"]["passed"], true, "{name}: {}", v["score"]);
+        // The page says the same.
+        let page = learner
+            .get(&format!("/orgs/RJ1/simulations/runs/{run}"))
+            .await;
+        assert!(
+            page.body
+                .contains(&format!("Passed: {}%", v["score"]["percent"])),
+            "{name}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ mod person_revalidation;
 mod regulatory_changes;
 pub mod security;
 mod simulation_results;
+mod simulation_runs;
 mod team;
 pub(crate) mod unit_people;
 
@@ -69,6 +70,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(papers::submit))
         .routes(routes!(news2::post))
         .routes(routes!(simulation_results::get))
+        .routes(routes!(simulation_runs::start))
+        .routes(routes!(simulation_runs::get))
+        .routes(routes!(simulation_runs::act))
+        .routes(routes!(simulation_runs::clock))
+        .routes(routes!(simulation_runs::end))
 }
 
 /// Query parameters shared by the as-at endpoints.

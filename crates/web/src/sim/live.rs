@@ -9,7 +9,7 @@ use lantern_domain::access::Scope;
 use lantern_domain::{Organisation, RequirementKey};
 use lantern_sim::clock::{self, ClockState, Control, ControlKind};
 use lantern_sim::engine::{Action, Run, Timed};
-use lantern_sim::scenario::{self, Scenario};
+use lantern_sim::scenario::{self, AiEvent, Question, Scenario};
 use lantern_sim::scoring::{self, Score};
 use lantern_store::sims::{EventKind, NewEvent, SimResult, StoredRun};
 
@@ -217,5 +217,75 @@ impl Live {
             .await?;
         xapi::ended(state, &self.context(), &score).await?;
         Ok(())
+    }
+}
+
+/// An AI suggestion on show, with what the learner has done about it.
+pub struct ShownAi<'a> {
+    pub event: &'a AiEvent,
+    /// The learner has checked the evidence (the patient's own data and the model card).
+    pub checked: bool,
+    /// Accepted (true) or overridden (false), once decided.
+    pub decided: Option<bool>,
+}
+
+/// What a run shows at a minute besides the monitor: the notes found by looking at the patient, the AI
+/// suggestions on show, and the questions asked and not yet answered. The player and the API both read it.
+pub struct Showing<'a> {
+    pub notes: Vec<String>,
+    pub ai: Vec<ShownAi<'a>>,
+    pub questions: Vec<&'a Question>,
+}
+
+impl Live {
+    pub fn showing(&self, trace: &lantern_sim::engine::Trace, minute: u32) -> Showing<'_> {
+        let s = &self.scenario;
+        // Notes the learner has found: phases started by the last time they looked at the patient.
+        let looked = self
+            .actions
+            .iter()
+            .rev()
+            .find(|t| matches!(t.action, Action::Observe))
+            .map(|t| t.at / 60);
+        let notes = match looked {
+            None => Vec::new(),
+            Some(m) => s
+                .phases
+                .iter()
+                .filter(|p| trace.fired.get(&p.id).is_some_and(|at| *at <= m))
+                .filter_map(|p| p.note.clone())
+                .collect(),
+        };
+        let done = |f: &dyn Fn(&Action) -> bool| self.actions.iter().any(|t| f(&t.action));
+        let fired = |id: &str| trace.fired.get(id).is_some_and(|m| *m <= minute);
+        let ai = s
+            .ai
+            .iter()
+            .filter(|e| fired(&e.id))
+            .map(|e| ShownAi {
+                event: e,
+                checked: done(&|a| matches!(a, Action::CheckEvidence { event } if *event == e.id)),
+                decided: if done(&|a| matches!(a, Action::Accept { event } if *event == e.id)) {
+                    Some(true)
+                } else if done(&|a| matches!(a, Action::Override { event, .. } if *event == e.id)) {
+                    Some(false)
+                } else {
+                    None
+                },
+            })
+            .collect();
+        let questions = s
+            .questions
+            .iter()
+            .filter(|q| fired(&q.id))
+            .filter(|q| {
+                !done(&|a| matches!(a, Action::Answer { question, .. } if *question == q.id))
+            })
+            .collect();
+        Showing {
+            notes,
+            ai,
+            questions,
+        }
     }
 }

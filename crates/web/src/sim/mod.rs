@@ -19,9 +19,10 @@
 //! scenario, and sets the module's state when the run ends).
 
 mod chart;
-mod live;
-mod player;
+pub(crate) mod live;
+pub(crate) mod player;
 pub(crate) mod results;
+pub(crate) mod view;
 mod xapi;
 
 use crate::learning::learner;
@@ -156,14 +157,17 @@ async fn list(
 }
 
 /// The course module a run is started for (`?attempt=&module=` on the brief; hidden fields of its Start form).
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForModule {
+    /// The learner's attempt of a course with a simulation module for this scenario.
     attempt: Option<i64>,
+    /// That module's key.
     module: Option<String>,
 }
 
 impl ForModule {
-    fn module(&self) -> Option<RunModule> {
+    pub(crate) fn module(&self) -> Option<RunModule> {
         match (self.attempt, &self.module) {
             (Some(attempt), Some(key)) => Some(RunModule {
                 attempt,
@@ -238,8 +242,20 @@ async fn start(
     Path((ods, id)): Path<(String, String)>,
     Form(wanted): Form<ForModule>,
 ) -> PageResult<Response> {
-    let (org, person, scope) = learner(&state, &page.caller, &ods).await?;
-    let (text, scenario) = shipped_scenario(&id)?;
+    let (org, run) = start_run(&state, &page.caller, &ods, &id, wanted.module()).await?;
+    Ok(Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response())
+}
+
+/// Starts the caller's run of a scenario, for a course module or none: stored, and its first statement sent.
+pub(crate) async fn start_run(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    ods: &str,
+    id: &str,
+    module: Option<RunModule>,
+) -> Result<(lantern_domain::Organisation, i64), AppError> {
+    let (org, person, scope) = learner(state, caller, ods).await?;
+    let (text, scenario) = shipped_scenario(id)?;
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).expect("the operating system's random source works");
     let digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
@@ -251,13 +267,13 @@ async fn start(
             &NewRun {
                 org: org.id,
                 person,
-                account: page.caller.account.id,
+                account: caller.account.id,
                 scenario_id: &scenario.id,
                 scenario_body: text,
                 digest: &digest,
                 seed: u64::from_le_bytes(seed),
                 registration: &registration,
-                module: wanted.module(),
+                module,
             },
             chrono::Utc::now(),
         )
@@ -268,6 +284,6 @@ async fn start(
         registration: &registration,
         scenario: &scenario,
     };
-    xapi::started(&state, &ctx).await?;
-    Ok(Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response())
+    xapi::started(state, &ctx).await?;
+    Ok((org, run))
 }

@@ -206,7 +206,24 @@ async fn load(
     ),
     AppError,
 > {
-    let (org, _, scope) = learner(state, &page.caller, ods).await?;
+    load_for(state, &page.caller, ods, run).await
+}
+
+/// The caller's own run, as a learner in the organisation.
+pub(crate) async fn load_for(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    ods: &str,
+    run: i64,
+) -> Result<
+    (
+        lantern_domain::Organisation,
+        lantern_domain::access::Scope,
+        Live,
+    ),
+    AppError,
+> {
+    let (org, _, scope) = learner(state, caller, ods).await?;
     let stored = state.store.sim_run(&scope, org.id, run).await?;
     Ok((org, scope, Live::new(stored)?))
 }
@@ -284,48 +301,30 @@ fn player(
             })
         })
         .collect();
-    // Notes the learner has found: phases started by the last time they looked at the patient.
-    let looked = live
-        .actions
+    let showing = live.showing(&trace, minute);
+    let ai = showing
+        .ai
         .iter()
-        .rev()
-        .find(|t| matches!(t.action, Action::Observe))
-        .map(|t| t.at / 60);
-    let notes = match looked {
-        None => Vec::new(),
-        Some(m) => s
-            .phases
-            .iter()
-            .filter(|p| trace.fired.get(&p.id).is_some_and(|at| *at <= m))
-            .filter_map(|p| p.note.clone())
-            .collect(),
-    };
-    let done = |f: &dyn Fn(&Action) -> bool| live.actions.iter().any(|t| f(&t.action));
-    let ai =
-        s.ai.iter()
-            .filter(|e| trace.fired.get(&e.id).is_some_and(|m| *m <= minute))
-            .map(|e| AiView {
+        .map(|a| {
+            let e = a.event;
+            AiView {
                 id: e.id.clone(),
                 tool: e.tool.clone(),
                 kind: e.kind.clone(),
                 suggestion: e.suggestion.clone(),
                 confidence: (e.confidence * 100.0).round() as u32,
-                checked: done(&|a| matches!(a, Action::CheckEvidence { event } if *event == e.id))
+                checked: a
+                    .checked
                     .then(|| (e.evidence.clone(), e.model_card.clone())),
-                decided: if done(&|a| matches!(a, Action::Accept { event } if *event == e.id)) {
-                    Some("Accepted")
-                } else if done(&|a| matches!(a, Action::Override { event, .. } if *event == e.id)) {
-                    Some("Overridden")
-                } else {
-                    None
-                },
-            })
-            .collect();
-    let questions = s
+                decided: a
+                    .decided
+                    .map(|accepted| if accepted { "Accepted" } else { "Overridden" }),
+            }
+        })
+        .collect();
+    let questions = showing
         .questions
         .iter()
-        .filter(|q| trace.fired.get(&q.id).is_some_and(|m| *m <= minute))
-        .filter(|q| !done(&|a| matches!(a, Action::Answer { question, .. } if *question == q.id)))
         .map(|q| QuestionView {
             id: q.id.clone(),
             prompt: q.prompt.clone(),
@@ -337,6 +336,7 @@ fn player(
                 .collect(),
         })
         .collect();
+    let notes = showing.notes;
     let timeline = live
         .actions
         .iter()
@@ -403,7 +403,7 @@ fn back(org: &lantern_domain::Organisation, run: i64) -> Response {
 }
 
 /// The speed a control asks for: `pause`, or one of [`SPEEDS`].
-pub(super) fn control(speed: &str) -> Result<ControlKind, AppError> {
+pub(crate) fn control(speed: &str) -> Result<ControlKind, AppError> {
     match speed {
         "pause" => Ok(ControlKind::Pause),
         s => match s.parse::<u32>() {
