@@ -1,5 +1,4 @@
 use super::ErrorBody;
-use crate::sim::live::Live;
 use crate::sim::view::{NewAction, NewControl, RunView};
 use crate::sim::{ForModule, player, start_run};
 use crate::{AppError, AppState};
@@ -54,19 +53,10 @@ async fn with_body<T>(
     ods: &str,
     run: i64,
     body: Result<Json<T>, JsonRejection>,
-) -> Result<
-    (
-        lantern_domain::Organisation,
-        lantern_domain::access::Scope,
-        Live,
-        T,
-    ),
-    AppError,
-> {
+) -> Result<(player::Loaded, T), AppError> {
     crate::learning::learner(state, caller, ods).await?;
     let Json(body) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let (org, scope, live) = player::load_for(state, caller, ods, run).await?;
-    Ok((org, scope, live, body))
+    Ok((player::load_for(state, caller, ods, run).await?, body))
 }
 
 /// Takes an action at the server's simulated time now. `seq` is the run's `seq` the client last saw: an action
@@ -87,7 +77,7 @@ pub async fn act(
     Path((ods, run)): Path<(String, i64)>,
     body: Result<Json<NewAction>, JsonRejection>,
 ) -> Result<Json<RunView>, AppError> {
-    let (_, scope, live, body) = with_body(&state, &caller, &ods, run, body).await?;
+    let ((_, scope, live), body) = with_body(&state, &caller, &ods, run, body).await?;
     if let Err(reason) = live.act(&state, &scope, body.seq, body.action).await? {
         return Err(AppError::BadRequest(reason));
     }
@@ -111,7 +101,7 @@ pub async fn clock(
     Path((ods, run)): Path<(String, i64)>,
     body: Result<Json<NewControl>, JsonRejection>,
 ) -> Result<Json<RunView>, AppError> {
-    let (_, scope, live, body) = with_body(&state, &caller, &ods, run, body).await?;
+    let ((_, scope, live), body) = with_body(&state, &caller, &ods, run, body).await?;
     live.set_clock(&state, &scope, body.seq, player::control(&body.speed)?)
         .await?;
     let (_, _, live) = player::load_for(&state, &caller, &ods, run).await?;

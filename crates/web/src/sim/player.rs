@@ -193,19 +193,14 @@ pub(super) fn describe(a: &Action, s: &Scenario) -> String {
     }
 }
 
-async fn load(
-    state: &AppState,
-    page: &Page,
-    ods: &str,
-    run: i64,
-) -> Result<
-    (
-        lantern_domain::Organisation,
-        lantern_domain::access::Scope,
-        Live,
-    ),
-    AppError,
-> {
+/// A run brought back for its learner: the organisation, the learner's scope there, and the run.
+pub(crate) type Loaded = (
+    lantern_domain::Organisation,
+    lantern_domain::access::Scope,
+    Live,
+);
+
+async fn load(state: &AppState, page: &Page, ods: &str, run: i64) -> Result<Loaded, AppError> {
     load_for(state, &page.caller, ods, run).await
 }
 
@@ -215,14 +210,7 @@ pub(crate) async fn load_for(
     caller: &crate::auth::Caller,
     ods: &str,
     run: i64,
-) -> Result<
-    (
-        lantern_domain::Organisation,
-        lantern_domain::access::Scope,
-        Live,
-    ),
-    AppError,
-> {
+) -> Result<Loaded, AppError> {
     let (org, _, scope) = learner(state, caller, ods).await?;
     let stored = state.store.sim_run(&scope, org.id, run).await?;
     Ok((org, scope, Live::new(stored)?))
