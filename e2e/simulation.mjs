@@ -116,6 +116,8 @@ try {
   const debrief = await page.textContent('main');
   check(debrief.includes('Passed:'), `the run passes: ${debrief.slice(0, 400)}`);
   check(debrief.includes('Recorded in your training: clinical.deterioration'), 'the competency is recorded');
+  // Acting this early (the journey is quick), the debrief says the actions came before the patient called for them.
+  check(debrief.includes('Before it was called for'), 'actions before their moment are named as such');
   check(await page.locator('svg.lantern-sim-chart').count() === 1, 'the debrief draws the vital signs');
   await audit(page, 'sim-debrief');
   await narrow(page, 'sim-debrief');

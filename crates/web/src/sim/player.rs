@@ -484,11 +484,14 @@ pub(super) fn debrief(
                 ),
             },
             why: e.why.clone(),
-            window: e.window.map_or("-".to_owned(), |(open, close)| {
+            window: e.window.map_or("Never came".to_owned(), |(open, close)| {
                 format!("{open:02}:00 to {close:02}:00")
             }),
             done: e.done_at.map_or("-".to_owned(), mmss),
             outcome: match e.outcome {
+                // Done, though what calls for it never came (the learner acted first, or it was prevented): said
+                // plainly, so neither learner nor educator reads it as timely.
+                Outcome::OnTime if e.window.is_none() => "Before it was called for",
                 Outcome::OnTime => "On time",
                 Outcome::Late => "Late",
                 Outcome::Missed => "Missed",
