@@ -10,6 +10,18 @@ fn e2e_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
 }
 
+/// The demo learner's person.
+async fn demo_learner(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+) -> lantern_domain::PersonId {
+    store
+        .account_by_email("learner@demo.lantern.test")
+        .await
+        .expect("the demo learner's account")
+        .and_then(|a| a.person_id)
+        .expect("the demo learner is a person")
+}
+
 /// Withdraws the demo learner's current records of these subjects (so the journey's course is what makes them
 /// compliant); the learner.
 async fn withdraw_learner_records(
@@ -22,12 +34,7 @@ async fn withdraw_learner_records(
         .org_by_code(&Scope::Platform, "RJ1")
         .await
         .expect("RJ1");
-    let person = store
-        .account_by_email("learner@demo.lantern.test")
-        .await
-        .expect("account")
-        .and_then(|a| a.person_id)
-        .expect("the demo learner is a person");
+    let person = demo_learner(store).await;
     let bundle = store
         .person(&Scope::Platform, rj1.id, person)
         .await
@@ -169,12 +176,7 @@ async fn browser_journeys_in_chromium() {
             .org_by_code(&lantern_store::Scope::Platform, "RJ1")
             .await
             .expect("RJ1");
-        let learner = store
-            .account_by_email("learner@demo.lantern.test")
-            .await
-            .expect("learner")
-            .and_then(|a| a.person_id)
-            .expect("linked");
+        let learner = demo_learner(&store).await;
         crate::learning_paths::renewal(
             &store,
             &rj1,
@@ -414,12 +416,7 @@ async fn cmi5_course_in_chromium() {
 async fn the_sepsis_simulation_in_chromium() {
     tokio::task::spawn_blocking(setup).await.expect("setup");
     for (name, store, _dir) in crate::demo_backends(60, 3).await {
-        let learner = store
-            .account_by_email("learner@demo.lantern.test")
-            .await
-            .expect("learner")
-            .and_then(|a| a.person_id)
-            .expect("linked");
+        let learner = demo_learner(&store).await;
         let out = run_with_content_origin(&store, "simulation.mjs", &name, learner).await;
         assert_journey(&out, &name, "simulation journey");
     }
