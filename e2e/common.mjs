@@ -19,6 +19,7 @@ mkdirSync(SHOTS, { recursive: true });
 /// The demo world's accounts (README.md): public, they exist only there.
 export const ACCOUNTS = {
   learner: ['learner@demo.lantern.test', 'learner-demo-password'],
+  doctor: ['doctor@demo.lantern.test', 'doctor-demo-password'],
   manager: ['manager@demo.lantern.test', 'manager-demo-password'],
   admin: ['admin@demo.lantern.test', 'admin-demo-password'],
   auditor: ['auditor@demo.lantern.test', 'auditor-demo-password'],

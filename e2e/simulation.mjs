@@ -1,8 +1,10 @@
 // The deterioration course in Chromium, as a learner takes it: the NEWS2 lesson, then the sepsis simulation played
 // in the player (the clock started at 10 times speed and paused, the observations charted with the NEWS2 that
 // POST /api/v1/news2 gives for what the monitor shows, an SBAR handover, the Sepsis Six, one action by keyboard),
-// its passing debrief with the chart, and the course showing the module complete. axe on every page, and every page
-// at 390 px.
+// its passing debrief with the chart, and the course showing the module complete. Then the team scenario by two
+// learners at once, in two browser contexts: the nurse starts it and sends the join link, the doctor joins, each
+// page follows the other's clock and actions as they happen (without losing what is being typed), each takes their
+// own role's actions, and each reads their own debrief. axe on every page, and every page at 390 px.
 //
 // Usage: BASE_URL=http://127.0.0.1:PORT SCREENSHOTS=DIR node simulation.mjs
 // Run by the integration test `the_sepsis_simulation_in_chromium` (crates/lantern/tests/integration/browser.rs).
@@ -128,6 +130,84 @@ try {
   const row = await page.locator('li, tr').filter({ hasText: 'Simulation: sepsis after surgery' }).first().textContent();
   check(row.includes('Completed'), `the simulation module is complete: ${row}`);
   await audit(page, 'sim-course-after');
+
+  // The team scenario: the nurse (this learner) and the doctor, each in their own browser context.
+  const doctor = await (await browser.newContext()).newPage();
+  doctor.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${doctor.url()}: ${m.text()}`); });
+  await signIn(doctor, 'doctor');
+  await page.goto(`${BASE}/orgs/RJ1/simulations/sepsis-post-op-team`);
+  await audit(page, 'sim-team-brief');
+  await narrow(page, 'sim-team-brief');
+  await submit(page, 'button:has-text("Start as the registered nurse")');
+  const teamRun = page.url();
+  check((await page.textContent('#sim-team')).includes('waiting for a colleague to join'), 'the nurse waits for the doctor');
+  check(await page.locator('button[name=speed]').count() === 0, 'no clock until both are here');
+  await audit(page, 'sim-team-waiting');
+  await narrow(page, 'sim-team-waiting');
+  const link = await page.inputValue('#join-link');
+
+  await doctor.goto(link);
+  check((await doctor.textContent('h1')).includes('Join a colleague'), `the join link opens the invitation: ${doctor.url()}`);
+  await audit(doctor, 'sim-team-join');
+  await narrow(doctor, 'sim-team-join');
+  await submit(doctor, 'button:has-text("Join as the foundation doctor")');
+  check(doctor.url() === teamRun, `the doctor is in the nurse's run: ${doctor.url()}`);
+
+  // The nurse's page notices the doctor has joined and offers the clock; the doctor's follows it when it starts.
+  await page.waitForSelector('button[name=speed][value="10"]', { timeout: 15000 });
+  await submit(page, 'button[name=speed][value="10"]');
+  await doctor.waitForFunction(() => document.querySelector('#clock-heading').textContent.includes('running'), null, { timeout: 15000 });
+  await page.waitForFunction(() => document.querySelector('[data-sim-time]').textContent >= '00:30', null, { timeout: 15000 });
+  await submit(page, 'button[name=speed][value=pause]');
+  await doctor.waitForFunction(() => document.querySelector('#clock-heading').textContent.includes('paused'), null, { timeout: 15000 });
+  check(await doctor.locator('button[value=antibiotics]').count() === 1, 'the doctor has the doctor\'s actions');
+  check(await doctor.locator('button[value=record_observations]').count() === 0, 'and not the nurse\'s');
+  check(await page.locator('button[value=antibiotics]').count() === 0, 'the nurse has not the doctor\'s');
+
+  // The doctor starts a note; the nurse charts and escalates; the doctor's page takes in the nurse's actions and
+  // keeps the note.
+  await doctor.fill('#note', 'Reviewed after the nurse\'s call');
+  const teamNews2 = await page.evaluate(async (body) => {
+    const res = await fetch('/api/v1/news2', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': document.querySelector('input[name=csrf_token]').value },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()).total;
+  }, await monitorReading(page));
+  await page.fill('#news2', String(teamNews2));
+  await submit(page, 'button[value=record_observations]');
+  await page.selectOption('#to', 'ward_doctor');
+  await page.fill('#situation', 'Grace Okafor, bay 3: NEWS2 rising, rigors');
+  await page.fill('#background', 'Day 2 after a laparoscopic anterior resection');
+  await page.fill('#assessment', 'I am worried she is septic');
+  await page.fill('#recommendation', 'Please review her now');
+  await submit(page, 'button[value=escalate]');
+  await doctor.waitForFunction(() => (document.querySelector('#sim-timeline') || {}).textContent?.includes('Registered nurse'), null, { timeout: 15000 });
+  check((await doctor.inputValue('#note')) === 'Reviewed after the nurse\'s call', 'the doctor\'s note survives the update');
+  check((await doctor.textContent('#sim-timeline')).includes('Escalated to ward doctor'), 'the doctor sees the escalation');
+  await audit(doctor, 'sim-team-player');
+  await narrow(doctor, 'sim-team-player');
+
+  for (const action of ['blood_cultures', 'lactate', 'antibiotics', 'fluids']) {
+    await submit(doctor, `button[value=${action}]`);
+  }
+  await submit(doctor, 'button[value=document]');
+  await page.check('#target-std');
+  await submit(page, 'button[value=oxygen]');
+  await page.fill('#note', 'Escalated to the ward doctor; observations hourly');
+  await submit(page, 'button[value=document]');
+  check(await page.locator('.lantern-sim-timeline li').count() === 9, 'one timeline for the team');
+
+  // The nurse ends it for both; the doctor's page goes to the doctor's debrief.
+  await submit(page, 'button:has-text("We have finished")');
+  const nurseDebrief = await page.textContent('main');
+  check(nurseDebrief.includes('This score is the registered nurse'), 'the nurse reads the nurse\'s part');
+  check(nurseDebrief.includes('Passed:'), `the nurse passes: ${nurseDebrief.slice(0, 400)}`);
+  await doctor.waitForFunction(() => document.querySelector('main').textContent.includes('This score is the foundation doctor'), null, { timeout: 15000 });
+  check((await doctor.textContent('main')).includes('Passed:'), 'the doctor passes');
+  await audit(page, 'sim-team-debrief');
+  await narrow(doctor, 'sim-team-debrief');
 
   check(consoleErrors.length === 0, `no console errors: ${consoleErrors.join('; ')}`);
 } finally {

@@ -109,6 +109,35 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
         "{} {}",
         learner.person.given_name, learner.person.family_name
     );
+    // A doctor to play the team simulation with the nurse: one in the nurse's unit when there is one, any current
+    // doctor otherwise, and in a world too small to have one, any other current member of staff.
+    let current = |p: &lantern_store::PersonBundle| p.posts.iter().any(|x| x.active_on(today));
+    let doctor_here = |p: &&lantern_store::PersonBundle| {
+        p.posts.iter().any(|x| {
+            x.active_on(today) && x.staff_group == lantern_domain::StaffGroup::MedicalDental
+        })
+    };
+    let doctor = people
+        .iter()
+        .filter(doctor_here)
+        .find(|p| {
+            p.posts
+                .iter()
+                .any(|x| x.active_on(today) && x.unit_id == unit.id)
+        })
+        .or_else(|| people.iter().find(doctor_here))
+        .or_else(|| {
+            people
+                .iter()
+                .find(|p| current(p) && p.person.id != learner.person.id)
+        })
+        .context("a second member of staff at RJ1")?;
+    let doctor_post = doctor
+        .posts
+        .iter()
+        .find(|x| x.active_on(today))
+        .expect("current post");
+    let doctor_name = format!("{} {}", doctor.person.given_name, doctor.person.family_name);
     let accounts = vec![
         (
             Role::Learner,
@@ -118,6 +147,18 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
             vec![],
             learner_name.clone(),
             format!("{learner_name}, {} at {}", post.job_role, unit.name),
+        ),
+        (
+            Role::Learner,
+            "doctor@demo.lantern.test",
+            "doctor-demo-password",
+            Some(doctor.person.employee_number.clone()),
+            vec![],
+            doctor_name.clone(),
+            format!(
+                "{doctor_name}, {} (a second learner, for team simulations)",
+                doctor_post.job_role
+            ),
         ),
         (
             Role::Manager,

@@ -4,7 +4,12 @@
 //! batch path, in the same transaction as the result. The rules (the engine, the score) are `lantern_sim`'s; this
 //! module keeps what they decide. A run may be played as a module of a course (`NewRun::module`): its result is
 //! then the module's state, in the same transaction, and completes the course when it was the last module left.
-//! Append-only on both backends (migrations 0025 and 0026).
+//!
+//! A team run (a scenario with roles, `NewRun::team`) is played by several learners at once, one per role: the one
+//! who starts it takes a role, and colleagues join by its join code, each taking a free one. Each event names the
+//! role that took it; a member sees the run as their own; when it ends each member gets their own result and, on a
+//! pass, their own training records, in the same transaction as the team's.
+//! Append-only on both backends (migrations 0025 to 0027).
 
 use crate::Result;
 use crate::scope::Scope;
@@ -27,6 +32,60 @@ pub struct NewRun<'a> {
     /// The course module the run is played for, if any: it must be the learner's own attempt's open module of kind
     /// simulation, for this scenario.
     pub module: Option<RunModule>,
+    /// For a team scenario: the role the starter takes and the code colleagues join by. Never with `module`.
+    pub team: Option<NewTeam<'a>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewTeam<'a> {
+    pub role: &'a str,
+    pub join_code: &'a str,
+}
+
+/// A colleague joining a team run by its code, in a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Join<'a> {
+    pub code: &'a str,
+    pub person: PersonId,
+    pub account: AccountId,
+    pub role: &'a str,
+}
+
+/// A learner in a team run, in their role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub role: String,
+    pub person: PersonId,
+    /// Given and family name: team-mates see each other's.
+    pub name: String,
+    pub joined_at: Timestamp,
+}
+
+/// A team run's join code and who has joined, in the order they joined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Team {
+    pub join_code: String,
+    pub members: Vec<Member>,
+}
+
+/// What a join link shows before the colleague joins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamInvite {
+    pub run: i64,
+    pub scenario_id: String,
+    pub members: Vec<Member>,
+    pub ended: bool,
+}
+
+/// One member's result of a team run: their role's part and the team's shared parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberResult {
+    pub role: String,
+    pub person: PersonId,
+    pub percent: u8,
+    pub passed: bool,
+    /// `lantern_sim::scoring::Score` as JSON.
+    pub score: String,
 }
 
 /// The course module a run counts for.
@@ -63,6 +122,8 @@ pub struct NewEvent<'a> {
     /// JSON.
     pub body: &'a str,
     pub now: Timestamp,
+    /// In a team run, the role taking it (a member the caller may act as); None in a run one learner plays.
+    pub role: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +136,8 @@ pub struct SimEvent {
     /// JSON.
     pub body: String,
     pub recorded_at: Timestamp,
+    /// The role that took it, in a team run.
+    pub role: Option<String>,
 }
 
 /// A run's result, as stored once when it ends.
@@ -86,6 +149,8 @@ pub struct SimResult {
     /// `lantern_sim::scoring::Score` as JSON.
     pub score: String,
     pub recorded_at: Timestamp,
+    /// In a team run, each member's own result (exactly one per member); empty otherwise.
+    pub members: Vec<MemberResult>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +167,10 @@ pub struct StoredRun {
     pub registration: String,
     pub started_at: Timestamp,
     pub module: Option<RunModule>,
+    /// A team run's code and members (the starter among them).
+    pub team: Option<Team>,
     pub events: Vec<SimEvent>,
+    /// The result; in a team run, the team's, with each member's own.
     pub result: Option<SimResult>,
 }
 
@@ -114,11 +182,13 @@ pub struct RunSummary {
     pub scenario_id: String,
     pub started_at: Timestamp,
     pub module: Option<RunModule>,
-    /// Percent, passed, when.
+    /// The person's role, in a team run.
+    pub role: Option<String>,
+    /// Percent, passed, when: the person's own in a team run.
     pub result: Option<(u8, bool, Timestamp)>,
 }
 
-/// An ended run, as results across learners read it.
+/// An ended run, as results across learners read it: one per member of a team run, with their own result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndedRun {
     pub id: i64,
@@ -138,7 +208,22 @@ pub trait SimStore: Send + Sync {
     /// for this scenario.
     async fn start_sim_run(&self, scope: &Scope, run: &NewRun<'_>, now: Timestamp) -> Result<i64>;
 
-    /// A run with its events and result, if its person is within the caller's scope.
+    /// Joins a team run by its code in a free role: the run's id. Joining a run one is already in changes nothing.
+    /// NotFound for an unknown code or a person outside the caller's scope; refused, naming the field, when the
+    /// role is taken or the run has ended. The caller checks the role is one of the scenario's.
+    async fn join_sim_run(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        join: &Join<'_>,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// The team run a join code opens, with who has joined (for anyone in the organisation who has the link).
+    async fn sim_team_invite(&self, scope: &Scope, org: OrgId, code: &str) -> Result<TeamInvite>;
+
+    /// A run with its events and result, if its person (or, in a team run, one of its members) is within the
+    /// caller's scope.
     async fn sim_run(&self, scope: &Scope, org: OrgId, id: i64) -> Result<StoredRun>;
 
     /// Appends an event as number `event.seq`: refused (naming `run`) when another event took that number first or
@@ -152,7 +237,8 @@ pub trait SimStore: Send + Sync {
     ) -> Result<()>;
 
     /// Ends a run with its result; when it passed, a training record for each of `records` completed `today`, in
-    /// the same transaction. A run played for a course module sets the module's state too (completed on a pass, not
+    /// the same transaction. A team run takes each member's result in `result.members` (exactly one per member), and
+    /// each member who passed gets the records; the team's `result.passed` records nothing by itself. A run played for a course module sets the module's state too (completed on a pass, not
     /// passed yet otherwise), completing the course when it was the last. Refused when the run has already ended.
     async fn finish_sim_run(
         &self,
@@ -164,7 +250,8 @@ pub trait SimStore: Send + Sync {
         today: Date,
     ) -> Result<()>;
 
-    /// A person's runs in the organisation, newest first; none when the person is outside the caller's scope.
+    /// A person's runs in the organisation (team runs they are a member of among them), newest first; none when
+    /// the person is outside the caller's scope.
     async fn sim_runs(
         &self,
         scope: &Scope,
@@ -222,23 +309,98 @@ macro_rules! impl_sim_store {
                     passed: r.try_get("passed")?,
                     score: r.try_get("score")?,
                     recorded_at: r.try_get("recorded_at")?,
+                    members: Vec::new(),
                 })
             }
 
+            fn taken(e: sqlx::Error, message: String) -> StoreError {
+                match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::Rejected(vec![BatchProblem { line: 1, field: "role".into(), message }])
+                    }
+                    _ => e.into(),
+                }
+            }
+
             impl $store {
-                /// The run's person, if the caller sees them.
-                async fn sim_visible_run(&self, scope: &Scope, org: OrgId, id: i64) -> Result<DbRow> {
+                /// The run, if the caller sees its person or, in a team run, one of its members.
+                async fn sim_visible_run(&self, scope: &Scope, org: OrgId, id: i64) -> Result<(DbRow, Vec<Member>)> {
                     let row = sqlx::query(RUN).bind(org.0).bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
-                    let person = PersonId(row.try_get("person_id")?);
-                    if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
+                    let members = self.sim_members(id).await?;
+                    let mut people = vec![PersonId(row.try_get("person_id")?)];
+                    people.extend(members.iter().map(|m| m.person));
+                    if self.visible_people(scope, org, &people).await?.is_empty() {
                         return Err(StoreError::NotFound);
                     }
-                    Ok(row)
+                    Ok((row, members))
+                }
+
+                /// A team run's members in the order they joined; none for a run one learner plays.
+                async fn sim_members(&self, run: i64) -> Result<Vec<Member>> {
+                    sqlx::query("SELECT m.role, m.person_id, m.joined_at, p.given_name, p.family_name \
+                            FROM sim_run_members m JOIN people p ON p.id = m.person_id WHERE m.run_id = $1 ORDER BY m.joined_at, m.role")
+                        .bind(run).fetch_all(&self.pool).await?
+                        .iter()
+                        .map(|r| {
+                            Ok(Member {
+                                role: r.try_get("role")?,
+                                person: PersonId(r.try_get("person_id")?),
+                                name: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
+                                joined_at: r.try_get("joined_at")?,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn sim_ended(tx: &mut Tx<'_>, run: i64) -> Result<bool> {
                     Ok(sqlx::query_scalar::<_, i64>("SELECT run_id FROM sim_results WHERE run_id = $1")
                         .bind(run).fetch_optional(&mut **tx).await?.is_some())
+                }
+
+                #[allow(clippy::too_many_arguments)]
+                /// A training record for each of `records` for each of `people`, completed `today`, as the
+                /// organisation's simulation evidence for `run`.
+                async fn sim_records(
+                    &self,
+                    tx: &mut Tx<'_>,
+                    org: OrgId,
+                    run: i64,
+                    people: &[PersonId],
+                    records: &[RequirementKey],
+                    recorded_at: Timestamp,
+                    today: Date,
+                ) -> Result<()> {
+                    if people.is_empty() || records.is_empty() {
+                        return Ok(());
+                    }
+                    let o = sqlx::query("SELECT ods_code, name, org_type FROM organisations WHERE id = $1")
+                        .bind(org.0).fetch_one(&mut **tx).await?;
+                    let ods: String = o.try_get("ods_code")?;
+                    let org_type = OrgType::parse(&o.try_get::<String, _>("org_type")?)
+                        .ok_or_else(|| corrupt("organisations.org_type", "unknown"))?;
+                    let mut batch = WriteBatch { only_org: Some(ods.clone()), recorded_at: Some(recorded_at), ..WriteBatch::default() };
+                    for person in people {
+                        let number: String = sqlx::query_scalar("SELECT employee_number FROM people WHERE id = $1")
+                            .bind(person.0).fetch_one(&mut **tx).await?;
+                        for k in records {
+                            batch.records.push(RecordRow {
+                                line: batch.records.len() + 1,
+                                employee_number: number.clone(),
+                                subject: k.subject.clone(),
+                                level: k.level,
+                                completed_on: today,
+                                hours: None,
+                                provider: o.try_get("name")?,
+                                provider_type: lantern_domain::xapi_mapping::provider_type_of(org_type),
+                                provider_org: Some(ods.clone()),
+                                source: lantern_domain::RecordSource::Simulation,
+                                evidence_ref: Some(format!("simulation run {run}")),
+                                recorded_at: None,
+                            });
+                        }
+                    }
+                    self.write_tx(tx, &batch).await?;
+                    Ok(())
                 }
             }
 
@@ -247,6 +409,13 @@ macro_rules! impl_sim_store {
                 async fn start_sim_run(&self, scope: &Scope, run: &NewRun<'_>, now: Timestamp) -> Result<i64> {
                     if !self.visible_people(scope, run.org, &[run.person]).await?.contains(&run.person.0) {
                         return Err(StoreError::NotFound);
+                    }
+                    if run.team.is_some() && run.module.is_some() {
+                        return Err(StoreError::Rejected(vec![BatchProblem {
+                            line: 1,
+                            field: "module".into(),
+                            message: "a team simulation is not played as a course module".into(),
+                        }]));
                     }
                     let mut tx = self.begin_write().await?;
                     if let Some(m) = &run.module {
@@ -287,13 +456,56 @@ macro_rules! impl_sim_store {
                         sqlx::query("INSERT INTO sim_run_modules (run_id, attempt_id, module_key) VALUES ($1, $2, $3)")
                             .bind(id).bind(m.attempt).bind(&m.key).execute(&mut *tx).await?;
                     }
+                    if let Some(t) = &run.team {
+                        sqlx::query("INSERT INTO sim_team_runs (run_id, join_code) VALUES ($1, $2)")
+                            .bind(id).bind(t.join_code).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO sim_run_members (run_id, role, person_id, account_id, joined_at) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(id).bind(t.role).bind(run.person.0).bind(run.account.0).bind(now)
+                            .execute(&mut *tx).await?;
+                    }
                     tx.commit().await?;
                     Ok(id)
                 }
 
+                async fn join_sim_run(&self, scope: &Scope, org: OrgId, join: &Join<'_>, now: Timestamp) -> Result<i64> {
+                    if !self.visible_people(scope, org, &[join.person]).await?.contains(&join.person.0) {
+                        return Err(StoreError::NotFound);
+                    }
+                    let invite = self.sim_team_invite(scope, org, join.code).await?;
+                    if invite.members.iter().any(|m| m.person == join.person) {
+                        return Ok(invite.run);
+                    }
+                    let mut tx = self.begin_write().await?;
+                    if Self::sim_ended(&mut tx, invite.run).await? {
+                        return Err(rejected("this run has ended"));
+                    }
+                    let message = format!("the {} role has been taken: choose another", join.role);
+                    sqlx::query("INSERT INTO sim_run_members (run_id, role, person_id, account_id, joined_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(invite.run).bind(join.role).bind(join.person.0).bind(join.account.0).bind(now)
+                        .execute(&mut *tx).await.map_err(|e| taken(e, message))?;
+                    tx.commit().await?;
+                    Ok(invite.run)
+                }
+
+                async fn sim_team_invite(&self, scope: &Scope, org: OrgId, code: &str) -> Result<TeamInvite> {
+                    if !scope.sees_org(org) {
+                        return Err(StoreError::NotFound);
+                    }
+                    let row = sqlx::query("SELECT r.id, r.scenario_id, s.run_id AS ended FROM sim_team_runs t JOIN sim_runs r ON r.id = t.run_id \
+                            LEFT JOIN sim_results s ON s.run_id = r.id WHERE t.join_code = $1 AND r.org_id = $2")
+                        .bind(code).bind(org.0).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
+                    let run: i64 = row.try_get("id")?;
+                    Ok(TeamInvite {
+                        run,
+                        scenario_id: row.try_get("scenario_id")?,
+                        members: self.sim_members(run).await?,
+                        ended: row.try_get::<Option<i64>, _>("ended")?.is_some(),
+                    })
+                }
+
                 async fn sim_run(&self, scope: &Scope, org: OrgId, id: i64) -> Result<StoredRun> {
-                    let row = self.sim_visible_run(scope, org, id).await?;
-                    let events = sqlx::query("SELECT seq, kind, sim_at, body, recorded_at FROM sim_events WHERE run_id = $1 ORDER BY seq")
+                    let (row, members) = self.sim_visible_run(scope, org, id).await?;
+                    let events = sqlx::query("SELECT seq, kind, sim_at, body, recorded_at, role FROM sim_events WHERE run_id = $1 ORDER BY seq")
                         .bind(id).fetch_all(&self.pool).await?
                         .iter()
                         .map(|e| {
@@ -307,12 +519,37 @@ macro_rules! impl_sim_store {
                                 sim_at: small("sim_events.sim_at", e.try_get::<i64, _>("sim_at")?)?,
                                 body: e.try_get("body")?,
                                 recorded_at: e.try_get("recorded_at")?,
+                                role: e.try_get("role")?,
                             })
                         })
                         .collect::<Result<Vec<_>>>()?;
-                    let result = sqlx::query("SELECT ended_at_sim, percent, passed, score, recorded_at FROM sim_results WHERE run_id = $1")
+                    let mut result = sqlx::query("SELECT ended_at_sim, percent, passed, score, recorded_at FROM sim_results WHERE run_id = $1")
                         .bind(id).fetch_optional(&self.pool).await?
                         .map(|r| result_from(&r)).transpose()?;
+                    let team = match members.is_empty() {
+                        true => None,
+                        false => Some(Team {
+                            join_code: sqlx::query_scalar("SELECT join_code FROM sim_team_runs WHERE run_id = $1")
+                                .bind(id).fetch_one(&self.pool).await?,
+                            members,
+                        }),
+                    };
+                    let member_results: Vec<MemberResult> = sqlx::query("SELECT role, person_id, percent, passed, score FROM sim_member_results WHERE run_id = $1 ORDER BY role")
+                        .bind(id).fetch_all(&self.pool).await?
+                        .iter()
+                        .map(|r| {
+                            Ok(MemberResult {
+                                role: r.try_get("role")?,
+                                person: PersonId(r.try_get("person_id")?),
+                                percent: u8::try_from(r.try_get::<i64, _>("percent")?).map_err(|e| corrupt("sim_member_results.percent", e))?,
+                                passed: r.try_get("passed")?,
+                                score: r.try_get("score")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    if let Some(r) = &mut result {
+                        r.members = member_results;
+                    }
                     Ok(StoredRun {
                         id,
                         org: OrgId(row.try_get("org_id")?),
@@ -325,14 +562,27 @@ macro_rules! impl_sim_store {
                         registration: row.try_get("registration")?,
                         started_at: row.try_get("started_at")?,
                         module: module_from(&row)?,
+                        team,
                         events,
                         result,
                     })
                 }
 
                 async fn append_sim_event(&self, scope: &Scope, org: OrgId, run: i64, event: NewEvent<'_>) -> Result<()> {
-                    let NewEvent { seq, kind, sim_at, body, now } = event;
-                    self.sim_visible_run(scope, org, run).await?;
+                    let NewEvent { seq, kind, sim_at, body, now, role } = event;
+                    let (_, members) = self.sim_visible_run(scope, org, run).await?;
+                    // In a team run the caller acts as a member they may act for (a learner: themselves).
+                    match (role, members.is_empty()) {
+                        (None, true) => {}
+                        (Some(_), true) => return Err(rejected("this run is played alone: it has no roles")),
+                        (None, false) => return Err(rejected("this is a team run: say which role takes it")),
+                        (Some(role), false) => {
+                            let member = members.iter().find(|m| m.role == role).ok_or_else(|| rejected(format!("no one plays {role} in this run")))?;
+                            if !self.visible_people(scope, org, &[member.person]).await?.contains(&member.person.0) {
+                                return Err(StoreError::NotFound);
+                            }
+                        }
+                    }
                     let mut tx = self.begin_write().await?;
                     if Self::sim_ended(&mut tx, run).await? {
                         return Err(rejected("this run has ended"));
@@ -342,8 +592,8 @@ macro_rules! impl_sim_store {
                     if next != i64::from(seq) {
                         return Err(rejected("the run changed in another window: reload the page and try again"));
                     }
-                    sqlx::query("INSERT INTO sim_events (run_id, seq, kind, sim_at, body, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(run).bind(i64::from(seq)).bind(kind.code()).bind(i64::from(sim_at)).bind(body).bind(now)
+                    sqlx::query("INSERT INTO sim_events (run_id, seq, kind, sim_at, body, recorded_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(run).bind(i64::from(seq)).bind(kind.code()).bind(i64::from(sim_at)).bind(body).bind(now).bind(role)
                         .execute(&mut *tx).await?;
                     tx.commit().await?;
                     Ok(())
@@ -358,8 +608,16 @@ macro_rules! impl_sim_store {
                     records: &[RequirementKey],
                     today: Date,
                 ) -> Result<()> {
-                    let row = self.sim_visible_run(scope, org, run).await?;
+                    let members = &result.members;
+                    let (row, team) = self.sim_visible_run(scope, org, run).await?;
                     let person = PersonId(row.try_get("person_id")?);
+                    let mut want: Vec<(&str, PersonId)> = team.iter().map(|m| (m.role.as_str(), m.person)).collect();
+                    let mut got: Vec<(&str, PersonId)> = members.iter().map(|m| (m.role.as_str(), m.person)).collect();
+                    want.sort();
+                    got.sort();
+                    if want != got {
+                        return Err(rejected("a result is needed for each member of the run, and only for them"));
+                    }
                     let mut tx = self.begin_write().await?;
                     if Self::sim_ended(&mut tx, run).await? {
                         return Err(rejected("this run has already ended"));
@@ -368,33 +626,16 @@ macro_rules! impl_sim_store {
                         .bind(run).bind(i64::from(result.ended_at_sim)).bind(i64::from(result.percent)).bind(result.passed)
                         .bind(&result.score).bind(result.recorded_at)
                         .execute(&mut *tx).await?;
-                    if result.passed && !records.is_empty() {
-                        let o = sqlx::query("SELECT ods_code, name, org_type FROM organisations WHERE id = $1")
-                            .bind(org.0).fetch_one(&mut *tx).await?;
-                        let ods: String = o.try_get("ods_code")?;
-                        let org_type = OrgType::parse(&o.try_get::<String, _>("org_type")?)
-                            .ok_or_else(|| corrupt("organisations.org_type", "unknown"))?;
-                        let number: String = sqlx::query_scalar("SELECT employee_number FROM people WHERE id = $1")
-                            .bind(person.0).fetch_one(&mut *tx).await?;
-                        let mut batch = WriteBatch { only_org: Some(ods.clone()), recorded_at: Some(result.recorded_at), ..WriteBatch::default() };
-                        for k in records {
-                            batch.records.push(RecordRow {
-                                line: batch.records.len() + 1,
-                                employee_number: number.clone(),
-                                subject: k.subject.clone(),
-                                level: k.level,
-                                completed_on: today,
-                                hours: None,
-                                provider: o.try_get("name")?,
-                                provider_type: lantern_domain::xapi_mapping::provider_type_of(org_type),
-                                provider_org: Some(ods.clone()),
-                                source: lantern_domain::RecordSource::Simulation,
-                                evidence_ref: Some(format!("simulation run {run}")),
-                                recorded_at: None,
-                            });
-                        }
-                        self.write_tx(&mut tx, &batch).await?;
+                    for m in members {
+                        sqlx::query("INSERT INTO sim_member_results (run_id, role, person_id, percent, passed, score) VALUES ($1, $2, $3, $4, $5, $6)")
+                            .bind(run).bind(&m.role).bind(m.person.0).bind(i64::from(m.percent)).bind(m.passed).bind(&m.score)
+                            .execute(&mut *tx).await?;
                     }
+                    let passed: Vec<PersonId> = match team.is_empty() {
+                        true => if result.passed { vec![person] } else { Vec::new() },
+                        false => members.iter().filter(|m| m.passed).map(|m| m.person).collect(),
+                    };
+                    self.sim_records(&mut tx, org, run, &passed, records, result.recorded_at, today).await?;
                     if let Some(m) = module_from(&row)? {
                         // The module's state follows the run, unless the attempt finished meanwhile (another run of
                         // the module passed first, say) or the module already passed.
@@ -417,9 +658,15 @@ macro_rules! impl_sim_store {
                     if !self.visible_people(scope, org, &[person]).await?.contains(&person.0) {
                         return Ok(Vec::new());
                     }
-                    let rows = sqlx::query("SELECT r.id, r.scenario_id, r.started_at, s.percent, s.passed, s.recorded_at, m.attempt_id, m.module_key \
-                            FROM sim_runs r LEFT JOIN sim_results s ON s.run_id = r.id LEFT JOIN sim_run_modules m ON m.run_id = r.id \
-                            WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.id DESC")
+                    // A team run's result here is the person's own.
+                    let rows = sqlx::query("SELECT r.id, r.scenario_id, r.started_at, t.role, \
+                            COALESCE(mr.percent, s.percent) AS percent, COALESCE(mr.passed, s.passed) AS passed, s.recorded_at, \
+                            m.attempt_id, m.module_key \
+                            FROM sim_runs r LEFT JOIN sim_run_members t ON t.run_id = r.id AND t.person_id = $2 \
+                            LEFT JOIN sim_results s ON s.run_id = r.id \
+                            LEFT JOIN sim_member_results mr ON mr.run_id = r.id AND mr.person_id = $2 \
+                            LEFT JOIN sim_run_modules m ON m.run_id = r.id \
+                            WHERE r.org_id = $1 AND (r.person_id = $2 OR t.person_id = $2) ORDER BY r.id DESC")
                         .bind(org.0).bind(person.0).fetch_all(&self.pool).await?;
                     rows.iter()
                         .map(|r| {
@@ -437,6 +684,7 @@ macro_rules! impl_sim_store {
                                 scenario_id: r.try_get("scenario_id")?,
                                 started_at: r.try_get("started_at")?,
                                 module: module_from(r)?,
+                                role: r.try_get("role")?,
                                 result,
                             })
                         })
@@ -444,8 +692,12 @@ macro_rules! impl_sim_store {
                 }
 
                 async fn ended_sim_runs(&self, scope: &Scope, org: OrgId) -> Result<Vec<EndedRun>> {
-                    let rows = sqlx::query("SELECT r.id, r.person_id, r.scenario_id, s.percent, s.passed, s.score, s.recorded_at \
-                            FROM sim_runs r JOIN sim_results s ON s.run_id = r.id WHERE r.org_id = $1 ORDER BY r.id")
+                    // A run one learner played, with its result; a team run, once per member with theirs.
+                    let rows = sqlx::query("SELECT r.id, COALESCE(mr.person_id, r.person_id) AS person_id, r.scenario_id, \
+                            COALESCE(mr.percent, s.percent) AS percent, COALESCE(mr.passed, s.passed) AS passed, \
+                            COALESCE(mr.score, s.score) AS score, s.recorded_at \
+                            FROM sim_runs r JOIN sim_results s ON s.run_id = r.id LEFT JOIN sim_member_results mr ON mr.run_id = r.id \
+                            WHERE r.org_id = $1 ORDER BY r.id, mr.role")
                         .bind(org.0).fetch_all(&self.pool).await?;
                     let people: Vec<PersonId> = rows.iter().map(|r| r.try_get("person_id").map(PersonId)).collect::<std::result::Result<_, _>>()?;
                     let visible = self.visible_people(scope, org, &people).await?;

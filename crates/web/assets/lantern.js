@@ -2,7 +2,8 @@
 // - forms marked data-upload-progress show a progress bar while their file uploads, then show the server's answer.
 // - lesson editors show a live preview of the lesson (below).
 // - the simulation player's clock ticks, its monitor follows the simulated minutes, and the clock pauses when the
-//   page is hidden (a learner called away does not come back to a patient left for an hour).
+//   page is hidden (a learner called away does not come back to a patient left for an hour); in a team run the
+//   page follows the colleague's actions and clock instead, and the clock runs on.
 
 for (const form of document.querySelectorAll('form[data-upload-progress]')) {
   form.addEventListener('submit', (event) => {
@@ -64,10 +65,30 @@ for (const area of document.querySelectorAll('textarea[data-lesson-preview]')) {
 
 // The simulation player. The server keeps the clock; this only shows it moving between page loads.
 const simClock = document.querySelector('[data-sim-clock]');
+const typing = () => {
+  const active = document.activeElement;
+  return active && (active.tagName === 'TEXTAREA' || (active.tagName === 'INPUT' && !active.readOnly));
+};
+// Takes the fresh page's monitor, alerts, timeline and team into this one. Not the alerts while the learner types
+// (they may be typing in one): say that something needs them, and let them reload.
+const takeFrom = (page) => {
+  for (const id of ['sim-monitor', 'sim-alerts', 'sim-timeline', 'sim-team']) {
+    const fresh = page.getElementById(id);
+    const here = document.getElementById(id);
+    if (!fresh || !here || fresh.innerHTML === here.innerHTML) continue;
+    if (id === 'sim-alerts' && typing()) {
+      document.getElementById('sim-news').hidden = false;
+      continue;
+    }
+    here.replaceWith(fresh);
+  }
+};
+const fetchPage = async () => new DOMParser().parseFromString(await (await fetch(location.href)).text(), 'text/html');
 if (simClock) {
   const at = Number(simClock.dataset.at);
   const speed = Number(simClock.dataset.speed);
   const limit = Number(simClock.dataset.limit);
+  const team = 'simTeam' in simClock.dataset;
   const loaded = performance.now();
   const shown = simClock.querySelector('[data-sim-time]');
   const now = () => Math.min(limit, at + Math.floor(((performance.now() - loaded) / 1000) * speed));
@@ -78,27 +99,15 @@ if (simClock) {
     const next = () => (60 - (now() % 60)) / speed * 1000 + 300;
     const refresh = async () => {
       if (document.hidden) return;
-      const active = document.activeElement;
-      const typing = active && (active.tagName === 'TEXTAREA' || active.tagName === 'INPUT');
-      const page = new DOMParser().parseFromString(await (await fetch(location.href)).text(), 'text/html');
-      for (const id of ['sim-monitor', 'sim-alerts']) {
-        const fresh = page.getElementById(id);
-        const here = document.getElementById(id);
-        if (!fresh || !here) continue;
-        if (id === 'sim-alerts' && fresh.innerHTML !== here.innerHTML && typing) {
-          // Not while the learner types: say that something needs them, and let them reload.
-          document.getElementById('sim-news').hidden = false;
-          continue;
-        }
-        here.replaceWith(fresh);
-      }
+      takeFrom(await fetchPage());
       if (now() < limit) setTimeout(refresh, next());
       else location.reload();
     };
     setTimeout(refresh, next());
+    // Alone, the clock pauses while the page is hidden; in a team it runs on for the colleague.
     document.addEventListener('visibilitychange', () => {
       const form = simClock.querySelector('form');
-      if (document.hidden && form) {
+      if (document.hidden && form && !team) {
         const body = new URLSearchParams(new FormData(form));
         body.set('speed', 'pause');
         navigator.sendBeacon(form.action, new Blob([body.toString()], { type: 'application/x-www-form-urlencoded' }));
@@ -107,4 +116,34 @@ if (simClock) {
       }
     });
   }
+  // In a team run the colleague acts too: every few seconds, take in what they did without losing what is typed.
+  // A change to the clock or to who is playing reloads the page (or, while typing, says so).
+  if (team) {
+    const follow = async () => {
+      if (!document.hidden) {
+        const page = await fetchPage();
+        const fresh = page.querySelector('[data-sim-clock]');
+        if (!fresh) {
+          location.reload(); // the run has ended: the debrief
+          return;
+        }
+        if (fresh.dataset.frame !== simClock.dataset.frame) {
+          if (!typing()) {
+            location.reload();
+            return;
+          }
+          document.getElementById('sim-news').hidden = false;
+        } else if (fresh.dataset.version !== simClock.dataset.version) {
+          takeFrom(page);
+          simClock.dataset.version = fresh.dataset.version;
+          for (const seq of document.querySelectorAll('input[name="seq"]')) seq.value = fresh.dataset.version;
+        }
+      }
+      setTimeout(follow, 3000);
+    };
+    setTimeout(follow, 3000);
+  }
+}
+for (const input of document.querySelectorAll('[data-select-on-focus]')) {
+  input.addEventListener('focus', () => input.select());
 }

@@ -734,6 +734,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // A learner's runs through the API, as the player: the matrix's scenario and run do not exist; an empty form
         // is no action or control (400, after the access check).
         ("POST", "/api/v1/organisations/{ods}/simulations/{scenario}/runs")
+        | ("POST", "/api/v1/organisations/{ods}/simulations/join/{code}")
         | ("GET", "/api/v1/organisations/{ods}/simulations/runs/{run}")
         | ("POST", "/api/v1/organisations/{ods}/simulations/runs/{run}/end") => match who {
             Anonymous => 401,
@@ -747,7 +748,10 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Foreign => 404,
             _ => 403,
         },
+        // A team run's join link: the matrix's code opens no run.
         ("GET", "/orgs/{ods}/simulations/{scenario}")
+        | ("GET", "/orgs/{ods}/simulations/join/{code}")
+        | ("POST", "/orgs/{ods}/simulations/join/{code}")
         | ("POST", "/orgs/{ods}/simulations/{scenario}/start")
         | ("GET", "/orgs/{ods}/simulations/runs/{run}")
         | ("POST", "/orgs/{ods}/simulations/runs/{run}/act")

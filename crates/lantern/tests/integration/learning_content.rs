@@ -196,6 +196,7 @@ async fn play_to_a_pass(
                     attempt,
                     key: key.to_owned(),
                 }),
+                team: None,
             },
             chrono::Utc::now(),
         )
@@ -215,6 +216,7 @@ async fn play_to_a_pass(
                 passed: true,
                 score: serde_json::to_string(&score).unwrap(),
                 recorded_at: chrono::Utc::now(),
+                members: Vec::new(),
             },
             &[],
             chrono::Utc::now().date_naive(),

@@ -337,6 +337,7 @@ async fn clock_started_minutes_ago(
                 sim_at: 0,
                 body: &serde_json::to_string(&control).unwrap(),
                 now: then,
+                role: None,
             },
         )
         .await
@@ -842,6 +843,7 @@ async fn simulation_results_suppress_small_groups() {
                         seed: i as u64,
                         registration: &registration,
                         module: None,
+                        team: None,
                     },
                     chrono::Utc::now(),
                 )
@@ -867,6 +869,7 @@ async fn simulation_results_suppress_small_groups() {
                         passed: score.passed,
                         score: serde_json::to_string(&score).unwrap(),
                         recorded_at: chrono::Utc::now(),
+                        members: Vec::new(),
                     },
                     &[],
                     chrono::Utc::now().date_naive(),

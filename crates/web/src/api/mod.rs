@@ -71,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(news2::post))
         .routes(routes!(simulation_results::get))
         .routes(routes!(simulation_runs::start))
+        .routes(routes!(simulation_runs::join))
         .routes(routes!(simulation_runs::get))
         .routes(routes!(simulation_runs::act))
         .routes(routes!(simulation_runs::clock))

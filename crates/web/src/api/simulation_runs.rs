@@ -8,13 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 
 /// Starts one of the caller's runs of a scenario, paused at 0:00 (as the player's Start does), for a course module
-/// when `attempt` and `module` name one of the learner's open simulation modules for this scenario.
+/// when `attempt` and `module` name one of the learner's open simulation modules for this scenario. A team
+/// scenario needs `role`: the run's `team.join_code` is what a colleague joins by, and its clock and actions wait
+/// until every role is taken.
 #[utoipa::path(post, path = "/api/v1/organisations/{ods}/simulations/{scenario}/runs", tag = "simulation",
     params(("ods" = String, Path, description = "ODS code"), ("scenario" = String, Path, description = "The scenario's id"),
            ForModule),
     responses(
         (status = 201, description = "The run, as it starts", body = RunView),
-        (status = 400, description = "Not an open simulation module of the learner's for this scenario", body = ErrorBody),
+        (status = 400, description = "Not an open simulation module of the learner's for this scenario, or a role missing, unknown or not wanted", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The caller is not a learner here", body = ErrorBody),
         (status = 404, description = "No such scenario", body = ErrorBody)))]
@@ -24,9 +26,45 @@ pub async fn start(
     Path((ods, scenario)): Path<(String, String)>,
     Query(wanted): Query<ForModule>,
 ) -> Result<(StatusCode, Json<RunView>), AppError> {
-    let (_, run) = start_run(&state, &caller, &ods, &scenario, wanted.module()).await?;
+    let (_, run) = start_run(&state, &caller, &ods, &scenario, &wanted).await?;
     let (_, _, live) = player::load_for(&state, &caller, &ods, run).await?;
     Ok((StatusCode::CREATED, Json(RunView::of(&live)?)))
+}
+
+/// The role a colleague joins a team run in.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JoinAs {
+    /// One of the scenario's roles no one has taken (`doctor`). Required; read after the access check.
+    #[param(required = true)]
+    role: Option<String>,
+}
+
+/// Joins a colleague's team run by its join code, in a free role; joining a run one is already in returns it.
+#[utoipa::path(post, path = "/api/v1/organisations/{ods}/simulations/join/{code}", tag = "simulation",
+    params(("ods" = String, Path, description = "ODS code"), ("code" = String, Path, description = "The run's join code"), JoinAs),
+    responses(
+        (status = 200, description = "The run, as the joiner sees it", body = RunView),
+        (status = 400, description = "The role is taken or unknown, or the run has ended", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller is not a learner here", body = ErrorBody),
+        (status = 404, description = "No team run with that code here", body = ErrorBody)))]
+pub async fn join(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path((ods, code)): Path<(String, String)>,
+    Query(who): Query<JoinAs>,
+) -> Result<Json<RunView>, AppError> {
+    let (_, run) = crate::sim::team::join_run(
+        &state,
+        &caller,
+        &ods,
+        &code,
+        who.role.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    let (_, _, live) = player::load_for(&state, &caller, &ods, run).await?;
+    Ok(Json(RunView::of(&live)?))
 }
 
 /// One of the caller's runs now: its clock, the monitor, what is showing, the timeline and, once ended, the score.

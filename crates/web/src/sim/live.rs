@@ -2,6 +2,9 @@
 //! replayed from the stored events. Every page and action starts here, so what the learner sees is always the
 //! engine's answer for the events stored, never a copy that could drift. What a learner does to a run (an action, a
 //! clock control, ending it) is here too, once, for the player's forms and the JSON API alike.
+//!
+//! In a team run each learner acts as their role (`Live::me`), the clock waits until every role is taken, and
+//! either member may pause, resume or end it for both.
 
 use super::xapi;
 use crate::{AppError, AppState};
@@ -11,17 +14,21 @@ use lantern_sim::clock::{self, ClockState, Control, ControlKind};
 use lantern_sim::engine::{Action, Run, Timed};
 use lantern_sim::scenario::{self, AiEvent, Question, Scenario};
 use lantern_sim::scoring::{self, Score};
-use lantern_store::sims::{EventKind, NewEvent, SimResult, StoredRun};
+use lantern_store::sims::{EventKind, Member, MemberResult, NewEvent, SimResult, StoredRun};
 
 pub struct Live {
     pub stored: StoredRun,
     pub scenario: Scenario,
     pub controls: Vec<Control>,
     pub actions: Vec<Timed>,
+    /// In a team run, the role of the person it was loaded for (the learner playing, or the person whose debrief
+    /// a manager reads); None in a run one learner plays.
+    pub me: Option<String>,
 }
 
 impl Live {
-    pub fn new(stored: StoredRun) -> Result<Live, AppError> {
+    /// A run as `person` plays it (or, for a manager, as that person played it).
+    pub fn new(stored: StoredRun, person: lantern_domain::PersonId) -> Result<Live, AppError> {
         let scenario =
             scenario::parse(&stored.scenario_id, &stored.scenario_body).map_err(|e| {
                 AppError::Internal(anyhow::anyhow!(
@@ -41,18 +48,112 @@ impl Live {
             };
             match e.kind {
                 EventKind::Control => controls.push(serde_json::from_str(&e.body).map_err(bad)?),
-                EventKind::Action => actions.push(Timed::solo(
-                    e.sim_at,
-                    serde_json::from_str::<Action>(&e.body).map_err(bad)?,
-                )),
+                EventKind::Action => actions.push(Timed {
+                    at: e.sim_at,
+                    action: serde_json::from_str::<Action>(&e.body).map_err(bad)?,
+                    by: e.role.clone(),
+                }),
             }
         }
+        let me = stored.team.as_ref().and_then(|t| {
+            t.members
+                .iter()
+                .find(|m| m.person == person)
+                .map(|m| m.role.clone())
+        });
         Ok(Live {
             stored,
             scenario,
             controls,
             actions,
+            me,
         })
+    }
+
+    /// A team run's members, in the order they joined (empty for a run one learner plays).
+    pub fn members(&self) -> &[Member] {
+        self.stored.team.as_ref().map_or(&[], |t| &t.members)
+    }
+
+    /// The roles no one has taken yet, with their titles.
+    pub fn open_roles(&self) -> Vec<&lantern_sim::scenario::TeamRole> {
+        self.scenario
+            .roles
+            .iter()
+            .filter(|r| !self.members().iter().any(|m| m.role == r.id))
+            .collect()
+    }
+
+    /// A role's title ("Registered nurse"), or the id when the scenario no longer has it.
+    pub fn role_title<'a>(&'a self, role: &'a str) -> &'a str {
+        self.scenario.role(role).map_or(role, |r| r.title.as_str())
+    }
+
+    /// The run's score for the person it was loaded for: their role's in a team run, the whole run's otherwise.
+    pub fn score_mine(&self, run: &Run) -> Score {
+        scoring::score_as(run, self.me.as_deref())
+    }
+
+    /// The actions in order with their simulated second, in words; in a team run each says who took it
+    /// ("Registered nurse (Ada Lovelace): Escalated to ...").
+    pub fn timeline(&self) -> Vec<(u32, String)> {
+        self.actions
+            .iter()
+            .map(|t| {
+                let what = super::player::describe(&t.action, &self.scenario);
+                let who = t.by.as_deref().map(|role| {
+                    let name = self.members().iter().find(|m| m.role == role);
+                    match name {
+                        Some(m) => format!("{} ({})", self.role_title(role), m.name),
+                        None => self.role_title(role).to_owned(),
+                    }
+                });
+                (
+                    t.at,
+                    who.map_or(what.clone(), |who| format!("{who}: {what}")),
+                )
+            })
+            .collect()
+    }
+
+    /// Why the caller cannot act on this run now, if they cannot: a team run waits for every role to be taken.
+    pub fn waiting(&self) -> Option<String> {
+        let open = self.open_roles();
+        (!open.is_empty()).then(|| {
+            format!(
+                "Waiting for a colleague to join as {}: share the join link first.",
+                open.iter()
+                    .map(|r| r.title.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        })
+    }
+
+    /// The event number to append at, given the number the caller's page was drawn with. Alone, it must be the
+    /// next: a second window or a double click cannot add what the learner did not see. In a team a colleague may
+    /// have acted since; only the caller's own events since then (another window of theirs, a double click) make
+    /// it stale.
+    fn seq_for(&self, seen: u32) -> Result<u32, String> {
+        let next = self.next_seq();
+        match &self.me {
+            None => Ok(seen),
+            Some(me) => {
+                let mine_since = self
+                    .stored
+                    .events
+                    .iter()
+                    .skip(seen as usize)
+                    .any(|e| e.role.as_deref() == Some(me.as_str()));
+                match mine_since || seen > next {
+                    true => Err(
+                        "You did something else in another window: check the page and try again."
+                            .into(),
+                    ),
+                    false => Ok(next),
+                }
+            }
+        }
     }
 
     /// The next event's number.
@@ -89,10 +190,16 @@ impl Live {
 }
 
 impl Live {
+    /// The xAPI context of the caller's statements (a team member's own, as the actor).
     pub fn context(&self) -> xapi::RunContext<'_> {
+        let person = self
+            .me
+            .as_ref()
+            .and_then(|me| self.members().iter().find(|m| &m.role == me))
+            .map_or(self.stored.person, |m| m.person);
         xapi::RunContext {
             org: self.stored.org,
-            person: self.stored.person,
+            person,
             registration: &self.stored.registration,
             scenario: &self.scenario,
         }
@@ -117,7 +224,17 @@ impl Live {
                 "Time is up: choose \"Time is up: see your debrief\".".to_owned()
             ));
         }
-        if let Err(e) = self.run()?.act(clock.at, action.clone()) {
+        if let Some(why) = self.waiting() {
+            return Ok(Err(why));
+        }
+        let seq = match self.seq_for(seq) {
+            Ok(seq) => seq,
+            Err(why) => return Ok(Err(why)),
+        };
+        if let Err(e) = self
+            .run()?
+            .act_as(clock.at, self.me.as_deref(), action.clone())
+        {
             return Ok(Err(e.0));
         }
         let body = serde_json::to_string(&action).map_err(|e| AppError::Internal(e.into()))?;
@@ -127,7 +244,8 @@ impl Live {
         Ok(Ok(()))
     }
 
-    /// Pauses the clock or runs it at a speed, as event number `seq`.
+    /// Pauses the clock or runs it at a speed, as event number `seq`. In a team run, refused until everyone has
+    /// joined.
     pub async fn set_clock(
         &self,
         state: &AppState,
@@ -135,6 +253,10 @@ impl Live {
         seq: u32,
         kind: ControlKind,
     ) -> Result<(), AppError> {
+        if let Some(why) = self.waiting() {
+            return Err(AppError::BadRequest(why));
+        }
+        let seq = self.seq_for(seq).map_err(AppError::BadRequest)?;
         let now = chrono::Utc::now();
         let at = self.clock(now).at;
         let body = serde_json::to_string(&Control {
@@ -169,6 +291,7 @@ impl Live {
                     sim_at,
                     body,
                     now,
+                    role: self.me.as_deref(),
                 },
             )
             .await?;
@@ -176,7 +299,8 @@ impl Live {
     }
 
     /// Ends the run now (or at the time limit, if it has passed), scores it and records a pass: its competencies,
-    /// and its course module's state when it was played for one. Ending an ended run changes nothing.
+    /// and its course module's state when it was played for one. Ending an ended run changes nothing. A team run
+    /// is scored for the team and for each member's role; each member who passes has the competencies recorded.
     pub async fn end(
         &self,
         state: &AppState,
@@ -186,17 +310,37 @@ impl Live {
         if self.stored.result.is_some() {
             return Ok(());
         }
+        // A team run no colleague has joined has nothing to score; it stays open for them.
+        if let Some(why) = self.waiting() {
+            return Err(AppError::BadRequest(why));
+        }
         let now = chrono::Utc::now();
         let at = self.clock(now).at;
         let mut run = self.run()?;
         run.end(at).map_err(|e| AppError::BadRequest(e.0))?;
         let score: Score = scoring::score(&run);
+        let mut members = Vec::new();
+        for m in self.members() {
+            let mine = scoring::score_as(&run, Some(&m.role));
+            members.push((
+                MemberResult {
+                    role: m.role.clone(),
+                    person: m.person,
+                    percent: mine.percent,
+                    passed: mine.passed,
+                    score: serde_json::to_string(&mine)
+                        .map_err(|e| AppError::Internal(e.into()))?,
+                },
+                mine,
+            ));
+        }
         let result = SimResult {
             ended_at_sim: at,
             percent: score.percent,
             passed: score.passed,
             score: serde_json::to_string(&score).map_err(|e| AppError::Internal(e.into()))?,
             recorded_at: now,
+            members: members.iter().map(|(m, _)| m.clone()).collect(),
         };
         let records: Vec<RequirementKey> = self
             .scenario
@@ -215,7 +359,16 @@ impl Live {
                 crate::when::today(org),
             )
             .await?;
-        xapi::ended(state, &self.context(), &score).await?;
+        if members.is_empty() {
+            xapi::ended(state, &self.context(), &score).await?;
+        }
+        for (m, mine) in &members {
+            let ctx = xapi::RunContext {
+                person: m.person,
+                ..self.context()
+            };
+            xapi::ended(state, &ctx, mine).await?;
+        }
         Ok(())
     }
 }
@@ -241,10 +394,12 @@ impl Live {
     pub fn showing(&self, trace: &lantern_sim::engine::Trace, minute: u32) -> Showing<'_> {
         let s = &self.scenario;
         // Notes the learner has found: phases started by the last time they looked at the patient.
+        // In a team, what the caller has looked at themselves.
         let looked = self
             .actions
             .iter()
             .rev()
+            .filter(|t| t.by == self.me)
             .find(|t| matches!(t.action, Action::Observe))
             .map(|t| t.at / 60);
         let notes = match looked {

@@ -14,6 +14,12 @@
 //! Managers and leaders see results across the learners they oversee at `/orgs/{ods}/simulations/results`
 //! (`results.rs`), with small groups suppressed.
 //!
+//! A team scenario (a nurse and a doctor) is played by two learners at once: one starts it in a role ("Start as the
+//! registered nurse") and sends the join link (`/orgs/{ods}/simulations/join/{code}`, unguessable) to a colleague
+//! in the same organisation, who joins in the other. They share the patient, the clock and the timeline; each sees
+//! and takes only their role's actions, and each is scored on their own part and the team's (`live.rs`). The
+//! player's page follows the colleague's actions as they happen (`lantern.js`).
+//!
 //! A course may include a simulation as a module: its module page opens the brief with `?attempt=&module=`, and a
 //! run started from there counts for that module (the store checks it is the learner's open module for this
 //! scenario, and sets the module's state when the run ends).
@@ -22,6 +28,7 @@ mod chart;
 pub(crate) mod live;
 pub(crate) mod player;
 pub(crate) mod results;
+pub(crate) mod team;
 pub(crate) mod view;
 mod xapi;
 
@@ -36,7 +43,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_sim::scenario::{self, Scenario};
 use lantern_sim::shipped;
-use lantern_store::sims::{NewRun, RunModule, RunSummary};
+use lantern_store::sims::{NewRun, NewTeam, RunModule, RunSummary};
 use sha2::Digest;
 
 pub fn routes() -> Routes {
@@ -45,6 +52,8 @@ pub fn routes() -> Routes {
         .get("/orgs/{ods}/simulations/results", results::page)
         .get("/orgs/{ods}/simulations/{scenario}", brief)
         .post("/orgs/{ods}/simulations/{scenario}/start", start)
+        .get("/orgs/{ods}/simulations/join/{code}", team::join_page)
+        .post("/orgs/{ods}/simulations/join/{code}", team::join)
         .get("/orgs/{ods}/simulations/runs/{run}", player::page)
         .post("/orgs/{ods}/simulations/runs/{run}/act", player::act)
         .post("/orgs/{ods}/simulations/runs/{run}/clock", player::clock)
@@ -55,16 +64,12 @@ pub fn routes() -> Routes {
         )
 }
 
-/// A shipped scenario one learner plays, read. The shipped files are checked by the sim crate's tests, so one that
-/// does not read is a bug, not bad input. Team scenarios (with roles, for two learners at once) are played by the
-/// engine and scored per role, but the player has no way yet for two learners to share a run: they are not offered.
+/// A shipped scenario, read. The shipped files are checked by the sim crate's tests, so one that does not read is a
+/// bug, not bad input.
 fn shipped_scenario(id: &str) -> Result<(&'static str, Scenario), AppError> {
     let (name, text) = shipped::find(id).ok_or(AppError::NotFound)?;
     let s = scenario::parse(name, text)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("shipped scenario {name}: {e:?}")))?;
-    if !s.roles.is_empty() {
-        return Err(AppError::NotFound);
-    }
     Ok((text, s))
 }
 
@@ -156,7 +161,8 @@ async fn list(
     })
 }
 
-/// The course module a run is started for (`?attempt=&module=` on the brief; hidden fields of its Start form).
+/// What a run is started for: the course module (`?attempt=&module=` on the brief; hidden fields of its Start
+/// form), and in a team scenario the role the learner takes.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ForModule {
@@ -164,6 +170,8 @@ pub struct ForModule {
     attempt: Option<i64>,
     /// That module's key.
     module: Option<String>,
+    /// In a team scenario, the role the learner starting it plays (`nurse`); a colleague joins in another.
+    role: Option<String>,
 }
 
 impl ForModule {
@@ -194,6 +202,22 @@ pub struct BriefPage {
 impl BriefPage {
     fn duration(&self) -> String {
         duration(self.scenario.minutes)
+    }
+
+    /// What a team role does, in words ("Observe the patient, record observations, ...").
+    fn role_actions(&self, r: &lantern_sim::scenario::TeamRole) -> String {
+        let words: Vec<String> = r.actions.iter().map(|a| a.label().to_lowercase()).collect();
+        let mut s = words.join(", ");
+        if let Some(first) = s.get(..1) {
+            s.replace_range(..1, &first.to_uppercase());
+        }
+        s
+    }
+
+    fn role_title(&self, role: &str) -> String {
+        self.scenario
+            .role(role)
+            .map_or(role.to_owned(), |r| r.title.clone())
     }
 }
 
@@ -242,20 +266,24 @@ async fn start(
     Path((ods, id)): Path<(String, String)>,
     Form(wanted): Form<ForModule>,
 ) -> PageResult<Response> {
-    let (org, run) = start_run(&state, &page.caller, &ods, &id, wanted.module()).await?;
+    let (org, run) = start_run(&state, &page.caller, &ods, &id, &wanted).await?;
     Ok(Redirect::to(&format!("/orgs/{}/simulations/runs/{run}", org.ods_code)).into_response())
 }
 
-/// Starts the caller's run of a scenario, for a course module or none: stored, and its first statement sent.
+/// Starts the caller's run of a scenario, for a course module or none (in a team scenario, in a role): stored, and
+/// its first statement sent.
 pub(crate) async fn start_run(
     state: &AppState,
     caller: &crate::auth::Caller,
     ods: &str,
     id: &str,
-    module: Option<RunModule>,
+    wanted: &ForModule,
 ) -> Result<(lantern_domain::Organisation, i64), AppError> {
     let (org, person, scope) = learner(state, caller, ods).await?;
     let (text, scenario) = shipped_scenario(id)?;
+    let role = wanted.role.as_deref().filter(|r| !r.is_empty());
+    team::check_role(&scenario, role)?;
+    let join_code = role.map(|_| team::new_join_code());
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).expect("the operating system's random source works");
     let digest = hex::encode(sha2::Sha256::digest(text.as_bytes()));
@@ -273,7 +301,10 @@ pub(crate) async fn start_run(
                 digest: &digest,
                 seed: u64::from_le_bytes(seed),
                 registration: &registration,
-                module,
+                module: wanted.module(),
+                team: role
+                    .zip(join_code.as_deref())
+                    .map(|(role, join_code)| NewTeam { role, join_code }),
             },
             chrono::Utc::now(),
         )

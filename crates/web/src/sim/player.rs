@@ -17,7 +17,7 @@ use lantern_sim::clock::{ClockState, ControlKind, SPEEDS};
 use lantern_sim::engine::{Action, Run, Shown, clock as mmss};
 use lantern_sim::news2::Consciousness;
 use lantern_sim::scenario::{ActionKind, Role, Scenario};
-use lantern_sim::scoring::{self, Outcome, Score};
+use lantern_sim::scoring::{Outcome, Score};
 use std::collections::HashMap;
 
 /// An AI suggestion as the panel shows it.
@@ -69,9 +69,34 @@ pub struct PlayerPage {
     timeline: Vec<(String, String)>,
     speeds: &'static [u32],
     error: Option<String>,
+    /// A team run's panel: who plays what, and the link to share while a role is open.
+    team: Option<TeamPanel>,
+    /// Why nothing can be done yet (a team run waiting for a colleague).
+    waiting: Option<String>,
+    /// The actions the caller's role takes in a team run; None when the learner plays alone.
+    mine: Option<Vec<ActionKind>>,
+    /// How many clock controls there have been: the page reloads when a colleague's changes it.
+    controls: usize,
+}
+
+/// Who plays which role in a team run.
+pub struct TeamPanel {
+    /// The caller's role's title.
+    me: String,
+    /// Role title, name, and whether it is the caller.
+    members: Vec<(String, String, bool)>,
+    /// The titles of the roles no one has taken.
+    open: Vec<String>,
+    /// The link a colleague joins by.
+    join_url: String,
 }
 
 impl PlayerPage {
+    /// The caller may take this action: the scenario offers it and, in a team, the caller's role takes it.
+    fn may(&self, a: &ActionKind) -> bool {
+        self.scenario.actions.contains(a) && self.mine.as_ref().is_none_or(|m| m.contains(a))
+    }
+
     fn time(&self) -> String {
         mmss(self.clock.at)
     }
@@ -81,7 +106,7 @@ impl PlayerPage {
     }
 
     fn offers(&self, code: &str) -> bool {
-        ActionKind::from_code(code).is_some_and(|a| self.scenario.actions.contains(&a))
+        ActionKind::from_code(code).is_some_and(|a| self.may(&a))
     }
 
     fn roles(&self) -> Vec<(&'static str, &'static str)> {
@@ -107,7 +132,7 @@ impl PlayerPage {
             ActionKind::CallRapidResponse,
         ]
         .into_iter()
-        .filter(|a| self.scenario.actions.contains(a))
+        .filter(|a| self.may(a))
         .map(|a| (a.code(), a.label()))
         .collect()
     }
@@ -211,9 +236,9 @@ pub(crate) async fn load_for(
     ods: &str,
     run: i64,
 ) -> Result<Loaded, AppError> {
-    let (org, _, scope) = learner(state, caller, ods).await?;
+    let (org, person, scope) = learner(state, caller, ods).await?;
     let stored = state.store.sim_run(&scope, org.id, run).await?;
-    Ok((org, scope, Live::new(stored)?))
+    Ok((org, scope, Live::new(stored, person)?))
 }
 
 pub enum RunPage {
@@ -244,6 +269,7 @@ pub async fn page(
         )?)));
     }
     Ok(RunPage::Player(Box::new(player(
+        &state,
         page.layout,
         &org,
         &live,
@@ -252,6 +278,7 @@ pub async fn page(
 }
 
 fn player(
+    state: &AppState,
     layout: Layout,
     org: &lantern_domain::Organisation,
     live: &Live,
@@ -326,10 +353,39 @@ fn player(
         .collect();
     let notes = showing.notes;
     let timeline = live
-        .actions
-        .iter()
-        .map(|t| (mmss(t.at), describe(&t.action, s)))
+        .timeline()
+        .into_iter()
+        .map(|(at, what)| (mmss(at), what))
         .collect();
+    let team = live.stored.team.as_ref().map(|t| TeamPanel {
+        me: live
+            .me
+            .as_deref()
+            .map_or(String::new(), |me| live.role_title(me).to_owned()),
+        members: t
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    live.role_title(&m.role).to_owned(),
+                    m.name.clone(),
+                    live.me.as_deref() == Some(m.role.as_str()),
+                )
+            })
+            .collect(),
+        open: live.open_roles().iter().map(|r| r.title.clone()).collect(),
+        join_url: format!(
+            "{}/orgs/{}/simulations/join/{}",
+            state.auth.public_url.trim_end_matches('/'),
+            org.ods_code,
+            t.join_code
+        ),
+    });
+    let mine = live
+        .me
+        .as_deref()
+        .and_then(|me| s.role(me))
+        .map(|r| r.actions.clone());
     Ok(PlayerPage {
         layout,
         ods: org.ods_code.to_string(),
@@ -345,6 +401,10 @@ fn player(
         timeline,
         speeds: &SPEEDS,
         error,
+        team,
+        waiting: live.waiting(),
+        mine,
+        controls: live.controls.len(),
     })
 }
 
@@ -380,7 +440,7 @@ pub async fn act(
         Err(reason) => Some(reason),
     };
     if let Some(reason) = refused {
-        let p = player(page.layout, &org, &live, Some(reason))?;
+        let p = player(&state, page.layout, &org, &live, Some(reason))?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
     }
     Ok(back(&org, run_id))
@@ -455,6 +515,23 @@ pub struct DebriefPage {
     /// Someone else's debrief (a manager's, an admin's or an auditor's view of a learner's run): their name and
     /// person id. None for the learner's own.
     learner: Option<(String, i64)>,
+    /// In a team run: the role this debrief scores (its title), the team's percent and pass, and each member's
+    /// role title, name, percent and pass.
+    team: Option<TeamDebrief>,
+}
+
+pub struct TeamDebrief {
+    role: String,
+    percent: u8,
+    passed: bool,
+    members: Vec<MemberLine>,
+}
+
+/// A member of a team run, on the debrief: role title, name, and their percent and pass.
+pub struct MemberLine {
+    title: String,
+    name: String,
+    result: Option<(u8, bool)>,
 }
 
 impl DebriefPage {
@@ -469,7 +546,7 @@ pub(super) fn debrief(
     live: &Live,
 ) -> Result<DebriefPage, AppError> {
     let run: Run = live.run()?;
-    let score = scoring::score(&run);
+    let score = live.score_mine(&run);
     let s = &live.scenario;
     let expected = score
         .expected
@@ -501,11 +578,39 @@ pub(super) fn debrief(
         })
         .collect();
     let timeline = live
-        .actions
-        .iter()
-        .map(|t| (mmss(t.at), describe(&t.action, s)))
+        .timeline()
+        .into_iter()
+        .map(|(at, what)| (mmss(at), what))
         .collect();
     let chart = s.patient.as_ref().map(|_| chart::Chart::of(&run, &score));
+    let team = match (&live.stored.team, &live.stored.result) {
+        (Some(t), Some(r)) => Some(TeamDebrief {
+            role: live
+                .me
+                .as_deref()
+                .map_or(String::new(), |me| live.role_title(me).to_owned()),
+            percent: r.percent,
+            passed: r.passed,
+            members: t
+                .members
+                .iter()
+                .map(|m| {
+                    let result = live
+                        .stored
+                        .result
+                        .iter()
+                        .flat_map(|r| &r.members)
+                        .find(|r| r.role == m.role);
+                    MemberLine {
+                        title: live.role_title(&m.role).to_owned(),
+                        name: m.name.clone(),
+                        result: result.map(|r| (r.percent, r.passed)),
+                    }
+                })
+                .collect(),
+        }),
+        _ => None,
+    };
     Ok(DebriefPage {
         layout,
         ods: org.ods_code.to_string(),
@@ -516,6 +621,7 @@ pub(super) fn debrief(
         chart,
         module: live.stored.module.clone(),
         learner: None,
+        team,
     })
 }
 
@@ -532,7 +638,11 @@ pub async fn overseen(
     page.caller
         .require(lantern_domain::access::Action::ViewPerson(org.id, person))?;
     let stored = state.store.sim_run(&scope, org.id, run).await?;
-    if stored.person != person || stored.result.is_none() {
+    let member = stored
+        .team
+        .as_ref()
+        .is_some_and(|t| t.members.iter().any(|m| m.person == person));
+    if (stored.person != person && !member) || stored.result.is_none() {
         return Err(AppError::NotFound.into());
     }
     let name = state
@@ -543,7 +653,7 @@ pub async fn overseen(
         .next()
         .map(|(n, _)| format!("{} {}", n.given_name, n.family_name))
         .ok_or(AppError::NotFound)?;
-    let live = Live::new(stored)?;
+    let live = Live::new(stored, person)?;
     let mut d = debrief(page.layout, &org, &live)?;
     d.learner = Some((name, person.0));
     Ok(d)

@@ -3,10 +3,8 @@
 //! same replay (`live.rs`), for a client that plays a scenario without the page.
 
 use super::live::Live;
-use super::player::describe;
 use crate::AppError;
 use lantern_sim::engine::{Action, clock as mmss};
-use lantern_sim::scoring;
 use lantern_store::sims::RunModule;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,11 +27,14 @@ pub struct RunView {
     pub ai: Vec<AiSuggestionView>,
     /// Questions asked and not yet answered.
     pub questions: Vec<QuestionView>,
-    /// The learner's actions in order, in words.
+    /// The actions in order, in words (in a team run, each with who took it).
     pub timeline: Vec<TimelineEntry>,
+    /// In a team run: the caller's role, the members (the caller among them), the roles still open, and the code
+    /// a colleague joins by (`POST /api/v1/organisations/{ods}/simulations/join/{code}`).
+    pub team: Option<TeamView>,
     /// The course module the run counts for.
     pub module: Option<ModuleView>,
-    /// Once the run has ended: its score and debrief (`passed`, `percent`, expected actions with their outcomes,
+    /// Once the run has ended: its score (the caller's role's, in a team run) and debrief (`passed`, `percent`, expected actions with their outcomes,
     /// harms, NEWS2 charting, escalation, AI reliance, questions).
     #[schema(value_type = Option<Object>)]
     pub score: Option<serde_json::Value>,
@@ -98,6 +99,27 @@ pub struct TimelineEntry {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct TeamView {
+    /// The caller's role's id (`nurse`).
+    pub role: Option<String>,
+    pub members: Vec<MemberView>,
+    /// Role ids no one has taken: the clock and actions wait for them.
+    pub open_roles: Vec<String>,
+    pub join_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub role: String,
+    /// "Registered nurse".
+    pub title: String,
+    pub name: String,
+    /// Once the run has ended: their percent and whether they passed.
+    pub percent: Option<u8>,
+    pub passed: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ModuleView {
     pub attempt: i64,
     pub key: String,
@@ -154,20 +176,41 @@ impl RunView {
             })
             .collect();
         let timeline = live
-            .actions
-            .iter()
-            .map(|t| TimelineEntry {
-                at_seconds: t.at,
-                what: describe(&t.action, s),
-            })
+            .timeline()
+            .into_iter()
+            .map(|(at_seconds, what)| TimelineEntry { at_seconds, what })
             .collect();
         let score = match &live.stored.result {
             Some(_) => Some(
-                serde_json::to_value(scoring::score(&run))
+                serde_json::to_value(live.score_mine(&run))
                     .map_err(|e| AppError::Internal(e.into()))?,
             ),
             None => None,
         };
+        let team = live.stored.team.as_ref().map(|t| TeamView {
+            role: live.me.clone(),
+            members: t
+                .members
+                .iter()
+                .map(|m| {
+                    let result = live
+                        .stored
+                        .result
+                        .iter()
+                        .flat_map(|r| &r.members)
+                        .find(|r| r.role == m.role);
+                    MemberView {
+                        role: m.role.clone(),
+                        title: live.role_title(&m.role).to_owned(),
+                        name: m.name.clone(),
+                        percent: result.map(|r| r.percent),
+                        passed: result.map(|r| r.passed),
+                    }
+                })
+                .collect(),
+            open_roles: live.open_roles().iter().map(|r| r.id.clone()).collect(),
+            join_code: t.join_code.clone(),
+        });
         Ok(RunView {
             id: live.stored.id,
             scenario: s.id.clone(),
@@ -185,6 +228,7 @@ impl RunView {
             ai,
             questions,
             timeline,
+            team,
             module: live
                 .stored
                 .module
