@@ -61,6 +61,13 @@ pub struct Member {
     pub joined_at: Timestamp,
 }
 
+impl Member {
+    /// Whether this member plays the team role `role` (a scenario's role, not an access role).
+    pub fn plays(&self, role: &str) -> bool {
+        self.role == role
+    }
+}
+
 /// A team run's join code and who has joined, in the order they joined.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Team {
@@ -86,6 +93,13 @@ pub struct MemberResult {
     pub passed: bool,
     /// `lantern_sim::scoring::Score` as JSON.
     pub score: String,
+}
+
+impl MemberResult {
+    /// Whether this is the result of the team role `role`.
+    pub fn plays(&self, role: &str) -> bool {
+        self.role == role
+    }
 }
 
 /// The course module a run counts for.

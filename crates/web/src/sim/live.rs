@@ -80,7 +80,7 @@ impl Live {
         self.scenario
             .roles
             .iter()
-            .filter(|r| !self.members().iter().any(|m| m.role == r.id))
+            .filter(|r| !self.members().iter().any(|m| m.plays(&r.id)))
             .collect()
     }
 
@@ -102,7 +102,7 @@ impl Live {
             .map(|t| {
                 let what = super::player::describe(&t.action, &self.scenario);
                 let who = t.by.as_deref().map(|role| {
-                    let name = self.members().iter().find(|m| m.role == role);
+                    let name = self.members().iter().find(|m| m.plays(role));
                     match name {
                         Some(m) => format!("{} ({})", self.role_title(role), m.name),
                         None => self.role_title(role).to_owned(),
@@ -195,7 +195,7 @@ impl Live {
         let person = self
             .me
             .as_ref()
-            .and_then(|me| self.members().iter().find(|m| &m.role == me))
+            .and_then(|me| self.members().iter().find(|m| m.plays(me)))
             .map_or(self.stored.person, |m| m.person);
         xapi::RunContext {
             org: self.stored.org,

@@ -600,7 +600,7 @@ pub(super) fn debrief(
                         .result
                         .iter()
                         .flat_map(|r| &r.members)
-                        .find(|r| r.role == m.role);
+                        .find(|r| r.plays(&m.role));
                     MemberLine {
                         title: live.role_title(&m.role).to_owned(),
                         name: m.name.clone(),

@@ -84,7 +84,7 @@ fn join_page_for(
     let open = scenario
         .roles
         .iter()
-        .filter(|r| !invite.members.iter().any(|m| m.role == r.id))
+        .filter(|r| !invite.members.iter().any(|m| m.plays(&r.id)))
         .cloned()
         .collect();
     Ok(JoinPage {

@@ -198,7 +198,7 @@ impl RunView {
                         .result
                         .iter()
                         .flat_map(|r| &r.members)
-                        .find(|r| r.role == m.role);
+                        .find(|r| r.plays(&m.role));
                     MemberView {
                         role: m.role.clone(),
                         title: live.role_title(&m.role).to_owned(),
