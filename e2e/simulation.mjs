@@ -1,6 +1,7 @@
 // The deterioration course in Chromium, as a learner takes it: the NEWS2 lesson, then the sepsis simulation played
 // in the player (the clock started at 10 times speed and paused, the observations charted with the NEWS2 that
-// POST /api/v1/news2 gives for what the monitor shows, an SBAR handover, the Sepsis Six, one action by keyboard),
+// POST /api/v1/news2 gives for what the monitor shows, a question from the history menu, an SBAR handover, the
+// Sepsis Six, one action by keyboard),
 // its passing debrief with the chart, and the course showing the module complete. Then the team scenario by two
 // learners at once, in two browser contexts: the nurse starts it and sends the join link, the doctor joins, each
 // page follows the other's clock and actions as they happen (without losing what is being typed), each takes their
@@ -91,10 +92,14 @@ try {
   await submit(page, 'button[value=record_observations]');
   check((await page.textContent('table')).includes('Observation chart'), 'the observation chart shows the charted set');
 
+  // Taking a history from the menu.
+  await submit(page, 'button[name=question][value=pain]');
+  check((await page.textContent('#sim-conversation')).includes('My tummy hurts more than yesterday'), 'the patient answers');
+
   // Looking at the patient, by keyboard.
   await page.focus('button[value=observe]');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  check(await page.locator('.lantern-sim-timeline li').count() === 2, 'the keyboard action is on the timeline');
+  check(await page.locator('.lantern-sim-timeline li').count() === 3, 'the keyboard action is on the timeline');
 
   await page.selectOption('#to', 'registrar');
   await page.fill('#situation', 'Grace Okafor, bay 3: NEWS2 rising, feels cold and shivery');
@@ -109,7 +114,7 @@ try {
   await submit(page, 'button[value=oxygen]');
   await page.fill('#note', 'Escalated to the registrar with SBAR; Sepsis Six started');
   await submit(page, 'button[value=document]');
-  check(await page.locator('.lantern-sim-timeline li').count() === 9, 'every action is on the timeline');
+  check(await page.locator('.lantern-sim-timeline li').count() === 10, 'every action is on the timeline');
   await audit(page, 'sim-player-acted');
   await narrow(page, 'sim-player-acted');
 

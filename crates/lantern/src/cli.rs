@@ -114,6 +114,18 @@ pub struct Cli {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub sso_allow_private_networks: Option<bool>,
+    /// Let the virtual patient's language model be on this machine (loopback: an Ollama or llama.cpp server beside
+    /// Lantern). Default: false; organisations' models are reached on their own networks, never at loopback,
+    /// link-local (cloud metadata) or unspecified addresses.
+    #[arg(
+        long,
+        env = "LANTERN_MODELS_ALLOW_LOOPBACK",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub models_allow_loopback: Option<bool>,
     /// Password-reset links one email address may ask for in an hour. Default: 3.
     #[arg(long, env = "LANTERN_RESET_REQUESTS_PER_EMAIL", global = true)]
     pub reset_requests_per_email: Option<u32>,
@@ -356,6 +368,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http_max_connections: cli.http_max_connections,
             shutdown_grace_seconds: cli.shutdown_grace_seconds,
             sso_allow_private_networks: cli.sso_allow_private_networks,
+            models_allow_loopback: cli.models_allow_loopback,
             reset_requests_per_email: cli.reset_requests_per_email,
             reset_requests_per_address: cli.reset_requests_per_address,
             sign_in_failures_per_address: cli.sign_in_failures_per_address,

@@ -27,6 +27,7 @@ pub struct FileConfig {
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
     pub sso_allow_private_networks: Option<bool>,
+    pub models_allow_loopback: Option<bool>,
     pub reset_requests_per_email: Option<u32>,
     pub reset_requests_per_address: Option<u32>,
     pub sign_in_failures_per_address: Option<u32>,
@@ -87,6 +88,8 @@ pub struct Effective {
     /// Single sign-on may reach providers at loopback, link-local and private addresses (an identity provider
     /// inside the organisation's network).
     pub sso_allow_private_networks: bool,
+    /// The virtual patient's language models may be at loopback (a model server on this machine).
+    pub models_allow_loopback: bool,
     /// Password-reset links one email address may ask for in an hour.
     pub reset_requests_per_email: u32,
     /// Password-reset links one client address may ask for in an hour.
@@ -161,6 +164,7 @@ pub struct CliValues {
     pub http_max_connections: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
     pub sso_allow_private_networks: Option<bool>,
+    pub models_allow_loopback: Option<bool>,
     pub reset_requests_per_email: Option<u32>,
     pub reset_requests_per_address: Option<u32>,
     pub sign_in_failures_per_address: Option<u32>,
@@ -304,6 +308,13 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         || false,
         &mut sources,
     );
+    let models_allow_loopback = pick(
+        "models_allow_loopback",
+        cli.models_allow_loopback,
+        file.models_allow_loopback,
+        || false,
+        &mut sources,
+    );
     let reset_requests_per_email = pick(
         "reset_requests_per_email",
         cli.reset_requests_per_email,
@@ -345,6 +356,7 @@ pub fn effective(cli: CliValues, file: FileConfig) -> Effective {
         http_max_connections,
         shutdown_grace_seconds,
         sso_allow_private_networks,
+        models_allow_loopback,
         reset_requests_per_email,
         reset_requests_per_address,
         sign_in_failures_per_address,
@@ -383,6 +395,7 @@ impl Effective {
                 .filter_map(|a| a.trim().parse().ok())
                 .collect(),
             sso_allow_private_networks: self.sso_allow_private_networks,
+            models_allow_loopback: self.models_allow_loopback,
             throttle: lantern_web::auth::throttle::ThrottlePolicy {
                 address_ceiling: i64::from(self.sign_in_failures_per_address.max(1)),
                 ..Default::default()

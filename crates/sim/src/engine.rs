@@ -58,6 +58,17 @@ pub enum Action {
         question: String,
         option: usize,
     },
+    /// Ask the patient one of the scenario's history questions (the patient answers as the file says).
+    Ask {
+        question: String,
+    },
+    /// Say something to the patient in free text, with what the organisation's language model answered as the
+    /// patient (`crate::virtual_patient`): kept with the run, as a model's answer is not reproducible.
+    Talk {
+        said: String,
+        #[serde(default)]
+        reply: String,
+    },
 }
 
 /// A handover in SBAR form (NHS Institute for Innovation and Improvement): situation, background, assessment,
@@ -106,7 +117,7 @@ impl Action {
             Action::CheckEvidence { .. } | Action::Accept { .. } | Action::Override { .. } => {
                 return None;
             }
-            Action::Answer { .. } => return None,
+            Action::Answer { .. } | Action::Ask { .. } | Action::Talk { .. } => return None,
         })
     }
 
@@ -330,6 +341,28 @@ impl<'s> Run<'s> {
                 );
                 if answered {
                     return refuse(format!("the question {question:?} is already answered"));
+                }
+            }
+            Action::Ask { question } => {
+                if !self.scenario.history.iter().any(|h| &h.id == question) {
+                    return refuse(format!("there is no history question {question:?}"));
+                }
+            }
+            Action::Talk { said, reply } => {
+                if self.scenario.patient.is_none() {
+                    return refuse("this scenario has no patient to talk to");
+                }
+                if said.trim().is_empty() {
+                    return refuse("say something to the patient");
+                }
+                if said.chars().count() > crate::virtual_patient::MAX_SAID {
+                    return refuse(format!(
+                        "say it in {} characters or fewer",
+                        crate::virtual_patient::MAX_SAID
+                    ));
+                }
+                if reply.chars().count() > crate::virtual_patient::MAX_REPLY {
+                    return refuse("the patient's answer is too long");
                 }
             }
             other => {

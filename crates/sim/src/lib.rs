@@ -14,6 +14,8 @@
 //! - `clock`: the simulated clock of a run in the browser (paused, or running at a speed), from the learner's
 //!   controls and the wall-clock times they arrived.
 //! - `shipped`: the scenarios in `scenarios/`, compiled in.
+//! - `virtual_patient`: taking a history, from the scenario's questions or in free text with a language model
+//!   told only the patient's facts.
 //! - `analytics`: results across learners per scenario and cohort (pass rates, time to escalation, automation bias
 //!   and algorithm aversion), with small groups suppressed.
 //! - `check`: what `lantern scenario check` adds to parsing: that every phase, AI suggestion, question and
@@ -28,6 +30,7 @@ pub mod scenario;
 pub mod scoring;
 pub mod script;
 pub mod shipped;
+pub mod virtual_patient;
 
 #[cfg(test)]
 mod tests;

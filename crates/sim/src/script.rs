@@ -186,11 +186,18 @@ pub fn action(verb: &str, args: &mut HashMap<&str, &str>) -> Result<Action, Stri
                     .map_err(|_| format!("option must be a number from 0, not {o:?}"))?,
             }
         }
+        "ask" => Action::Ask {
+            question: need(take("question"), "question")?,
+        },
+        // What the patient says back comes from the organisation's model, never from the one talking.
+        "talk" => {
+            return Err("talk is said to the patient in the player, and answered there".into());
+        }
         other => {
             return Err(format!(
                 "{other:?} is not an action: observe, record_observations, escalate, oxygen, fluids, \
                  blood_cultures, lactate, antibiotics, call_rapid_response, document, check_evidence, accept, \
-                 override, answer or end"
+                 override, answer, ask or end"
             ));
         }
     })

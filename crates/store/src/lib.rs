@@ -28,6 +28,7 @@ mod throttle;
 pub mod time_zones;
 mod touched;
 mod versions;
+pub mod virtual_patients;
 
 pub use accounts::*;
 pub use batch::*;
@@ -43,6 +44,7 @@ pub use sims::SimStore;
 pub use sso::*;
 pub use throttle::*;
 pub use time_zones::{TimeZoneChange, TimeZoneStore};
+pub use virtual_patients::{PatientModel, PatientModelStore};
 
 use async_trait::async_trait;
 use lantern_domain::framework::FrameworkFile;
@@ -197,7 +199,8 @@ pub enum Changes {
 /// [`ReminderStore`], organisations' time zones [`TimeZoneStore`], revalidation evidence's [`RevalidationStore`],
 /// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], cmi5 packages,
 /// registrations and launch sessions [`Cmi5Store`], what authors make
-/// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`].
+/// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
+/// patient's model [`PatientModelStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -214,6 +217,7 @@ pub trait Store:
     + AuthoringStore
     + ChangeStore
     + SimStore
+    + PatientModelStore
     + read_model::durable::Rollups
     + Send
     + Sync

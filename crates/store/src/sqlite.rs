@@ -122,4 +122,5 @@ crate::outbox::impl_outbox_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sql
 crate::time_zones::impl_time_zone_store!(SqliteStore, sqlx::Sqlite);
 crate::regulatory_changes::impl_change_store!(SqliteStore, sqlx::Sqlite);
 crate::sims::impl_sim_store!(SqliteStore, sqlx::Sqlite);
+crate::virtual_patients::impl_patient_model_store!(SqliteStore, sqlx::Sqlite);
 crate::read_model::durable::impl_rollup_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -72,7 +72,7 @@ const typing = () => {
 // Takes the fresh page's monitor, alerts, timeline and team into this one. Not the alerts while the learner types
 // (they may be typing in one): say that something needs them, and let them reload.
 const takeFrom = (page) => {
-  for (const id of ['sim-monitor', 'sim-alerts', 'sim-timeline', 'sim-team']) {
+  for (const id of ['sim-monitor', 'sim-alerts', 'sim-timeline', 'sim-team', 'sim-conversation']) {
     const fresh = page.getElementById(id);
     const here = document.getElementById(id);
     if (!fresh || !here || fresh.innerHTML === here.innerHTML) continue;

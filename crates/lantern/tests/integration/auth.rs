@@ -845,6 +845,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/admin/users")
         | ("GET", "/orgs/{ods}/admin/locks")
         | ("GET", "/orgs/{ods}/admin/sso")
+        | ("GET", "/orgs/{ods}/admin/virtual-patient")
         | ("GET", "/orgs/{ods}/admin/lrs")
         | ("GET", "/orgs/{ods}/admin/lrs/erase")
         | ("GET", "/orgs/{ods}/admin/framework")
@@ -878,6 +879,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/framework")
         | ("POST", "/orgs/{ods}/admin/users")
         | ("POST", "/orgs/{ods}/admin/sso")
+        // An empty form names no endpoint or model.
+        | ("POST", "/orgs/{ods}/admin/virtual-patient")
         // Linking an identity before single sign-on is set up is refused with a reason.
         | ("POST", "/orgs/{ods}/admin/sso/links")
         | ("POST", "/orgs/{ods}/admin/lrs/credentials")

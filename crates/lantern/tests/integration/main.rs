@@ -28,6 +28,7 @@ mod revalidation;
 mod scorm;
 mod server;
 mod sim;
+mod sim_patient;
 mod sim_team;
 mod source;
 mod sso;

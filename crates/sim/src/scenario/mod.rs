@@ -44,8 +44,20 @@ pub struct Scenario {
     pub harmful: Vec<Harmful>,
     pub ai: Vec<AiEvent>,
     pub questions: Vec<Question>,
+    /// What the patient answers when asked (taking a history): the scripted menu, and the facts a language model
+    /// playing the patient keeps to. Not scored.
+    pub history: Vec<HistoryQuestion>,
     /// Points for charting observations with the right NEWS2 total (0 when the scenario has no patient).
     pub news2_points: u32,
+}
+
+/// A question the learner may ask the patient, and the patient's answer, in the patient's words.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryQuestion {
+    pub id: String,
+    /// As the menu offers it ("Do you have any pain?").
+    pub question: String,
+    pub answer: String,
 }
 
 /// A role in a team scenario: who plays it and what they may do.

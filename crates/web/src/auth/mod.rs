@@ -59,6 +59,9 @@ pub struct AuthConfig {
     /// Single sign-on may reach providers at loopback, link-local and private addresses (a platform setting, for
     /// a provider inside the organisation's network); otherwise only public addresses.
     pub sso_allow_private_networks: bool,
+    /// The virtual patient's language models may be at loopback addresses (a model server on Lantern's own
+    /// machine); otherwise loopback, link-local and unspecified addresses are refused (`sim::patient`).
+    pub models_allow_loopback: bool,
     /// The queue every email goes through; `AppState::new` connects it to the store.
     pub mail_queue: crate::mail::Queue,
 }
@@ -88,6 +91,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             sso_allow_http: false,
             sso_allow_private_networks: false,
+            models_allow_loopback: false,
             mail_queue: crate::mail::Queue::default(),
         }
     }

@@ -214,34 +214,126 @@ impl Live {
         seq: u32,
         action: Action,
     ) -> Result<Result<(), String>, AppError> {
+        match action {
+            // What the patient says back is the organisation's model's, never the caller's.
+            Action::Talk { said, .. } => self.talk(state, scope, seq, said).await,
+            action => self.take(state, scope, seq, action).await,
+        }
+    }
+
+    /// Says something to the patient in free text: the organisation's model answers as the patient, and the two
+    /// are kept together as one action. Refused, with nothing stored, when there is no model or it does not answer.
+    async fn talk(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        seq: u32,
+        said: String,
+    ) -> Result<Result<(), String>, AppError> {
         let now = chrono::Utc::now();
-        let clock = self.clock(now);
-        if self.stored.result.is_some() {
-            return Ok(Err("This run has ended.".to_owned()));
-        }
-        if clock.out_of_time {
-            return Ok(Err(
-                "Time is up: choose \"Time is up: see your debrief\".".to_owned()
-            ));
-        }
-        if let Some(why) = self.waiting() {
-            return Ok(Err(why));
-        }
-        let seq = match self.seq_for(seq) {
-            Ok(seq) => seq,
+        let at = match self.ready(now, seq) {
+            Ok((_, at)) => at,
             Err(why) => return Ok(Err(why)),
         };
-        if let Err(e) = self
-            .run()?
-            .act_as(clock.at, self.me.as_deref(), action.clone())
-        {
+        // Alone, the page must be the run as it is (the store checks other actions when they are stored).
+        if self.me.is_none() && seq != self.next_seq() {
+            return Ok(Err(
+                "the run changed in another window: reload the page and try again".into(),
+            ));
+        }
+        let blank = Action::Talk {
+            said: said.clone(),
+            reply: String::new(),
+        };
+        if let Err(e) = self.run()?.act_as(at, self.me.as_deref(), blank) {
+            return Ok(Err(e.0));
+        }
+        let Some(model) = state.store.patient_model(self.stored.org).await? else {
+            return Ok(Err(
+                "This organisation has not set a model for the virtual patient: ask from the menu."
+                    .into(),
+            ));
+        };
+        let run = self.run()?;
+        let minute = at / 60;
+        let trace = run.trace(minute);
+        let now_notes = self.patient_now(&trace, minute);
+        let earlier: Vec<(&str, &str)> = self
+            .actions
+            .iter()
+            .filter_map(|t| match &t.action {
+                Action::Talk { said, reply } => Some((said.as_str(), reply.as_str())),
+                _ => None,
+            })
+            .collect();
+        let Some(messages) =
+            lantern_sim::virtual_patient::messages(&self.scenario, &now_notes, &earlier, &said)
+        else {
+            return Ok(Err("This scenario has no patient to talk to.".into()));
+        };
+        let reply = match super::patient::answer(state, &model, &messages).await {
+            Ok(reply) => reply,
+            Err(why) => {
+                tracing::warn!(
+                    org = self.stored.org.0,
+                    run = self.stored.id,
+                    "virtual patient: {why}"
+                );
+                return Ok(Err(super::patient::UNANSWERED.into()));
+            }
+        };
+        // The model took a while: the action is taken now, where the clock is, on the run as it is now.
+        let fresh = state
+            .store
+            .sim_run(scope, self.stored.org, self.stored.id)
+            .await?;
+        let person = self
+            .me
+            .as_deref()
+            .and_then(|me| self.members().iter().find(|m| m.plays(me)))
+            .map_or(self.stored.person, |m| m.person);
+        let fresh = Live::new(fresh, person)?;
+        fresh
+            .take(state, scope, fresh.next_seq(), Action::Talk { said, reply })
+            .await
+    }
+
+    /// Takes an action at the clock's time now, as event number `seq`.
+    async fn take(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        seq: u32,
+        action: Action,
+    ) -> Result<Result<(), String>, AppError> {
+        let now = chrono::Utc::now();
+        let (seq, at) = match self.ready(now, seq) {
+            Ok(ready) => ready,
+            Err(why) => return Ok(Err(why)),
+        };
+        if let Err(e) = self.run()?.act_as(at, self.me.as_deref(), action.clone()) {
             return Ok(Err(e.0));
         }
         let body = serde_json::to_string(&action).map_err(|e| AppError::Internal(e.into()))?;
-        self.append(state, scope, seq, EventKind::Action, clock.at, &body, now)
+        self.append(state, scope, seq, EventKind::Action, at, &body, now)
             .await?;
-        xapi::acted(state, &self.context(), &action, clock.at).await?;
+        xapi::acted(state, &self.context(), &action, at).await?;
         Ok(Ok(()))
+    }
+
+    /// Whether the caller may act now, and if so the event number to take and the simulated second.
+    fn ready(&self, now: chrono::DateTime<chrono::Utc>, seq: u32) -> Result<(u32, u32), String> {
+        let clock = self.clock(now);
+        if self.stored.result.is_some() {
+            return Err("This run has ended.".to_owned());
+        }
+        if clock.out_of_time {
+            return Err("Time is up: choose \"Time is up: see your debrief\".".to_owned());
+        }
+        if let Some(why) = self.waiting() {
+            return Err(why);
+        }
+        Ok((self.seq_for(seq)?, clock.at))
     }
 
     /// Pauses the clock or runs it at a speed, as event number `seq`. In a team run, refused until everyone has
@@ -391,6 +483,37 @@ pub struct Showing<'a> {
 }
 
 impl Live {
+    /// How the patient is at `minute`: the notes of the phases under way then (what the model playing them is told).
+    pub fn patient_now(&self, trace: &lantern_sim::engine::Trace, minute: u32) -> Vec<String> {
+        self.scenario
+            .phases
+            .iter()
+            .filter(|p| trace.fired.get(&p.id).is_some_and(|at| *at <= minute))
+            .filter_map(|p| p.note.clone())
+            .collect()
+    }
+
+    /// The history taken so far, in order: who asked (a team member's role title, or None when playing alone),
+    /// what was asked and what the patient said.
+    pub fn conversation(&self) -> Vec<(Option<&str>, &str, &str)> {
+        self.actions
+            .iter()
+            .filter_map(|t| {
+                let who = t.by.as_deref().map(|r| self.role_title(r));
+                match &t.action {
+                    Action::Ask { question } => self
+                        .scenario
+                        .history
+                        .iter()
+                        .find(|h| &h.id == question)
+                        .map(|h| (who, h.question.as_str(), h.answer.as_str())),
+                    Action::Talk { said, reply } => Some((who, said.as_str(), reply.as_str())),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     pub fn showing(&self, trace: &lantern_sim::engine::Trace, minute: u32) -> Showing<'_> {
         let s = &self.scenario;
         // Notes the learner has found: phases started by the last time they looked at the patient.

@@ -20,12 +20,16 @@
 //! and takes only their role's actions, and each is scored on their own part and the team's (`live.rs`). The
 //! player's page follows the colleague's actions as they happen (`lantern.js`).
 //!
+//! Learners take a history from the patient: from the scenario's questions, or, where the organisation has set a
+//! language model (`patient.rs`, `/orgs/{ods}/admin/virtual-patient`), in their own words.
+//!
 //! A course may include a simulation as a module: its module page opens the brief with `?attempt=&module=`, and a
 //! run started from there counts for that module (the store checks it is the learner's open module for this
 //! scenario, and sets the module's state when the run ends).
 
 mod chart;
 pub(crate) mod live;
+pub(crate) mod patient;
 pub(crate) mod player;
 pub(crate) mod results;
 pub(crate) mod team;
@@ -54,6 +58,8 @@ pub fn routes() -> Routes {
         .post("/orgs/{ods}/simulations/{scenario}/start", start)
         .get("/orgs/{ods}/simulations/join/{code}", team::join_page)
         .post("/orgs/{ods}/simulations/join/{code}", team::join)
+        .get("/orgs/{ods}/admin/virtual-patient", patient::show)
+        .post("/orgs/{ods}/admin/virtual-patient", patient::save)
         .get("/orgs/{ods}/simulations/runs/{run}", player::page)
         .post("/orgs/{ods}/simulations/runs/{run}/act", player::act)
         .post("/orgs/{ods}/simulations/runs/{run}/clock", player::clock)

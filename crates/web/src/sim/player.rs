@@ -77,6 +77,12 @@ pub struct PlayerPage {
     mine: Option<Vec<ActionKind>>,
     /// How many clock controls there have been: the page reloads when a colleague's changes it.
     controls: usize,
+    /// The history taken so far: who asked (in a team), what, and the patient's answer.
+    conversation: Vec<(Option<String>, String, String)>,
+    /// The history questions not yet asked: id and question.
+    to_ask: Vec<(String, String)>,
+    /// The organisation has a model: the learner may talk to the patient in their own words.
+    free_text: bool,
 }
 
 /// Who plays which role in a team run.
@@ -205,6 +211,14 @@ pub(super) fn describe(a: &Action, s: &Scenario) -> String {
         }
         Action::Accept { event } => format!("Accepted {}'s suggestion", ai_tool(event)),
         Action::Override { event, .. } => format!("Overrode {}'s suggestion", ai_tool(event)),
+        Action::Ask { question } => {
+            let q = s.history.iter().find(|h| &h.id == question);
+            format!(
+                "Asked the patient: {}",
+                q.map_or(question.as_str(), |h| h.question.as_str())
+            )
+        }
+        Action::Talk { said, .. } => format!("Said to the patient: \"{said}\""),
         Action::Answer { question, option } => {
             let q = s.questions.iter().find(|q| &q.id == question);
             let text = q
@@ -268,16 +282,12 @@ pub async fn page(
             &live,
         )?)));
     }
-    Ok(RunPage::Player(Box::new(player(
-        &state,
-        page.layout,
-        &org,
-        &live,
-        None,
-    )?)))
+    Ok(RunPage::Player(Box::new(
+        player(&state, page.layout, &org, &live, None).await?,
+    )))
 }
 
-fn player(
+async fn player(
     state: &AppState,
     layout: Layout,
     org: &lantern_domain::Organisation,
@@ -386,6 +396,23 @@ fn player(
         .as_deref()
         .and_then(|me| s.role(me))
         .map(|r| r.actions.clone());
+    let conversation = live
+        .conversation()
+        .into_iter()
+        .map(|(who, q, a)| (who.map(str::to_owned), q.to_owned(), a.to_owned()))
+        .collect();
+    let to_ask = s
+        .history
+        .iter()
+        .filter(|h| {
+            !live
+                .actions
+                .iter()
+                .any(|t| matches!(&t.action, Action::Ask { question } if *question == h.id))
+        })
+        .map(|h| (h.id.clone(), h.question.clone()))
+        .collect();
+    let free_text = s.patient.is_some() && state.store.patient_model(org.id).await?.is_some();
     Ok(PlayerPage {
         layout,
         ods: org.ods_code.to_string(),
@@ -405,6 +432,9 @@ fn player(
         waiting: live.waiting(),
         mine,
         controls: live.controls.len(),
+        conversation,
+        to_ask,
+        free_text,
     })
 }
 
@@ -435,12 +465,23 @@ pub async fn act(
     let verb = map.remove("do").unwrap_or_default().to_owned();
     // Blank optional fields are left out, as a script would.
     map.retain(|_, v| !v.trim().is_empty());
-    let refused = match lantern_sim::script::action(&verb, &mut map) {
+    // Free text to the patient: the reply comes from the organisation's model (`Live::act`), not the form.
+    let parsed = match verb.as_str() {
+        "talk" => Ok(Action::Talk {
+            said: map
+                .get("said")
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default(),
+            reply: String::new(),
+        }),
+        _ => lantern_sim::script::action(&verb, &mut map),
+    };
+    let refused = match parsed {
         Ok(action) => live.act(&state, &scope, seq, action).await?.err(),
         Err(reason) => Some(reason),
     };
     if let Some(reason) = refused {
-        let p = player(&state, page.layout, &org, &live, Some(reason))?;
+        let p = player(&state, page.layout, &org, &live, Some(reason)).await?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
     }
     Ok(back(&org, run_id))

@@ -29,6 +29,12 @@ pub struct RunView {
     pub questions: Vec<QuestionView>,
     /// The actions in order, in words (in a team run, each with who took it).
     pub timeline: Vec<TimelineEntry>,
+    /// The history taken so far: who asked (a team member's role title; none when playing alone), what, and what
+    /// the patient said.
+    pub conversation: Vec<ConversationEntry>,
+    /// The scenario's history questions not yet asked: `{"do": "ask", "question": ID}` asks one. Where the
+    /// organisation has set a model, `{"do": "talk", "said": "..."}` says anything, and the patient answers.
+    pub history_questions: Vec<HistoryQuestionView>,
     /// In a team run: the caller's role, the members (the caller among them), the roles still open, and the code
     /// a colleague joins by (`POST /api/v1/organisations/{ods}/simulations/join/{code}`).
     pub team: Option<TeamView>,
@@ -96,6 +102,19 @@ pub struct QuestionView {
 pub struct TimelineEntry {
     pub at_seconds: u32,
     pub what: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationEntry {
+    pub who: Option<String>,
+    pub asked: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryQuestionView {
+    pub id: String,
+    pub question: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -228,6 +247,29 @@ impl RunView {
             ai,
             questions,
             timeline,
+            conversation: live
+                .conversation()
+                .into_iter()
+                .map(|(who, asked, answer)| ConversationEntry {
+                    who: who.map(str::to_owned),
+                    asked: asked.to_owned(),
+                    answer: answer.to_owned(),
+                })
+                .collect(),
+            history_questions: s
+                .history
+                .iter()
+                .filter(|h| {
+                    !live
+                        .actions
+                        .iter()
+                        .any(|t| matches!(&t.action, Action::Ask { question } if *question == h.id))
+                })
+                .map(|h| HistoryQuestionView {
+                    id: h.id.clone(),
+                    question: h.question.clone(),
+                })
+                .collect(),
             team,
             module: live
                 .stored

@@ -180,6 +180,37 @@ pub async fn acted(
             st["result"] = json!({ "response": option.to_string(), "success": correct });
             st
         }
+        Action::Ask { question } => {
+            let h = s.history.iter().find(|h| &h.id == question);
+            statement(
+                state,
+                ctx,
+                &actor,
+                verb(&format!("{ADL}asked"), "asked"),
+                activity(
+                    format!("{base}/history/{question}"),
+                    h.map_or(question.as_str(), |h| h.question.as_str()),
+                    "http://adlnet.gov/expapi/activities/interaction",
+                ),
+                at,
+            )
+        }
+        Action::Talk { said, .. } => {
+            let mut st = statement(
+                state,
+                ctx,
+                &actor,
+                verb(&format!("{ADL}asked"), "asked"),
+                activity(
+                    format!("{base}/history/free-text"),
+                    "Talking with the patient",
+                    "http://adlnet.gov/expapi/activities/interaction",
+                ),
+                at,
+            );
+            st["result"] = json!({ "response": said });
+            st
+        }
         other => {
             let kind = other.kind().expect("a clinical action");
             let mut st = statement(

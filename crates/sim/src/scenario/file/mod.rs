@@ -190,6 +190,7 @@ impl<'a> Checker<'a> {
             harmful: Vec::new(),
             ai: Vec::new(),
             questions: Vec::new(),
+            history: Vec::new(),
             news2_points: 0,
         };
         s.patient = raw.patient.map(|p| {
@@ -350,6 +351,20 @@ impl<'a> Checker<'a> {
                 points: q.points,
             });
         }
+        for (i, h) in raw.history.into_iter().enumerate() {
+            let at = self.at(&h);
+            let h = h.into_inner();
+            let field = format!("history[{i}]");
+            let id = self.unique_id(at, &format!("{field}.id"), h.id, &mut ids);
+            if s.patient.is_none() {
+                self.fail(at, field.as_str(), "a history needs a [patient] to ask");
+            }
+            s.history.push(HistoryQuestion {
+                id,
+                question: self.text(at, &format!("{field}.question"), h.question),
+                answer: self.text(at, &format!("{field}.answer"), h.answer),
+            });
+        }
         let possible: u32 = s.expected.iter().map(|e| e.points).sum::<u32>()
             + s.ai.iter().map(|a| a.points).sum::<u32>()
             + s.questions.iter().map(|q| q.points).sum::<u32>()
@@ -370,7 +385,9 @@ impl<'a> Checker<'a> {
             self.fail(
                 at,
                 field,
-                format!("{id:?} is used twice (phases, AI events and questions share ids)"),
+                format!(
+                    "{id:?} is used twice (phases, AI events, questions and history share ids)"
+                ),
             );
         }
         seen.push(id.clone());

@@ -36,10 +36,28 @@ pub(super) struct RawFile {
     #[serde(default)]
     #[schemars(with = "Vec<RawQuestion>")]
     pub(super) question: Vec<Spanned<RawQuestion>>,
+    /// Questions the learner may ask the patient, with the patient's answers: the history-taking menu, and the facts
+    /// a language model playing the patient keeps to. Needs a patient; not scored.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawHistory>")]
+    pub(super) history: Vec<Spanned<RawHistory>>,
     /// For a team scenario (learners playing one patient together), the roles and what each may do.
     #[serde(default)]
     #[schemars(with = "Vec<RawRole>")]
     pub(super) role: Vec<Spanned<RawRole>>,
+}
+
+/// A question the patient can be asked, and their answer.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "History")]
+pub(super) struct RawHistory {
+    /// Lower-case letters, digits and hyphens (`pain`).
+    pub(super) id: String,
+    /// As the menu offers it ("Do you have any pain?").
+    pub(super) question: String,
+    /// What the patient says, in their own words.
+    pub(super) answer: String,
 }
 
 /// A role in a team scenario.
