@@ -310,7 +310,6 @@ async fn a_learner_plays_the_sepsis_scenario_to_a_passing_debrief() {
     }
 }
 
-/// Posts a player form with the event number `seq`, counting it on when the action is stored.
 /// Sets a run's clock going at normal speed `minutes` ago, through the store (as if the learner had pressed Start
 /// then), so a test does not wait for simulated time to pass. The run must have no events yet.
 async fn clock_started_minutes_ago(
@@ -318,6 +317,17 @@ async fn clock_started_minutes_ago(
     org: lantern_domain::OrgId,
     run: i64,
     minutes: i64,
+) {
+    clock_started_minutes_ago_as(store, org, run, minutes, None).await
+}
+
+/// The same for a team run, by the member playing `role`.
+pub(crate) async fn clock_started_minutes_ago_as(
+    store: &std::sync::Arc<dyn lantern_store::Store>,
+    org: lantern_domain::OrgId,
+    run: i64,
+    minutes: i64,
+    role: Option<&str>,
 ) {
     use lantern_sim::clock::{Control, ControlKind};
     use lantern_store::sims::{EventKind, NewEvent};
@@ -337,7 +347,7 @@ async fn clock_started_minutes_ago(
                 sim_at: 0,
                 body: &serde_json::to_string(&control).unwrap(),
                 now: then,
-                role: None,
+                role,
             },
         )
         .await
@@ -369,6 +379,7 @@ fn sepsis_pass(news2: &str) -> Vec<Vec<(&'static str, &str)>> {
     ]
 }
 
+/// Posts a player form with the event number `seq`, counting it on when the action is stored.
 async fn act(
     c: &mut Client,
     url: &str,

@@ -11,46 +11,28 @@ use serde_json::json;
 const NURSE: (&str, &str) = ("learner@demo.lantern.test", "learner-demo-password");
 const DOCTOR: (&str, &str) = ("doctor@demo.lantern.test", "doctor-demo-password");
 
-/// Sets a team run's clock going at normal speed `minutes` ago, as the nurse (so the test does not wait).
+/// Sets a team run's clock going at normal speed `minutes` ago, as the nurse (so the test does not wait); a team
+/// run's events must say who took them.
 async fn clock_started_minutes_ago(
     store: &std::sync::Arc<dyn lantern_store::Store>,
     org: lantern_domain::OrgId,
     run: i64,
     minutes: i64,
 ) {
-    use lantern_sim::clock::{Control, ControlKind};
     use lantern_store::sims::{EventKind, NewEvent};
-    let then = chrono::Utc::now() - chrono::Duration::minutes(minutes);
-    let control = Control {
-        wall_ms: then.timestamp_millis(),
-        kind: ControlKind::Run { speed: 1 },
-    };
-    let event = |role| NewEvent {
+    let unnamed = NewEvent {
         seq: 0,
         kind: EventKind::Control,
         sim_at: 0,
-        body: "",
-        now: then,
-        role,
+        body: "{}",
+        now: chrono::Utc::now(),
+        role: None,
     };
-    let body = serde_json::to_string(&control).unwrap();
-    // A team run's events say who took them.
     let refused = store
-        .append_sim_event(&Scope::Platform, org, run, event(None))
+        .append_sim_event(&Scope::Platform, org, run, unnamed)
         .await;
     assert!(refused.is_err(), "{refused:?}");
-    store
-        .append_sim_event(
-            &Scope::Platform,
-            org,
-            run,
-            NewEvent {
-                body: &body,
-                ..event(Some("nurse"))
-            },
-        )
-        .await
-        .unwrap();
+    crate::sim::clock_started_minutes_ago_as(store, org, run, minutes, Some("nurse")).await;
 }
 
 async fn act(c: &mut Client, url: &str, seq: u32, fields: &[(&str, &str)]) -> crate::web::Response {

@@ -89,6 +89,37 @@ impl Live {
         self.scenario.role(role).map_or(role, |r| r.title.as_str())
     }
 
+    /// A team member's own result, once the run has ended.
+    pub fn member_result(&self, role: &str) -> Option<&MemberResult> {
+        self.stored
+            .result
+            .iter()
+            .flat_map(|r| &r.members)
+            .find(|r| r.plays(role))
+    }
+
+    /// The person the run was loaded for: the member playing `me` in a team run, the run's learner otherwise.
+    pub fn my_person(&self) -> lantern_domain::PersonId {
+        self.me
+            .as_deref()
+            .and_then(|me| self.members().iter().find(|m| m.plays(me)))
+            .map_or(self.stored.person, |m| m.person)
+    }
+
+    /// The scenario's history questions not asked yet in this run.
+    pub fn unasked(&self) -> Vec<&lantern_sim::scenario::HistoryQuestion> {
+        self.scenario
+            .history
+            .iter()
+            .filter(|h| {
+                !self
+                    .actions
+                    .iter()
+                    .any(|t| matches!(&t.action, Action::Ask { question } if *question == h.id))
+            })
+            .collect()
+    }
+
     /// The run's score for the person it was loaded for: their role's in a team run, the whole run's otherwise.
     pub fn score_mine(&self, run: &Run) -> Score {
         scoring::score_as(run, self.me.as_deref())
@@ -192,14 +223,9 @@ impl Live {
 impl Live {
     /// The xAPI context of the caller's statements (a team member's own, as the actor).
     pub fn context(&self) -> xapi::RunContext<'_> {
-        let person = self
-            .me
-            .as_ref()
-            .and_then(|me| self.members().iter().find(|m| m.plays(me)))
-            .map_or(self.stored.person, |m| m.person);
         xapi::RunContext {
             org: self.stored.org,
-            person,
+            person: self.my_person(),
             registration: &self.stored.registration,
             scenario: &self.scenario,
         }
@@ -287,12 +313,7 @@ impl Live {
             .store
             .sim_run(scope, self.stored.org, self.stored.id)
             .await?;
-        let person = self
-            .me
-            .as_deref()
-            .and_then(|me| self.members().iter().find(|m| m.plays(me)))
-            .map_or(self.stored.person, |m| m.person);
-        let fresh = Live::new(fresh, person)?;
+        let fresh = Live::new(fresh, self.my_person())?;
         fresh
             .take(state, scope, fresh.next_seq(), Action::Talk { said, reply })
             .await

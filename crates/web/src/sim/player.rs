@@ -401,15 +401,9 @@ async fn player(
         .into_iter()
         .map(|(who, q, a)| (who.map(str::to_owned), q.to_owned(), a.to_owned()))
         .collect();
-    let to_ask = s
-        .history
-        .iter()
-        .filter(|h| {
-            !live
-                .actions
-                .iter()
-                .any(|t| matches!(&t.action, Action::Ask { question } if *question == h.id))
-        })
+    let to_ask = live
+        .unasked()
+        .into_iter()
         .map(|h| (h.id.clone(), h.question.clone()))
         .collect();
     let free_text = s.patient.is_some() && state.store.patient_model(org.id).await?.is_some();
@@ -636,12 +630,7 @@ pub(super) fn debrief(
                 .members
                 .iter()
                 .map(|m| {
-                    let result = live
-                        .stored
-                        .result
-                        .iter()
-                        .flat_map(|r| &r.members)
-                        .find(|r| r.plays(&m.role));
+                    let result = live.member_result(&m.role);
                     MemberLine {
                         title: live.role_title(&m.role).to_owned(),
                         name: m.name.clone(),

@@ -212,12 +212,7 @@ impl RunView {
                 .members
                 .iter()
                 .map(|m| {
-                    let result = live
-                        .stored
-                        .result
-                        .iter()
-                        .flat_map(|r| &r.members)
-                        .find(|r| r.plays(&m.role));
+                    let result = live.member_result(&m.role);
                     MemberView {
                         role: m.role.clone(),
                         title: live.role_title(&m.role).to_owned(),
@@ -256,15 +251,9 @@ impl RunView {
                     answer: answer.to_owned(),
                 })
                 .collect(),
-            history_questions: s
-                .history
-                .iter()
-                .filter(|h| {
-                    !live
-                        .actions
-                        .iter()
-                        .any(|t| matches!(&t.action, Action::Ask { question } if *question == h.id))
-                })
+            history_questions: live
+                .unasked()
+                .into_iter()
                 .map(|h| HistoryQuestionView {
                     id: h.id.clone(),
                     question: h.question.clone(),
