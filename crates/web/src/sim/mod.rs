@@ -210,14 +210,25 @@ impl BriefPage {
         duration(self.scenario.minutes)
     }
 
-    /// What a team role does, in words ("Observe the patient, record observations, ...").
+    /// What a team role does, in words ("Look at the patient, record observations, give IV antibiotics"): each
+    /// label after the first starts lower case, unless it starts with an abbreviation.
     fn role_actions(&self, r: &lantern_sim::scenario::TeamRole) -> String {
-        let words: Vec<String> = r.actions.iter().map(|a| a.label().to_lowercase()).collect();
-        let mut s = words.join(", ");
-        if let Some(first) = s.get(..1) {
-            s.replace_range(..1, &first.to_uppercase());
-        }
-        s
+        r.actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let label = a.label();
+                let mut chars = label.chars();
+                match (i, chars.next(), chars.next()) {
+                    (0, _, _) => label.to_owned(),
+                    (_, Some(first), Some(second)) if second.is_lowercase() => {
+                        format!("{}{}", first.to_lowercase(), &label[first.len_utf8()..])
+                    }
+                    _ => label.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn role_title(&self, role: &str) -> String {
