@@ -98,8 +98,9 @@ async fn with_body<T>(
 }
 
 /// Takes an action at the server's simulated time now. `seq` is the run's `seq` the client last saw: an action
-/// drawn on an older view (another client acted since) is refused, as is one the scenario does not allow then
-/// (with the reason); nothing is stored for a refusal.
+/// drawn on an older view (another client of the caller's acted since; in a team run, a colleague's action in
+/// between is fine) is refused, as is one the scenario does not allow then (with the reason); nothing is stored for
+/// a refusal. `{"do": "talk", "said": "..."}` is answered by the organisation's model; any `reply` sent is ignored.
 #[utoipa::path(post, path = "/api/v1/organisations/{ods}/simulations/runs/{run}/actions", tag = "simulation",
     params(("ods" = String, Path, description = "ODS code"), ("run" = i64, Path, description = "The run's id")),
     request_body = NewAction,

@@ -139,10 +139,11 @@ impl Live {
                         None => self.role_title(role).to_owned(),
                     }
                 });
-                (
-                    t.at,
-                    who.map_or(what.clone(), |who| format!("{who}: {what}")),
-                )
+                let line = match who {
+                    Some(who) => format!("{who}: {what}"),
+                    None => what,
+                };
+                (t.at, line)
             })
             .collect()
     }
@@ -267,11 +268,15 @@ impl Live {
                 "the run changed in another window: reload the page and try again".into(),
             ));
         }
+        // How the patient is now, and whether they can be talked to now, from one replay.
+        let mut run = self.run()?;
+        let minute = at / 60;
+        let now_notes = self.patient_now(&run.trace(minute), minute);
         let blank = Action::Talk {
             said: said.clone(),
             reply: String::new(),
         };
-        if let Err(e) = self.run()?.act_as(at, self.me.as_deref(), blank) {
+        if let Err(e) = run.act_as(at, self.me.as_deref(), blank) {
             return Ok(Err(e.0));
         }
         let Some(model) = state.store.patient_model(self.stored.org).await? else {
@@ -280,10 +285,6 @@ impl Live {
                     .into(),
             ));
         };
-        let run = self.run()?;
-        let minute = at / 60;
-        let trace = run.trace(minute);
-        let now_notes = self.patient_now(&trace, minute);
         let earlier: Vec<(&str, &str)> = self
             .actions
             .iter()
