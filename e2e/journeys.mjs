@@ -76,6 +76,22 @@ try {
   await signIn(page, 'manager');
   check(page.url().endsWith('/team'), `a manager lands on My team: ${page.url()}`);
   await audit(page, 'manager-team');
+  await narrow(page, 'manager-team');
+  // Names stay in view while the requirements scroll sideways; on a phone the team is a list of people with counts.
+  const nameCell = page.locator('tbody th.lantern-name-col').first();
+  const before = await nameCell.boundingBox();
+  await page.locator('.lantern-matrix-scroll').evaluate((e) => { e.scrollLeft = 800; });
+  const after = await nameCell.boundingBox();
+  check(Math.abs(before.x - after.x) < 1, `names stay in view as the table scrolls sideways (${before.x} -> ${after.x})`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  check(!(await page.locator('thead th.lantern-req-col').first().isVisible()), 'on a phone the requirement columns give way');
+  check(await page.locator('td.lantern-summary').first().isVisible(), "on a phone each person's summary shows");
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.selectOption('#view', 'compact');
+  await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
+  check(await page.locator('table.lantern-matrix--compact').count() === 1, 'the compact layout');
+  await audit(page, 'manager-team-compact');
+  await page.selectOption('#view', '');
 
   // Remind everyone shown: a confirmation (no script needed) names how many and lists them; Send records each
   // reminder and returns to the same filtered view, which then says who was reminded, when and by whom.
@@ -127,6 +143,16 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('a[href="/orgs/RJ1"]')]);
   check(await page.locator('.heatmap').count() === 1, 'the heatmap is drawn');
   await audit(page, 'admin-heatmap');
+  // A cell's "N overdue" opens those N people in the team view, which the admin may open for any unit.
+  const cellLink = page.locator('a.lantern-overdue').first();
+  const said = Number((await cellLink.textContent()).match(/^(\d+) overdue/)[1]);
+  await Promise.all([page.waitForNavigation(), cellLink.click()]);
+  check(page.url().includes('/team?') && page.url().includes('status=overdue'), `the cell opens the team view: ${page.url()}`);
+  check((await page.textContent('#team-shown')).includes(`Showing ${said} of`), `it shows the ${said} the cell counted`);
+  check(await page.locator('tbody tr').count() === said, 'one row each');
+  await audit(page, 'admin-team-from-heatmap');
+  await narrow(page, 'admin-team-from-heatmap');
+  await page.goBack();
   await page.fill('#as_at', '2024-03-31');
   await Promise.all([page.waitForNavigation(), page.click('.lantern-asat button[type=submit]')]);
   check(page.url().includes('as_at=2024-03-31'), 'as-at date in the URL');

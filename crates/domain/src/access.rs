@@ -205,6 +205,21 @@ impl Scope {
         out
     }
 
+    /// The organisations the caller sees whole (as an admin or auditor): any of their units is a team to them.
+    pub fn overseen_orgs(&self) -> Vec<OrgId> {
+        let grants: &[Grant] = match self {
+            Scope::Platform => &[],
+            Scope::Grants(g) => g,
+        };
+        let mut out: Vec<OrgId> = Vec::new();
+        for g in grants.iter().filter(|g| matches!(g.reach, Reach::Org)) {
+            if !out.contains(&g.org) {
+                out.push(g.org);
+            }
+        }
+        out
+    }
+
     /// May the caller see this person, who holds posts in `units` of the organisation?
     pub fn sees_person(
         &self,
@@ -288,7 +303,7 @@ pub enum Whose {
 pub enum Area {
     /// "My training": their own requirements, for a learner linked to a staff record.
     MyTraining,
-    /// "My team": the units they manage.
+    /// "My team": the units they manage; for an organisation's admins and auditors, any unit of it ("Teams").
     MyTeam,
     /// Organisations as a whole (heatmaps, trends, reports): for those who oversee one, and platform admins.
     Organisations,
@@ -462,7 +477,10 @@ impl Principal {
             }
             Action::Open(area) => match area {
                 Area::MyTraining => self.person.is_some() && self.holds_anywhere(&[Learner]),
-                Area::MyTeam => !self.scope().granted_units().is_empty(),
+                Area::MyTeam => {
+                    !self.scope().granted_units().is_empty()
+                        || self.holds_anywhere(&[OrgAdmin, Auditor])
+                }
                 Area::Organisations => {
                     self.is_platform_admin() || self.holds_anywhere(&[OrgAdmin, Auditor])
                 }
@@ -747,11 +765,11 @@ mod tests {
         );
         assert_eq!(
             areas(&person(vec![grant(Role::Auditor, Some(1), None)])),
-            [Area::Organisations]
+            [Area::MyTeam, Area::Organisations]
         );
         assert_eq!(
             areas(&person(vec![grant(Role::OrgAdmin, Some(2), None)])),
-            [Area::Organisations, Area::Administration]
+            [Area::MyTeam, Area::Organisations, Area::Administration]
         );
         assert_eq!(
             areas(&person(vec![grant(Role::PlatformAdmin, None, None)])),

@@ -13,6 +13,7 @@ pub mod csv_import;
 mod invitations;
 pub mod learning;
 pub mod lrs;
+mod migrations;
 mod outbox;
 mod postgres;
 pub mod read_model;
@@ -236,6 +237,8 @@ pub trait Store:
         files: &[(String, String, FrameworkFile)],
     ) -> Result<FrameworkLoad>;
     async fn frameworks(&self) -> Result<Vec<FrameworkFile>>;
+    /// Each loaded framework's code and name (of its latest version), as rules name them and people read them.
+    async fn framework_names(&self) -> Result<std::collections::HashMap<String, String>>;
     async fn competencies(&self) -> Result<Vec<Competency>>;
 
     async fn list_orgs(&self, scope: &Scope) -> Result<Vec<OrgSummary>>;

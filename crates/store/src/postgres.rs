@@ -20,7 +20,9 @@ impl PgStore {
             .max_connections(16)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        crate::migrations::migrator(crate::migrations::POSTGRES)
+            .run(&pool)
+            .await?;
         Ok(PgStore {
             lrs_pool: pool.clone(),
             pool,

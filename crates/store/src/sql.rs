@@ -395,6 +395,14 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn framework_names(&self) -> Result<std::collections::HashMap<String, String>> {
+                // Ordered by version so a later version's name wins.
+                let rows = sqlx::query("SELECT code, name FROM frameworks ORDER BY code, loaded_at").fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
+                    .collect()
+            }
+
             async fn competencies(&self) -> Result<Vec<Competency>> {
                 let rows = sqlx::query("SELECT code, name, framework, levels FROM competencies ORDER BY code").fetch_all(&self.pool).await?;
                 rows.iter()

@@ -48,7 +48,9 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        crate::migrations::migrator(crate::migrations::SQLITE)
+            .run(&pool)
+            .await?;
         let lrs_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)

@@ -144,6 +144,9 @@ pub struct PersonStatusBrief {
     pub subject: Subject,
     pub level: u8,
     pub title: String,
+    /// The code of the framework the requirement comes from (`cstf-england`): the team view groups its columns by
+    /// it, under the framework's name.
+    pub framework: String,
     pub status: Status,
     pub due_on: Option<NaiveDate>,
     pub summary: String,
@@ -224,13 +227,15 @@ pub async fn team_matrix(
                     (_, Some(d)) => format!("{} until {d}", status.label()),
                     _ => status.label().to_owned(),
                 };
+                let (title, framework) = titles
+                    .get(&(k.subject.clone(), k.level))
+                    .cloned()
+                    .unwrap_or_else(|| (k.subject.to_string(), String::new()));
                 Some(PersonStatusBrief {
                     subject: k.subject.clone(),
                     level: k.level,
-                    title: titles
-                        .get(&(k.subject.clone(), k.level))
-                        .map(|t| t.0.clone())
-                        .unwrap_or_else(|| k.subject.to_string()),
+                    title,
+                    framework,
                     status,
                     due_on: due,
                     summary,
@@ -372,13 +377,15 @@ fn brief(
     s: &RequirementStatus,
     titles: &HashMap<(Subject, u8), (String, String)>,
 ) -> PersonStatusBrief {
+    let (title, framework) = titles
+        .get(&(s.subject.clone(), s.level))
+        .cloned()
+        .unwrap_or_else(|| (s.subject.to_string(), String::new()));
     PersonStatusBrief {
         subject: s.subject.clone(),
         level: s.level,
-        title: titles
-            .get(&(s.subject.clone(), s.level))
-            .map(|t| t.0.clone())
-            .unwrap_or_else(|| s.subject.to_string()),
+        title,
+        framework,
         status: s.status,
         due_on: s.due_on,
         summary: s.explanation.summary.clone(),

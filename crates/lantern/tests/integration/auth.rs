@@ -903,17 +903,20 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 404,
             _ => deny,
         },
+        // A manager's units, and any unit of the organisation an admin or auditor oversees (the foreign admin's
+        // own).
         ("GET", "/team")
         | ("GET", "/team.csv")
         | ("GET", "/team.xlsx")
         | ("GET", "/team/revalidation") => {
-            page_auth(who == Manager, 403)
+            page_auth(matches!(who, Manager | OrgAdmin | Auditor | Foreign), 403)
         }
-        // The confirmation lists everyone shown who is overdue; an empty form reminds everyone overdue in the
-        // manager's first unit, then shows the team again. Only managers have a team to remind.
-        ("GET", "/team/remind") => page_auth(who == Manager, 403),
+        // The confirmation lists everyone shown who is overdue; sending needs the unit named (an empty form is
+        // refused rather than reminding a whole organisation). Auditors only look.
+        ("GET", "/team/remind") => page_auth(matches!(who, Manager | OrgAdmin | Foreign), 403),
         ("POST", "/team/remind") => match who {
-            Anonymous | Manager => 303,
+            Anonymous => 303,
+            Manager | OrgAdmin | Foreign => 400,
             _ => 403,
         },
         ("GET", "/sign-in") => {
@@ -979,7 +982,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Anonymous => 401,
             _ => 400,
         },
-        ("GET", "/api/v1/team") => api_auth(who == Manager, 403),
+        ("GET", "/api/v1/team") => {
+            api_auth(matches!(who, Manager | OrgAdmin | Auditor | Foreign), 403)
+        }
         ("GET", "/api/v1/organisations/{ods}/trends") => {
             api_auth(matches!(who, OrgAdmin | Auditor | Platform), deny)
         }
@@ -1337,10 +1342,7 @@ async fn my_training_and_my_team_show_the_right_people() {
             team.body.contains(&format!("/orgs/RJ1/people/{person}")),
             "{name}: the learner is in the team"
         );
-        assert!(
-            team.body.contains("people have something overdue"),
-            "{name}"
-        );
+        assert!(team.body.contains("have something overdue"), "{name}");
         let csv = m.get("/team.csv?status=missing").await;
         assert_eq!(csv.status, StatusCode::OK, "{name}");
         assert!(
@@ -1388,7 +1390,7 @@ async fn my_training_and_my_team_show_the_right_people() {
         let team = m2.get("/team").await;
         let overdue: usize = team
             .body
-            .split("people have something overdue")
+            .split("have something overdue")
             .next()
             .and_then(|s| {
                 s.rsplit("nhsuk-heading-xl nhsuk-u-margin-bottom-1\">")
@@ -1402,6 +1404,15 @@ async fn my_training_and_my_team_show_the_right_people() {
             "{name}: the demo ward has someone overdue to remind"
         );
         let res = m2.post_form("/team/remind", &[], None).await;
+        assert_eq!(
+            res.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: sending names its unit"
+        );
+        let unit = m2.get("/api/v1/team").await.json()["unit_id"].to_string();
+        let res = m2
+            .post_form("/team/remind", &[("unit", unit.as_str())], None)
+            .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
         assert!(
             res.location().contains(&format!("reminded={overdue}")),

@@ -33,6 +33,7 @@ mod sim_team;
 mod source;
 mod sso;
 mod story;
+mod team_view;
 mod throttle;
 mod time_zones;
 mod tls;
@@ -77,7 +78,7 @@ pub type BackendWithUrl = (String, Arc<dyn Store>, Option<tempfile::TempDir>, St
 /// database itself refuses something, such as an UPDATE of an append-only table).
 pub async fn backends_with_urls() -> Vec<BackendWithUrl> {
     let mut out: Vec<BackendWithUrl> = Vec::new();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = scratch_dir();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = lantern_store::open(&url).await.expect("open sqlite");
     lantern_store::load_built_in_frameworks(store.as_ref())
@@ -100,6 +101,19 @@ pub async fn backends_with_urls() -> Vec<BackendWithUrl> {
     out
 }
 
+/// A directory for a test's SQLite database: in memory-backed /dev/shm where there is one, so the database's
+/// flushes to disk (synchronous FULL) cost nothing; what the tests check is what is written, not that it survives a
+/// power cut.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("temp dir")
+}
+
 /// A PostgreSQL store in a schema of its own, so tests run in parallel without seeing each other.
 async fn fresh_postgres(base: &str) -> (Arc<dyn Store>, String) {
     use sqlx::Connection;
@@ -116,7 +130,10 @@ async fn fresh_postgres(base: &str) -> (Arc<dyn Store>, String) {
         .await
         .expect("create schema");
     let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    // Commits are not flushed to disk before they return: what these tests check is what is written, not that
+    // it survives a power cut (PostgreSQL's own guarantee), and waiting on the disk was most of their time.
+    let url =
+        format!("{base}{sep}options=-c%20search_path%3D{schema}%20-c%20synchronous_commit%3Doff");
     (lantern_store::open(&url).await.expect("open postgres"), url)
 }
 

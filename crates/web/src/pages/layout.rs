@@ -41,12 +41,18 @@ impl Layout {
             (Area::Administration, "/admin", "Admin"),
             (Area::Authoring, "/authoring", "Authoring"),
         ];
+        // Admins and auditors who manage no unit of their own open any unit's team: "Teams".
+        let manages = !caller.scope().granted_units().is_empty();
         let nav = LINKS
             .into_iter()
             .filter(|(area, _, _)| caller.may(Action::Open(*area)))
-            .map(|(_, href, label)| NavLink {
+            .map(|(area, href, label)| NavLink {
                 href,
-                label,
+                label: if area == Area::MyTeam && !manages {
+                    "Teams"
+                } else {
+                    label
+                },
                 current: match href {
                     "/" => {
                         path == "/"

@@ -335,6 +335,9 @@ struct HeatmapPage {
     can_audit: bool,
     /// May see the organisation's changes to requirements.
     can_see_changes: bool,
+    /// A cell's "9 overdue" opens those 9 in the team view: for the organisation's admins and auditors, on today's
+    /// map (the team view is today's).
+    overdue_to_team: bool,
 }
 
 impl HeatmapPage {
@@ -398,9 +401,13 @@ async fn heatmap(
     let levels = views::Levels::Fit(views::org_compliance::PAGE_ROWS);
     let view = views::org_compliance(&state, &page.caller, &ods, when, q.within()?, levels).await?;
     let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
+    let today = crate::when::today(&org);
     Ok(HeatmapPage {
+        overdue_to_team: page.caller.scope().overseen_orgs().contains(&org.id)
+            && view.as_at == today
+            && view.known_at.is_none(),
         view,
-        today: crate::when::today(&org),
+        today,
         layout: page.layout,
         can_audit: page.caller.may(Action::Audit(org.id)),
         can_see_changes: page.caller.may(Action::ViewChanges(org.id)),

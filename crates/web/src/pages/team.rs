@@ -1,7 +1,9 @@
-//! "My team": a manager's people x requirements matrix for one of their units (with everyone below it), with
-//! filters (status, staff group, requirement), sorting, the count of overdue, drill-down to each person's
-//! explanation, CSV and Excel exports of exactly what is shown, and reminders (`remind`) to exactly the people shown,
-//! with when each was last reminded and by whom.
+//! The team view (`/team`): one unit's people x requirements, for a manager's units and for any unit of an
+//! organisation its admins and auditors oversee. Names stay in view while the requirements scroll; the requirements
+//! are grouped by framework, most overdue first; each row sums the person up ("2 overdue, 1 expiring"); filters
+//! compose and each can be removed; a compact layout shows status only; on a phone the table becomes a list of
+//! people with their counts. Downloads (CSV, Excel) and reminders (`remind`) act on exactly the people shown, or on
+//! those ticked, with when each was last reminded and by whom.
 
 mod remind;
 mod revalidation;
@@ -12,50 +14,29 @@ pub use revalidation::page as revalidation;
 use super::layout::{Layout, Page};
 use super::{PageResult, StatusExt};
 use crate::auth::Caller;
-use crate::views::team::{TeamFilter, TeamView};
+use crate::views::team::{StatusFilter, TeamFilter, TeamRequest, TeamView, query_string};
 use crate::views::{self, PersonRowView};
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use lantern_domain::RequirementKey;
-use lantern_domain::{Status, UnitId};
+use lantern_domain::{RequirementKey, Status, UnitId};
 use lantern_store::reminders::Reminder;
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct TeamQuery {
-    /// Which of the manager's units; default the first.
-    unit: Option<i64>,
-    status: Option<String>,
-    group: Option<String>,
-    /// A requirement as `subject:level`.
-    requirement: Option<String>,
-    /// `overdue` (default) or `name`.
-    sort: Option<String>,
-    /// How many people were just reminded, for the notice.
-    reminded: Option<usize>,
-    /// How many were not, because everything was reminded within the interval.
-    skipped: Option<usize>,
-    /// How many could not be sent for want of an email address.
-    no_email: Option<usize>,
-    /// How many the mail relay refused.
-    failed: Option<usize>,
-    /// How many of the people picked no longer matched the filter (their training was recorded meanwhile).
-    unmatched: Option<usize>,
-}
+/// The most rows the page draws: a department of 300 fits; a whole trust is narrowed by unit or filter, or
+/// downloaded (the downloads have everyone shown).
+const MAX_ROWS: usize = 500;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "team.html")]
 pub struct TeamPage {
     layout: Layout,
     view: TeamView,
-    status: Option<Status>,
-    group: Option<String>,
-    /// The requirement filtered to, as `subject:level`.
-    requirement: Option<String>,
-    sort: &'static str,
+    filter: TeamFilter,
+    /// The people ticked for a bulk action, if any (the downloads take only them).
+    picked: Vec<i64>,
     /// The filter as a query string, for links that keep it.
     query: String,
     /// The filter as fields, for forms that keep it.
@@ -73,11 +54,76 @@ pub struct Notice {
     unmatched: usize,
 }
 
+impl Notice {
+    /// The counts the reminder round put in the query string after sending.
+    fn parse(raw: &[u8]) -> Notice {
+        let mut n = Notice::default();
+        for (k, v) in form_urlencoded::parse(raw) {
+            let Ok(v) = v.trim().parse::<usize>() else {
+                continue;
+            };
+            match k.as_ref() {
+                "reminded" => n.reminded = Some(v),
+                "skipped" => n.skipped = v,
+                "no_email" => n.no_email = v,
+                "failed" => n.failed = v,
+                "unmatched" => n.unmatched = v,
+                _ => {}
+            }
+        }
+        n
+    }
+}
+
+/// A filter in force, with the link that removes it alone.
+pub struct ActiveFilter {
+    pub label: String,
+    pub remove: String,
+}
+
 impl TeamPage {
     fn cell<'a>(&self, row: &'a PersonRowView, key: &str) -> Option<&'a views::PersonStatusBrief> {
         row.statuses
             .iter()
             .find(|s| RequirementKey::new(s.subject.clone(), s.level).to_string() == key)
+    }
+
+    /// The rows drawn: the people shown, up to `MAX_ROWS`.
+    fn rows(&self) -> &[PersonRowView] {
+        &self.view.people[..self.view.people.len().min(MAX_ROWS)]
+    }
+
+    fn truncated(&self) -> bool {
+        self.view.people.len() > MAX_ROWS
+    }
+
+    /// A person at a glance: "2 overdue, 1 expiring", or "All in date".
+    fn summary(&self, row: &PersonRowView) -> String {
+        let count = |want: Status| row.statuses.iter().filter(|s| s.status == want).count();
+        let parts: Vec<String> = [
+            (row.overdue, "overdue"),
+            (count(Status::Expiring), "expiring"),
+            (count(Status::Pending), "new, not yet due"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            "All in date".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// What a person has overdue, by name: "Fire Safety L1, Resuscitation L2".
+    fn overdue_names(&self, row: &PersonRowView) -> String {
+        row.statuses
+            .iter()
+            .filter(|s| s.status.is_overdue())
+            .map(|s| format!("{} L{}", s.title, s.level))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// "Last reminded 3 Dec 2026 by Sam Ward", when the person has been.
@@ -102,12 +148,83 @@ impl TeamPage {
 
     /// The requirement the view is filtered to, as its column heading.
     fn requirement_heading(&self) -> Option<&str> {
-        let key = self.requirement.as_deref()?;
+        let key = self
+            .filter
+            .requirement
+            .as_ref()
+            .map(views::team::column_key)?;
         self.view
-            .columns
+            .requirements
             .iter()
             .find(|c| c.key == key)
             .map(|c| c.heading.as_str())
+    }
+
+    fn requirement_key(&self) -> Option<String> {
+        self.filter
+            .requirement
+            .as_ref()
+            .map(views::team::column_key)
+    }
+
+    fn status_code(&self) -> &'static str {
+        self.filter.status.map_or("", |s| s.code())
+    }
+
+    fn status_choices(&self) -> Vec<StatusFilter> {
+        StatusFilter::all()
+    }
+
+    /// A link to this view with one change to the filter: a column's "9 overdue", a removed filter.
+    fn with(&self, change: impl FnOnce(&mut TeamFilter)) -> String {
+        let mut f = self.filter.clone();
+        change(&mut f);
+        format!(
+            "/team?{}",
+            query_string(&f.fields(UnitId(self.view.unit_id)))
+        )
+    }
+
+    /// The people overdue on one column: the column heading's count links here.
+    fn overdue_on(&self, key: &str) -> String {
+        let requirement = key.parse().ok();
+        self.with(|f| {
+            f.requirement = requirement;
+            f.status = Some(StatusFilter::Overdue);
+        })
+    }
+
+    /// Each filter in force, with a link that removes it alone.
+    fn active_filters(&self) -> Vec<ActiveFilter> {
+        let mut out = Vec::new();
+        if let Some(s) = self.filter.status {
+            out.push(ActiveFilter {
+                label: format!("Status: {}", s.label()),
+                remove: self.with(|f| f.status = None),
+            });
+        }
+        if let Some(g) = &self.filter.group {
+            out.push(ActiveFilter {
+                label: format!("Staff group: {g}"),
+                remove: self.with(|f| f.group = None),
+            });
+        }
+        if let Some(h) = self.requirement_heading() {
+            out.push(ActiveFilter {
+                label: format!("Requirement: {h}"),
+                remove: self.with(|f| f.requirement = None),
+            });
+        }
+        out
+    }
+
+    /// This view with every filter removed (the unit, order and layout kept).
+    fn clear_all(&self) -> String {
+        self.with(|f| {
+            f.status = None;
+            f.group = None;
+            f.requirement = None;
+        })
     }
 
     fn short(&self, s: &Status) -> &'static str {
@@ -122,46 +239,34 @@ impl TeamPage {
     }
 }
 
-impl TeamQuery {
-    fn filter(&self) -> Result<TeamFilter, AppError> {
-        TeamFilter::parse(
-            self.unit.map(|u| u.to_string()).as_deref(),
-            self.status.as_deref(),
-            self.group.as_deref(),
-            self.requirement.as_deref(),
-            self.sort.as_deref(),
-        )
-    }
-}
-
 /// Loads the team as asked: the view does the filtering and picks whom to remind; the page keeps the filter for its
 /// links and forms.
 async fn team(
     state: &AppState,
     caller: &Caller,
     layout: Layout,
-    q: &TeamQuery,
+    raw: &[u8],
 ) -> Result<TeamPage, AppError> {
-    let filter = q.filter()?;
+    let TeamRequest { filter, people } = TeamRequest::parse(raw)?;
     let view = views::team::my_team(state, caller, &filter).await?;
+    // Each person ticked must be in the unit (the unfiltered view, which is within the caller's scope).
+    if let Some(p) = people
+        .iter()
+        .find(|p| !view.everyone.iter().any(|e| e.0 == **p))
+    {
+        tracing::debug!(person = p, "a person ticked is not in the unit");
+        return Err(AppError::NotFound);
+    }
     let filter_fields = filter.fields(UnitId(view.unit_id));
-    let query = serde_urlencoded_pairs(&filter_fields);
+    let query = query_string(&filter_fields);
     Ok(TeamPage {
         layout,
-        status: filter.status,
-        group: filter.group.clone(),
-        requirement: filter.requirement.as_ref().map(views::team::column_key),
-        sort: filter.sort.code(),
         query,
         filter_fields,
         view,
-        notice: Notice {
-            reminded: q.reminded,
-            skipped: q.skipped.unwrap_or(0),
-            no_email: q.no_email.unwrap_or(0),
-            failed: q.failed.unwrap_or(0),
-            unmatched: q.unmatched.unwrap_or(0),
-        },
+        filter,
+        picked: people,
+        notice: Notice::parse(raw),
     })
 }
 
@@ -174,20 +279,18 @@ pub(crate) fn reminded_line(r: &Reminder) -> String {
     )
 }
 
-fn serde_urlencoded_pairs(pairs: &[(&str, String)]) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
 pub async fn page(
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<TeamQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<TeamPage> {
-    Ok(team(&state, &page.caller, page.layout, &q).await?)
+    Ok(team(
+        &state,
+        &page.caller,
+        page.layout,
+        raw.unwrap_or_default().as_bytes(),
+    )
+    .await?)
 }
 
 impl TeamPage {
@@ -198,6 +301,7 @@ impl TeamPage {
             "Name".into(),
             "Staff group".into(),
             "Overdue".into(),
+            "Summary".into(),
             "Assigned courses not done".into(),
             "Assigned courses overdue".into(),
         ];
@@ -206,12 +310,15 @@ impl TeamPage {
             header.push(format!("{} due", c.heading));
         }
         let mut out = vec![header];
-        for r in &self.view.people {
+        let picked =
+            |r: &&PersonRowView| self.picked.is_empty() || self.picked.contains(&r.person_id);
+        for r in self.view.people.iter().filter(picked) {
             let mut fields = vec![
                 r.employee_number.clone(),
                 r.name.clone(),
                 r.staff_group.clone(),
                 r.overdue.to_string(),
+                self.summary(r),
             ];
             let a = self.assigned(&r.person_id);
             fields.push(a.map_or(0, |a| a.open).to_string());
@@ -248,9 +355,15 @@ impl TeamPage {
 pub async fn csv(
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<TeamQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let team = team(&state, &page.caller, page.layout, &q).await?;
+    let team = team(
+        &state,
+        &page.caller,
+        page.layout,
+        raw.unwrap_or_default().as_bytes(),
+    )
+    .await?;
     let esc = |s: &str| {
         // Quote every field; a leading = + - @ is prefixed so spreadsheets never run it as a formula.
         let s = if s.starts_with(['=', '+', '-', '@']) {
@@ -282,9 +395,15 @@ pub async fn csv(
 pub async fn xlsx(
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<TeamQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let team = team(&state, &page.caller, page.layout, &q).await?;
+    let team = team(
+        &state,
+        &page.caller,
+        page.layout,
+        raw.unwrap_or_default().as_bytes(),
+    )
+    .await?;
     let name = team.file_name("xlsx");
     let table = team.table();
     let bytes =

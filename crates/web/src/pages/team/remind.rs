@@ -5,7 +5,7 @@
 //! the people shown. A person picked who is not in the manager's unit is refused (404); one who no longer matches
 //! the filter (their training was recorded in the meantime) is left out and counted.
 
-use super::{PageResult, TeamPage, TeamQuery, reminded_line, team};
+use super::{PageResult, TeamPage, reminded_line, team};
 use crate::pages::layout::{Layout, Page};
 use crate::reminders::{self, Target};
 use crate::{AppError, AppState};
@@ -15,63 +15,35 @@ use axum::extract::{RawForm, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::access::Action;
 
-/// A remind request: the team view's filter and the people picked, if any.
-struct RemindRequest {
-    query: TeamQuery,
-    people: Vec<i64>,
-}
-
-/// Reads the fields of a query string or form body; other fields (the CSRF token) are ignored.
-fn parse(raw: &[u8]) -> Result<RemindRequest, AppError> {
-    let mut query = TeamQuery::default();
-    let mut people = Vec::new();
-    let number = |field: &str, v: &str| -> Result<i64, AppError> {
-        v.trim()
-            .parse()
-            .map_err(|_| AppError::BadRequest(format!("{field} must be a number, not {v:?}")))
-    };
-    for (k, v) in form_urlencoded::parse(raw) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "unit" if !v.is_empty() => query.unit = Some(number("unit", &v)?),
-            "status" => query.status = Some(v),
-            "group" => query.group = Some(v),
-            "requirement" => query.requirement = Some(v),
-            "sort" => query.sort = Some(v),
-            "person" => people.push(number("person", &v)?),
-            _ => {}
-        }
-    }
-    Ok(RemindRequest { query, people })
-}
-
 /// The team as the request's filter shows it, and whom to remind in it: everyone shown with something overdue,
 /// or those of the people picked who are. Also how many picked no longer match.
 async fn targets(
     state: &AppState,
     page: Page,
-    req: &RemindRequest,
+    raw: &[u8],
+    sending: bool,
 ) -> Result<(TeamPage, Vec<Target>, usize), AppError> {
-    let team = team(state, &page.caller, page.layout, &req.query).await?;
+    let team = team(state, &page.caller, page.layout, raw).await?;
     page.caller.require(Action::Remind(team.view.org.id))?;
-    if req.people.is_empty() {
+    // Sending names its unit: a form without one would fall back to the first unit, for an admin the whole
+    // organisation.
+    if sending && team.filter.unit.is_none() {
+        return Err(AppError::BadRequest(
+            "unit is required: say which unit's people to remind".into(),
+        ));
+    }
+    if team.picked.is_empty() {
         let targets = team.view.reminder_targets.clone();
         return Ok((team, targets, 0));
-    }
-    // Each person picked must be in the manager's unit (the unfiltered view, which is within their scope).
-    for id in &req.people {
-        if !team.view.everyone.iter().any(|p| p.0 == *id) {
-            return Err(AppError::NotFound);
-        }
     }
     let targets: Vec<Target> = team
         .view
         .reminder_targets
         .iter()
-        .filter(|t| req.people.contains(&t.person.0))
+        .filter(|t| team.picked.contains(&t.person.0))
         .cloned()
         .collect();
-    let mut picked = req.people.clone();
+    let mut picked = team.picked.clone();
     picked.sort_unstable();
     picked.dedup();
     let unmatched = picked.len() - targets.len();
@@ -105,8 +77,8 @@ pub async fn remind_confirm(
     page: Page,
     RawQuery(raw): RawQuery,
 ) -> PageResult<ConfirmPage> {
-    let req = parse(raw.unwrap_or_default().as_bytes())?;
-    let (team, targets, _) = targets(&state, page, &req).await?;
+    let (team, targets, _) =
+        targets(&state, page, raw.unwrap_or_default().as_bytes(), false).await?;
     let interval_days = state.store.reminder_interval_days(team.view.org.id).await?;
     let last = targets
         .iter()
@@ -131,9 +103,8 @@ pub async fn remind(
     page: Page,
     RawForm(body): RawForm,
 ) -> PageResult<Response> {
-    let req = parse(&body)?;
     let caller = page.caller.clone();
-    let (team, targets, unmatched) = targets(&state, page, &req).await?;
+    let (team, targets, unmatched) = targets(&state, page, &body, true).await?;
     let round = reminders::send(&state, &caller, &team.view.org, &targets).await?;
     Ok(Redirect::to(&format!(
         "/team?{}&reminded={}&skipped={}&no_email={}&failed={}&unmatched={unmatched}",
