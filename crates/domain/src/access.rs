@@ -340,6 +340,20 @@ impl Action {
     }
 }
 
+/// The units an account's grants make it a manager of: whose people it hears about when their training is overdue
+/// too long (scheduled notices), as its team view reaches them.
+pub fn managed_units(grants: &[RoleGrant]) -> Vec<UnitId> {
+    let mut out: Vec<UnitId> = Vec::new();
+    for g in grants {
+        if let (Role::Manager, Some(unit)) = (g.role, g.unit)
+            && !out.contains(&unit)
+        {
+            out.push(unit);
+        }
+    }
+    out
+}
+
 /// Where an account's roles lie, seen from one organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountSpan {

@@ -12,6 +12,7 @@ pub mod history;
 pub mod ids;
 pub mod local_time;
 pub mod model;
+pub mod notices;
 pub mod regulatory_change;
 pub mod revalidation;
 pub mod rollup;

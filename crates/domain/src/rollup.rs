@@ -339,6 +339,25 @@ impl RollupIndex {
         &self.sorted
     }
 
+    /// The first day of the status a person holds for a requirement on `d`, where it applies to them then: for an
+    /// overdue one, the day it became overdue (which, with the due date of an in-date one, names the episode a
+    /// scheduled notice is about).
+    pub fn status_since(
+        &self,
+        person: PersonId,
+        requirement: &RequirementKey,
+        d: Date,
+    ) -> Option<Date> {
+        let ix = *self.requirement_ix.get(requirement)?;
+        let day = day_number(d);
+        self.people
+            .get(&person)?
+            .spans
+            .iter()
+            .find(|&&(i, _, from, to)| i == ix && from <= day && day < to)
+            .map(|&(_, _, from, _)| crate::dates::from_day_number(from))
+    }
+
     /// Approximate heap bytes held: (histograms, per-person contributions). For metrics and benchmarks.
     pub fn heap_bytes(&self) -> (usize, usize) {
         // A hash map entry costs its key, its value and about a control byte and a pointer's worth of slack.

@@ -690,6 +690,8 @@ async fn serve(
     // Every email goes through the queue in the database; this server's deliverer sends what is due (and what other
     // servers sharing the database queued), and stops after the message in hand when the server shuts down.
     let deliverer = lantern_web::mail::Deliverer::start(state.clone());
+    // Reminders that run themselves (the organisations' notice policies), hourly, once across servers.
+    let scheduler = lantern_web::notices::Scheduler::start(state.clone());
     let app = lantern_web::app(state);
     let addr = listener.local_addr()?;
     println!("Lantern is running: open http://{addr}/ (Ctrl-C or SIGTERM to stop)");
@@ -701,6 +703,7 @@ async fn serve(
     .await;
     // Requests have finished; the deliverer finishes the message in hand and stops. The warm-up only reads; the
     // metrics listener serves nothing that matters once the server has stopped.
+    scheduler.stop().await;
     deliverer.stop().await;
     warming.abort();
     if let Some(m) = metrics {

@@ -14,6 +14,7 @@ mod invitations;
 pub mod learning;
 pub mod lrs;
 mod migrations;
+pub mod notices;
 mod outbox;
 mod postgres;
 pub mod read_model;
@@ -201,7 +202,7 @@ pub enum Changes {
 /// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], cmi5 packages,
 /// registrations and launch sessions [`Cmi5Store`], what authors make
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
-/// patient's model [`PatientModelStore`].
+/// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -219,6 +220,7 @@ pub trait Store:
     + ChangeStore
     + SimStore
     + PatientModelStore
+    + notices::NoticeStore
     + read_model::durable::Rollups
     + Send
     + Sync

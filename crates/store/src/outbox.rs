@@ -150,7 +150,7 @@ macro_rules! impl_outbox_store {
             /// Sent messages are kept (without their bodies) this long, for operators to see what went out.
             const KEEP_SENT_DAYS: i64 = 30;
 
-            async fn insert_mail(tx: &mut Tx<'_>, m: &OutgoingMail, now: Timestamp) -> Result<()> {
+            pub(super) async fn insert_mail(tx: &mut Tx<'_>, m: &OutgoingMail, now: Timestamp) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO mail_outbox (recipient, subject, body, created_at, next_attempt_at) \
                      VALUES ($1, $2, $3, $4, $4)",

@@ -54,4 +54,5 @@ crate::time_zones::impl_time_zone_store!(PgStore, sqlx::Postgres);
 crate::regulatory_changes::impl_change_store!(PgStore, sqlx::Postgres);
 crate::sims::impl_sim_store!(PgStore, sqlx::Postgres);
 crate::virtual_patients::impl_patient_model_store!(PgStore, sqlx::Postgres);
+crate::notices::impl_notice_store!(PgStore, sqlx::Postgres);
 crate::read_model::durable::impl_rollup_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

@@ -125,4 +125,5 @@ crate::time_zones::impl_time_zone_store!(SqliteStore, sqlx::Sqlite);
 crate::regulatory_changes::impl_change_store!(SqliteStore, sqlx::Sqlite);
 crate::sims::impl_sim_store!(SqliteStore, sqlx::Sqlite);
 crate::virtual_patients::impl_patient_model_store!(SqliteStore, sqlx::Sqlite);
+crate::notices::impl_notice_store!(SqliteStore, sqlx::Sqlite);
 crate::read_model::durable::impl_rollup_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -13,6 +13,7 @@ pub mod content;
 mod error;
 pub mod learning;
 pub mod mail;
+pub mod notices;
 mod ops;
 pub mod pages;
 pub mod reminders;

@@ -871,6 +871,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("POST", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("POST", "/orgs/{ods}/admin/settings")
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
+        | ("POST", "/orgs/{ods}/admin/settings/notices")
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/test-out")

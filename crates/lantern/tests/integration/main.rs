@@ -16,6 +16,7 @@ mod learning;
 mod learning_content;
 mod learning_paths;
 mod mail;
+mod notices;
 mod postgres_tls;
 mod read_model;
 mod regulators;

@@ -62,6 +62,7 @@ pub fn routes() -> Routes {
             "/orgs/{ods}/admin/settings/reminders",
             admin::reminder_settings_submit,
         )
+        .post("/orgs/{ods}/admin/settings/notices", admin::notices_submit)
         .post(
             "/orgs/{ods}/admin/settings/time-zone",
             admin::time_zone_submit,
@@ -466,6 +467,8 @@ struct PersonPage {
     reminders: Vec<ReminderRow>,
     /// "Last reminded 3 Dec 2026 by Sam Ward", from the latest reminder that went out.
     last_reminded: Option<String>,
+    /// The reminders Lantern sent on its own (the organisation's scheduled reminders), newest first.
+    notices: Vec<NoticeRow>,
     /// The caller may assign them a course (a manager of their unit, an admin).
     may_assign: bool,
     /// Their simulation runs, newest first, with each scenario's title.
@@ -481,8 +484,40 @@ struct ReminderRow {
     outcome: String,
 }
 
+/// A scheduled reminder as the person's page lists it: when, about what, why, to whom.
+struct NoticeRow {
+    date: String,
+    requirement: String,
+    why: String,
+    outcome: String,
+}
+
 /// Reminders shown on a person's page.
 const REMINDER_HISTORY: u32 = 50;
+
+fn notice_row(n: &lantern_store::notices::Notice, view: &views::PersonComplianceView) -> NoticeRow {
+    use lantern_store::notices::Recipient;
+    let k = &n.key;
+    let title = view
+        .requirements
+        .iter()
+        .find(|q| q.subject == k.subject && q.level == k.level)
+        .map(|q| q.explanation.rule.title.clone())
+        .unwrap_or_else(|| k.subject.to_string());
+    let to = match k.recipient {
+        Recipient::Person => "to them",
+        Recipient::Manager(_) => "to their manager",
+    };
+    NoticeRow {
+        date: n.created_at.format("%-d %b %Y").to_string(),
+        requirement: format!("{title} level {}", k.level),
+        why: k.stage.describe(),
+        outcome: match (&n.address, n.queued) {
+            (Some(a), true) => format!("Sent by email {to} ({a})"),
+            _ => "Not sent: no email address on the staff record".to_owned(),
+        },
+    }
+}
 
 async fn person(
     State(state): State<AppState>,
@@ -517,9 +552,22 @@ async fn person(
                 && !history.iter().any(|f| f.failure_of == Some(r.id))
         })
         .map(team::reminded_line);
+    let notices = state
+        .store
+        .person_notices(
+            &page.caller.scope(),
+            org.id,
+            PersonId(person_id),
+            REMINDER_HISTORY,
+        )
+        .await?
+        .iter()
+        .map(|n| notice_row(n, &view))
+        .collect();
     let simulations =
         crate::sim::runs_of(&state, &page.caller.scope(), org.id, PersonId(person_id)).await?;
     Ok(PersonPage {
+        notices,
         simulations,
         may_assign: page
             .caller

@@ -26,8 +26,8 @@ pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
 pub use settings::{
-    rehire_settings_submit, reminder_settings_submit, settings_page, settings_submit,
-    time_zone_submit,
+    notices_submit, rehire_settings_submit, reminder_settings_submit, settings_page,
+    settings_submit, time_zone_submit,
 };
 pub use users::{
     grant_remove, invitation_resend, invitation_withdraw, user_access, user_reset, users_page,

@@ -1,5 +1,5 @@
-//! Settings: the compliance target, how often a person may be reminded about the same requirement, the
-//! organisation's time zone (what "today" is for its answers) and the re-hire break (after how long away a returning
+//! Settings: the compliance target, how often a person may be reminded about the same requirement, the scheduled
+//! reminders (when people and their managers hear before and after a due date), the organisation's time zone (what "today" is for its answers) and the re-hire break (after how long away a returning
 //! person is a new starter again). Each is its own form, written on its own, so none can be half-saved with another.
 
 use super::admin_org;
@@ -24,6 +24,10 @@ pub struct SettingsPage {
     target: String,
     /// Days within which a person is not reminded about the same requirement again.
     reminder_interval: String,
+    /// The scheduled reminders: days before a due date ("60, 30, 7"), on overdue, days overdue before managers hear.
+    notice_before: String,
+    notice_overdue: bool,
+    notice_escalate: String,
     /// The IANA time zone chosen (or asked for).
     time_zone: String,
     /// Days without a post after which a returning person is a new starter again.
@@ -45,23 +49,49 @@ impl SettingsPage {
     }
 }
 
+/// The page with every setting as stored: each form's handler puts back what was typed into its own fields when
+/// it shows a mistake.
+async fn stored(
+    state: &AppState,
+    layout: Layout,
+    ctx: &lantern_store::OrgContext,
+) -> Result<SettingsPage, crate::AppError> {
+    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
+    let policy = state.store.notice_policy(ctx.org.id).await?;
+    Ok(SettingsPage {
+        layout,
+        ods: ctx.org.ods_code.to_string(),
+        org_name: ctx.org.name.clone(),
+        target: ctx.org.target_percent.to_string(),
+        reminder_interval: interval.to_string(),
+        notice_before: policy
+            .before_days
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        notice_overdue: policy.on_overdue,
+        notice_escalate: policy
+            .escalate_after_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        time_zone: ctx.org.time_zone.name().to_owned(),
+        rehire_break: ctx.rehire_break_known_at(None).to_string(),
+        errors: Vec::new(),
+    })
+}
+
+fn refused(page: SettingsPage) -> Response {
+    (axum::http::StatusCode::BAD_REQUEST, page).into_response()
+}
+
 pub async fn settings_page(
     State(state): State<AppState>,
     page: Page,
     Path(ods): Path<String>,
 ) -> PageResult<SettingsPage> {
     let ctx = admin_org(&state, &page.caller, &ods).await?;
-    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
-    Ok(SettingsPage {
-        layout: page.layout,
-        ods: ctx.org.ods_code.to_string(),
-        org_name: ctx.org.name.clone(),
-        target: ctx.org.target_percent.to_string(),
-        reminder_interval: interval.to_string(),
-        time_zone: ctx.org.time_zone.name().to_owned(),
-        rehire_break: ctx.rehire_break_known_at(None).to_string(),
-        errors: Vec::new(),
-    })
+    Ok(stored(&state, page.layout, &ctx).await?)
 }
 
 #[derive(serde::Deserialize)]
@@ -115,21 +145,12 @@ pub async fn settings_submit(
             Err(e) => return Err(e.into()),
         }
     }
-    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
-    Ok((
-        axum::http::StatusCode::BAD_REQUEST,
-        SettingsPage {
-            layout: page.layout,
-            ods: ctx.org.ods_code.to_string(),
-            org_name: ctx.org.name.clone(),
-            target: form.target,
-            reminder_interval: interval.to_string(),
-            time_zone: ctx.org.time_zone.name().to_owned(),
-            rehire_break: ctx.rehire_break_known_at(None).to_string(),
-            errors,
-        },
-    )
-        .into_response())
+    let mut shown = stored(&state, page.layout, &ctx).await?;
+    shown.target = form.target;
+    shown.time_zone = ctx.org.time_zone.name().to_owned();
+    shown.rehire_break = ctx.rehire_break_known_at(None).to_string();
+    shown.errors = errors;
+    Ok(refused(shown))
 }
 
 #[derive(serde::Deserialize)]
@@ -168,20 +189,98 @@ pub async fn reminder_settings_submit(
         ))
         .into_response());
     }
-    Ok((
-        axum::http::StatusCode::BAD_REQUEST,
-        SettingsPage {
-            layout: page.layout,
-            ods: ctx.org.ods_code.to_string(),
-            org_name: ctx.org.name.clone(),
-            target: ctx.org.target_percent.to_string(),
-            reminder_interval: form.reminder_interval,
-            time_zone: ctx.org.time_zone.name().to_owned(),
-            rehire_break: ctx.rehire_break_known_at(None).to_string(),
-            errors,
-        },
-    )
-        .into_response())
+    let mut shown = stored(&state, page.layout, &ctx).await?;
+    shown.reminder_interval = form.reminder_interval;
+    shown.errors = errors;
+    Ok(refused(shown))
+}
+
+#[derive(serde::Deserialize)]
+pub struct NoticesForm {
+    /// Present (perhaps blank, for none) in every submission of the form: a request without it is not the form.
+    notice_before: Option<String>,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    notice_overdue: Option<String>,
+    #[serde(default)]
+    notice_escalate: String,
+}
+
+/// The scheduled reminders: the days before a due date at which people hear, whether they hear when it becomes
+/// overdue, and after how many days overdue their managers hear too (blank: never). A new version of the policy.
+pub async fn notices_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    Form(form): Form<NoticesForm>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let Some(notice_before) = form.notice_before else {
+        return Err(crate::AppError::BadRequest(
+            "notice_before is missing: send the scheduled reminders form".into(),
+        )
+        .into());
+    };
+    let mut errors = Vec::new();
+    let before = match lantern_domain::notices::NoticePolicy::parse_days(&notice_before) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(FieldError {
+                field: "notice_before",
+                message: format!("Give days as numbers separated by commas, like 60, 30, 7: {e}"),
+            });
+            Vec::new()
+        }
+    };
+    let escalate = if form.notice_escalate.trim().is_empty() {
+        None
+    } else {
+        days_within(
+            &mut errors,
+            "notice_escalate",
+            &form.notice_escalate,
+            1..=365,
+        )
+    };
+    let policy = lantern_domain::notices::NoticePolicy {
+        before_days: before,
+        on_overdue: form.notice_overdue.is_some(),
+        escalate_after_days: escalate,
+    };
+    if errors.is_empty() {
+        for (field, message) in policy.problems() {
+            errors.push(FieldError {
+                field: if field == "before_days" {
+                    "notice_before"
+                } else {
+                    "notice_escalate"
+                },
+                message,
+            });
+        }
+    }
+    if errors.is_empty() {
+        state
+            .store
+            .set_notice_policy(
+                ctx.org.id,
+                &policy,
+                page.caller.account.id,
+                crate::when::now(),
+            )
+            .await?;
+        return Ok(Redirect::to(&format!(
+            "/orgs/{}/admin?saved=Scheduled+reminders",
+            ctx.org.ods_code
+        ))
+        .into_response());
+    }
+    let mut shown = stored(&state, page.layout, &ctx).await?;
+    shown.notice_before = notice_before;
+    shown.notice_overdue = form.notice_overdue.is_some();
+    shown.notice_escalate = form.notice_escalate;
+    shown.errors = errors;
+    Ok(refused(shown))
 }
 
 #[derive(serde::Deserialize)]
@@ -209,24 +308,13 @@ pub async fn time_zone_submit(
                 .into_response(),
         );
     }
-    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
-    Ok((
-        axum::http::StatusCode::BAD_REQUEST,
-        SettingsPage {
-            layout: page.layout,
-            ods: ctx.org.ods_code.to_string(),
-            org_name: ctx.org.name.clone(),
-            target: ctx.org.target_percent.to_string(),
-            reminder_interval: interval.to_string(),
-            time_zone: form.time_zone,
-            rehire_break: ctx.rehire_break_known_at(None).to_string(),
-            errors: vec![FieldError {
-                field: "time_zone",
-                message: "Choose a time zone from the list, like Europe/London".into(),
-            }],
-        },
-    )
-        .into_response())
+    let mut shown = stored(&state, page.layout, &ctx).await?;
+    shown.time_zone = form.time_zone;
+    shown.errors = vec![FieldError {
+        field: "time_zone",
+        message: "Choose a time zone from the list, like Europe/London".into(),
+    }];
+    Ok(refused(shown))
 }
 
 #[derive(serde::Deserialize)]
@@ -261,21 +349,12 @@ pub async fn rehire_settings_submit(
         ))
         .into_response());
     }
-    let interval = state.store.reminder_interval_days(ctx.org.id).await?;
-    Ok((
-        axum::http::StatusCode::BAD_REQUEST,
-        SettingsPage {
-            layout: page.layout,
-            ods: ctx.org.ods_code.to_string(),
-            org_name: ctx.org.name.clone(),
-            target: ctx.org.target_percent.to_string(),
-            reminder_interval: interval.to_string(),
-            time_zone: ctx.org.time_zone.name().to_owned(),
-            rehire_break: form.rehire_break,
-            errors,
-        },
-    )
-        .into_response())
+    let mut shown = stored(&state, page.layout, &ctx).await?;
+    shown.target = ctx.org.target_percent.to_string();
+    shown.time_zone = ctx.org.time_zone.name().to_owned();
+    shown.rehire_break = form.rehire_break;
+    shown.errors = errors;
+    Ok(refused(shown))
 }
 
 /// A number of days within a setting's range, or a problem naming the field and the range.

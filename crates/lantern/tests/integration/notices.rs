@@ -1,0 +1,304 @@
+//! Reminders that run themselves, on every backend, with a clock the test sets and a real SMTP conversation
+//! (`mail::smtp_receiver` on loopback): people hear before a due date and when overdue, their managers after the
+//! policy's days overdue, each notice once however often or however many servers run the job, and an admin's new
+//! policy is what the next run follows. Every email is read back as the relay received it.
+
+use crate::auth::{ADMIN, MANAGER, world};
+use crate::mail::{Received, smtp_receiver};
+use crate::web::{Client, decoded_email};
+use crate::{app_with, backends, deliver, test_auth};
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
+use lantern_domain::access::Scope;
+use lantern_web::notices::{MANAGER_SUBJECT, PERSON_SUBJECT};
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("an instant")
+}
+
+/// The body of a message as its reader sees it.
+fn body(m: &Received) -> String {
+    decoded_email(m.data.replace('\n', "\r\n").as_bytes()).replace("\r\n", "\n")
+}
+
+#[tokio::test]
+async fn scheduled_reminders_reach_people_and_managers_once_each() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let (port, inbox) = smtp_receiver(false).await;
+        let auth = lantern_web::AuthConfig {
+            smtp: Some(
+                lantern_web::mail::SmtpRelay::from_url(&format!("smtp://127.0.0.1:{port}"), None)
+                    .expect("relay"),
+            ),
+            ..test_auth()
+        };
+        let (app, state) = app_with(&store, auth);
+        let rj1 = store
+            .org_by_code(&Scope::Platform, "RJ1")
+            .await
+            .expect("RJ1");
+
+        // The first run: the people due a notice hear, each in one email; the managers of people overdue for two
+        // weeks hear too.
+        let now = at("2026-11-24T09:00:00Z");
+        let first = lantern_web::notices::run(&state, now).await.expect("run");
+        assert!(first.recorded > 0 && first.mailed > 0, "{name}: {first:?}");
+        let done = deliver(&state).await;
+        assert_eq!(done.sent, first.mailed, "{name}: {done:?}");
+        let got: Vec<Received> = inbox.lock().expect("inbox").clone();
+        assert_eq!(got.len(), first.mailed, "{name}");
+        let mut people_mailed = std::collections::HashSet::new();
+        let mut manager_mail = None;
+        for m in &got {
+            let text = body(m);
+            assert_eq!(m.rcpt_to.len(), 1, "{name}");
+            assert!(
+                people_mailed.insert(m.rcpt_to[0].clone()),
+                "{name}: one email per recipient: {}",
+                m.rcpt_to[0]
+            );
+            if m.data.contains(&format!("Subject: {PERSON_SUBJECT}")) {
+                let items: Vec<&str> = text.lines().filter(|l| l.starts_with("- ")).collect();
+                assert!(!items.is_empty(), "{name}: it names what is due: {text}");
+                assert!(
+                    items.iter().all(|l| l.contains(" level ")),
+                    "{name}: {items:?}"
+                );
+                assert!(text.contains("/me"), "{name}: where to see the rest");
+            } else {
+                assert!(
+                    m.data.contains(&format!("Subject: {MANAGER_SUBJECT}")),
+                    "{name}: {}",
+                    m.data
+                );
+                if m.rcpt_to[0] == format!("<{}>", MANAGER.0) {
+                    manager_mail = Some(text);
+                }
+            }
+        }
+        // The demo ward's manager hears about their own people only, each overdue for 14 days or more.
+        let manager_mail = manager_mail.unwrap_or_else(|| {
+            panic!(
+                "{name}: the demo manager hears about their ward; mailed: {:?}",
+                got.iter()
+                    .filter(|m| m.data.contains(MANAGER_SUBJECT))
+                    .map(|m| &m.rcpt_to[0])
+                    .collect::<Vec<_>>()
+            )
+        });
+        let mut m = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let team = m.get("/api/v1/team").await.json();
+        let names: Vec<String> = team["people"]
+            .as_array()
+            .expect("people")
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        // Each block of the email is a person's name, then their overdue requirements.
+        let named: Vec<&str> = manager_mail
+            .split("\n\n")
+            .filter_map(|block| {
+                let mut lines = block.lines();
+                let head = lines.next()?;
+                let rest: Vec<&str> = lines.collect();
+                (!rest.is_empty() && rest.iter().all(|l| l.starts_with("- "))).then_some(head)
+            })
+            .collect();
+        assert!(!named.is_empty(), "{name}: {manager_mail}");
+        for n in &named {
+            assert!(
+                names.iter().any(|x| x == n),
+                "{name}: {n} is not in the manager's ward"
+            );
+        }
+        assert!(
+            manager_mail.contains("expired on") || manager_mail.contains("not completed"),
+            "{name}: {manager_mail}"
+        );
+
+        // Again at once, and again later the same day: nothing new, nobody hears twice.
+        for again in [now, now + TimeDelta::hours(5)] {
+            let r = lantern_web::notices::run(&state, again).await.expect("run");
+            assert_eq!((r.recorded, r.mailed), (0, 0), "{name}: {r:?}");
+        }
+        assert_eq!(deliver(&state).await.sent, 0, "{name}");
+
+        // Two servers at once, a month on: each notice is recorded and mailed by one of them only.
+        let later = now + TimeDelta::days(31);
+        let (_app2, state2) = app_with(&store, test_auth());
+        let (a, b) = tokio::join!(
+            lantern_web::notices::run(&state, later),
+            lantern_web::notices::run(&state2, later)
+        );
+        let (a, b) = (a.expect("run a"), b.expect("run b"));
+        assert!(a.mailed + b.mailed > 0, "{name}: a month on, more is due");
+        let third = lantern_web::notices::run(&state, later).await.expect("run");
+        assert_eq!(third.mailed, 0, "{name}: {a:?} {b:?} {third:?}");
+        let before = inbox.lock().expect("inbox").len();
+        deliver(&state).await;
+        deliver(&state2).await;
+        let round: Vec<Received> = inbox.lock().expect("inbox")[before..].to_vec();
+        assert_eq!(round.len(), a.mailed + b.mailed, "{name}");
+        let mut to: Vec<&String> = round.iter().map(|m| &m.rcpt_to[0]).collect();
+        to.sort();
+        let all = to.len();
+        to.dedup();
+        assert_eq!(to.len(), all, "{name}: nobody heard twice in one round");
+
+        // What a person was sent is on record, stage by stage.
+        let person = store
+            .people(&Scope::Platform, rj1.id, &lantern_store::PeopleFilter::All)
+            .await
+            .expect("people")
+            .into_iter()
+            .find(|b| {
+                b.person
+                    .email
+                    .as_ref()
+                    .is_some_and(|e| people_mailed.contains(&format!("<{e}>")))
+            })
+            .expect("someone who was mailed");
+        let notices = store
+            .person_notices(&Scope::Platform, rj1.id, person.person.id, 50)
+            .await
+            .expect("notices");
+        assert!(notices.iter().any(|n| n.queued), "{name}: {notices:?}");
+        // And on their page, for their manager and for them.
+        let mut admin_view = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let page = admin_view
+            .get(&format!("/orgs/RJ1/people/{}", person.person.id.0))
+            .await;
+        assert!(
+            page.body.contains("Reminders Lantern sent on its own")
+                && page.body.contains(&notices[0].key.stage.describe()),
+            "{name}: the person's page lists the automatic reminders"
+        );
+
+        // A second server holding the job's lease keeps this one from running it.
+        assert!(
+            store
+                .take_lease(
+                    "scheduled-notices",
+                    "other-server",
+                    Utc::now(),
+                    Utc::now() + TimeDelta::minutes(30)
+                )
+                .await
+                .expect("lease")
+        );
+        assert!(
+            !lantern_web::notices::run_once(&state, "this-server")
+                .await
+                .expect("run once"),
+            "{name}: the job runs on one server at a time"
+        );
+        store
+            .release_lease("scheduled-notices", "other-server")
+            .await
+            .expect("release");
+        assert!(
+            store
+                .take_lease(
+                    "scheduled-notices",
+                    "this-server",
+                    Utc::now(),
+                    Utc::now() + TimeDelta::minutes(1)
+                )
+                .await
+                .expect("lease"),
+            "{name}: free once given back"
+        );
+        assert!(
+            !store
+                .take_lease(
+                    "scheduled-notices",
+                    "other-server",
+                    Utc::now(),
+                    Utc::now() + TimeDelta::minutes(1)
+                )
+                .await
+                .expect("lease")
+        );
+        assert!(
+            store
+                .take_lease(
+                    "scheduled-notices",
+                    "other-server",
+                    Utc::now() + TimeDelta::minutes(2),
+                    Utc::now() + TimeDelta::minutes(30)
+                )
+                .await
+                .expect("lease"),
+            "{name}: an expired lease can be taken"
+        );
+
+        // The admin's policy: a bad one is refused naming the field; a new one is what the next run follows.
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let settings = admin.get("/orgs/RJ1/admin/settings").await;
+        assert!(
+            settings.body.contains("value=\"60, 30, 7\""),
+            "{name}: the default policy is shown"
+        );
+        let bad = admin
+            .post_form(
+                "/orgs/RJ1/admin/settings/notices",
+                &[("notice_before", "90, 400"), ("notice_escalate", "0")],
+                None,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(
+            bad.body.contains("notice_escalate") && bad.body.contains("1 and 365"),
+            "{name}"
+        );
+        let saved = admin
+            .post_form(
+                "/orgs/RJ1/admin/settings/notices",
+                &[("notice_before", "90"), ("notice_escalate", "")],
+                None,
+            )
+            .await;
+        assert_eq!(
+            saved.status,
+            StatusCode::SEE_OTHER,
+            "{name}: {}",
+            saved.body
+        );
+        let policy = store.notice_policy(rj1.id).await.expect("policy");
+        assert_eq!(policy.before_days, [90], "{name}");
+        assert!(
+            !policy.on_overdue && policy.escalate_after_days.is_none(),
+            "{name}"
+        );
+        let quiet = lantern_web::notices::run(&state, later + TimeDelta::days(40))
+            .await
+            .expect("run");
+        let before = inbox.lock().expect("inbox").len();
+        deliver(&state).await;
+        let round: Vec<Received> = inbox.lock().expect("inbox")[before..].to_vec();
+        assert_eq!(round.len(), quiet.mailed, "{name}");
+        // RJ1's policy is RJ1's: its people hear only 90 days ahead; other organisations keep theirs.
+        let rj1_mail: Vec<String> = round
+            .iter()
+            .map(body)
+            .filter(|t| {
+                t.contains(&format!("at {}", rj1.name)) || t.contains(&format!("from {}", rj1.name))
+            })
+            .collect();
+        assert!(
+            !rj1_mail.is_empty(),
+            "{name}: someone in RJ1 is 90 days from a due date"
+        );
+        for text in &rj1_mail {
+            assert!(
+                text.contains("This is a reminder from"),
+                "{name}: no manager in RJ1 hears under a policy without escalation: {text}"
+            );
+            assert!(
+                !text.contains("expired on") && !text.contains("not completed"),
+                "{name}: nobody in RJ1 hears about overdue training: {text}"
+            );
+        }
+    }
+}
