@@ -15,9 +15,11 @@ try {
   const page = await context.newPage();
   const consoleErrors = [];
   // Forms answer 400 (a field to correct), 401 (a refused sign-in) or 422 (a file with problems) on purpose, as the
-  // journeys provoke; any other failed load (a missing asset, a server error) is a fault.
+  // journeys provoke, and the "Page not found" page is a 404 by design; any other failed load (a missing asset, a
+  // server error) is a fault.
   page.on('console', (m) => {
-    const expected = /Failed to load resource: the server responded with a status of (400|401|422)/.test(m.text());
+    const notFoundPage = page.url().endsWith('/no-such-page') && / 404 /.test(m.text());
+    const expected = notFoundPage || /Failed to load resource: the server responded with a status of (400|401|422)/.test(m.text());
     if (m.type() === 'error' && !expected) consoleErrors.push(`${page.url()}: ${m.text()}`);
   });
 
@@ -71,6 +73,18 @@ try {
   await audit(page, 'learner-revalidation-saved');
   await narrow(page, 'learner-revalidation-saved');
   await signOut(page);
+
+  // The footer's public pages, and a designed "Page not found".
+  for (const [path, name] of [['/accessibility', 'accessibility-statement'], ['/privacy', 'privacy-notice']]) {
+    await page.goto(`${BASE}${path}`);
+    await audit(page, name);
+    await narrow(page, name);
+  }
+  const missing = await page.goto(`${BASE}/no-such-page`);
+  check(missing.status() === 404, `an unknown page is a 404: ${missing.status()}`);
+  check((await page.textContent('h1')).includes('Page not found'), 'with the designed page');
+  await audit(page, 'not-found');
+  await narrow(page, 'not-found');
 
   // Manager: My team, filter, export, drill down.
   await signIn(page, 'manager');

@@ -119,6 +119,9 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::asset_routes().router)
         .merge(ops::routes(openapi_json).router)
         .merge(source::routes().router)
+        .merge(pages::about::routes().router)
+        // Any other path: the designed "Page not found" (JSON under /api/).
+        .fallback(pages::about::not_found)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn_with_state(
@@ -153,6 +156,7 @@ pub fn route_list() -> Vec<(String, String)> {
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),
+        pages::about::routes(),
     ];
     for r in ours {
         out.extend(

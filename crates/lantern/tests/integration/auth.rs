@@ -948,6 +948,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/assets/{version}/{*file}")
         | ("GET", "/source")
         | ("GET", "/licences")
+        | ("GET", "/accessibility")
+        | ("GET", "/privacy")
         | ("GET", "/healthz")
         | ("GET", "/api/openapi.json") => 200,
         // /metrics is not on the main address at all (only on --metrics-listen): see server.rs.

@@ -111,3 +111,45 @@ async fn every_page_offers_the_source_of_the_running_build() {
     assert!(res.body.contains("nhsuk-frontend 10.6.1"));
     assert!(res.body.contains("SIL OPEN FONT LICENSE Version 1.1"));
 }
+
+/// The footer's accessibility statement and privacy notice are public pages; a path nothing serves gets the designed
+/// "Page not found" (JSON under the API, an empty 404 under the LRS).
+#[tokio::test]
+async fn every_page_links_the_accessibility_statement_and_privacy_notice_and_unknown_paths_are_designed()
+ {
+    let (name, store, _dir) = backends().await.remove(0);
+    let app = lantern_web::app(lantern_web::AppState::new(store, test_auth()));
+    let mut anon = Client::new(&app);
+    let sign_in = anon.get("/sign-in").await;
+    for (path, heading) in [
+        ("/accessibility", "Accessibility statement for Lantern"),
+        ("/privacy", "Privacy notice"),
+    ] {
+        assert!(
+            sign_in.body.contains(&format!("href=\"{path}\"")),
+            "{name}: the footer links {path}"
+        );
+        let page = anon.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}: {path}");
+        assert!(page.body.contains(&format!("<h1>{heading}</h1>")), "{name}");
+    }
+    let privacy = anon.get("/privacy").await;
+    assert!(
+        privacy.body.contains("ends after 30 minutes without use"),
+        "{name}: the notice states the session's real limits"
+    );
+    let missing = anon.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{name}");
+    assert!(
+        missing.body.contains("<h1>Page not found</h1>")
+            && missing.body.contains("check it is correct"),
+        "{name}: {}",
+        missing.body
+    );
+    let api = anon.get("/api/v1/no-such-endpoint").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND, "{name}");
+    assert!(
+        api.json()["error"].is_string(),
+        "{name}: JSON under the API"
+    );
+}

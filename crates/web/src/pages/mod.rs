@@ -1,6 +1,7 @@
 //! Server-rendered pages on the NHS.UK design system. Each page is a GET with its state in the URL (so it can be
 //! bookmarked, shared and used without JavaScript), rendered by an askama template in `templates/`.
 
+pub mod about;
 pub(crate) mod admin;
 mod changes;
 pub mod layout;
