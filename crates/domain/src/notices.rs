@@ -27,6 +27,8 @@ pub struct NoticePolicy {
     pub on_overdue: bool,
     /// Tell the person's managers once it has been overdue this many days; None: never.
     pub escalate_after_days: Option<u32>,
+    /// Send each manager a digest of their team once a week (the first run of each ISO week).
+    pub weekly_digest: bool,
 }
 
 /// At most this many notices before a due date.
@@ -38,6 +40,7 @@ impl Default for NoticePolicy {
             before_days: vec![60, 30, 7],
             on_overdue: true,
             escalate_after_days: Some(14),
+            weekly_digest: true,
         }
     }
 }
@@ -199,6 +202,7 @@ mod tests {
             before_days: vec![],
             on_overdue: false,
             escalate_after_days: None,
+            weekly_digest: false,
         };
         assert_eq!(quiet.person_stage(Status::Expiring, due(3), today), None);
         assert_eq!(quiet.person_stage(Status::Expired, due(-3), today), None);
@@ -233,6 +237,7 @@ mod tests {
             before_days: vec![400, 1],
             on_overdue: true,
             escalate_after_days: Some(0),
+            weekly_digest: true,
         };
         let fields: Vec<&str> = bad.problems().iter().map(|p| p.0).collect();
         assert_eq!(fields, ["before_days", "escalate_after_days"]);

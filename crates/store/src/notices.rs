@@ -65,6 +65,15 @@ pub struct NoticeGroup {
     pub mail: Option<OutgoingMail>,
 }
 
+/// One manager's weekly digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digest {
+    pub account: AccountId,
+    /// The ISO week, "2026-W50".
+    pub week: String,
+    pub mail: OutgoingMail,
+}
+
 /// A recorded notice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
@@ -85,6 +94,8 @@ pub struct NoticeRun {
     pub mailed: usize,
     /// Groups left alone because another run had recorded some of their notices already.
     pub already: usize,
+    /// Managers' weekly digests queued.
+    pub digests: usize,
 }
 
 #[async_trait]
@@ -118,6 +129,20 @@ pub trait NoticeStore: Send + Sync {
         send_from: Timestamp,
         groups: &[NoticeGroup],
     ) -> Result<NoticeRun>;
+
+    /// Records each manager's digest for the week and queues its email (to go at `send_from`), in one transaction;
+    /// a digest already recorded for that manager and week is left out. Returns how many were queued.
+    async fn record_digests(
+        &self,
+        org: OrgId,
+        now: Timestamp,
+        send_from: Timestamp,
+        digests: &[Digest],
+    ) -> Result<usize>;
+
+    /// The ISO weeks for which this manager's digest is recorded, newest first, at most `limit`.
+    async fn digest_weeks(&self, org: OrgId, account: AccountId, limit: u32)
+    -> Result<Vec<String>>;
 
     /// A person's notices, newest first, at most `limit`. NotFound outside the caller's scope.
     async fn person_notices(
@@ -192,7 +217,7 @@ macro_rules! impl_notice_store {
             impl NoticeStore for $store {
                 async fn notice_policy(&self, org: OrgId) -> Result<NoticePolicy> {
                     let row = sqlx::query(
-                        "SELECT before_days, on_overdue, escalate_after_days FROM notice_policies \
+                        "SELECT before_days, on_overdue, escalate_after_days, weekly_digest FROM notice_policies \
                          WHERE org_id = $1 ORDER BY id DESC LIMIT 1",
                     )
                     .bind(org.0)
@@ -208,6 +233,7 @@ macro_rules! impl_notice_store {
                         escalate_after_days: r
                             .try_get::<Option<i32>, _>("escalate_after_days")?
                             .map(|d| u32::try_from(d).unwrap_or(0)),
+                        weekly_digest: r.try_get("weekly_digest")?,
                     })
                 }
 
@@ -222,13 +248,14 @@ macro_rules! impl_notice_store {
                         ));
                     }
                     sqlx::query(
-                        "INSERT INTO notice_policies (org_id, before_days, on_overdue, escalate_after_days, recorded_at, recorded_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO notice_policies (org_id, before_days, on_overdue, escalate_after_days, weekly_digest, recorded_at, recorded_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(org.0)
                     .bind(days_text(&policy.before_days))
                     .bind(policy.on_overdue)
                     .bind(policy.escalate_after_days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)))
+                    .bind(policy.weekly_digest)
                     .bind(now)
                     .bind(by.0)
                     .execute(&self.pool)
@@ -293,6 +320,40 @@ macro_rules! impl_notice_store {
                     }
                     tx.commit().await?;
                     Ok(run)
+                }
+
+                async fn record_digests(&self, org: OrgId, now: Timestamp, send_from: Timestamp, digests: &[Digest]) -> Result<usize> {
+                    let mut queued = 0;
+                    let mut tx = self.begin_write().await?;
+                    for d in digests {
+                        let done = sqlx::query(
+                            "INSERT INTO digests (org_id, account_id, week, address, created_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (org_id, account_id, week) DO NOTHING",
+                        )
+                        .bind(org.0)
+                        .bind(d.account.0)
+                        .bind(&d.week)
+                        .bind(&d.mail.to)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        if done.rows_affected() == 1 {
+                            super::outbox_store::insert_mail(&mut tx, &d.mail, send_from).await?;
+                            queued += 1;
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(queued)
+                }
+
+                async fn digest_weeks(&self, org: OrgId, account: AccountId, limit: u32) -> Result<Vec<String>> {
+                    let rows = sqlx::query("SELECT week FROM digests WHERE org_id = $1 AND account_id = $2 ORDER BY id DESC LIMIT $3")
+                        .bind(org.0)
+                        .bind(account.0)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(|r| Ok(r.try_get("week")?)).collect()
                 }
 
                 async fn person_notices(&self, scope: &Scope, org: OrgId, person: PersonId, limit: u32) -> Result<Vec<Notice>> {

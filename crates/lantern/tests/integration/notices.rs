@@ -1,20 +1,16 @@
 //! Reminders that run themselves, on every backend, with a clock the test sets and a real SMTP conversation
 //! (`mail::smtp_receiver` on loopback): people hear before a due date and when overdue, their managers after the
-//! policy's days overdue, each notice once however often or however many servers run the job, and an admin's new
-//! policy is what the next run follows. Every email is read back as the relay received it.
+//! policy's days overdue, managers get a weekly digest of their team, each notice and digest once however often or
+//! however many servers run the job, and an admin's new policy is what the next run follows. Every email is read back as the relay received it.
 
 use crate::auth::{ADMIN, MANAGER, world};
 use crate::mail::{Received, smtp_receiver};
 use crate::web::{Client, decoded_email};
 use crate::{app_with, backends, deliver, test_auth};
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use lantern_domain::access::Scope;
-use lantern_web::notices::{MANAGER_SUBJECT, PERSON_SUBJECT};
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("an instant")
-}
+use lantern_web::notices::{DIGEST_SUBJECT, MANAGER_SUBJECT, PERSON_SUBJECT};
 
 /// The body of a message as its reader sees it.
 fn body(m: &Received) -> String {
@@ -39,26 +35,41 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
             .await
             .expect("RJ1");
 
-        // The first run: the people due a notice hear, each in one email; the managers of people overdue for two
-        // weeks hear too.
-        let now = at("2026-11-24T09:00:00Z");
+        // The first run (today): the people due a notice hear, each in one email; the managers of people overdue
+        // for two weeks hear too, and every manager gets the week's digest.
+        let now = Utc::now();
         let first = lantern_web::notices::run(&state, now).await.expect("run");
-        assert!(first.recorded > 0 && first.mailed > 0, "{name}: {first:?}");
+        assert!(
+            first.recorded > 0 && first.mailed > 0 && first.digests > 0,
+            "{name}: {first:?}"
+        );
         let done = deliver(&state).await;
-        assert_eq!(done.sent, first.mailed, "{name}: {done:?}");
+        assert_eq!(done.sent, first.mailed + first.digests, "{name}: {done:?}");
         let got: Vec<Received> = inbox.lock().expect("inbox").clone();
-        assert_eq!(got.len(), first.mailed, "{name}");
+        assert_eq!(got.len(), done.sent, "{name}");
         let mut people_mailed = std::collections::HashSet::new();
+        let mut seen = std::collections::HashSet::new();
         let mut manager_mail = None;
+        let mut digest_mail = None;
         for m in &got {
             let text = body(m);
             assert_eq!(m.rcpt_to.len(), 1, "{name}");
+            let subject = text
+                .lines()
+                .find(|l| l.starts_with("Subject: "))
+                .unwrap_or_default()
+                .to_owned();
             assert!(
-                people_mailed.insert(m.rcpt_to[0].clone()),
-                "{name}: one email per recipient: {}",
+                seen.insert((m.rcpt_to[0].clone(), subject)),
+                "{name}: one email of each kind per recipient: {}",
                 m.rcpt_to[0]
             );
-            if m.data.contains(&format!("Subject: {PERSON_SUBJECT}")) {
+            people_mailed.insert(m.rcpt_to[0].clone());
+            if m.data.contains(&format!("Subject: {DIGEST_SUBJECT}")) {
+                if m.rcpt_to[0] == format!("<{}>", MANAGER.0) {
+                    digest_mail = Some(text);
+                }
+            } else if m.data.contains(&format!("Subject: {PERSON_SUBJECT}")) {
                 let items: Vec<&str> = text.lines().filter(|l| l.starts_with("- ")).collect();
                 assert!(!items.is_empty(), "{name}: it names what is due: {text}");
                 assert!(
@@ -112,6 +123,26 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
                 "{name}: {n} is not in the manager's ward"
             );
         }
+        // The digest counts the ward as the team view does, and lists each person overdue.
+        let digest = digest_mail.expect("the demo manager's digest");
+        let unit = team["unit_name"].as_str().unwrap();
+        assert!(
+            digest.contains(&format!(
+                "{unit}: {} people in post, {} with something overdue",
+                team["whole"]["people"], team["whole"]["overdue_people"]
+            )),
+            "{name}: {digest}\n{}",
+            team["whole"]
+        );
+        for p in team["people"].as_array().unwrap() {
+            if p["overdue"].as_u64().unwrap() > 0 {
+                let who = p["name"].as_str().unwrap();
+                assert!(
+                    digest.contains(&format!("- {who}: ")),
+                    "{name}: the digest lists {who}: {digest}"
+                );
+            }
+        }
         assert!(
             manager_mail.contains("expired on") || manager_mail.contains("not completed"),
             "{name}: {manager_mail}"
@@ -120,7 +151,11 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
         // Again at once, and again later the same day: nothing new, nobody hears twice.
         for again in [now, now + TimeDelta::hours(5)] {
             let r = lantern_web::notices::run(&state, again).await.expect("run");
-            assert_eq!((r.recorded, r.mailed), (0, 0), "{name}: {r:?}");
+            assert_eq!(
+                (r.recorded, r.mailed, r.digests),
+                (0, 0, 0),
+                "{name}: {r:?}"
+            );
         }
         assert_eq!(deliver(&state).await.sent, 0, "{name}");
 
@@ -133,14 +168,29 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
         );
         let (a, b) = (a.expect("run a"), b.expect("run b"));
         assert!(a.mailed + b.mailed > 0, "{name}: a month on, more is due");
+        assert!(
+            a.digests + b.digests > 0,
+            "{name}: and a new week's digests"
+        );
         let third = lantern_web::notices::run(&state, later).await.expect("run");
-        assert_eq!(third.mailed, 0, "{name}: {a:?} {b:?} {third:?}");
+        assert_eq!(
+            (third.mailed, third.digests),
+            (0, 0),
+            "{name}: {a:?} {b:?} {third:?}"
+        );
         let before = inbox.lock().expect("inbox").len();
         deliver(&state).await;
         deliver(&state2).await;
         let round: Vec<Received> = inbox.lock().expect("inbox")[before..].to_vec();
-        assert_eq!(round.len(), a.mailed + b.mailed, "{name}");
-        let mut to: Vec<&String> = round.iter().map(|m| &m.rcpt_to[0]).collect();
+        assert_eq!(
+            round.len(),
+            a.mailed + b.mailed + a.digests + b.digests,
+            "{name}"
+        );
+        let mut to: Vec<(String, bool)> = round
+            .iter()
+            .map(|m| (m.rcpt_to[0].clone(), m.data.contains(DIGEST_SUBJECT)))
+            .collect();
         to.sort();
         let all = to.len();
         to.dedup();
@@ -277,7 +327,7 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
         let before = inbox.lock().expect("inbox").len();
         deliver(&state).await;
         let round: Vec<Received> = inbox.lock().expect("inbox")[before..].to_vec();
-        assert_eq!(round.len(), quiet.mailed, "{name}");
+        assert_eq!(round.len(), quiet.mailed + quiet.digests, "{name}");
         // RJ1's policy is RJ1's: its people hear only 90 days ahead; other organisations keep theirs.
         let rj1_mail: Vec<String> = round
             .iter()

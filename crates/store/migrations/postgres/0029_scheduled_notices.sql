@@ -10,6 +10,7 @@ CREATE TABLE notice_policies (
     before_days TEXT NOT NULL,
     on_overdue BOOLEAN NOT NULL,
     escalate_after_days INTEGER CHECK (escalate_after_days BETWEEN 1 AND 365),
+    weekly_digest BOOLEAN NOT NULL,
     recorded_at TIMESTAMPTZ NOT NULL,
     recorded_by BIGINT NOT NULL REFERENCES accounts(id)
 );
@@ -41,6 +42,20 @@ CREATE TABLE notices (
 CREATE INDEX notices_person ON notices (org_id, person_id, id);
 CREATE INDEX notices_created ON notices (org_id, created_at);
 CREATE TRIGGER notices_append_only BEFORE UPDATE OR DELETE ON notices
+    FOR EACH ROW EXECUTE FUNCTION lantern_append_only();
+
+-- Each manager's weekly digest of their team: one row per manager and ISO week ('2026-W50'), its email queued in the
+-- same transaction, so a week's digest goes once. Append-only.
+CREATE TABLE digests (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES organisations(id),
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    week TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (org_id, account_id, week)
+);
+CREATE TRIGGER digests_append_only BEFORE UPDATE OR DELETE ON digests
     FOR EACH ROW EXECUTE FUNCTION lantern_append_only();
 
 -- Leases on background jobs, so that servers sharing one database run each job once at a time: a server takes the

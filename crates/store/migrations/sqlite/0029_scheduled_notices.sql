@@ -10,6 +10,7 @@ CREATE TABLE notice_policies (
     before_days TEXT NOT NULL,
     on_overdue INTEGER NOT NULL CHECK (on_overdue IN (0, 1)),
     escalate_after_days INTEGER CHECK (escalate_after_days BETWEEN 1 AND 365),
+    weekly_digest INTEGER NOT NULL CHECK (weekly_digest IN (0, 1)),
     recorded_at TEXT NOT NULL,
     recorded_by INTEGER NOT NULL REFERENCES accounts(id)
 );
@@ -46,6 +47,22 @@ CREATE TRIGGER notices_append_only_update BEFORE UPDATE ON notices
 BEGIN SELECT RAISE(ABORT, 'notices are append-only'); END;
 CREATE TRIGGER notices_append_only_delete BEFORE DELETE ON notices
 BEGIN SELECT RAISE(ABORT, 'notices are append-only'); END;
+
+-- Each manager's weekly digest of their team: one row per manager and ISO week ('2026-W50'), its email queued in the
+-- same transaction, so a week's digest goes once. Append-only.
+CREATE TABLE digests (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    week TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (org_id, account_id, week)
+);
+CREATE TRIGGER digests_append_only_update BEFORE UPDATE ON digests
+BEGIN SELECT RAISE(ABORT, 'digests are append-only'); END;
+CREATE TRIGGER digests_append_only_delete BEFORE DELETE ON digests
+BEGIN SELECT RAISE(ABORT, 'digests are append-only'); END;
 
 -- Leases on background jobs, so that servers sharing one database run each job once at a time: a server takes the
 -- lease when it is free or expired, and gives it back when done. A lock, not a record: rows are replaced.

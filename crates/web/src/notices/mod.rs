@@ -5,7 +5,10 @@
 //! queued and one queued is never sent again, whatever restarts or other servers do. `scheduler.rs` runs it in the
 //! background; tests call [`run`] with the instant they choose.
 
+mod digest;
 mod scheduler;
+
+pub use digest::SUBJECT as DIGEST_SUBJECT;
 
 pub use scheduler::{Scheduler, run_once};
 
@@ -46,6 +49,7 @@ pub async fn run(state: &AppState, now: Timestamp) -> anyhow::Result<NoticeRun> 
         total.recorded += r.recorded;
         total.mailed += r.mailed;
         total.already += r.already;
+        total.digests += r.digests;
     }
     Ok(total)
 }
@@ -57,7 +61,11 @@ pub async fn run_org(
     now: Timestamp,
 ) -> anyhow::Result<NoticeRun> {
     let policy = state.store.notice_policy(org.id).await?;
-    if policy.before_days.is_empty() && !policy.on_overdue && policy.escalate_after_days.is_none() {
+    if policy.before_days.is_empty()
+        && !policy.on_overdue
+        && policy.escalate_after_days.is_none()
+        && !policy.weekly_digest
+    {
         return Ok(NoticeRun::default());
     }
     let today = org.today(now);
@@ -69,6 +77,12 @@ pub async fn run_org(
     let keys = rollup.index.requirements();
     let titles = views::titles(&rollup.context.rules, None);
     let sent = state.store.notice_keys(org.id, now - LOOK_BACK).await?;
+    let managers = managers(state, org).await?;
+    let digests = if policy.weekly_digest {
+        digest::send(state, org, &rollup, &managers, today, now).await?
+    } else {
+        0
+    };
 
     // What is due, by person: their own items, and the items their managers hear about.
     let mut own: BTreeMap<PersonId, Vec<Item>> = BTreeMap::new();
@@ -118,7 +132,13 @@ pub async fn run_org(
         }
     }
     if own.is_empty() && escalated.is_empty() {
-        return Ok(NoticeRun::default());
+        if digests > 0 {
+            state.auth.mail_queue.wake();
+        }
+        return Ok(NoticeRun {
+            digests,
+            ..NoticeRun::default()
+        });
     }
     let ids: Vec<PersonId> = own.keys().chain(escalated.keys()).copied().collect();
     let people: HashMap<PersonId, lantern_domain::Person> = state
@@ -153,7 +173,6 @@ pub async fn run_org(
     }
 
     // Each manager hears once about each of their people's overdue requirements, in one email per run.
-    let managers = managers(state, org).await?;
     let mut per_manager: BTreeMap<i64, ManagerMail> = BTreeMap::new();
     for (person, (unit, items)) in &escalated {
         let (Some(unit), Some(p)) = (unit, people.get(person)) else {
@@ -198,14 +217,15 @@ pub async fn run_org(
             }),
         });
     }
-    let run = state
+    let mut run = state
         .store
         .record_notices(org.id, now, crate::when::now(), &groups)
         .await?;
-    if run.mailed > 0 {
+    run.digests = digests;
+    if run.mailed + run.digests > 0 {
         state.auth.mail_queue.wake();
     }
-    tracing::info!(org = %org.ods_code, recorded = run.recorded, mailed = run.mailed, already = run.already, "scheduled notices");
+    tracing::info!(org = %org.ods_code, recorded = run.recorded, mailed = run.mailed, already = run.already, digests = run.digests, "scheduled notices");
     Ok(run)
 }
 
@@ -217,7 +237,7 @@ struct ManagerMail {
 }
 
 /// A manager who hears about their people: their account, address and unit.
-struct Manager {
+pub(crate) struct Manager {
     account: lantern_domain::AccountId,
     person: Option<PersonId>,
     email: String,
@@ -244,7 +264,7 @@ async fn managers(state: &AppState, org: &Organisation) -> anyhow::Result<Vec<Ma
     Ok(out)
 }
 
-fn title(
+pub(crate) fn title(
     titles: &HashMap<(lantern_domain::Subject, u8), (String, String)>,
     k: &RequirementKey,
 ) -> String {

@@ -28,6 +28,7 @@ pub struct SettingsPage {
     notice_before: String,
     notice_overdue: bool,
     notice_escalate: String,
+    notice_digest: bool,
     /// The IANA time zone chosen (or asked for).
     time_zone: String,
     /// Days without a post after which a returning person is a new starter again.
@@ -71,6 +72,7 @@ async fn stored(
             .collect::<Vec<_>>()
             .join(", "),
         notice_overdue: policy.on_overdue,
+        notice_digest: policy.weekly_digest,
         notice_escalate: policy
             .escalate_after_days
             .map(|d| d.to_string())
@@ -204,6 +206,9 @@ pub struct NoticesForm {
     notice_overdue: Option<String>,
     #[serde(default)]
     notice_escalate: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    notice_digest: Option<String>,
 }
 
 /// The scheduled reminders: the days before a due date at which people hear, whether they hear when it becomes
@@ -246,6 +251,7 @@ pub async fn notices_submit(
         before_days: before,
         on_overdue: form.notice_overdue.is_some(),
         escalate_after_days: escalate,
+        weekly_digest: form.notice_digest.is_some(),
     };
     if errors.is_empty() {
         for (field, message) in policy.problems() {
@@ -279,6 +285,7 @@ pub async fn notices_submit(
     shown.notice_before = notice_before;
     shown.notice_overdue = form.notice_overdue.is_some();
     shown.notice_escalate = form.notice_escalate;
+    shown.notice_digest = form.notice_digest.is_some();
     shown.errors = errors;
     Ok(refused(shown))
 }
