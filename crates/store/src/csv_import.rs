@@ -18,43 +18,236 @@ pub enum CsvKind {
     Records,
 }
 
-/// Columns of the staff file: (name, required).
-pub const STAFF_COLUMNS: &[(&str, bool)] = &[
-    ("employee_number", true),
-    ("assignment_number", true),
-    ("given_name", true),
-    ("family_name", true),
-    ("email", false),
-    ("org_code", true),
-    ("unit_code", true),
-    ("unit_name", false),
-    ("unit_kind", false),
-    ("parent_unit_code", false),
-    ("staff_group", true),
-    ("job_role", true),
-    ("band", false),
-    ("specialty", false),
-    ("patient_facing", true),
-    ("start_date", true),
-    ("end_date", false),
-    ("registration_body", false),
-    ("registration_number", false),
-    ("registration_renewal_date", false),
+/// A column of an import file: its name, whether every file must have it, what it means and an example value. The
+/// import page explains each column from these, and its downloadable template has them as its header row with the
+/// examples as its one row; the parser checks headers against them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+    pub meaning: &'static str,
+    /// An example value (`{org}` stands for the organisation's ODS code).
+    pub example: &'static str,
+}
+
+const fn col(
+    name: &'static str,
+    required: bool,
+    meaning: &'static str,
+    example: &'static str,
+) -> Column {
+    Column {
+        name,
+        required,
+        meaning,
+        example,
+    }
+}
+
+/// Columns of the staff file (one row per post: an ESR extract).
+pub const STAFF_COLUMNS: &[Column] = &[
+    col(
+        "employee_number",
+        true,
+        "The person's ESR employee number: people are matched by it.",
+        "10012345",
+    ),
+    col(
+        "assignment_number",
+        true,
+        "The post's ESR assignment number, unique within the organisation: posts are matched by it.",
+        "10012345-1",
+    ),
+    col("given_name", true, "First name.", "Amara"),
+    col("family_name", true, "Last name.", "Okafor"),
+    col(
+        "email",
+        false,
+        "Work email address: reminders go to it.",
+        "amara.okafor@nhs.net",
+    ),
+    col(
+        "org_code",
+        true,
+        "ODS code of the employing organisation (this organisation).",
+        "{org}",
+    ),
+    col(
+        "unit_code",
+        true,
+        "The unit's code within the organisation.",
+        "W7",
+    ),
+    col(
+        "unit_name",
+        false,
+        "When given, the unit is created, or renamed, from this row.",
+        "Ward 7",
+    ),
+    col(
+        "unit_kind",
+        false,
+        "directorate, department, ward or team (ward when blank).",
+        "ward",
+    ),
+    col(
+        "parent_unit_code",
+        false,
+        "The unit above this one, in the file or already in Lantern.",
+        "",
+    ),
+    col(
+        "staff_group",
+        true,
+        "ESR staff group, by code or by ESR's name.",
+        "Nursing and Midwifery Registered",
+    ),
+    col(
+        "job_role",
+        true,
+        "The post's job role: rules may select on it.",
+        "Staff nurse",
+    ),
+    col("band", false, "Agenda for Change band.", "5"),
+    col(
+        "specialty",
+        false,
+        "Specialty: rules may select on it.",
+        "General surgery",
+    ),
+    col(
+        "patient_facing",
+        true,
+        "yes or no: whether the post sees patients.",
+        "yes",
+    ),
+    col(
+        "start_date",
+        true,
+        "First day in post (YYYY-MM-DD).",
+        "2026-01-05",
+    ),
+    col(
+        "end_date",
+        false,
+        "Last day in post (YYYY-MM-DD); blank while the post is held.",
+        "",
+    ),
+    col(
+        "registration_body",
+        false,
+        "GMC, NMC, HCPC, GPhC or GDC; with registration_number.",
+        "NMC",
+    ),
+    col(
+        "registration_number",
+        false,
+        "The professional registration number; with registration_body.",
+        "12A3456E",
+    ),
+    col(
+        "registration_renewal_date",
+        false,
+        "When the registration next needs renewing (YYYY-MM-DD).",
+        "2027-03-31",
+    ),
 ];
 
 /// Columns of the records file.
-pub const RECORD_COLUMNS: &[(&str, bool)] = &[
-    ("employee_number", true),
-    ("subject", true),
-    ("level", true),
-    ("completed_on", true),
-    ("hours", false),
-    ("provider", true),
-    ("provider_type", true),
-    ("provider_org_code", false),
-    ("source", false),
-    ("evidence_ref", false),
+pub const RECORD_COLUMNS: &[Column] = &[
+    col(
+        "employee_number",
+        true,
+        "The person's employee number (they must be in Lantern).",
+        "10012345",
+    ),
+    col(
+        "subject",
+        true,
+        "The competency's code, such as cstf.fire_safety (the requirement's code on its rule page).",
+        "cstf.fire_safety",
+    ),
+    col(
+        "level",
+        true,
+        "1, 2, 3...: a higher level satisfies the lower ones.",
+        "1",
+    ),
+    col(
+        "completed_on",
+        true,
+        "The day it was completed (YYYY-MM-DD), not in the future.",
+        "2026-11-02",
+    ),
+    col(
+        "hours",
+        false,
+        "Learning hours, for hours-based requirements such as safeguarding.",
+        "1.5",
+    ),
+    col(
+        "provider",
+        true,
+        "Who delivered it.",
+        "Ward 7 practice educator",
+    ),
+    col(
+        "provider_type",
+        true,
+        "nhs_trust, icb, commissioning_support_unit, community_interest_company, national_elearning, resuscitation_council, gp_practice, local_authority, university, private_hospital or commercial.",
+        "nhs_trust",
+    ),
+    col(
+        "provider_org_code",
+        false,
+        "ODS code when the provider is an organisation in Lantern: an organisation always accepts its own training.",
+        "{org}",
+    ),
+    col(
+        "source",
+        false,
+        "elearning, classroom, assessment, import (when blank) or transfer.",
+        "classroom",
+    ),
+    col(
+        "evidence_ref",
+        false,
+        "A certificate number or other evidence reference.",
+        "FS-2026-0412",
+    ),
 ];
+
+impl CsvKind {
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            CsvKind::Staff => STAFF_COLUMNS,
+            CsvKind::Records => RECORD_COLUMNS,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CsvKind::Staff => "staff",
+            CsvKind::Records => "records",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CsvKind> {
+        [CsvKind::Staff, CsvKind::Records]
+            .into_iter()
+            .find(|k| k.code() == text)
+    }
+}
+
+/// A file of this kind to fill in: the header row, and one example row (for the organisation `org`).
+pub fn template(kind: CsvKind, org: &str) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cols = kind.columns();
+    // Writing to memory cannot fail.
+    let _ = w.write_record(cols.iter().map(|c| c.name));
+    let _ = w.write_record(cols.iter().map(|c| c.example.replace("{org}", org)));
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
 
 /// Largest file accepted (a 1.5-million-row ESR extract is well under this).
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -69,10 +262,7 @@ pub fn parse(
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let columns = match kind {
-        CsvKind::Staff => STAFF_COLUMNS,
-        CsvKind::Records => RECORD_COLUMNS,
-    };
+    let columns = kind.columns();
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -89,23 +279,27 @@ pub fn parse(
         .map(|(i, h)| (h.trim().to_ascii_lowercase().replace([' ', '-'], "_"), i))
         .collect();
     let mut problems = Vec::new();
-    for (name, required) in columns {
-        if *required && !index.contains_key(*name) {
+    for c in columns {
+        if c.required && !index.contains_key(c.name) {
             problems.push(problem(
                 1,
-                name,
+                c.name,
                 "required column is missing from the header row",
             ));
         }
     }
     for h in index.keys() {
-        if !columns.iter().any(|(c, _)| c == h) {
+        if !columns.iter().any(|c| c.name == h) {
             problems.push(problem(
                 1,
                 h,
                 format!(
                     "unknown column; expected some of: {}",
-                    columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                    columns
+                        .iter()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }

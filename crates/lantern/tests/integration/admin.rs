@@ -262,6 +262,67 @@ async fn an_organisation_admin_versions_rules_imports_and_manages_accounts() {
             res.body
         );
 
+        // The import page explains every column and offers a template of each kind, which imports as it is: the
+        // page, the templates and the parser agree.
+        let page = admin.get("/orgs/RJ1/admin/import").await;
+        for kind in ["staff", "records"] {
+            assert!(
+                page.body
+                    .contains(&format!("/orgs/RJ1/admin/import/template.csv?kind={kind}")),
+                "{name}: a template of {kind}"
+            );
+            let t = admin
+                .get(&format!("/orgs/RJ1/admin/import/template.csv?kind={kind}"))
+                .await;
+            assert_eq!(t.status, StatusCode::OK, "{name}");
+            let mut reader = csv::Reader::from_reader(t.body.as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .expect("header")
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            let columns = lantern_store::csv_import::CsvKind::parse(kind)
+                .expect("kind")
+                .columns();
+            assert_eq!(
+                header,
+                columns.iter().map(|c| c.name).collect::<Vec<_>>(),
+                "{name}"
+            );
+            for c in columns {
+                assert!(
+                    page.body.contains(&format!("<code>{}</code>", c.name)),
+                    "{name}: the page explains {}",
+                    c.name
+                );
+            }
+            let example: Vec<csv::StringRecord> =
+                reader.records().map(|r| r.expect("row")).collect();
+            assert_eq!(example.len(), 1, "{name}: one example row");
+            let res = admin
+                .post_upload(
+                    "/orgs/RJ1/admin/import",
+                    &[("kind", kind)],
+                    ("template.csv", t.body.as_bytes()),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::OK,
+                "{name}: the {kind} template imports: {}",
+                res.body
+            );
+        }
+        assert_eq!(
+            admin
+                .get("/orgs/RJ1/admin/import/template.csv?kind=rotas")
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "{name}"
+        );
+
         // Someone who also works for another organisation cannot be renamed by this organisation's upload.
         let rj1_people = store
             .people(&Scope::Platform, rj1.id, &lantern_store::PeopleFilter::All)

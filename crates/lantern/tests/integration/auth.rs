@@ -836,6 +836,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             Anonymous | OrgAdmin | Platform | Foreign => 303,
             _ => 403,
         },
+        // An import template names its kind; without one it is refused with the reason.
+        ("GET", "/orgs/{ods}/admin/import/template.csv") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 400,
+            _ => deny,
+        },
         ("GET", "/orgs/{ods}/admin")
         | ("GET", "/orgs/{ods}/admin/rules/{rule_id}/new-version")
         | ("GET", "/orgs/{ods}/admin/settings")

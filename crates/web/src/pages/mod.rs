@@ -87,6 +87,10 @@ pub fn routes() -> Routes {
         .post("/orgs/{ods}/admin/framework/apply", admin::framework_apply)
         .get("/orgs/{ods}/changes", changes::page)
         .get("/orgs/{ods}/changes/{change_id}", changes::detail)
+        .get(
+            "/orgs/{ods}/admin/import/template.csv",
+            admin::import_template,
+        )
         .upload(
             "/orgs/{ods}/admin/import",
             admin::import_page,

@@ -1,4 +1,5 @@
-//! CSV import through the browser: all-or-nothing, with a downloadable report of every problem.
+//! CSV import through the browser: all-or-nothing, with a downloadable report of every problem; the page explains
+//! every column of each kind of file and offers a template of each to fill in (`template`).
 
 use super::admin_org;
 use crate::auth::sign_in::FieldError;
@@ -30,6 +31,53 @@ pub struct ImportPage {
     report_href: Option<String>,
     file_name: Option<String>,
     done: Option<String>,
+}
+
+impl ImportPage {
+    /// Each kind of file with its columns, for the page's explanations: (code, heading, columns).
+    fn kinds(&self) -> [(&'static str, &'static str, &'static [csv_import::Column]); 2] {
+        [
+            ("staff", "Staff and their posts", CsvKind::Staff.columns()),
+            ("records", "Training records", CsvKind::Records.columns()),
+        ]
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TemplateQuery {
+    kind: Option<String>,
+}
+
+/// A CSV file to fill in: the kind's columns as the header row, and one example row.
+pub async fn template(
+    State(state): State<AppState>,
+    page: Page,
+    Path(ods): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<TemplateQuery>,
+) -> PageResult<Response> {
+    let ctx = admin_org(&state, &page.caller, &ods).await?;
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(CsvKind::parse)
+        .ok_or_else(|| AppError::BadRequest("kind must be staff or records".into()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"lantern-{}-template.csv\"",
+                    kind.code()
+                ),
+            ),
+        ],
+        csv_import::template(kind, ctx.org.ods_code.as_ref()),
+    )
+        .into_response())
 }
 
 pub async fn import_page(
@@ -78,11 +126,7 @@ pub async fn import_submit(
         };
         match field.name() {
             Some("kind") => {
-                kind = match field.text().await.unwrap_or_default().as_str() {
-                    "staff" => Some(CsvKind::Staff),
-                    "records" => Some(CsvKind::Records),
-                    _ => None,
-                }
+                kind = CsvKind::parse(&field.text().await.unwrap_or_default());
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.csv").to_owned();

@@ -21,7 +21,7 @@ pub mod test_out;
 mod users;
 
 pub use framework::{MAX_FRAMEWORK, framework_apply, framework_page, framework_preview};
-pub use import::{MAX_UPLOAD, import_page, import_submit};
+pub use import::{MAX_UPLOAD, import_page, import_submit, template as import_template};
 pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
