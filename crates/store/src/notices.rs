@@ -112,11 +112,12 @@ pub trait NoticeStore: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
-    /// The keys of the organisation's notices recorded since `since`: what a run must not send again.
+    /// The keys of every notice recorded for these people in the organisation, however long ago: what a run must
+    /// not send again (an episode can last years: a requirement missing since a person started).
     async fn notice_keys(
         &self,
         org: OrgId,
-        since: Timestamp,
+        people: &[PersonId],
     ) -> Result<std::collections::HashSet<NoticeKey>>;
 
     /// Records each group's notices as of the run's instant `now` and queues its email to go at `send_from` (the
@@ -177,15 +178,16 @@ pub(crate) fn days_text(days: &[u32]) -> String {
 macro_rules! impl_notice_store {
     ($store:ident, $db:ty) => {
         mod notice_store {
-            use super::$store;
+            use super::{$store, push_ids};
             use crate::batch::BatchProblem;
             use crate::notices::*;
+            use crate::sql::CHUNK;
             use crate::{Result, StoreError};
             use async_trait::async_trait;
             use lantern_domain::access::Scope;
             use lantern_domain::notices::{NoticePolicy, Stage};
             use lantern_domain::{AccountId, OrgId, PersonId, Subject, Timestamp};
-            use sqlx::Row;
+            use sqlx::{QueryBuilder, Row};
             use std::collections::HashSet;
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -263,16 +265,20 @@ macro_rules! impl_notice_store {
                     Ok(())
                 }
 
-                async fn notice_keys(&self, org: OrgId, since: Timestamp) -> Result<HashSet<NoticeKey>> {
-                    let rows = sqlx::query(
-                        "SELECT person_id, subject, level, due_on, stage, recipient FROM notices \
-                         WHERE org_id = $1 AND created_at >= $2",
-                    )
-                    .bind(org.0)
-                    .bind(since)
-                    .fetch_all(&self.pool)
-                    .await?;
-                    rows.iter().map(key_from_row).collect()
+                async fn notice_keys(&self, org: OrgId, people: &[PersonId]) -> Result<HashSet<NoticeKey>> {
+                    let mut out = HashSet::new();
+                    for chunk in people.chunks(CHUNK) {
+                        let mut q = QueryBuilder::<$db>::new(
+                            "SELECT person_id, subject, level, due_on, stage, recipient FROM notices WHERE org_id = ",
+                        );
+                        q.push_bind(org.0);
+                        q.push(" AND person_id IN (");
+                        push_ids(&mut q, chunk.iter().map(|p| p.0));
+                        for r in q.build().fetch_all(&self.pool).await? {
+                            out.insert(key_from_row(&r)?);
+                        }
+                    }
+                    Ok(out)
                 }
 
                 async fn record_notices(&self, org: OrgId, now: Timestamp, send_from: Timestamp, groups: &[NoticeGroup]) -> Result<NoticeRun> {

@@ -14,7 +14,6 @@ pub use scheduler::{Scheduler, run_once};
 
 use crate::AppState;
 use crate::views;
-use chrono::TimeDelta;
 use lantern_domain::access::Scope;
 use lantern_domain::notices::{NoticePolicy, Stage};
 use lantern_domain::rollup::Node;
@@ -23,11 +22,6 @@ use lantern_store::OutgoingMail;
 use lantern_store::PeopleFilter;
 use lantern_store::notices::{NewNotice, NoticeGroup, NoticeKey, NoticeRun, Recipient};
 use std::collections::{BTreeMap, HashMap};
-
-/// Notices older than this are not looked at again: an episode's due date is at most a few years away, but its
-/// notices all fall within a year of it (the longest stage is 365 days), and re-reading every notice ever sent each
-/// hour would grow without end.
-const LOOK_BACK: TimeDelta = TimeDelta::days(400);
 
 pub const PERSON_SUBJECT: &str = "Your training: what is due";
 pub const MANAGER_SUBJECT: &str = "Overdue training in your team";
@@ -76,7 +70,6 @@ pub async fn run_org(
         .await?;
     let keys = rollup.index.requirements();
     let titles = views::titles(&rollup.context.rules, None);
-    let sent = state.store.notice_keys(org.id, now - LOOK_BACK).await?;
     let managers = managers(state, org).await?;
     let digests = if policy.weekly_digest {
         digest::send(state, org, &rollup, &managers, today, now).await?
@@ -116,10 +109,9 @@ pub async fn run_org(
                 due_on,
             };
             if let Some(stage) = policy.person_stage(status, due_on, today) {
-                let i = item(stage, Recipient::Person);
-                if !sent.contains(&i.key) {
-                    own.entry(row.person).or_default().push(i);
-                }
+                own.entry(row.person)
+                    .or_default()
+                    .push(item(stage, Recipient::Person));
             }
             if policy.escalates(status, due_on, today) {
                 // The manager's account goes in the key when the managers are known, below.
@@ -131,6 +123,13 @@ pub async fn run_org(
             }
         }
     }
+    // What was sent already, for the people with something due (whatever its age: an episode can last years).
+    let candidates: Vec<PersonId> = own.keys().chain(escalated.keys()).copied().collect();
+    let sent = state.store.notice_keys(org.id, &candidates).await?;
+    own.retain(|_, items| {
+        items.retain(|i| !sent.contains(&i.key));
+        !items.is_empty()
+    });
     if own.is_empty() && escalated.is_empty() {
         if digests > 0 {
             state.auth.mail_queue.wake();

@@ -503,12 +503,7 @@ const REMINDER_HISTORY: u32 = 50;
 fn notice_row(n: &lantern_store::notices::Notice, view: &views::PersonComplianceView) -> NoticeRow {
     use lantern_store::notices::Recipient;
     let k = &n.key;
-    let title = view
-        .requirements
-        .iter()
-        .find(|q| q.subject == k.subject && q.level == k.level)
-        .map(|q| q.explanation.rule.title.clone())
-        .unwrap_or_else(|| k.subject.to_string());
+    let title = requirement_title(view, &k.subject, k.level);
     let to = match k.recipient {
         Recipient::Person => "to them",
         Recipient::Manager(_) => "to their manager",
@@ -584,6 +579,19 @@ async fn person(
     })
 }
 
+/// A requirement's title as the person's page names it (its code, for one no longer in force).
+fn requirement_title(
+    view: &views::PersonComplianceView,
+    subject: &lantern_domain::Subject,
+    level: u8,
+) -> String {
+    view.requirements
+        .iter()
+        .find(|q| &q.subject == subject && q.level == level)
+        .map(|q| q.explanation.rule.title.clone())
+        .unwrap_or_else(|| subject.to_string())
+}
+
 /// A reminder in words: when, about what, by whom, and what came of it.
 fn reminder_row(
     r: &lantern_store::reminders::Reminder,
@@ -591,12 +599,7 @@ fn reminder_row(
     view: &views::PersonComplianceView,
 ) -> ReminderRow {
     use lantern_store::reminders::ReminderOutcome;
-    let title = view
-        .requirements
-        .iter()
-        .find(|q| q.subject == r.subject && q.level == r.level)
-        .map(|q| q.explanation.rule.title.clone())
-        .unwrap_or_else(|| r.subject.to_string());
+    let title = requirement_title(view, &r.subject, r.level);
     let earlier = |id: Option<i64>| {
         history
             .iter()
