@@ -101,6 +101,20 @@ impl NoticePolicy {
         }
     }
 
+    /// As [`NoticePolicy::person_stage`], for a person who chose only the last reminder before a due date: the
+    /// earlier ones are not theirs; the last one and overdue ones, which the organisation requires, are.
+    pub fn person_stage_last_only(
+        &self,
+        status: Status,
+        due_on: Option<Date>,
+        today: Date,
+    ) -> Option<Stage> {
+        match self.person_stage(status, due_on, today)? {
+            Stage::Before(d) if self.before_days.iter().any(|x| *x < d) => None,
+            s => Some(s),
+        }
+    }
+
     /// Whether the person's managers are to be told today about a requirement overdue since `due_on` (a missing
     /// requirement with no date is overdue since `overdue_since`, when it is known).
     pub fn escalates(&self, status: Status, overdue_since: Option<Date>, today: Date) -> bool {
@@ -197,6 +211,19 @@ mod tests {
             p.person_stage(Status::Compliant, None, today),
             None,
             "no expiry"
+        );
+        assert_eq!(
+            p.person_stage_last_only(Status::Expiring, due(20), today),
+            None,
+            "the 30-day reminder is an early one"
+        );
+        assert_eq!(
+            p.person_stage_last_only(Status::Expiring, due(6), today),
+            Some(Stage::Before(7))
+        );
+        assert_eq!(
+            p.person_stage_last_only(Status::Expired, due(-1), today),
+            Some(Stage::Overdue)
         );
         let quiet = NoticePolicy {
             before_days: vec![],

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use lantern_domain::access::Scope;
 use lantern_domain::notices::{NoticePolicy, Stage};
 use lantern_domain::{AccountId, Date, OrgId, PersonId, Subject, Timestamp};
+use std::collections::HashSet;
 
 /// Who a notice is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,6 +145,22 @@ pub trait NoticeStore: Send + Sync {
     /// The ISO weeks for which this manager's digest is recorded, newest first, at most `limit`.
     async fn digest_weeks(&self, org: OrgId, account: AccountId, limit: u32)
     -> Result<Vec<String>>;
+
+    /// Whether a person takes every reminder before a due date (true, the default) or only the last.
+    async fn early_reminders(&self, org: OrgId, person: PersonId) -> Result<bool>;
+
+    /// Records a person's choice (a new version).
+    async fn set_early_reminders(
+        &self,
+        org: OrgId,
+        person: PersonId,
+        early: bool,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// The people of the organisation who chose only the last reminder before a due date.
+    async fn only_last_reminder(&self, org: OrgId) -> Result<HashSet<PersonId>>;
 
     /// A person's notices, newest first, at most `limit`. NotFound outside the caller's scope.
     async fn person_notices(
@@ -360,6 +377,46 @@ macro_rules! impl_notice_store {
                         .fetch_all(&self.pool)
                         .await?;
                     rows.iter().map(|r| Ok(r.try_get("week")?)).collect()
+                }
+
+                async fn early_reminders(&self, org: OrgId, person: PersonId) -> Result<bool> {
+                    let row = sqlx::query(
+                        "SELECT early_reminders FROM notice_preferences WHERE org_id = $1 AND person_id = $2 ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(org.0)
+                    .bind(person.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(match row {
+                        Some(r) => r.try_get("early_reminders")?,
+                        None => true,
+                    })
+                }
+
+                async fn set_early_reminders(&self, org: OrgId, person: PersonId, early: bool, by: AccountId, now: Timestamp) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO notice_preferences (org_id, person_id, early_reminders, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(org.0)
+                    .bind(person.0)
+                    .bind(early)
+                    .bind(now)
+                    .bind(by.0)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn only_last_reminder(&self, org: OrgId) -> Result<HashSet<PersonId>> {
+                    let rows = sqlx::query(
+                        "SELECT p.person_id FROM notice_preferences p WHERE p.org_id = $1 AND p.early_reminders = $2 \
+                         AND p.id = (SELECT MAX(q.id) FROM notice_preferences q WHERE q.org_id = p.org_id AND q.person_id = p.person_id)",
+                    )
+                    .bind(org.0)
+                    .bind(false)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(|r| Ok(PersonId(r.try_get("person_id")?))).collect()
                 }
 
                 async fn person_notices(&self, scope: &Scope, org: OrgId, person: PersonId, limit: u32) -> Result<Vec<Notice>> {

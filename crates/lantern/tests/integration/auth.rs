@@ -689,6 +689,13 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("GET", "/orgs/{ods}/people/{person_id}/revalidation") => page_auth(in_rj1, 404),
         // Recording evidence is the registrant's or their manager's; an empty (not multipart) form is refused after
         // the access check. Withdrawing an item that does not exist, or fetching its file, is 404.
+        // Only the person chooses their own reminders; an empty form names the field.
+        ("POST", "/orgs/{ods}/people/{person_id}/reminders") => match who {
+            Anonymous => 303,
+            Learner => 400,
+            Foreign => 404,
+            _ => 403,
+        },
         ("POST", "/orgs/{ods}/people/{person_id}/revalidation") => match who {
             Anonymous => 303,
             Auditor | Foreign => deny,

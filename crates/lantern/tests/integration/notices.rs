@@ -234,6 +234,55 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
             "{name}: the person's page lists the automatic reminders"
         );
 
+        // A person chooses only the last reminder before a due date, for themselves only.
+        let mut learner =
+            Client::signed_in(&app, crate::auth::LEARNER.0, crate::auth::LEARNER.1).await;
+        let me = store
+            .account_by_email(crate::auth::LEARNER.0)
+            .await
+            .expect("account")
+            .expect("the learner")
+            .person_id
+            .expect("a person");
+        let own = learner.get(&format!("/orgs/RJ1/people/{}", me.0)).await;
+        assert!(
+            own.body
+                .contains("Your reminders before training falls due"),
+            "{name}: the person's own page offers the choice"
+        );
+        let res = learner
+            .post_form(
+                &format!("/orgs/RJ1/people/{}/reminders", me.0),
+                &[("before", "last")],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert!(
+            !store.early_reminders(rj1.id, me).await.expect("choice"),
+            "{name}"
+        );
+        assert!(
+            store
+                .only_last_reminder(rj1.id)
+                .await
+                .expect("choices")
+                .contains(&me),
+            "{name}"
+        );
+        let res = m
+            .post_form(
+                &format!("/orgs/RJ1/people/{}/reminders", me.0),
+                &[("before", "every")],
+                None,
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::FORBIDDEN,
+            "{name}: not their manager's choice"
+        );
+
         // A second server holding the job's lease keeps this one from running it.
         assert!(
             store

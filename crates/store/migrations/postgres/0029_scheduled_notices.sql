@@ -58,6 +58,20 @@ CREATE TABLE digests (
 CREATE TRIGGER digests_append_only BEFORE UPDATE OR DELETE ON digests
     FOR EACH ROW EXECUTE FUNCTION lantern_append_only();
 
+-- A person's own choice within the policy, in versions (the latest is in force): with early_reminders off they get
+-- only the last reminder before a due date (and every overdue one, which the organisation requires).
+CREATE TABLE notice_preferences (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES organisations(id),
+    person_id BIGINT NOT NULL REFERENCES people(id),
+    early_reminders BOOLEAN NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    recorded_by BIGINT NOT NULL REFERENCES accounts(id)
+);
+CREATE INDEX notice_preferences_person ON notice_preferences (org_id, person_id, id);
+CREATE TRIGGER notice_preferences_append_only BEFORE UPDATE OR DELETE ON notice_preferences
+    FOR EACH ROW EXECUTE FUNCTION lantern_append_only();
+
 -- Leases on background jobs, so that servers sharing one database run each job once at a time: a server takes the
 -- lease when it is free or expired, and gives it back when done. A lock, not a record: rows are replaced.
 CREATE TABLE job_leases (

@@ -64,6 +64,22 @@ BEGIN SELECT RAISE(ABORT, 'digests are append-only'); END;
 CREATE TRIGGER digests_append_only_delete BEFORE DELETE ON digests
 BEGIN SELECT RAISE(ABORT, 'digests are append-only'); END;
 
+-- A person's own choice within the policy, in versions (the latest is in force): with early_reminders off they get
+-- only the last reminder before a due date (and every overdue one, which the organisation requires).
+CREATE TABLE notice_preferences (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    early_reminders INTEGER NOT NULL CHECK (early_reminders IN (0, 1)),
+    recorded_at TEXT NOT NULL,
+    recorded_by INTEGER NOT NULL REFERENCES accounts(id)
+);
+CREATE INDEX notice_preferences_person ON notice_preferences (org_id, person_id, id);
+CREATE TRIGGER notice_preferences_append_only_update BEFORE UPDATE ON notice_preferences
+BEGIN SELECT RAISE(ABORT, 'notice preferences are append-only'); END;
+CREATE TRIGGER notice_preferences_append_only_delete BEFORE DELETE ON notice_preferences
+BEGIN SELECT RAISE(ABORT, 'notice preferences are append-only'); END;
+
 -- Leases on background jobs, so that servers sharing one database run each job once at a time: a server takes the
 -- lease when it is free or expired, and gives it back when done. A lock, not a record: rows are replaced.
 CREATE TABLE job_leases (

@@ -71,6 +71,7 @@ pub async fn run_org(
     let keys = rollup.index.requirements();
     let titles = views::titles(&rollup.context.rules, None);
     let managers = managers(state, org).await?;
+    let last_only = state.store.only_last_reminder(org.id).await?;
     let digests = if policy.weekly_digest {
         digest::send(state, org, &rollup, &managers, today, now).await?
     } else {
@@ -108,7 +109,12 @@ pub async fn run_org(
                 status,
                 due_on,
             };
-            if let Some(stage) = policy.person_stage(status, due_on, today) {
+            let stage = if last_only.contains(&row.person) {
+                policy.person_stage_last_only(status, due_on, today)
+            } else {
+                policy.person_stage(status, due_on, today)
+            };
+            if let Some(stage) = stage {
                 own.entry(row.person)
                     .or_default()
                     .push(item(stage, Recipient::Person));

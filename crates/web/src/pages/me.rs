@@ -60,6 +60,59 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
     })
 }
 
+#[derive(serde::Deserialize)]
+pub struct ReminderChoice {
+    /// "every" (each reminder the organisation sets) or "last" (only the last before a due date).
+    #[serde(default)]
+    before: String,
+}
+
+/// A person's own choice of reminders before a due date: all the organisation sets, or only the last (overdue
+/// reminders go regardless: the organisation requires them). Only they may make it.
+pub async fn reminder_choice(
+    State(state): State<AppState>,
+    page: super::layout::Page,
+    axum::extract::Path((ods, person_id)): axum::extract::Path<(String, i64)>,
+    axum::extract::Form(form): axum::extract::Form<ReminderChoice>,
+) -> PageResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
+    let person = lantern_domain::PersonId(person_id);
+    if !(page.caller.may(Action::ViewOwnTraining(org.id))
+        && page.caller.account.person_id == Some(person))
+    {
+        return Err(crate::AppError::Forbidden(
+            "Only the person themselves chooses their reminders.".into(),
+        )
+        .into());
+    }
+    let early = match form.before.as_str() {
+        "every" => true,
+        "last" => false,
+        other => {
+            return Err(crate::AppError::BadRequest(format!(
+                "before must be every or last, not {other:?}"
+            ))
+            .into());
+        }
+    };
+    state
+        .store
+        .set_early_reminders(
+            org.id,
+            person,
+            early,
+            page.caller.account.id,
+            crate::when::now(),
+        )
+        .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/orgs/{}/people/{person_id}?saved=reminders#reminder-choice",
+        org.ods_code
+    ))
+    .into_response())
+}
+
 /// Records shown at once; the rest sit behind a toggle.
 const LATEST: usize = 15;
 

@@ -33,6 +33,10 @@ pub fn routes() -> Routes {
         .get("/orgs/{ods}", heatmap)
         .get("/orgs/{ods}/units/{unit_id}", unit)
         .get("/orgs/{ods}/people/{person_id}", person)
+        .post(
+            "/orgs/{ods}/people/{person_id}/reminders",
+            me::reminder_choice,
+        )
         .upload(
             "/orgs/{ods}/people/{person_id}/revalidation",
             revalidation::person::page,
@@ -474,6 +478,8 @@ struct PersonPage {
     last_reminded: Option<String>,
     /// The reminders Lantern sent on its own (the organisation's scheduled reminders), newest first.
     notices: Vec<NoticeRow>,
+    /// For the person themselves: their choice of reminders before a due date, and the organisation's days.
+    reminder_choice: Option<(bool, Vec<u32>)>,
     /// The caller may assign them a course (a manager of their unit, an admin).
     may_assign: bool,
     /// Their simulation runs, newest first, with each scenario's title.
@@ -566,7 +572,22 @@ async fn person(
         .collect();
     let simulations =
         crate::sim::runs_of(&state, &page.caller.scope(), org.id, PersonId(person_id)).await?;
+    let own = page
+        .caller
+        .may(lantern_domain::access::Action::ViewOwnTraining(org.id))
+        && page.caller.account.person_id == Some(PersonId(person_id));
+    let reminder_choice = if own {
+        let policy = state.store.notice_policy(org.id).await?;
+        let early = state
+            .store
+            .early_reminders(org.id, PersonId(person_id))
+            .await?;
+        (policy.before_days.len() > 1).then_some((early, policy.before_days))
+    } else {
+        None
+    };
     Ok(PersonPage {
+        reminder_choice,
         notices,
         simulations,
         may_assign: page
