@@ -250,6 +250,11 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
                 .contains("Your reminders before training falls due"),
             "{name}: the person's own page offers the choice"
         );
+        assert!(
+            own.body.contains("href=\"/me\">My training</a>")
+                && !own.body.contains("href=\"/orgs/RJ1?"),
+            "{name}: a learner's way back never leads to a page they may not open"
+        );
         let res = learner
             .post_form(
                 &format!("/orgs/RJ1/people/{}/reminders", me.0),

@@ -106,6 +106,15 @@ async fn admins_and_auditors_open_any_unit_and_the_view_is_ordered_for_the_task(
             "{name}: a manager opens only their own units"
         );
 
+        // A manager's way back from a person's page is their team, never the organisation's heatmap (403 to them).
+        let someone = mine["people"][0]["person_id"].as_i64().unwrap();
+        let person = manager.get(&format!("/orgs/RJ1/people/{someone}")).await;
+        assert!(
+            person.body.contains("href=\"/team\">Team</a>")
+                && !person.body.contains("href=\"/orgs/RJ1?"),
+            "{name}: the manager's breadcrumbs"
+        );
+
         // The auditor looks but does not remind: no remind buttons, and sending is refused.
         let mut auditor = Client::signed_in(&app, AUDITOR.0, AUDITOR.1).await;
         let seen = auditor.get(&format!("/team?unit={managed}")).await;

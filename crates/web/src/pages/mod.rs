@@ -480,6 +480,9 @@ struct PersonPage {
     notices: Vec<NoticeRow>,
     /// For the person themselves: their choice of reminders before a due date, and the organisation's days.
     reminder_choice: Option<(bool, Vec<u32>)>,
+    /// The way back, as (href, label): only to pages the caller may open (a learner's My training, a manager's
+    /// team, an overseer's organisation), never to a 403.
+    crumbs: Vec<(String, String)>,
     /// The caller may assign them a course (a manager of their unit, an admin).
     may_assign: bool,
     /// Their simulation runs, newest first, with each scenario's title.
@@ -586,7 +589,22 @@ async fn person(
     } else {
         None
     };
+    let caller = &page.caller;
+    let crumbs = if caller.may(Action::Audit(org.id)) {
+        vec![
+            ("/".to_owned(), "Organisations".to_owned()),
+            (
+                format!("/orgs/{}?as_at={}", view.ods_code, view.as_at),
+                view.org_name.clone(),
+            ),
+        ]
+    } else if caller.may(Action::Open(Area::MyTeam)) {
+        vec![("/team".to_owned(), "Team".to_owned())]
+    } else {
+        vec![("/me".to_owned(), "My training".to_owned())]
+    };
     Ok(PersonPage {
+        crumbs,
         reminder_choice,
         notices,
         simulations,
