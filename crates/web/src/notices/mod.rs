@@ -136,7 +136,31 @@ pub async fn run_org(
         items.retain(|i| !sent.contains(&i.key));
         !items.is_empty()
     });
-    if own.is_empty() && escalated.is_empty() {
+    // Each manager of the person's unit (or a unit above it) hears once about each overdue item: those not sent
+    // yet, by manager. Done before people are loaded, so long-overdue people already escalated cost nothing more.
+    let mut per_manager: BTreeMap<i64, (&Manager, Vec<Escalation>)> = BTreeMap::new();
+    for (person, (unit, items)) in &escalated {
+        let Some(unit) = unit else {
+            continue;
+        };
+        for m in managers
+            .iter()
+            .filter(|m| rollup.hierarchy.is_within(*unit, m.unit) && m.person != Some(*person))
+        {
+            let entry = per_manager
+                .entry(m.account.0)
+                .or_insert_with(|| (m, Vec::new()));
+            for i in items {
+                let mut i = i.clone();
+                i.key.recipient = Recipient::Manager(m.account);
+                if !sent.contains(&i.key) && !entry.1.iter().any(|(_, x)| x.key == i.key) {
+                    entry.1.push((*person, i));
+                }
+            }
+        }
+    }
+    per_manager.retain(|_, (_, items)| !items.is_empty());
+    if own.is_empty() && per_manager.is_empty() {
         if digests > 0 {
             state.auth.mail_queue.wake();
         }
@@ -145,7 +169,14 @@ pub async fn run_org(
             ..NoticeRun::default()
         });
     }
-    let ids: Vec<PersonId> = own.keys().chain(escalated.keys()).copied().collect();
+    let mut ids: Vec<PersonId> = own.keys().copied().collect();
+    ids.extend(
+        per_manager
+            .values()
+            .flat_map(|(_, items)| items.iter().map(|(p, _)| *p)),
+    );
+    ids.sort_unstable();
+    ids.dedup();
     let people: HashMap<PersonId, lantern_domain::Person> = state
         .store
         .people(&scope, org.id, &PeopleFilter::People(ids))
@@ -176,49 +207,26 @@ pub async fn run_org(
             }),
         });
     }
-
-    // Each manager hears once about each of their people's overdue requirements, in one email per run.
-    let mut per_manager: BTreeMap<i64, ManagerMail> = BTreeMap::new();
-    for (person, (unit, items)) in &escalated {
-        let (Some(unit), Some(p)) = (unit, people.get(person)) else {
+    for (m, items) in per_manager.into_values() {
+        let items: Vec<(String, Item)> = items
+            .into_iter()
+            .filter_map(|(p, i)| Some((people.get(&p)?.display_name(), i)))
+            .collect();
+        if items.is_empty() {
             continue;
-        };
-        for m in managers
-            .iter()
-            .filter(|m| rollup.hierarchy.is_within(*unit, m.unit) && m.person != Some(*person))
-        {
-            for i in items {
-                let mut i = i.clone();
-                i.key.recipient = Recipient::Manager(m.account);
-                if sent.contains(&i.key) {
-                    continue;
-                }
-                let entry = per_manager
-                    .entry(m.account.0)
-                    .or_insert_with(|| ManagerMail {
-                        to: m.email.clone(),
-                        name: m.name.clone(),
-                        items: Vec::new(),
-                    });
-                if !entry.items.iter().any(|(_, x)| x.key == i.key) {
-                    entry.items.push((p.display_name(), i));
-                }
-            }
         }
-    }
-    for ManagerMail { to, name, items } in per_manager.into_values() {
         groups.push(NoticeGroup {
             notices: items
                 .iter()
                 .map(|(_, i)| NewNotice {
                     key: i.key.clone(),
-                    address: Some(to.clone()),
+                    address: Some(m.email.clone()),
                 })
                 .collect(),
             mail: Some(OutgoingMail {
-                to,
+                to: m.email.clone(),
                 subject: MANAGER_SUBJECT.to_owned(),
-                body: manager_email(&name, &org.name, &policy, &items, &url),
+                body: manager_email(&m.name, &org.name, &policy, &items, &url),
             }),
         });
     }
@@ -234,12 +242,8 @@ pub async fn run_org(
     Ok(run)
 }
 
-/// One manager's email: their address and name, and each person's item (by the person's name).
-struct ManagerMail {
-    to: String,
-    name: String,
-    items: Vec<(String, Item)>,
-}
+/// A person's overdue item a manager is to hear about.
+type Escalation = (PersonId, Item);
 
 /// A manager who hears about their people: their account, address and unit.
 pub(crate) struct Manager {
