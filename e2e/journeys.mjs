@@ -255,6 +255,42 @@ try {
   await page.selectOption('#time_zone', 'Europe/London');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save time zone")')]);
   check((await page.textContent('main')).includes('Saved: Time zone'), 'the time zone is saved');
+
+  // Keeping records by hand: a record with its certificate on a person's page, and exemptions.
+  await page.goto(`${BASE}/orgs/RJ1/people/${process.env.LEARNER_PERSON}`);
+  await Promise.all([page.waitForNavigation(), page.click('text=Add a training record')]);
+  await audit(page, 'admin-record-new');
+  await narrow(page, 'admin-record-new');
+  await page.check('#provider-other');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add the record")')]);
+  check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'an empty record form names each missing field');
+  await audit(page, 'admin-record-errors');
+  await page.selectOption('#requirement', { index: 1 });
+  await page.check('#provider-own');
+  await page.setInputFiles('#file', { name: 'certificate.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add the record")')]);
+  check((await page.textContent('main')).includes('The training record is added'), 'a record entered by hand is added');
+  check(await page.locator('#records ~ table a:has-text("Download")').count() >= 1, 'with its certificate to download');
+  await audit(page, 'admin-person-records');
+  await narrow(page, 'admin-person-records');
+  await Promise.all([page.waitForNavigation(), page.locator('a:has-text("Correct or withdraw")').first().click()]);
+  await audit(page, 'admin-record-correct');
+  await narrow(page, 'admin-record-correct');
+  await page.goBack();
+  await Promise.all([page.waitForNavigation(), page.click('text=Grant an exemption')]);
+  await audit(page, 'admin-exemption-new');
+  await narrow(page, 'admin-exemption-new');
+  await page.goto(`${BASE}/orgs/RJ1/admin/exemptions`);
+  await page.selectOption('#unit', { index: 1 });
+  await page.selectOption('#subject', { index: 1 });
+  await page.fill('#until', '2027-05-31');
+  await page.fill('#reason', 'Ward closed for refurbishment');
+  await page.fill('#approved_by', 'Sam Okafor, Chief Nurse');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Show who it covers")')]);
+  const previewed = await page.locator('text=Check who it covers').count();
+  check(previewed === 1 || (await page.locator('.nhsuk-error-summary').count()) === 1, 'a group exemption is shown before it is granted');
+  await audit(page, 'admin-exemptions');
+  await narrow(page, 'admin-exemptions');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.

@@ -254,6 +254,10 @@ pub enum Action {
     RecordEvidence(OrgId, PersonId),
     /// Rules, settings, units, people, imports and accounts of an organisation: granting and removing roles there.
     Administer(OrgId),
+    /// Add, correct or withdraw a training record by hand and grant or end exemptions: the organisation's L&D and
+    /// compliance team (its admins). Managers do not: an exemption changes what the organisation reports, and a
+    /// record entered by hand stands in for a certificate someone checked.
+    KeepRecords(OrgId),
     /// An account's own credentials and status (disable, enable, reset its password), asked from one organisation.
     /// These belong to the account, not to any one organisation, so an organisation admin may act only on an
     /// account whose every role lies in their organisation; anything wider is a platform admin's to do.
@@ -323,6 +327,7 @@ impl Action {
             | Action::Remind(o)
             | Action::RecordEvidence(o, _)
             | Action::Administer(o)
+            | Action::KeepRecords(o)
             | Action::ManageAccount(o, _)
             | Action::ViewOwnTraining(o)
             | Action::Learn(o)
@@ -471,7 +476,7 @@ impl Principal {
                 self.has(org, &[Manager, OrgAdmin])
                     || (self.person == Some(person) && self.has(org, &[Learner]))
             }
-            Action::Administer(org) => self.has(org, &[OrgAdmin]),
+            Action::Administer(org) | Action::KeepRecords(org) => self.has(org, &[OrgAdmin]),
             Action::ManageAccount(org, span) => {
                 self.is_platform_admin()
                     || (span == AccountSpan::Within && self.has(org, &[OrgAdmin]))
@@ -575,6 +580,9 @@ mod tests {
         assert!(auditor.may(Action::Audit(ORG)) && !auditor.may(Action::Administer(ORG)));
         assert!(!auditor.may(Action::Remind(ORG)));
         assert!(admin.may(Action::Administer(ORG)) && admin.may(Action::Audit(ORG)));
+        assert!(admin.may(Action::KeepRecords(ORG)) && !admin.may(Action::KeepRecords(OTHER)));
+        assert!(!manager.may(Action::KeepRecords(ORG)) && !auditor.may(Action::KeepRecords(ORG)));
+        assert!(!learner.may(Action::KeepRecords(ORG)));
         for p in [&learner, &manager, &admin, &auditor] {
             assert!(
                 !p.may(Action::ViewCompliance(OTHER)),

@@ -13,10 +13,12 @@ pub mod ids;
 pub mod local_time;
 pub mod model;
 pub mod notices;
+pub mod record_keeping;
 pub mod regulatory_change;
 pub mod revalidation;
 pub mod rollup;
 pub mod rule_versions;
+pub mod uploads;
 pub mod xapi_mapping;
 
 pub use dates::{Date, Timestamp};

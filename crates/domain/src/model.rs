@@ -753,11 +753,36 @@ pub struct Exemption {
     /// Last day covered, inclusive. None: open-ended.
     pub until: Option<Date>,
     pub recorded_at: Timestamp,
+    /// Who approved it (a name and role), when it was granted in Lantern rather than imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// An end recorded later, bringing its last day forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<ExemptionEnd>,
+}
+
+/// An exemption ended before its last day: from `recorded_at` on, `last_day` is its last day (the day before it
+/// starts, when it was granted by mistake and never applied).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExemptionEnd {
+    pub last_day: Date,
+    pub reason: String,
+    pub recorded_at: Timestamp,
 }
 
 impl Exemption {
     pub fn covers(&self, d: Date) -> bool {
         self.from <= d && self.until.is_none_or(|u| d <= u)
+    }
+
+    /// The exemption as Lantern knew it when `known` says what it knew: an end not yet recorded then does not
+    /// shorten it.
+    pub fn as_known(&self, known: impl Fn(Timestamp) -> bool) -> Exemption {
+        let mut e = self.clone();
+        if let Some(end) = self.ended.as_ref().filter(|x| known(x.recorded_at)) {
+            e.until = Some(e.until.map_or(end.last_day, |u| u.min(end.last_day)));
+        }
+        e
     }
 }
 

@@ -18,6 +18,7 @@ pub mod notices;
 mod outbox;
 mod postgres;
 pub mod read_model;
+pub mod record_keeping;
 pub mod regulatory_changes;
 pub mod reminders;
 pub mod revalidation;
@@ -38,6 +39,7 @@ pub use invitations::*;
 pub use learning::{AuthoringStore, Cmi5Store, LearningStore, PackageStore};
 pub use lrs::LrsStore;
 pub use outbox::*;
+pub use record_keeping::RecordKeepingStore;
 pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
 pub use reminders::ReminderStore;
 pub use revalidation::RevalidationStore;
@@ -202,7 +204,8 @@ pub enum Changes {
 /// courses and attempts [`LearningStore`], SCORM packages and their launches [`PackageStore`], cmi5 packages,
 /// registrations and launch sessions [`Cmi5Store`], what authors make
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
-/// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`].
+/// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`], records and exemptions kept
+/// by hand [`RecordKeepingStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -221,6 +224,7 @@ pub trait Store:
     + SimStore
     + PatientModelStore
     + notices::NoticeStore
+    + RecordKeepingStore
     + read_model::durable::Rollups
     + Send
     + Sync

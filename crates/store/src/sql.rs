@@ -231,8 +231,21 @@ macro_rules! impl_store {
                 from: r.try_get("from_date")?,
                 until: r.try_get("until_date")?,
                 recorded_at: r.try_get("recorded_at")?,
+                approved_by: r.try_get("approved_by")?,
+                ended: match r.try_get::<Option<Date>, _>("x_last_day")? {
+                    Some(last_day) => Some(ExemptionEnd {
+                        last_day,
+                        reason: r.try_get("x_reason")?,
+                        recorded_at: r.try_get("x_recorded_at")?,
+                    }),
+                    None => None,
+                },
             })
         }
+
+        /// Exemptions with their early ends (`exemption_from_row` reads them); add "WHERE e. ...".
+        const EXEMPTION_SELECT: &str = "SELECT e.*, x.last_day AS x_last_day, x.reason AS x_reason, \
+            x.recorded_at AS x_recorded_at FROM exemptions e LEFT JOIN exemption_ends x ON x.exemption_id = e.id";
 
         /// An organisation with its current compliance target (targets are kept as versions).
         const ORG_SELECT: &str = "SELECT o.*, (SELECT t.target_percent FROM organisation_targets t WHERE t.org_id = o.id \
@@ -300,9 +313,10 @@ macro_rules! impl_store {
                         let fact = record_from_row(&r)?;
                         records.entry(fact.record.person_id.0).or_default().push(fact);
                     }
-                    let mut q = QueryBuilder::<$db>::new("SELECT * FROM exemptions WHERE org_id = ");
+                    let mut q = QueryBuilder::<$db>::new(EXEMPTION_SELECT);
+                    q.push(" WHERE e.org_id = ");
                     q.push_bind(org.0);
-                    q.push(" AND person_id IN (");
+                    q.push(" AND e.person_id IN (");
                     push_ids(&mut q, chunk.iter().copied());
                     for r in q.build().fetch_all(&self.pool).await? {
                         let e = exemption_from_row(&r)?;
@@ -713,7 +727,7 @@ macro_rules! impl_store {
                     .bind(person.0).fetch_all(&self.pool).await
                 };
                 let exemptions = async {
-                    sqlx::query("SELECT * FROM exemptions WHERE org_id = $1 AND person_id = $2")
+                    sqlx::query(sqlx::AssertSqlSafe(format!("{EXEMPTION_SELECT} WHERE e.org_id = $1 AND e.person_id = $2")))
                         .bind(org.0).bind(person.0).fetch_all(&self.pool).await
                 };
                 let (posts, who, records, exemptions) = tokio::try_join!(posts, who, records, exemptions)?;

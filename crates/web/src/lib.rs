@@ -16,6 +16,7 @@ pub mod mail;
 pub mod notices;
 mod ops;
 pub mod pages;
+mod records;
 pub mod reminders;
 pub mod report;
 #[cfg(test)]
@@ -99,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .merge(learning::routes().router)
         .merge(authoring::routes().router)
         .merge(sim::routes().router)
+        .merge(records::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -153,6 +155,7 @@ pub fn route_list() -> Vec<(String, String)> {
         learning::cmi5_routes(),
         authoring::routes(),
         sim::routes(),
+        records::routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

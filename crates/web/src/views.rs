@@ -434,6 +434,26 @@ pub struct PersonComplianceView {
     pub records: Vec<RecordView>,
     /// Each professional registration's revalidation: its cycle, dates, requirements and readiness.
     pub revalidation: Vec<lantern_domain::revalidation::Revalidation>,
+    /// The person's exemptions here, as known then, latest first.
+    pub exemptions: Vec<ExemptionView>,
+}
+
+/// An exemption granted to the person: from what, why, for how long, who approved it and any early end.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ExemptionView {
+    pub id: i64,
+    /// The requirement's title ("Fire Safety"), or its code when no rule names it.
+    pub title: String,
+    pub subject: String,
+    pub reason: String,
+    pub from: NaiveDate,
+    /// Its last day, any early end applied.
+    pub until: Option<NaiveDate>,
+    pub approved_by: Option<String>,
+    /// Why it was ended early, when it was.
+    pub ended_because: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -551,6 +571,34 @@ pub async fn person_compliance(
         })
         .collect();
     records.sort_by(|a, b| b.completed_on.cmp(&a.completed_on).then(b.id.cmp(&a.id)));
+    let mut exemptions: Vec<ExemptionView> = p
+        .exemptions
+        .iter()
+        .filter(|e| known(e.recorded_at))
+        .map(|e| {
+            let shown = e.as_known(known);
+            ExemptionView {
+                id: e.id.0,
+                title: titles
+                    .iter()
+                    .find(|((s, _), _)| *s == e.subject)
+                    .map(|(_, t)| t.0.clone())
+                    .unwrap_or_else(|| e.subject.to_string()),
+                subject: e.subject.to_string(),
+                reason: e.reason.clone(),
+                from: e.from,
+                until: shown.until,
+                approved_by: e.approved_by.clone(),
+                ended_because: e
+                    .ended
+                    .as_ref()
+                    .filter(|x| known(x.recorded_at))
+                    .map(|x| x.reason.clone()),
+                recorded_at: e.recorded_at,
+            }
+        })
+        .collect();
+    exemptions.sort_by_key(|e| std::cmp::Reverse((e.from, e.id)));
     let (_, evidence) = revalidation::evidence(state, caller, org.id, person, known_at).await?;
     let revalidation =
         revalidation::summaries(&p.person.registrations, &known_records, &evidence, as_at);
@@ -579,6 +627,7 @@ pub async fn person_compliance(
         counts,
         records,
         revalidation,
+        exemptions,
     })
 }
 

@@ -128,8 +128,7 @@ impl<'a> PersonEngine<'a> {
         let exemption = self
             .exemptions
             .iter()
-            .find(|e| e.subject == rule.subject && e.covers(d))
-            .copied();
+            .find(|e| e.subject == rule.subject && e.covers(d));
 
         // The outcome of the rule's own test.
         let KindOutcome {
@@ -226,6 +225,7 @@ impl<'a> PersonEngine<'a> {
                 exemption_id: e.id,
                 reason: e.reason.clone(),
                 until: e.until,
+                approved_by: e.approved_by.clone(),
             });
             let mut explanation = Explanation {
                 summary: String::new(),

@@ -116,6 +116,7 @@ impl<'a> OrgEngine<'a> {
             .exemptions
             .iter()
             .filter(|e| e.org_id == self.org_id && known(e.recorded_at))
+            .map(|e| e.as_known(known))
             .collect();
         PersonEngine {
             org: self,
@@ -149,7 +150,8 @@ pub struct PersonEngine<'a> {
     org: &'a OrgEngine<'a>,
     posts: Vec<&'a Post>,
     records_by_subject: BTreeMap<&'a str, Vec<&'a RecordFact>>,
-    exemptions: Vec<&'a Exemption>,
+    /// As known at the time asked about (an end recorded later does not shorten one).
+    exemptions: Vec<Exemption>,
 }
 
 impl<'a> PersonEngine<'a> {

@@ -200,6 +200,9 @@ pub struct ExemptionRef {
     pub exemption_id: ExemptionId,
     pub reason: String,
     pub until: Option<Date>,
+    /// Who approved it (a name and role), for one granted in Lantern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 /// Why a status is what it is. A status without an explanation is a bug.

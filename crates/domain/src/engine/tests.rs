@@ -131,6 +131,8 @@ fn exemption(id: i64, subject: &str, reason: &str, from: &str, until: Option<&st
         from: d(from),
         until: until.map(d),
         recorded_at: ts("2015-01-01"),
+        approved_by: None,
+        ended: None,
     }
 }
 
@@ -432,6 +434,50 @@ fn exemption_wins_and_shows_its_reason() {
     assert_eq!(w.st("fire", "2024-12-31"), Status::Exempt);
     assert_eq!(w.st("fire", "2025-01-01"), Status::Expiring);
     assert_eq!(w.st("fire", "2025-01-10"), Status::Expired);
+}
+
+#[test]
+fn an_exemption_ended_early_stops_covering_from_its_new_last_day_once_the_end_is_known() {
+    let mut w = fire_world(vec![record(1, "fire", 1, "2024-01-10")]);
+    let mut e = exemption(
+        7,
+        "fire",
+        "Maternity leave",
+        "2024-05-01",
+        Some("2025-04-30"),
+    );
+    e.approved_by = Some("A Patel, Ward Manager".to_owned());
+    e.ended = Some(ExemptionEnd {
+        last_day: d("2024-09-30"),
+        reason: "Back at work early".to_owned(),
+        recorded_at: ts("2024-10-02"),
+    });
+    w.exemptions = vec![e];
+    let s = w.one("fire", "2024-09-30");
+    assert_eq!(
+        (s.status, s.due_on),
+        (Status::Exempt, Some(d("2024-09-30")))
+    );
+    assert_eq!(
+        s.explanation
+            .exemption
+            .as_ref()
+            .and_then(|x| x.approved_by.as_deref()),
+        Some("A Patel, Ward Manager")
+    );
+    assert!(
+        s.explanation
+            .summary
+            .ends_with("Approved by A Patel, Ward Manager."),
+        "{}",
+        s.explanation.summary
+    );
+    assert_eq!(w.st("fire", "2024-10-01"), Status::Compliant);
+    assert_eq!(w.st("fire", "2025-01-10"), Status::Expired);
+    // Before the end was recorded, Lantern answered with the exemption's own last day, and still does for then.
+    w.known_at = Some(ts("2024-10-01"));
+    assert_eq!(w.st("fire", "2025-01-10"), Status::Exempt);
+    assert_eq!(w.st("fire", "2025-05-01"), Status::Expired);
 }
 
 #[test]

@@ -93,9 +93,13 @@ pub(super) fn summarise(
         Status::Exempt => {
             let ex = e.exemption.as_ref();
             let reason = ex.map(|x| x.reason.as_str()).unwrap_or("exempt");
+            let approved = ex
+                .and_then(|x| x.approved_by.as_deref())
+                .map(|a| format!(" Approved by {a}."))
+                .unwrap_or_default();
             match ex.and_then(|x| x.until) {
-                Some(u) => format!("Exempt from {rule} until {u}: {reason}."),
-                None => format!("Exempt from {rule}: {reason}."),
+                Some(u) => format!("Exempt from {rule} until {u}: {reason}.{approved}"),
+                None => format!("Exempt from {rule}: {reason}.{approved}"),
             }
         }
         Status::Compliant | Status::Expiring => match &e.hours {

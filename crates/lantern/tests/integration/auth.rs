@@ -709,6 +709,29 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/orgs/{ods}/people/{person_id}/revalidation/evidence/{evidence_id}/file") => {
             page_auth(false, 404)
         }
+        // Keeping records by hand is the organisation admins'. Empty forms name what is missing (an upload that is not
+        // multipart is refused after the access check); the matrix's record and exemption do not exist (404). The
+        // file of a record is for whoever may see the person.
+        ("GET", "/orgs/{ods}/people/{person_id}/records/new")
+        | ("GET", "/orgs/{ods}/people/{person_id}/exemptions/new")
+        | ("GET", "/orgs/{ods}/admin/exemptions") => page_auth(matches!(who, OrgAdmin | Platform), deny),
+        ("POST", "/orgs/{ods}/people/{person_id}/records/new")
+        | ("POST", "/orgs/{ods}/people/{person_id}/exemptions/new")
+        | ("POST", "/orgs/{ods}/admin/exemptions") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 400,
+            _ => deny,
+        },
+        ("GET", "/orgs/{ods}/people/{person_id}/records/{record_id}/correct")
+        | ("POST", "/orgs/{ods}/people/{person_id}/records/{record_id}/correct")
+        | ("POST", "/orgs/{ods}/people/{person_id}/records/{record_id}/withdraw")
+        | ("GET", "/orgs/{ods}/people/{person_id}/exemptions/{exemption_id}/end")
+        | ("POST", "/orgs/{ods}/people/{person_id}/exemptions/{exemption_id}/end") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 404,
+            _ => deny,
+        },
+        ("GET", "/orgs/{ods}/people/{person_id}/records/{record_id}/evidence") => page_auth(false, 404),
         ("GET", "/me") => page_auth(who == Learner, 404),
         // Courses are a learner's (their own attempts only); the matrix's course and attempt do not exist, so a
         // learner gets 404 (400 for a submission naming no paper), everyone else in RJ1 403 (a platform admin is no
@@ -1055,6 +1078,8 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{credential_id}", "999999")
         .replace("{mapping_id}", "999999")
         .replace("{evidence_id}", "999999")
+        .replace("{record_id}", "999999")
+        .replace("{exemption_id}", "999999")
         .replace("{image_id}", "999999")
         .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")

@@ -19,6 +19,7 @@ mod mail;
 mod notices;
 mod postgres_tls;
 mod read_model;
+mod record_keeping;
 mod regulators;
 mod regulatory_change;
 mod reminders;

@@ -487,6 +487,8 @@ struct PersonPage {
     may_assign: bool,
     /// Their simulation runs, newest first, with each scenario's title.
     simulations: Vec<(lantern_store::sims::RunSummary, String)>,
+    /// Records entered by hand and the caller's record keeping (`crate::records`).
+    kept: crate::records::PersonRecords,
     layout: Layout,
 }
 
@@ -533,6 +535,7 @@ async fn person(
     page: Page,
     Path((ods, person_id)): Path<(String, i64)>,
     Query(q): Query<AsAtParams>,
+    Query(n): Query<admin::Notice>,
 ) -> PageResult<PersonPage> {
     let when = AsAt::parse(q.as_at.as_deref(), q.known_at.as_deref())?;
     let view =
@@ -603,7 +606,16 @@ async fn person(
     } else {
         vec![("/me".to_owned(), "My training".to_owned())]
     };
+    let kept = crate::records::for_person(
+        &state,
+        caller,
+        org.id,
+        PersonId(person_id),
+        n.saved.as_deref(),
+    )
+    .await?;
     Ok(PersonPage {
+        kept,
         crumbs,
         reminder_choice,
         notices,
