@@ -505,6 +505,58 @@ async fn single_sign_on_through_an_organisations_openid_connect_provider() {
             );
         }
 
+        // Someone on RJ1's staff list with no account: a learner account of their own at first sign-in, linked to
+        // their staff record; later sign-ins follow the identity.
+        let rj1 = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .unwrap();
+        let mut staff = None;
+        for p in store
+            .people(
+                &lantern_store::Scope::Platform,
+                rj1.id,
+                &lantern_store::PeopleFilter::All,
+            )
+            .await
+            .unwrap()
+        {
+            let Some(email) = p.person.email.clone() else {
+                continue;
+            };
+            let in_post = p.posts.iter().any(|x| x.end.is_none());
+            if in_post && store.account_by_email(&email).await.unwrap().is_none() {
+                staff = Some((p.person.id, email));
+                break;
+            }
+        }
+        let (person, email) = staff.expect("someone in post with an email and no account");
+        for round in 0..2 {
+            let mut c = Client::new(&app);
+            let res = sso_round_trip(&mut c, &idp, Identity::new("sub-jit", &email), "RJ1").await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+            assert_eq!(res.location(), "/me", "{name}: round {round}");
+            let me = c.get("/me").await;
+            assert_eq!(me.status, StatusCode::OK, "{name}");
+        }
+        let made = store
+            .account_by_email(&email)
+            .await
+            .unwrap()
+            .expect("an account");
+        assert_eq!(
+            made.person_id,
+            Some(person),
+            "{name}: linked to the staff record"
+        );
+        let grants = store.grants(made.id).await.unwrap();
+        assert_eq!(grants.len(), 1, "{name}: {grants:?}");
+        assert_eq!(
+            (grants[0].role, grants[0].org),
+            (lantern_domain::access::Role::Learner, Some(rj1.id)),
+            "{name}: a learner at RJ1, nothing more"
+        );
+
         // Someone with roles in two organisations signed in by RJ1's provider holds only their RJ1 role.
         let both = store.account_by_email(FOREIGN.0).await.unwrap().unwrap();
         store

@@ -4,7 +4,8 @@
 //!    minutes, puts the state in a cookie for this browser, and redirects to the provider.
 //! 2. `GET /sign-in/sso/callback?code&state`: the state must match the cookie (so nobody can finish a sign-in they
 //!    did not start in this browser) and is used once. The code is exchanged with the PKCE verifier; the ID token
-//!    is verified; its subject or verified email finds the account; a session confined to the organisation starts.
+//!    is verified; its subject or verified email finds the account (or, by email, makes a learner account for
+//!    someone in post on the staff list: `provision.rs`); a session confined to the organisation starts.
 
 use super::{SsoFailure, client};
 use crate::AppState;
@@ -326,13 +327,14 @@ async fn verified_account(
         // ID does for organisation accounts) vouches for the addresses it issues.
         .filter(|_| claims.email_verified() != Some(false));
     let now = Utc::now();
-    let org_name = state
+    let org = state
         .read_model
         .context(state.store.as_ref(), &Scope::Platform, provider.org)
         .await?
         .org
-        .name
         .clone();
+    let org_name = org.name.clone();
+    let today = crate::when::today(&org);
     let who = email
         .clone()
         .unwrap_or_else(|| format!("the identity {subject:?}"));
@@ -360,10 +362,20 @@ async fn verified_account(
                     "the sign-in service did not share a verified email address with Lantern",
                 ));
             };
-            let Some(a) = state.store.account_by_email(email).await? else {
-                return Err(no_account(&format!(
-                    "there is no Lantern account for that address at {org_name}"
-                )));
+            let a = match state.store.account_by_email(email).await? {
+                Some(a) => a,
+                // Someone on the staff list signing in for the first time: a learner account of their own.
+                None => {
+                    match super::provision::new_account(state, provider.org, email, today).await? {
+                        Some(a) => a,
+                        None => {
+                            return Err(no_account(&format!(
+                                "there is no Lantern account for that address at {org_name}, and nobody in post there \
+                             has it on their staff record"
+                            )));
+                        }
+                    }
+                }
             };
             if let Some(other) = state
                 .store
@@ -389,7 +401,10 @@ async fn verified_account(
         .await?
         .iter()
         .any(|g| g.org == Some(provider.org));
-    if !holds_role_here {
+    let provisioned = !holds_role_here
+        && provider.match_on == SsoMatch::Email
+        && super::provision::learner_role(state, provider.org, &account, today).await?;
+    if !holds_role_here && !provisioned {
         return Err(no_account(&format!(
             "that Lantern account has no role at {org_name}"
         )));

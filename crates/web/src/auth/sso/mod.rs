@@ -14,6 +14,7 @@
 
 pub mod flow;
 pub mod network;
+mod provision;
 pub mod settings;
 
 use lantern_domain::OrgId;
