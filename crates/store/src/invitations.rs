@@ -29,6 +29,14 @@ pub struct NewInvitation {
     pub invited_by: AccountId,
 }
 
+/// One invitation of "Invite your staff": the invitation, its link's hash and its email.
+#[derive(Clone, Debug)]
+pub struct StaffInvitation {
+    pub invitation: NewInvitation,
+    pub token_hash: String,
+    pub mail: crate::OutgoingMail,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvitationState {
     Pending,
@@ -71,6 +79,23 @@ pub trait InvitationStore: Send + Sync {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<InvitationId>;
+    /// People in post in the organisation on `today` whose staff record has an email that no account has and no
+    /// pending invitation is for: whom "Invite your staff" would invite, by name. (person, name, email).
+    async fn staff_to_invite(
+        &self,
+        org: OrgId,
+        today: lantern_domain::Date,
+        now: Timestamp,
+    ) -> Result<Vec<(PersonId, String, String)>>;
+    /// Records learner invitations, each linked to its staff record, with each one's email queued in the same
+    /// transaction: all or none. Someone who gained an account or a pending invitation since the list was read is
+    /// left out, with their email. Returns how many were invited.
+    async fn invite_staff(
+        &self,
+        invitations: &[StaffInvitation],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<usize>;
     /// The organisation's invitations that are still waiting or ended in the last 30 days, newest first.
     async fn invitations_in_org(&self, org: OrgId, now: Timestamp) -> Result<Vec<Invitation>>;
     /// The invitation a link names, in whatever state it is.
@@ -207,6 +232,70 @@ macro_rules! impl_invitation_store {
                     .fetch_one(&mut *tx).await?;
                     tx.commit().await?;
                     Ok(InvitationId(id))
+                }
+
+                async fn staff_to_invite(
+                    &self,
+                    org: OrgId,
+                    today: lantern_domain::Date,
+                    now: Timestamp,
+                ) -> Result<Vec<(PersonId, String, String)>> {
+                    let rows = sqlx::query(
+                        "SELECT DISTINCT p.id, p.given_name, p.family_name, LOWER(TRIM(p.email)) AS email FROM people p \
+                         JOIN current_posts x ON x.person_id = p.id AND x.org_id = $1 \
+                         WHERE p.email IS NOT NULL AND TRIM(p.email) <> '' AND x.start_date <= $2 \
+                         AND (x.end_date IS NULL OR x.end_date >= $2) \
+                         AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.email = LOWER(TRIM(p.email)) OR a.person_id = p.id) \
+                         AND NOT EXISTS (SELECT 1 FROM role_invitations i WHERE i.email = LOWER(TRIM(p.email)) \
+                           AND i.accepted_at IS NULL AND i.withdrawn_at IS NULL AND i.expires_at > $3) \
+                         ORDER BY p.family_name, p.given_name, p.id",
+                    )
+                    .bind(org.0).bind(today).bind(now).fetch_all(&self.pool).await?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    let mut seen = std::collections::HashSet::new();
+                    for r in rows {
+                        let email: String = r.try_get("email")?;
+                        // Two staff records with one address: neither can be told apart by it; invite the first.
+                        if crate::accounts::email_problem(&email).is_some() || !seen.insert(email.clone()) {
+                            continue;
+                        }
+                        let name = format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?);
+                        out.push((PersonId(r.try_get("id")?), name, email));
+                    }
+                    Ok(out)
+                }
+
+                async fn invite_staff(
+                    &self,
+                    invitations: &[StaffInvitation],
+                    now: Timestamp,
+                    expires_at: Timestamp,
+                ) -> Result<usize> {
+                    let mut tx = self.begin_write().await?;
+                    let mut done = 0;
+                    for s in invitations {
+                        let new = &s.invitation;
+                        let taken: i64 = sqlx::query_scalar(
+                            "SELECT (SELECT COUNT(*) FROM accounts a WHERE a.email = $1 OR a.person_id = $2) + \
+                             (SELECT COUNT(*) FROM role_invitations i WHERE i.email = $1 AND i.accepted_at IS NULL \
+                              AND i.withdrawn_at IS NULL AND i.expires_at > $3)",
+                        )
+                        .bind(&new.email).bind(new.person.map(|p| p.0)).bind(now).fetch_one(&mut *tx).await?;
+                        if taken > 0 {
+                            continue;
+                        }
+                        sqlx::query(
+                            "INSERT INTO role_invitations (token_hash, email, display_name, org_id, role, unit_id, person_id, \
+                             invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9)",
+                        )
+                        .bind(&s.token_hash).bind(&new.email).bind(new.display_name.trim()).bind(new.org.0)
+                        .bind(new.role.code()).bind(new.person.map(|p| p.0)).bind(new.invited_by.0).bind(now).bind(expires_at)
+                        .execute(&mut *tx).await?;
+                        super::outbox_store::insert_mail(&mut tx, &s.mail, now).await?;
+                        done += 1;
+                    }
+                    tx.commit().await?;
+                    Ok(done)
                 }
 
                 async fn invitations_in_org(&self, org: OrgId, now: Timestamp) -> Result<Vec<Invitation>> {

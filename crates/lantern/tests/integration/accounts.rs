@@ -711,3 +711,89 @@ async fn authorisation_matrix_of_account_actions_and_imports_across_organisation
         );
     }
 }
+
+#[tokio::test]
+async fn an_admin_invites_everyone_on_the_staff_list_in_one_action() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let outbox = tempfile::tempdir().expect("outbox");
+        let auth = lantern_web::AuthConfig {
+            outbox: Some(outbox.path().to_owned()),
+            ..test_auth()
+        };
+        let (app, state) = crate::app_with(&store, auth);
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let page = admin.get("/orgs/RJ1/admin/users").await;
+        let n: usize = page
+            .body
+            .split("as learners</button>")
+            .next()
+            .and_then(|s| s.rsplit("Invite ").next())
+            .and_then(|s| s.split(' ').next())
+            .and_then(|s| s.parse().ok())
+            .expect("the number to invite");
+        assert!(n >= 10, "{name}: the demo staff with an email and no account: {n}");
+
+        let res = post(&mut admin, "/orgs/RJ1/admin/users/invite-staff", &[]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(
+            res.location(),
+            format!("/orgs/RJ1/admin/users?saved={n}+invitations+sent"),
+            "{name}"
+        );
+        crate::deliver(&state).await;
+        let mails: Vec<String> = std::fs::read_dir(outbox.path())
+            .expect("outbox")
+            .map(|e| crate::web::decoded_email(&std::fs::read(e.unwrap().path()).unwrap()))
+            .collect();
+        assert_eq!(mails.len(), n, "{name}: one email each");
+        assert!(
+            mails
+                .iter()
+                .all(|m| m.contains("invites you to Lantern") && m.contains("as Learner")),
+            "{name}"
+        );
+        let page = admin.get("/orgs/RJ1/admin/users").await;
+        assert!(
+            page.body.contains("has an account or an invitation"),
+            "{name}: nobody is left to invite"
+        );
+        let res = post(&mut admin, "/orgs/RJ1/admin/users/invite-staff", &[]).await;
+        assert!(res.location().contains("Nobody+to+invite"), "{name}");
+        crate::deliver(&state).await;
+        assert_eq!(
+            std::fs::read_dir(outbox.path()).expect("outbox").count(),
+            n,
+            "{name}: nobody hears twice"
+        );
+
+        // One of them accepts: their account is linked to their staff record.
+        let to = mails[0]
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .expect("a recipient")
+            .trim()
+            .to_owned();
+        let link = emailed_link(&state, outbox.path(), &to, "/invitations/").await;
+        let mut invitee = Client::new(&app);
+        let res = post(
+            &mut invitee,
+            &link,
+            &[
+                ("action", "accept"),
+                ("password", "a long enough passphrase"),
+                ("confirm", "a long enough passphrase"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let rj1 = store.org_by_code(&Scope::Platform, "RJ1").await.unwrap();
+        let person = store
+            .person_by_email(&Scope::Platform, rj1.id, &to)
+            .await
+            .expect("a staff member");
+        let account = store.account_by_email(&to).await.unwrap().expect("account");
+        assert_eq!(account.person_id, Some(person), "{name}");
+        assert_eq!(invitee.get("/me").await.status, StatusCode::OK, "{name}");
+    }
+}

@@ -927,6 +927,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             OrgAdmin | Platform => 400,
             _ => deny,
         },
+        // Inviting the staff list is an admin's; it answers with the accounts page.
+        ("POST", "/orgs/{ods}/admin/users/invite-staff") => match who {
+            Anonymous => 303,
+            OrgAdmin | Platform => 303,
+            _ => deny,
+        },
         ("POST", "/orgs/{ods}/admin/users/{account_id}/reset")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/access")
         | ("POST", "/orgs/{ods}/admin/users/{account_id}/grants/remove")

@@ -106,6 +106,7 @@ pub fn routes() -> Routes {
             admin::users_page,
             admin::users_submit,
         )
+        .post("/orgs/{ods}/admin/users/invite-staff", admin::invite_staff)
         .post(
             "/orgs/{ods}/admin/users/{account_id}/reset",
             admin::user_reset,

@@ -29,7 +29,7 @@ use lantern_store::{
 use std::collections::HashMap;
 
 /// How long an invitation link works.
-const INVITATION_VALID_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
+pub(super) const INVITATION_VALID_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_users.html")]
@@ -42,6 +42,8 @@ pub struct UsersPage {
     form: NewUserForm,
     errors: Vec<FieldError>,
     saved: Option<String>,
+    /// People in post with an email on their staff record and no account or pending invitation.
+    to_invite: usize,
 }
 
 impl UsersPage {
@@ -175,6 +177,7 @@ pub async fn users_page(
         form: NewUserForm::default(),
         errors: Vec::new(),
         saved: n.saved,
+        to_invite: super::invite_staff::count(&state, &ctx).await?,
     })
 }
 
@@ -269,6 +272,32 @@ async fn send_set_password_link(
 }
 
 /// Emails an invitation link (the token is new each time: a resent invitation's old link stops working).
+/// The invitation email: who invites them, as what, and the link (valid for 7 days).
+pub(super) fn invitation_mail(
+    state: &AppState,
+    token: &str,
+    to: &str,
+    name: &str,
+    inviter: &str,
+    org: &str,
+    role: &str,
+) -> lantern_store::OutgoingMail {
+    let link = format!(
+        "{}/invitations/{token}",
+        state.auth.public_url.trim_end_matches('/')
+    );
+    lantern_store::OutgoingMail {
+        to: to.to_owned(),
+        subject: format!("{org} invites you to Lantern"),
+        body: format!(
+            "Hello {name},\n\n{inviter} at {org} has invited you to use Lantern, its training and compliance \
+             system, as {role}. Open this link within 7 days to accept:\n\n{link}\n\nIf you already have a Lantern \
+             account you will be asked to sign in to it; if not, you will choose a password. Nothing changes \
+             unless you accept. If you were not expecting this, you can ignore this email or decline.\n"
+        ),
+    }
+}
+
 async fn send_invitation(
     state: &AppState,
     token: &str,
@@ -278,23 +307,10 @@ async fn send_invitation(
     org: &str,
     role: &str,
 ) -> Result<(), AppError> {
-    let link = format!(
-        "{}/invitations/{token}",
-        state.auth.public_url.trim_end_matches('/')
-    );
-    crate::mail::send(
-        &state.auth,
-        to,
-        &format!("{org} invites you to Lantern"),
-        &format!(
-            "Hello {name},\n\n{inviter} at {org} has invited you to use Lantern, its training and compliance \
-             system, as {role}. Open this link within 7 days to accept:\n\n{link}\n\nIf you already have a Lantern \
-             account you will be asked to sign in to it; if not, you will choose a password. Nothing changes \
-             unless you accept. If you were not expecting this, you can ignore this email or decline.\n"
-        ),
-    )
-    .await
-    .map_err(AppError::Internal)
+    let mail = invitation_mail(state, token, to, name, inviter, org, role);
+    crate::mail::send_all(&state.auth, &[mail])
+        .await
+        .map_err(AppError::Internal)
 }
 
 pub async fn users_submit(
@@ -450,6 +466,7 @@ pub async fn users_submit(
             form,
             errors,
             saved: None,
+            to_invite: super::invite_staff::count(&state, &ctx).await?,
         },
     )
         .into_response())
