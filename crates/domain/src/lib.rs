@@ -10,6 +10,7 @@ pub mod engine;
 pub mod framework;
 pub mod history;
 pub mod ids;
+pub mod local_requirements;
 pub mod local_time;
 pub mod model;
 pub mod notices;

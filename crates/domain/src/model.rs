@@ -550,6 +550,17 @@ pub struct Clause {
     pub specialties: Vec<String>,
     pub job_roles: Vec<String>,
     pub bands: Vec<String>,
+    /// Units a post must be in (an organisation's local requirement; frameworks never name units), with the names
+    /// they had when chosen, for explanations. A unit chosen with the units within it lists them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<UnitRef>,
+}
+
+/// A unit as a local requirement names it: its id, and its name when the requirement was set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub id: UnitId,
+    pub name: String,
 }
 
 impl Clause {
@@ -564,6 +575,7 @@ impl Clause {
             && any_or_contains(&self.specialties, post.specialty.as_deref())
             && any_or_contains(&self.job_roles, Some(&post.job_role))
             && any_or_contains(&self.bands, post.band.as_deref())
+            && (self.units.is_empty() || self.units.iter().any(|u| u.id == post.unit_id))
     }
 
     /// A short description for explanations, for example "patient-facing Nursing and Midwifery Registered staff".
@@ -590,6 +602,13 @@ impl Clause {
         }
         if !self.bands.is_empty() {
             parts.push(format!("at band {}", self.bands.join(", ")));
+        }
+        if let Some(first) = self.units.first() {
+            // A unit chosen with those within it lists it first.
+            parts.push(match self.units.len() {
+                1 => format!("in {}", first.name),
+                n => format!("in {} and the {} units within it", first.name, n - 1),
+            });
         }
         if parts.len() == 1 && parts[0] == "staff" {
             return "all staff".to_owned();

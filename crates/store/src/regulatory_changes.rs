@@ -150,6 +150,20 @@ macro_rules! impl_change_store {
                     if rule.org_id != c.org {
                         return Err(refused("org", "a rule version for another organisation".into()));
                     }
+                    if rule.framework == lantern_domain::local_requirements::LOCAL_FRAMEWORK {
+                        // An organisation's own requirement brings its own subject, which only it may name.
+                        let ods: String = sqlx::query_scalar("SELECT ods_code FROM organisations WHERE id = $1")
+                            .bind(c.org.0).fetch_one(&mut **tx).await?;
+                        if !rule.subject.as_str().starts_with(&format!("local.{}.", ods.to_ascii_lowercase())) {
+                            return Err(refused("subject", "a local requirement's subject names its own organisation".into()));
+                        }
+                        sqlx::query(
+                            "INSERT INTO competencies (code, name, framework, levels) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (code) DO NOTHING",
+                        )
+                        .bind(rule.subject.as_str()).bind(&rule.title).bind(&rule.framework)
+                        .bind(r#"["Level 1"]"#).execute(&mut **tx).await?;
+                    }
                     // Recorded now, with the change: an answer "as known at" an earlier moment does not see it.
                     let mut rule = rule.clone();
                     rule.created_at = now;

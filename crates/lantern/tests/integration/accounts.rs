@@ -732,7 +732,10 @@ async fn an_admin_invites_everyone_on_the_staff_list_in_one_action() {
             .and_then(|s| s.split(' ').next())
             .and_then(|s| s.parse().ok())
             .expect("the number to invite");
-        assert!(n >= 10, "{name}: the demo staff with an email and no account: {n}");
+        assert!(
+            n >= 10,
+            "{name}: the demo staff with an email and no account: {n}"
+        );
 
         let res = post(&mut admin, "/orgs/RJ1/admin/users/invite-staff", &[]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");

@@ -712,7 +712,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // Keeping records by hand is the organisation admins'. Empty forms name what is missing (an upload that is not
         // multipart is refused after the access check); the matrix's record and exemption do not exist (404). The
         // file of a record is for whoever may see the person.
-        ("GET", "/orgs/{ods}/people/{person_id}/records/new")
+        ("GET", "/orgs/{ods}/admin/local-requirements")
+        | ("GET", "/orgs/{ods}/people/{person_id}/records/new")
         | ("GET", "/orgs/{ods}/people/{person_id}/exemptions/new")
         | ("GET", "/orgs/{ods}/admin/exemptions") => page_auth(matches!(who, OrgAdmin | Platform), deny),
         ("POST", "/orgs/{ods}/people/{person_id}/records/new")
@@ -908,6 +909,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings")
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
         | ("POST", "/orgs/{ods}/admin/settings/notices")
+        | ("POST", "/orgs/{ods}/admin/local-requirements")
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/test-out")

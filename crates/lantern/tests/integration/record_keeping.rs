@@ -521,3 +521,165 @@ async fn exemptions_carry_their_reason_end_and_approver_for_a_person_and_a_group
 fn pairs<'a>(f: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     f.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+#[tokio::test]
+async fn an_organisations_own_requirement_applies_to_the_unit_it_names_and_is_met_like_any_other() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let mut manager = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let team = manager.get("/api/v1/team").await.json();
+        let unit = team["unit_id"].as_i64().expect("a unit");
+        let ward: Vec<i64> = team["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["person_id"].as_i64().unwrap())
+            .collect();
+        let today = chrono::Utc::now().date_naive().to_string();
+        let page = "/orgs/RJ1/admin/local-requirements";
+        assert_eq!(admin.get(page).await.status, StatusCode::OK, "{name}");
+        assert_eq!(
+            manager.get(page).await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+
+        // Mistakes named; nothing made.
+        let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
+        let res = admin
+            .post_form(
+                page,
+                &[
+                    ("title", "x"),
+                    ("refresher_months", "0"),
+                    ("effective_from", &yesterday),
+                    ("reason", ""),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        for message in [
+            "3 to 120 characters",
+            "Enter how often it is renewed",
+            "A new requirement takes effect today",
+            "Say why the organisation asks for it",
+        ] {
+            assert!(res.body.contains(message), "{name}: {message}");
+        }
+
+        // Shown first: whom it makes due. Then added.
+        let unit = unit.to_string();
+        let fields = [
+            ("title", "Medical Devices (Ward)"),
+            ("refresher_months", "12"),
+            ("staff_group", ""),
+            ("job_roles", ""),
+            ("specialties", ""),
+            ("unit", unit.as_str()),
+            ("effective_from", today.as_str()),
+            ("transition_until", ""),
+            ("reason", "Agreed by the Medical Devices Committee"),
+        ];
+        let res = admin.post_form(page, &fields, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
+        assert!(res.body.contains("Nothing has been saved yet"), "{name}");
+        assert!(res.body.contains("Add this requirement"), "{name}");
+        let mut confirmed = fields.to_vec();
+        confirmed.push(("confirm", "yes"));
+        let res = admin.post_form(page, &confirmed, None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert!(
+            res.location()
+                .starts_with("/orgs/RJ1/admin?saved=Medical+Devices"),
+            "{name}"
+        );
+        let res = admin.post_form(page, &confirmed, None).await;
+        assert!(
+            res.body.contains("is already a requirement here"),
+            "{name}: once"
+        );
+        assert!(
+            admin
+                .get("/orgs/RJ1/admin")
+                .await
+                .body
+                .contains("Medical Devices (Ward)"),
+            "{name}: on the rules page"
+        );
+
+        // Everyone in the ward has it to do, with its reason as its source; someone elsewhere does not.
+        let subject = "local.rj1.medical_devices_ward";
+        for p in &ward {
+            let reqs = requirements(&mut admin, *p).await;
+            let r = reqs
+                .iter()
+                .find(|r| r["subject"] == subject)
+                .unwrap_or_else(|| panic!("{name}: person {p} has it"));
+            assert_eq!(r["status"], "missing", "{name}");
+            assert!(
+                r["explanation"]["rule"]["source"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Agreed by the Medical Devices Committee"),
+                "{name}: {r}"
+            );
+        }
+        let rj1 = store
+            .org_by_code(&lantern_store::Scope::Platform, "RJ1")
+            .await
+            .unwrap();
+        let elsewhere = store
+            .people(
+                &lantern_store::Scope::Platform,
+                rj1.id,
+                &lantern_store::PeopleFilter::All,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| !ward.contains(&p.person.id.0) && p.posts.iter().any(|x| x.end.is_none()))
+            .expect("someone elsewhere")
+            .person
+            .id
+            .0;
+        let reqs = requirements(&mut admin, elsewhere).await;
+        // Units within the ward count too; someone outside it and them is not asked.
+        let within = reqs.iter().any(|r| r["subject"] == subject);
+        let team_of_elsewhere = store
+            .person(
+                &lantern_store::Scope::Platform,
+                rj1.id,
+                lantern_domain::PersonId(elsewhere),
+            )
+            .await
+            .unwrap()
+            .posts
+            .iter()
+            .any(|x| x.unit_id.0.to_string() == unit);
+        assert_eq!(within, team_of_elsewhere, "{name}");
+
+        // A record entered by hand meets it.
+        let person = ward[0];
+        let res = admin
+            .post_upload(
+                &format!("/orgs/RJ1/people/{person}/records/new"),
+                &[
+                    ("requirement", &format!("{subject}:1")),
+                    ("completed_on", &today),
+                    ("source", "classroom"),
+                    ("provider", "own"),
+                ],
+                ("", b""),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        assert_eq!(
+            status_of(&requirements(&mut admin, person).await, subject, 1),
+            "compliant",
+            "{name}"
+        );
+    }
+}

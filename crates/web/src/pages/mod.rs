@@ -59,6 +59,11 @@ pub fn routes() -> Routes {
             admin::rule_version_submit,
         )
         .form(
+            "/orgs/{ods}/admin/local-requirements",
+            admin::local_page,
+            admin::local_submit,
+        )
+        .form(
             "/orgs/{ods}/admin/settings",
             admin::settings_page,
             admin::settings_submit,

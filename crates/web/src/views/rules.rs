@@ -324,3 +324,55 @@ pub async fn preview_rule_version(
     let preview = preview_of(state, caller, &org, &rule).await?;
     Ok(Ok((rule, preview)))
 }
+
+/// An organisation's own requirement as the caller's draft makes it (`lantern_domain::local_requirements`), with the
+/// preview of whom it makes due; with `apply`, also written, as a regulatory change with its emails. Or every
+/// problem with the draft. Only the organisation's admins.
+pub async fn local_requirement(
+    state: &AppState,
+    caller: &Caller,
+    ods: &str,
+    draft: &lantern_domain::local_requirements::LocalDraft<'_>,
+    apply: bool,
+) -> Result<Result<(Rule, crate::views::changes::OrgPreview), Vec<Problem>>, AppError> {
+    let scope = caller.scope();
+    let org = state.store.org_by_code(&scope, ods).await?;
+    caller.require(Action::Administer(org.id))?;
+    let ctx = state.store.org_context(&scope, org.id).await?;
+    let author = Author {
+        org_code: &org.ods_code,
+        name: &caller.account.display_name,
+        today: crate::when::today(&org),
+    };
+    let rule = match lantern_domain::local_requirements::new_rule(
+        org.id,
+        draft,
+        &ctx.rules,
+        &author,
+        crate::when::now(),
+    ) {
+        Ok(rule) => rule,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let preview = preview_of(state, caller, &org, &rule).await?;
+    if apply {
+        match crate::views::changes::apply_rule_version(state, caller, &org, &rule, preview.clone())
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(org = %org.ods_code, subject = %rule.subject, "local requirement added");
+            }
+            Err(StoreError::Rejected(problems)) => {
+                return Ok(Err(problems
+                    .into_iter()
+                    .map(|p| Problem {
+                        field: "effective_from",
+                        message: p.message,
+                    })
+                    .collect()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Ok((rule, preview)))
+}

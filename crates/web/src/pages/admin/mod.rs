@@ -14,6 +14,7 @@
 mod framework;
 mod import;
 mod invite_staff;
+mod local;
 mod locks;
 mod people;
 mod rules;
@@ -24,6 +25,7 @@ mod users;
 pub use framework::{MAX_FRAMEWORK, framework_apply, framework_page, framework_preview};
 pub use import::{MAX_UPLOAD, import_page, import_submit, template as import_template};
 pub use invite_staff::invite_staff;
+pub use local::{local_page, local_submit};
 pub use locks::{lock_clear, locks_page};
 pub use people::people_page;
 pub use rules::{period, rule_version_page, rule_version_submit, rules};
