@@ -308,9 +308,11 @@ fn read(
             None
         }
     };
-    let provider_name = match &provider {
-        Some(Provider::Other { name, .. }) => name.as_str(),
-        _ => "the organisation",
+    // Another provider's name is checked whatever else is missing, so the form names every problem at once.
+    let provider_name = if form.provider == "other" {
+        form.provider_name.as_str()
+    } else {
+        "the organisation"
     };
     let proposed = ProposedRecord {
         // The level is checked against the requirement by the store.
@@ -557,6 +559,7 @@ mod tests {
                 "hours",
                 "source",
                 "provider_type",
+                "provider_name",
                 "file"
             ]
         );
