@@ -4,6 +4,7 @@
 //! here can be tested alone and reused by any front end.
 
 pub mod access;
+pub mod calendar;
 pub mod dates;
 pub mod email;
 pub mod engine;

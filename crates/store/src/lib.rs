@@ -9,6 +9,7 @@
 mod accounts;
 mod batch;
 mod batch_write;
+pub mod calendar;
 pub mod csv_import;
 mod invitations;
 pub mod learning;
@@ -35,6 +36,7 @@ pub mod virtual_patients;
 
 pub use accounts::*;
 pub use batch::*;
+pub use calendar::CalendarStore;
 pub use invitations::*;
 pub use learning::{AuthoringStore, Cmi5Store, LearningStore, PackageStore};
 pub use lrs::LrsStore;
@@ -205,7 +207,7 @@ pub enum Changes {
 /// registrations and launch sessions [`Cmi5Store`], what authors make
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
 /// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`], records and exemptions kept
-/// by hand [`RecordKeepingStore`].
+/// by hand [`RecordKeepingStore`], calendar subscriptions [`CalendarStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -225,6 +227,7 @@ pub trait Store:
     + PatientModelStore
     + notices::NoticeStore
     + RecordKeepingStore
+    + CalendarStore
     + read_model::durable::Rollups
     + Send
     + Sync

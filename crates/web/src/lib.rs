@@ -9,6 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod authoring;
+mod calendar;
 pub mod content;
 mod error;
 pub mod learning;
@@ -101,6 +102,7 @@ pub fn app(state: AppState) -> Router {
         .merge(authoring::routes().router)
         .merge(sim::routes().router)
         .merge(records::routes().router)
+        .merge(calendar::routes().router)
         .merge(api_router)
         // The outer layer runs first: the session is found before the CSRF check, which needs the session's token.
         .layer(axum::middleware::from_fn_with_state(
@@ -122,6 +124,8 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::routes(openapi_json).router)
         .merge(source::routes().router)
         .merge(pages::about::routes().router)
+        // A calendar app fetches the feed with no session: its link is the credential.
+        .merge(calendar::public_routes().router)
         // Any other path: the designed "Page not found" (JSON under /api/).
         .fallback(pages::about::not_found)
         .with_state(state.clone())
@@ -156,6 +160,8 @@ pub fn route_list() -> Vec<(String, String)> {
         authoring::routes(),
         sim::routes(),
         records::routes(),
+        calendar::routes(),
+        calendar::public_routes(),
         pages::asset_routes(),
         ops::routes(Arc::new(String::new())),
         source::routes(),

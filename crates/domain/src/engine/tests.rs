@@ -2320,3 +2320,40 @@ fn fixture_dates_are_consistent() {
     assert_eq!(sub_days(d("2025-01-15"), 60), d("2024-11-16"));
     assert_eq!(sub_days(d("2024-03-01"), 60), d("2024-01-01"));
 }
+
+// --- What is coming up (calendar) -----------------------------------------------------------------------------------
+
+#[test]
+fn the_calendar_lists_expiries_and_exemption_ends_coming_up_and_never_what_is_overdue() {
+    use crate::calendar::{DueKind, upcoming};
+    let mut w = fire_world(vec![record(1, "fire", 1, "2024-01-10")]);
+    let reqs = w.explain(d("2024-06-01"));
+    let due = reqs[0].due_on.expect("a due date");
+    let coming = upcoming(&reqs, d("2024-06-01"), d("2025-06-01"));
+    assert_eq!(coming.len(), 1);
+    assert_eq!((coming[0].on, coming[0].kind), (due, DueKind::Expires));
+    assert!(
+        coming[0].summary().ends_with("level 1 expires"),
+        "{}",
+        coming[0].summary()
+    );
+    // Outside the window: nothing.
+    assert!(upcoming(&reqs, d("2024-06-01"), due.pred_opt().unwrap()).is_empty());
+    // Overdue: due now, not coming up.
+    let later = w.explain(d("2025-06-01"));
+    assert!(upcoming(&later, d("2025-06-01"), d("2026-06-01")).is_empty());
+    // An exemption's last day.
+    w.exemptions = vec![exemption(
+        3,
+        "fire",
+        "Maternity leave",
+        "2025-05-01",
+        Some("2025-10-31"),
+    )];
+    let exempt = w.explain(d("2025-06-01"));
+    let coming = upcoming(&exempt, d("2025-06-01"), d("2026-06-01"));
+    assert_eq!(
+        coming.iter().map(|c| (c.on, c.kind)).collect::<Vec<_>>(),
+        [(d("2025-10-31"), DueKind::ExemptionEnds)]
+    );
+}

@@ -733,7 +733,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             _ => deny,
         },
         ("GET", "/orgs/{ods}/people/{person_id}/records/{record_id}/evidence") => page_auth(false, 404),
-        ("GET", "/me") => page_auth(who == Learner, 404),
+        ("GET", "/me") | ("GET", "/me/calendar") | ("POST", "/me/calendar/link") => {
+            page_auth(who == Learner, 404)
+        }
+        ("POST", "/me/calendar/link/end") => 303,
+        // The feed's link is its credential: an unknown one is 404 for anyone.
+        ("GET", "/calendar/{token}") => 404,
         // Courses are a learner's (their own attempts only); the matrix's course and attempt do not exist, so a
         // learner gets 404 (400 for a submission naming no paper), everyone else in RJ1 403 (a platform admin is no
         // learner either), the foreign admin 404.
@@ -953,7 +958,9 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         ("GET", "/team")
         | ("GET", "/team.csv")
         | ("GET", "/team.xlsx")
-        | ("GET", "/team/revalidation") => {
+        | ("GET", "/team/revalidation")
+        | ("GET", "/team/calendar")
+        | ("GET", "/team/calendar.ics") => {
             page_auth(matches!(who, Manager | OrgAdmin | Auditor | Foreign), 403)
         }
         // The confirmation lists everyone shown who is overdue; sending needs the unit named (an empty form is

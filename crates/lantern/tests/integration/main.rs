@@ -9,6 +9,7 @@ mod api_twins;
 mod auth;
 mod authoring;
 mod browser;
+mod calendar;
 mod cmi5;
 mod history;
 mod import;
