@@ -51,6 +51,17 @@ try {
   check(await page.locator('.nhsuk-card').count() >= 10, 'the explanation has a card per requirement');
   await audit(page, 'learner-explanation');
 
+  // Learner: the calendar of what falls due, and the link to subscribe to it (shown once).
+  await page.goto(`${BASE}/me`);
+  await Promise.all([page.waitForNavigation(), page.click('text=My training calendar')]);
+  check(await page.locator('.lantern-calendar li').count() >= 1, 'the calendar lists what falls due');
+  await audit(page, 'learner-calendar');
+  await narrow(page, 'learner-calendar');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Make my calendar link")')]);
+  check((await page.textContent('.lantern-credential-secret')).includes('/calendar/'), 'the calendar link is shown once');
+  await audit(page, 'learner-calendar-link');
+  await narrow(page, 'learner-calendar-link');
+
   // Learner: revalidation. The NMC card lists every requirement; a file that is not a PDF, PNG or JPEG is refused;
   // feedback with a signed PDF is recorded and listed with its download.
   await page.goto(`${BASE}/me`);
@@ -142,6 +153,11 @@ try {
   check(await page.locator('table tbody tr').count() >= 1, 'it lists the registrants');
   await audit(page, 'manager-team-revalidation');
   await narrow(page, 'manager-team-revalidation');
+  await page.goBack();
+  await Promise.all([page.waitForNavigation(), page.click('text=What falls due in the coming weeks')]);
+  check((await page.textContent('h1')).includes('What falls due'), 'the team calendar');
+  await audit(page, 'manager-team-calendar');
+  await narrow(page, 'manager-team-calendar');
   await page.goBack();
   await Promise.all([page.waitForNavigation(), page.locator('table tbody tr th a').first().click()]);
   check(page.url().includes('/people/'), 'drill down from the team to a person');
