@@ -23,6 +23,7 @@ pub mod record_keeping;
 pub mod regulatory_changes;
 pub mod reminders;
 pub mod revalidation;
+pub mod saved_views;
 mod scope;
 pub mod sims;
 mod sql;
@@ -45,6 +46,7 @@ pub use record_keeping::RecordKeepingStore;
 pub use regulatory_changes::{AppliedChange, AppliedKind, ChangeStore, NewChange};
 pub use reminders::ReminderStore;
 pub use revalidation::RevalidationStore;
+pub use saved_views::SavedViewStore;
 pub use scope::{Grant, Reach, Scope};
 pub use sims::SimStore;
 pub use sso::*;
@@ -207,7 +209,8 @@ pub enum Changes {
 /// registrations and launch sessions [`Cmi5Store`], what authors make
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
 /// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`], records and exemptions kept
-/// by hand [`RecordKeepingStore`], calendar subscriptions [`CalendarStore`].
+/// by hand [`RecordKeepingStore`], calendar subscriptions [`CalendarStore`], saved views
+/// [`SavedViewStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -228,6 +231,7 @@ pub trait Store:
     + notices::NoticeStore
     + RecordKeepingStore
     + CalendarStore
+    + SavedViewStore
     + read_model::durable::Rollups
     + Send
     + Sync

@@ -965,6 +965,14 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         }
         // The confirmation lists everyone shown who is overdue; sending needs the unit named (an empty form is
         // refused rather than reminding a whole organisation). Auditors only look.
+        // Saving a view needs a unit the caller may open; an empty name is refused. Removing a view that is not
+        // the caller's is 404 for anyone.
+        ("POST", "/team/views") => match who {
+            Anonymous => 303,
+            Manager | OrgAdmin | Auditor | Foreign => 400,
+            _ => 403,
+        },
+        ("POST", "/team/views/{view_id}/remove") => page_auth(false, 404),
         ("GET", "/team/remind") => page_auth(matches!(who, Manager | OrgAdmin | Foreign), 403),
         ("POST", "/team/remind") => match who {
             Anonymous => 303,
@@ -1095,6 +1103,7 @@ fn fill(path: &str, p: &Params) -> String {
         .replace("{evidence_id}", "999999")
         .replace("{record_id}", "999999")
         .replace("{exemption_id}", "999999")
+        .replace("{view_id}", "999999")
         .replace("{image_id}", "999999")
         .replace("{change_id}", "999999")
         .replace("{code}", "no-such-course")

@@ -278,3 +278,80 @@ async fn admins_and_auditors_open_any_unit_and_the_view_is_ordered_for_the_task(
         }
     }
 }
+
+#[tokio::test]
+async fn a_manager_saves_views_of_the_team_and_only_they_see_them() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut manager = Client::signed_in(&app, MANAGER.0, MANAGER.1).await;
+        let unit = manager.get("/api/v1/team").await.json()["unit_id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        let save = |status: &'static str, view_name: &'static str| {
+            vec![
+                ("unit", unit.clone()),
+                ("status", status.to_owned()),
+                ("sort", "name".to_owned()),
+                ("view_name", view_name.to_owned()),
+            ]
+        };
+        let form = save("overdue", "Overdue first");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = manager.post_form("/team/views", &fields, None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let href = format!("/team?unit={unit}&status=overdue&sort=name");
+        assert_eq!(res.location(), href, "{name}: back to the view saved");
+        let page = manager.get("/team").await;
+        assert!(
+            page.body.contains(&format!(
+                "href=\"{}\">Overdue first</a>",
+                href.replace('&', "&#38;")
+            )),
+            "{name}: listed, with its link"
+        );
+        // The same name again replaces it; an empty name is refused.
+        let form = save("expiring", "overdue FIRST");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        manager.post_form("/team/views", &fields, None).await;
+        let page = manager.get("/team").await;
+        assert_eq!(
+            page.body.matches("/team/views/").count(),
+            1,
+            "{name}: one view"
+        );
+        assert!(page.body.contains("status=expiring"), "{name}: the new one");
+        let form = save("expiring", "  ");
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = manager.post_form("/team/views", &fields, None).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(res.body.contains("Give the view a name"), "{name}");
+
+        // Nobody else sees or removes it.
+        let id: i64 = page
+            .body
+            .split("/team/views/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .and_then(|s| s.parse().ok())
+            .expect("its id");
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        assert!(
+            !admin.get("/team").await.body.contains("overdue FIRST"),
+            "{name}"
+        );
+        let res = admin
+            .post_form(&format!("/team/views/{id}/remove"), &[], None)
+            .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{name}");
+        let res = manager
+            .post_form(&format!("/team/views/{id}/remove"), &[], None)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert!(
+            !manager.get("/team").await.body.contains("overdue FIRST"),
+            "{name}: removed"
+        );
+    }
+}

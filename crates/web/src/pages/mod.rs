@@ -183,6 +183,8 @@ pub fn routes() -> Routes {
         .get("/team.xlsx", team::xlsx)
         .form("/team/remind", team::remind_confirm, team::remind)
         .get("/team/revalidation", team::revalidation)
+        .post("/team/views", team::save_view)
+        .post("/team/views/{view_id}/remove", team::remove_view)
         .form("/sign-in", sign_in::page, sign_in::submit)
         .post("/sign-out", sign_in::sign_out)
         .get("/sign-in/sso/callback", crate::auth::sso::flow::callback)

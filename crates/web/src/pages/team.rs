@@ -7,9 +7,11 @@
 
 mod remind;
 mod revalidation;
+mod saved;
 
 pub use remind::{remind, remind_confirm};
 pub use revalidation::page as revalidation;
+pub use saved::{remove as remove_view, save as save_view};
 
 use super::layout::{Layout, Page};
 use super::{PageResult, StatusExt};
@@ -42,6 +44,8 @@ pub struct TeamPage {
     /// The filter as fields, for forms that keep it.
     filter_fields: Vec<(&'static str, String)>,
     notice: Notice,
+    /// The caller's saved views of the team view.
+    saved: Vec<lantern_store::saved_views::SavedView>,
 }
 
 /// What the last round of reminders did, for the notice above the table.
@@ -259,7 +263,12 @@ async fn team(
     }
     let filter_fields = filter.fields(UnitId(view.unit_id));
     let query = query_string(&filter_fields);
+    let saved = state
+        .store
+        .saved_views(caller.account.id, saved::PAGE)
+        .await?;
     Ok(TeamPage {
+        saved,
         layout,
         query,
         filter_fields,
