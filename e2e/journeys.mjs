@@ -173,9 +173,23 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('a[href="/orgs/RJ1"]')]);
   check(await page.locator('.heatmap').count() === 1, 'the heatmap is drawn');
   await audit(page, 'admin-heatmap');
+  // Cells are not tab stops: only the units' names (and their "below" and "Who is overdue" links) are.
+  const tabStops = await page.locator('.heatmap a').count();
+  const cells = await page.locator('.heatmap tbody td').count();
+  check(tabStops < cells / 4, `far fewer links than cells (${tabStops} links, ${cells} cells)`);
+  // The header row stays in view as the map scrolls.
+  await page.locator('.lantern-heat-scroll').evaluate((e) => { e.scrollTop = 400; });
+  const headTop = await page.locator('.heatmap thead th').first().evaluate((e) => e.getBoundingClientRect().top - e.closest('.lantern-heat-scroll').getBoundingClientRect().top);
+  check(Math.abs(headTop) < 2, `the heatmap's header row is sticky (${headTop})`);
+  await page.locator('.lantern-heat-scroll').evaluate((e) => { e.scrollTop = 0; });
+  await narrow(page, 'admin-heatmap');
+  await page.setViewportSize({ width: 390, height: 844 });
+  check(await page.locator('.lantern-heat-list li').first().isVisible(), 'on a phone the map is a list of units');
+  check(!(await page.locator('.lantern-heat-scroll').isVisible()), 'and the table gives way');
+  await page.setViewportSize({ width: 1280, height: 720 });
   // A cell's "N overdue" opens those N people in the team view, which the admin may open for any unit.
-  const cellLink = page.locator('a.lantern-overdue').first();
-  const said = Number((await cellLink.textContent()).match(/^(\d+) overdue/)[1]);
+  const cellLink = page.locator('.heatmap tbody tr[data-unit] td:has(small)').first();
+  const said = Number((await cellLink.locator('small').textContent()).match(/^(\d+) overdue/)[1]);
   await Promise.all([page.waitForNavigation(), cellLink.click()]);
   check(page.url().includes('/team?') && page.url().includes('status=overdue'), `the cell opens the team view: ${page.url()}`);
   check((await page.textContent('#team-shown')).includes(`Showing ${said} of`), `it shows the ${said} the cell counted`);

@@ -147,3 +147,25 @@ if (simClock) {
 for (const input of document.querySelectorAll('[data-select-on-focus]')) {
   input.addEventListener('focus', () => input.select());
 }
+
+// - the heatmap (table[data-cell-base]): a click on a cell opens the people behind it: for the organisation's admins
+//   and auditors on today's map (data-team), a cell with people overdue opens exactly them in the team view; else the
+//   unit's page for that requirement. Cells are not links, so a trust's map is not thousands of tab stops; for the
+//   keyboard, the unit's name is the row's link (its page has every requirement) with "Who is overdue" beside it.
+for (const table of document.querySelectorAll('table[data-cell-base]')) {
+  const heads = [...table.querySelectorAll('thead th')];
+  table.addEventListener('click', (event) => {
+    const cell = event.target.closest('td');
+    const row = cell?.closest('tr[data-unit]');
+    if (!cell || !row || event.target.closest('a')) return;
+    const head = heads[cell.cellIndex]?.dataset;
+    const unit = row.dataset.unit;
+    let href = `${table.dataset.cellBase}${unit}?${table.dataset.cellQuery}`;
+    if (table.dataset.team && head?.r && cell.querySelector('small')) {
+      href = `/team?unit=${unit}&requirement=${encodeURIComponent(head.r)}&status=overdue`;
+    } else if (head?.q) {
+      href += `&${head.q}`;
+    }
+    window.location.assign(href);
+  });
+}

@@ -129,20 +129,40 @@ async fn admins_and_auditors_open_any_unit_and_the_view_is_ordered_for_the_task(
             .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}");
 
-        // A heatmap cell's "N overdue" opens those N in the team view.
+        // A heatmap cell's "N overdue" opens those N in the team view (lantern.js builds the address from the row's
+        // unit and the column's requirement, as here).
         let heatmap = admin.get("/orgs/RJ1").await;
-        let (href, after) = heatmap
+        assert!(
+            heatmap.body.contains("data-team=\"yes\""),
+            "{name}: an admin's map opens the team view"
+        );
+        let columns: Vec<&str> = heatmap
             .body
-            .split("href=\"/team?unit=")
-            .nth(1)
-            .and_then(|s| s.split_once("\">"))
-            .expect("the overdue counts are links to the team view");
-        let first = &format!("/team?unit={}", href.replace("&amp;", "&"));
-        let said: usize = after
-            .split(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .expect("the count in the link");
+            .split("data-r=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        let (first, said) = heatmap
+            .body
+            .split("<tr data-unit=\"")
+            .skip(1)
+            .find_map(|row| {
+                let (unit, rest) = row.split_once('"')?;
+                // The first cell is "All"; the others follow the columns.
+                let cells: Vec<&str> = rest.split("<td ").skip(2).collect();
+                cells.iter().enumerate().find_map(|(i, c)| {
+                    let n: usize = c.split("<small>").nth(1)?.split(' ').next()?.parse().ok()?;
+                    Some((
+                        format!(
+                            "/team?unit={unit}&requirement={}&status=overdue",
+                            columns[i]
+                        ),
+                        n,
+                    ))
+                })
+            })
+            .expect("a cell with people overdue");
+        let first = &first;
         let api = admin
             .get(&first.replacen("/team?", "/api/v1/team?", 1))
             .await

@@ -4,6 +4,7 @@
 pub mod about;
 pub(crate) mod admin;
 mod changes;
+mod heatmap;
 pub mod layout;
 mod me;
 mod report;
@@ -30,7 +31,7 @@ pub fn routes() -> Routes {
     use crate::auth::{reset, sign_in};
     Routes::new()
         .get("/", home)
-        .get("/orgs/{ods}", heatmap)
+        .get("/orgs/{ods}", heatmap::page)
         .get("/orgs/{ods}/units/{unit_id}", unit)
         .get("/orgs/{ods}/people/{person_id}", person)
         .post(
@@ -341,95 +342,6 @@ async fn admin_home(State(state): State<AppState>, page: Page) -> PageResult<Res
 struct AsAtParams {
     as_at: Option<String>,
     known_at: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "heatmap.html")]
-struct HeatmapPage {
-    view: views::OrgComplianceView,
-    today: chrono::NaiveDate,
-    layout: Layout,
-    /// Auditors and admins get the point-in-time report link.
-    can_audit: bool,
-    /// May see the organisation's changes to requirements.
-    can_see_changes: bool,
-    /// A cell's "9 overdue" opens those 9 in the team view: for the organisation's admins and auditors, on today's
-    /// map (the team view is today's).
-    overdue_to_team: bool,
-}
-
-impl HeatmapPage {
-    /// The date and, when asked, the knowledge time, as a query string for the page's links (escaped by the
-    /// template).
-    fn when_query(&self) -> String {
-        match self.view.known_at {
-            Some(k) => format!(
-                "as_at={}&known_at={}",
-                self.view.as_at,
-                k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-            ),
-            None => format!("as_at={}", self.view.as_at),
-        }
-    }
-
-    /// Some rows have units below them that the page does not show.
-    fn drills(&self) -> bool {
-        self.view.rows.iter().any(|r| r.units_not_shown > 0)
-    }
-
-    /// The colour band of a cell: 5 at or above target, down to 0 at 30 points or more below; "na" when n/a.
-    fn band(&self, percent: &Option<f64>) -> String {
-        match percent {
-            None => "na".to_owned(),
-            Some(p) => {
-                let gap = self.view.target_percent - p;
-                let b = if gap <= 0.0 {
-                    5
-                } else if gap <= 5.0 {
-                    4
-                } else if gap <= 10.0 {
-                    3
-                } else if gap <= 20.0 {
-                    2
-                } else if gap <= 30.0 {
-                    1
-                } else {
-                    0
-                };
-                b.to_string()
-            }
-        }
-    }
-}
-
-fn pct(p: &Option<f64>) -> String {
-    match p {
-        Some(p) => format!("{p:.0}%"),
-        None => "n/a".to_owned(),
-    }
-}
-
-async fn heatmap(
-    State(state): State<AppState>,
-    page: Page,
-    Path(ods): Path<String>,
-    Query(q): Query<crate::api::organisation_compliance::OrgComplianceQuery>,
-) -> PageResult<HeatmapPage> {
-    let when = AsAt::parse(q.as_at.as_deref(), q.known_at.as_deref())?;
-    let levels = views::Levels::Fit(views::org_compliance::PAGE_ROWS);
-    let view = views::org_compliance(&state, &page.caller, &ods, when, q.within()?, levels).await?;
-    let org = state.store.org_by_code(&page.caller.scope(), &ods).await?;
-    let today = crate::when::today(&org);
-    Ok(HeatmapPage {
-        overdue_to_team: page.caller.scope().overseen_orgs().contains(&org.id)
-            && view.as_at == today
-            && view.known_at.is_none(),
-        view,
-        today,
-        layout: page.layout,
-        can_audit: page.caller.may(Action::Audit(org.id)),
-        can_see_changes: page.caller.may(Action::ViewChanges(org.id)),
-    })
 }
 
 #[derive(Template, WebTemplate)]
