@@ -4,7 +4,7 @@
 // crates/lantern/tests/integration/browser.rs run the scripts against a server they start.
 
 import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -36,7 +36,7 @@ export function check(condition, message) {
 }
 
 /// axe-core on the current page (evaluated through the DevTools protocol, which the page's CSP does not govern,
-/// so the page itself keeps its strict policy), then a full-page screenshot.
+/// so the page itself keeps its strict policy), a full-page screenshot, and the 390 px check (`narrow`).
 export async function audit(page, name) {
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
@@ -48,22 +48,9 @@ export async function audit(page, name) {
   check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
   await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
   pagesChecked += 1;
-  if (process.env.LANTERN_E2E_PROBE_NARROW) {
-    // A survey, not a check: which pages would scroll sideways at 390 px, written to narrow-probe.txt beside the
-    // screenshots (LANTERN_E2E_PROBE_NARROW=1 cargo test -p lantern --test integration -- browser::). Pages the
-    // journeys check for it call `narrow` instead, which fails.
-    const size = page.viewportSize();
-    await page.setViewportSize({ width: 390, height: 844 });
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (wide > 390) {
-      const over = await page.evaluate(() => [...document.querySelectorAll('main *')]
-        .filter((e) => e.getBoundingClientRect().right > 391 && !e.closest('[tabindex="0"][role="region"]'))
-        .slice(0, 4)
-        .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}#${e.id}`));
-      appendFileSync(`${SHOTS}/narrow-probe.txt`, `${LABEL} ${name}: ${wide} px ${over.join(' ')}\n`);
-    }
-    await page.setViewportSize(size);
-  }
+  // Every page audited must fit a phone: nothing may need sideways scrolling at 390 px.
+  const size = page.viewportSize();
+  await narrow(page, name, size ?? undefined);
 }
 
 /// The page at a phone's width (390 px): nothing may need sideways scrolling. Restores `width` x `height` after.

@@ -56,11 +56,9 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('text=My training calendar')]);
   check(await page.locator('.lantern-calendar li').count() >= 1, 'the calendar lists what falls due');
   await audit(page, 'learner-calendar');
-  await narrow(page, 'learner-calendar');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Make my calendar link")')]);
   check((await page.textContent('.lantern-credential-secret')).includes('/calendar/'), 'the calendar link is shown once');
   await audit(page, 'learner-calendar-link');
-  await narrow(page, 'learner-calendar-link');
 
   // Learner: revalidation. The NMC card lists every requirement; a file that is not a PDF, PNG or JPEG is refused;
   // feedback with a signed PDF is recorded and listed with its download.
@@ -70,7 +68,6 @@ try {
   check(page.url().endsWith('/revalidation'), `the revalidation page: ${page.url()}`);
   check((await page.textContent('h1')).includes('Revalidation'), 'the revalidation heading');
   await audit(page, 'learner-revalidation');
-  await narrow(page, 'learner-revalidation');
   await page.selectOption('#kind', 'nmc.practice_feedback');
   await page.fill('#note', "A thank-you card from a patient's family");
   await page.setInputFiles('#file', { name: 'card.html', mimeType: 'text/html', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
@@ -82,26 +79,22 @@ try {
   check((await page.textContent('main')).includes('Saved: Practice-related feedback'), 'the feedback is recorded');
   check(await page.locator('a[href*="/revalidation/evidence/"][href$="/file"]').count() >= 1, 'and its file can be downloaded');
   await audit(page, 'learner-revalidation-saved');
-  await narrow(page, 'learner-revalidation-saved');
   await signOut(page);
 
   // The footer's public pages, and a designed "Page not found".
   for (const [path, name] of [['/accessibility', 'accessibility-statement'], ['/privacy', 'privacy-notice']]) {
     await page.goto(`${BASE}${path}`);
     await audit(page, name);
-    await narrow(page, name);
   }
   const missing = await page.goto(`${BASE}/no-such-page`);
   check(missing.status() === 404, `an unknown page is a 404: ${missing.status()}`);
   check((await page.textContent('h1')).includes('Page not found'), 'with the designed page');
   await audit(page, 'not-found');
-  await narrow(page, 'not-found');
 
   // Manager: My team, filter, export, drill down.
   await signIn(page, 'manager');
   check(page.url().endsWith('/team'), `a manager lands on My team: ${page.url()}`);
   await audit(page, 'manager-team');
-  await narrow(page, 'manager-team');
   // Names stay in view while the requirements scroll sideways; on a phone the team is a list of people with counts.
   const nameCell = page.locator('tbody th.lantern-name-col').first();
   const before = await nameCell.boundingBox();
@@ -152,18 +145,15 @@ try {
   check((await page.textContent('h1')).includes('Revalidation'), 'the team revalidation page');
   check(await page.locator('table tbody tr').count() >= 1, 'it lists the registrants');
   await audit(page, 'manager-team-revalidation');
-  await narrow(page, 'manager-team-revalidation');
   await page.goBack();
   await Promise.all([page.waitForNavigation(), page.click('text=What falls due in the coming weeks')]);
   check((await page.textContent('h1')).includes('What falls due'), 'the team calendar');
   await audit(page, 'manager-team-calendar');
-  await narrow(page, 'manager-team-calendar');
   await page.goBack();
   await Promise.all([page.waitForNavigation(), page.locator('table tbody tr th a').first().click()]);
   check(page.url().includes('/people/'), 'drill down from the team to a person');
   check((await page.textContent('main')).includes('Reminders'), 'the person page has their reminder history');
   await audit(page, 'manager-person');
-  await narrow(page, 'manager-person');
   await signOut(page);
 
   // Organisation admin: organisations, heatmap, a past date, a unit, a person.
@@ -195,7 +185,6 @@ try {
   check((await page.textContent('#team-shown')).includes(`Showing ${said} of`), `it shows the ${said} the cell counted`);
   check(await page.locator('tbody tr').count() === said, 'one row each');
   await audit(page, 'admin-team-from-heatmap');
-  await narrow(page, 'admin-team-from-heatmap');
   await page.goBack();
   await page.fill('#as_at', '2024-03-31');
   await Promise.all([page.waitForNavigation(), page.click('.lantern-asat button[type=submit]')]);
@@ -213,7 +202,6 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('a:has-text("New version of Safeguarding Children level 3")')]);
   check((await page.textContent('main')).includes('London ICB reading'), 'the London reading is offered');
   await audit(page, 'admin-rule-version-readings');
-  await narrow(page, 'admin-rule-version-readings');
   await page.goBack();
   await Promise.all([page.waitForNavigation(), page.locator('a:has-text("New version")').first().click()]);
   await audit(page, 'admin-rule-version');
@@ -246,7 +234,6 @@ try {
   for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Sign-in locks', 'admin-locks'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
-    if (name === 'admin-accounts' || name === 'admin-locks' || name === 'admin-settings') await narrow(page, name);
     if (name === 'admin-accounts') {
       // Giving a role with nothing filled in names each missing field.
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Give the role or invite")')]);
@@ -290,7 +277,6 @@ try {
   await page.goto(`${BASE}/orgs/RJ1/people/${process.env.LEARNER_PERSON}`);
   await Promise.all([page.waitForNavigation(), page.click('text=Add a training record')]);
   await audit(page, 'admin-record-new');
-  await narrow(page, 'admin-record-new');
   await page.check('#provider-other');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Add the record")')]);
   check(await page.locator('.nhsuk-error-summary li').count() >= 3, 'an empty record form names each missing field');
@@ -302,14 +288,11 @@ try {
   check((await page.textContent('main')).includes('The training record is added'), 'a record entered by hand is added');
   check(await page.locator('#records ~ table a:has-text("Download")').count() >= 1, 'with its certificate to download');
   await audit(page, 'admin-person-records');
-  await narrow(page, 'admin-person-records');
   await Promise.all([page.waitForNavigation(), page.locator('a:has-text("Correct or withdraw")').first().click()]);
   await audit(page, 'admin-record-correct');
-  await narrow(page, 'admin-record-correct');
   await page.goBack();
   await Promise.all([page.waitForNavigation(), page.click('text=Grant an exemption')]);
   await audit(page, 'admin-exemption-new');
-  await narrow(page, 'admin-exemption-new');
   await page.goto(`${BASE}/orgs/RJ1/admin/exemptions`);
   await page.selectOption('#unit', { index: 1 });
   await page.selectOption('#subject', { index: 1 });
@@ -320,7 +303,6 @@ try {
   const previewed = await page.locator('text=Check who it covers').count();
   check(previewed === 1 || (await page.locator('.nhsuk-error-summary').count()) === 1, 'a group exemption is shown before it is granted');
   await audit(page, 'admin-exemptions');
-  await narrow(page, 'admin-exemptions');
   await signOut(page);
 
   // Auditor: the same organisation, read-only.
@@ -352,7 +334,6 @@ try {
   await signIn(page, 'author');
   check(page.url().endsWith('/orgs/RJ1/authoring'), `an author starts at authoring: ${page.url()}`);
   await audit(page, 'author-list');
-  await narrow(page, 'author-list');
   await page.goto(`${BASE}/orgs/RJ1/authoring/bank`);
   await page.fill('#code', 'journey-bank');
   const question = async (i, stem, right, wrong) => {
@@ -370,7 +351,6 @@ try {
   check(await page.locator('#q1_stem').count() === 1, 'adding a question keeps the first and adds a second');
   await question(1, 'Who raises the alarm?', 'Whoever finds the fire', 'Only the nurse in charge');
   await audit(page, 'author-bank');
-  await narrow(page, 'author-bank');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Publish")')]);
   check((await page.textContent('main')).includes('Bank journey-bank published as version 1'), 'the bank is published');
   await page.goto(`${BASE}/orgs/RJ1/authoring/course`);
@@ -385,13 +365,11 @@ try {
   await page.selectOption('#m1_bank', 'journey-bank');
   await page.fill('#m1_per_outcome', '2');
   await audit(page, 'author-course');
-  await narrow(page, 'author-course');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Preview")')]);
   const coursePreview = await page.textContent('main');
   check(coursePreview.includes('Raise the alarm') && coursePreview.includes('2 questions drawn from bank journey-bank'),
     'the preview shows the lesson and what the assessment draws');
   await audit(page, 'author-preview');
-  await narrow(page, 'author-preview');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Publish")')]);
   check((await page.textContent('main')).includes('Raising the alarm published as version 1'), 'the course is published');
   await signOut(page);
@@ -408,7 +386,6 @@ try {
   await signIn(page, 'admin');
   await page.goto(`${BASE}/orgs/RJ1/admin/test-out`);
   await audit(page, 'admin-test-out');
-  await narrow(page, 'admin-test-out');
   await Promise.all([page.waitForNavigation(),
     page.click('form:has(input[name="subject"][value="cstf.fire_safety"]) button')]);
   check((await page.textContent('main')).includes('Test-out turned on'), 'test-out is turned on for fire safety');
@@ -417,11 +394,9 @@ try {
   await page.goto(`${BASE}/me`);
   check((await page.textContent('main')).includes('Your pathway'), 'My training shows the pathway');
   await audit(page, 'learner-pathway');
-  await narrow(page, 'learner-pathway');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Take the assessment first for A fire safety renewal")')]);
   check(page.url().endsWith('/modules/check'), `test-out goes straight to the assessment: ${page.url()}`);
   await audit(page, 'learner-test-out-paper');
-  await narrow(page, 'learner-test-out-paper');
   for (const input of await page.locator('input[type=radio][value="b"], input[type=checkbox][value="b"]').all()) {
     await input.check({ force: true });
   }
@@ -445,7 +420,6 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Assign the course")')]);
   check((await page.textContent('main')).includes('A fire safety renewal assigned to'), 'a course is assigned to the unit');
   await audit(page, 'manager-assignments-saved');
-  await narrow(page, 'manager-assignments-saved');
   await page.goto(`${BASE}/team`);
   check((await page.textContent('main')).includes('assigned courses not done'), 'My team counts assigned courses');
   await signOut(page);
@@ -471,7 +445,6 @@ try {
     'the diff shows Fire Safety from 24 to 12 months');
   check(await page.locator('svg.lantern-change-chart rect').count() === 6, 'compliance with and without the transition is charted');
   await audit(page, 'platform-framework-preview');
-  await narrow(page, 'platform-framework-preview');
   const person = await page.locator('table a[href*="/people/"]').first().getAttribute('href');
   check(person !== null, 'a record that stops counting links to its person');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Apply to every organisation")')]);
@@ -480,7 +453,6 @@ try {
   check(changes.includes('applied to') && changes.includes('Platform admin') && changes.includes('2027-03-31'),
     'the changes page lists the change with who applied it and its transition');
   await audit(page, 'platform-changes');
-  await narrow(page, 'platform-changes');
   await Promise.all([page.waitForNavigation(), page.click('a:has-text("Core Skills Training Framework (England) 1.2")')]);
   await audit(page, 'platform-change');
   if (person) {

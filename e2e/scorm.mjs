@@ -56,7 +56,6 @@ try {
   // SCORM 1.2: one SCO with a mastery score.
   await openPackage(page, 'demo-scorm12-health-safety');
   await audit(page, 'scorm12-package');
-  await narrow(page, 'scorm12-package');
   await sco(page).locator('button:has-text("Next page")').first().click();
   await sco(page).locator('button:has-text("check your understanding")').click();
   await sco(page).locator('text=Every employee, for themselves').click();

@@ -55,7 +55,6 @@ try {
   await page.goto(`${attempt}/modules/news2`);
   check((await page.textContent('h1')).includes('NEWS2, escalation and sepsis'), 'the lesson');
   await audit(page, 'sim-course-lesson');
-  await narrow(page, 'sim-course-lesson');
   await submit(page, 'button:has-text("I have read this")');
 
   // The simulation module opens the scenario's brief, for this module.
@@ -63,12 +62,10 @@ try {
   check(page.url().includes('/simulations/sepsis-post-op?attempt='), `the module opens the brief: ${page.url()}`);
   check((await page.textContent('main')).includes('This simulation is a module of'), 'the brief names the course');
   await audit(page, 'sim-brief');
-  await narrow(page, 'sim-brief');
   await submit(page, 'button:has-text("Start the simulation")');
   check(/\/simulations\/runs\/\d+$/.test(page.url()), `the player: ${page.url()}`);
   check((await page.textContent('[data-sim-time]')).trim() === '00:00', 'a run starts paused at 00:00');
   await audit(page, 'sim-player-paused');
-  await narrow(page, 'sim-player-paused');
 
   // Ten times speed: the page's clock ticks on its own; then pause, to chart what the monitor shows.
   await submit(page, 'button[name=speed][value="10"]');
@@ -116,7 +113,6 @@ try {
   await submit(page, 'button[value=document]');
   check(await page.locator('.lantern-sim-timeline li').count() === 10, 'every action is on the timeline');
   await audit(page, 'sim-player-acted');
-  await narrow(page, 'sim-player-acted');
 
   // The debrief.
   await submit(page, 'button:has-text("I have finished")');
@@ -127,7 +123,6 @@ try {
   check(debrief.includes('Before it was called for'), 'actions before their moment are named as such');
   check(await page.locator('svg.lantern-sim-chart').count() === 1, 'the debrief draws the vital signs');
   await audit(page, 'sim-debrief');
-  await narrow(page, 'sim-debrief');
 
   // Back in the course, the simulation module is complete and the assessment is next.
   await submit(page, 'a:has-text("Back to your course")');
@@ -142,13 +137,11 @@ try {
   await signIn(doctor, 'doctor');
   await page.goto(`${BASE}/orgs/RJ1/simulations/sepsis-post-op-team`);
   await audit(page, 'sim-team-brief');
-  await narrow(page, 'sim-team-brief');
   await submit(page, 'button:has-text("Start as the registered nurse")');
   const teamRun = page.url();
   check((await page.textContent('#sim-team')).includes('waiting for a colleague to join'), 'the nurse waits for the doctor');
   check(await page.locator('button[name=speed]').count() === 0, 'no clock until both are here');
   await audit(page, 'sim-team-waiting');
-  await narrow(page, 'sim-team-waiting');
   const link = await page.inputValue('#join-link');
 
   await doctor.goto(link);
