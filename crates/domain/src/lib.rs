@@ -10,6 +10,7 @@ pub mod email;
 pub mod engine;
 pub mod framework;
 pub mod history;
+pub mod how_to_complete;
 pub mod ids;
 pub mod local_requirements;
 pub mod local_time;

@@ -10,6 +10,7 @@ mod accounts;
 mod batch;
 mod batch_write;
 pub mod calendar;
+pub mod completion_links;
 pub mod csv_import;
 mod invitations;
 pub mod learning;
@@ -38,6 +39,7 @@ pub mod virtual_patients;
 pub use accounts::*;
 pub use batch::*;
 pub use calendar::CalendarStore;
+pub use completion_links::CompletionLinkStore;
 pub use invitations::*;
 pub use learning::{AuthoringStore, Cmi5Store, LearningStore, PackageStore};
 pub use lrs::LrsStore;
@@ -210,7 +212,7 @@ pub enum Changes {
 /// [`AuthoringStore`], regulatory changes applied [`ChangeStore`], simulation runs [`SimStore`], the virtual
 /// patient's model [`PatientModelStore`], scheduled notices [`notices::NoticeStore`], records and exemptions kept
 /// by hand [`RecordKeepingStore`], calendar subscriptions [`CalendarStore`], saved views
-/// [`SavedViewStore`].
+/// [`SavedViewStore`], where to do a requirement Lantern has no course for [`CompletionLinkStore`].
 pub trait Store:
     AccountStore
     + InvitationStore
@@ -232,6 +234,7 @@ pub trait Store:
     + RecordKeepingStore
     + CalendarStore
     + SavedViewStore
+    + CompletionLinkStore
     + read_model::durable::Rollups
     + Send
     + Sync

@@ -58,4 +58,5 @@ crate::notices::impl_notice_store!(PgStore, sqlx::Postgres);
 crate::record_keeping::impl_record_keeping_store!(PgStore, sqlx::Postgres);
 crate::calendar::impl_calendar_store!(PgStore, sqlx::Postgres);
 crate::saved_views::impl_saved_view_store!(PgStore, sqlx::Postgres);
+crate::completion_links::impl_completion_link_store!(PgStore, sqlx::Postgres);
 crate::read_model::durable::impl_rollup_store!(PgStore, sqlx::Postgres, crate::Backend::Postgres);

@@ -129,4 +129,5 @@ crate::notices::impl_notice_store!(SqliteStore, sqlx::Sqlite);
 crate::record_keeping::impl_record_keeping_store!(SqliteStore, sqlx::Sqlite);
 crate::calendar::impl_calendar_store!(SqliteStore, sqlx::Sqlite);
 crate::saved_views::impl_saved_view_store!(SqliteStore, sqlx::Sqlite);
+crate::completion_links::impl_completion_link_store!(SqliteStore, sqlx::Sqlite);
 crate::read_model::durable::impl_rollup_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

@@ -713,6 +713,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         // multipart is refused after the access check); the matrix's record and exemption do not exist (404). The
         // file of a record is for whoever may see the person.
         ("GET", "/orgs/{ods}/admin/local-requirements")
+        | ("GET", "/orgs/{ods}/admin/how-to-complete")
         | ("GET", "/orgs/{ods}/people/{person_id}/records/new")
         | ("GET", "/orgs/{ods}/people/{person_id}/exemptions/new")
         | ("GET", "/orgs/{ods}/admin/exemptions") => page_auth(matches!(who, OrgAdmin | Platform), deny),
@@ -915,6 +916,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
         | ("POST", "/orgs/{ods}/admin/settings/reminders")
         | ("POST", "/orgs/{ods}/admin/settings/notices")
         | ("POST", "/orgs/{ods}/admin/local-requirements")
+        | ("POST", "/orgs/{ods}/admin/how-to-complete")
         | ("POST", "/orgs/{ods}/admin/settings/time-zone")
         | ("POST", "/orgs/{ods}/admin/settings/rehire")
         | ("POST", "/orgs/{ods}/admin/test-out")

@@ -683,3 +683,127 @@ async fn an_organisations_own_requirement_applies_to_the_unit_it_names_and_is_me
         );
     }
 }
+
+#[tokio::test]
+async fn a_learner_with_a_requirement_and_no_course_here_is_shown_where_to_do_it() {
+    for (name, store, _dir) in backends().await {
+        world(&store).await;
+        let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
+        let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        let page = admin.get("/orgs/RJ1/admin/how-to-complete").await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        assert!(
+            page.body.contains("No course or link"),
+            "{name}: the gaps show"
+        );
+        let mut learner = Client::signed_in(&app, LEARNER.0, LEARNER.1).await;
+        assert_eq!(
+            learner.get("/orgs/RJ1/admin/how-to-complete").await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+
+        // The learner's records of a requirement with no course here are withdrawn, so it is to do.
+        let person = store
+            .account_by_email(LEARNER.0)
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+            .unwrap()
+            .0;
+        let reqs = requirements(&mut admin, person).await;
+        let uncovered: Vec<(String, String)> = page
+            .body
+            .split("<option value=\"")
+            .skip(1)
+            .filter_map(|s| s.split_once("\">"))
+            .map(|(subject, rest)| {
+                (
+                    subject.to_owned(),
+                    rest.split('<').next().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let (subject, title) = uncovered
+            .iter()
+            .find(|(subject, title)| {
+                reqs.iter().any(|r| r["subject"] == subject.as_str())
+                    && page
+                        .body
+                        .split(&format!(">{title}</td>"))
+                        .nth(1)
+                        .and_then(|rest| rest.split("</tr>").next())
+                        .is_some_and(|row| row.contains("None</td>"))
+            })
+            .cloned()
+            .expect("one of the learner's requirements has no course here");
+        for r in records(&mut admin, person).await {
+            if r["title"] == title.as_str() && r["superseded"].is_null() {
+                let res = admin
+                    .post_form(
+                        &format!("/orgs/RJ1/people/{person}/records/{}/withdraw", r["id"]),
+                        &[("withdraw_reason", "Entered for the wrong person")],
+                        None,
+                    )
+                    .await;
+                assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+            }
+        }
+
+        // Only a full https address, with a label.
+        let page = "/orgs/RJ1/admin/how-to-complete";
+        let res = admin
+            .post_form(
+                page,
+                &[
+                    ("subject", &subject),
+                    ("url", "javascript:alert(1)"),
+                    ("label", "x"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(res.body.contains("Enter the full address"), "{name}");
+        assert!(res.body.contains("Say what the link opens"), "{name}");
+        let url = "https://portal.e-lfh.org.uk/Component/Details/391129";
+        let res = admin
+            .post_form(
+                page,
+                &[
+                    ("subject", &subject),
+                    ("url", url),
+                    ("label", "The national e-learning course"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
+        let after = requirements(&mut admin, person).await;
+        let status = after
+            .iter()
+            .find(|r| r["subject"] == subject.as_str())
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .expect("it applies");
+        let me = learner.get("/me").await;
+        assert!(
+            !matches!(status.as_str(), "compliant" | "expiring" | "exempt"),
+            "{name}: to do: {status}"
+        );
+        assert!(
+            me.body.contains(&format!(
+                "<a href=\"{url}\" rel=\"noopener noreferrer\">How to complete it: The national e-learning course</a>"
+            )),
+            "{name}: shown beside {title}"
+        );
+        let res = admin
+            .post_form(page, &[("subject", &subject), ("remove", "yes")], None)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert!(
+            !learner.get("/me").await.body.contains(url),
+            "{name}: removed"
+        );
+    }
+}

@@ -28,6 +28,8 @@ pub struct MyTrainingPage {
     courses: HashMap<String, Vec<CourseEntry>>,
     /// Each organisation's pathway (by ODS code), where the learner takes courses.
     pathways: HashMap<String, PathwayView>,
+    /// Each organisation's links to where a requirement is done when it has no course here (by ODS code).
+    links: HashMap<String, Vec<lantern_store::completion_links::CompletionLink>>,
 }
 
 pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTrainingPage> {
@@ -35,11 +37,16 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
     let out = views::my_training(&state, caller).await?;
     let mut courses = HashMap::new();
     let mut pathways = HashMap::new();
+    let mut links = HashMap::new();
     for v in &out {
         let org = state
             .store
             .org_by_code(&caller.scope(), &v.ods_code)
             .await?;
+        links.insert(
+            v.ods_code.clone(),
+            state.store.completion_links(org.id).await?,
+        );
         if caller.may(Action::Learn(org.id)) {
             // The organisation's own courses, and those other organisations share with it.
             let mut list = state.store.courses(org.id).await?;
@@ -57,6 +64,7 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
         views: out,
         courses,
         pathways,
+        links,
     })
 }
 
@@ -135,6 +143,19 @@ impl MyTrainingPage {
             return None;
         }
         views::pathway::course_for(self.courses.get(ods)?, &r.subject, r.level)
+    }
+
+    /// The organisation's link to where a requirement is done, when it is to do and no course here satisfies it.
+    fn link_for(
+        &self,
+        ods: &str,
+        r: &RequirementStatus,
+    ) -> Option<&lantern_store::completion_links::CompletionLink> {
+        if r.status.is_in_date() || r.status == Status::Exempt || self.course_for(ods, r).is_some()
+        {
+            return None;
+        }
+        self.links.get(ods)?.iter().find(|l| l.subject == r.subject)
     }
 
     /// What to do, in plain English, for a status (the same words as the reminder email's).

@@ -60,6 +60,11 @@ pub fn routes() -> Routes {
             admin::rule_version_submit,
         )
         .form(
+            "/orgs/{ods}/admin/how-to-complete",
+            admin::how_to_complete_page,
+            admin::how_to_complete_submit,
+        )
+        .form(
             "/orgs/{ods}/admin/local-requirements",
             admin::local_page,
             admin::local_submit,

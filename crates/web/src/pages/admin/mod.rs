@@ -12,6 +12,7 @@
 //! Every handler starts with [`admin_org`], which refuses anyone who may not administer the organisation.
 
 mod framework;
+mod how_to_complete;
 mod import;
 mod invite_staff;
 mod local;
@@ -23,6 +24,7 @@ pub mod test_out;
 mod users;
 
 pub use framework::{MAX_FRAMEWORK, framework_apply, framework_page, framework_preview};
+pub use how_to_complete::{page as how_to_complete_page, submit as how_to_complete_submit};
 pub use import::{MAX_UPLOAD, import_page, import_submit, template as import_template};
 pub use invite_staff::invite_staff;
 pub use local::{local_page, local_submit};
