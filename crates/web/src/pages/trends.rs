@@ -1,6 +1,9 @@
 //! The leader's view of an organisation (`views::trends`: compliance by month per requirement over two years, the
-//! next 13 weeks' overdue forecast if nobody renews, and the units furthest below target), drawn as SVG pictures
-//! (server-rendered, so they need no script) with the figures beside them for screen readers. This file only draws.
+//! next 13 weeks' overdue forecast if nobody renews, and the units furthest below target), drawn on the server (so
+//! they need no script) with the figures beside them as tables. The shapes are SVG stretched to the space they have;
+//! every word and number is HTML text, so no label shrinks on a phone or clips at a chart's edge. Each chart has a
+//! labelled scale and the target drawn as a line, and its colours follow the target: green at or above it, red
+//! below. This file only draws.
 
 use super::PageResult;
 use super::layout::{Layout, Page};
@@ -12,11 +15,13 @@ use axum::extract::{Path, State};
 use chrono::NaiveDate;
 
 const CHART_W: f64 = 280.0;
-const CHART_H: f64 = 90.0;
+const CHART_H: f64 = 100.0;
 
 /// One requirement's small chart: a polyline of monthly percentages against the target line.
 pub struct Trend {
     pub title: String,
+    /// At or above the target on the latest month: the line is green, else red.
+    pub on_target: bool,
     pub points: String,
     pub target_y: f64,
     pub first: String,
@@ -28,12 +33,12 @@ pub struct Trend {
     pub table: Vec<(String, Option<f64>)>,
 }
 
+/// One week of the forecast: its bar's height in per cent of the chart's.
 pub struct Bar {
     pub label: String,
+    /// "7 Dec": the axis label.
+    pub short: String,
     pub value: u32,
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
     pub height: f64,
 }
 
@@ -43,7 +48,6 @@ pub struct UnitBar {
     pub percent: f64,
     pub gap: f64,
     pub overdue: u32,
-    pub width: f64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -57,8 +61,11 @@ pub struct TrendsPage {
     trends: Vec<Trend>,
     forecast: Vec<Bar>,
     forecast_total: u32,
+    /// The forecast's scale: its largest week.
+    forecast_max: u32,
     worst: Vec<UnitBar>,
 }
+
 
 fn y_of(percent: f64) -> f64 {
     CHART_H - (percent.clamp(0.0, 100.0) / 100.0) * CHART_H
@@ -77,6 +84,7 @@ pub async fn page(
         .iter()
         .map(|t| Trend {
             title: format!("{} L{}", t.title, t.level),
+            on_target: t.latest.is_some_and(|p| p >= view.target_percent),
             points: t
                 .percent
                 .iter()
@@ -106,21 +114,14 @@ pub async fn page(
         .max()
         .unwrap_or(0)
         .max(1);
-    let bar_w = 560.0 / view.forecast.len().max(1) as f64;
     let forecast = view
         .forecast
         .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let height = 140.0 * f64::from(w.falling_overdue) / f64::from(max);
-            Bar {
-                label: format!("week to {}", w.week_to.format("%-d %b")),
-                value: w.falling_overdue,
-                x: i as f64 * bar_w + 4.0,
-                y: 150.0 - height,
-                width: bar_w - 8.0,
-                height,
-            }
+        .map(|w| Bar {
+            label: format!("week to {}", w.week_to.format("%-d %b")),
+            short: w.week_to.format("%-d %b").to_string(),
+            value: w.falling_overdue,
+            height: 100.0 * f64::from(w.falling_overdue) / f64::from(max),
         })
         .collect();
     let worst = view
@@ -132,7 +133,6 @@ pub async fn page(
             percent: g.percent,
             gap: g.gap,
             overdue: g.overdue,
-            width: 4.0 * g.percent.clamp(0.0, 100.0),
         })
         .collect();
     Ok(TrendsPage {
@@ -144,6 +144,7 @@ pub async fn page(
         today: view.today,
         trends: charts,
         forecast,
+        forecast_max: max,
         worst,
     })
 }
