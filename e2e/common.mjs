@@ -36,7 +36,8 @@ export function check(condition, message) {
 }
 
 /// axe-core on the current page (evaluated through the DevTools protocol, which the page's CSP does not govern,
-/// so the page itself keeps its strict policy), a full-page screenshot, and the 390 px check (`narrow`).
+/// so the page itself keeps its strict policy), a full-page screenshot, every breadcrumb followed (none may be
+/// refused), and the 390 px check (`narrow`).
 export async function audit(page, name) {
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
@@ -48,6 +49,11 @@ export async function audit(page, name) {
   check(serious.length === 0, `${name}: axe found ${JSON.stringify(serious)}`);
   await page.screenshot({ path: `${SHOTS}/${LABEL}-${name}.png`, fullPage: true });
   pagesChecked += 1;
+  // Breadcrumbs lead only where the caller may go: never to a 403 or a 404.
+  for (const href of await page.locator('.nhsuk-breadcrumb a').evaluateAll((links) => links.map((a) => a.href))) {
+    const res = await page.request.get(href, { maxRedirects: 0 });
+    check(res.status() < 400, `${name}: the breadcrumb to ${href} answers ${res.status()}`);
+  }
   // Every page audited must fit a phone: nothing may need sideways scrolling at 390 px.
   const size = page.viewportSize();
   await narrow(page, name, size ?? undefined);
