@@ -109,6 +109,12 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
   check(await page.locator('table.lantern-matrix--compact').count() === 1, 'the compact layout');
   await audit(page, 'manager-team-compact');
+  // The compact view saved under a name, listed above the table for next time.
+  await page.click('summary:has-text("Save this view")');
+  await page.fill('#view_name', 'Compact, everyone');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Save the view")')]);
+  check(await page.locator('.lantern-saved-views a:has-text("Compact, everyone")').count() === 1, 'a saved view is listed');
+  await audit(page, 'manager-team-saved-view');
   await page.selectOption('#view', '');
 
   // Remind everyone shown: a confirmation (no script needed) names how many and lists them; Send records each
@@ -219,6 +225,14 @@ try {
   check((await page.textContent('main')).includes('Saved'), 'the new version is saved');
   check((await page.textContent('main')).includes('From 2030-01-01'), 'and listed with its history');
 
+  await Promise.all([page.waitForNavigation(), page.click('text=Add a requirement of your own')]);
+  await audit(page, 'admin-local-requirement');
+  await page.fill('#title', 'Medical Devices (Theatres)');
+  await page.fill('#reason', 'Agreed by the Medical Devices Committee');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Show whom it makes due")')]);
+  check((await page.textContent('main')).includes('Nothing has been saved yet'), 'a local requirement is previewed first');
+  await audit(page, 'admin-local-requirement-preview');
+  await page.goto(`${BASE}/orgs/RJ1/admin`);
   await Promise.all([page.waitForNavigation(), page.click('.lantern-tabs >> text=Import')]);
   await audit(page, 'admin-import');
   const bad = 'employee_number,assignment_number,given_name,family_name,org_code,unit_code,staff_group,job_role,patient_facing,start_date\n'
@@ -231,10 +245,11 @@ try {
   check(problems >= 3, `every bad row and column is listed (${problems})`);
   check(await page.locator('a[download="import-problems.csv"]').count() === 1, 'the report can be downloaded');
   await audit(page, 'admin-import-errors');
-  for (const [tab, name] of [['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Sign-in locks', 'admin-locks'], ['Settings', 'admin-settings']]) {
+  for (const [tab, name] of [['Where to do each requirement', 'admin-how-to-complete'], ['Units and people', 'admin-people'], ['Accounts', 'admin-accounts'], ['Single sign-on', 'admin-sso'], ['Learning Record Store', 'admin-lrs'], ['Sign-in locks', 'admin-locks'], ['Settings', 'admin-settings']]) {
     await Promise.all([page.waitForNavigation(), page.click(`.lantern-tabs >> text=${tab}`)]);
     await audit(page, name);
     if (name === 'admin-accounts') {
+      check((await page.textContent('main')).includes('Invite your staff'), 'the accounts page offers to invite the staff list');
       // Giving a role with nothing filled in names each missing field.
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Give the role or invite")')]);
       check(await page.locator('.nhsuk-error-summary li').count() >= 2, 'an empty role form names each missing field');
