@@ -11,6 +11,7 @@ pub mod auth;
 pub mod authoring;
 mod calendar;
 pub mod content;
+mod download;
 mod error;
 pub mod learning;
 pub mod mail;

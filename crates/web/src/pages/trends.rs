@@ -66,7 +66,6 @@ pub struct TrendsPage {
     worst: Vec<UnitBar>,
 }
 
-
 fn y_of(percent: f64) -> f64 {
     CHART_H - (percent.clamp(0.0, 100.0) / 100.0) * CHART_H
 }

@@ -10,11 +10,11 @@ use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::access::Action;
 use lantern_domain::record_keeping::{ProposedRecord, check_record};
-use lantern_domain::uploads::{self, MAX_FILE_BYTES};
+use lantern_domain::uploads::MAX_FILE_BYTES;
 use lantern_domain::{
     Organisation, PersonId, ProviderType, RecordFact, RecordId, RecordSource, Subject,
 };
@@ -505,26 +505,11 @@ pub async fn evidence(
         .store
         .record_file(&scope, org.id, person, RecordId(record_id))
         .await?;
-    let (content_type, extension) = uploads::file_type(&f.content)
-        .filter(|t| t.content_type == f.info.content_type)
-        .map(|t| (t.content_type, t.extension))
-        .unwrap_or(("application/octet-stream", "bin"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"record-{record_id}.{extension}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; sandbox".to_owned(),
-            ),
-        ],
+    Ok(crate::download::evidence(
         f.content,
-    )
-        .into_response())
+        &f.info.content_type,
+        &format!("record-{record_id}"),
+    ))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, FromRequest, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::access::Action;
 use lantern_domain::revalidation::EvidenceKind;
@@ -384,24 +384,9 @@ pub async fn file(
         .store
         .evidence_file(&scope, org.id, person, EvidenceId(evidence_id))
         .await?;
-    let (content_type, extension) = evidence::file_type(&f.content)
-        .filter(|t| t.content_type == f.info.content_type)
-        .map(|t| (t.content_type, t.extension))
-        .unwrap_or(("application/octet-stream", "bin"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"evidence-{evidence_id}.{extension}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; sandbox".to_owned(),
-            ),
-        ],
+    Ok(crate::download::evidence(
         f.content,
-    )
-        .into_response())
+        &f.info.content_type,
+        &format!("evidence-{evidence_id}"),
+    ))
 }
