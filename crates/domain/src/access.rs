@@ -345,6 +345,11 @@ impl Action {
     }
 }
 
+/// The role an organisation's staff get without an admin choosing one for them: an account made at their first
+/// single sign-on, and the invitations "Invite your staff" sends. A learner sees only their own training; any other
+/// role is an admin's to give.
+pub const STAFF_ROLE: Role = Role::Learner;
+
 /// The units an account's grants make it a manager of: whose people it hears about when their training is overdue
 /// too long (scheduled notices), as its team view reaches them.
 pub fn managed_units(grants: &[RoleGrant]) -> Vec<UnitId> {

@@ -6,7 +6,7 @@
 //! role here. Other roles are only ever given by an admin.
 
 use crate::AppState;
-use lantern_domain::access::Role;
+use lantern_domain::access::STAFF_ROLE;
 use lantern_domain::{Date, OrgId, PersonId};
 use lantern_store::{Account, GrantSpec, NewAccount, Scope, StoreError};
 
@@ -35,7 +35,7 @@ async fn staff_member(
 
 fn learner_here(ods: &str) -> GrantSpec {
     GrantSpec {
-        role: Role::Learner,
+        role: STAFF_ROLE,
         org: Some(ods.to_owned()),
         unit: None,
     }

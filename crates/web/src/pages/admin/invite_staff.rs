@@ -11,7 +11,7 @@ use crate::pages::layout::Page;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use lantern_domain::access::Role;
+use lantern_domain::access::STAFF_ROLE;
 use lantern_store::{NewInvitation, OrgContext, StaffInvitation};
 
 /// How many "Invite your staff" would invite today.
@@ -45,14 +45,14 @@ pub async fn invite_staff(
                     &name,
                     &page.caller.account.display_name,
                     &ctx.org.name,
-                    Role::Learner.label(),
+                    STAFF_ROLE.label(),
                 ),
                 token_hash: token_hash(&token),
                 invitation: NewInvitation {
                     email,
                     display_name: name,
                     org: ctx.org.id,
-                    role: Role::Learner,
+                    role: STAFF_ROLE,
                     unit: None,
                     person: Some(person),
                     invited_by: page.caller.account.id,
