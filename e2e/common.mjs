@@ -70,6 +70,8 @@ export async function narrow(page, name, { width = 1280, height = 720 } = {}) {
     .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`));
   check(wide <= 390, `${name}: fits 390 px without sideways scrolling (${wide} px wide: ${over.join(', ')})`);
   await page.setViewportSize({ width, height });
+  // Let the page (and any frames in it) lay out again at the restored size before the journey acts on it.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
 export async function signIn(page, who) {

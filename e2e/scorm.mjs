@@ -56,7 +56,17 @@ try {
   // SCORM 1.2: one SCO with a mastery score.
   await openPackage(page, 'demo-scorm12-health-safety');
   await audit(page, 'scorm12-package');
-  await sco(page).locator('button:has-text("Next page")').first().click();
+  // The SCO's first page, then its second; a click during the frames' re-layout (after the 390 px check) is tried
+  // again rather than waited on.
+  for (let tries = 0; tries < 3; tries += 1) {
+    await sco(page).locator('button:has-text("Next page")').first().click();
+    try {
+      await sco(page).locator('button:has-text("check your understanding")').waitFor({ state: 'visible', timeout: 5000 });
+      break;
+    } catch {
+      // The click was lost: still on the first page.
+    }
+  }
   await sco(page).locator('button:has-text("check your understanding")').click();
   await sco(page).locator('text=Every employee, for themselves').click();
   await sco(page).locator("text=Report it through your organisation's incident reporting system").click();
