@@ -85,6 +85,7 @@ pub(super) fn outcome<'a>(
             counted_at_warning_end: at_warning_end,
             participatory_counted: part_counted,
             participatory_required: participatory_needed,
+            participatory_counted_at_warning_end: part_at_warning_end,
             records_without_hours: without_hours,
         });
     }

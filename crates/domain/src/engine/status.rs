@@ -181,6 +181,10 @@ pub struct HoursTally {
     pub participatory_counted: f64,
     /// Participatory hours the rule asks for, when it asks for a share.
     pub participatory_required: Option<f64>,
+    /// Participatory hours that will still be in the window at the end of the warning period: a requirement can fall
+    /// due because its last classroom session leaves the window while enough e-learning hours stay.
+    #[serde(default)]
+    pub participatory_counted_at_warning_end: f64,
     /// Records in the window with no hours recorded: they count for nothing, and the explanation says so.
     pub records_without_hours: usize,
 }

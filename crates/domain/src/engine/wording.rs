@@ -119,11 +119,23 @@ pub(super) fn summarise(
                 }
                 s.push('.');
                 if status == Status::Expiring {
-                    s.push_str(&format!(
-                        " Older hours leave the window soon: only {} will still count in {} days.",
-                        trim_hours(h.counted_at_warning_end),
-                        (e.due_on.unwrap_or(d) - d).num_days().max(0)
-                    ));
+                    let days = (e.due_on.unwrap_or(d) - d).num_days().max(0);
+                    match h.participatory_required {
+                        // Enough hours stay, but not enough of them participatory: say which runs short.
+                        Some(p)
+                            if h.counted_at_warning_end >= h.required
+                                && h.participatory_counted_at_warning_end < p =>
+                        {
+                            s.push_str(&format!(
+                                " Older participatory hours leave the window soon: only {} participatory will still count in {days} days.",
+                                trim_hours(h.participatory_counted_at_warning_end),
+                            ))
+                        }
+                        _ => s.push_str(&format!(
+                            " Older hours leave the window soon: only {} will still count in {days} days.",
+                            trim_hours(h.counted_at_warning_end),
+                        )),
+                    }
                 }
                 s
             }

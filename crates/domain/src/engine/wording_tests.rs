@@ -331,6 +331,23 @@ fn a_participatory_share_needs_that_many_hours_learning_with_others() {
     let s = one(&rules, &leaving, "2025-07-15");
     assert_eq!(s.status, Status::Expiring);
     assert_eq!(s.due_on, Some(d("2025-09-01")));
+    // Twelve e-learning hours stay, so the summary names the participatory hours as what runs short (a property
+    // test found the summary saying "only 12 will still count", which is enough).
+    assert!(
+        s.explanation
+            .summary
+            .ends_with("Older participatory hours leave the window soon: only 0 participatory will still count in 48 days."),
+        "{}",
+        s.explanation.summary
+    );
+    let tally = s.explanation.hours.as_ref().expect("a tally");
+    assert_eq!(
+        (
+            tally.counted_at_warning_end,
+            tally.participatory_counted_at_warning_end
+        ),
+        (12.0, 0.0)
+    );
 }
 
 #[test]
