@@ -140,6 +140,19 @@ try {
     await audit(page, 'manager-remind-nobody');
     await page.goto(`${BASE}/team?sort=name`);
   }
+  // Assign a course to two people ticked: the form names them, asks for the course and the date, and the team view
+  // then says what was assigned.
+  await page.locator('input.lantern-pick').nth(0).check();
+  await page.locator('input.lantern-pick').nth(1).check();
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Assign a course to those ticked")')]);
+  check((await page.textContent('h1')).includes('Assign a course to 2 people'), 'the assign form names how many were ticked');
+  await audit(page, 'manager-team-assign');
+  const course = await page.locator('#course option').nth(1).getAttribute('value');
+  await page.selectOption('#course', course);
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Assign to 2 people")')]);
+  check((await page.textContent('main')).includes('assigned to 2 people'), 'the team view says the course was assigned to both');
+  check(page.url().includes('sort=name'), `the filter is kept after assigning: ${page.url()}`);
+  await audit(page, 'manager-team-assigned');
   await page.selectOption('#status', 'compliant');
   await Promise.all([page.waitForNavigation(), page.click('text=Apply filters')]);
   check(page.url().includes('status=compliant'), 'the filter is in the URL');

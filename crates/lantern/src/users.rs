@@ -230,8 +230,30 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
             who,
         });
     }
+    // Where to do the one requirement no built-in course teaches: the national Oliver McGowan e-learning, set by the
+    // L&D admin (Administration > Where to do each requirement), so My training and reminders point to it.
+    let omt = lantern_domain::Subject::parse(OLIVER_MCGOWAN).expect("a subject code");
+    if ctx.rules.iter().any(|r| r.subject == omt)
+        && store.completion_links(rj1.id).await?.is_empty()
+        && let Some(admin) = store.account_by_email("admin@demo.lantern.test").await?
+    {
+        store
+            .set_completion_link(
+                rj1.id,
+                &omt,
+                "https://www.e-lfh.org.uk/programmes/the-oliver-mcgowan-mandatory-training-on-learning-disability-and-autism/",
+                "The Oliver McGowan Mandatory Training, Tier 1 e-learning (e-Learning for Healthcare)",
+                admin.id,
+                chrono::Utc::now(),
+            )
+            .await?;
+    }
     Ok(out)
 }
+
+/// The subject of the Oliver McGowan Mandatory Training on Learning Disability and Autism (Health and Care Act 2022,
+/// s.181), in `frameworks/oliver-mcgowan-2022.toml`.
+const OLIVER_MCGOWAN: &str = "omt.learning_disability_autism";
 
 /// Prints the demo accounts for the person at the terminal.
 pub fn print_demo_accounts(accounts: &[DemoAccount]) {

@@ -79,6 +79,8 @@ pub async fn send(
             })
         })
         .collect();
+    let routes =
+        views::where_to_complete::Routes::load(state, org.id, org.ods_code.as_str()).await?;
     let interval = state.store.reminder_interval_days(org.id).await?;
     let rows = state
         .store
@@ -121,6 +123,7 @@ pub async fn send(
             &caller.account.display_name,
             &org.name,
             &items,
+            &routes,
             &state.auth.public_url,
         );
         match crate::mail::send(&state.auth, &to, SUBJECT, &body).await {
@@ -147,12 +150,14 @@ pub async fn send(
     Ok(round)
 }
 
-/// The email: each requirement with its status and what to do, and where to see the rest.
+/// The email: each requirement with its status, what to do and where (a course here, or the organisation's link),
+/// and where to see the rest.
 pub fn email_body(
     given_name: &str,
     manager: &str,
     org_name: &str,
     items: &[&PersonStatusBrief],
+    routes: &views::where_to_complete::Routes,
     public_url: &str,
 ) -> String {
     let lines: Vec<String> = items
@@ -164,12 +169,16 @@ pub fn email_body(
                 (Status::Missing, None) => "not completed".to_owned(),
                 (status, _) => status.label().to_lowercase(),
             };
-            format!(
+            let line = format!(
                 "- {} level {}: {state}. {}",
                 s.title,
                 s.level,
                 views::what_to_do(s.status, s.due_on)
-            )
+            );
+            match routes.email_line(&s.subject, s.level, public_url) {
+                Some(w) => format!("{line}\n  {w}"),
+                None => line,
+            }
         })
         .collect();
     format!(

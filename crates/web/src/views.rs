@@ -18,6 +18,7 @@ pub mod pathway;
 pub mod rules;
 pub mod team;
 pub mod trends;
+pub mod where_to_complete;
 
 use crate::auth::Caller;
 use crate::when::AsAt;

@@ -975,7 +975,15 @@ fn expected(method: &str, path: &str, who: Who) -> Option<u16> {
             _ => 403,
         },
         ("POST", "/team/views/{view_id}/remove") => page_auth(false, 404),
-        ("GET", "/team/remind") => page_auth(matches!(who, Manager | OrgAdmin | Foreign), 403),
+        ("GET", "/team/remind") | ("GET", "/team/assign") => {
+            page_auth(matches!(who, Manager | OrgAdmin | Foreign), 403)
+        }
+        // Assigning to those ticked names its unit too; auditors only look.
+        ("POST", "/team/assign") => match who {
+            Anonymous => 303,
+            Manager | OrgAdmin | Foreign => 400,
+            _ => 403,
+        },
         ("POST", "/team/remind") => match who {
             Anonymous => 303,
             Manager | OrgAdmin | Foreign => 400,

@@ -489,6 +489,13 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
         // From the learner's page, the form comes with them chosen.
         let person_page = boss.get(&format!("/orgs/RJ1/people/{}", s.person.0)).await;
         assert!(person_page.body.contains("Assign a course to"), "{name}");
+        // Their expired requirement says where it is done: the course here that satisfies it.
+        assert!(
+            person_page
+                .body
+                .contains("/orgs/RJ1/learning/courses/renewal\">In Lantern: A refresher"),
+            "{name}"
+        );
         let prefilled = boss
             .get(&format!("/orgs/RJ1/learning/assignments?person={number}"))
             .await;
@@ -768,6 +775,233 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
         // A learner cannot assign.
         assert_eq!(
             web.get("/orgs/RJ1/learning/assignments").await.status,
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_manager_assigns_a_course_to_the_people_ticked_on_my_team_all_or_none() {
+    for s in setups().await {
+        let name = &s.name;
+        let mut boss = Client::signed_in(&s.app, MANAGER.0, MANAGER.1).await;
+        let team = boss.get("/api/v1/team").await.json();
+        let unit = team["unit_id"].as_i64().unwrap().to_string();
+        let people: Vec<(i64, String)> = team["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["person_id"].as_i64().unwrap(),
+                    p["name"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert!(people.len() >= 2, "{name}: a team to tick");
+        let (a, b) = (&people[0], &people[1]);
+        let requirement = format!("{}:{}", s.subject, s.level);
+        // The team view offers it beside "Remind those ticked".
+        assert!(
+            boss.get("/team")
+                .await
+                .body
+                .contains("Assign a course to those ticked"),
+            "{name}"
+        );
+        // The form names the people ticked, and puts first (and chooses) the course that satisfies the requirement
+        // the view is filtered to.
+        let form = boss
+            .get(&format!(
+                "/team/assign?unit={unit}&requirement={requirement}&person={}&person={}",
+                a.0, b.0
+            ))
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        assert!(form.body.contains("Assign a course to 2 people"), "{name}");
+        assert!(
+            form.body.contains(&format!("<li>{}</li>", a.1))
+                && form.body.contains(&format!("<li>{}</li>", b.1)),
+            "{name}"
+        );
+        let one = boss
+            .get(&format!("/team/assign?unit={unit}&person={}", a.0))
+            .await;
+        assert!(
+            one.body.contains("Assign a course to 1 person")
+                && !one.body.contains(&format!("<li>{}</li>", b.1)),
+            "{name}: only those ticked"
+        );
+        assert!(
+            form.body.contains("value=\"renewal\" selected"),
+            "{name}: {}",
+            form.body
+        );
+        let tomorrow = (s.rj1.today(chrono::Utc::now()) + chrono::Days::new(1)).to_string();
+        let (pa, pb) = (a.0.to_string(), b.0.to_string());
+        let count = || async {
+            s.store
+                .assignments(&Scope::Platform, s.rj1.id)
+                .await
+                .unwrap()
+                .len()
+        };
+        // Problems name their fields and nothing is assigned.
+        let bad = boss
+            .post_form(
+                "/team/assign",
+                &[
+                    ("unit", &unit),
+                    ("person", &pa),
+                    ("person", &pb),
+                    ("course", ""),
+                    ("due_on", "next week"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(
+            bad.body.contains("Choose a course to assign")
+                && bad.body.contains("Enter the due date"),
+            "{name}"
+        );
+        assert_eq!(count().await, 0, "{name}");
+        // Someone ticked who is not in the unit: refused, and nobody is assigned anything.
+        let stranger = s
+            .store
+            .people(&Scope::Platform, s.rj1.id, &PeopleFilter::All)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| !people.iter().any(|x| x.0 == p.person.id.0))
+            .expect("someone outside the manager's unit");
+        let refused = boss
+            .post_form(
+                "/team/assign",
+                &[
+                    ("unit", &unit),
+                    ("person", &pa),
+                    ("person", &stranger.person.id.0.to_string()),
+                    ("course", "renewal"),
+                    ("due_on", &tomorrow),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{name}");
+        assert_eq!(count().await, 0, "{name}: all or none");
+        // The store keeps to the manager's units on its own: a list with one person beyond them writes nothing.
+        let grants = s
+            .store
+            .grants(
+                s.store
+                    .account_by_email(MANAGER.0)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            )
+            .await
+            .unwrap();
+        let scope = Scope::units(s.rj1.id, grants.iter().filter_map(|g| g.unit).collect());
+        let beyond = s
+            .store
+            .assign_course_to_people(
+                &scope,
+                s.rj1.id,
+                "renewal",
+                &[PersonId(a.0), stranger.person.id],
+                s.rj1.today(chrono::Utc::now()),
+                s.store
+                    .account_by_email(MANAGER.0)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                chrono::Utc::now(),
+            )
+            .await;
+        assert!(
+            matches!(beyond, Err(StoreError::NotFound)),
+            "{name}: {beyond:?}"
+        );
+        assert_eq!(count().await, 0, "{name}: all or none in the store");
+
+        let made = boss
+            .post_form(
+                "/team/assign",
+                &[
+                    ("unit", &unit),
+                    ("person", &pa),
+                    ("course", "renewal"),
+                    ("due_on", &tomorrow),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{name}: {}", made.body);
+        assert!(
+            made.location().contains("assigned=1&already=0"),
+            "{name}: {}",
+            made.location()
+        );
+        let back = boss.get(made.location()).await;
+        assert!(
+            back.body
+                .contains(&format!("assigned to 1 person, due {tomorrow}")),
+            "{name}"
+        );
+        // Both ticked: only the one without it gets it; the other keeps theirs.
+        let again = boss
+            .post_form(
+                "/team/assign",
+                &[
+                    ("unit", &unit),
+                    ("person", &pa),
+                    ("person", &pb),
+                    ("course", "renewal"),
+                    ("due_on", &tomorrow),
+                ],
+                None,
+            )
+            .await;
+        assert!(
+            again.location().contains("assigned=1&already=1"),
+            "{name}: {}",
+            again.location()
+        );
+        assert!(
+            boss.get(again.location())
+                .await
+                .body
+                .contains("1 already had"),
+            "{name}"
+        );
+        let live = s
+            .store
+            .assignments(&Scope::Platform, s.rj1.id)
+            .await
+            .unwrap();
+        let mut to: Vec<String> = live.iter().map(|x| x.to_name.clone()).collect();
+        to.sort();
+        let mut want = vec![a.1.clone(), b.1.clone()];
+        want.sort();
+        assert_eq!(to, want, "{name}");
+        assert!(
+            live.iter()
+                .all(|x| x.due_on.to_string() == tomorrow && x.course_code == "renewal"),
+            "{name}"
+        );
+        // An auditor only looks.
+        let mut auditor =
+            Client::signed_in(&s.app, crate::auth::AUDITOR.0, crate::auth::AUDITOR.1).await;
+        assert_eq!(
+            auditor
+                .get(&format!("/team/assign?unit={unit}"))
+                .await
+                .status,
             StatusCode::FORBIDDEN,
             "{name}"
         );

@@ -48,6 +48,8 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
         let got: Vec<Received> = inbox.lock().expect("inbox").clone();
         assert_eq!(got.len(), done.sent, "{name}");
         let mut people_mailed = std::collections::HashSet::new();
+        // Lines saying where to do an item: a course in Lantern (the demo's CSTF courses), or RJ1's link.
+        let mut course_lines = 0;
         let mut seen = std::collections::HashSet::new();
         let mut manager_mail = None;
         let mut digest_mail = None;
@@ -77,6 +79,14 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
                     "{name}: {items:?}"
                 );
                 assert!(text.contains("/me"), "{name}: where to see the rest");
+                for w in text.lines().filter(|l| l.starts_with("  ")) {
+                    if w.starts_with("  Do it in Lantern: ") {
+                        assert!(w.contains("/learning/courses/"), "{name}: {w}");
+                        course_lines += 1;
+                    } else {
+                        assert!(w.starts_with("  How to complete it: "), "{name}: {w}");
+                    }
+                }
             } else {
                 assert!(
                     m.data.contains(&format!("Subject: {MANAGER_SUBJECT}")),
@@ -88,6 +98,7 @@ async fn scheduled_reminders_reach_people_and_managers_once_each() {
                 }
             }
         }
+        assert!(course_lines > 0, "{name}: items with a course here say so");
         // The demo ward's manager hears about their own people only, each overdue for 14 days or more.
         let manager_mail = manager_mail.unwrap_or_else(|| {
             panic!(

@@ -690,6 +690,25 @@ async fn a_learner_with_a_requirement_and_no_course_here_is_shown_where_to_do_it
         world(&store).await;
         let app = lantern_web::app(lantern_web::AppState::new(store.clone(), test_auth()));
         let mut admin = Client::signed_in(&app, ADMIN.0, ADMIN.1).await;
+        // The demo world points the Oliver McGowan training (no course here) to the national e-learning; removed
+        // here, so this test sets a link itself.
+        let demo = admin.get("/orgs/RJ1/admin/how-to-complete").await;
+        assert!(
+            demo.body
+                .contains("https://www.e-lfh.org.uk/programmes/the-oliver-mcgowan"),
+            "{name}"
+        );
+        let res = admin
+            .post_form(
+                "/orgs/RJ1/admin/how-to-complete",
+                &[
+                    ("subject", "omt.learning_disability_autism"),
+                    ("remove", "yes"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
         let page = admin.get("/orgs/RJ1/admin/how-to-complete").await;
         assert_eq!(page.status, StatusCode::OK, "{name}");
         assert!(
@@ -796,6 +815,14 @@ async fn a_learner_with_a_requirement_and_no_course_here_is_shown_where_to_do_it
                 "<a href=\"{url}\" rel=\"noopener noreferrer\">How to complete it: The national e-learning course</a>"
             )),
             "{name}: shown beside {title}"
+        );
+        // And on their page, for the admin and their manager.
+        let theirs = admin.get(&format!("/orgs/RJ1/people/{person}")).await;
+        assert!(
+            theirs.body.contains(&format!(
+                "<dt class=\"nhsuk-summary-list__key\">How to complete it</dt><dd class=\"nhsuk-summary-list__value\"><a href=\"{url}\" rel=\"noopener noreferrer\">The national e-learning course</a>"
+            )),
+            "{name}: on the person page"
         );
         let res = admin
             .post_form(page, &[("subject", &subject), ("remove", "yes")], None)

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use lantern::users::CreateUser;
 use lantern_domain::PersonId;
+use lantern_domain::Subject;
 use lantern_domain::access::Role;
 use lantern_domain::rollup::Node;
 use lantern_store::reminders::{NewReminder, ReminderOutcome};
@@ -227,6 +228,32 @@ async fn a_filtered_team_view_reminds_exactly_the_people_it_shows_once_per_inter
             .title
             .clone();
 
+        // The email says where to do it: a course here that satisfies it, else the organisation's link (set now;
+        // a course, where there is one, comes first).
+        let level_n: u8 = level.parse().expect("level");
+        let course_here = !store
+            .courses_for(rj1.id, subject, level_n)
+            .await
+            .expect("courses")
+            .is_empty();
+        store
+            .set_completion_link(
+                rj1.id,
+                &Subject::parse(subject).expect("subject"),
+                "https://learning.example.nhs.uk/book",
+                "Book a session with L&D",
+                manager.id,
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("link");
+        let where_line = if course_here {
+            "\n  Do it in Lantern: ".to_owned()
+        } else {
+            "\n  How to complete it: Book a session with L&D, https://learning.example.nhs.uk/book"
+                .to_owned()
+        };
+
         // What the view shows, read from its own CSV export: each row's employee number, hence their email.
         let csv = m.get(&format!("/team.csv?{filter}")).await;
         let numbers: Vec<String> = csv
@@ -327,6 +354,13 @@ async fn a_filtered_team_view_reminds_exactly_the_people_it_shows_once_per_inter
                 mail.contains("complete the refresher now"),
                 "{name}: and what to do: {mail}"
             );
+            assert!(mail.contains(&where_line), "{name}: and where: {mail}");
+            if course_here {
+                assert!(
+                    mail.contains("/orgs/RJ1/learning/courses/"),
+                    "{name}: the course's address: {mail}"
+                );
+            }
             assert_eq!(
                 mail.matches("\n- ").count(),
                 1,

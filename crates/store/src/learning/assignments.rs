@@ -71,38 +71,53 @@ macro_rules! impl_assignments {
                     }
                 }
 
+                /// Assigns a course to each of `to`, all or none: every target must be within the caller's reach
+                /// (else NotFound, and nothing is written), and all the assignments are one transaction.
                 #[allow(clippy::too_many_arguments)]
                 pub(crate) async fn learning_assign_course(
                     &self,
                     scope: &Scope,
                     org: OrgId,
                     code: &str,
-                    to: AssignTo,
+                    to: &[AssignTo],
                     due_on: Date,
                     by: AccountId,
                     now: Timestamp,
-                ) -> Result<Assignment> {
-                    if !self.learning_reaches(scope, org, to).await? {
+                ) -> Result<Vec<Assignment>> {
+                    let people: Vec<PersonId> = to.iter().filter_map(|t| match t { AssignTo::Person(p) => Some(*p), _ => None }).collect();
+                    let visible = self.visible_people(scope, org, &people).await?;
+                    if people.iter().any(|p| !visible.contains(&p.0)) {
                         return Err(StoreError::NotFound);
+                    }
+                    for t in to {
+                        if let AssignTo::Unit(u) = t {
+                            if !self.learning_visible_unit(scope, org, *u).await? {
+                                return Err(StoreError::NotFound);
+                            }
+                        }
                     }
                     let course_id: i64 = sqlx::query_scalar("SELECT id FROM courses WHERE org_id = $1 AND code = $2")
                         .bind(org.0).bind(code).fetch_optional(&self.pool).await?
                         .ok_or_else(|| rejected("course", format!("no course {code:?} in this organisation")))?;
-                    let (person, unit) = match to {
-                        AssignTo::Person(p) => (Some(p.0), None),
-                        AssignTo::Unit(u) => (None, Some(u.0)),
-                    };
                     let mut tx = self.begin_write().await?;
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO course_assignments (org_id, course_id, person_id, unit_id, due_on, assigned_at, assigned_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    )
-                    .bind(org.0).bind(course_id).bind(person).bind(unit).bind(due_on).bind(now).bind(by.0)
-                    .fetch_one(&mut *tx).await?;
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{LIVE} AND a.id = $2")))
-                        .bind(org.0).bind(id).fetch_one(&mut *tx).await?;
+                    let mut made = Vec::with_capacity(to.len());
+                    for t in to {
+                        let (person, unit) = match t {
+                            AssignTo::Person(p) => (Some(p.0), None),
+                            AssignTo::Unit(u) => (None, Some(u.0)),
+                        };
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO course_assignments (org_id, course_id, person_id, unit_id, due_on, assigned_at, assigned_by) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                        )
+                        .bind(org.0).bind(course_id).bind(person).bind(unit).bind(due_on).bind(now).bind(by.0)
+                        .fetch_one(&mut *tx).await?;
+                        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{LIVE} AND a.id = $2")))
+                            .bind(org.0).bind(id).fetch_one(&mut *tx).await?;
+                        made.push(assignment_from(&row)?.0);
+                    }
                     tx.commit().await?;
-                    Ok(assignment_from(&row)?.0)
+                    Ok(made)
                 }
 
                 pub(crate) async fn learning_cancel_assignment(

@@ -331,7 +331,13 @@ macro_rules! impl_attempts {
                 }
 
                 async fn assign_course(&self, scope: &Scope, org: OrgId, code: &str, to: AssignTo, due_on: Date, by: AccountId, now: Timestamp) -> Result<Assignment> {
-                    self.learning_assign_course(scope, org, code, to, due_on, by, now).await
+                    let mut made = self.learning_assign_course(scope, org, code, &[to], due_on, by, now).await?;
+                    made.pop().ok_or(crate::StoreError::NotFound)
+                }
+
+                async fn assign_course_to_people(&self, scope: &Scope, org: OrgId, code: &str, people: &[PersonId], due_on: Date, by: AccountId, now: Timestamp) -> Result<Vec<Assignment>> {
+                    let to: Vec<AssignTo> = people.iter().map(|p| AssignTo::Person(*p)).collect();
+                    self.learning_assign_course(scope, org, code, &to, due_on, by, now).await
                 }
 
                 async fn cancel_assignment(&self, scope: &Scope, org: OrgId, id: i64, by: AccountId, now: Timestamp) -> Result<()> {

@@ -300,6 +300,20 @@ pub trait LearningStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Assignment>;
 
+    /// Assigns a course to each of these people, due by a date: all or none (NotFound, and nothing written, when
+    /// anyone is outside the caller's scope), in one transaction. The team view's "Assign a course to those ticked".
+    #[allow(clippy::too_many_arguments)]
+    async fn assign_course_to_people(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        code: &str,
+        people: &[PersonId],
+        due_on: Date,
+        by: AccountId,
+        now: Timestamp,
+    ) -> Result<Vec<Assignment>>;
+
     /// Cancels an assignment within the caller's scope (a cancellation row; the assignment stays as it was).
     async fn cancel_assignment(
         &self,

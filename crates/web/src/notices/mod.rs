@@ -185,6 +185,11 @@ pub async fn run_org(
         .map(|b| (b.person.id, b.person))
         .collect();
     let url = state.auth.public_url.trim_end_matches('/').to_owned();
+    let routes = if own.is_empty() {
+        None
+    } else {
+        Some(views::where_to_complete::Routes::load(state, org.id, org.ods_code.as_str()).await?)
+    };
 
     let mut groups: Vec<NoticeGroup> = Vec::new();
     for (person, items) in &own {
@@ -203,7 +208,7 @@ pub async fn run_org(
             mail: address.map(|to| OutgoingMail {
                 to,
                 subject: PERSON_SUBJECT.to_owned(),
-                body: person_email(&p.given_name, &org.name, items, &url),
+                body: person_email(&p.given_name, &org.name, items, routes.as_ref(), &url),
             }),
         });
     }
@@ -301,8 +306,23 @@ fn item_line(i: &Item) -> String {
     )
 }
 
-fn person_email(given_name: &str, org_name: &str, items: &[Item], url: &str) -> String {
-    let lines: Vec<String> = items.iter().map(item_line).collect();
+fn person_email(
+    given_name: &str,
+    org_name: &str,
+    items: &[Item],
+    routes: Option<&views::where_to_complete::Routes>,
+    url: &str,
+) -> String {
+    // Each item, and where it is done: a course here, or the organisation's link.
+    let lines: Vec<String> = items
+        .iter()
+        .map(
+            |i| match routes.and_then(|r| r.email_line(&i.key.subject, i.key.level, url)) {
+                Some(w) => format!("{}\n  {w}", item_line(i)),
+                None => item_line(i),
+            },
+        )
+        .collect();
     format!(
         "Hello {given_name},\n\nThis is a reminder from {org_name} about your training:\n\n{}\n\n\
          You can see everything you need, why, and how to complete it under My training: {url}/me\n\n\

@@ -7,6 +7,7 @@ use super::revalidation::RevalidationExt;
 use super::{PageResult, StatusExt};
 use crate::AppState;
 use crate::views::pathway::PathwayView;
+use crate::views::where_to_complete::Routes;
 use crate::views::{self, PersonComplianceView};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,34 +25,28 @@ pub struct MyTrainingPage {
     name: String,
     /// One view per organisation where the learner holds a post.
     views: Vec<PersonComplianceView>,
-    /// Each organisation's courses (by ODS code), to offer the one that satisfies a requirement.
-    courses: HashMap<String, Vec<CourseEntry>>,
-    /// Each organisation's pathway (by ODS code), where the learner takes courses.
+    /// Where each organisation's requirements are done (by ODS code): its courses, those shared with it, and its
+    /// links.
+    routes: HashMap<String, Routes>,
+    /// Each organisation's pathway (by ODS code), where the learner takes courses; only where they may learn.
     pathways: HashMap<String, PathwayView>,
-    /// Each organisation's links to where a requirement is done when it has no course here (by ODS code).
-    links: HashMap<String, Vec<lantern_store::completion_links::CompletionLink>>,
 }
 
 pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTrainingPage> {
     let caller = &page.caller;
     let out = views::my_training(&state, caller).await?;
-    let mut courses = HashMap::new();
+    let mut routes = HashMap::new();
     let mut pathways = HashMap::new();
-    let mut links = HashMap::new();
     for v in &out {
         let org = state
             .store
             .org_by_code(&caller.scope(), &v.ods_code)
             .await?;
-        links.insert(
+        routes.insert(
             v.ods_code.clone(),
-            state.store.completion_links(org.id).await?,
+            Routes::load(&state, org.id, &v.ods_code).await?,
         );
         if caller.may(Action::Learn(org.id)) {
-            // The organisation's own courses, and those other organisations share with it.
-            let mut list = state.store.courses(org.id).await?;
-            list.extend(state.store.shared_courses(org.id).await?);
-            courses.insert(v.ods_code.clone(), list);
             pathways.insert(
                 v.ods_code.clone(),
                 views::pathway::pathway(&state, caller, v).await?,
@@ -62,9 +57,8 @@ pub async fn page(State(state): State<AppState>, page: Page) -> PageResult<MyTra
         layout: page.layout,
         name: caller.account.display_name.clone(),
         views: out,
-        courses,
+        routes,
         pathways,
-        links,
     })
 }
 
@@ -138,11 +132,12 @@ impl MyTrainingPage {
 
     /// The course that satisfies a requirement here (the lowest level that does, then by title), unless it is in
     /// date or exempt.
+    /// Only where the learner may take courses (they have a pathway there).
     fn course_for(&self, ods: &str, r: &RequirementStatus) -> Option<&CourseEntry> {
-        if r.status.is_in_date() || r.status == Status::Exempt {
+        if r.status.is_in_date() || r.status == Status::Exempt || !self.pathways.contains_key(ods) {
             return None;
         }
-        views::pathway::course_for(self.courses.get(ods)?, &r.subject, r.level)
+        self.routes.get(ods)?.course(&r.subject, r.level)
     }
 
     /// The organisation's link to where a requirement is done, when it is to do and no course here satisfies it.
@@ -155,7 +150,7 @@ impl MyTrainingPage {
         {
             return None;
         }
-        self.links.get(ods)?.iter().find(|l| l.subject == r.subject)
+        self.routes.get(ods)?.link(&r.subject)
     }
 
     /// What to do, in plain English, for a status (the same words as the reminder email's).

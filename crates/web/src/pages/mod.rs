@@ -188,6 +188,7 @@ pub fn routes() -> Routes {
         .get("/team.csv", team::csv)
         .get("/team.xlsx", team::xlsx)
         .form("/team/remind", team::remind_confirm, team::remind)
+        .form("/team/assign", team::assign_confirm, team::assign)
         .get("/team/revalidation", team::revalidation)
         .post("/team/views", team::save_view)
         .post("/team/views/{view_id}/remove", team::remove_view)
@@ -414,7 +415,33 @@ struct PersonPage {
     simulations: Vec<(lantern_store::sims::RunSummary, String)>,
     /// Records entered by hand and the caller's record keeping (`crate::records`).
     kept: crate::records::PersonRecords,
+    /// Where each requirement is done (a course here, or the organisation's link).
+    routes: views::where_to_complete::Routes,
     layout: Layout,
+}
+
+impl PersonPage {
+    /// Where a requirement to do is done, as (href, text); nothing for one in date or exempt.
+    fn where_to_complete(
+        &self,
+        r: &lantern_domain::engine::RequirementStatus,
+    ) -> Option<(String, String)> {
+        use views::where_to_complete::Where;
+        if r.status.is_in_date() || r.status == lantern_domain::Status::Exempt {
+            return None;
+        }
+        Some(match self.routes.find(&r.subject, r.level)? {
+            Where::Course(c) => (
+                self.routes.course_path(c),
+                format!(
+                    "In Lantern: {} (about {} minutes)",
+                    c.course.title,
+                    c.course.estimated_minutes()
+                ),
+            ),
+            Where::Link(l) => (l.url.clone(), l.label.clone()),
+        })
+    }
 }
 
 /// One reminder as the person's page lists it.
@@ -539,7 +566,10 @@ async fn person(
         n.saved.as_deref(),
     )
     .await?;
+    let routes =
+        views::where_to_complete::Routes::load(&state, org.id, org.ods_code.as_str()).await?;
     Ok(PersonPage {
+        routes,
         kept,
         crumbs,
         reminder_choice,

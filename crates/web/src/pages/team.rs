@@ -5,10 +5,12 @@
 //! people with their counts. Downloads (CSV, Excel) and reminders (`remind`) act on exactly the people shown, or on
 //! those ticked, with when each was last reminded and by whom.
 
+mod assign;
 mod remind;
 mod revalidation;
 mod saved;
 
+pub use assign::{assign, assign_confirm};
 pub use remind::{remind, remind_confirm};
 pub use revalidation::page as revalidation;
 pub use saved::{remove as remove_view, save as save_view};
@@ -48,7 +50,7 @@ pub struct TeamPage {
     saved: Vec<lantern_store::saved_views::SavedView>,
 }
 
-/// What the last round of reminders did, for the notice above the table.
+/// What the last round of reminders, or the last bulk assignment, did, for the notice above the table.
 #[derive(Default)]
 pub struct Notice {
     reminded: Option<usize>,
@@ -56,6 +58,11 @@ pub struct Notice {
     no_email: usize,
     failed: usize,
     unmatched: usize,
+    /// A course assigned to those ticked: how many newly, how many already had it, its title and due date.
+    assigned: Option<usize>,
+    already: usize,
+    course: String,
+    due: String,
 }
 
 impl Notice {
@@ -63,10 +70,17 @@ impl Notice {
     fn parse(raw: &[u8]) -> Notice {
         let mut n = Notice::default();
         for (k, v) in form_urlencoded::parse(raw) {
+            match k.as_ref() {
+                "course" => n.course = v.trim().to_owned(),
+                "due" => n.due = v.trim().to_owned(),
+                _ => {}
+            }
             let Ok(v) = v.trim().parse::<usize>() else {
                 continue;
             };
             match k.as_ref() {
+                "assigned" => n.assigned = Some(v),
+                "already" => n.already = v,
                 "reminded" => n.reminded = Some(v),
                 "skipped" => n.skipped = v,
                 "no_email" => n.no_email = v,

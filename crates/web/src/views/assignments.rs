@@ -95,6 +95,15 @@ pub struct AssignForm {
     pub due_on: String,
 }
 
+/// An assignment's due date as typed: a date, today or later.
+pub fn due_date(text: &str, today: NaiveDate) -> Result<NaiveDate, &'static str> {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(d) if d < today => Err("The due date must be today or later"),
+        Ok(d) => Ok(d),
+        Err(_) => Err("Enter the due date as a date, like 2027-01-31"),
+    }
+}
+
 /// A field and what is wrong with it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {
@@ -124,14 +133,10 @@ pub async fn assign(
     if form.course.trim().is_empty() {
         problem("course", "Choose a course to assign");
     }
-    let due = match NaiveDate::parse_from_str(form.due_on.trim(), "%Y-%m-%d") {
-        Ok(d) if d < today => {
-            problem("due_on", "The due date must be today or later");
-            None
-        }
+    let due = match due_date(&form.due_on, today) {
         Ok(d) => Some(d),
-        Err(_) => {
-            problem("due_on", "Enter the due date as a date, like 2027-01-31");
+        Err(m) => {
+            problem("due_on", m);
             None
         }
     };

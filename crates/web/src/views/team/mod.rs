@@ -106,6 +106,8 @@ pub struct TeamView {
     pub shown: TeamCounts,
     /// Whether the caller may remind people here (managers and admins; auditors only look).
     pub may_remind: bool,
+    /// Whether the caller may assign courses here (managers and admins).
+    pub may_assign: bool,
     /// Whom "Remind everyone" reminds: the people shown with something overdue among the columns shown, and about
     /// what.
     pub reminder_targets: Vec<Target>,
@@ -300,6 +302,7 @@ async fn team_from(
         whole: tally(&matrix.people, &assigned_of(&matrix.people)),
         shown: tally(&people, &assigned),
         may_remind: caller.may(Action::Remind(org.id)),
+        may_assign: caller.may(Action::Assign(org.id)),
         assigned,
         ods_code: matrix.ods_code,
         org_name: matrix.org_name,
