@@ -102,6 +102,27 @@ pub fn rule_versions(rules: &[Rule], known_at: Option<Timestamp>) -> Vec<Rule> {
     out
 }
 
+/// The latest version of each of the organisation's requirements (subject and level; development competencies left
+/// out), by effective date and then the instant recorded, leaving out requirements whose latest version retires them:
+/// what an admin's form offers to record, exempt from or link to. Sorted by subject and level.
+pub fn latest_requirements(rules: &[Rule]) -> Vec<&Rule> {
+    let mut latest: BTreeMap<(&str, u8), &Rule> = BTreeMap::new();
+    for r in rules
+        .iter()
+        .filter(|r| r.purpose == crate::RulePurpose::Requirement)
+    {
+        let key = (r.subject.as_str(), r.level);
+        match latest.get(&key) {
+            Some(have)
+                if (have.effective_from, have.created_at) > (r.effective_from, r.created_at) => {}
+            _ => {
+                latest.insert(key, r);
+            }
+        }
+    }
+    latest.into_values().filter(|r| !r.retired).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +190,25 @@ mod tests {
         assert_eq!(setting(&v, None), Some(85.0));
         assert_eq!(setting(&v, Some(at("2021-01-01T00:00:00Z"))), Some(90.0));
         assert_eq!(setting(&v, Some(at("2019-01-01T00:00:00Z"))), None);
+    }
+
+    #[test]
+    fn a_requirement_whose_latest_version_retires_it_is_not_offered() {
+        let mut retired = rule(3, "2026-01-01", "2025-12-01T00:00:00Z");
+        retired.retired = true;
+        let rules = vec![
+            rule(1, "2020-01-01", "2020-01-01T00:00:00Z"),
+            rule(2, "2024-01-01", "2023-06-01T00:00:00Z"),
+        ];
+        let latest = latest_requirements(&rules);
+        assert_eq!(
+            latest.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![RuleId(2)]
+        );
+        let with_retired: Vec<Rule> = rules.into_iter().chain([retired]).collect();
+        assert!(
+            latest_requirements(&with_retired).is_empty(),
+            "an older version does not come back"
+        );
     }
 }

@@ -26,6 +26,7 @@ mod role_checks;
 mod routes;
 pub mod sim;
 mod source;
+mod upload;
 pub mod views;
 pub mod when;
 pub mod xapi;

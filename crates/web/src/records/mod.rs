@@ -11,16 +11,17 @@
 mod exemptions;
 mod record;
 
+use crate::upload::Upload;
+use std::collections::HashMap;
+
 use crate::auth::Caller;
 use crate::auth::sign_in::FieldError;
 use crate::routes::Routes;
 use crate::{AppError, AppState};
-use axum::extract::{FromRequest, Multipart};
 use lantern_domain::access::Action;
 use lantern_domain::record_keeping::Problem;
-use lantern_domain::{Organisation, Rule, RulePurpose};
+use lantern_domain::{Organisation, Rule};
 use lantern_store::StoreError;
-use std::collections::HashMap;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -78,23 +79,9 @@ pub struct Requirement {
 
 /// The organisation's requirements in force, as (subject, level) choices sorted by title, and as subjects.
 fn requirements(rules: &[Rule]) -> (Vec<Requirement>, Vec<Requirement>) {
-    let mut current: HashMap<(String, u8), &Rule> = HashMap::new();
-    for r in rules
-        .iter()
-        .filter(|r| r.purpose == RulePurpose::Requirement)
-    {
-        let key = (r.subject.to_string(), r.level);
-        match current.get(&key) {
-            Some(have)
-                if (have.effective_from, have.created_at) > (r.effective_from, r.created_at) => {}
-            _ => {
-                current.insert(key, r);
-            }
-        }
-    }
+    let current = lantern_domain::history::latest_requirements(rules);
     let mut levels: Vec<Requirement> = current
-        .values()
-        .filter(|r| !r.retired)
+        .iter()
         .map(|r| Requirement {
             value: format!("{}:{}", r.subject, r.level),
             label: format!("{} level {}", r.title, r.level),
@@ -102,7 +89,7 @@ fn requirements(rules: &[Rule]) -> (Vec<Requirement>, Vec<Requirement>) {
         .collect();
     levels.sort_by(|a, b| a.label.cmp(&b.label));
     let mut subjects: Vec<Requirement> = Vec::new();
-    let mut by_level: Vec<&&Rule> = current.values().filter(|r| !r.retired).collect();
+    let mut by_level = current;
     by_level.sort_by_key(|r| r.level);
     for r in by_level {
         if !subjects.iter().any(|s| s.value == r.subject.as_str()) {
@@ -114,63 +101,6 @@ fn requirements(rules: &[Rule]) -> (Vec<Requirement>, Vec<Requirement>) {
     }
     subjects.sort_by(|a, b| a.label.cmp(&b.label));
     (levels, subjects)
-}
-
-/// A form's fields and its file, read from a multipart body (after the access check).
-struct Upload {
-    fields: HashMap<String, String>,
-    file: Option<(String, Vec<u8>)>,
-    errors: Vec<FieldError>,
-}
-
-impl Upload {
-    async fn read(req: axum::extract::Request, state: &AppState) -> Result<Upload, AppError> {
-        let mut multipart = Multipart::from_request(req, state)
-            .await
-            .map_err(|e| AppError::BadRequest(format!("Send the form on this page ({e})")))?;
-        let mut out = Upload {
-            fields: HashMap::new(),
-            file: None,
-            errors: Vec::new(),
-        };
-        loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => {
-                    out.errors.push(FieldError {
-                        field: "file",
-                        message: format!("The form could not be read: {e}"),
-                    });
-                    break;
-                }
-            };
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "file" {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    // An empty file input sends an empty part with no name: no file.
-                    Ok(b) if b.is_empty() && file_name.is_empty() => {}
-                    Ok(b) => out.file = Some((file_name, b.to_vec())),
-                    Err(e) => out.errors.push(FieldError {
-                        field: "file",
-                        message: format!(
-                            "The file could not be read (at most {} MB): {e}",
-                            lantern_domain::uploads::MAX_FILE_BYTES / (1024 * 1024)
-                        ),
-                    }),
-                }
-                continue;
-            }
-            out.fields
-                .insert(name, field.text().await.unwrap_or_default());
-        }
-        Ok(out)
-    }
-
-    fn get(&self, name: &str) -> String {
-        self.fields.get(name).cloned().unwrap_or_default()
-    }
 }
 
 /// The form's messages for problems the domain or the store names, each on its field.

@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lantern_domain::{RulePurpose, Subject};
+use lantern_domain::Subject;
 use lantern_store::completion_links::CompletionLink;
 use lantern_store::{OrgContext, StoreError};
 
@@ -64,13 +64,8 @@ async fn rows(state: &crate::AppState, ctx: &OrgContext) -> Result<Vec<Row>, cra
     let mut courses = state.store.courses(ctx.org.id).await?;
     courses.extend(state.store.shared_courses(ctx.org.id).await?);
     let mut out: Vec<Row> = Vec::new();
-    let mut rules: Vec<_> = ctx
-        .rules
-        .iter()
-        .filter(|r| r.purpose == RulePurpose::Requirement && !r.retired)
-        .collect();
-    rules.sort_by_key(|r| (r.effective_from, r.created_at));
-    for r in rules.iter().rev() {
+    // Each subject once, under the title of its lowest level in force.
+    for r in lantern_domain::history::latest_requirements(&ctx.rules) {
         if out.iter().any(|x| x.subject == r.subject.as_str()) {
             continue;
         }

@@ -11,7 +11,7 @@ use crate::views::revalidation::{PersonRevalidationView, person_revalidation};
 use crate::{AppError, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, FromRequest, Multipart, Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::access::Action;
@@ -166,51 +166,15 @@ pub async fn record(
     let person = PersonId(person_id);
     // The body is read only after the access check.
     let org = may_record(&state, &page.caller, &ods, person).await?;
-    let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
-        AppError::BadRequest(format!("Record evidence with the form on this page ({e})"))
-    })?;
-    let mut form = EvidenceForm::default();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut errors = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                errors.push(FieldError {
-                    field: "file",
-                    message: format!("The form could not be read: {e}"),
-                });
-                break;
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            match field.bytes().await {
-                // An empty file input sends an empty part with no name: no file.
-                Ok(b) if b.is_empty() && file_name.is_empty() => {}
-                Ok(b) => file = Some((file_name, b.to_vec())),
-                Err(e) => errors.push(FieldError {
-                    field: "file",
-                    message: format!(
-                        "The file could not be read (at most {} MB): {e}",
-                        MAX_FILE_BYTES / (1024 * 1024)
-                    ),
-                }),
-            }
-            continue;
-        }
-        let value = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "kind" => form.kind = value,
-            "on" => form.on = value,
-            "hours" => form.hours = value,
-            "participatory" => form.participatory = value == "yes",
-            "note" => form.note = value,
-            _ => {}
-        }
-    }
+    let upload = crate::upload::Upload::read(req, &state).await?;
+    let form = EvidenceForm {
+        kind: upload.get("kind"),
+        on: upload.get("on"),
+        hours: upload.get("hours"),
+        participatory: upload.get("participatory") == "yes",
+        note: upload.get("note"),
+    };
+    let (file, mut errors) = (upload.file, upload.errors);
     let choice = form
         .kind
         .split_once('.')
