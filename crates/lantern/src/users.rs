@@ -242,7 +242,9 @@ pub async fn demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<DemoAccount>
                 rj1.id,
                 &omt,
                 "https://www.e-lfh.org.uk/programmes/the-oliver-mcgowan-mandatory-training-on-learning-disability-and-autism/",
-                "The Oliver McGowan Mandatory Training, Tier 1 e-learning (e-Learning for Healthcare)",
+                // Both tiers start with the same e-learning; each then has its own session (tier 1 online, tier 2 in
+                // person), booked from the programme's page.
+                "The Oliver McGowan Mandatory Training: the national e-learning, then your tier's session",
                 admin.id,
                 chrono::Utc::now(),
             )
