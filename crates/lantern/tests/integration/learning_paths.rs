@@ -217,6 +217,18 @@ async fn setups() -> Vec<Setup> {
     out
 }
 
+/// The units the demo manager manages.
+async fn manager_units(store: &Arc<dyn Store>) -> Vec<UnitId> {
+    let manager = store.account_by_email(MANAGER.0).await.unwrap().unwrap();
+    store
+        .grants(manager.id)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|g| g.unit)
+        .collect()
+}
+
 /// The hidden paper id and question ids of a paper page.
 pub(crate) fn paper_fields(body: &str) -> (String, Vec<String>) {
     let id = body
@@ -651,20 +663,7 @@ async fn a_manager_assigns_a_course_that_my_training_shows_and_my_team_counts() 
         );
 
         // A unit assignment reaches everyone in post in it; the assignment itself is never edited.
-        let unit = s
-            .store
-            .grants(
-                s.store
-                    .account_by_email(MANAGER.0)
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .id,
-            )
-            .await
-            .unwrap()[0]
-            .unit
-            .unwrap();
+        let unit = manager_units(&s.store).await[0];
         let unit_made = boss
             .post_form(
                 "/orgs/RJ1/learning/assignments",
@@ -893,19 +892,7 @@ async fn a_manager_assigns_a_course_to_the_people_ticked_on_my_team_all_or_none(
         assert_eq!(refused.status, StatusCode::NOT_FOUND, "{name}");
         assert_eq!(count().await, 0, "{name}: all or none");
         // The store keeps to the manager's units on its own: a list with one person beyond them writes nothing.
-        let grants = s
-            .store
-            .grants(
-                s.store
-                    .account_by_email(MANAGER.0)
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .id,
-            )
-            .await
-            .unwrap();
-        let scope = Scope::units(s.rj1.id, grants.iter().filter_map(|g| g.unit).collect());
+        let scope = Scope::units(s.rj1.id, manager_units(&s.store).await);
         let beyond = s
             .store
             .assign_course_to_people(

@@ -131,8 +131,7 @@ impl MyTrainingPage {
     }
 
     /// The course that satisfies a requirement here (the lowest level that does, then by title), unless it is in
-    /// date or exempt.
-    /// Only where the learner may take courses (they have a pathway there).
+    /// date or exempt, and only where the learner may take courses (they have a pathway there).
     fn course_for(&self, ods: &str, r: &RequirementStatus) -> Option<&CourseEntry> {
         if r.status.is_in_date() || r.status == Status::Exempt || !self.pathways.contains_key(ods) {
             return None;

@@ -293,6 +293,17 @@ async fn team(
     })
 }
 
+/// A bulk action's form (remind, assign) names its unit: one without would fall back to the caller's first unit, for
+/// an admin the whole organisation.
+fn require_unit(team: &TeamPage, action: &str) -> Result<(), AppError> {
+    match team.filter.unit {
+        Some(_) => Ok(()),
+        None => Err(AppError::BadRequest(format!(
+            "unit is required: say which unit's people to {action}"
+        ))),
+    }
+}
+
 /// "Last reminded 3 Dec 2026 by Sam Ward".
 pub(crate) fn reminded_line(r: &Reminder) -> String {
     format!(

@@ -4,7 +4,7 @@
 //! beyond the caller's reach) and returns to the same team view saying what was done. Someone who already has the
 //! course assigned and not done is left as they were, and counted.
 
-use super::{PageResult, TeamPage, team};
+use super::{PageResult, TeamPage, require_unit, team};
 use crate::auth::sign_in::FieldError;
 use crate::pages::admin::urlencode;
 use crate::pages::layout::{Layout, Page};
@@ -169,13 +169,7 @@ pub async fn assign(
 ) -> PageResult<Response> {
     let caller = page.caller.clone();
     let (team, people) = whom(&state, page, &body).await?;
-    // Like reminding, assigning names its unit: without one an admin's form would fall back to the first unit.
-    if team.filter.unit.is_none() {
-        return Err(AppError::BadRequest(
-            "unit is required: say which unit's people to assign a course to".into(),
-        )
-        .into());
-    }
+    require_unit(&team, "assign a course to")?;
     let (course, due_on) = fields(&body);
     let mut errors = Vec::new();
     let org = team.view.org.clone();

@@ -5,7 +5,7 @@
 //! the people shown. A person picked who is not in the manager's unit is refused (404); one who no longer matches
 //! the filter (their training was recorded in the meantime) is left out and counted.
 
-use super::{PageResult, TeamPage, reminded_line, team};
+use super::{PageResult, TeamPage, reminded_line, require_unit, team};
 use crate::pages::layout::{Layout, Page};
 use crate::reminders::{self, Target};
 use crate::{AppError, AppState};
@@ -25,12 +25,8 @@ async fn targets(
 ) -> Result<(TeamPage, Vec<Target>, usize), AppError> {
     let team = team(state, &page.caller, page.layout, raw).await?;
     page.caller.require(Action::Remind(team.view.org.id))?;
-    // Sending names its unit: a form without one would fall back to the first unit, for an admin the whole
-    // organisation.
-    if sending && team.filter.unit.is_none() {
-        return Err(AppError::BadRequest(
-            "unit is required: say which unit's people to remind".into(),
-        ));
+    if sending {
+        require_unit(&team, "remind")?;
     }
     if team.picked.is_empty() {
         let targets = team.view.reminder_targets.clone();
