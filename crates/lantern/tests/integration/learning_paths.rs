@@ -832,6 +832,26 @@ async fn a_manager_assigns_a_course_to_the_people_ticked_on_my_team_all_or_none(
                 && !one.body.contains(&format!("<li>{}</li>", b.1)),
             "{name}: only those ticked"
         );
+        // Someone ticked whom the filter does not show (nobody in the demo ward is exempt) is still named.
+        let exempt = boss
+            .get(&format!("/api/v1/team?unit={unit}&status=exempt"))
+            .await
+            .json();
+        assert!(
+            exempt["people"].as_array().unwrap().is_empty(),
+            "{name}: {exempt}"
+        );
+        let hidden = boss
+            .get(&format!(
+                "/team/assign?unit={unit}&status=exempt&person={}",
+                a.0
+            ))
+            .await;
+        assert!(
+            hidden.body.contains("Assign a course to 1 person")
+                && hidden.body.contains(&format!("<li>{}</li>", a.1)),
+            "{name}"
+        );
         assert!(
             form.body.contains("value=\"renewal\" selected"),
             "{name}: {}",

@@ -17,7 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lantern_domain::PersonId;
 use lantern_domain::access::Action;
-use std::collections::HashSet;
+use lantern_store::PeopleFilter;
+use std::collections::{HashMap, HashSet};
 
 /// A course offered: its code, its title, and whether it satisfies the requirement the view is filtered to.
 pub struct CourseChoice {
@@ -68,21 +69,59 @@ fn fields(raw: &[u8]) -> (String, String) {
     (course, due)
 }
 
-/// The team as the request shows it, and the people the course would go to.
+/// The team as the request shows it, and the people the course would go to: those ticked (each in the unit, or
+/// `team` refuses the request), even one the filter no longer shows; else everyone shown.
 async fn whom(
     state: &AppState,
     page: Page,
     raw: &[u8],
 ) -> Result<(TeamPage, Vec<(i64, String)>), AppError> {
-    let team = team(state, &page.caller, page.layout, raw).await?;
-    page.caller.require(Action::Assign(team.view.org.id))?;
-    let people = team
-        .view
-        .people
+    let caller = page.caller.clone();
+    let team = team(state, &caller, page.layout, raw).await?;
+    caller.require(Action::Assign(team.view.org.id))?;
+    let shown = |id: i64| team.view.people.iter().find(|r| r.person_id == id);
+    if team.picked.is_empty() {
+        let people = team
+            .view
+            .people
+            .iter()
+            .map(|r| (r.person_id, r.name.clone()))
+            .collect();
+        return Ok((team, people));
+    }
+    let mut picked = team.picked.clone();
+    picked.sort_unstable();
+    picked.dedup();
+    // Someone ticked whom the filter no longer shows (their training was recorded meanwhile) is named from the store.
+    let unseen: Vec<PersonId> = picked
         .iter()
-        .filter(|r| team.picked.is_empty() || team.picked.contains(&r.person_id))
-        .map(|r| (r.person_id, r.name.clone()))
+        .filter(|id| shown(**id).is_none())
+        .map(|id| PersonId(*id))
         .collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    if !unseen.is_empty() {
+        for p in state
+            .store
+            .people(
+                &caller.scope(),
+                team.view.org.id,
+                &PeopleFilter::People(unseen),
+            )
+            .await?
+        {
+            names.insert(p.person.id.0, p.person.display_name());
+        }
+    }
+    let mut people: Vec<(i64, String)> = picked
+        .iter()
+        .filter_map(|id| {
+            let name = shown(*id)
+                .map(|r| r.name.clone())
+                .or_else(|| names.remove(id))?;
+            Some((*id, name))
+        })
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
     Ok((team, people))
 }
 
