@@ -7,6 +7,7 @@ use super::{Notice, admin_org, saved};
 use crate::auth::sign_in::FieldError;
 use crate::pages::PageResult;
 use crate::pages::layout::{Layout, Page};
+use crate::views::where_to_complete::Routes;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
@@ -20,7 +21,7 @@ use lantern_store::{OrgContext, StoreError};
 pub struct Row {
     pub subject: String,
     pub title: String,
-    /// The course here that satisfies it (at any level), if any.
+    /// The course here (or shared with the organisation) that satisfies it, if any.
     pub course: Option<String>,
     pub link: Option<CompletionLink>,
 }
@@ -59,12 +60,11 @@ impl HowToCompletePage {
     }
 }
 
+/// Every requirement in force, once per subject (under the title of its lowest level), with the course that
+/// satisfies that level and the link, as learners are offered them (`views::where_to_complete`).
 async fn rows(state: &crate::AppState, ctx: &OrgContext) -> Result<Vec<Row>, crate::AppError> {
-    let links = state.store.completion_links(ctx.org.id).await?;
-    let mut courses = state.store.courses(ctx.org.id).await?;
-    courses.extend(state.store.shared_courses(ctx.org.id).await?);
+    let routes = Routes::load(state, ctx.org.id, ctx.org.ods_code.as_str()).await?;
     let mut out: Vec<Row> = Vec::new();
-    // Each subject once, under the title of its lowest level in force.
     for r in lantern_domain::history::latest_requirements(&ctx.rules) {
         if out.iter().any(|x| x.subject == r.subject.as_str()) {
             continue;
@@ -72,16 +72,10 @@ async fn rows(state: &crate::AppState, ctx: &OrgContext) -> Result<Vec<Row>, cra
         out.push(Row {
             subject: r.subject.to_string(),
             title: r.title.clone(),
-            course: courses
-                .iter()
-                .find(|c| {
-                    c.course
-                        .satisfies
-                        .iter()
-                        .any(|s| s.subject == r.subject.as_str())
-                })
+            course: routes
+                .course(&r.subject, r.level)
                 .map(|c| c.course.title.clone()),
-            link: links.iter().find(|l| l.subject == r.subject).cloned(),
+            link: routes.link(&r.subject).cloned(),
         });
     }
     out.sort_by(|a, b| a.title.cmp(&b.title));
